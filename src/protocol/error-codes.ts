@@ -1,0 +1,56 @@
+/**
+ * Stable error codes carried by the protocol's `Error` message and by the
+ * element's `vc-error` event. A host page may switch on them; never rename one.
+ */
+export const ErrorCode = {
+  /** The client speaks another protocol version than the relay. */
+  ProtocolVersion: 'protocol-version',
+  /** The bytes were not a valid envelope. */
+  Malformed: 'malformed',
+  /** The envelope carried a message type this relay does not know. */
+  UnknownType: 'unknown-type',
+  /** The message was larger than the relay's limit. */
+  TooLarge: 'too-large',
+  /** A message that needs a joined session arrived before `Join`. */
+  NotJoined: 'not-joined',
+  /** A second `Join` on a connection that already joined. */
+  AlreadyJoined: 'already-joined',
+  /** The room name is not `[A-Za-z0-9_-]{1,64}`. */
+  InvalidRoom: 'invalid-room',
+  /** The display name is too long or not text. */
+  InvalidName: 'invalid-name',
+  /** The room already has the maximum number of participants. */
+  RoomFull: 'room-full',
+  /** The access token is missing, invalid or does not grant this room. */
+  Unauthorized: 'unauthorized',
+  /** The peer a message was addressed to is not in the room. */
+  UnknownPeer: 'unknown-peer',
+  /** Too many messages of a kind (for instance keyframe requests). */
+  RateLimited: 'rate-limited',
+  /** The relay heard nothing from this client for too long. */
+  HeartbeatTimeout: 'heartbeat-timeout',
+  /** The relay is shutting down; reconnect (possibly to another relay). */
+  ServerShutdown: 'server-shutdown',
+  /** The client cannot keep up with what the room sends. */
+  SlowConsumer: 'slow-consumer',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * WebSocket close codes the relay uses (4000–4999 is the range RFC 6455 leaves
+ * to applications). The close reason is the matching {@link ErrorCode}.
+ */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  TooLarge: 1009,
+  ProtocolVersion: 4001,
+  InvalidRoom: 4002,
+  RoomFull: 4003,
+  Unauthorized: 4004,
+  Malformed: 4005,
+  HeartbeatTimeout: 4008,
+  SlowConsumer: 4009,
+  InvalidName: 4010,
+} as const;

@@ -1,0 +1,7 @@
+import { expect } from '@open-wc/testing';
+
+describe('browser test harness', () => {
+  it('runs in Chromium with WebCodecs', () => {
+    expect(typeof VideoEncoder).to.equal('function');
+  });
+});

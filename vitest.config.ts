@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// Node-side tests. Browser tests of the element and media run under @web/test-runner
+// (web-test-runner.config.mjs); end-to-end tests drive Chromium with playwright-core.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/unit/**/*.test.ts', 'test/protocol/**/*.test.ts', 'test/server/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // Each file drives several Chromium pages; two cores can't take two files at once.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
