@@ -36,9 +36,10 @@ const external = [
   ...Object.keys(pkg.optionalDependencies ?? {}),
 ];
 
+// `server.js` runs the relay; `relay.js` exports `startRelay` for tools and tests.
 const server = {
-  input: 'server/main.ts',
-  output: { file: 'dist/server.js', format: 'es', sourcemap: true },
+  input: { server: 'server/main.ts', relay: 'server/relay.ts' },
+  output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'server-chunks/[name]-[hash].js' },
   external: (id) => external.some((e) => id === e || id.startsWith(`${e}/`)),
   plugins: [version(), resolve({ preferBuiltins: true }), ts()],
 };

@@ -2,6 +2,7 @@
  * Encoding and decoding of the wire envelope, shared by the relay and the client.
  * The generated code lives in `./gen/` (made by `scripts/gen-proto.mjs`, not committed).
  */
+import './protobuf-runtime.js'; // first: numbers, not Long, for 64-bit fields
 import { videocall } from './gen/videocall.js';
 
 export const Envelope = videocall.Envelope;

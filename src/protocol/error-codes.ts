@@ -33,6 +33,8 @@ export const ErrorCode = {
   ServerShutdown: 'server-shutdown',
   /** The client cannot keep up with what the room sends. */
   SlowConsumer: 'slow-consumer',
+  /** The relay failed while handling this connection; reconnect. */
+  Internal: 'internal',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -53,4 +55,6 @@ export const CloseCode = {
   HeartbeatTimeout: 4008,
   SlowConsumer: 4009,
   InvalidName: 4010,
+  /** RFC 6455: the server hit an unexpected condition. */
+  Internal: 1011,
 } as const;

@@ -1,0 +1,189 @@
+/**
+ * The relay's options: their types and defaults (`resolveOptions`) and how the
+ * command line process reads them from the environment (`optionsFromEnv`).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_ROOM_SIZE,
+} from '../src/protocol/index.js';
+import type { Bus } from './bus/bus.js';
+import { LocalBus } from './bus/local-bus.js';
+import { ConfigError } from './errors.js';
+import { isLogLevel, type LogLevel } from './log.js';
+import { findPackageRoot, readPackageVersion } from './paths.js';
+
+/**
+ * Socket buffer thresholds (bytes queued for one receiver, `ws.bufferedAmount`)
+ * at which the relay starts dropping for that receiver. Control is never dropped.
+ */
+export interface BackpressureLimits {
+  /** Above this, video is dropped and the track then waits for a keyframe. Default 1 MiB. */
+  videoDropBytes: number;
+  /** Above this, audio is dropped too. Default 4 MiB. */
+  audioDropBytes: number;
+  /** Above this, the receiver is closed as `slow-consumer` (4009). Default 16 MiB. */
+  closeBytes: number;
+  /**
+   * A receiver above `audioDropBytes` this long (ms) is closed as `slow-consumer` too:
+   * media is dropped there, so only control would ever reach `closeBytes`. Default 10000.
+   */
+  slowConsumerMs: number;
+}
+
+/** Options of {@link startRelay}. Every field is optional. */
+export interface RelayOptions {
+  /** TCP port; 0 picks a free one (read it back from `Relay.port`). Default 8080. */
+  port?: number;
+  /** Interface to listen on. Default `0.0.0.0` (all IPv4 interfaces), what a deployed relay needs. */
+  host?: string;
+  /** PEM certificate chain and key: when given, the relay serves HTTPS and WSS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Largest envelope accepted, in bytes; larger WebSocket messages close with 1009. */
+  maxMessageBytes?: number;
+  /** Most participants in one room. */
+  maxRoomSize?: number;
+  /** How often clients must send something; silent for 3 intervals means gone. Default 5000. */
+  heartbeatIntervalMs?: number;
+  /** Directory served at `/` (its `index.html`) and below. Default `<repo>/demo`. */
+  demoDir?: string;
+  /** Directory holding the built `videocall-room.js`. Default `<repo>/dist`. */
+  distDir?: string;
+  /** The bus between relay nodes. Default a new in-process `LocalBus` (closed with the relay). */
+  bus?: Bus;
+  backpressure?: Partial<BackpressureLimits>;
+  /** Keyframe requests per (sender, target): a burst, then a sustained rate. Default 3, then 3 per second. */
+  keyframeRequestBurst?: number;
+  keyframeRequestsPerSecond?: number;
+  /** Consecutive bad messages after which a connection is closed as `malformed`. Default 20. */
+  maxBadMessagesInRow?: number;
+  /** Longest `close()` waits for clients to finish the closing handshake. Default 3000. */
+  shutdownTimeoutMs?: number;
+  /** Reported in `Welcome`, `/healthz` and `/metrics`. Default the package.json version. */
+  version?: string;
+}
+
+/** {@link RelayOptions} with every default filled in. */
+export interface ResolvedRelayOptions extends Required<Omit<RelayOptions, 'tls' | 'backpressure'>> {
+  tls: RelayOptions['tls'];
+  backpressure: BackpressureLimits;
+  /** True when `bus` was created here, so the relay owns (and closes) it. */
+  ownsBus: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions {
+  const root = findPackageRoot();
+  const resolved: ResolvedRelayOptions = {
+    port: options.port ?? 8080,
+    host: options.host ?? '0.0.0.0',
+    tls: options.tls,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxRoomSize: options.maxRoomSize ?? DEFAULT_MAX_ROOM_SIZE,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+    demoDir: options.demoDir ?? join(root, 'demo'),
+    distDir: options.distDir ?? join(root, 'dist'),
+    bus: options.bus ?? new LocalBus(),
+    ownsBus: options.bus === undefined,
+    backpressure: {
+      videoDropBytes: options.backpressure?.videoDropBytes ?? 1 * MiB,
+      audioDropBytes: options.backpressure?.audioDropBytes ?? 4 * MiB,
+      closeBytes: options.backpressure?.closeBytes ?? 16 * MiB,
+      slowConsumerMs: options.backpressure?.slowConsumerMs ?? 10_000,
+    },
+    keyframeRequestBurst: options.keyframeRequestBurst ?? 3,
+    keyframeRequestsPerSecond: options.keyframeRequestsPerSecond ?? 3,
+    maxBadMessagesInRow: options.maxBadMessagesInRow ?? 20,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 3000,
+    version: options.version ?? readPackageVersion(root),
+  };
+  validate(resolved);
+  return resolved;
+}
+
+function validate(o: ResolvedRelayOptions): void {
+  const int = (name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+    }
+  };
+  int('port', o.port, 0, 65535);
+  int('maxMessageBytes', o.maxMessageBytes, 1024, 64 * MiB);
+  int('maxRoomSize', o.maxRoomSize, 1);
+  int('heartbeatIntervalMs', o.heartbeatIntervalMs, 10);
+  int('maxBadMessagesInRow', o.maxBadMessagesInRow, 1);
+  int('shutdownTimeoutMs', o.shutdownTimeoutMs, 0);
+  const bp = o.backpressure;
+  if (!(bp.videoDropBytes > 0 && bp.videoDropBytes <= bp.audioDropBytes && bp.audioDropBytes <= bp.closeBytes)) {
+    throw new ConfigError('backpressure limits must satisfy 0 < videoDropBytes <= audioDropBytes <= closeBytes');
+  }
+  int('backpressure.slowConsumerMs', bp.slowConsumerMs, 1);
+  if (!(o.keyframeRequestBurst >= 1 && o.keyframeRequestsPerSecond > 0)) {
+    throw new ConfigError('keyframeRequestBurst must be at least 1 and keyframeRequestsPerSecond above 0');
+  }
+}
+
+/** What the command line process reads from its environment. */
+export interface EnvConfig {
+  options: RelayOptions;
+  logLevel: LogLevel | undefined;
+}
+
+/**
+ * Reads the relay's environment variables: `PORT`, `HOST`, `TLS_CERT` and `TLS_KEY`
+ * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
+ * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`.
+ * Throws {@link ConfigError} with a message that says what to fix.
+ */
+export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
+  if (env.NATS_URL) {
+    throw new ConfigError(
+      `NATS_URL is set (${env.NATS_URL}) but this relay does not support NATS yet; unset NATS_URL to run a single relay on the in-process bus`,
+    );
+  }
+  const options: RelayOptions = {};
+  const int = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+    return Number(raw);
+  };
+  options.port = int('PORT');
+  if (env.HOST) options.host = env.HOST;
+  options.maxMessageBytes = int('MAX_MESSAGE_BYTES');
+  options.maxRoomSize = int('MAX_ROOM_SIZE');
+  options.heartbeatIntervalMs = int('HEARTBEAT_INTERVAL_MS');
+  options.shutdownTimeoutMs = int('SHUTDOWN_TIMEOUT_MS');
+  if (env.DEMO_DIR) options.demoDir = env.DEMO_DIR;
+  if (env.DIST_DIR) options.distDir = env.DIST_DIR;
+
+  const { TLS_CERT: certPath, TLS_KEY: keyPath } = env;
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    throw new ConfigError(
+      'set both TLS_CERT and TLS_KEY (PEM file paths) to serve HTTPS/WSS, or neither for plain HTTP',
+    );
+  }
+  if (certPath && keyPath) options.tls = { cert: readPem('TLS_CERT', certPath), key: readPem('TLS_KEY', keyPath) };
+
+  let logLevel: LogLevel | undefined;
+  const level = env.LOG_LEVEL?.toLowerCase();
+  if (level) {
+    if (!isLogLevel(level))
+      throw new ConfigError(`LOG_LEVEL must be debug, info, warn, error or silent, got "${env.LOG_LEVEL}"`);
+    logLevel = level;
+  }
+  // Drop unset keys so the defaults of resolveOptions apply.
+  for (const key of Object.keys(options) as (keyof RelayOptions)[]) if (options[key] === undefined) delete options[key];
+  return { options, logLevel };
+}
+
+function readPem(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read "${path}": ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,13 @@
+/** What every part of one relay shares. */
+import type { Bus } from './bus/bus.js';
+import type { ResolvedRelayOptions } from './config.js';
+import type { Metrics } from './metrics.js';
+import type { Rooms } from './rooms.js';
+
+export interface RelayContext {
+  readonly options: ResolvedRelayOptions;
+  readonly metrics: Metrics;
+  readonly bus: Bus;
+  readonly rooms: Rooms;
+  readonly startedAt: number;
+}

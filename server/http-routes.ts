@@ -1,0 +1,119 @@
+/**
+ * The relay's HTTP routes (everything but the WebSocket upgrade):
+ *
+ * - `/` and other paths: the demo page and its files, from `demoDir`
+ * - `/videocall-room.js` (+ `.map`): the client bundle, from `distDir`
+ * - `/healthz`: JSON status for load balancers and people
+ * - `/metrics`: Prometheus text format
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { PROTOCOL_VERSION } from '../src/protocol/index.js';
+import type { RelayContext } from './context.js';
+import { createLogger } from './log.js';
+import type { MetricsGauges } from './metrics.js';
+import { resolveUnder, serveFile } from './static-files.js';
+import { WS_PATH } from './ws-endpoint.js';
+
+const log = createLogger('http');
+
+const BUNDLE_FILES = new Set(['/videocall-room.js', '/videocall-room.js.map']);
+
+/** The `/healthz` body. */
+export interface Health {
+  status: 'ok' | 'shutting-down';
+  version: string;
+  protocol: number;
+  rooms: number;
+  participants: number;
+  uptimeSeconds: number;
+  bus: string;
+}
+
+export interface RouteDeps {
+  ctx: RelayContext;
+  gauges(): MetricsGauges;
+  shuttingDown(): boolean;
+}
+
+export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    route(deps, req, res).catch((err: unknown) => {
+      log.error('request failed', { url: req.url, err });
+      if (!res.headersSent) text(res, 500, 'Internal Server Error\n');
+      else res.destroy();
+    });
+  };
+}
+
+async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { ctx } = deps;
+  const path = (req.url ?? '/').split('?', 1)[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return text(res, 405, 'Method Not Allowed\n');
+  }
+
+  if (path === '/healthz') {
+    const g = deps.gauges();
+    const health: Health = {
+      status: deps.shuttingDown() ? 'shutting-down' : 'ok',
+      version: ctx.options.version,
+      protocol: PROTOCOL_VERSION,
+      rooms: g.rooms,
+      participants: g.participants,
+      uptimeSeconds: g.uptimeSeconds,
+      bus: ctx.bus.kind,
+    };
+    res.setHeader('Cache-Control', 'no-store');
+    return send(
+      req,
+      res,
+      deps.shuttingDown() ? 503 : 200,
+      'application/json; charset=utf-8',
+      JSON.stringify(health) + '\n',
+    );
+  }
+
+  if (path === '/metrics') {
+    res.setHeader('Cache-Control', 'no-store');
+    return send(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(deps.gauges()));
+  }
+
+  if (path === WS_PATH) {
+    res.setHeader('Upgrade', 'websocket');
+    return text(res, 426, `Upgrade Required: ${WS_PATH} is the relay's WebSocket endpoint\n`);
+  }
+
+  if (BUNDLE_FILES.has(path)) {
+    const { distDir } = ctx.options;
+    const served = await serveFile(req, res, distDir, join(distDir, path.slice(1)));
+    if (served === 'not-found') {
+      res.setHeader('Cache-Control', 'no-store');
+      text(res, 503, `The client bundle ${path} is not built: run \`npm run build\`, then reload.\n`);
+    }
+    return;
+  }
+
+  const { demoDir } = ctx.options;
+  // `/` is demo/index.html; `?room=&name=` are read by the page itself.
+  const file = path === '/' ? join(demoDir, 'index.html') : resolveUnder(demoDir, path);
+  if (file && (await serveFile(req, res, demoDir, file)) === 'served') return;
+  text(res, 404, path === '/' ? 'The demo page (demo/index.html) is missing.\n' : 'Not Found\n');
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,158 @@
+/**
+ * The relay's counters, kept as plain numbers on the hot path and rendered in
+ * the Prometheus text format (version 0.0.4) for `/metrics`.
+ */
+import { bodyLabelOfField } from './body-types.js';
+
+/** A counter with one label, e.g. messages by type. */
+export class CounterVec {
+  private readonly values = new Map<string, number>();
+
+  inc(label: string, by = 1): void {
+    this.values.set(label, (this.values.get(label) ?? 0) + by);
+  }
+
+  get(label: string): number {
+    return this.values.get(label) ?? 0;
+  }
+
+  toObject(): Record<string, number> {
+    return Object.fromEntries(this.values);
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return this.values.entries();
+  }
+}
+
+/** Why the relay did not deliver a message to a receiver. */
+export type DropReason =
+  /** Video not sent: the receiver's socket buffer was above the video limit. */
+  | 'video-congested'
+  /** Video delta not sent: the receiver lost frames of this track and waits for a keyframe. */
+  | 'video-awaiting-keyframe'
+  /** Audio not sent: the receiver's socket buffer was above the audio limit. */
+  | 'audio-congested'
+  /** A keyframe request over the per-(sender, target) rate. */
+  | 'keyframe-request-rate'
+  /** A media state change over the per-session rate (the sender gets `rate-limited`). */
+  | 'media-state-rate'
+  /** The receiver's connection was already closing. */
+  | 'receiver-closed'
+  /** The receiver's buffer passed the hard limit: the message was not sent and the connection closed. */
+  | 'slow-consumer';
+
+/** Gauges read at render time rather than kept up to date. */
+export interface MetricsGauges {
+  connections: number;
+  rooms: number;
+  participants: number;
+  uptimeSeconds: number;
+}
+
+export class Metrics {
+  connectionsTotal = 0;
+  joinsTotal = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  // Indexed by body field number (body-types.ts): counting a message is one array store.
+  private readonly inByField: number[] = new Array<number>(16).fill(0);
+  private readonly outByField: number[] = new Array<number>(16).fill(0);
+  readonly dropped = new CounterVec();
+  /** Errors sent to clients or closes with a reason, by error code (plus `internal`). */
+  readonly errors = new CounterVec();
+
+  constructor(
+    private readonly version: string,
+    private readonly protocol: number,
+  ) {}
+
+  /** Counts one decoded envelope from a client (`field`: its body field number). */
+  countIn(field: number): void {
+    this.inByField[field & 15]++;
+  }
+
+  /** Counts one envelope sent to a client. */
+  countOut(field: number, bytes: number): void {
+    this.outByField[field & 15]++;
+    this.bytesOut += bytes;
+  }
+
+  /** Envelopes received from clients, by body type label (e.g. `media`). */
+  messagesIn(): Record<string, number> {
+    return byLabel(this.inByField);
+  }
+
+  /** Envelopes sent to clients, by body type label. */
+  messagesOut(): Record<string, number> {
+    return byLabel(this.outByField);
+  }
+
+  /** The whole registry in Prometheus text format. */
+  render(g: MetricsGauges): string {
+    const out: string[] = [];
+    const family = (name: string, type: 'counter' | 'gauge', help: string): void => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    };
+    const vec = (name: string, help: string, label: string, values: Iterable<[string, number]>): void => {
+      family(name, 'counter', help);
+      for (const [value, n] of values) out.push(`${name}{${label}="${escapeLabel(value)}"} ${n}`);
+    };
+
+    family('videocall_relay_info', 'gauge', 'Relay build information.');
+    out.push(`videocall_relay_info{version="${escapeLabel(this.version)}",protocol="${this.protocol}"} 1`);
+    family('videocall_uptime_seconds', 'gauge', 'Seconds since the relay started.');
+    out.push(`videocall_uptime_seconds ${g.uptimeSeconds}`);
+    family('videocall_connections_total', 'counter', 'WebSocket connections accepted.');
+    out.push(`videocall_connections_total ${this.connectionsTotal}`);
+    family('videocall_connections', 'gauge', 'WebSocket connections open now.');
+    out.push(`videocall_connections ${g.connections}`);
+    family('videocall_joins_total', 'counter', 'Successful joins.');
+    out.push(`videocall_joins_total ${this.joinsTotal}`);
+    family('videocall_rooms', 'gauge', 'Rooms with participants on this relay.');
+    out.push(`videocall_rooms ${g.rooms}`);
+    family('videocall_participants', 'gauge', 'Participants joined on this relay.');
+    out.push(`videocall_participants ${g.participants}`);
+    vec(
+      'videocall_messages_in_total',
+      'Envelopes received from clients, by type.',
+      'type',
+      Object.entries(this.messagesIn()),
+    );
+    vec(
+      'videocall_messages_out_total',
+      'Envelopes sent to clients, by type.',
+      'type',
+      Object.entries(this.messagesOut()),
+    );
+    family('videocall_bytes_in_total', 'counter', 'WebSocket message bytes received.');
+    out.push(`videocall_bytes_in_total ${this.bytesIn}`);
+    family('videocall_bytes_out_total', 'counter', 'WebSocket message bytes sent.');
+    out.push(`videocall_bytes_out_total ${this.bytesOut}`);
+    vec(
+      'videocall_dropped_messages_total',
+      'Messages not delivered to a receiver, by reason.',
+      'reason',
+      this.dropped.entries(),
+    );
+    vec(
+      'videocall_errors_total',
+      'Errors sent to clients and connections closed for a reason, by code.',
+      'code',
+      this.errors.entries(),
+    );
+    return out.join('\n') + '\n';
+  }
+}
+
+function byLabel(counts: number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  counts.forEach((n, field) => {
+    if (n > 0) out[bodyLabelOfField(field)] = n;
+  });
+  return out;
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}

@@ -1,0 +1,117 @@
+/**
+ * What the relay sends one receiver, and what it drops when that receiver
+ * cannot keep up. The buffer is the WebSocket's own (`ws.bufferedAmount`: bytes
+ * the kernel has not taken yet); this decides, per message, by its priority:
+ *
+ * 1. control (presence, keyframe requests, pong, errors) is never dropped;
+ * 2. above `videoDropBytes`, video is dropped, and that publisher's track then
+ *    waits for a keyframe: deltas after a gap would only decode to garbage;
+ * 3. above `audioDropBytes`, audio is dropped too;
+ * 4. above `closeBytes`, or above `audioDropBytes` for `slowConsumerMs`, the
+ *    receiver is closed as a slow consumer.
+ *
+ * Once the buffer drains, a track waiting for a keyframe asks its publisher for
+ * one (through `onKeyframeNeeded`, which rate-limits): asking while still
+ * congested would only bring a large frame that gets dropped as well.
+ */
+import { WebSocket } from 'ws';
+import { TrackKind } from '../src/protocol/index.js';
+import type { BackpressureLimits } from './config.js';
+import { BodyField } from './body-types.js';
+import type { DropReason, Metrics } from './metrics.js';
+
+export interface OutboundHooks {
+  /** The buffer passed `closeBytes`; called once. */
+  onSlowConsumer(): void;
+  /** This receiver waits for a keyframe of `publisher`'s `kind` track and can take one now. */
+  onKeyframeNeeded(publisher: string, kind: number): void;
+}
+
+export class Outbound {
+  /** Publishers whose tracks wait for a keyframe: bit `1 << kind` per track kind. */
+  private readonly awaitingKeyframe = new Map<string, number>();
+  private slow = false;
+  /** `performance.now()` when the buffer went above the audio limit; 0 while below. */
+  private stalledSince = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly limits: BackpressureLimits,
+    private readonly metrics: Metrics,
+    private readonly hooks: OutboundHooks,
+  ) {}
+
+  /** Sends a control message (`body`: its body field number). Returns whether it was sent. */
+  control(bytes: Uint8Array, body: number): boolean {
+    if (!this.writable()) return false;
+    if (this.ws.bufferedAmount >= this.limits.closeBytes) return this.tooSlow();
+    return this.send(bytes, body);
+  }
+
+  /** Sends a media frame unless this receiver's congestion says to drop it. */
+  media(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean): boolean {
+    if (!this.writable()) return false;
+    const buffered = this.ws.bufferedAmount;
+    if (buffered >= this.limits.closeBytes) return this.tooSlow();
+
+    if (buffered >= this.limits.audioDropBytes) {
+      const now = performance.now();
+      if (this.stalledSince === 0) this.stalledSince = now;
+      else if (now - this.stalledSince > this.limits.slowConsumerMs) return this.tooSlow();
+    } else {
+      this.stalledSince = 0;
+    }
+
+    if (kind === TrackKind.AUDIO) {
+      if (buffered >= this.limits.audioDropBytes) return this.drop('audio-congested');
+      return this.send(bytes, BodyField.media);
+    }
+
+    const bit = 1 << (kind & 31);
+    const waiting = this.awaitingKeyframe.get(publisher) ?? 0;
+    if (buffered >= this.limits.videoDropBytes) {
+      this.awaitingKeyframe.set(publisher, waiting | bit);
+      return this.drop('video-congested');
+    }
+    if (waiting & bit) {
+      if (!keyframe) {
+        this.hooks.onKeyframeNeeded(publisher, kind);
+        return this.drop('video-awaiting-keyframe');
+      }
+      if (waiting === bit) this.awaitingKeyframe.delete(publisher);
+      else this.awaitingKeyframe.set(publisher, waiting & ~bit);
+    }
+    return this.send(bytes, BodyField.media);
+  }
+
+  /** Forgets per-publisher state when that publisher leaves. */
+  forgetPublisher(publisher: string): void {
+    this.awaitingKeyframe.delete(publisher);
+  }
+
+  private writable(): boolean {
+    if (this.ws.readyState === WebSocket.OPEN && !this.slow) return true;
+    this.metrics.dropped.inc('receiver-closed');
+    return false;
+  }
+
+  private send(bytes: Uint8Array, body: number): boolean {
+    this.ws.send(bytes);
+    this.metrics.countOut(body, bytes.length);
+    return true;
+  }
+
+  private drop(reason: DropReason): false {
+    this.metrics.dropped.inc(reason);
+    return false;
+  }
+
+  private tooSlow(): false {
+    this.drop('slow-consumer');
+    if (!this.slow) {
+      this.slow = true;
+      this.hooks.onSlowConsumer();
+    }
+    return false;
+  }
+}

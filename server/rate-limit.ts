@@ -1,0 +1,52 @@
+/**
+ * A token bucket: bursts of up to `capacity`, then `ratePerSecond` sustained.
+ * Used per (sender, target) for keyframe requests, where excess is dropped
+ * quietly rather than answered, so a misbehaving client cannot cause an error storm.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly ratePerSecond: number,
+    private readonly now: () => number = performance.now.bind(performance),
+  ) {
+    this.tokens = capacity;
+    this.last = this.now();
+  }
+
+  /** Takes one token if there is one. */
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** One {@link TokenBucket} per key, created on first use. */
+export class KeyedRateLimiter {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly ratePerSecond: number,
+  ) {}
+
+  take(key: string): boolean {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(this.capacity, this.ratePerSecond);
+      this.buckets.set(key, bucket);
+    }
+    return bucket.take();
+  }
+
+  /** Forgets a key, e.g. when the peer it names leaves. */
+  forget(key: string): void {
+    this.buckets.delete(key);
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * One client connection: its state (joined or not, room, identity) and the
+ * handling of each message it sends. Every inbound envelope is decoded once,
+ * here; what goes on to the room is the client's raw bytes plus a sender stamp.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import {
+  CloseCode,
+  decodeEnvelope,
+  encodeEnvelope,
+  ErrorCode,
+  isValidRoomName,
+  MAX_NAME_LENGTH,
+  PROTOCOL_VERSION,
+  senderStamp,
+  TrackKind,
+  type DecodedEnvelope,
+  type EnvelopeInit,
+  type ParticipantInit,
+} from '../src/protocol/index.js';
+import { BodyField } from './body-types.js';
+import type { BusMessage } from './bus/bus-message.js';
+import type { RelayContext } from './context.js';
+import { ProtocolError } from './errors.js';
+import { createLogger } from './log.js';
+import { Outbound } from './outbound.js';
+import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
+import type { Room } from './room.js';
+
+const log = createLogger('session');
+
+/** Why a participant left, as others see it in `PeerLeft.reason`. */
+export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown';
+
+/** A random, URL-safe session id: 9 bytes, 12 base64url characters, also a valid bus subject token. */
+export function newSessionId(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Most decoders kept from a Join: there are only a handful of codecs, and the list
+ * is repeated in every Welcome and PeerJoined, so an unbounded one would be amplified.
+ */
+const MAX_DECODERS = 16;
+
+/** MediaState changes are presence (never dropped for congestion), so their rate is capped. */
+const MEDIA_STATE_BURST = 10;
+const MEDIA_STATE_PER_SECOND = 5;
+
+export class Session {
+  /** Assigned at connection, announced in `Welcome`. */
+  readonly id = newSessionId();
+  /** The id as ASCII bytes, for bus message headers. */
+  readonly idBytes = Buffer.from(this.id, 'latin1');
+  /** Appended to everything this session sends to others: sets `from` to {@link id}. */
+  readonly stamp = senderStamp(this.id);
+  /** `performance.now()` of the last message received; the heartbeat sweep reads it. */
+  lastSeen = performance.now();
+  private room: Room | undefined;
+  private mediaSubject = '';
+  private badInRow = 0;
+  private ended = false;
+  private readonly outbound: Outbound;
+  private readonly keyframeLimiter: KeyedRateLimiter;
+  private readonly mediaStateLimiter = new TokenBucket(MEDIA_STATE_BURST, MEDIA_STATE_PER_SECOND);
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: RelayContext,
+    /** Remote address, for logs. */
+    readonly remote: string,
+  ) {
+    const { options } = ctx;
+    this.outbound = new Outbound(ws, options.backpressure, ctx.metrics, {
+      onSlowConsumer: () => this.slowConsumer(),
+      onKeyframeNeeded: (publisher, kind) => this.requestKeyframeFor(publisher, kind),
+    });
+    this.keyframeLimiter = new KeyedRateLimiter(options.keyframeRequestBurst, options.keyframeRequestsPerSecond);
+  }
+
+  /** Handles one WebSocket message from the client. */
+  onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.ended) return;
+    this.lastSeen = performance.now();
+    this.ctx.metrics.bytesIn += data.length;
+    if (!isBinary) {
+      return this.reject(
+        new ProtocolError(
+          ErrorCode.Malformed,
+          'text messages are not part of the protocol: send binary protobuf envelopes',
+        ),
+      );
+    }
+    let envelope: DecodedEnvelope;
+    try {
+      envelope = decodeEnvelope(data);
+    } catch {
+      return this.reject(new ProtocolError(ErrorCode.Malformed, 'the message is not a valid protobuf Envelope'));
+    }
+    const body = envelope.body;
+    if (!body) {
+      return this.reject(
+        new ProtocolError(ErrorCode.UnknownType, 'the envelope carries no message type this relay knows'),
+      );
+    }
+    this.ctx.metrics.countIn(BodyField[body]);
+    try {
+      this.dispatch(envelope, body, data);
+      this.badInRow = 0;
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.reject(err);
+    }
+  }
+
+  /** The connection closed, for whatever reason. */
+  onClose(): void {
+    this.end('disconnected');
+  }
+
+  /** Delivers a media frame from the bus (the room skips the sender). */
+  deliverMedia(msg: BusMessage): void {
+    this.outbound.media(msg.envelope, msg.sender, msg.kind, msg.keyframe);
+  }
+
+  /** Delivers control (presence, targeted messages) from the bus; never dropped for congestion. */
+  deliverControl(bytes: Uint8Array, body: number): void {
+    this.outbound.control(bytes, body);
+  }
+
+  /** Another participant left: forget what was kept about it. */
+  forgetPeer(id: string): void {
+    this.outbound.forgetPublisher(id);
+    this.keyframeLimiter.forget(id);
+  }
+
+  /** Ends the session with a fatal error: tells the client, closes, and tells the room. */
+  fail(err: ProtocolError, reason: LeaveReason = 'disconnected'): void {
+    if (this.ended) return;
+    this.ctx.metrics.errors.inc(err.code);
+    this.sendError(err.code, err.message, true);
+    this.ws.close(err.closeCode ?? CloseCode.Malformed, err.code);
+    this.end(reason);
+    log.debug('session closed', { session: this.id, code: err.code, reason });
+  }
+
+  /** The relay is stopping. */
+  shutdown(): void {
+    if (this.ended) return;
+    this.ctx.metrics.errors.inc(ErrorCode.ServerShutdown);
+    this.sendError(ErrorCode.ServerShutdown, 'the relay is shutting down; reconnect', true);
+    this.ws.close(CloseCode.GoingAway, ErrorCode.ServerShutdown);
+    this.end('server-shutdown');
+  }
+
+  private dispatch(envelope: DecodedEnvelope, body: NonNullable<DecodedEnvelope['body']>, raw: Buffer): void {
+    switch (body) {
+      case 'join':
+        return this.join(envelope.join!);
+      case 'ping':
+        return this.send({ pong: { time: envelope.ping!.time } }, BodyField.pong);
+      case 'media':
+        return this.media(envelope, raw);
+      case 'keyframeRequest':
+        return this.keyframeRequest(envelope, raw);
+      case 'mediaState':
+        return this.mediaState(raw);
+      case 'leave':
+        this.requireRoom();
+        this.end('left');
+        this.ws.close(CloseCode.Normal, 'left');
+        return;
+      case 'welcome':
+      case 'peerJoined':
+      case 'peerLeft':
+      case 'pong':
+      case 'error':
+        throw new ProtocolError(ErrorCode.UnknownType, `"${body}" is sent by the relay, never by clients`);
+      default: {
+        const unknown: never = body;
+        throw new ProtocolError(ErrorCode.UnknownType, `unknown message type "${String(unknown)}"`);
+      }
+    }
+  }
+
+  private join(join: NonNullable<DecodedEnvelope['join']>): void {
+    if (this.room)
+      throw new ProtocolError(ErrorCode.AlreadyJoined, `this connection already joined room "${this.room.name}"`);
+    const version = join.protocolVersion ?? 0;
+    if (version !== PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        ErrorCode.ProtocolVersion,
+        `the relay speaks protocol ${PROTOCOL_VERSION} and the client ${version}: load the client this relay serves`,
+        CloseCode.ProtocolVersion,
+      );
+    }
+    const roomName = join.room ?? '';
+    if (!isValidRoomName(roomName)) {
+      throw new ProtocolError(
+        ErrorCode.InvalidRoom,
+        'room names are 1 to 64 characters of A-Z, a-z, 0-9, "_" and "-"',
+        CloseCode.InvalidRoom,
+      );
+    }
+    const name = join.name ?? '';
+    if (name.length > MAX_NAME_LENGTH || CONTROL_CHARS.test(name)) {
+      throw new ProtocolError(
+        ErrorCode.InvalidName,
+        `display names are at most ${MAX_NAME_LENGTH} characters, without control characters`,
+        CloseCode.InvalidName,
+      );
+    }
+    const me: ParticipantInit = {
+      id: this.id,
+      name,
+      state: {
+        mic: Boolean(join.state?.mic),
+        camera: Boolean(join.state?.camera),
+        screen: Boolean(join.state?.screen),
+      },
+      decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
+    };
+    const { room, others } = this.ctx.rooms.admit(roomName, this, me);
+    this.room = room;
+    this.mediaSubject = room.mediaSubjectOf(this.id);
+    const { options } = this.ctx;
+    // Welcome before the announcement, so the joiner knows the room before any traffic from it.
+    this.send(
+      {
+        welcome: {
+          protocolVersion: PROTOCOL_VERSION,
+          sessionId: this.id,
+          room: roomName,
+          roster: others,
+          maxMessageBytes: options.maxMessageBytes,
+          heartbeatIntervalMs: options.heartbeatIntervalMs,
+          serverVersion: options.version,
+        },
+      },
+      BodyField.welcome,
+    );
+    room.announceJoin(this, me);
+    this.ctx.metrics.joinsTotal++;
+    log.debug('joined', { session: this.id, room: roomName, remote: this.remote });
+  }
+
+  private media(envelope: DecodedEnvelope, raw: Buffer): void {
+    const room = this.requireRoom();
+    const frame = envelope.media!;
+    const kind = frame.kind ?? TrackKind.TRACK_KIND_UNSPECIFIED;
+    // Routing and backpressure depend on the kind; a frame without one cannot be routed right.
+    if (kind === TrackKind.TRACK_KIND_UNSPECIFIED)
+      throw new ProtocolError(ErrorCode.Malformed, 'media frame without a track kind');
+    room.publishMedia(this, this.mediaSubject, raw, kind, Boolean(frame.keyframe));
+  }
+
+  private mediaState(raw: Buffer): void {
+    const room = this.requireRoom();
+    if (!this.mediaStateLimiter.take()) {
+      this.ctx.metrics.dropped.inc('media-state-rate');
+      throw new ProtocolError(
+        ErrorCode.RateLimited,
+        `at most ${MEDIA_STATE_PER_SECOND} media state changes per second; send the latest again later`,
+      );
+    }
+    room.publishState(this, raw);
+  }
+
+  private keyframeRequest(envelope: DecodedEnvelope, raw: Buffer): void {
+    const room = this.requireRoom();
+    const target = envelope.keyframeRequest!.target ?? '';
+    if (target === this.id || !room.hasParticipant(target)) {
+      throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
+    }
+    if (!this.keyframeLimiter.take(target)) {
+      this.ctx.metrics.dropped.inc('keyframe-request-rate');
+      return;
+    }
+    room.sendTo(this, target, BodyField.keyframeRequest, raw, this.stamp);
+  }
+
+  /** Asks `publisher` for a keyframe on this (congested, now drained) receiver's behalf. */
+  private requestKeyframeFor(publisher: string, kind: number): void {
+    const room = this.room;
+    if (!room || !room.hasParticipant(publisher) || !this.keyframeLimiter.take(publisher)) return;
+    const bytes = encodeEnvelope({ from: this.id, keyframeRequest: { target: publisher, kind } });
+    room.sendTo(this, publisher, BodyField.keyframeRequest, bytes);
+  }
+
+  private requireRoom(): Room {
+    if (!this.room) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
+    return this.room;
+  }
+
+  private reject(err: ProtocolError): void {
+    if (err.fatal) return this.fail(err);
+    // Over a rate is not broken input: answered, but not counted towards closing as malformed.
+    if (err.code !== ErrorCode.RateLimited && ++this.badInRow >= this.ctx.options.maxBadMessagesInRow) {
+      // The last straw gets the fatal error only: one answer per bad message.
+      this.ctx.metrics.errors.inc(err.code);
+      return this.fail(
+        new ProtocolError(
+          ErrorCode.Malformed,
+          `${this.badInRow} bad messages in a row (last: ${err.message})`,
+          CloseCode.Malformed,
+        ),
+      );
+    }
+    this.ctx.metrics.errors.inc(err.code);
+    this.sendError(err.code, err.message, false);
+  }
+
+  private slowConsumer(): void {
+    log.info('closing slow consumer', { session: this.id, buffered: this.ws.bufferedAmount });
+    // The close frame waits behind the full buffer; ws's closeTimeout bounds how long.
+    this.fail(
+      new ProtocolError(
+        ErrorCode.SlowConsumer,
+        'the connection could not keep up with the room',
+        CloseCode.SlowConsumer,
+      ),
+    );
+  }
+
+  private sendError(code: string, message: string, fatal: boolean): void {
+    this.send({ error: { code, message, fatal } }, BodyField.error);
+  }
+
+  private send(message: EnvelopeInit, body: number): void {
+    this.outbound.control(encodeEnvelope(message), body);
+  }
+
+  /** Leaves the room (if joined) once; later calls do nothing. */
+  private end(reason: LeaveReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.room) this.ctx.rooms.leave(this.room, this, reason);
+    this.room = undefined;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The WebSocket endpoint at `/ws`: accepts upgrades, makes a `Session` per
+ * connection, runs the heartbeat sweep, and closes everyone on shutdown.
+ * Each event handler is wrapped so a bug triggered by one connection is logged
+ * and ends that connection, never the process.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
+import { CloseCode, ErrorCode } from '../src/protocol/index.js';
+import type { RelayContext } from './context.js';
+import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js';
+import { createLogger } from './log.js';
+import { Session } from './session.js';
+
+const log = createLogger('ws');
+
+/** The path clients connect to. */
+export const WS_PATH = '/ws';
+
+/** Missed heartbeat intervals after which a silent client is dropped. */
+const HEARTBEAT_MISSES = 3;
+
+/** How long a closing connection may take to finish the closing handshake before it is cut. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+export class WsEndpoint {
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<Session>();
+  private readonly sockets = new Set<WebSocket>();
+  private readonly sweep: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(private readonly ctx: RelayContext) {
+    // `closeTimeout` exists in ws 8.23 but not yet in @types/ws, hence the wider type.
+    const serverOptions: ServerOptions & { closeTimeout: number } = {
+      noServer: true,
+      maxPayload: ctx.options.maxMessageBytes,
+      perMessageDeflate: false, // frames are already compressed (codecs) or ciphertext
+      clientTracking: false,
+      closeTimeout: CLOSE_TIMEOUT_MS,
+    };
+    this.wss = new WebSocketServer(serverOptions);
+    const interval = ctx.options.heartbeatIntervalMs;
+    this.sweep = setInterval(() => this.checkHeartbeats(), Math.max(5, Math.min(1000, interval / 2)));
+    this.sweep.unref();
+  }
+
+  /** Open WebSocket connections. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /** The HTTP server's `upgrade` event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err) => log.debug('upgrade socket error', { err }));
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (path !== WS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    if (this.closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  }
+
+  /**
+   * Tells every client the relay is going away (`server-shutdown`, close 1001)
+   * and waits, at most `timeoutMs`, for the connections to close; then cuts the rest.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweep);
+    for (const session of this.sessions) guard(session, () => session.shutdown());
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await delay(20);
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const session = new Session(ws, this.ctx, remote);
+    this.sessions.add(session);
+    this.sockets.add(ws);
+    this.ctx.metrics.connectionsTotal++;
+    log.debug('connected', { session: session.id, remote });
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      // With the default binaryType every message arrives as one Buffer.
+      guard(session, () => session.onMessage(data as Buffer, isBinary));
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws has already started closing (1009 for an oversized message, 1002/1007 for bad frames).
+      const code = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ErrorCode.TooLarge : ErrorCode.Malformed;
+      this.ctx.metrics.errors.inc(code);
+      log.debug('websocket error', { session: session.id, code, err: err.message });
+    });
+    ws.on('close', (code: number) => {
+      this.sockets.delete(ws);
+      this.sessions.delete(session);
+      guard(session, () => session.onClose());
+      log.debug('closed', { session: session.id, code });
+    });
+  }
+
+  private checkHeartbeats(): void {
+    const limit = HEARTBEAT_MISSES * this.ctx.options.heartbeatIntervalMs;
+    const now = performance.now();
+    for (const session of this.sessions) {
+      if (now - session.lastSeen <= limit) continue;
+      guard(session, () =>
+        session.fail(
+          new ProtocolError(ErrorCode.HeartbeatTimeout, `nothing received for ${limit} ms`, CloseCode.HeartbeatTimeout),
+          'timeout',
+        ),
+      );
+    }
+  }
+}
+
+/** Runs `fn`; an exception is logged and ends that session, never the process. */
+function guard(session: Session, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error('connection handler threw', { session: session.id, err });
+    try {
+      session.fail(new ProtocolError(INTERNAL_ERROR, 'the relay failed to handle a message', INTERNAL_ERROR_CLOSE));
+    } catch (again) {
+      log.error('closing after a handler error failed', { session: session.id, err: again });
+    }
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { optionsFromEnv, resolveOptions } from '../../server/config.js';
+import { ConfigError } from '../../server/errors.js';
+
+describe('configuration from the environment', () => {
+  it('leaves every option to its default when nothing is set', () => {
+    expect(optionsFromEnv({})).toEqual({ options: {}, logLevel: undefined });
+    const resolved = resolveOptions({});
+    expect(resolved).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      maxMessageBytes: 512 * 1024,
+      maxRoomSize: 100,
+      heartbeatIntervalMs: 5000,
+    });
+    expect(resolved.demoDir).toMatch(/[/\\]demo$/);
+    expect(resolved.distDir).toMatch(/[/\\]dist$/);
+    expect(resolved.bus.kind).toBe('local');
+  });
+
+  it('reads ports, limits, directories and the log level', () => {
+    const { options, logLevel } = optionsFromEnv({
+      PORT: '18080',
+      HOST: '127.0.0.1',
+      MAX_MESSAGE_BYTES: '65536',
+      MAX_ROOM_SIZE: '8',
+      HEARTBEAT_INTERVAL_MS: '1000',
+      DEMO_DIR: '/srv/demo',
+      DIST_DIR: '/srv/dist',
+      LOG_LEVEL: 'WARN',
+    });
+    expect(options).toEqual({
+      port: 18080,
+      host: '127.0.0.1',
+      maxMessageBytes: 65536,
+      maxRoomSize: 8,
+      heartbeatIntervalMs: 1000,
+      demoDir: '/srv/demo',
+      distDir: '/srv/dist',
+    });
+    expect(logLevel).toBe('warn');
+  });
+
+  it('refuses NATS_URL with a message saying NATS is not supported yet', () => {
+    expect(() => optionsFromEnv({ NATS_URL: 'nats://127.0.0.1:4222' })).toThrow(ConfigError);
+    expect(() => optionsFromEnv({ NATS_URL: 'nats://127.0.0.1:4222' })).toThrow(
+      /does not support NATS yet.*unset NATS_URL/,
+    );
+  });
+
+  it('refuses only one of TLS_CERT and TLS_KEY', () => {
+    expect(() => optionsFromEnv({ TLS_CERT: '/x.pem' })).toThrow(/both TLS_CERT and TLS_KEY/);
+  });
+
+  it('says which TLS file it cannot read', () => {
+    expect(() => optionsFromEnv({ TLS_CERT: '/nonexistent/cert.pem', TLS_KEY: '/nonexistent/key.pem' })).toThrow(
+      /TLS_CERT: cannot read/,
+    );
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['MAX_ROOM_SIZE', '-3'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(() => optionsFromEnv({ [name]: value })).toThrow(ConfigError);
+  });
+
+  it.each([
+    [{ port: 70000 }, /port/],
+    [{ maxRoomSize: 0 }, /maxRoomSize/],
+    [{ backpressure: { videoDropBytes: 10, audioDropBytes: 5 } }, /backpressure/],
+  ])('refuses option %j', (options, message) => {
+    expect(() => resolveOptions(options)).toThrow(message);
+  });
+});

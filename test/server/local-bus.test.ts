@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { BusSubjectError, parseSubject, subjectMatches } from '../../server/bus/bus.js';
+import { decodeBusMessage, encodeBusMessage } from '../../server/bus/bus-message.js';
+import { LocalBus } from '../../server/bus/local-bus.js';
+import { lastToken, subjects } from '../../server/bus/subjects.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function recorder(bus: LocalBus, pattern: string): string[] {
+  const got: string[] = [];
+  bus.subscribe(pattern, (subject) => got.push(subject));
+  return got;
+}
+
+describe('LocalBus', () => {
+  it('delivers to exact, * and > subscriptions that match, and only those', () => {
+    const bus = new LocalBus();
+    const exact = recorder(bus, 'room.a.presence');
+    const star = recorder(bus, 'room.a.media.*');
+    const tail = recorder(bus, 'room.a.>');
+    const all = recorder(bus, '>');
+    const other = recorder(bus, 'room.b.>');
+    for (const s of ['room.a.presence', 'room.a.media.p1', 'room.a.media.p1.extra', 'room.a', 'room.b.to.x'])
+      bus.publish(s, bytes(s));
+    expect(exact).toEqual(['room.a.presence']);
+    expect(star).toEqual(['room.a.media.p1']);
+    expect(tail).toEqual(['room.a.presence', 'room.a.media.p1', 'room.a.media.p1.extra']);
+    expect(all).toHaveLength(5);
+    expect(other).toEqual(['room.b.to.x']);
+  });
+
+  it('passes the payload through untouched', () => {
+    const bus = new LocalBus();
+    const payload = bytes('hello');
+    let got: Uint8Array | undefined;
+    bus.subscribe('a.b', (_s, p) => (got = p));
+    bus.publish('a.b', payload);
+    expect(got).toBe(payload);
+  });
+
+  it('stops delivering after unsubscribe, also for subjects cached before', () => {
+    const bus = new LocalBus();
+    const got: string[] = [];
+    const sub = bus.subscribe('x.*', (s) => got.push(s));
+    bus.publish('x.1', bytes(''));
+    sub.unsubscribe();
+    sub.unsubscribe();
+    bus.publish('x.1', bytes(''));
+    expect(got).toEqual(['x.1']);
+  });
+
+  it('delivers to a subscription added after a subject was cached', () => {
+    const bus = new LocalBus();
+    bus.publish('y.1', bytes(''));
+    const got = recorder(bus, 'y.*');
+    bus.publish('y.1', bytes(''));
+    expect(got).toEqual(['y.1']);
+  });
+
+  it('keeps delivering to the other handlers when one throws', () => {
+    const bus = new LocalBus();
+    bus.subscribe('t', () => {
+      throw new Error('boom');
+    });
+    const got = recorder(bus, 't');
+    bus.publish('t', bytes(''));
+    expect(got).toEqual(['t']);
+  });
+
+  it('lets a handler unsubscribe another handler of the same message', () => {
+    const bus = new LocalBus();
+    const got: string[] = [];
+    const later: { second?: { unsubscribe(): void } } = {};
+    bus.subscribe('u', () => {
+      got.push('first');
+      later.second?.unsubscribe();
+    });
+    later.second = bus.subscribe('u', () => got.push('second'));
+    bus.publish('u', bytes(''));
+    expect(got).toEqual(['first']);
+  });
+
+  it('lets a handler publish (nested delivery)', () => {
+    const bus = new LocalBus();
+    const got: string[] = [];
+    bus.subscribe('ping', () => bus.publish('pong', bytes('')));
+    bus.subscribe('pong', (s) => got.push(s));
+    bus.publish('ping', bytes(''));
+    expect(got).toEqual(['pong']);
+  });
+
+  it('delivers nothing after close', async () => {
+    const bus = new LocalBus();
+    const got = recorder(bus, '>');
+    await bus.close();
+    bus.publish('a', bytes(''));
+    expect(got).toEqual([]);
+  });
+
+  it.each(['', 'a..b', 'a.*', 'a.>', 'a b', 'room.ü'])('refuses to publish on %j', (subject) => {
+    expect(() => new LocalBus().publish(subject, bytes(''))).toThrow(BusSubjectError);
+  });
+
+  it.each(['a.>.b', '>.a', 'a.**', ''])('refuses to subscribe to %j', (pattern) => {
+    expect(() => new LocalBus().subscribe(pattern, () => {})).toThrow(BusSubjectError);
+  });
+});
+
+describe('subject matching', () => {
+  it.each([
+    ['a.*', 'a.b', true],
+    ['a.*', 'a', false],
+    ['a.*', 'a.b.c', false],
+    ['a.>', 'a.b.c', true],
+    ['a.>', 'a', false],
+    ['*.b', 'a.b', true],
+    ['a.b', 'a.b', true],
+    ['a.b', 'a.c', false],
+  ])('%s against %s is %s', (pattern, subject, expected) => {
+    expect(subjectMatches(parseSubject(pattern, true), parseSubject(subject, false))).toBe(expected);
+  });
+});
+
+describe('relay subjects', () => {
+  it('names media per room and publisher, presence per room, and targeted control per session', () => {
+    expect(subjects.media('r1', 'AbC_-1')).toBe('room.r1.media.AbC_-1');
+    expect(subjects.presence('r1')).toBe('room.r1.presence');
+    expect(subjects.to('r1', 'xyz')).toBe('room.r1.to.xyz');
+    expect(
+      subjectMatches(parseSubject(subjects.roomMedia('r1'), true), parseSubject(subjects.media('r1', 'p'), false)),
+    ).toBe(true);
+    expect(lastToken(subjects.to('r1', 'xyz'))).toBe('xyz');
+  });
+});
+
+describe('bus messages', () => {
+  it('carry the routing facts and the envelope bytes in one buffer', () => {
+    const payload = encodeBusMessage(
+      { body: 6, keyframe: true, kind: 2 },
+      bytes('Sess1'),
+      bytes('raw'),
+      bytes('+stamp'),
+    );
+    const msg = decodeBusMessage(payload);
+    expect(msg).toMatchObject({ body: 6, keyframe: true, kind: 2, sender: 'Sess1' });
+    expect(Buffer.from(msg.envelope).toString()).toBe('raw+stamp');
+    expect(msg.envelope.buffer).toBe(payload.buffer); // a view, not a copy
+  });
+
+  it('refuses a payload of another format', () => {
+    expect(() => decodeBusMessage(new Uint8Array([9, 0, 0, 0, 0]))).toThrow(/format/);
+    expect(() => decodeBusMessage(new Uint8Array([1, 6, 0, 0, 10, 65]))).toThrow(/truncated/);
+  });
+});
