@@ -15,13 +15,58 @@ const workletInline = {
   },
 };
 
+/** protobufjs ships CommonJS; browsers need it as an ES module (rollup's commonjs plugin does this for the bundle). */
+const protobufAsEsm = {
+  name: 'protobuf-esm',
+  async serve(context) {
+    if (!context.path.endsWith('/node_modules/protobufjs/minimal.js')) return undefined;
+    const result = await build({
+      entryPoints: [`.${context.path}`],
+      bundle: true,
+      format: 'esm',
+      write: false,
+      target: 'es2022',
+    });
+    return { body: result.outputFiles[0].text, type: 'js' };
+  },
+};
+
+/**
+ * Starts real relays (the built `dist/relay.js`, so `npm run build` first) for the
+ * element tests, and tells the pages where they are at `/__relays.json`.
+ */
+function relays() {
+  const running = {};
+  return {
+    name: 'relays',
+    async serverStart() {
+      const { startRelay } = await import('./dist/relay.js');
+      running.open = await startRelay({ host: '127.0.0.1', port: 0 });
+      running.tiny = await startRelay({ host: '127.0.0.1', port: 0, maxRoomSize: 1 });
+    },
+    async serverStop() {
+      await Promise.all(Object.values(running).map((relay) => relay.close()));
+    },
+    serve(context) {
+      if (context.path !== '/__relays.json') return undefined;
+      const urls = Object.fromEntries(Object.entries(running).map(([name, relay]) => [name, relay.url]));
+      return { body: JSON.stringify(urls), type: 'json' };
+    },
+  };
+}
+
 export default {
   files: ['test/browser/**/*.test.ts'],
-  nodeResolve: { exportConditions: ['browser', 'development'] },
+  nodeResolve: { exportConditions: ['browser', 'production'] },
   concurrency: 1,
   testsFinishTimeout: 10 * 60 * 1000,
   testFramework: { config: { timeout: 30000 } },
-  plugins: [workletInline, esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' })],
+  plugins: [
+    relays(),
+    protobufAsEsm,
+    workletInline,
+    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }),
+  ],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

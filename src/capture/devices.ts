@@ -1,0 +1,127 @@
+/**
+ * Opening the camera, the microphone and the screen, with the constraints a call
+ * wants and failures mapped to {@link CaptureError} codes.
+ */
+import { CaptureError, toCaptureError, type CaptureDevice } from './capture-error.js';
+
+/** Camera options; sizes are ideals the browser may not meet. */
+export interface CameraOptions {
+  deviceId?: string;
+  /** Default 1280. */
+  width?: number;
+  /** Default 720. */
+  height?: number;
+  /** Default 30. */
+  frameRate?: number;
+  facingMode?: 'user' | 'environment';
+}
+
+/** Microphone options. */
+export interface MicrophoneOptions {
+  deviceId?: string;
+}
+
+/** Screen options. */
+export interface ScreenOptions {
+  /** Default 15: screens change little and text needs bits more than motion. */
+  frameRate?: number;
+  /** Ask for the tab's or system audio too (where the browser offers it). */
+  audio?: boolean;
+}
+
+function mediaDevices(device: CaptureDevice): MediaDevices {
+  // Undefined outside secure contexts (plain http on a public host).
+  if (typeof navigator === 'undefined' || !navigator.mediaDevices) {
+    throw new CaptureError('capture-failed', undefined, { cause: new Error(`no mediaDevices for ${device}`) });
+  }
+  return navigator.mediaDevices;
+}
+
+/** Camera constraints for `getUserMedia` (exported for tests and for `applyConstraints`). */
+export function cameraConstraints(options: CameraOptions = {}): MediaTrackConstraints {
+  const constraints: MediaTrackConstraints = {
+    width: { ideal: options.width ?? 1280 },
+    height: { ideal: options.height ?? 720 },
+    frameRate: { ideal: options.frameRate ?? 30 },
+  };
+  if (options.deviceId) constraints.deviceId = { exact: options.deviceId };
+  if (options.facingMode) constraints.facingMode = { ideal: options.facingMode };
+  return constraints;
+}
+
+/**
+ * Microphone constraints: echo cancellation, noise suppression and automatic
+ * gain are asked for explicitly, so a browser whose default differs still applies them.
+ */
+export function microphoneConstraints(options: MicrophoneOptions = {}): MediaTrackConstraints {
+  const constraints: MediaTrackConstraints = {
+    echoCancellation: true,
+    noiseSuppression: true,
+    autoGainControl: true,
+    channelCount: { ideal: 1 },
+    sampleRate: { ideal: 48000 },
+  };
+  if (options.deviceId) constraints.deviceId = { exact: options.deviceId };
+  return constraints;
+}
+
+/**
+ * Opens a camera. The caller owns the track and stops it.
+ * @throws {CaptureError} `camera-denied`, `camera-missing` or `capture-failed`
+ */
+export async function openCamera(options: CameraOptions = {}): Promise<MediaStreamTrack> {
+  try {
+    const stream = await mediaDevices('camera').getUserMedia({ video: cameraConstraints(options) });
+    return firstTrack(stream, 'video');
+  } catch (error) {
+    throw toCaptureError(error, 'camera');
+  }
+}
+
+/**
+ * Opens a microphone. The caller owns the track and stops it.
+ * @throws {CaptureError} `mic-denied`, `mic-missing` or `capture-failed`
+ */
+export async function openMicrophone(options: MicrophoneOptions = {}): Promise<MediaStreamTrack> {
+  try {
+    const stream = await mediaDevices('mic').getUserMedia({ audio: microphoneConstraints(options) });
+    return firstTrack(stream, 'audio');
+  } catch (error) {
+    throw toCaptureError(error, 'mic');
+  }
+}
+
+/** A shared screen: the video track and, if asked for and given, its audio. */
+export interface ScreenCapture {
+  video: MediaStreamTrack;
+  audio?: MediaStreamTrack;
+}
+
+/**
+ * Asks the user to pick a screen, window or tab. Must run in a user gesture
+ * in most browsers. The track gets `contentHint = 'detail'` so encoders keep text sharp.
+ * @throws {CaptureError} `screen-denied` or `capture-failed`
+ */
+export async function openScreen(options: ScreenOptions = {}): Promise<ScreenCapture> {
+  try {
+    const stream = await mediaDevices('screen').getDisplayMedia({
+      video: { frameRate: { ideal: options.frameRate ?? 15 } },
+      audio: options.audio ?? false,
+    });
+    const video = firstTrack(stream, 'video');
+    video.contentHint = 'detail';
+    const audio = stream.getAudioTracks()[0];
+    return audio ? { video, audio } : { video };
+  } catch (error) {
+    throw toCaptureError(error, 'screen');
+  }
+}
+
+function firstTrack(stream: MediaStream, kind: 'audio' | 'video'): MediaStreamTrack {
+  const track = kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
+  if (!track) {
+    for (const t of stream.getTracks()) t.stop();
+    throw new CaptureError('capture-failed', `The browser returned no ${kind} track.`);
+  }
+  return track;
+}

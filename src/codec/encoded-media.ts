@@ -1,0 +1,48 @@
+/**
+ * The unit that crosses the boundary between the media pipeline and the room:
+ * encoders emit it, decoders accept it. The room wraps it into a `MediaFrame`
+ * envelope (see `proto/videocall.proto`) and unwraps it on the other side.
+ */
+import type { videocall } from '../protocol/gen/videocall.js';
+
+/** Protocol track kind (`TrackKind` in `src/protocol/envelope.ts`). */
+export type TrackKindValue = videocall.TrackKind;
+/** Protocol codec (`Codec` in `src/protocol/envelope.ts`). */
+export type CodecValue = videocall.Codec;
+
+/** One coded media frame, with the fields of the clear routing header. */
+export interface EncodedMedia {
+  kind: TrackKindValue;
+  codec: CodecValue;
+  /** True when the frame decodes on its own (always true for Opus). */
+  keyframe: boolean;
+  /** Media clock of the track, in microseconds. */
+  timestamp: number;
+  /** Per track, +1 per frame; a gap means loss. Set by the encode pipelines. */
+  sequence?: number;
+  /** The codec's output (annex B for H.264). */
+  data: Uint8Array;
+  /** Coded size of video frames. */
+  width?: number;
+  height?: number;
+  /** Audio level of this packet, 0 (loudest) .. 127 (silence) in -dBov, as in RFC 6464. */
+  audioLevel?: number;
+}
+
+/** Sequence numbers are uint32 on the wire; they wrap. */
+export const SEQUENCE_MODULO = 2 ** 32;
+
+/** The sequence number that follows `sequence`. */
+export function nextSequence(sequence: number): number {
+  return (sequence + 1) % SEQUENCE_MODULO;
+}
+
+/**
+ * How far `sequence` is ahead of `previous`, in the range [-2^31, 2^31):
+ * 1 for the next frame, 0 for a duplicate, negative for an older frame.
+ */
+export function sequenceDelta(sequence: number, previous: number): number {
+  let d = (sequence - previous) % SEQUENCE_MODULO;
+  if (d < 0) d += SEQUENCE_MODULO;
+  return d >= SEQUENCE_MODULO / 2 ? d - SEQUENCE_MODULO : d;
+}

@@ -1,0 +1,376 @@
+/**
+ * Camera or screen track → `VideoEncoder` (realtime) → {@link EncodedMedia}.
+ */
+import { TrackKind } from '../protocol/envelope.js';
+import { videoFrames } from '../capture/video-frames.js';
+import { codecToWire, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
+import { nextSequence, type EncodedMedia, type TrackKindValue } from './encoded-media.js';
+import { MediaPipelineError } from './media-pipeline-error.js';
+import { encodeSize, videoBitrate } from './video-bitrate.js';
+
+/** Options of {@link VideoEncodePipeline}. */
+export interface VideoEncodeOptions {
+  codec: VideoCodecName;
+  /** Called for every encoded frame, in order. */
+  onEncoded: (media: EncodedMedia) => void;
+  /** Called when the pipeline cannot go on (`codec-unsupported`, `encoder-failed`, `capture-ended`). */
+  onError?: (error: MediaPipelineError) => void;
+  /** `TrackKind.VIDEO` (default) or `TrackKind.SCREEN`. */
+  kind?: TrackKindValue;
+  /** Periodic keyframe interval; default 5000 ms. */
+  keyframeIntervalMs?: number;
+  /** Requested keyframes come at most this often; default 500 ms. */
+  minKeyframeGapMs?: number;
+  /** Largest encoded size; default 1280×720 for cameras, 1920×1080 for screens. */
+  maxWidth?: number;
+  maxHeight?: number;
+  /** Frames beyond this rate are skipped; default 30 for cameras, 15 for screens. */
+  maxFramerate?: number;
+  /** Fixed bitrate in bps; default {@link videoBitrate} of the encoded size and frame rate. */
+  bitrate?: number;
+  /** Read frames through the `<video>` fallback (tests). */
+  forceFallback?: boolean;
+}
+
+/** Counters of a {@link VideoEncodePipeline}. */
+export interface VideoEncodeStats {
+  codec: VideoCodecName;
+  /** Size being encoded (0 before the first frame). */
+  width: number;
+  height: number;
+  bitrate: number;
+  framesRead: number;
+  framesEncoded: number;
+  keyframes: number;
+  /** Frames skipped because the encoder had more than two queued (it is falling behind). */
+  droppedBusy: number;
+  /** Frames skipped to respect `maxFramerate`. */
+  droppedRate: number;
+  /** Frames read and discarded while paused. */
+  droppedPaused: number;
+  bytes: number;
+  /** Mean time from `encode()` to its output, over the recent frames, in ms. */
+  encodeTimeMs: number;
+  /** Encoder restarts after errors. */
+  restarts: number;
+}
+
+/** The encoder may hold this many frames; beyond it, new frames are dropped (realtime: never queue latency). */
+const MAX_ENCODE_QUEUE = 2;
+/** Consecutive encoder failures before giving up. */
+const MAX_RESTARTS = 3;
+
+/**
+ * Encodes a video track for the room.
+ *
+ * Frames are closed as soon as they are handed to the encoder (or dropped).
+ * Keyframes come every `keyframeIntervalMs`, after every (re)configuration,
+ * and on {@link requestKeyframe} (repeated requests coalesce into one).
+ *
+ * @example
+ * const pipeline = new VideoEncodePipeline({ codec: 'vp8', onEncoded: (m) => room.sendMedia(m) });
+ * pipeline.start(cameraTrack);
+ * pipeline.requestKeyframe(); // a peer joined
+ * pipeline.stop();
+ */
+export class VideoEncodePipeline {
+  private readonly options: VideoEncodeOptions;
+  private readonly kind: TrackKindValue;
+  private track: MediaStreamTrack | undefined;
+  private reader: ReadableStreamDefaultReader<VideoFrame> | undefined;
+  private encoder: VideoEncoder | undefined;
+  private codecName: VideoCodecName;
+  /** Source size the encoder is configured for, `WxH`; changes trigger a reconfiguration. */
+  private sourceKey = '';
+  /** True while an asynchronous (re)configuration is under way: frames are dropped meanwhile. */
+  private configuring = false;
+  private needsConfigure = true;
+  private forceKeyframe = true;
+  private keyframeRequested = false;
+  private lastKeyframeAt = -Infinity;
+  private lastEncodedTimestamp = -Infinity;
+  private sequence = 0;
+  private failures = 0;
+  private stopped = false;
+  private isPaused = false;
+  /** Codec the encoder is configured for (differs from `codecName` while a switch is pending). */
+  private configuredCodec: VideoCodecName | undefined;
+  /** Per frame in the encoder, by timestamp: when it went in and with which codec (a switch may overtake it). */
+  private readonly pendingEncodes = new Map<number, { at: number; codec: VideoCodecName }>();
+  private readonly counters: VideoEncodeStats;
+
+  constructor(options: VideoEncodeOptions) {
+    this.options = options;
+    this.kind = options.kind ?? TrackKind.VIDEO;
+    this.codecName = options.codec;
+    this.counters = {
+      codec: options.codec,
+      width: 0,
+      height: 0,
+      bitrate: 0,
+      framesRead: 0,
+      framesEncoded: 0,
+      keyframes: 0,
+      droppedBusy: 0,
+      droppedRate: 0,
+      droppedPaused: 0,
+      bytes: 0,
+      encodeTimeMs: 0,
+      restarts: 0,
+    };
+  }
+
+  /**
+   * Starts encoding `track`, or switches to it (another camera): the encoder is
+   * kept and the next frame is a keyframe. The pipeline never stops the track.
+   */
+  start(track: MediaStreamTrack): void {
+    if (track.kind !== 'video') throw new TypeError('VideoEncodePipeline needs a video track');
+    if (this.stopped) throw new Error('VideoEncodePipeline: start() after stop()');
+    if (track === this.track) return;
+    this.reader?.cancel().catch(() => {});
+    this.track = track;
+    const reader = videoFrames(track, { forceFallback: this.options.forceFallback ?? false }).getReader();
+    this.reader = reader;
+    this.forceKeyframe = true;
+    void this.run(reader);
+  }
+
+  /** The codec being sent. */
+  get codec(): VideoCodecName {
+    return this.codecName;
+  }
+
+  /** True between {@link pause} and {@link resume}. */
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): VideoEncodeStats {
+    return { ...this.counters, codec: this.codecName };
+  }
+
+  /**
+   * Asks for a keyframe soon: the next frame, or the first one `minKeyframeGapMs`
+   * after the previous keyframe. Any number of calls before then give one keyframe.
+   */
+  requestKeyframe(): void {
+    this.keyframeRequested = true;
+  }
+
+  /** Switches codec: the encoder is reconfigured and the next frame is a keyframe. */
+  setCodec(codec: VideoCodecName): void {
+    if (codec === this.codecName) return;
+    this.codecName = codec;
+    this.needsConfigure = true;
+  }
+
+  /** Stops sending (camera off) without releasing the camera; frames are read and discarded. */
+  pause(): void {
+    this.isPaused = true;
+  }
+
+  /** Sends again after {@link pause}, starting with a keyframe. */
+  resume(): void {
+    if (!this.isPaused) return;
+    this.isPaused = false;
+    this.forceKeyframe = true;
+  }
+
+  /** Stops reading and releases the encoder. The track is left running for its owner. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.reader?.cancel().catch(() => {});
+    this.reader = undefined;
+    this.closeEncoder();
+  }
+
+  private async run(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
+    // Ends when stopped or when start() moved on to another track (another reader).
+    const current = () => !this.stopped && reader === this.reader;
+    while (current()) {
+      let result: ReadableStreamReadResult<VideoFrame>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        if (current()) this.fail('capture-ended', 'Reading the video track failed.', error);
+        return;
+      }
+      if (result.done) {
+        if (current()) this.fail('capture-ended', 'The video track ended.');
+        return;
+      }
+      const frame = result.value;
+      try {
+        if (current()) this.handle(frame);
+      } finally {
+        // Whatever happened, the frame goes back to capture now.
+        frame.close();
+      }
+    }
+  }
+
+  private handle(frame: VideoFrame): void {
+    this.counters.framesRead++;
+    if (this.stopped) return;
+    if (this.isPaused) {
+      this.counters.droppedPaused++;
+      return;
+    }
+    const sourceKey = `${frame.displayWidth}x${frame.displayHeight}`;
+    if (sourceKey !== this.sourceKey) this.needsConfigure = true;
+    if (this.needsConfigure && !this.configuring)
+      void this.configure(frame.displayWidth, frame.displayHeight, sourceKey);
+    const encoder = this.encoder;
+    if (this.configuring || !encoder || encoder.state !== 'configured') return;
+
+    const maxFramerate = this.maxFramerate();
+    // A little slack (10%) so a camera at exactly maxFramerate is not thinned by timestamp jitter.
+    const sinceLast = frame.timestamp - this.lastEncodedTimestamp;
+    if (sinceLast >= 0 && sinceLast < (0.9 * 1e6) / maxFramerate) {
+      this.counters.droppedRate++;
+      return;
+    }
+    if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
+      this.counters.droppedBusy++;
+      return;
+    }
+
+    const now = performance.now();
+    const interval = this.options.keyframeIntervalMs ?? 5000;
+    const minGap = this.options.minKeyframeGapMs ?? 500;
+    const keyFrame =
+      this.forceKeyframe ||
+      now - this.lastKeyframeAt >= interval ||
+      (this.keyframeRequested && now - this.lastKeyframeAt >= minGap);
+    if (keyFrame) {
+      this.forceKeyframe = false;
+      this.keyframeRequested = false;
+      this.lastKeyframeAt = now;
+    }
+    this.lastEncodedTimestamp = frame.timestamp;
+    this.pendingEncodes.set(frame.timestamp, { at: now, codec: this.configuredCodec ?? this.codecName });
+    encoder.encode(frame, { keyFrame });
+  }
+
+  private maxFramerate(): number {
+    return this.options.maxFramerate ?? (this.kind === TrackKind.SCREEN ? 15 : 30);
+  }
+
+  /** (Re)configures for a source size; frames are dropped until it is done. */
+  private async configure(sourceWidth: number, sourceHeight: number, sourceKey: string): Promise<void> {
+    this.configuring = true;
+    this.needsConfigure = false;
+    const codec = this.codecName;
+    const screen = this.kind === TrackKind.SCREEN;
+    const { width, height } = encodeSize(
+      sourceWidth,
+      sourceHeight,
+      this.options.maxWidth ?? (screen ? 1920 : 1280),
+      this.options.maxHeight ?? (screen ? 1080 : 720),
+    );
+    const trackRate = this.track?.getSettings().frameRate;
+    const framerate = Math.min(this.maxFramerate(), trackRate && trackRate > 0 ? trackRate : 30);
+    const bitrate = this.options.bitrate ?? videoBitrate(width, height, framerate);
+    const contentHint = this.track?.contentHint || (screen ? 'detail' : '');
+    const config = videoEncoderConfig(codec, { width, height, framerate, bitrate, contentHint });
+    try {
+      let support = await VideoEncoder.isConfigSupported(config);
+      if (!support.supported) {
+        delete config.bitrateMode;
+        support = await VideoEncoder.isConfigSupported(config);
+      }
+      if (this.stopped) return;
+      if (!support.supported) {
+        this.fail('codec-unsupported', `This browser cannot encode ${codec} at ${width}×${height}.`);
+        return;
+      }
+      // A codec switch requested while we awaited wins: configure again on the next frame.
+      if (codec !== this.codecName) {
+        this.needsConfigure = true;
+        return;
+      }
+      if (!this.encoder || this.encoder.state === 'closed') this.encoder = this.createEncoder();
+      this.encoder.configure(config);
+      this.configuredCodec = codec;
+      this.sourceKey = sourceKey;
+      this.forceKeyframe = true;
+      Object.assign(this.counters, { width, height, bitrate });
+    } catch (error) {
+      this.fail('codec-unsupported', `Configuring the ${codec} encoder failed.`, error);
+    } finally {
+      this.configuring = false;
+    }
+  }
+
+  private createEncoder(): VideoEncoder {
+    const encoder: VideoEncoder = new VideoEncoder({
+      output: (chunk, metadata) => this.output(chunk, metadata),
+      error: (error) => this.encoderError(encoder, error),
+    });
+    return encoder;
+  }
+
+  private output(chunk: EncodedVideoChunk, metadata?: EncodedVideoChunkMetadata): void {
+    if (this.stopped) return;
+    this.failures = 0;
+    const pending = this.pendingEncodes.get(chunk.timestamp);
+    if (pending !== undefined) {
+      this.pendingEncodes.delete(chunk.timestamp);
+      const took = performance.now() - pending.at;
+      this.counters.encodeTimeMs =
+        this.counters.framesEncoded === 0 ? took : this.counters.encodeTimeMs * 0.9 + took * 0.1;
+    }
+    const codec = pending?.codec ?? this.configuredCodec ?? this.codecName;
+    // Entries for frames the encoder dropped would otherwise pile up.
+    if (this.pendingEncodes.size > 30) this.pendingEncodes.clear();
+    const data = new Uint8Array(chunk.byteLength);
+    chunk.copyTo(data);
+    const keyframe = chunk.type === 'key';
+    const decoderConfig = metadata?.decoderConfig;
+    const width = decoderConfig?.codedWidth ?? this.counters.width;
+    const height = decoderConfig?.codedHeight ?? this.counters.height;
+    this.counters.framesEncoded++;
+    this.counters.bytes += data.byteLength;
+    if (keyframe) this.counters.keyframes++;
+    const media: EncodedMedia = {
+      kind: this.kind,
+      codec: codecToWire(codec),
+      keyframe,
+      timestamp: chunk.timestamp,
+      sequence: this.sequence,
+      data,
+      width,
+      height,
+    };
+    this.sequence = nextSequence(this.sequence);
+    this.options.onEncoded(media);
+  }
+
+  private encoderError(encoder: VideoEncoder, error: DOMException): void {
+    if (this.stopped || encoder !== this.encoder) return;
+    this.encoder = undefined;
+    this.failures++;
+    this.counters.restarts++;
+    if (this.failures > MAX_RESTARTS) {
+      this.fail('encoder-failed', `The ${this.codecName} encoder failed ${this.failures} times in a row.`, error);
+      return;
+    }
+    // A fresh encoder on the next frame; its first output is a keyframe.
+    this.needsConfigure = true;
+    this.sourceKey = '';
+  }
+
+  private fail(code: MediaPipelineError['code'], message: string, cause?: unknown): void {
+    const error = new MediaPipelineError(code, message, { cause });
+    this.stop();
+    this.options.onError?.(error);
+  }
+
+  private closeEncoder(): void {
+    if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
+    this.encoder = undefined;
+  }
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_CODEC_PREFERENCE,
+  chooseCodec,
+  codecFromWire,
+  codecToWire,
+  videoDecoderConfig,
+  videoEncoderConfig,
+  webCodecsString,
+} from '../../../src/codec/codec-support.js';
+import { Codec } from '../../../src/protocol/envelope.js';
+
+const ALL = ['vp8', 'vp9', 'av1', 'h264'] as const;
+
+describe('codec names, wire values and WebCodecs strings', () => {
+  it('maps every video codec to its protocol value and back', () => {
+    expect(ALL.map(codecToWire)).toEqual([Codec.VP8, Codec.VP9, Codec.AV1, Codec.H264]);
+    for (const name of ALL) expect(codecFromWire(codecToWire(name))).toBe(name);
+    expect(codecFromWire(Codec.OPUS)).toBeNull();
+    expect(codecFromWire(99)).toBeNull();
+  });
+
+  it('uses the WebCodecs strings headless Chromium accepts, H.264 in annex B', () => {
+    expect(ALL.map(webCodecsString)).toEqual(['vp8', 'vp09.00.10.08', 'av01.0.04M.08', 'avc1.42E01F']);
+    const h264 = videoEncoderConfig('h264', { width: 640, height: 360, framerate: 30, bitrate: 500_000 });
+    expect(h264.avc).toEqual({ format: 'annexb' });
+    expect(h264.latencyMode).toBe('realtime');
+    expect(videoEncoderConfig('vp8', { width: 640, height: 360, framerate: 30, bitrate: 500_000 }).avc).toBeUndefined();
+    expect(videoDecoderConfig('h264').description).toBeUndefined();
+  });
+});
+
+describe('chooseCodec', () => {
+  it('takes the most preferred codec everyone can decode', () => {
+    const first = DEFAULT_CODEC_PREFERENCE[0]!;
+    expect(chooseCodec(ALL, [ALL, ALL])).toEqual({ codec: first, everyoneCanDecode: true, undecodableBy: [] });
+    expect(
+      chooseCodec(ALL, [
+        ['vp9', 'av1'],
+        ['av1', 'vp9', 'vp8'],
+      ]).codec,
+    ).toBe('vp9');
+    expect(chooseCodec(ALL, [['av1'], ['av1', 'h264']]).codec).toBe('av1');
+  });
+
+  it('only offers what this browser can encode', () => {
+    expect(chooseCodec(['vp8'], [ALL]).codec).toBe('vp8');
+    expect(chooseCodec(['h264', 'av1'], [['vp8', 'av1']]).codec).toBe('av1');
+  });
+
+  it('puts a preferred codec first, and accepts a whole order', () => {
+    expect(chooseCodec(ALL, [ALL], 'av1').codec).toBe('av1');
+    expect(chooseCodec(ALL, [['vp8', 'vp9']], 'av1').codec).toBe(
+      DEFAULT_CODEC_PREFERENCE.find((c) => c === 'vp8' || c === 'vp9'),
+    );
+    expect(chooseCodec(ALL, [ALL], ['h264', 'vp8']).codec).toBe('h264');
+  });
+
+  it('with no peers, sends the most preferred codec it can encode', () => {
+    expect(chooseCodec(['av1', 'vp8'], []).codec).toBe(
+      DEFAULT_CODEC_PREFERENCE.find((c) => c === 'av1' || c === 'vp8'),
+    );
+  });
+
+  it('when no codec suits everyone, serves the most peers and says who is left out', () => {
+    const choice = chooseCodec(ALL, [['vp8'], ['vp8'], ['h264']]);
+    expect(choice).toEqual({ codec: 'vp8', everyoneCanDecode: false, undecodableBy: [2] });
+  });
+
+  it('falls back to VP8 and reports it when this browser can encode nothing known', () => {
+    expect(chooseCodec([], [['vp9'], ['vp8']])).toEqual({ codec: 'vp8', everyoneCanDecode: false, undecodableBy: [0] });
+  });
+});
