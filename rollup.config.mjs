@@ -39,7 +39,13 @@ const external = [
 // `server.js` runs the relay; `relay.js` exports `startRelay` for tools and tests.
 const server = {
   input: { server: 'server/main.ts', relay: 'server/relay.ts' },
-  output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'server-chunks/[name]-[hash].js' },
+  output: {
+    dir: 'dist',
+    format: 'es',
+    sourcemap: true,
+    entryFileNames: '[name].js',
+    chunkFileNames: 'server-chunks/[name]-[hash].js',
+  },
   external: (id) => external.some((e) => id === e || id.startsWith(`${e}/`)),
   plugins: [version(), resolve({ preferBuiltins: true }), ts()],
 };

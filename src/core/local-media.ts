@@ -1,0 +1,176 @@
+import { openCamera, openMicrophone } from '../capture/devices.js';
+import { CaptureError } from '../capture/capture-error.js';
+import { AudioEncodePipeline } from '../codec/audio-encode.js';
+import type { VideoCodecName } from '../codec/codec-support.js';
+import type { EncodedMedia } from '../codec/encoded-media.js';
+import { VideoEncodePipeline } from '../codec/video-encode.js';
+import { VideoCallError, type VideoCallErrorCode } from './errors.js';
+import type { MediaStateSnapshot } from './remote-participant.js';
+
+export interface LocalMediaCallbacks {
+  onVideo(media: EncodedMedia): void;
+  onAudio(media: EncodedMedia): void;
+  /** Tracks or state changed (for the self-view and controls). */
+  onChange(): void;
+  /** A device or encoder problem that does not end the call. */
+  onError(error: VideoCallError): void;
+}
+
+/**
+ * This participant's camera and microphone and their encoders. Device failures
+ * never end the call: the participant goes on without that device and is told why.
+ */
+export class LocalMedia {
+  readonly state: MediaStateSnapshot = { mic: false, camera: false, screen: false };
+  videoTrack: MediaStreamTrack | null = null;
+  audioTrack: MediaStreamTrack | null = null;
+  private video: VideoEncodePipeline | null = null;
+  private audio: AudioEncodePipeline | null = null;
+  private sending = false;
+  private codec: VideoCodecName = 'vp8';
+  private closed = false;
+
+  constructor(private readonly callbacks: LocalMediaCallbacks) {}
+
+  /** Opens the devices asked for; a failure is reported and leaves that device off. */
+  async open(want: { camera: boolean; mic: boolean }): Promise<void> {
+    await Promise.all([want.camera ? this.openCamera() : undefined, want.mic ? this.openMic() : undefined]);
+  }
+
+  /** Starts encoding and sending whatever devices are open. */
+  startSending(codec: VideoCodecName): void {
+    this.sending = true;
+    this.codec = codec;
+    if (this.videoTrack) this.startVideo(this.videoTrack);
+    if (this.audioTrack) this.startAudio(this.audioTrack);
+  }
+
+  setCodec(codec: VideoCodecName): void {
+    this.codec = codec;
+    this.video?.setCodec(codec);
+  }
+
+  requestKeyframe(): void {
+    this.video?.requestKeyframe();
+  }
+
+  /** The relay would refuse a frame this big: tell the person once, and start again from a smaller keyframe. */
+  frameTooLarge(bytes: number, limit: number): void {
+    if (this.warnedTooLarge) return;
+    this.warnedTooLarge = true;
+    this.callbacks.onError(
+      new VideoCallError(
+        'too-large',
+        `A video frame of ${bytes} bytes exceeds the relay's limit of ${limit}; some video was not sent.`,
+      ),
+    );
+  }
+  private warnedTooLarge = false;
+
+  async setMic(on: boolean): Promise<void> {
+    if (on && !this.audioTrack) {
+      await this.openMic();
+      if (this.audioTrack && this.sending) this.startAudio(this.audioTrack);
+    }
+    this.state.mic = on && !!this.audioTrack;
+    this.audio?.setMuted(!this.state.mic);
+    if (this.audioTrack) this.audioTrack.enabled = this.state.mic;
+    this.callbacks.onChange();
+  }
+
+  async setCamera(on: boolean, codec: VideoCodecName, sending: boolean): Promise<void> {
+    this.codec = codec;
+    if (!on) {
+      // Off means off: stop the track so the camera light goes out.
+      this.video?.stop();
+      this.video = null;
+      this.videoTrack?.stop();
+      this.videoTrack = null;
+      this.state.camera = false;
+    } else if (!this.videoTrack) {
+      await this.openCamera();
+      if (this.videoTrack && sending) this.startVideo(this.videoTrack);
+    }
+    this.callbacks.onChange();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.sending = false;
+    this.video?.stop();
+    this.audio?.stop();
+    this.video = this.audio = null;
+    this.videoTrack?.stop();
+    this.audioTrack?.stop();
+    this.videoTrack = this.audioTrack = null;
+    this.state.mic = this.state.camera = false;
+  }
+
+  private async openCamera(): Promise<void> {
+    try {
+      const track = await openCamera();
+      if (this.closed) return track.stop();
+      this.videoTrack = track;
+      this.state.camera = true;
+      track.addEventListener('ended', () => this.deviceEnded(track));
+    } catch (error) {
+      this.state.camera = false;
+      this.callbacks.onError(deviceError(error, 'camera'));
+    }
+    this.callbacks.onChange();
+  }
+
+  private async openMic(): Promise<void> {
+    try {
+      const track = await openMicrophone();
+      if (this.closed) return track.stop();
+      this.audioTrack = track;
+      this.state.mic = true;
+      track.addEventListener('ended', () => this.deviceEnded(track));
+    } catch (error) {
+      this.state.mic = false;
+      this.callbacks.onError(deviceError(error, 'mic'));
+    }
+    this.callbacks.onChange();
+  }
+
+  /** A device went away (unplugged, permission revoked): carry on without it. */
+  private deviceEnded(track: MediaStreamTrack): void {
+    if (track === this.videoTrack) void this.setCamera(false, this.codec, this.sending);
+    if (track === this.audioTrack) {
+      this.audio?.stop();
+      this.audio = null;
+      this.audioTrack = null;
+      void this.setMic(false);
+    }
+  }
+
+  private startVideo(track: MediaStreamTrack): void {
+    this.video?.stop();
+    this.video = new VideoEncodePipeline({
+      codec: this.codec,
+      onEncoded: (media) => this.callbacks.onVideo(media),
+      onError: (error) =>
+        this.callbacks.onError(new VideoCallError('codec-unsupported', error.message, { cause: error })),
+    });
+    this.video.start(track);
+  }
+
+  private startAudio(track: MediaStreamTrack): void {
+    this.audio?.stop();
+    this.audio = new AudioEncodePipeline({
+      onEncoded: (media) => this.callbacks.onAudio(media),
+      onError: (error) =>
+        this.callbacks.onError(new VideoCallError('codec-unsupported', error.message, { cause: error })),
+    });
+    this.audio.start(track);
+    this.audio.setMuted(!this.state.mic);
+  }
+}
+
+function deviceError(error: unknown, device: 'camera' | 'mic'): VideoCallError {
+  if (error instanceof CaptureError)
+    return new VideoCallError(error.code as VideoCallErrorCode, error.message, { cause: error });
+  const what = device === 'camera' ? 'camera' : 'microphone';
+  return new VideoCallError('capture-failed', `Could not start the ${what}; joining without it.`, { cause: error });
+}

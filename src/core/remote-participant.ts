@@ -1,0 +1,78 @@
+import type { MediaStateInit } from '../protocol/envelope.js';
+
+/** Mic, camera and screen state of a participant, as they announced it. */
+export interface MediaStateSnapshot {
+  mic: boolean;
+  camera: boolean;
+  screen: boolean;
+}
+
+/** Public, read-only view of a remote participant (what `participants` holds). */
+export interface ParticipantInfo {
+  /** Session id the relay gave them. */
+  readonly id: string;
+  readonly name: string;
+  readonly mic: boolean;
+  readonly camera: boolean;
+  readonly screen: boolean;
+  /** Recent level of their decoded audio as played here, 0..1. */
+  readonly audioLevel: number;
+  /** Video frames decoded from them so far. */
+  readonly framesDecoded: number;
+}
+
+/** Receives each decoded frame of a remote participant; it must close the frame. */
+export type VideoSink = (frame: VideoFrame) => void;
+
+export function mediaState(init: MediaStateInit | null | undefined): MediaStateSnapshot {
+  return { mic: !!init?.mic, camera: !!init?.camera, screen: !!init?.screen };
+}
+
+/**
+ * A remote participant in the room. The room owns its decoders; a view attaches
+ * a {@link VideoSink} to show their video.
+ */
+export class RemoteParticipant implements ParticipantInfo {
+  state: MediaStateSnapshot;
+  audioLevel = 0;
+  framesDecoded = 0;
+  private sink: VideoSink | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    state: MediaStateSnapshot,
+    /** Codec names this participant can decode. */
+    public decoders: readonly string[],
+  ) {
+    this.state = state;
+  }
+
+  get mic(): boolean {
+    return this.state.mic;
+  }
+  get camera(): boolean {
+    return this.state.camera;
+  }
+  get screen(): boolean {
+    return this.state.screen;
+  }
+
+  /** Shows this participant's video through `sink` (null to stop). */
+  setVideoSink(sink: VideoSink | null): void {
+    this.sink = sink;
+  }
+
+  /** @internal Called by the room for each decoded frame. */
+  deliverFrame(frame: VideoFrame): void {
+    this.framesDecoded++;
+    if (this.sink) this.sink(frame);
+    else frame.close();
+  }
+
+  /** A plain snapshot, safe to hand to a page. */
+  toJSON(): ParticipantInfo {
+    const { id, name, mic, camera, screen, audioLevel, framesDecoded } = this;
+    return { id, name, mic, camera, screen, audioLevel, framesDecoded };
+  }
+}

@@ -1,0 +1,432 @@
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  TrackKind,
+  type DecodedEnvelope,
+  type EnvelopeInit,
+  type ParticipantInit,
+} from '../protocol/envelope.js';
+import { isValidRoomName } from '../protocol/limits.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { relayWebSocketUrl } from '../transport/relay-url.js';
+import type { SendPriority, Transport, TransportClose } from '../transport/transport.js';
+import { WebSocketTransport } from '../transport/websocket.js';
+import { describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
+import {
+  LocalMediaEvent,
+  ParticipantEvent,
+  ParticipantLeftEvent,
+  RoomErrorEvent,
+  RoomJoinedEvent,
+  RoomLeftEvent,
+  type RoomEventMap,
+} from './events.js';
+import { mediaState, RemoteParticipant } from './remote-participant.js';
+import { TypedEventTarget } from './typed-event-target.js';
+import type { EncodedMedia } from '../codec/encoded-media.js';
+import { LocalMedia } from './local-media.js';
+import { RemoteMedia } from './remote-media.js';
+import {
+  codecFromWire,
+  codecToWire,
+  detectDecoders,
+  detectEncoders,
+  type VideoCodecName,
+} from '../codec/codec-support.js';
+
+/** How a {@link Room} reaches the relay. */
+export type TransportChoice = 'auto' | 'websocket';
+
+/** Everything a {@link Room} needs to join. */
+export interface RoomOptions {
+  /** The relay's base URL, http(s) or ws(s). */
+  server: string;
+  /** Room name, `[A-Za-z0-9_-]{1,64}`. */
+  room: string;
+  /** Display name shown to others. */
+  name: string;
+  /** Send camera video (default true). */
+  camera?: boolean;
+  /** Send microphone audio (default true). */
+  mic?: boolean;
+  /** Force a video codec; by default the best one every participant can decode. */
+  codec?: VideoCodecName;
+  /** `auto` (default) or `websocket`. */
+  transport?: TransportChoice;
+  /** Access token for relays that require one. */
+  token?: string;
+  /** Play remote audio (default true). */
+  playAudio?: boolean;
+  /** Give up joining after this long (default 10 s). */
+  joinTimeoutMs?: number;
+}
+
+export type RoomState = 'idle' | 'connecting' | 'joined' | 'left';
+
+/**
+ * A call in one room, without any DOM: connects to the relay, captures and
+ * sends local media, receives, decodes and plays remote media. `<videocall-room>`
+ * is a view over it; tests and tools can drive it directly.
+ *
+ * @example
+ * ```ts
+ * const room = new Room({ server: 'https://relay.example', room: 'standup', name: 'Ada' });
+ * room.addEventListener('participant-joined', (e) => e.participant.setVideoSink((f) => { draw(f); f.close(); }));
+ * await room.join();
+ * ```
+ */
+export class Room extends TypedEventTarget<RoomEventMap> {
+  state: RoomState = 'idle';
+  /** Our session id, once joined. */
+  sessionId = '';
+  /** The relay's limit on one message, from `Welcome`. */
+  maxMessageBytes = 0;
+  /** Last measured round trip to the relay, in ms. */
+  rttMs = 0;
+  readonly participants = new Map<string, RemoteParticipant>();
+  readonly local: LocalMedia;
+  private readonly remote: RemoteMedia;
+  private transport: Transport | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private codec: VideoCodecName = 'vp8';
+  private localDecoders: VideoCodecName[] = [];
+  private localEncoders: VideoCodecName[] = [];
+  private readonly options: Required<Omit<RoomOptions, 'codec' | 'token'>> & Pick<RoomOptions, 'codec' | 'token'>;
+
+  constructor(options: RoomOptions) {
+    super();
+    this.options = {
+      camera: true,
+      mic: true,
+      transport: 'auto',
+      playAudio: true,
+      joinTimeoutMs: 10_000,
+      ...options,
+    };
+    this.local = new LocalMedia({
+      onVideo: (media) => this.sendMedia(media, media.keyframe ? 'video-key' : 'video'),
+      onAudio: (media) => this.sendMedia(media, 'audio'),
+      onChange: () => this.emit(new LocalMediaEvent()),
+      onError: (error) => this.emit(new RoomErrorEvent(error)),
+    });
+    this.remote = new RemoteMedia({
+      playAudio: this.options.playAudio,
+      requestKeyframe: (participant) =>
+        this.sendControl({ keyframeRequest: { target: participant.id, kind: TrackKind.VIDEO } }),
+      onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant)),
+      onPlayoutState: () => this.emit(new LocalMediaEvent()),
+    });
+  }
+
+  /** The transport in use, once connected. */
+  get transportKind(): 'websocket' | 'webtransport' | null {
+    return this.transport?.kind ?? null;
+  }
+
+  /** The codec we send video with. */
+  get videoCodec(): VideoCodecName {
+    return this.codec;
+  }
+
+  /** True while the browser keeps remote audio silent until a user gesture; call {@link resumeAudio} from one. */
+  get audioSuspended(): boolean {
+    return this.remote.audioSuspended;
+  }
+
+  /** Starts remote audio after a user gesture (autoplay policy). */
+  resumeAudio(): Promise<void> {
+    return this.remote.resumeAudio();
+  }
+
+  /**
+   * Connects, joins the room and starts sending. Rejects with a
+   * {@link VideoCallError} (`invalid-room`, `relay-unreachable`, `room-full`, …);
+   * a missing camera or microphone is not fatal: the room is joined without it
+   * and an `error` event says why.
+   */
+  async join(): Promise<void> {
+    if (this.state !== 'idle') throw new VideoCallError('invalid-state', `Cannot join a room that is ${this.state}.`);
+    const { room, name, server } = this.options;
+    if (!isValidRoomName(room)) {
+      throw new VideoCallError('invalid-room', describeRelayError('invalid-room', ''), { fatal: true });
+    }
+    if (typeof VideoEncoder === 'undefined' || typeof VideoDecoder === 'undefined') {
+      throw new VideoCallError(
+        'webcodecs-unsupported',
+        'This browser cannot encode video (no WebCodecs). Use a recent Chrome, Edge or Safari.',
+        { fatal: true },
+      );
+    }
+    this.state = 'connecting';
+    try {
+      // Ask for devices while the connection opens: the permission prompt is the slow part.
+      const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
+      const [decoders, encoders] = await Promise.all([detectDecoders(), detectEncoders(), capture]);
+      this.localDecoders = decoders;
+      this.localEncoders = encoders;
+      if (this.options.codec && !encoders.includes(this.options.codec)) {
+        this.emit(
+          new RoomErrorEvent(
+            new VideoCallError(
+              'codec-unsupported',
+              `This browser cannot use ${this.options.codec}; using another codec.`,
+            ),
+          ),
+        );
+      }
+      this.transport = await this.connect(relayWebSocketUrl(server, globalThis.location?.href));
+      const welcome = await this.handshake(name);
+      if (this.state !== 'connecting') return; // left while joining
+      this.sessionId = welcome.sessionId;
+      this.state = 'joined';
+      for (const p of welcome.roster) this.addParticipant(p, false);
+      this.startHeartbeat(welcome.heartbeatIntervalMs || 5000);
+      this.chooseCodec();
+      this.local.startSending(this.codec);
+      this.emit(new RoomJoinedEvent(this.sessionId, this.transport.kind));
+      for (const p of this.participants.values()) this.emit(new ParticipantEvent('participant-joined', p));
+    } catch (error) {
+      const failure =
+        error instanceof VideoCallError
+          ? error
+          : new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
+      this.shutdown();
+      this.state = 'left';
+      throw failure;
+    }
+  }
+
+  /** Leaves the room, stops capture and releases every device. */
+  leave(): void {
+    if (this.state === 'left' || this.state === 'idle') {
+      this.state = 'left';
+      return;
+    }
+    this.sendControl({ leave: {} });
+    this.finish('left');
+  }
+
+  /** Turns the microphone on or off, telling the others. */
+  async setMic(on: boolean): Promise<void> {
+    await this.local.setMic(on);
+    this.announceState();
+  }
+
+  /** Turns the camera on or off (off releases the device), telling the others. */
+  async setCamera(on: boolean): Promise<void> {
+    await this.local.setCamera(on, this.codec, this.state === 'joined');
+    this.announceState();
+  }
+
+  private async connect(url: string): Promise<Transport> {
+    // WebTransport comes in its own issue; `auto` means WebSocket until then.
+    return WebSocketTransport.connect(url, { timeoutMs: this.options.joinTimeoutMs });
+  }
+
+  /** Sends Join and waits for Welcome (or the relay's error). */
+  private handshake(
+    name: string,
+  ): Promise<{ sessionId: string; roster: ParticipantInit[]; heartbeatIntervalMs: number }> {
+    const transport = this.transport!;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new VideoCallError('join-timeout', 'The relay did not answer in time. Check your connection and try again.', {
+            fatal: true,
+          }),
+        );
+      }, this.options.joinTimeoutMs);
+      let relayError: VideoCallError | null = null;
+      transport.onmessage = (bytes) => {
+        let env: DecodedEnvelope;
+        try {
+          env = decodeEnvelope(bytes);
+        } catch {
+          return;
+        }
+        if (env.welcome) {
+          clearTimeout(timer);
+          const w = env.welcome;
+          this.maxMessageBytes = w.maxMessageBytes ?? 0;
+          transport.onmessage = (b) => this.receive(b);
+          transport.onclose = (info) => this.onTransportClose(info);
+          resolve({
+            sessionId: w.sessionId ?? '',
+            roster: w.roster ?? [],
+            heartbeatIntervalMs: w.heartbeatIntervalMs ?? 0,
+          });
+        } else if (env.error) {
+          relayError = relayErrorOf(env.error.code ?? '', env.error.message ?? '', true);
+        }
+      };
+      transport.onclose = (info) => {
+        clearTimeout(timer);
+        reject(
+          relayError ??
+            relayErrorOf(info.reason || 'relay-unreachable', `The relay closed the connection (${info.code}).`, true),
+        );
+      };
+      transport.send(
+        encodeEnvelope({
+          join: {
+            protocolVersion: PROTOCOL_VERSION,
+            room: this.options.room,
+            name,
+            token: this.options.token ?? '',
+            state: this.local.state,
+            decoders: this.localDecoders.map(codecToWire),
+          },
+        }),
+        'control',
+      );
+    });
+  }
+
+  private receive(bytes: Uint8Array): void {
+    let env: DecodedEnvelope;
+    try {
+      env = decodeEnvelope(bytes);
+    } catch {
+      return; // the relay only forwards what it could decode; drop anything else
+    }
+    const from = env.from;
+    switch (env.body) {
+      case 'media': {
+        const participant = this.participants.get(from);
+        if (participant && env.media) this.remote.receive(participant, env.media);
+        break;
+      }
+      case 'peerJoined':
+        if (env.peerJoined?.participant) this.addParticipant(env.peerJoined.participant, true);
+        break;
+      case 'peerLeft':
+        this.removeParticipant(env.peerLeft?.id ?? '', env.peerLeft?.reason ?? 'left');
+        break;
+      case 'mediaState': {
+        const participant = this.participants.get(from);
+        if (participant) {
+          participant.state = mediaState(env.mediaState);
+          if (!participant.camera) this.remote.videoStopped(participant);
+          this.emit(new ParticipantEvent('participant-updated', participant));
+        }
+        break;
+      }
+      case 'keyframeRequest':
+        this.local.requestKeyframe();
+        break;
+      case 'pong':
+        if (env.pong?.time) this.rttMs = Date.now() - env.pong.time;
+        break;
+      case 'error': {
+        const error = relayErrorOf(env.error?.code ?? '', env.error?.message ?? '', !!env.error?.fatal);
+        if (error.fatal) this.finish(error.code, error);
+        else this.emit(new RoomErrorEvent(error));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private addParticipant(init: ParticipantInit, announce: boolean): void {
+    const id = init.id ?? '';
+    if (!id || id === this.sessionId || this.participants.has(id)) return;
+    const decoders = (init.decoders ?? []).map(codecFromWire).filter((c): c is VideoCodecName => c !== null);
+    const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
+    this.participants.set(id, participant);
+    this.remote.add(participant);
+    this.chooseCodec();
+    if (announce) this.emit(new ParticipantEvent('participant-joined', participant));
+  }
+
+  private removeParticipant(id: string, reason: string): void {
+    const participant = this.participants.get(id);
+    if (!participant) return;
+    this.participants.delete(id);
+    this.remote.remove(participant);
+    this.chooseCodec();
+    this.emit(new ParticipantLeftEvent(participant, reason));
+  }
+
+  /** Picks the best codec every participant can decode; switching sends a keyframe. */
+  private chooseCodec(): void {
+    const next = this.remote.chooseCodec(this.localEncoders, [...this.participants.values()], this.options.codec);
+    if (next === this.codec) return;
+    this.codec = next;
+    if (this.state === 'joined') this.local.setCodec(next);
+  }
+
+  private sendMedia(media: EncodedMedia, priority: SendPriority): void {
+    if (this.state !== 'joined' || !this.transport) return;
+    const bytes = encodeEnvelope({
+      media: {
+        kind: media.kind,
+        sequence: media.sequence ?? 0,
+        timestamp: media.timestamp,
+        keyframe: media.keyframe,
+        codec: media.codec,
+        audioLevel: media.audioLevel ?? 127,
+        width: media.width ?? 0,
+        height: media.height ?? 0,
+        payload: media.data,
+      },
+    });
+    if (this.maxMessageBytes && bytes.length > this.maxMessageBytes) {
+      // Too big for the relay: ask the encoder for less and send nothing rather than get disconnected.
+      this.local.frameTooLarge(bytes.length, this.maxMessageBytes);
+      return;
+    }
+    // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe.
+    if (!this.transport.send(bytes, priority) && priority !== 'audio') this.local.requestKeyframe();
+  }
+
+  private sendControl(message: EnvelopeInit): void {
+    this.transport?.send(encodeEnvelope(message), 'control');
+  }
+
+  private announceState(): void {
+    if (this.state === 'joined') this.sendControl({ mediaState: this.local.state });
+  }
+
+  private startHeartbeat(intervalMs: number): void {
+    this.heartbeat = setInterval(() => this.sendControl({ ping: { time: Date.now() } }), intervalMs);
+  }
+
+  private onTransportClose(info: TransportClose): void {
+    if (this.state !== 'joined') return;
+    const code = (info.reason || 'connection-lost') as VideoCallErrorCode;
+    const error =
+      info.reason === ''
+        ? new VideoCallError('connection-lost', 'The connection to the relay was lost.', { fatal: true })
+        : relayErrorOf(code, '', true);
+    this.finish(error.code, error);
+  }
+
+  private finish(reason: string, error?: VideoCallError): void {
+    if (this.state === 'left') return;
+    this.shutdown();
+    this.state = 'left';
+    if (error) this.emit(new RoomErrorEvent(error));
+    this.emit(new RoomLeftEvent(reason, error));
+  }
+
+  private shutdown(): void {
+    clearInterval(this.heartbeat);
+    this.local.close();
+    for (const participant of this.participants.values()) this.remote.remove(participant);
+    this.participants.clear();
+    this.remote.close();
+    if (this.transport) {
+      this.transport.onclose = null;
+      this.transport.onmessage = null;
+      this.transport.close(1000, 'left');
+      this.transport = null;
+    }
+  }
+}
+
+function relayErrorOf(code: string, message: string, fatal: boolean): VideoCallError {
+  return new VideoCallError((code || 'relay-unreachable') as VideoCallErrorCode, describeRelayError(code, message), {
+    fatal,
+  });
+}

@@ -1,0 +1,184 @@
+import { css } from 'lit';
+
+/** The element's look. Every colour and size a site may want to change is a `--vc-*` property. */
+export const styles = css`
+  :host {
+    --vc-background: #111318;
+    --vc-tile-background: #1f232b;
+    --vc-text: #f2f4f7;
+    --vc-muted-text: #a3aab8;
+    --vc-accent: #4f8cff;
+    --vc-danger: #e5484d;
+    --vc-speaking: #3ccf91;
+    --vc-radius: 10px;
+    --vc-gap: 8px;
+    --vc-font: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
+    --vc-control-size: 44px;
+
+    display: flex;
+    flex-direction: column;
+    position: relative;
+    box-sizing: border-box;
+    min-height: 240px;
+    height: 480px;
+    background: var(--vc-background);
+    color: var(--vc-text);
+    font-family: var(--vc-font);
+    border-radius: var(--vc-radius);
+    overflow: hidden;
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  [part~='stage'] {
+    position: relative;
+    flex: 1;
+    min-height: 0;
+    overflow: hidden;
+  }
+  [part~='grid'] {
+    /* Out of flow, so the tiles never size the stage they are laid out in. */
+    position: absolute;
+    inset: var(--vc-gap);
+    display: grid;
+    gap: var(--vc-gap);
+    justify-content: center;
+    align-content: center;
+  }
+  [part~='tile'] {
+    position: relative;
+    overflow: hidden;
+    border-radius: var(--vc-radius);
+    background: var(--vc-tile-background);
+    box-shadow: inset 0 0 0 0 var(--vc-speaking);
+    transition: box-shadow 120ms ease-out;
+  }
+  [part~='tile'].speaking {
+    box-shadow: inset 0 0 0 3px var(--vc-speaking);
+  }
+  [part~='video'] {
+    position: absolute;
+    inset: 0;
+    width: 100%;
+    height: 100%;
+    object-fit: contain;
+    background: #000;
+  }
+  video[part~='video'] {
+    transform: scaleX(-1); /* a self-view is a mirror */
+  }
+  [part~='avatar'] {
+    position: absolute;
+    inset: 0;
+    display: flex;
+    align-items: center;
+    justify-content: center;
+    font-size: 2rem;
+    font-weight: 600;
+    color: var(--vc-muted-text);
+    background: var(--vc-tile-background);
+  }
+  [part~='label'] {
+    position: absolute;
+    left: 8px;
+    bottom: 8px;
+    max-width: calc(100% - 16px);
+    display: flex;
+    gap: 6px;
+    align-items: center;
+    padding: 2px 8px;
+    border-radius: 6px;
+    background: rgb(0 0 0 / 55%);
+    font-size: 0.85rem;
+    white-space: nowrap;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
+  [part~='indicator'] {
+    color: var(--vc-danger);
+    display: inline-flex;
+  }
+  [part~='indicator'] svg,
+  [part~='control'] svg {
+    width: 1em;
+    height: 1em;
+    fill: currentColor;
+  }
+  [part~='notice'] {
+    position: absolute;
+    inset: auto var(--vc-gap) var(--vc-gap) var(--vc-gap);
+    z-index: 2;
+    padding: 10px 14px;
+    border-radius: 8px;
+    background: rgb(20 22 28 / 92%);
+    border-left: 4px solid var(--vc-accent);
+    font-size: 0.9rem;
+  }
+  [part~='notice'].error {
+    border-left-color: var(--vc-danger);
+  }
+  [part~='overlay'] {
+    position: absolute;
+    inset: 0;
+    z-index: 3;
+    display: flex;
+    flex-direction: column;
+    gap: 12px;
+    align-items: center;
+    justify-content: center;
+    text-align: center;
+    padding: 24px;
+    background: rgb(10 12 16 / 80%);
+  }
+  [part~='controls'] {
+    display: flex;
+    justify-content: center;
+    gap: 12px;
+    padding: 10px;
+  }
+  button {
+    font: inherit;
+    color: inherit;
+    cursor: pointer;
+  }
+  [part~='control'] {
+    width: var(--vc-control-size);
+    height: var(--vc-control-size);
+    border-radius: 50%;
+    border: none;
+    background: #2b303b;
+    font-size: 1.2rem;
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
+  }
+  [part~='control'][aria-pressed='false'] {
+    background: var(--vc-danger);
+  }
+  [part~='leave-button'] {
+    background: var(--vc-danger);
+    width: auto;
+    padding: 0 18px;
+    border-radius: 22px;
+    font-size: 0.95rem;
+  }
+  [part~='control']:focus-visible,
+  [part~='action']:focus-visible {
+    outline: 2px solid var(--vc-accent);
+    outline-offset: 2px;
+  }
+  [part~='hear-button'] {
+    position: absolute;
+    top: 16px;
+    left: 50%;
+    transform: translateX(-50%);
+    z-index: 2;
+  }
+  [part~='action'] {
+    border: none;
+    border-radius: 8px;
+    padding: 8px 16px;
+    background: var(--vc-accent);
+    color: #fff;
+  }
+`;

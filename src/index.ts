@@ -1,0 +1,24 @@
+/**
+ * videocall-room: the `<videocall-room>` element and the headless `Room` behind it.
+ * Importing this module defines the element.
+ * @packageDocumentation
+ */
+import { VideocallRoomElement } from './element/videocall-room.js';
+
+export { VideocallRoomElement } from './element/videocall-room.js';
+export {
+  VcErrorEvent,
+  VcJoinedEvent,
+  VcLeftEvent,
+  VcParticipantJoinedEvent,
+  VcParticipantLeftEvent,
+} from './element/events.js';
+export { Room, type RoomOptions, type RoomState, type TransportChoice } from './core/room.js';
+export type { RoomEventMap } from './core/events.js';
+export { VideoCallError, type VideoCallErrorCode } from './core/errors.js';
+export type { ParticipantInfo } from './core/remote-participant.js';
+export { ErrorCode } from './protocol/error-codes.js';
+export { PROTOCOL_VERSION } from './protocol/version.js';
+
+// Loading the script twice (two embeds on one page) must not throw.
+if (!customElements.get('videocall-room')) customElements.define('videocall-room', VideocallRoomElement);

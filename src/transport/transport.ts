@@ -1,0 +1,34 @@
+/**
+ * One interface for every way to reach the relay (WebSocket now, WebTransport
+ * later). A transport moves whole encoded envelopes; it knows nothing of rooms.
+ */
+export type TransportState = 'connecting' | 'open' | 'closed';
+
+/** Why a transport closed: the relay's close code and reason, or a local cause. */
+export interface TransportClose {
+  /** WebSocket-style close code (see `CloseCode` in the protocol); 1006 when the connection dropped. */
+  code: number;
+  /** The relay's reason (an `ErrorCode`), or a description of the local cause. */
+  reason: string;
+  /** True when the close was asked for by this side. */
+  local: boolean;
+}
+
+/** How important a message is when the link is congested. */
+export type SendPriority = 'control' | 'audio' | 'video-key' | 'video';
+
+export interface Transport {
+  /** Which implementation this is, reported to the page (`vc-joined`'s `transport`). */
+  readonly kind: 'websocket' | 'webtransport';
+  readonly state: TransportState;
+  /**
+   * Sends one envelope. Returns false when it was dropped because the link is
+   * congested (only `video` and `video-key` are ever dropped) or the transport is closed.
+   */
+  send(bytes: Uint8Array, priority: SendPriority): boolean;
+  /** Called for each envelope received. */
+  onmessage: ((bytes: Uint8Array) => void) | null;
+  /** Called once when the transport closes, for whatever reason. */
+  onclose: ((info: TransportClose) => void) | null;
+  close(code?: number, reason?: string): void;
+}

@@ -1,0 +1,3 @@
+export const CHROMIUM_PATH: string;
+export function chromiumArgs(extra?: string[]): string[];
+export function freshProfileDir(): string;

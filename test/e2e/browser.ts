@@ -1,0 +1,109 @@
+// Headless Chromium for end-to-end tests: Debian's binary, driven by playwright-core.
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { rmSync } from 'node:fs';
+import { chromiumArgs, CHROMIUM_PATH, freshProfileDir } from '../chromium.mjs';
+
+export interface TestBrowser {
+  context: BrowserContext;
+  newPage(url: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** Launches Chromium with a fake camera and microphone and a fresh profile. */
+export async function launchChromium(extraArgs: string[] = []): Promise<TestBrowser> {
+  const profile = freshProfileDir();
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: chromiumArgs(extraArgs),
+    permissions: ['camera', 'microphone'],
+    viewport: { width: 960, height: 600 },
+  });
+  return {
+    context,
+    async newPage(url: string) {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => console.error(`[page ${url}]`, error));
+      await page.goto(url);
+      return page;
+    },
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What a person sees in each remote tile: how bright, how varied, and a fingerprint to tell change. */
+export interface TileLook {
+  id: string;
+  name: string;
+  width: number;
+  height: number;
+  /** Standard deviation of luma: 0 for a flat (blank) picture. */
+  lumaSpread: number;
+  /** Luma of a 16×9 grid of samples, to compare two moments. */
+  samples: number[];
+  audioLevel: number;
+}
+
+/** Reads every remote tile's pixels from the page as a person would see them. */
+export function readRemoteTiles(page: Page): Promise<TileLook[]> {
+  return page.evaluate(() => {
+    const el = document.querySelector('videocall-room');
+    const root = el?.shadowRoot;
+    if (!el || !root) return [];
+    const levels = new Map(el.participants.map((p) => [p.id, p]));
+    return [...root.querySelectorAll<HTMLCanvasElement>('canvas[part~="video"]')].map((canvas) => {
+      const id = canvas.dataset.id ?? '';
+      const copy = document.createElement('canvas');
+      copy.width = 64;
+      copy.height = 36;
+      const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+      let lumaSpread = 0;
+      const samples: number[] = [];
+      if (canvas.width > 0 && canvas.height > 0 && !canvas.hidden) {
+        ctx.drawImage(canvas, 0, 0, copy.width, copy.height);
+        const { data } = ctx.getImageData(0, 0, copy.width, copy.height);
+        const luma: number[] = [];
+        for (let i = 0; i < data.length; i += 4)
+          luma.push(0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!);
+        const mean = luma.reduce((a, b) => a + b, 0) / luma.length;
+        lumaSpread = Math.sqrt(luma.reduce((a, b) => a + (b - mean) ** 2, 0) / luma.length);
+        for (let y = 0; y < 9; y++)
+          for (let x = 0; x < 16; x++) samples.push(Math.round(luma[(y * 4 + 2) * 64 + x * 4 + 2]!));
+      }
+      const info = levels.get(id);
+      return {
+        id,
+        name: info?.name ?? '',
+        width: canvas.width,
+        height: canvas.height,
+        lumaSpread,
+        samples,
+        audioLevel: info?.audioLevel ?? 0,
+      };
+    });
+  });
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
