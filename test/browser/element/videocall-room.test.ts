@@ -125,6 +125,39 @@ describe('<videocall-room>', () => {
     }
   });
 
+  it('turns the camera off (releasing it) and on again, and the other side sees it', async () => {
+    const room = uniqueRoom();
+    const a = await fixture<VideocallRoomElement>(
+      html`<videocall-room server=${relays.open} room=${room} name="Ada" manual mic="off"></videocall-room>`,
+    );
+    const b = await fixture<VideocallRoomElement>(
+      html`<videocall-room server=${relays.open} room=${room} name="Grace" manual mic="off"></videocall-room>`,
+    );
+    try {
+      await a.join();
+      await b.join();
+      await waitUntil(() => b.participants[0]?.framesDecoded > 0, 'no video from Ada', { timeout: 10000 });
+      const track = a.roomClient!.local.videoTrack!;
+      shadow(a).querySelector<HTMLButtonElement>('[part~="camera-button"]')!.click();
+      await waitUntil(() => b.participants[0]?.camera === false, 'camera-off never reached the other element');
+      expect(track.readyState).to.equal('ended');
+      await waitUntil(
+        () => shadow(b).querySelector('[part~="tile-remote"] [part~="avatar"]')?.textContent === 'A',
+        'no avatar on the remote tile',
+      );
+      const before = b.participants[0]!.framesDecoded;
+      shadow(a).querySelector<HTMLButtonElement>('[part~="camera-button"]')!.click();
+      await waitUntil(() => b.participants[0]?.camera === true, 'camera-on never reached the other element');
+      await waitUntil(() => b.participants[0]!.framesDecoded > before + 5, 'video did not come back', {
+        timeout: 10000,
+      });
+      expect(shadow(b).querySelector('[part~="tile-remote"] [part~="avatar"]')).to.equal(null);
+    } finally {
+      a.leave();
+      b.leave();
+    }
+  });
+
   it('reports an unreachable relay with relay-unreachable and says so', async () => {
     const el = await fixture<VideocallRoomElement>(
       html`<videocall-room server="http://127.0.0.1:9" room="nowhere" manual></videocall-room>`,
