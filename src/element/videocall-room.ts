@@ -5,6 +5,13 @@ import { styleMap } from 'lit/directives/style-map.js';
 import { VideoCallError } from '../core/errors.js';
 import type { ParticipantInfo, RemoteParticipant } from '../core/remote-participant.js';
 import { Room, type RoomState, type TransportChoice } from '../core/room.js';
+import type {
+  ParticipantEvent,
+  ParticipantLeftEvent,
+  RoomErrorEvent,
+  RoomJoinedEvent,
+  RoomLeftEvent,
+} from '../core/events.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import { bestGrid, type GridLayout } from '../layout/tile-grid.js';
 import { VideoRenderer } from '../render/video-renderer.js';
@@ -171,23 +178,50 @@ export class VideocallRoomElement extends LitElement {
   }
 
   private bind(room: Room): void {
-    room.addEventListener('joined', (e) => {
-      this.roomState = 'joined';
-      this.dispatchEvent(new VcJoinedEvent(this.room, e.sessionId, e.transport));
-    });
-    room.addEventListener('participant-joined', (e) => {
-      this.requestUpdate();
-      this.dispatchEvent(new VcParticipantJoinedEvent(e.participant.toJSON()));
-    });
-    room.addEventListener('participant-updated', () => this.requestUpdate());
-    room.addEventListener('participant-left', (e) => {
-      this.detachRenderer(e.participant.id);
-      this.requestUpdate();
-      this.dispatchEvent(new VcParticipantLeftEvent(e.participant.toJSON(), e.reason));
-    });
-    room.addEventListener('local-media', () => this.requestUpdate());
-    room.addEventListener('error', (e) => this.report(e.error));
-    room.addEventListener('left', (e) => this.end(e.error ?? null));
+    // Events from a room this element already left behind (e.g. after `room` changed) are stale.
+    const live =
+      <E extends Event>(handler: (event: E) => void) =>
+      (event: E) => {
+        if (this.current === room) handler(event);
+      };
+    room.addEventListener(
+      'joined',
+      live((e: RoomJoinedEvent) => {
+        this.roomState = 'joined';
+        this.dispatchEvent(new VcJoinedEvent(this.room, e.sessionId, e.transport));
+      }),
+    );
+    room.addEventListener(
+      'participant-joined',
+      live((e: ParticipantEvent) => {
+        this.requestUpdate();
+        this.dispatchEvent(new VcParticipantJoinedEvent(e.participant.toJSON()));
+      }),
+    );
+    room.addEventListener(
+      'participant-updated',
+      live(() => this.requestUpdate()),
+    );
+    room.addEventListener(
+      'participant-left',
+      live((e: ParticipantLeftEvent) => {
+        this.detachRenderer(e.participant.id);
+        this.requestUpdate();
+        this.dispatchEvent(new VcParticipantLeftEvent(e.participant.toJSON(), e.reason));
+      }),
+    );
+    room.addEventListener(
+      'local-media',
+      live(() => this.requestUpdate()),
+    );
+    room.addEventListener(
+      'error',
+      live((e: RoomErrorEvent) => this.report(e.error)),
+    );
+    room.addEventListener(
+      'left',
+      live((e: RoomLeftEvent) => this.end(e.error ?? null)),
+    );
   }
 
   private report(error: VideoCallError): void {
@@ -220,9 +254,35 @@ export class VideocallRoomElement extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
+    this.followAttributes(changed);
     this.relayout();
     this.attachRenderers();
     this.attachSelfView();
+  }
+
+  /**
+   * Attribute changes after the element started: a new `room` moves the call
+   * there, `mic` and `camera` switch the devices as the buttons do.
+   */
+  private followAttributes(changed: PropertyValues<this>): void {
+    const room = this.current;
+    const active = room && (this.roomState === 'connecting' || this.roomState === 'joined');
+    if (changed.has('room') && changed.get('room') !== undefined) {
+      if (active) this.leave();
+      if (!this.manual && this.room && this.isConnected) void this.join().catch(() => undefined);
+      return;
+    }
+    if (!room || this.roomState !== 'joined') return;
+    if (changed.has('mic') && changed.get('mic') !== undefined && room.local.state.mic !== (this.mic !== 'off')) {
+      void room.setMic(this.mic !== 'off').then(() => this.requestUpdate());
+    }
+    if (
+      changed.has('camera') &&
+      changed.get('camera') !== undefined &&
+      room.local.state.camera !== (this.camera !== 'off')
+    ) {
+      void room.setCamera(this.camera !== 'off').then(() => this.requestUpdate());
+    }
   }
 
   private relayout(): void {
@@ -280,13 +340,20 @@ export class VideocallRoomElement extends LitElement {
   private toggleMic = (): void => {
     const room = this.current;
     if (!room) return;
-    void room.setMic(!room.local.state.mic).then(() => this.requestUpdate());
+    void room.setMic(!room.local.state.mic).then(() => {
+      // Reflect the button into the attribute, so `mic` always says what is sent.
+      this.mic = room.local.state.mic ? 'on' : 'off';
+      this.requestUpdate();
+    });
   };
 
   private toggleCamera = (): void => {
     const room = this.current;
     if (!room) return;
-    void room.setCamera(!room.local.state.camera).then(() => this.requestUpdate());
+    void room.setCamera(!room.local.state.camera).then(() => {
+      this.camera = room.local.state.camera ? 'on' : 'off';
+      this.requestUpdate();
+    });
   };
 
   private onLeaveClick = (): void => this.leave();

@@ -158,6 +158,36 @@ describe('<videocall-room>', () => {
     }
   });
 
+  it('follows attribute changes: mic="off" mutes, a new room moves the call there', async () => {
+    const [first, second] = [uniqueRoom(), uniqueRoom()];
+    const other = await fixture<VideocallRoomElement>(
+      html`<videocall-room server=${relays.open} room=${second} name="Grace" manual camera="off"></videocall-room>`,
+    );
+    await other.join();
+    const el = document.createElement('videocall-room');
+    el.setAttribute('server', relays.open);
+    el.setAttribute('camera', 'off');
+    el.setAttribute('name', 'Ada');
+    el.setAttribute('room', first);
+    const joined = oneEvent(el, 'vc-joined');
+    document.body.append(el);
+    try {
+      await joined;
+      el.setAttribute('mic', 'off');
+      await waitUntil(() => el.roomClient?.local.state.mic === false, 'mic attribute did not mute');
+      const left = oneEvent(el, 'vc-left');
+      const rejoined = oneEvent(el, 'vc-joined') as Promise<VcJoinedEvent>;
+      el.setAttribute('room', second);
+      await left;
+      expect((await rejoined).room).to.equal(second);
+      await waitUntil(() => other.participants.some((p) => p.name === 'Ada'), 'Grace never saw Ada arrive');
+      expect(el.participants.map((p) => p.name)).to.deep.equal(['Grace']);
+    } finally {
+      el.remove();
+      other.leave();
+    }
+  });
+
   it('reports an unreachable relay with relay-unreachable and says so', async () => {
     const el = await fixture<VideocallRoomElement>(
       html`<videocall-room server="http://127.0.0.1:9" room="nowhere" manual></videocall-room>`,
