@@ -29,6 +29,7 @@ export class LocalMedia {
   private sending = false;
   private codec: VideoCodecName = 'vp8';
   private closed = false;
+  private warnedTooLarge = false;
 
   constructor(private readonly callbacks: LocalMediaCallbacks) {}
 
@@ -65,7 +66,6 @@ export class LocalMedia {
       ),
     );
   }
-  private warnedTooLarge = false;
 
   async setMic(on: boolean): Promise<void> {
     if (on && !this.audioTrack) {

@@ -174,7 +174,13 @@ export class Room extends TypedEventTarget<RoomEventMap> {
           ),
         );
       }
-      this.transport = await this.connect(relayWebSocketUrl(server, globalThis.location?.href));
+      const transport = await this.connect(relayWebSocketUrl(server, globalThis.location?.href));
+      if (this.state !== 'connecting') {
+        // leave() was called while connecting: don't keep a connection nobody owns.
+        transport.close(1000, 'left');
+        return;
+      }
+      this.transport = transport;
       const welcome = await this.handshake(name);
       if (this.state !== 'connecting') return; // left while joining
       this.sessionId = welcome.sessionId;

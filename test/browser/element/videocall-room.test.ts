@@ -287,6 +287,32 @@ describe('<videocall-room>', () => {
     }
   });
 
+  it('leaving while still joining never joins and releases the devices', async () => {
+    const room = uniqueRoom();
+    const watcher = await fixture<VideocallRoomElement>(
+      html`<videocall-room server=${relays.open} room=${room} manual camera="off" mic="off"></videocall-room>`,
+    );
+    await watcher.join();
+    const el = await fixture<VideocallRoomElement>(
+      html`<videocall-room server=${relays.open} room=${room} manual></videocall-room>`,
+    );
+    try {
+      let joinedEvents = 0;
+      el.addEventListener('vc-joined', () => joinedEvents++);
+      const joining = el.join();
+      el.leave();
+      await joining;
+      // Give a late Welcome every chance to arrive.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(joinedEvents).to.equal(0);
+      expect(el.state).to.equal('left');
+      expect(el.roomClient?.local.videoTrack ?? null).to.equal(null);
+      expect(watcher.participants).to.deep.equal([]);
+    } finally {
+      watcher.leave();
+    }
+  });
+
   it('releases the camera when removed from the page', async () => {
     const el = await fixture<VideocallRoomElement>(
       html`<videocall-room server=${relays.open} room=${uniqueRoom()} manual></videocall-room>`,
