@@ -106,30 +106,26 @@ export class LocalMedia {
     this.state.mic = this.state.camera = false;
   }
 
-  private async openCamera(): Promise<void> {
-    try {
-      const track = await openCamera();
-      if (this.closed) return track.stop();
-      this.videoTrack = track;
-      this.state.camera = true;
-      track.addEventListener('ended', () => this.deviceEnded(track));
-    } catch (error) {
-      this.state.camera = false;
-      this.callbacks.onError(deviceError(error, 'camera'));
-    }
-    this.callbacks.onChange();
+  private openCamera(): Promise<void> {
+    return this.openDevice('camera');
   }
 
-  private async openMic(): Promise<void> {
+  private openMic(): Promise<void> {
+    return this.openDevice('mic');
+  }
+
+  /** Opens one device; a failure is reported and leaves it off. */
+  private async openDevice(device: 'camera' | 'mic'): Promise<void> {
     try {
-      const track = await openMicrophone();
+      const track = await (device === 'camera' ? openCamera() : openMicrophone());
       if (this.closed) return track.stop();
-      this.audioTrack = track;
-      this.state.mic = true;
+      if (device === 'camera') this.videoTrack = track;
+      else this.audioTrack = track;
+      this.state[device] = true;
       track.addEventListener('ended', () => this.deviceEnded(track));
     } catch (error) {
-      this.state.mic = false;
-      this.callbacks.onError(deviceError(error, 'mic'));
+      this.state[device] = false;
+      this.callbacks.onError(deviceError(error, device));
     }
     this.callbacks.onChange();
   }
