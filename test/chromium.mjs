@@ -7,10 +7,13 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * Flags for headless Chromium as root on this kind of machine, with a fake camera
- * and microphone. `extra` adds or overrides (e.g. a y4m clip for the camera).
+ * and microphone. `extra` adds or overrides (a flag in `extra` replaces the default
+ * of the same name, e.g. `--autoplay-policy=document-user-activation-required`).
  */
 export function chromiumArgs(extra = []) {
-  return [
+  const name = (flag) => flag.split('=')[0];
+  const overridden = new Set(extra.map(name));
+  const defaults = [
     '--no-sandbox',
     '--headless=new',
     '--no-first-run',
@@ -20,8 +23,8 @@ export function chromiumArgs(extra = []) {
     '--use-fake-device-for-media-stream',
     '--use-fake-ui-for-media-stream',
     '--autoplay-policy=no-user-gesture-required',
-    ...extra,
   ];
+  return [...defaults.filter((flag) => !overridden.has(name(flag))), ...extra];
 }
 
 /** A fresh, empty profile directory. */

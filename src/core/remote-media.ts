@@ -118,6 +118,8 @@ export class RemoteMedia {
     if (!this.playout) {
       this.playout = new AudioPlayout();
       this.playout.onstatechange = () => this.options.onPlayoutState();
+      // A context born suspended (autoplay policy) never fires statechange: say so now.
+      queueMicrotask(() => this.options.onPlayoutState());
     }
     return this.playout;
   }

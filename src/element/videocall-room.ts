@@ -105,6 +105,8 @@ export class VideocallRoomElement extends LitElement {
   private readonly renderers = new Map<string, { canvas: HTMLCanvasElement; renderer: VideoRenderer }>();
   private resizeObserver: ResizeObserver | null = null;
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** True while window listeners wait for a gesture to resume suspended audio. */
+  private listeningForGesture = false;
   /** Errors already fired as `vc-error`, so a fatal one is not fired twice. */
   private readonly reported = new WeakSet<VideoCallError>();
 
@@ -135,6 +137,7 @@ export class VideocallRoomElement extends LitElement {
     this.resizeObserver = null;
     // A removed element must not keep the camera on.
     this.leave();
+    this.listenForGesture();
   }
 
   /**
@@ -258,6 +261,7 @@ export class VideocallRoomElement extends LitElement {
     this.relayout();
     this.attachRenderers();
     this.attachSelfView();
+    this.listenForGesture();
   }
 
   /**
@@ -363,6 +367,21 @@ export class VideocallRoomElement extends LitElement {
   private onHearClick = (): void => {
     void this.current?.resumeAudio().then(() => this.requestUpdate());
   };
+
+  /**
+   * While audio waits for a gesture, any click or key press on the page (not only
+   * our button) is one: resume then, so people who interact with the host page hear the call.
+   */
+  private listenForGesture(): void {
+    const suspended = this.roomState === 'joined' && !!this.current?.audioSuspended;
+    if (suspended === this.listeningForGesture) return;
+    this.listeningForGesture = suspended;
+    for (const type of ['pointerdown', 'keydown'] as const) {
+      if (suspended) window.addEventListener(type, this.onPageGesture, { capture: true });
+      else window.removeEventListener(type, this.onPageGesture, { capture: true });
+    }
+  }
+  private onPageGesture = (): void => this.onHearClick();
 
   override render(): TemplateResult {
     const room = this.current;
