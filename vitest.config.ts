@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/unit/**/*.test.ts', 'test/protocol/**/*.test.ts', 'test/server/**/*.test.ts'],
+          include: [
+            'test/unit/**/*.test.ts',
+            'test/protocol/**/*.test.ts',
+            'test/server/**/*.test.ts',
+            'test/webtransport/**/*.test.ts',
+          ],
           testTimeout: 20_000,
         },
       },

@@ -1,0 +1,155 @@
+/**
+ * The part of `@matrixai/quic`'s native binding (Cloudflare quiche through
+ * napi-rs) this stack uses, typed here so that the relay type-checks and runs
+ * without the optional package, and loaded lazily by {@link loadQuiche}.
+ *
+ * Conventions of the binding (2.0.9), checked on this machine: `send`,
+ * `streamRecv`, `streamSend` and `dgramRecvVec` return `null` for quiche's
+ * `Done`; other failures are thrown as `Error`s whose message is the quiche error
+ * (`StreamReset(7)`, `StreamStopped(7)`, `InvalidStreamState(4)`, `TlsFail`, ...);
+ * `timeout()` is in milliseconds; `SendInfo.at` (the pacing time) is an opaque
+ * native handle, unreadable from JavaScript.
+ */
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface QuicheConfig {
+  setApplicationProtos(protos: string[]): void;
+  setMaxIdleTimeout(ms: number): void;
+  setMaxRecvUdpPayloadSize(size: number): void;
+  setMaxSendUdpPayloadSize(size: number): void;
+  setInitialMaxData(v: number): void;
+  setInitialMaxStreamDataBidiLocal(v: number): void;
+  setInitialMaxStreamDataBidiRemote(v: number): void;
+  setInitialMaxStreamDataUni(v: number): void;
+  setInitialMaxStreamsBidi(v: number): void;
+  setInitialMaxStreamsUni(v: number): void;
+  setDisableActiveMigration(v: boolean): void;
+  enableDgram(enabled: boolean, recvQueueLen: number, sendQueueLen: number): void;
+  enablePacing(v: boolean): void;
+  verifyPeer(verify: boolean): void;
+}
+
+export interface QuicheConnectionError {
+  isApp: boolean;
+  errorCode: number;
+  reason: Uint8Array;
+}
+
+export interface QuicheStats {
+  recv: number;
+  sent: number;
+  lost: number;
+  sentBytes: number;
+  recvBytes: number;
+  peerMaxDatagramFrameSize?: number;
+}
+
+export interface QuichePathStats {
+  rtt: number;
+  cwnd: number;
+}
+
+export interface QuicheConnection {
+  recv(data: Uint8Array, info: { from: HostPort; to: HostPort }): number;
+  send(out: Uint8Array): [number, { from: HostPort; to: HostPort; at: object }] | null;
+  sendQuantum(): number;
+  streamRecv(streamId: number, out: Uint8Array): [number, boolean] | null;
+  streamSend(streamId: number, data: Uint8Array, fin: boolean): number | null;
+  streamShutdown(streamId: number, direction: number, err: number): void | null;
+  streamCapacity(streamId: number): number;
+  peerStreamsLeftBidi(): number;
+  peerStreamsLeftUni(): number;
+  readable(): Iterable<number>;
+  dgramRecvVec(): Uint8Array | null;
+  dgramSend(data: Uint8Array): void | null;
+  dgramMaxWritableLen(): number | null;
+  isDgramSendQueueFull(): boolean;
+  timeout(): number | null;
+  onTimeout(): void;
+  close(app: boolean, err: number, reason: Uint8Array): void | null;
+  traceId(): string;
+  applicationProto(): Uint8Array;
+  isEstablished(): boolean;
+  isDraining(): boolean;
+  isClosed(): boolean;
+  isTimedOut(): boolean;
+  peerError(): QuicheConnectionError | null;
+  localError(): QuicheConnectionError | null;
+  stats(): QuicheStats;
+  pathStats(): QuichePathStats[];
+}
+
+export interface QuicheHeader {
+  ty: number;
+  version: number;
+  dcid: Uint8Array;
+  scid: Uint8Array;
+}
+
+export interface Quiche {
+  MAX_CONN_ID_LEN: number;
+  MIN_CLIENT_INITIAL_LEN: number;
+  PROTOCOL_VERSION: number;
+  Type: { Initial: number; Short: number };
+  Shutdown: { Read: number; Write: number };
+  negotiateVersion(scid: Uint8Array, dcid: Uint8Array, out: Uint8Array): number;
+  versionIsSupported(version: number): boolean;
+  Config: {
+    new (): QuicheConfig;
+    withBoringSslCtx(
+      verifyPeer: boolean,
+      verifyAllowFail: boolean,
+      ca: Uint8Array | null,
+      keys: Uint8Array[] | null,
+      certs: Uint8Array[] | null,
+      sigalgs: string | null,
+    ): QuicheConfig;
+  };
+  Connection: {
+    accept(
+      scid: Uint8Array,
+      odcid: Uint8Array | null,
+      local: HostPort,
+      remote: HostPort,
+      config: QuicheConfig,
+    ): QuicheConnection;
+    connect(
+      serverName: string | null,
+      scid: Uint8Array,
+      local: HostPort,
+      remote: HostPort,
+      config: QuicheConfig,
+    ): QuicheConnection;
+  };
+  Header: { fromSlice(data: Uint8Array, dcidLength: number): QuicheHeader };
+}
+
+/** The binding, or why it is not available. */
+export type QuicheLoad = { ok: true; quiche: Quiche } | { ok: false; reason: string };
+
+/** The module specifier; a variable so bundlers leave the optional import alone. */
+export const NATIVE_MODULE = '@matrixai/quic/native/index.js';
+
+const loads = new Map<string, Promise<QuicheLoad>>();
+
+/**
+ * Loads the native binding once. Never throws: a missing package (it is an
+ * optional dependency) or a binary that does not load on this platform comes
+ * back as `{ ok: false, reason }`. `specifier` is for tests of that path.
+ */
+export function loadQuiche(specifier = NATIVE_MODULE): Promise<QuicheLoad> {
+  let loading = loads.get(specifier);
+  if (!loading) {
+    loading = import(specifier).then(
+      (mod: { quiche?: Quiche }): QuicheLoad =>
+        mod.quiche ? { ok: true, quiche: mod.quiche } : { ok: false, reason: `${specifier} exports no quiche` },
+      (err: unknown): QuicheLoad => ({ ok: false, reason: `${specifier} did not load: ${(err as Error).message}` }),
+    );
+    loads.set(specifier, loading);
+  }
+  return loading;
+}

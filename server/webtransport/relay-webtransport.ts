@@ -1,0 +1,148 @@
+/**
+ * WebTransport as the relay runs it, ready for `startRelay` to call: options
+ * from the environment (`WEBTRANSPORT`, `WT_PORT`), a start that never fails the
+ * relay (a missing native binding or a taken UDP port turns WebTransport off and
+ * says why), a status for `/healthz`, and the small JSON document the element
+ * fetches to learn the port and, for a generated certificate, its hash.
+ */
+import { createLogger } from '../log.js';
+import { WebTransportError } from './errors.js';
+import type { QuicheLoad } from './quic-binding.js';
+import type { QuicLimits } from './quic-endpoint.js';
+import type { WebTransportSession } from './webtransport-session.js';
+import { startWebTransportServer, type WebTransportServer } from './webtransport-server.js';
+
+const log = createLogger('webtransport');
+
+/** The path sessions open on, and the path of the JSON document that describes the endpoint. */
+export const WEBTRANSPORT_PATH = '/wt';
+export const WEBTRANSPORT_INFO_PATH = '/webtransport.json';
+
+export interface RelayWebTransportOptions {
+  /** False turns WebTransport off. Default on (when the binding loads). */
+  enabled?: boolean;
+  /** Interface to bind (the relay's `host`). */
+  host: string;
+  /** UDP port. Default: the relay's HTTP port (TCP and UDP ports are separate namespaces). */
+  port: number;
+  /** The relay's TLS certificate and key (`TLS_CERT`/`TLS_KEY`); without them one is generated. */
+  tls?: { cert: string | Uint8Array; key: string | Uint8Array };
+  limits?: Partial<QuicLimits>;
+  onsession(session: WebTransportSession): void;
+  /** @internal Tests act out a missing binding with it. */
+  loadBinding?: () => Promise<QuicheLoad>;
+}
+
+/** What `/healthz` reports of WebTransport. */
+export type WebTransportStatus =
+  | { status: 'off' }
+  | { status: 'unavailable'; reason: string }
+  | { status: 'ok'; port: number; path: string; certificate: 'generated' | 'configured'; expires?: string };
+
+/** The JSON document at {@link WEBTRANSPORT_INFO_PATH}: what a client needs to connect. */
+export interface WebTransportInfo {
+  /** UDP port; the host is the relay's. */
+  port: number;
+  path: string;
+  /**
+   * For a generated certificate: pass as `serverCertificateHashes` (values base64).
+   * Empty for a configured certificate, which browsers check the usual way.
+   */
+  serverCertificateHashes: Array<{ algorithm: 'sha-256'; value: string }>;
+  /** When the pinned certificate expires (ISO 8601); absent for a configured one. */
+  expires?: string;
+}
+
+export interface RelayWebTransport {
+  readonly status: WebTransportStatus;
+  /** The document for {@link WEBTRANSPORT_INFO_PATH}, or undefined when WebTransport is not running. */
+  info(): WebTransportInfo | undefined;
+  readonly server: WebTransportServer | undefined;
+  /** Graceful wind-down (GOAWAY, DRAIN), for the start of a relay shutdown. */
+  goaway(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads `WEBTRANSPORT` (`off`/`0`/`false` turn it off) and `WT_PORT` (a UDP port).
+ *
+ * @throws {@link WebTransportError} `invalid-argument` for a malformed value.
+ */
+export function webTransportEnv(env: NodeJS.ProcessEnv): { enabled?: boolean; port?: number } {
+  const out: { enabled?: boolean; port?: number } = {};
+  const flag = env.WEBTRANSPORT?.trim().toLowerCase();
+  if (flag) {
+    if (['off', '0', 'false', 'no'].includes(flag)) out.enabled = false;
+    else if (['on', '1', 'true', 'yes'].includes(flag)) out.enabled = true;
+    else
+      throw new WebTransportError(
+        'invalid-argument',
+        `WEBTRANSPORT must be on or off, not ${JSON.stringify(env.WEBTRANSPORT)}`,
+      );
+  }
+  if (env.WT_PORT !== undefined && env.WT_PORT !== '') {
+    const port = Number(env.WT_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new WebTransportError(
+        'invalid-argument',
+        `WT_PORT must be a UDP port (0-65535), not ${JSON.stringify(env.WT_PORT)}`,
+      );
+    }
+    out.port = port;
+  }
+  return out;
+}
+
+/** Starts WebTransport for a relay. Never rejects: failures leave it `unavailable`, logged. */
+export async function startRelayWebTransport(options: RelayWebTransportOptions): Promise<RelayWebTransport> {
+  const stopped = (status: WebTransportStatus): RelayWebTransport => ({
+    status,
+    info: () => undefined,
+    server: undefined,
+    goaway: () => {},
+    close: async () => {},
+  });
+  if (options.enabled === false) {
+    log.info('WebTransport off (WEBTRANSPORT=off)');
+    return stopped({ status: 'off' });
+  }
+  let server: WebTransportServer;
+  try {
+    server = await startWebTransportServer({
+      host: options.host,
+      port: options.port,
+      cert: options.tls?.cert,
+      key: options.tls?.key,
+      path: WEBTRANSPORT_PATH,
+      limits: options.limits,
+      onsession: options.onsession,
+      loadBinding: options.loadBinding,
+    });
+  } catch (err) {
+    const reason = err instanceof WebTransportError ? `${err.code}: ${err.message}` : String(err);
+    log.warn('WebTransport unavailable: clients will use WebSocket', { reason });
+    return stopped({ status: 'unavailable', reason });
+  }
+  const expires = server.generatedCertificate ? server.certificateExpires?.toISOString() : undefined;
+  const status: WebTransportStatus = {
+    status: 'ok',
+    port: server.port,
+    path: server.path,
+    certificate: server.generatedCertificate ? 'generated' : 'configured',
+    ...(expires ? { expires } : {}),
+  };
+  return {
+    status,
+    server,
+    info: () => ({
+      port: server.port,
+      path: server.path,
+      serverCertificateHashes: server.generatedCertificate
+        ? [{ algorithm: 'sha-256', value: Buffer.from(server.certificateHash).toString('base64') }]
+        : [],
+      ...(expires ? { expires } : {}),
+    }),
+    goaway: () => server.goaway(),
+    close: () => server.close(),
+  };
+}
