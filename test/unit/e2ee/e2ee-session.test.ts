@@ -1,0 +1,455 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { nobleAesGcm, type AeadProvider } from '../../../src/e2ee/aead.js';
+import { E2eeSession } from '../../../src/e2ee/e2ee-session.js';
+import { E2eeError } from '../../../src/e2ee/errors.js';
+import type { PeerSecurity } from '../../../src/e2ee/events.js';
+import {
+  deriveRoomSecret,
+  PairHandshake,
+  unwrapSenderKey,
+  wrapSenderKey,
+  type RoomSecret,
+} from '../../../src/e2ee/key-exchange.js';
+import { mediaFrameMetadata } from '../../../src/e2ee/media-metadata.js';
+import type { MediaFrameFields } from '../../../src/e2ee/media-metadata.js';
+import { SenderKeys } from '../../../src/e2ee/sender-keys.js';
+import { parseSFrameHeader } from '../../../src/e2ee/sframe-header.js';
+import { flipBit } from './helpers.js';
+import { SimRelay, VIDEO_FRAME, type Routed } from './relay-sim.js';
+
+const payload = (n: number, size = 300) => new Uint8Array(size).map((_, i) => (i * 7 + n) & 0xff);
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    if (!(error instanceof E2eeError)) throw error;
+    return error.code;
+  }
+}
+
+let secret: RoomSecret;
+let wrongSecret: RoomSecret;
+beforeAll(async () => {
+  [secret, wrongSecret] = await Promise.all([
+    deriveRoomSecret('blue horse', 'standup'),
+    deriveRoomSecret('blue horses', 'standup'),
+  ]);
+});
+
+describe('E2eeSession: exchanging keys', () => {
+  it('without a passphrase: keys flow, both sides show the same safety code, unverified until confirmed', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    const ab = a.session.securityOf('b');
+    const ba = b.session.securityOf('a');
+    expect([ab.status, ba.status]).toEqual(['unverified', 'unverified']);
+    expect(ab.safetyCode).toMatch(/^\d{4} \d{4}$/);
+    expect(ab.safetyCode).toBe(ba.safetyCode);
+    expect(a.session.confirmSafetyCode('b')).toBe(true);
+    expect(a.session.securityOf('b').status).toBe('verified');
+    expect(a.session.confirmSafetyCode('b')).toBe(false);
+
+    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
+  });
+
+  it('with the same passphrase: both sides verified, media flows', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a', secret);
+    const b = await relay.join('b', secret);
+    expect(a.session.passphraseProtected).toBe(true);
+    expect(a.session.securityOf('b').status).toBe('verified');
+    expect(b.session.securityOf('a').status).toBe('verified');
+    const ct = await b.session.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(await a.session.decryptFrame('b', VIDEO_FRAME, ct)).toEqual(payload(2));
+  });
+
+  it('derives the passphrase itself in create()', async () => {
+    const sent: unknown[] = [];
+    const session = await E2eeSession.create({
+      room: 'standup',
+      sessionId: 'x',
+      passphrase: ' blue horse ',
+      send: (m) => sent.push(m),
+    });
+    expect(session.passphraseProtected).toBe(true);
+    expect(() => new E2eeSession({ room: 'standup', sessionId: 'x', passphrase: 'p', send: () => {} })).toThrow(
+      E2eeError,
+    );
+  });
+
+  it('asks for a keyframe once our key reaches a newcomer', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a');
+    await relay.join('b');
+    expect(a.keyframesNeeded).toEqual(['peer-keyed']);
+  });
+
+  it('with different passphrases: both sides see e2ee-key-mismatch and cannot decrypt each other', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a', secret);
+    const b = await relay.join('b', wrongSecret);
+    expect(a.session.securityOf('b').status).toBe('mismatch');
+    expect(b.session.securityOf('a').status).toBe('mismatch');
+    expect(a.errors.map((e) => e.error.code)).toEqual(['e2ee-key-mismatch']);
+    expect(b.errors[0]?.peerId).toBe('a');
+    expect(relay.count('share', 'a', 'b') + relay.count('share', 'b', 'a')).toBe(0);
+    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-key-mismatch');
+  });
+
+  it('refuses frames from a peer whose key exchange has not finished', async () => {
+    const relay = new SimRelay();
+    relay.intercept = () => []; // the relay delivers no key exchange at all
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    expect(a.session.securityOf('b')).toEqual<PeerSecurity>({ peerId: 'b', status: 'pending', safetyCode: null });
+    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-unknown-key');
+  });
+
+  it('ignores key-exchange messages for someone else, out of turn or from itself', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a');
+    const bogus = { target: 'a', step: 'reveal' as const, data: new Uint8Array(32), mac: new Uint8Array(0), kid: 0n };
+    // From '0' (it sorts first, so it should commit before revealing): a reveal out of turn.
+    expect(() => a.session.receiveKeyExchange('0', bogus)).not.toThrow();
+    expect(() => a.session.receiveKeyExchange('a', bogus)).not.toThrow();
+    expect(() => a.session.receiveKeyExchange('b', { ...bogus, target: 'c' })).not.toThrow();
+    expect(() =>
+      a.session.receiveKeyExchange('b', { ...bogus, step: 'share', data: new Uint8Array(44) }),
+    ).not.toThrow();
+    expect(() =>
+      a.session.receiveKeyExchange('b', { ...bogus, step: 'request', data: new Uint8Array(0) }),
+    ).not.toThrow();
+    expect(a.errors).toEqual([]);
+  });
+});
+
+describe('E2eeSession: what the relay can and cannot do to frames', () => {
+  async function twoPeople() {
+    const relay = new SimRelay();
+    const a = await relay.join('a', secret);
+    const b = await relay.join('b', secret);
+    const c = await relay.join('c', secret);
+    return { relay, a: a.session, b: b.session, c: c.session };
+  }
+
+  it('cannot change any routing header field: the frame fails to decrypt', async () => {
+    const { a, b } = await twoPeople();
+    const changes: MediaFrameFields[] = [
+      { kind: 3 },
+      { codec: 4 },
+      { keyframe: true },
+      { audioLevel: 0 },
+      { sequence: 8 },
+      { timestamp: 1_000_001 },
+      { layer: 1 },
+      { width: 640 },
+      { height: 360 },
+    ];
+    for (const change of changes) {
+      const ct = await a.encryptFrame(VIDEO_FRAME, payload(1));
+      expect(await codeOf(b.decryptFrame('a', { ...VIDEO_FRAME, ...change }, ct)), JSON.stringify(change)).toBe(
+        'e2ee-decrypt-failed',
+      );
+      // The untouched frame still decrypts: a failed attempt does not burn its counter.
+      expect(await b.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
+    }
+  });
+
+  it('cannot re-stamp a frame as another participant’s', async () => {
+    const { a, b, c } = await twoPeople();
+    // b's key has the same KID as a's: c looks the frame up under b and it fails authentication.
+    expect(b.currentKid).toBe(a.currentKid);
+    const ct = await a.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(c.decryptFrame('b', VIDEO_FRAME, ct))).toBe('e2ee-decrypt-failed');
+    expect(await c.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
+  });
+
+  it('cannot change any byte of the SFrame header or the payload', async () => {
+    const { a, b } = await twoPeople();
+    const ct = await a.encryptFrame(VIDEO_FRAME, payload(1, 64));
+    const codes = new Set<string>();
+    for (let i = 0; i < ct.length; i++) {
+      for (const bit of [0, 7]) {
+        const code = await codeOf(b.decryptFrame('a', VIDEO_FRAME, flipBit(ct, i, bit)));
+        expect(code, `byte ${i} bit ${bit}`).not.toBe('ok');
+        codes.add(code);
+      }
+    }
+    // Header changes give another KID (no such key) or a malformed header; the rest fail authentication.
+    expect([...codes].every((c) => ['e2ee-decrypt-failed', 'e2ee-unknown-key', 'e2ee-malformed'].includes(c))).toBe(
+      true,
+    );
+    expect(await codeOf(b.decryptFrame('a', VIDEO_FRAME, ct.subarray(0, ct.length - 1)))).toBe('e2ee-decrypt-failed');
+    expect(await codeOf(b.decryptFrame('a', VIDEO_FRAME, ct.subarray(0, 1)))).toBe('e2ee-malformed');
+    expect(await codeOf(b.decryptFrame('a', VIDEO_FRAME, new Uint8Array(0)))).toBe('e2ee-malformed');
+    expect(await b.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1, 64));
+  });
+
+  it('cannot replay a frame', async () => {
+    const { a, b } = await twoPeople();
+    const ct = await a.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await b.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
+    expect(await codeOf(b.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-replay');
+  });
+
+  it('may reorder frames within the window, not beyond it', async () => {
+    const { a, b } = await twoPeople();
+    const cts = [];
+    for (let i = 0; i < 140; i++) cts.push(await a.encryptFrame(VIDEO_FRAME, payload(i, 16)));
+    expect(await b.decryptFrame('a', VIDEO_FRAME, cts[5]!)).toEqual(payload(5, 16));
+    expect(await b.decryptFrame('a', VIDEO_FRAME, cts[1]!)).toEqual(payload(1, 16));
+    expect(await b.decryptFrame('a', VIDEO_FRAME, cts[139]!)).toEqual(payload(139, 16));
+    expect(await b.decryptFrame('a', VIDEO_FRAME, cts[12]!)).toEqual(payload(12, 16)); // 139 − 12 = 127: inside
+    expect(await codeOf(b.decryptFrame('a', VIDEO_FRAME, cts[11]!))).toBe('e2ee-replay'); // 128 behind: outside
+  });
+
+  it('returns frames in the order they were given, even when the cipher finishes out of order', async () => {
+    // An AES-GCM whose first operations are the slowest.
+    let calls = 0;
+    const slowFirst: AeadProvider = {
+      name: 'slow-first',
+      async importKey(raw) {
+        const inner = await nobleAesGcm.importKey(raw);
+        const delay = () => new Promise((r) => setTimeout(r, Math.max(0, 30 - 3 * calls++)));
+        return {
+          seal: async (n, aad, pt) => (await delay(), inner.seal(n, aad, pt)),
+          open: async (n, aad, ct) => (await delay(), inner.open(n, aad, ct)),
+        };
+      },
+    };
+    const relay = new SimRelay('standup', slowFirst);
+    const a = (await relay.join('a')).session;
+    const b = (await relay.join('b')).session;
+    const order: number[] = [];
+    const sent = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => a.encryptFrame(VIDEO_FRAME, payload(i, 8)).then((ct) => (order.push(i), ct))),
+    );
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const received: number[] = [];
+    await Promise.all(sent.map((ct, i) => b.decryptFrame('a', VIDEO_FRAME, ct).then(() => received.push(i))));
+    expect(received).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('refuses everything once closed', async () => {
+    const { a, b } = await twoPeople();
+    const ct = await a.encryptFrame(VIDEO_FRAME, payload(1));
+    b.close();
+    expect(await codeOf(b.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-invalid-state');
+    expect(await codeOf(b.encryptFrame(VIDEO_FRAME, payload(1)))).toBe('e2ee-invalid-state');
+  });
+});
+
+describe('E2eeSession: new keys when people join and leave', () => {
+  it('a newcomer cannot decrypt frames sent before it joined; the others go on without a new share', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    const before = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, before)).toEqual(payload(1));
+    const sharesToB = relay.count('share', 'a', 'b');
+
+    const c = await relay.join('c');
+    expect(a.session.currentKid).toBe(1n); // one ratchet step on
+    expect(await codeOf(c.session.decryptFrame('a', VIDEO_FRAME, before))).toBe('e2ee-unknown-key');
+
+    const after = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(parseSFrameHeader(after).kid).toBe(1n);
+    expect(await c.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+    expect(relay.count('share', 'a', 'b')).toBe(sharesToB); // b ratcheted by itself
+  });
+
+  it('after someone leaves, frames use a fresh key the leaver never gets; the others get it and a keyframe follows', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a', secret);
+    const b = await relay.join('b', secret);
+    const c = await relay.join('c', secret);
+    const before = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await c.session.decryptFrame('a', VIDEO_FRAME, before)).toEqual(payload(1));
+    const sharesToC = relay.count('share', 'a', 'c');
+
+    a.keyframesNeeded.length = 0;
+    const leaver = relay.leave('c');
+    expect(a.keyframesNeeded).toEqual(['key-rotated']);
+    expect(b.keyframesNeeded).toContain('key-rotated');
+    expect(a.session.currentKid >> 8n).toBe(1n); // a new generation
+
+    const after = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+    // The leaver still has its session and every key it ever got; none opens the new frames.
+    expect(await codeOf(leaver.session.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
+    expect(relay.count('share', 'a', 'c')).toBe(sharesToC);
+  });
+
+  it('keeps the previous key a moment (3 s) for frames already on their way', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    await relay.join('c');
+    // Sent just before c left, under a ratchet step b has not seen yet; delivered late.
+    const late = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
+    const tooLate = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
+    relay.leave('c');
+    relay.clock.now += 2999;
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, late)).toEqual(payload(1));
+    relay.clock.now += 1;
+    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, tooLate))).toBe('e2ee-unknown-key');
+    const fresh = await a.session.encryptFrame(VIDEO_FRAME, payload(3));
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, fresh)).toEqual(payload(3));
+  });
+
+  it('does not change keys when someone leaves who never got ours', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a', secret);
+    await relay.join('b', wrongSecret); // never verified: never keyed
+    const kid = a.session.currentKid;
+    a.keyframesNeeded.length = 0;
+    relay.leave('b');
+    expect(a.session.currentKid).toBe(kid);
+    expect(a.keyframesNeeded).toEqual([]);
+  });
+
+  it('drops frames until the key arrives, then asks the sender for a keyframe', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    await relay.join('c');
+    const held: Routed[] = [];
+    relay.intercept = (r) => (r.message.step === 'share' && r.message.target === 'b' ? (held.push(r), []) : [r]);
+    relay.leave('c');
+    const after = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
+    expect(b.keyframeRequests).toEqual([]);
+    for (const r of held) b.session.receiveKeyExchange(r.from, r.message);
+    expect(b.keyframeRequests).toEqual(['a']);
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+  });
+
+  it('asks for a key that got lost, and the sender shares it again', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    await relay.join('c');
+    relay.intercept = (r) => (r.message.step === 'share' && r.message.target === 'b' ? [] : [r]); // lost
+    relay.leave('c');
+    relay.intercept = (r) => [r];
+    const after = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
+    relay.flush(); // b's request, then a's answer
+    expect(relay.count('request', 'b', 'a')).toBe(1);
+    expect(b.keyframeRequests).toEqual(['a']);
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+  });
+
+  it('asks for a missing key at most once a second', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    await relay.join('c');
+    relay.intercept = (r) => (r.message.step === 'share' && r.message.target === 'b' ? [] : [r]); // every share lost
+    relay.leave('c');
+    for (let i = 0; i < 5; i++) {
+      const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(i));
+      expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-unknown-key');
+      relay.flush();
+    }
+    expect(relay.count('request', 'b', 'a')).toBe(1);
+    relay.clock.now += 1000;
+    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(9));
+    await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct));
+    relay.flush();
+    expect(relay.count('request', 'b', 'a')).toBe(2);
+  });
+});
+
+describe('E2eeSession: a relay that replaces keys', () => {
+  /**
+   * The relay runs its own handshakes: as "b" towards a and as "a" towards b,
+   * and re-wraps every key share it sees, so that it can read all media.
+   */
+  function manInTheMiddle(relay: SimRelay, relaySecret: RoomSecret | null) {
+    const asBTowardsA = new PairHandshake({ room: relay.room, selfId: 'b', peerId: 'a', secret: relaySecret });
+    const asATowardsB = new PairHandshake({ room: relay.room, selfId: 'a', peerId: 'b', secret: relaySecret });
+    const stolen = new SenderKeys({ aead: nobleAesGcm });
+    const commitToB = asATowardsB.start()!;
+    relay.intercept = ({ from, message }) => {
+      const out: Routed[] = [];
+      const reply = (side: PairHandshake, as: string) => {
+        const r = side.receive(message).reply;
+        if (r) out.push({ from: as, message: r });
+      };
+      if (from === 'a' && message.target === 'b') {
+        if (message.step === 'commit') out.push({ from: 'a', message: commitToB });
+        if (message.step === 'share') {
+          const context = { room: relay.room, from: 'a', to: 'b', kid: message.kid };
+          const baseKey = unwrapSenderKey(asBTowardsA.pairwiseKey!, context, message.data);
+          stolen.installPeerKey('a', message.kid, baseKey);
+          out.push({
+            from: 'a',
+            message: { ...message, data: wrapSenderKey(asATowardsB.pairwiseKey!, context, baseKey) },
+          });
+        } else reply(asBTowardsA, 'b');
+      } else if (from === 'b' && message.target === 'a') {
+        if (message.step === 'share') {
+          const context = { room: relay.room, from: 'b', to: 'a', kid: message.kid };
+          const baseKey = unwrapSenderKey(asATowardsB.pairwiseKey!, context, message.data);
+          out.push({
+            from: 'b',
+            message: { ...message, data: wrapSenderKey(asBTowardsA.pairwiseKey!, context, baseKey) },
+          });
+        } else reply(asATowardsB, 'a');
+      } else out.push({ from, message });
+      return out;
+    };
+    return { stolen, asBTowardsA, asATowardsB };
+  }
+
+  it('with a passphrase: both victims detect it (e2ee-key-mismatch) and give the relay no key', async () => {
+    const relay = new SimRelay();
+    const { stolen } = manInTheMiddle(relay, wrongSecret); // the relay does not know the passphrase
+    const a = await relay.join('a', secret);
+    const b = await relay.join('b', secret);
+    expect(a.session.securityOf('b').status).toBe('mismatch');
+    expect(b.session.securityOf('a').status).toBe('mismatch');
+    expect(a.errors.map((e) => e.error.code)).toContain('e2ee-key-mismatch');
+    expect(b.errors.map((e) => e.error.code)).toContain('e2ee-key-mismatch');
+    expect(relay.count('share', 'a', 'b')).toBe(0);
+    expect(stolen.hasPeer('a')).toBe(false);
+    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-key-mismatch');
+  });
+
+  it('with a passphrase: swapping only the public key in a reveal is detected too', async () => {
+    const relay = new SimRelay();
+    const relayKey = crypto.getRandomValues(new Uint8Array(32));
+    relay.intercept = (r) => [
+      r.message.step === 'reveal' && r.from === 'b' ? { ...r, message: { ...r.message, data: relayKey } } : r,
+    ];
+    const a = await relay.join('a', secret);
+    await relay.join('b', secret);
+    expect(a.session.securityOf('b').status).toBe('mismatch');
+    expect(a.errors[0]?.error.code).toBe('e2ee-key-mismatch');
+  });
+
+  it('without a passphrase: the relay can read the media, and the safety codes of the two victims differ', async () => {
+    const relay = new SimRelay();
+    const { stolen, asBTowardsA, asATowardsB } = manInTheMiddle(relay, null);
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    const codeAtA = a.session.securityOf('b').safetyCode;
+    const codeAtB = b.session.securityOf('a').safetyCode;
+    expect(a.session.securityOf('b').status).toBe('unverified');
+    expect(codeAtA).toBe(asBTowardsA.safetyCode);
+    expect(codeAtB).toBe(asATowardsB.safetyCode);
+    expect(codeAtA).not.toBe(codeAtB); // what people comparing aloud would notice
+    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await b.session.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
+    expect(await stolen.decrypt('a', mediaFrameMetadata('a', VIDEO_FRAME), ct)).toEqual(payload(1));
+  });
+});
