@@ -10,6 +10,7 @@
  * `timeout()` is in milliseconds; `SendInfo.at` (the pacing time) is an opaque
  * native handle, unreadable from JavaScript.
  */
+import { createRequire } from 'node:module';
 
 export interface HostPort {
   host: string;
@@ -131,8 +132,16 @@ export interface Quiche {
 /** The binding, or why it is not available. */
 export type QuicheLoad = { ok: true; quiche: Quiche } | { ok: false; reason: string };
 
-/** The module specifier; a variable so bundlers leave the optional import alone. */
-export const NATIVE_MODULE = '@matrixai/quic/native/index.js';
+/**
+ * The package holding quiche's prebuilt binding for this platform. We depend on
+ * `@matrixai/quic-linux-x64` directly rather than on `@matrixai/quic`: the wrapper's
+ * optional darwin/win32 packages at its version are not published, which leaves
+ * them out of package-lock.json and makes `npm ci` refuse the lock. Other platforms
+ * simply have no binding, and the relay runs without WebTransport.
+ */
+export const NATIVE_MODULE = `@matrixai/quic-${process.platform}-${process.arch}`;
+
+const requireNative = createRequire(import.meta.url);
 
 const loads = new Map<string, Promise<QuicheLoad>>();
 
@@ -144,11 +153,15 @@ const loads = new Map<string, Promise<QuicheLoad>>();
 export function loadQuiche(specifier = NATIVE_MODULE): Promise<QuicheLoad> {
   let loading = loads.get(specifier);
   if (!loading) {
-    loading = import(specifier).then(
-      (mod: { quiche?: Quiche }): QuicheLoad =>
-        mod.quiche ? { ok: true, quiche: mod.quiche } : { ok: false, reason: `${specifier} exports no quiche` },
-      (err: unknown): QuicheLoad => ({ ok: false, reason: `${specifier} did not load: ${(err as Error).message}` }),
-    );
+    loading = (async (): Promise<QuicheLoad> => {
+      try {
+        // A napi addon: loaded with require, the way Node loads .node files.
+        const quiche = requireNative(specifier) as Quiche | undefined;
+        return quiche?.Config ? { ok: true, quiche } : { ok: false, reason: `${specifier} is not quiche's binding` };
+      } catch (err) {
+        return { ok: false, reason: `${specifier} did not load: ${(err as Error).message}` };
+      }
+    })();
     loads.set(specifier, loading);
   }
   return loading;
