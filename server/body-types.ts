@@ -18,6 +18,7 @@ export const BodyField = {
   pong: 10,
   error: 11,
   leave: 12,
+  keyExchange: 13,
 } as const satisfies Record<BodyKind, number>;
 
 export type BodyFieldNumber = (typeof BodyField)[BodyKind];
@@ -34,6 +35,7 @@ const LABELS: Record<BodyKind, string> = {
   pong: 'pong',
   error: 'error',
   leave: 'leave',
+  keyExchange: 'key_exchange',
 };
 
 const LABEL_BY_FIELD: string[] = [];

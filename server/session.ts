@@ -66,6 +66,8 @@ export class Session {
   private ended = false;
   private readonly outbound: Outbound;
   private readonly keyframeLimiter: KeyedRateLimiter;
+  /** A handshake is 3 messages and a key share 1 per rotation: a burst of 16, then 8/s, is ample. */
+  private readonly keyExchangeLimiter = new KeyedRateLimiter(16, 8);
   private readonly mediaStateLimiter = new TokenBucket(MEDIA_STATE_BURST, MEDIA_STATE_PER_SECOND);
 
   constructor(
@@ -136,6 +138,7 @@ export class Session {
   forgetPeer(id: string): void {
     this.outbound.forgetPublisher(id);
     this.keyframeLimiter.forget(id);
+    this.keyExchangeLimiter.forget(id);
   }
 
   /** Ends the session with a fatal error: tells the client, closes, and tells the room. */
@@ -167,6 +170,8 @@ export class Session {
         return this.media(envelope, raw);
       case 'keyframeRequest':
         return this.keyframeRequest(envelope, raw);
+      case 'keyExchange':
+        return this.keyExchange(envelope, raw);
       case 'mediaState':
         return this.mediaState(raw);
       case 'leave':
@@ -281,6 +286,23 @@ export class Session {
       return;
     }
     room.sendTo(this, target, BodyField.keyframeRequest, raw, this.stamp);
+  }
+
+  /**
+   * An end-to-end-encryption key message: opaque to the relay, delivered to its
+   * target only (stamped like everything else, so the sender can't be forged).
+   */
+  private keyExchange(envelope: DecodedEnvelope, raw: Buffer): void {
+    const room = this.requireRoom();
+    const target = envelope.keyExchange!.target ?? '';
+    if (target === this.id || !room.hasParticipant(target)) {
+      throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
+    }
+    if (!this.keyExchangeLimiter.take(target)) {
+      this.ctx.metrics.dropped.inc('key-exchange-rate');
+      return;
+    }
+    room.sendTo(this, target, BodyField.keyExchange, raw, this.stamp);
   }
 
   /** Asks `publisher` for a keyframe on this (congested, now drained) receiver's behalf. */

@@ -63,6 +63,9 @@ const examples: { [K in BodyKind]: EnvelopeInit } = {
   pong: { pong: { time: 1_764_000_000_123 } },
   error: { error: { code: 'room-full', message: 'room "r" is full', fatal: true } },
   leave: { leave: {} },
+  keyExchange: {
+    keyExchange: { target: 'p2', step: 3, data: new Uint8Array([1, 2, 3]), mac: new Uint8Array(32).fill(7), kid: 2 ** 33 + 5 },
+  },
 };
 
 /** JSON replacer giving plain data: bytes as arrays. */

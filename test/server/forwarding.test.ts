@@ -121,6 +121,41 @@ describe('keyframe requests', () => {
   });
 });
 
+describe('end-to-end encryption key exchange', () => {
+  const share = (target: string) => ({
+    keyExchange: { target, step: 3, data: new Uint8Array(56).fill(9), mac: new Uint8Array(0), kid: 7 },
+  });
+
+  it('delivers a key message only to its target, unchanged and stamped with the real sender', async () => {
+    const [a, b, c] = [await join('r', 'a'), await join('r', 'b'), await join('r', 'c')];
+    a.send({ from: c.id, ...share(b.id) });
+    const { keyExchange, from } = await b.next('keyExchange');
+    expect(from).toBe(a.id);
+    expect(keyExchange).toMatchObject({ target: b.id, step: 3, kid: 7 });
+    expect(Array.from(keyExchange!.data!)).toEqual(new Array(56).fill(9));
+    await c.expectNone('keyExchange', 100);
+    await a.expectNone('keyExchange', 0);
+  });
+
+  it('answers a key message for someone not in the room with unknown-peer', async () => {
+    const [a, other] = [await join('r', 'a'), await join('elsewhere', 'o')];
+    a.send(share(other.id));
+    expect((await a.next('error')).error.code).toBe(ErrorCode.UnknownPeer);
+    await other.expectNone('keyExchange', 100);
+  });
+
+  it('drops a flood of key messages beyond the per-target budget and counts them', async () => {
+    const [a, b] = [await join('r', 'a'), await join('r', 'b')];
+    for (let i = 0; i < 60; i++) a.send(share(b.id));
+    a.send({ ping: { time: 1 } });
+    await a.next('pong'); // everything before it was handled
+    const dropped = relay.stats().dropped['key-exchange-rate'] ?? 0;
+    expect(dropped).toBeGreaterThan(0);
+    for (let i = 0; i < 60 - dropped; i++) await b.next('keyExchange');
+    await b.expectNone('keyExchange', 100);
+  });
+});
+
 describe('media state', () => {
   it('fans a media state change out to the others, stamped, and not back to the sender', async () => {
     const [a, b, c] = [await join('r', 'a'), await join('r', 'b'), await join('r', 'c')];
