@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../protocol/error-codes.js';
+import type { E2eeErrorCode } from '../e2ee/errors.js';
 
 /**
  * Codes of the errors a page can meet, carried by {@link VideoCallError} and the
@@ -7,6 +8,7 @@ import type { ErrorCode } from '../protocol/error-codes.js';
  */
 export type VideoCallErrorCode =
   | ErrorCode
+  | E2eeErrorCode
   | 'camera-denied'
   | 'camera-missing'
   | 'mic-denied'

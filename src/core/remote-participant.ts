@@ -1,3 +1,4 @@
+import type { PeerSecurity } from '../e2ee/index.js';
 import type { MediaStateInit } from '../protocol/envelope.js';
 
 /** Mic, camera and screen state of a participant, as they announced it. */
@@ -19,6 +20,14 @@ export interface ParticipantInfo {
   readonly audioLevel: number;
   /** Video frames decoded from them so far. */
   readonly framesDecoded: number;
+  /**
+   * End-to-end encryption with them: `off`, `pending` (keys being exchanged),
+   * `verified` (passphrase matched, or code confirmed), `unverified` (compare
+   * {@link safetyCode} aloud) or `mismatch` (wrong passphrase or swapped keys: media blocked).
+   */
+  readonly e2ee: 'off' | PeerSecurity['status'];
+  /** The safety code to compare with them ("1234 5678"), once keys are exchanged. */
+  readonly safetyCode: string | null;
 }
 
 /** Receives each decoded frame of a remote participant; it must close the frame. */
@@ -36,6 +45,10 @@ export class RemoteParticipant implements ParticipantInfo {
   state: MediaStateSnapshot;
   audioLevel = 0;
   framesDecoded = 0;
+  /** Frames dropped because they did not decrypt (E2EE). */
+  framesUndecryptable = 0;
+  /** Where end-to-end encryption with them stands; null without E2EE. */
+  security: PeerSecurity | null = null;
   private sink: VideoSink | null = null;
 
   constructor(
@@ -57,6 +70,12 @@ export class RemoteParticipant implements ParticipantInfo {
   get screen(): boolean {
     return this.state.screen;
   }
+  get e2ee(): ParticipantInfo['e2ee'] {
+    return this.security?.status ?? 'off';
+  }
+  get safetyCode(): string | null {
+    return this.security?.safetyCode ?? null;
+  }
 
   /** Shows this participant's video through `sink` (null to stop). */
   setVideoSink(sink: VideoSink | null): void {
@@ -72,7 +91,7 @@ export class RemoteParticipant implements ParticipantInfo {
 
   /** A plain snapshot, safe to hand to a page. */
   toJSON(): ParticipantInfo {
-    const { id, name, mic, camera, screen, audioLevel, framesDecoded } = this;
-    return { id, name, mic, camera, screen, audioLevel, framesDecoded };
+    const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode } = this;
+    return { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode };
   }
 }

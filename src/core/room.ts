@@ -4,6 +4,7 @@ import {
   TrackKind,
   type DecodedEnvelope,
   type EnvelopeInit,
+  type MediaFrameInit,
   type ParticipantInit,
 } from '../protocol/envelope.js';
 import { isValidRoomName } from '../protocol/limits.js';
@@ -25,6 +26,7 @@ import { mediaState, RemoteParticipant } from './remote-participant.js';
 import { TypedEventTarget } from './typed-event-target.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import { LocalMedia } from './local-media.js';
+import { MediaCrypto } from './media-crypto.js';
 import { RemoteMedia } from './remote-media.js';
 import {
   codecFromWire,
@@ -57,6 +59,13 @@ export interface RoomOptions {
   token?: string;
   /** Play remote audio (default true). */
   playAudio?: boolean;
+  /** Encrypt media end to end (SFrame); the relay can route but not read it. */
+  e2ee?: boolean;
+  /**
+   * Room passphrase that authenticates the key exchange (with `e2ee`). Never sent
+   * anywhere; without one, people compare safety codes instead.
+   */
+  passphrase?: string;
   /** Give up joining after this long (default 10 s). */
   joinTimeoutMs?: number;
 }
@@ -91,7 +100,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private codec: VideoCodecName = 'vp8';
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
-  private readonly options: Required<Omit<RoomOptions, 'codec' | 'token'>> & Pick<RoomOptions, 'codec' | 'token'>;
+  private crypto: MediaCrypto | null = null;
+  private readonly options: Required<Omit<RoomOptions, 'codec' | 'token' | 'passphrase'>> &
+    Pick<RoomOptions, 'codec' | 'token' | 'passphrase'>;
 
   constructor(options: RoomOptions) {
     super();
@@ -100,6 +111,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       mic: true,
       transport: 'auto',
       playAudio: true,
+      e2ee: false,
       joinTimeoutMs: 10_000,
       ...options,
     };
@@ -161,7 +173,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     try {
       // Ask for devices while the connection opens: the permission prompt is the slow part.
       const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
-      const [decoders, encoders] = await Promise.all([detectDecoders(), detectEncoders(), capture]);
+      const secret = this.options.e2ee ? MediaCrypto.prepareSecret(this.options.passphrase, room) : null;
+      const [decoders, encoders, roomSecret] = await Promise.all([detectDecoders(), detectEncoders(), secret, capture]);
       this.localDecoders = decoders;
       this.localEncoders = encoders;
       if (this.options.codec && !encoders.includes(this.options.codec)) {
@@ -185,6 +198,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       if (this.state !== 'connecting') return; // left while joining
       this.sessionId = welcome.sessionId;
       this.state = 'joined';
+      if (this.options.e2ee) this.crypto = this.startCrypto(roomSecret ?? null);
       for (const p of welcome.roster) this.addParticipant(p, false);
       this.startHeartbeat(welcome.heartbeatIntervalMs || 5000);
       this.chooseCodec();
@@ -299,9 +313,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     switch (env.body) {
       case 'media': {
         const participant = this.participants.get(from);
-        if (participant && env.media) this.remote.receive(participant, env.media);
+        if (participant && env.media) this.receiveMedia(participant, env.media);
         break;
       }
+      case 'keyExchange':
+        if (env.keyExchange) this.crypto?.receiveKeyExchange(from, env.keyExchange);
+        break;
       case 'peerJoined':
         if (env.peerJoined?.participant) this.addParticipant(env.peerJoined.participant, true);
         break;
@@ -340,6 +357,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const decoders = (init.decoders ?? []).map(codecFromWire).filter((c): c is VideoCodecName => c !== null);
     const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
     this.participants.set(id, participant);
+    if (this.crypto) {
+      participant.security = this.crypto.securityOf(id);
+      this.crypto.peerJoined(id);
+    }
     this.remote.add(participant);
     this.chooseCodec();
     if (announce) this.emit(new ParticipantEvent('participant-joined', participant));
@@ -349,6 +370,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const participant = this.participants.get(id);
     if (!participant) return;
     this.participants.delete(id);
+    this.crypto?.peerLeft(id);
     this.remote.remove(participant);
     this.chooseCodec();
     this.emit(new ParticipantLeftEvent(participant, reason));
@@ -364,19 +386,31 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 
   private sendMedia(media: EncodedMedia, priority: SendPriority): void {
     if (this.state !== 'joined' || !this.transport) return;
-    const bytes = encodeEnvelope({
-      media: {
-        kind: media.kind,
-        sequence: media.sequence ?? 0,
-        timestamp: media.timestamp,
-        keyframe: media.keyframe,
-        codec: media.codec,
-        audioLevel: media.audioLevel ?? 127,
-        width: media.width ?? 0,
-        height: media.height ?? 0,
-        payload: media.data,
+    // Every header field is set explicitly: with E2EE they are authenticated as sent.
+    const frame: MediaFrameInit = {
+      kind: media.kind,
+      sequence: media.sequence ?? 0,
+      timestamp: media.timestamp,
+      keyframe: media.keyframe,
+      codec: media.codec,
+      audioLevel: media.audioLevel ?? 127,
+      layer: 0,
+      width: media.width ?? 0,
+      height: media.height ?? 0,
+    };
+    if (!this.crypto) return this.sendFrame(frame, media.data, priority);
+    // Results come back in call order, so frames leave in the order they were encoded.
+    this.crypto.encrypt(frame, media.data).then(
+      (ciphertext) => this.sendFrame(frame, ciphertext, priority),
+      () => {
+        if (priority !== 'audio') this.local.requestKeyframe();
       },
-    });
+    );
+  }
+
+  private sendFrame(frame: MediaFrameInit, payload: Uint8Array, priority: SendPriority): void {
+    if (this.state !== 'joined' || !this.transport) return;
+    const bytes = encodeEnvelope({ media: { ...frame, payload } });
     if (this.maxMessageBytes && bytes.length > this.maxMessageBytes) {
       // Too big for the relay: ask the encoder for less and send nothing rather than get disconnected.
       this.local.frameTooLarge(bytes.length, this.maxMessageBytes);
@@ -384,6 +418,42 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     }
     // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe.
     if (!this.transport.send(bytes, priority) && priority !== 'audio') this.local.requestKeyframe();
+  }
+
+  /** Hands a received frame to its decoder, decrypting it first with E2EE. */
+  private receiveMedia(participant: RemoteParticipant, frame: MediaFrameInit): void {
+    if (!this.crypto) return this.remote.receive(participant, frame);
+    this.crypto.decrypt(participant.id, frame).then(
+      (payload) => {
+        if (this.participants.get(participant.id) === participant)
+          this.remote.receive(participant, { ...frame, payload });
+      },
+      () => {
+        // Never let undecryptable bytes near a decoder: drop, count, and let the tile say so.
+        participant.framesUndecryptable++;
+      },
+    );
+  }
+
+  private startCrypto(roomSecret: Awaited<ReturnType<typeof MediaCrypto.prepareSecret>>): MediaCrypto {
+    return MediaCrypto.start(this.options.room, this.sessionId, roomSecret, {
+      sendControl: (message) => this.sendControl(message),
+      keyframeNeeded: () => this.local.requestKeyframe(),
+      requestKeyframeFrom: (peerId) => this.sendControl({ keyframeRequest: { target: peerId, kind: TrackKind.VIDEO } }),
+      securityChanged: (peer) => {
+        const participant = this.participants.get(peer.peerId);
+        if (!participant) return;
+        participant.security = peer;
+        this.emit(new ParticipantEvent('participant-updated', participant));
+      },
+      error: (error) => this.emit(new RoomErrorEvent(error)),
+    });
+  }
+
+  /** True when media is end-to-end encrypted; `passphrase` when keys are bound to one. */
+  get encryption(): 'off' | 'safety-code' | 'passphrase' {
+    if (!this.crypto) return 'off';
+    return this.crypto.passphraseProtected ? 'passphrase' : 'safety-code';
   }
 
   private sendControl(message: EnvelopeInit): void {
@@ -418,6 +488,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 
   private shutdown(): void {
     clearInterval(this.heartbeat);
+    this.crypto?.close();
+    this.crypto = null;
     this.local.close();
     for (const participant of this.participants.values()) this.remote.remove(participant);
     this.participants.clear();

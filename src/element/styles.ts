@@ -104,6 +104,37 @@ export const styles = css`
     height: 1em;
     fill: currentColor;
   }
+  [part~='lock'][part~='verified'] {
+    color: var(--vc-speaking);
+  }
+  [part~='lock'][part~='unverified'] {
+    color: var(--vc-text);
+    gap: 4px;
+  }
+  [part~='lock'][part~='pending'] {
+    color: var(--vc-muted-text);
+  }
+  [part~='lock'][part~='self'] {
+    color: var(--vc-text);
+  }
+  [part~='cant-decrypt'] svg {
+    width: 2rem;
+    height: 2rem;
+    fill: currentColor;
+  }
+  [part~='safety-code'] {
+    font-family: ui-monospace, monospace;
+    font-size: 0.8rem;
+  }
+  [part~='cant-decrypt'] {
+    flex-direction: column;
+    gap: 8px;
+    padding: 16px;
+    font-size: 0.9rem;
+    font-weight: 500;
+    text-align: center;
+    color: var(--vc-danger);
+  }
   [part~='notice'] {
     position: absolute;
     inset: auto var(--vc-gap) var(--vc-gap) var(--vc-gap);

@@ -22,7 +22,8 @@ import {
   VcParticipantJoinedEvent,
   VcParticipantLeftEvent,
 } from './events.js';
-import { cameraIcon, cameraOffIcon, micIcon, micOffIcon } from './icons.js';
+import { cameraIcon, cameraOffIcon, lockIcon, lockOpenIcon, micIcon, micOffIcon } from './icons.js';
+import { passphraseFromFragment } from '../e2ee/key-exchange.js';
 import { styles } from './styles.js';
 
 /** A level above this (0..1, RMS of played audio) lights a tile's speaking ring. */
@@ -52,7 +53,9 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart video - the video inside a tile
  * @csspart avatar - the initials shown when a camera is off
  * @csspart label - the name bar on a tile
- * @csspart indicator - a muted-mic or camera-off sign on a tile
+ * @csspart indicator - a sign on a tile: `mic-off`, `camera-off`, `lock` (with `verified`, `unverified`, `pending`, `mismatch`, `self`)
+ * @csspart safety-code - the code to compare aloud with an unverified peer (E2EE without a passphrase)
+ * @csspart cant-decrypt - what a tile shows instead of media that does not decrypt
  * @csspart controls - the control bar
  * @csspart control - each control button (also `mic-button`, `camera-button`, `leave-button`)
  * @csspart notice - a passing message (also `error`)
@@ -92,6 +95,13 @@ export class VideocallRoomElement extends LitElement {
   @property() token = '';
   /** Don't join by itself: the page calls {@link join}. */
   @property({ type: Boolean, reflect: true }) manual = false;
+  /** Encrypt media end to end: the relay routes it but cannot read it. */
+  @property({ type: Boolean, reflect: true }) e2ee = false;
+  /**
+   * Room passphrase for E2EE (turns `e2ee` on). Also read from the page URL's
+   * fragment `#vc-key=…`, which browsers never send to any server.
+   */
+  @property() passphrase = '';
 
   /** `idle`, `connecting`, `joined` or `left`. */
   @state() private roomState: RoomState = 'idle';
@@ -157,6 +167,7 @@ export class VideocallRoomElement extends LitElement {
       codec: this.codec || undefined,
       transport: this.transport,
       token: this.token || undefined,
+      ...this.encryption(),
     });
     this.current = room;
     this.bind(room);
@@ -418,12 +429,43 @@ export class VideocallRoomElement extends LitElement {
       ${cameraOn ? nothing : html`<div part="avatar">${initials(this.name || 'Guest')}</div>`}
       <div part="label">
         ${micOn ? nothing : html`<span part="indicator mic-off" title="Microphone off">${micOffIcon}</span>`}
+        ${
+          this.current && this.current.encryption !== 'off'
+            ? html`<span part="indicator lock self" title="Your media is end-to-end encrypted">${lockIcon}</span>`
+            : nothing
+        }
         <span>${label}</span>
       </div>
     </div>`;
   }
 
+  /** E2EE settings from the attributes and the URL fragment. */
+  private encryption(): { e2ee: boolean; passphrase?: string } {
+    const passphrase = this.passphrase || passphraseFromFragment(globalThis.location?.hash ?? '') || undefined;
+    return { e2ee: this.e2ee || !!passphrase, passphrase };
+  }
+
+  private renderSecurity(p: RemoteParticipant): TemplateResult | typeof nothing {
+    switch (p.e2ee) {
+      case 'off':
+        return nothing;
+      case 'verified':
+        return html`<span part="indicator lock verified" title="End-to-end encrypted, verified">${lockIcon}</span>`;
+      case 'unverified':
+        return html`<span
+          part="indicator lock unverified"
+          title="End-to-end encrypted. Compare this code with ${p.name}"
+          >${lockIcon}<span part="safety-code">${p.safetyCode}</span></span
+        >`;
+      case 'pending':
+        return html`<span part="indicator lock pending" title="Exchanging keys…">${lockOpenIcon}</span>`;
+      case 'mismatch':
+        return html`<span part="indicator lock mismatch" title="Keys do not match">${lockOpenIcon}</span>`;
+    }
+  }
+
   private renderRemoteTile(p: RemoteParticipant): TemplateResult {
+    if (p.e2ee === 'mismatch') return this.renderUndecryptableTile(p);
     const speaking = p.mic && p.audioLevel > SPEAKING_LEVEL;
     return html`<div
       part="tile tile-remote ${speaking ? 'speaking' : ''}"
@@ -436,8 +478,20 @@ export class VideocallRoomElement extends LitElement {
       <div part="label">
         ${p.mic ? nothing : html`<span part="indicator mic-off" title="Microphone off">${micOffIcon}</span>`}
         ${p.camera ? nothing : html`<span part="indicator camera-off" title="Camera off">${cameraOffIcon}</span>`}
+        ${this.renderSecurity(p)}
         <span>${p.name || 'Guest'}</span>
       </div>
+    </div>`;
+  }
+
+  /** Their keys failed verification: say so plainly, and never show their bytes. */
+  private renderUndecryptableTile(p: RemoteParticipant): TemplateResult {
+    return html`<div part="tile tile-remote undecryptable" data-id=${p.id} aria-label=${p.name}>
+      <div part="avatar cant-decrypt">
+        <span>${lockOpenIcon}</span>
+        <span>Can't decrypt ${p.name || 'Guest'}: a different passphrase, or the keys were tampered with.</span>
+      </div>
+      <div part="label">${this.renderSecurity(p)}<span>${p.name || 'Guest'}</span></div>
     </div>`;
   }
 
