@@ -19,6 +19,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'nats',
+          // Relays on real nats-server clusters the tests start, kill and restart: one file at a
+          // time, so timing-sensitive failover tests don't compete for two cores with each other.
+          include: ['test/nats/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           // Each file drives several Chromium pages; two cores can't take two files at once.

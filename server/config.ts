@@ -11,6 +11,7 @@ import {
 } from '../src/protocol/index.js';
 import type { Bus } from './bus/bus.js';
 import { LocalBus } from './bus/local-bus.js';
+import { NatsBus } from './bus/nats-bus.js';
 import { ConfigError } from './errors.js';
 import { isLogLevel, type LogLevel } from './log.js';
 import { findPackageRoot, readPackageVersion } from './paths.js';
@@ -53,6 +54,17 @@ export interface RelayOptions {
   distDir?: string;
   /** The bus between relay nodes. Default a new in-process `LocalBus` (closed with the relay). */
   bus?: Bus;
+  /**
+   * NATS servers to run on as one node of a cluster of relays, as a comma-separated
+   * string (`nats://a:4222,nats://b:4222`) or a list. Used when `bus` is not given:
+   * the relay then connects at start (failing if no server answers) and closes the
+   * connection when it stops. Default unset: the in-process bus.
+   */
+  natsUrl?: string | string[];
+  /** How often this relay tells the others it is alive; silent for 3 intervals means gone. Default 2000. */
+  nodeHeartbeatMs?: number;
+  /** Longest the first joiner of a room on this relay waits for the other relays' roster. Default 500. */
+  rosterSyncTimeoutMs?: number;
   backpressure?: Partial<BackpressureLimits>;
   /** Keyframe requests per (sender, target): a burst, then a sustained rate. Default 3, then 3 per second. */
   keyframeRequestBurst?: number;
@@ -66,8 +78,10 @@ export interface RelayOptions {
 }
 
 /** {@link RelayOptions} with every default filled in. */
-export interface ResolvedRelayOptions extends Required<Omit<RelayOptions, 'tls' | 'backpressure'>> {
+export interface ResolvedRelayOptions extends Required<Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl'>> {
   tls: RelayOptions['tls'];
+  /** `natsUrl` as a list; empty without NATS. */
+  natsServers: string[];
   backpressure: BackpressureLimits;
   /** True when `bus` was created here, so the relay owns (and closes) it. */
   ownsBus: boolean;
@@ -77,6 +91,7 @@ const MiB = 1024 * 1024;
 
 export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions {
   const root = findPackageRoot();
+  const natsServers = options.natsUrl === undefined ? [] : parseNatsServers(options.natsUrl);
   const resolved: ResolvedRelayOptions = {
     port: options.port ?? 8080,
     host: options.host ?? '0.0.0.0',
@@ -86,8 +101,12 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     demoDir: options.demoDir ?? join(root, 'demo'),
     distDir: options.distDir ?? join(root, 'dist'),
-    bus: options.bus ?? new LocalBus(),
+    natsServers,
+    // An unconnected NatsBus: `startRelay` connects it.
+    bus: options.bus ?? (natsServers.length > 0 ? new NatsBus({ servers: natsServers }) : new LocalBus()),
     ownsBus: options.bus === undefined,
+    nodeHeartbeatMs: options.nodeHeartbeatMs ?? 2000,
+    rosterSyncTimeoutMs: options.rosterSyncTimeoutMs ?? 500,
     backpressure: {
       videoDropBytes: options.backpressure?.videoDropBytes ?? 1 * MiB,
       audioDropBytes: options.backpressure?.audioDropBytes ?? 4 * MiB,
@@ -116,6 +135,8 @@ function validate(o: ResolvedRelayOptions): void {
   int('heartbeatIntervalMs', o.heartbeatIntervalMs, 10);
   int('maxBadMessagesInRow', o.maxBadMessagesInRow, 1);
   int('shutdownTimeoutMs', o.shutdownTimeoutMs, 0);
+  int('nodeHeartbeatMs', o.nodeHeartbeatMs, 10);
+  int('rosterSyncTimeoutMs', o.rosterSyncTimeoutMs, 0);
   const bp = o.backpressure;
   if (!(bp.videoDropBytes > 0 && bp.videoDropBytes <= bp.audioDropBytes && bp.audioDropBytes <= bp.closeBytes)) {
     throw new ConfigError('backpressure limits must satisfy 0 < videoDropBytes <= audioDropBytes <= closeBytes');
@@ -133,18 +154,38 @@ export interface EnvConfig {
 }
 
 /**
+ * The servers of a `NATS_URL`-style list: comma-separated `nats://host:port`
+ * (`tls://` for TLS; a bare `host:port` means `nats://`). Throws {@link ConfigError}.
+ */
+export function parseNatsServers(value: string | string[]): string[] {
+  const list = (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const shown = Array.isArray(value) ? value.join(',') : value;
+  if (list.length === 0) throw new ConfigError(`NATS_URL lists no server: "${shown}"; e.g. nats://127.0.0.1:4222`);
+  for (const server of list) {
+    let url: URL | undefined;
+    try {
+      url = new URL(server.includes('://') ? server : `nats://${server}`);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['nats:', 'tls:'].includes(url.protocol) || !url.hostname || !/^\/?$/.test(url.pathname)) {
+      throw new ConfigError(
+        `NATS_URL: "${server}" is not a NATS server address; list servers as nats://host:port, separated by commas`,
+      );
+    }
+  }
+  return list;
+}
+
+/**
  * Reads the relay's environment variables: `PORT`, `HOST`, `TLS_CERT` and `TLS_KEY`
  * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
  * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`.
  * Throws {@link ConfigError} with a message that says what to fix.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
-  if (env.NATS_URL) {
-    throw new ConfigError(
-      `NATS_URL is set (${env.NATS_URL}) but this relay does not support NATS yet; unset NATS_URL to run a single relay on the in-process bus`,
-    );
-  }
   const options: RelayOptions = {};
+  if (env.NATS_URL) options.natsUrl = parseNatsServers(env.NATS_URL).join(',');
   const int = (name: string): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;

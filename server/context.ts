@@ -1,5 +1,6 @@
 /** What every part of one relay shares. */
 import type { Bus } from './bus/bus.js';
+import type { ClusterNode } from './cluster-node.js';
 import type { ResolvedRelayOptions } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { Rooms } from './rooms.js';
@@ -8,6 +9,8 @@ export interface RelayContext {
   readonly options: ResolvedRelayOptions;
   readonly metrics: Metrics;
   readonly bus: Bus;
+  /** This relay as a node of the cluster sharing `bus` (alone on the in-process bus). */
+  readonly node: ClusterNode;
   readonly rooms: Rooms;
   readonly startedAt: number;
 }

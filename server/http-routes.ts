@@ -19,15 +19,26 @@ const log = createLogger('http');
 
 const BUNDLE_FILES = new Set(['/videocall-room.js', '/videocall-room.js.map']);
 
-/** The `/healthz` body. */
+/**
+ * The `/healthz` body. `degraded` (still HTTP 200): the bus is reconnecting, so
+ * this relay's own participants keep talking among themselves but not with the
+ * other relays'. A load balancer that should send new joins elsewhere meanwhile
+ * can read `status` (or `busConnected`); the HTTP status stays 200 because the
+ * relay still serves, and a NATS-wide outage would otherwise refuse every call.
+ */
 export interface Health {
-  status: 'ok' | 'shutting-down';
+  status: 'ok' | 'degraded' | 'shutting-down';
   version: string;
   protocol: number;
   rooms: number;
   participants: number;
   uptimeSeconds: number;
   bus: string;
+  /** With NATS: whether the bus reaches the other relays now. */
+  busConnected?: boolean;
+  /** With NATS: this relay's node id, and the relay nodes known alive (this one included). */
+  node?: string;
+  nodes?: number;
 }
 
 export interface RouteDeps {
@@ -57,7 +68,7 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   if (path === '/healthz') {
     const g = deps.gauges();
     const health: Health = {
-      status: deps.shuttingDown() ? 'shutting-down' : 'ok',
+      status: deps.shuttingDown() ? 'shutting-down' : ctx.bus.connected ? 'ok' : 'degraded',
       version: ctx.options.version,
       protocol: PROTOCOL_VERSION,
       rooms: g.rooms,
@@ -65,6 +76,12 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
       uptimeSeconds: g.uptimeSeconds,
       bus: ctx.bus.kind,
     };
+    // The single-relay body stays as it always was; a cluster node says more.
+    if (ctx.bus.kind !== 'local') {
+      health.busConnected = ctx.bus.connected;
+      health.node = ctx.node.id;
+      health.nodes = ctx.node.nodes;
+    }
     res.setHeader('Cache-Control', 'no-store');
     return send(
       req,

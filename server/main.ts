@@ -5,6 +5,7 @@
 import version from 'virtual:version';
 import { PROTOCOL_VERSION } from '../src/protocol/index.js';
 import { optionsFromEnv } from './config.js';
+import { BusConnectError } from './bus/nats-bus.js';
 import { ConfigError } from './errors.js';
 import { createLogger, setLogLevel } from './log.js';
 import { startRelay } from './relay.js';
@@ -36,11 +37,19 @@ async function main(): Promise<void> {
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e instanceof ConfigError) die(e.message);
+    if (e instanceof BusConnectError) die(`${e.message}; start NATS or fix NATS_URL (unset it for a single relay)`);
     if (e.code === 'EADDRINUSE') die(`port ${env.options.port ?? 8080} is already in use; set PORT to another port`);
     if (e.code === 'EACCES') die(`not allowed to listen on port ${env.options.port ?? 8080}; use a port above 1023`);
     die(`cannot start: ${e.message}`);
   }
-  log.info('relay listening', { url: relay.url, ws: relay.wsUrl, version, protocol: PROTOCOL_VERSION, bus: 'local' });
+  log.info('relay listening', {
+    url: relay.url,
+    ws: relay.wsUrl,
+    version,
+    protocol: PROTOCOL_VERSION,
+    bus: relay.bus.kind,
+    node: relay.node,
+  });
   log.warn('open relay: anyone can join any room (access tokens are not implemented yet)');
 
   let stopping = false;

@@ -3,6 +3,7 @@
  * the Prometheus text format (version 0.0.4) for `/metrics`.
  */
 import { bodyLabelOfField } from './body-types.js';
+import type { NatsBusStats } from './bus/nats-bus.js';
 
 /** A counter with one label, e.g. messages by type. */
 export class CounterVec {
@@ -40,7 +41,9 @@ export type DropReason =
   /** The receiver's connection was already closing. */
   | 'receiver-closed'
   /** The receiver's buffer passed the hard limit: the message was not sent and the connection closed. */
-  | 'slow-consumer';
+  | 'slow-consumer'
+  /** A media frame larger than the bus between relays carries (NATS `max_payload`); the sender got `too-large`. */
+  | 'bus-max-payload';
 
 /** Gauges read at render time rather than kept up to date. */
 export interface MetricsGauges {
@@ -48,6 +51,14 @@ export interface MetricsGauges {
   rooms: number;
   participants: number;
   uptimeSeconds: number;
+  bus: {
+    kind: string;
+    connected: boolean;
+    /** Relay nodes known alive, this one included. */
+    nodes: number;
+    /** With NATS: the client's counters. */
+    nats?: NatsBusStats;
+  };
 }
 
 export class Metrics {
@@ -141,6 +152,33 @@ export class Metrics {
       'code',
       this.errors.entries(),
     );
+    family('videocall_bus_connected', 'gauge', 'Whether the bus reaches the other relay nodes now (1) or not (0).');
+    out.push(`videocall_bus_connected{bus="${g.bus.kind}"} ${g.bus.connected ? 1 : 0}`);
+    family('videocall_relay_nodes', 'gauge', 'Relay nodes known alive on the bus, this one included.');
+    out.push(`videocall_relay_nodes ${g.bus.nodes}`);
+    const nats = g.bus.nats;
+    if (nats) {
+      family('videocall_bus_max_payload_bytes', 'gauge', 'Largest message the NATS server accepts (max_payload).');
+      out.push(`videocall_bus_max_payload_bytes ${nats.maxPayload}`);
+      family('videocall_bus_reconnects_total', 'counter', 'Reconnections to NATS after losing the connection.');
+      out.push(`videocall_bus_reconnects_total ${nats.reconnects}`);
+      family('videocall_bus_disconnects_total', 'counter', 'Times the NATS connection was lost.');
+      out.push(`videocall_bus_disconnects_total ${nats.disconnects}`);
+      vec(
+        'videocall_bus_dropped_total',
+        'Bus messages not published, by reason (disconnected, max-payload, failed).',
+        'reason',
+        Object.entries(nats.dropped),
+      );
+      vec('videocall_bus_messages_total', 'Bus messages received from and sent to NATS.', 'direction', [
+        ['in', nats.messagesIn],
+        ['out', nats.messagesOut],
+      ]);
+      vec('videocall_bus_bytes_total', 'Bus payload bytes received from and sent to NATS.', 'direction', [
+        ['in', nats.bytesIn],
+        ['out', nats.bytesOut],
+      ]);
+    }
     return out.join('\n') + '\n';
   }
 }

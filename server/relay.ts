@@ -8,6 +8,9 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { PROTOCOL_VERSION } from '../src/protocol/index.js';
+import type { Bus } from './bus/bus.js';
+import { NatsBus } from './bus/nats-bus.js';
+import { ClusterNode } from './cluster-node.js';
 import { resolveOptions, type RelayOptions } from './config.js';
 import type { RelayContext } from './context.js';
 import { createRequestHandler } from './http-routes.js';
@@ -19,6 +22,7 @@ import { WS_PATH, WsEndpoint } from './ws-endpoint.js';
 export type { BackpressureLimits, RelayOptions } from './config.js';
 export type { Bus, BusHandler, BusSubscription } from './bus/bus.js';
 export { LocalBus } from './bus/local-bus.js';
+export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
 
 const log = createLogger('relay');
 
@@ -42,6 +46,8 @@ export interface RelayStats {
   /** Errors sent or connections closed, by error code. */
   errors: Record<string, number>;
   uptimeSeconds: number;
+  /** The bus: its kind, whether it reaches the other nodes now, and the relay nodes known alive (this one included). */
+  bus: { kind: Bus['kind']; connected: boolean; nodes: number };
 }
 
 /** A running relay. */
@@ -53,6 +59,10 @@ export interface Relay {
   /** The port listened on (the one chosen when `port` was 0). */
   readonly port: number;
   readonly host: string;
+  /** This relay's node id on the bus (new on every start). */
+  readonly node: string;
+  /** The bus it runs on (given in the options, or made from `natsUrl`, or in-process). */
+  readonly bus: Bus;
   stats(): RelayStats;
   /**
    * Stops the relay: no new connections, every client gets `Error{server-shutdown}`
@@ -74,9 +84,26 @@ export interface Relay {
  */
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const opts = resolveOptions(options);
+  const { bus } = opts;
+  // A NatsBus made from `natsUrl`; one passed in `bus` is the caller's to connect.
+  if (opts.ownsBus && bus instanceof NatsBus) await bus.connect();
   const metrics = new Metrics(opts.version, PROTOCOL_VERSION);
-  const rooms = new Rooms(opts.bus, opts.maxRoomSize);
-  const ctx: RelayContext = { options: opts, metrics, bus: opts.bus, rooms, startedAt: performance.now() };
+  const node = new ClusterNode(bus, {
+    heartbeatMs: opts.nodeHeartbeatMs,
+    rosterSyncTimeoutMs: opts.rosterSyncTimeoutMs,
+    // The local bus answers hellos inside `publish`; over NATS they take a round trip.
+    discoveryMs: bus.kind === 'local' ? 0 : Math.min(250, opts.nodeHeartbeatMs),
+  });
+  const rooms = new Rooms(bus, metrics, node);
+  node.attach(rooms);
+  const ctx: RelayContext = { options: opts, metrics, bus, node, rooms, startedAt: performance.now() };
+  try {
+    await node.start();
+  } catch (err) {
+    await node.close();
+    if (opts.ownsBus) await bus.close();
+    throw err;
+  }
   const endpoint = new WsEndpoint(ctx);
   let closing: Promise<void> | undefined;
 
@@ -85,6 +112,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     rooms: rooms.count,
     participants: rooms.participants,
     uptimeSeconds: Math.round((performance.now() - ctx.startedAt) / 1000),
+    bus: {
+      kind: bus.kind,
+      connected: bus.connected,
+      nodes: node.nodes,
+      ...(bus instanceof NatsBus ? { nats: bus.stats() } : {}),
+    },
   });
   const handler = createRequestHandler({ ctx, gauges, shuttingDown: () => closing !== undefined });
   const server: Server = opts.tls
@@ -114,7 +147,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     });
   } catch (err) {
     await endpoint.shutdown(0);
-    if (opts.ownsBus) await opts.bus.close();
+    await node.close();
+    if (opts.ownsBus) await bus.close();
     throw err;
   }
   server.on('error', (err) => log.error('server error', { err }));
@@ -129,8 +163,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     await endpoint.shutdown(opts.shutdownTimeoutMs);
     server.closeAllConnections();
     await stopped;
-    if (opts.ownsBus) await opts.bus.close();
-    log.info('relay stopped');
+    // After the participants' own PeerLeft{server-shutdown}: the goodbye then finds nothing left to drop.
+    await node.close();
+    if (opts.ownsBus) await bus.close();
+    log.info('relay stopped', { node: node.id });
   };
 
   return {
@@ -138,8 +174,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     wsUrl: `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${address.port}${WS_PATH}`,
     port: address.port,
     host: opts.host,
+    node: node.id,
+    bus,
     stats: () => ({
       ...gauges(),
+      bus: { kind: bus.kind, connected: bus.connected, nodes: node.nodes },
       connectionsTotal: metrics.connectionsTotal,
       joinsTotal: metrics.joinsTotal,
       messagesIn: metrics.messagesIn(),

@@ -2,20 +2,27 @@
  * The rooms with participants on this node: created on the first join, closed
  * (bus subscriptions dropped) when the last local participant leaves.
  */
-import type { ParticipantInit } from '../src/protocol/index.js';
 import type { Bus } from './bus/bus.js';
 import { createLogger } from './log.js';
-import { Room } from './room.js';
+import type { Metrics } from './metrics.js';
+import { Room, type LocalNode } from './room.js';
 import type { LeaveReason, Session } from './session.js';
 
 const log = createLogger('rooms');
+
+/** What rooms need from the cluster: the node's identity, and a roster sync when a room opens here. */
+export interface RoomsNode extends LocalNode {
+  /** A room just opened on this node: learn its roster, then `room.markReady()` (maybe at once). */
+  openRoom(room: Room): void;
+}
 
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
 
   constructor(
     private readonly bus: Bus,
-    private readonly maxRoomSize: number,
+    private readonly metrics: Metrics,
+    private readonly node: RoomsNode,
   ) {}
 
   /** Rooms with participants on this node. */
@@ -30,32 +37,36 @@ export class Rooms {
     return n;
   }
 
-  /**
-   * Adds `session` to room `name`, creating the room here if needed. Throws the
-   * `room-full` `ProtocolError`; the room is then not left behind empty.
-   */
-  admit(name: string, session: Session, me: ParticipantInit): { room: Room; others: ParticipantInit[] } {
-    let room = this.rooms.get(name);
-    const created = !room;
-    if (!room) {
-      room = new Room(name, this.bus);
-      this.rooms.set(name, room);
-      log.debug('room opened', { room: name });
-    }
-    try {
-      return { room, others: room.admit(session, me, this.maxRoomSize) };
-    } catch (err) {
-      if (created && room.members.size === 0) this.drop(room);
-      throw err;
-    }
+  get(name: string): Room | undefined {
+    return this.rooms.get(name);
   }
 
+  values(): IterableIterator<Room> {
+    return this.rooms.values();
+  }
+
+  /**
+   * Room `name`, opened here if needed. A new room starts its roster sync; joiners
+   * then wait for it with `room.whenReady` (on a single node it is ready at once).
+   */
+  open(name: string): Room {
+    let room = this.rooms.get(name);
+    if (!room) {
+      room = new Room(name, this.bus, this.node, this.metrics);
+      this.rooms.set(name, room);
+      log.debug('room opened', { room: name });
+      this.node.openRoom(room);
+    }
+    return room;
+  }
+
+  /** Removes `session` (a member, or still waiting to be one) and drops the room once empty. */
   leave(room: Room, session: Session, reason: LeaveReason): void {
     try {
       room.remove(session, reason);
     } finally {
       // Even if announcing the departure failed, an empty room must not linger.
-      if (room.members.size === 0) this.drop(room);
+      if (room.isEmpty) this.drop(room);
     }
   }
 

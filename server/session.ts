@@ -20,13 +20,13 @@ import {
   type ParticipantInit,
 } from '../src/protocol/index.js';
 import { BodyField } from './body-types.js';
-import type { BusMessage } from './bus/bus-message.js';
+import type { BusMessage, BusOrigin } from './bus/bus-message.js';
 import type { RelayContext } from './context.js';
-import { ProtocolError } from './errors.js';
+import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js';
 import { createLogger } from './log.js';
 import { Outbound } from './outbound.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
-import type { Room } from './room.js';
+import { maxEnvelopeBytes, type Room } from './room.js';
 
 const log = createLogger('session');
 
@@ -58,9 +58,13 @@ export class Session {
   readonly idBytes = Buffer.from(this.id, 'latin1');
   /** Appended to everything this session sends to others: sets `from` to {@link id}. */
   readonly stamp = senderStamp(this.id);
+  /** Who publishes what this session sends: its id and this relay node's, for bus message headers. */
+  readonly origin: BusOrigin;
   /** `performance.now()` of the last message received; the heartbeat sweep reads it. */
   lastSeen = performance.now();
   private room: Room | undefined;
+  /** Set once `Welcome` is sent; until then (a roster sync) only `Ping` is answered. */
+  private welcomed = false;
   private mediaSubject = '';
   private badInRow = 0;
   private ended = false;
@@ -77,6 +81,7 @@ export class Session {
     readonly remote: string,
   ) {
     const { options } = ctx;
+    this.origin = { sender: this.idBytes, node: ctx.node.idBytes };
     this.outbound = new Outbound(ws, options.backpressure, ctx.metrics, {
       onSlowConsumer: () => this.slowConsumer(),
       onKeyframeNeeded: (publisher, kind) => this.requestKeyframeFor(publisher, kind),
@@ -173,9 +178,10 @@ export class Session {
       case 'keyExchange':
         return this.keyExchange(envelope, raw);
       case 'mediaState':
-        return this.mediaState(raw);
+        return this.mediaState(envelope, raw);
       case 'leave':
-        this.requireRoom();
+        // Also while waiting for Welcome: that join is then given up.
+        if (!this.room) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
         this.end('left');
         this.ws.close(CloseCode.Normal, 'left');
         return;
@@ -229,9 +235,24 @@ export class Session {
       },
       decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
     };
-    const { room, others } = this.ctx.rooms.admit(roomName, this, me);
+    const room = this.ctx.rooms.open(roomName);
     this.room = room;
     this.mediaSubject = room.mediaSubjectOf(this.id);
+    // At once on a single node; on a room new to this node, once the other nodes told their part of the roster.
+    room.whenReady(this, () => this.admitTo(room, me));
+  }
+
+  private admitTo(room: Room, me: ParticipantInit): void {
+    if (this.ended) return;
+    let others: ParticipantInit[];
+    try {
+      others = room.admit(this, me, this.ctx.options.maxRoomSize);
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.reject(err);
+      log.error('admitting a participant failed', { session: this.id, err });
+      return this.fail(new ProtocolError(INTERNAL_ERROR, 'the relay failed to admit you', INTERNAL_ERROR_CLOSE));
+    }
+    this.welcomed = true;
     const { options } = this.ctx;
     // Welcome before the announcement, so the joiner knows the room before any traffic from it.
     this.send(
@@ -239,9 +260,10 @@ export class Session {
         welcome: {
           protocolVersion: PROTOCOL_VERSION,
           sessionId: this.id,
-          room: roomName,
+          room: room.name,
           roster: others,
-          maxMessageBytes: options.maxMessageBytes,
+          // What the bus between relays can carry, when that is less than what this relay accepts.
+          maxMessageBytes: Math.min(options.maxMessageBytes, maxEnvelopeBytes(this.ctx.bus.maxPayload, this)),
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           serverVersion: options.version,
         },
@@ -250,7 +272,7 @@ export class Session {
     );
     room.announceJoin(this, me);
     this.ctx.metrics.joinsTotal++;
-    log.debug('joined', { session: this.id, room: roomName, remote: this.remote });
+    log.debug('joined', { session: this.id, room: room.name, remote: this.remote });
   }
 
   private media(envelope: DecodedEnvelope, raw: Buffer): void {
@@ -263,7 +285,7 @@ export class Session {
     room.publishMedia(this, this.mediaSubject, raw, kind, Boolean(frame.keyframe));
   }
 
-  private mediaState(raw: Buffer): void {
+  private mediaState(envelope: DecodedEnvelope, raw: Buffer): void {
     const room = this.requireRoom();
     if (!this.mediaStateLimiter.take()) {
       this.ctx.metrics.dropped.inc('media-state-rate');
@@ -272,7 +294,11 @@ export class Session {
         `at most ${MEDIA_STATE_PER_SECOND} media state changes per second; send the latest again later`,
       );
     }
-    room.publishState(this, raw);
+    room.publishState(this, raw, {
+      mic: Boolean(envelope.mediaState!.mic),
+      camera: Boolean(envelope.mediaState!.camera),
+      screen: Boolean(envelope.mediaState!.screen),
+    });
   }
 
   private keyframeRequest(envelope: DecodedEnvelope, raw: Buffer): void {
@@ -315,6 +341,7 @@ export class Session {
 
   private requireRoom(): Room {
     if (!this.room) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
+    if (!this.welcomed) throw new ProtocolError(ErrorCode.NotJoined, 'wait for Welcome before sending to the room');
     return this.room;
   }
 

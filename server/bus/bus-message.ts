@@ -4,23 +4,28 @@
  * node decodes each envelope once (to validate and route it); receiving nodes
  * route on this header and send the tail as it is, never decoding again.
  *
- * Format (version 1), integers are single unsigned bytes:
+ * Format (version 2), integers are single unsigned bytes:
  *
- * | offset | size | field |
- * |--------|------|-------|
- * | 0      | 1    | format version, 1 |
- * | 1      | 1    | body type: the envelope's body field number (see `body-types.ts`) |
- * | 2      | 1    | flags: bit 0 = keyframe (media only) |
- * | 3      | 1    | track kind (`TrackKind`), 0 when not media |
- * | 4      | 1    | n, length of the sender's session id in bytes |
- * | 5      | n    | sender's session id, ASCII |
- * | 5 + n  | rest | the envelope, `from` stamped with the sender |
+ * | offset    | size | field |
+ * |-----------|------|-------|
+ * | 0         | 1    | format version, 2 |
+ * | 1         | 1    | body type: the envelope's body field number (see `body-types.ts`) |
+ * | 2         | 1    | flags: bit 0 = keyframe (media only) |
+ * | 3         | 1    | track kind (`TrackKind`), 0 when not media |
+ * | 4         | 1    | n, length of the sender's session id in bytes |
+ * | 5         | 1    | m, length of the publishing relay node's id in bytes |
+ * | 6         | n    | sender's session id, ASCII |
+ * | 6 + n     | m    | publishing node's id, ASCII |
+ * | 6 + n + m | rest | the envelope, `from` stamped with the sender |
  *
  * Receivers need the sender to skip it (media and presence go to everyone else)
  * and to name it in drop decisions; they need kind and keyframe for backpressure.
+ * The node says which relay a participant is connected to (rosters are kept per
+ * node, so a node that dies takes exactly its participants with it) and lets a
+ * node ignore its own messages on a bus that echoes them (version 1 had no node).
  */
-const FORMAT = 1;
-const HEADER_FIXED = 5;
+const FORMAT = 2;
+const HEADER_FIXED = 6;
 const FLAG_KEYFRAME = 1;
 
 /** The routing facts of one bus message. */
@@ -32,9 +37,17 @@ export interface BusMeta {
   kind: number;
 }
 
+/** Who published a bus message: the participant and the relay node it is connected to, as ASCII bytes. */
+export interface BusOrigin {
+  sender: Uint8Array;
+  node: Uint8Array;
+}
+
 /** A decoded bus message; `envelope` is a view into the payload, not a copy. */
 export interface BusMessage extends BusMeta {
   sender: string;
+  /** Id of the relay node that published it. */
+  node: string;
   envelope: Uint8Array;
 }
 
@@ -44,15 +57,18 @@ export class BusMessageError extends Error {
   readonly code = 'invalid-bus-message';
 }
 
+/** Bytes a bus message takes for an envelope of `envelopeBytes` from `origin`. */
+export function busMessageLength(origin: BusOrigin, envelopeBytes: number): number {
+  return HEADER_FIXED + origin.sender.length + origin.node.length + envelopeBytes;
+}
+
 /**
  * Builds a bus message in one allocation: header, then each of `parts` (typically
  * the client's raw envelope and the sender's `senderStamp`, which together are
  * `appendStamp(raw, stamp)` without a second copy).
- *
- * @param senderId the sender's session id as ASCII bytes (precomputed per session)
  */
-export function encodeBusMessage(meta: BusMeta, senderId: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  let length = HEADER_FIXED + senderId.length;
+export function encodeBusMessage(meta: BusMeta, origin: BusOrigin, ...parts: Uint8Array[]): Buffer {
+  let length = HEADER_FIXED + origin.sender.length + origin.node.length;
   for (const part of parts) length += part.length;
   // Buffer (a Uint8Array) so views of it go to `ws.send` without conversion.
   const out = Buffer.allocUnsafe(length);
@@ -60,9 +76,12 @@ export function encodeBusMessage(meta: BusMeta, senderId: Uint8Array, ...parts: 
   out[1] = meta.body;
   out[2] = meta.keyframe ? FLAG_KEYFRAME : 0;
   out[3] = meta.kind;
-  out[4] = senderId.length;
-  out.set(senderId, HEADER_FIXED);
-  let at = HEADER_FIXED + senderId.length;
+  out[4] = origin.sender.length;
+  out[5] = origin.node.length;
+  out.set(origin.sender, HEADER_FIXED);
+  let at = HEADER_FIXED + origin.sender.length;
+  out.set(origin.node, at);
+  at += origin.node.length;
   for (const part of parts) {
     out.set(part, at);
     at += part.length;
@@ -70,17 +89,34 @@ export function encodeBusMessage(meta: BusMeta, senderId: Uint8Array, ...parts: 
   return out;
 }
 
+/** The envelope part of a payload made by {@link encodeBusMessage}, without decoding the header. */
+export function envelopeOf(payload: Buffer, origin: BusOrigin): Buffer {
+  return payload.subarray(HEADER_FIXED + origin.sender.length + origin.node.length);
+}
+
+/**
+ * Whether `payload` was published by the node `node` (ASCII bytes), read from the
+ * header without decoding it: how a node skips its own messages on a bus that echoes.
+ */
+export function isFromNode(payload: Uint8Array, node: Uint8Array): boolean {
+  if (payload.length < HEADER_FIXED || payload[5] !== node.length) return false;
+  const at = HEADER_FIXED + payload[4];
+  for (let i = 0; i < node.length; i++) if (payload[at + i] !== node[i]) return false;
+  return true;
+}
+
 export function decodeBusMessage(payload: Uint8Array): BusMessage {
   if (payload.length < HEADER_FIXED || payload[0] !== FORMAT) throw new BusMessageError('unknown bus message format');
-  const idLength = payload[4];
-  const start = HEADER_FIXED + idLength;
+  const senderEnd = HEADER_FIXED + payload[4];
+  const start = senderEnd + payload[5];
   if (payload.length < start) throw new BusMessageError('truncated bus message');
   const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   return {
     body: payload[1],
     keyframe: (payload[2] & FLAG_KEYFRAME) !== 0,
     kind: payload[3],
-    sender: buf.toString('latin1', HEADER_FIXED, start),
+    sender: buf.toString('latin1', HEADER_FIXED, senderEnd),
+    node: buf.toString('latin1', senderEnd, start),
     envelope: buf.subarray(start),
   };
 }

@@ -29,6 +29,9 @@ const node = (): TreeNode => ({ next: new Map(), subs: new Set() });
 
 export class LocalBus implements Bus {
   readonly kind = 'local';
+  /** In-process: nothing to lose, nothing too large. */
+  readonly connected = true;
+  readonly maxPayload = Infinity;
   private readonly root = node();
   private readonly cache = new Map<string, Sub[]>();
   private closed = false;
@@ -74,6 +77,10 @@ export class LocalBus implements Bus {
         this.invalidate(tokens);
       },
     };
+  }
+
+  onConnectionChange(): () => void {
+    return () => {};
   }
 
   async close(): Promise<void> {

@@ -65,8 +65,9 @@ describe('bad input from a joined participant', () => {
     ['an empty message', (c) => c.sendRaw(new Uint8Array()), ErrorCode.UnknownType],
     ['an envelope with only from', (c) => c.sendRaw(encodeEnvelope({ from: 'x' })), ErrorCode.UnknownType],
     [
-      'an envelope with an unknown body field (13)',
-      (c) => c.sendRaw(new Uint8Array([0x6a, 0x01, 0x08])),
+      // Field 13 became key_exchange; 100 is far past any body (tag 100<<3|2 = varint a2 06).
+      'an envelope with an unknown body field (100)',
+      (c) => c.sendRaw(new Uint8Array([0xa2, 0x06, 0x01, 0x08])),
       ErrorCode.UnknownType,
     ],
     [

@@ -41,12 +41,23 @@ describe('configuration from the environment', () => {
     expect(logLevel).toBe('warn');
   });
 
-  it('refuses NATS_URL with a message saying NATS is not supported yet', () => {
-    expect(() => optionsFromEnv({ NATS_URL: 'nats://127.0.0.1:4222' })).toThrow(ConfigError);
-    expect(() => optionsFromEnv({ NATS_URL: 'nats://127.0.0.1:4222' })).toThrow(
-      /does not support NATS yet.*unset NATS_URL/,
-    );
+  it('reads NATS_URL as a comma-separated list of servers and runs on a NATS bus', () => {
+    const { options } = optionsFromEnv({ NATS_URL: ' nats://10.0.0.1:4222, 10.0.0.2:4223 ,tls://nats.example:4222' });
+    expect(options.natsUrl).toBe('nats://10.0.0.1:4222,10.0.0.2:4223,tls://nats.example:4222');
+    const resolved = resolveOptions(options);
+    expect(resolved.natsServers).toEqual(['nats://10.0.0.1:4222', '10.0.0.2:4223', 'tls://nats.example:4222']);
+    expect(resolved.bus.kind).toBe('nats');
+    expect(resolved.bus.connected).toBe(false); // startRelay connects it
+    expect(resolved.ownsBus).toBe(true);
   });
+
+  it.each(['http://127.0.0.1:4222', ' , ', 'nats://:4222', 'nats://host:4222/path'])(
+    'refuses NATS_URL=%j saying how to list servers',
+    (value) => {
+      expect(() => optionsFromEnv({ NATS_URL: value })).toThrow(ConfigError);
+      expect(() => optionsFromEnv({ NATS_URL: value })).toThrow(/NATS_URL.*nats:\/\//);
+    },
+  );
 
   it('refuses only one of TLS_CERT and TLS_KEY', () => {
     expect(() => optionsFromEnv({ TLS_CERT: '/x.pem' })).toThrow(/both TLS_CERT and TLS_KEY/);

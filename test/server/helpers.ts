@@ -118,7 +118,12 @@ export class TestClient {
   }
 
   /** Connects and joins `room`; resolves with the `Welcome`. */
-  static async joined(relay: Relay, room: string, name?: string, join: Partial<JoinInit> = {}): Promise<TestClient> {
+  static async joined(
+    relay: Pick<Relay, 'wsUrl'>,
+    room: string,
+    name?: string,
+    join: Partial<JoinInit> = {},
+  ): Promise<TestClient> {
     const client = await TestClient.connect(relay.wsUrl, name);
     await client.join(room, name, join);
     return client;

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { BusSubjectError, parseSubject, subjectMatches } from '../../server/bus/bus.js';
-import { decodeBusMessage, encodeBusMessage } from '../../server/bus/bus-message.js';
+import {
+  busMessageLength,
+  decodeBusMessage,
+  encodeBusMessage,
+  envelopeOf,
+  isFromNode,
+} from '../../server/bus/bus-message.js';
 import { LocalBus } from '../../server/bus/local-bus.js';
-import { lastToken, subjects } from '../../server/bus/subjects.js';
+import { lastToken, secondToken, subjects } from '../../server/bus/subjects.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -131,24 +137,42 @@ describe('relay subjects', () => {
     ).toBe(true);
     expect(lastToken(subjects.to('r1', 'xyz'))).toBe('xyz');
   });
+
+  it('names cluster control per room (roster) and per node (alive, bye, roster answers)', () => {
+    expect(subjects.roster('r1')).toBe('room.r1.roster');
+    expect(subjects.alive('n1')).toBe('relay.n1.alive');
+    expect(subjects.bye('n1')).toBe('relay.n1.bye');
+    expect(subjects.rosterReply('n1')).toBe('relay.n1.roster');
+    expect(secondToken(subjects.roster('r1'))).toBe('r1');
+    expect(secondToken(subjects.alive('n-1_x'))).toBe('n-1_x');
+    for (const [pattern, subject] of [
+      [subjects.anyRoster, subjects.roster('r1')],
+      [subjects.anyAlive, subjects.alive('n1')],
+      [subjects.anyBye, subjects.bye('n1')],
+    ])
+      expect(subjectMatches(parseSubject(pattern, true), parseSubject(subject, false))).toBe(true);
+  });
 });
 
 describe('bus messages', () => {
-  it('carry the routing facts and the envelope bytes in one buffer', () => {
-    const payload = encodeBusMessage(
-      { body: 6, keyframe: true, kind: 2 },
-      bytes('Sess1'),
-      bytes('raw'),
-      bytes('+stamp'),
-    );
+  it('carry the routing facts, the publishing node and the envelope bytes in one buffer', () => {
+    const origin = { sender: bytes('Sess1'), node: bytes('node-A') };
+    const payload = encodeBusMessage({ body: 6, keyframe: true, kind: 2 }, origin, bytes('raw'), bytes('+stamp'));
     const msg = decodeBusMessage(payload);
-    expect(msg).toMatchObject({ body: 6, keyframe: true, kind: 2, sender: 'Sess1' });
+    expect(msg).toMatchObject({ body: 6, keyframe: true, kind: 2, sender: 'Sess1', node: 'node-A' });
     expect(Buffer.from(msg.envelope).toString()).toBe('raw+stamp');
     expect(msg.envelope.buffer).toBe(payload.buffer); // a view, not a copy
+    expect(Buffer.from(envelopeOf(payload, origin)).toString()).toBe('raw+stamp');
+    expect(payload.length).toBe(busMessageLength(origin, 'raw+stamp'.length));
+    expect(isFromNode(payload, bytes('node-A'))).toBe(true);
+    expect(isFromNode(payload, bytes('node-B'))).toBe(false);
+    expect(isFromNode(payload, bytes('node-AA'))).toBe(false);
   });
 
   it('refuses a payload of another format', () => {
-    expect(() => decodeBusMessage(new Uint8Array([9, 0, 0, 0, 0]))).toThrow(/format/);
-    expect(() => decodeBusMessage(new Uint8Array([1, 6, 0, 0, 10, 65]))).toThrow(/truncated/);
+    expect(() => decodeBusMessage(new Uint8Array([9, 0, 0, 0, 0, 0]))).toThrow(/format/);
+    // Version 1 had no node id: a node of this version cannot read it.
+    expect(() => decodeBusMessage(new Uint8Array([1, 6, 0, 0, 1, 65]))).toThrow(/format/);
+    expect(() => decodeBusMessage(new Uint8Array([2, 6, 0, 0, 10, 2, 65]))).toThrow(/truncated/);
   });
 });

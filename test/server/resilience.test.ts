@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -12,6 +13,8 @@ import { startTestRelay, TestClient, waitFor } from './helpers.js';
 /** A LocalBus that throws when publishing media in room `poison`. */
 class FaultyBus implements Bus {
   readonly kind = 'local';
+  readonly connected = true;
+  readonly maxPayload = Infinity;
   private readonly inner = new LocalBus();
   publish(subject: string, payload: Uint8Array): void {
     if (subject.startsWith('room.poison.media.')) throw new Error('injected bus failure');
@@ -19,6 +22,9 @@ class FaultyBus implements Bus {
   }
   subscribe(pattern: string, handler: BusHandler) {
     return this.inner.subscribe(pattern, handler);
+  }
+  onConnectionChange(): () => void {
+    return () => {};
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -133,14 +139,22 @@ describe('the relay process (dist/server.js, after npm run build)', () => {
     },
   );
 
-  it.skipIf(!existsSync(bundled))('exits 1 with a clear message when NATS_URL is set', () => {
+  it.skipIf(!existsSync(bundled))('exits 1 with a clear message when no NATS server in NATS_URL answers', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
     let stderr = '';
     let status: number | null = 0;
     try {
       execFileSync(process.execPath, [bundled.pathname], {
-        env: { ...process.env, NATS_URL: 'nats://127.0.0.1:4222', PORT: '0' },
+        env: { ...process.env, NATS_URL: `nats://127.0.0.1:${closedPort}`, PORT: '0', HOST: '127.0.0.1' },
         stdio: 'pipe',
-        timeout: 5000,
+        timeout: 10_000,
       });
     } catch (err) {
       const e = err as { status: number | null; stderr: Buffer };
@@ -148,7 +162,7 @@ describe('the relay process (dist/server.js, after npm run build)', () => {
       stderr = e.stderr.toString();
     }
     expect(status).toBe(1);
-    expect(stderr).toMatch(/does not support NATS yet/);
+    expect(stderr).toMatch(new RegExp(`cannot connect to NATS at nats://127.0.0.1:${closedPort}.*fix NATS_URL`));
   });
 });
 

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, TrackKind } from '../../src/protocol/index.js';
+import { payloadText, TestClient } from '../server/helpers.js';
+import { health, startClusterRelay, waitForNodes, type ClusterRelay } from './helpers.js';
+import { hasNatsServer, NatsCluster } from './nats-cluster.js';
+
+/** `list` starting at `i`: relay i tries NATS server i first, then the others. */
+const rotate = <T>(list: T[], i: number): T[] => [...list.slice(i), ...list.slice(0, i)];
+
+describe.skipIf(!hasNatsServer())('one room across three relays on a three-node NATS cluster', () => {
+  let nats: NatsCluster | undefined;
+  let relays: ClusterRelay[] = [];
+  const clients: TestClient[] = [];
+  const join = async (relay: number, room: string, name: string, extra = {}): Promise<TestClient> => {
+    const c = await TestClient.joined(relays[relay], room, name, extra);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    nats = await NatsCluster.start({ size: 3 });
+    relays = await Promise.all([0, 1, 2].map((i) => startClusterRelay(rotate(nats!.urls, i))));
+    await waitForNodes(relays, 3);
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await Promise.all(relays.map((r) => r.close()));
+    await nats?.stop();
+  });
+
+  it('runs each relay on its own NATS server, and each knows all three relay nodes', async () => {
+    for (const [i, relay] of relays.entries()) {
+      expect(relay.natsBus.stats().server).toBe(`127.0.0.1:${nats!.servers[i].port}`);
+      expect(await health(relay)).toMatchObject({ status: 'ok', bus: 'nats', busConnected: true, nodes: 3 });
+    }
+  });
+
+  it('forwards media between participants on different relays, to everyone else and never back', async () => {
+    const a = await join(0, 'media', 'a');
+    const b = await join(1, 'media', 'b');
+    const c = await join(2, 'media', 'c');
+    a.sendMedia('from-a', { kind: TrackKind.VIDEO, keyframe: true, sequence: 5 }, 3000);
+    for (const receiver of [b, c]) {
+      const { from, media } = await receiver.nextMedia('from-a');
+      expect(from).toBe(a.id);
+      expect(media).toMatchObject({ kind: TrackKind.VIDEO, keyframe: true, sequence: 5 });
+      expect(media.payload).toHaveLength(3000);
+    }
+    c.sendMedia('from-c', { kind: TrackKind.AUDIO });
+    await Promise.all([a.nextMedia('from-c'), b.nextMedia('from-c')]);
+    await a.expectNone('media', 150, (e) => payloadText(e).startsWith('from-a'));
+    await c.expectNone('media', 0, (e) => payloadText(e).startsWith('from-c'));
+  });
+
+  it("keeps the order of one sender's frames across relays", async () => {
+    const a = await join(0, 'order', 'a');
+    const b = await join(2, 'order', 'b');
+    for (let i = 0; i < 100; i++) a.sendMedia(`seq-${i}`, { sequence: i });
+    for (let i = 0; i < 100; i++) expect(payloadText(await b.next('media'))).toBe(`seq-${i}`);
+  });
+
+  it('gives a participant joining late on a third relay the whole roster, with the current mute state', async () => {
+    const a = await join(0, 'roster', 'a', { state: { mic: false, camera: true } });
+    const b = await join(1, 'roster', 'b');
+    expect((await a.next('peerJoined')).peerJoined.participant?.id).toBe(b.id);
+    a.send({ mediaState: { mic: true, camera: true } });
+    expect((await b.next('mediaState')).from).toBe(a.id);
+
+    // Relay 2 has nobody in this room yet: it learns the roster from the other two.
+    const late = await TestClient.connect(relays[2].wsUrl, 'late');
+    clients.push(late);
+    const { welcome } = await late.join('roster', 'late');
+    const roster = welcome.roster ?? [];
+    expect(roster.map((p) => p.name).sort()).toEqual(['a', 'b']);
+    expect(roster.find((p) => p.id === a.id)?.state).toMatchObject({ mic: true, camera: true });
+    for (const peer of [a, b]) expect((await peer.next('peerJoined')).peerJoined.participant?.id).toBe(late.id);
+    // Joined once, announced once.
+    await a.expectNone('peerJoined', 200);
+  });
+
+  it('delivers a keyframe request across relays to its target only, stamped with the requester', async () => {
+    const a = await join(0, 'keyframe', 'a');
+    const b = await join(1, 'keyframe', 'b');
+    const c = await join(2, 'keyframe', 'c');
+    c.send({ keyframeRequest: { target: a.id, kind: TrackKind.VIDEO } });
+    const { from, keyframeRequest } = await a.next('keyframeRequest');
+    expect(from).toBe(c.id);
+    expect(keyframeRequest).toMatchObject({ target: a.id, kind: TrackKind.VIDEO });
+    await b.expectNone('keyframeRequest', 200);
+  });
+
+  it('tells participants on the other relays who left and why, and forgets them', async () => {
+    const a = await join(0, 'leave', 'a');
+    const b = await join(1, 'leave', 'b');
+    const c = await join(2, 'leave', 'c');
+    b.send({ leave: {} });
+    for (const peer of [a, c])
+      expect((await peer.next('peerLeft')).peerLeft).toMatchObject({ id: b.id, reason: 'left' });
+    const d = await join(2, 'leave', 'd');
+    expect(d.id).not.toBe('');
+    const later = await TestClient.connect(relays[1].wsUrl, 'later');
+    clients.push(later);
+    const { welcome } = await later.join('leave', 'later');
+    expect((welcome.roster ?? []).map((p) => p.name).sort()).toEqual(['a', 'c', 'd']);
+  });
+
+  it('answers a keyframe request for a participant of another room on another relay with unknown-peer', async () => {
+    const a = await join(0, 'room-x', 'a');
+    const other = await join(1, 'room-y', 'other');
+    a.send({ keyframeRequest: { target: other.id, kind: TrackKind.VIDEO } });
+    expect((await a.next('error')).error.code).toBe(ErrorCode.UnknownPeer);
+    await other.expectNone('keyframeRequest', 150);
+  });
+});
+
+describe.skipIf(!hasNatsServer())("a NATS cluster's max_payload", () => {
+  const MAX_PAYLOAD = 64 * 1024;
+  let nats: NatsCluster | undefined;
+  let relays: ClusterRelay[] = [];
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    nats = await NatsCluster.start({ size: 2, maxPayload: MAX_PAYLOAD });
+    relays = await Promise.all([0, 1].map((i) => startClusterRelay(rotate(nats!.urls, i))));
+    await waitForNodes(relays, 2);
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await Promise.all(relays.map((r) => r.close()));
+    await nats?.stop();
+  });
+
+  it('is read from the server and announced to clients as the largest message they may send', async () => {
+    expect(relays[0].natsBus.maxPayload).toBe(MAX_PAYLOAD);
+    const a = await TestClient.connect(relays[0].wsUrl, 'a');
+    clients.push(a);
+    const { welcome } = await a.join('limits', 'a');
+    expect(welcome.maxMessageBytes).toBeLessThan(MAX_PAYLOAD);
+    expect(welcome.maxMessageBytes).toBeGreaterThan(MAX_PAYLOAD - 100);
+  });
+
+  it('refuses a larger frame with too-large, counts it, delivers it to no one, and keeps the connection', async () => {
+    const a = await TestClient.joined(relays[0], 'too-large', 'a');
+    const local = await TestClient.joined(relays[0], 'too-large', 'local');
+    const remote = await TestClient.joined(relays[1], 'too-large', 'remote');
+    clients.push(a, local, remote);
+    a.sendMedia('huge', { kind: TrackKind.VIDEO, keyframe: true }, MAX_PAYLOAD + 1000);
+    expect((await a.next('error')).error).toMatchObject({ code: ErrorCode.TooLarge, fatal: false });
+    await a.expectNone('error', 100);
+    const stats = relays[0].stats();
+    expect(stats.errors['too-large']).toBe(1);
+    expect(stats.dropped['bus-max-payload']).toBe(1);
+    await local.expectNone('media', 200);
+    await remote.expectNone('media', 0);
+    a.sendMedia('fits', { kind: TrackKind.VIDEO }, MAX_PAYLOAD - 1000);
+    await Promise.all([local.nextMedia('fits'), remote.nextMedia('fits')]);
+    expect(a.isOpen).toBe(true);
+  });
+});
