@@ -64,7 +64,13 @@ const examples: { [K in BodyKind]: EnvelopeInit } = {
   error: { error: { code: 'room-full', message: 'room "r" is full', fatal: true } },
   leave: { leave: {} },
   keyExchange: {
-    keyExchange: { target: 'p2', step: 3, data: new Uint8Array([1, 2, 3]), mac: new Uint8Array(32).fill(7), kid: 2 ** 33 + 5 },
+    keyExchange: {
+      target: 'p2',
+      step: 3,
+      data: new Uint8Array([1, 2, 3]),
+      mac: new Uint8Array(32).fill(7),
+      kid: 2 ** 33 + 5,
+    },
   },
 };
 

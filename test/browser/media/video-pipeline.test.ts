@@ -212,7 +212,7 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
     // Let frames already in the encoder come out: wait until the count holds still
     // (one 720p encode can take 300 ms on a loaded 2-core machine).
     let settled = -1;
-    for (const deadline = Date.now() + 5000; settled !== call.sent.length && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 5000; settled !== call.sent.length && Date.now() < deadline;) {
       settled = call.sent.length;
       await sleep(400);
     }
