@@ -20,6 +20,12 @@ interface Receivers {
   video: VideoDecodePipeline | null;
   audio: AudioDecodePipeline | null;
   playout: PlayoutStream | null;
+  /**
+   * Loudest level reported since the last poll. Reports come from the audio
+   * thread ~10x/s even in a background tab, where the poll timer runs at 1 Hz;
+   * keeping the loudest means a short word is never missed between polls.
+   */
+  loudest: number;
 }
 
 /** How often played levels are read for speaking indicators. */
@@ -43,7 +49,7 @@ export class RemoteMedia {
 
   add(participant: RemoteParticipant): void {
     if (this.receivers.has(participant)) return;
-    this.receivers.set(participant, { video: null, audio: null, playout: null });
+    this.receivers.set(participant, { video: null, audio: null, playout: null, loudest: 0 });
     if (participant.camera) this.options.requestKeyframe(participant);
     if (!this.levelTimer) this.levelTimer = setInterval(() => this.pollLevels(), LEVEL_POLL_MS);
   }
@@ -72,6 +78,7 @@ export class RemoteMedia {
     } else if (media.kind === TrackKind.AUDIO && this.options.playAudio) {
       if (!receivers.audio) {
         const stream = this.ensurePlayout().createStream(participant.id);
+        stream.onlevel = (rms) => (receivers.loudest = Math.max(receivers.loudest, rms));
         receivers.playout = stream;
         receivers.audio = new AudioDecodePipeline({
           onAudio: (pcm, timestampSamples) => stream.push(pcm, timestampSamples),
@@ -126,7 +133,8 @@ export class RemoteMedia {
 
   private pollLevels(): void {
     for (const [participant, receivers] of this.receivers) {
-      const level = receivers.playout?.level ?? 0;
+      const level = receivers.loudest;
+      receivers.loudest = 0;
       if (Math.abs(level - participant.audioLevel) > 0.005 || (level === 0 && participant.audioLevel !== 0)) {
         participant.audioLevel = level;
         this.options.onLevel(participant);

@@ -29,6 +29,8 @@ export interface PlayoutStream {
   readonly stats: JitterBufferStats | undefined;
   /** Playback gain, 1 by default (0 silences this stream only). */
   volume: number;
+  /** Called with the RMS of every level report (about every report interval). */
+  onlevel: ((rms: number) => void) | null;
   /** Stops and disconnects this stream. */
   close(): void;
 }
@@ -112,6 +114,7 @@ export class AudioPlayout {
 class PlayoutStreamImpl implements PlayoutStream {
   level = 0;
   peak = 0;
+  onlevel: ((rms: number) => void) | null = null;
   stats: JitterBufferStats | undefined;
   private node: AudioWorkletNode | undefined;
   private readonly gain: GainNode;
@@ -150,6 +153,7 @@ class PlayoutStreamImpl implements PlayoutStream {
       this.level = event.data.rms;
       this.peak = event.data.peak;
       this.stats = event.data.stats;
+      this.onlevel?.(this.level);
     };
     node.connect(this.gain);
     this.node = node;
