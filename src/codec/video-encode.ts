@@ -96,7 +96,11 @@ export class VideoEncodePipeline {
   /** Codec the encoder is configured for (differs from `codecName` while a switch is pending). */
   private configuredCodec: VideoCodecName | undefined;
   /** Per frame in the encoder, by timestamp: when it went in and with which codec (a switch may overtake it). */
-  private readonly pendingEncodes = new Map<number, { at: number; codec: VideoCodecName }>();
+  /** What each frame in the encoder was encoded with: outputs can follow a reconfigure. */
+  private readonly pendingEncodes = new Map<
+    number,
+    { at: number; codec: VideoCodecName; width: number; height: number }
+  >();
   private readonly counters: VideoEncodeStats;
 
   constructor(options: VideoEncodeOptions) {
@@ -251,7 +255,12 @@ export class VideoEncodePipeline {
       this.lastKeyframeAt = now;
     }
     this.lastEncodedTimestamp = frame.timestamp;
-    this.pendingEncodes.set(frame.timestamp, { at: now, codec: this.configuredCodec ?? this.codecName });
+    this.pendingEncodes.set(frame.timestamp, {
+      at: now,
+      codec: this.configuredCodec ?? this.codecName,
+      width: this.counters.width,
+      height: this.counters.height,
+    });
     encoder.encode(frame, { keyFrame });
   }
 
@@ -330,8 +339,9 @@ export class VideoEncodePipeline {
     chunk.copyTo(data);
     const keyframe = chunk.type === 'key';
     const decoderConfig = metadata?.decoderConfig;
-    const width = decoderConfig?.codedWidth ?? this.counters.width;
-    const height = decoderConfig?.codedHeight ?? this.counters.height;
+    // Frames encoded before a resize can come out after it: label them with their own size.
+    const width = decoderConfig?.codedWidth ?? pending?.width ?? this.counters.width;
+    const height = decoderConfig?.codedHeight ?? pending?.height ?? this.counters.height;
     this.counters.framesEncoded++;
     this.counters.bytes += data.byteLength;
     if (keyframe) this.counters.keyframes++;
