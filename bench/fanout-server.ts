@@ -1,10 +1,13 @@
 /**
  * Child process for bench/relay-fanout.ts: runs one server, either our relay
  * (`relay`) or a naive `ws` broadcast server (`naive`: every message to every
- * other socket), so both are measured the same way in their own process.
+ * other socket, nothing else), so both are measured the same way in their own
+ * process, apart from the simulated clients.
  *
  * Speaks to the parent over IPC: sends `{ type: 'ready', port }`; answers
- * `{ type: 'usage' }` with CPU time, RSS and (relay) stats; exits on `{ type: 'stop' }`.
+ * `{ type: 'usage', gc? }` with CPU time, memory and (relay) stats; exits on `{ type: 'stop' }`.
+ *
+ *     fanout-server.ts <relay|naive> [maxRoomSize]
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startRelay, type Relay } from '../server/relay.js';
@@ -13,14 +16,23 @@ export type ServerKind = 'relay' | 'naive';
 
 export interface UsageReply {
   type: 'usage';
+  /** This process's monotonic clock when measured, ms (CPU % is over the server's own interval). */
+  at: number;
+  /** User + system CPU time of this process since it started, µs. */
   cpuMicros: number;
   rssBytes: number;
+  /** JS heap in use (after a GC when asked for one). */
+  heapUsedBytes: number;
+  /** Bytes outside the JS heap (Buffers, ws frames); includes `arrayBuffers`. */
+  externalBytes: number;
   stats?: ReturnType<Relay['stats']>;
 }
 
-type Request = { type: 'usage' } | { type: 'stop' };
+/** `gc`: collect garbage first (for memory samples; never inside a timed window). */
+type Request = { type: 'usage'; gc?: boolean } | { type: 'stop' };
 
 const kind = process.argv[2] as ServerKind;
+const maxRoomSize = Number(process.argv[3] ?? 0) || undefined;
 const send = (message: unknown): void => {
   process.send?.(message);
 };
@@ -30,7 +42,7 @@ async function main(): Promise<void> {
   let stats: (() => ReturnType<Relay['stats']>) | undefined;
   let port: number;
   if (kind === 'relay') {
-    const relay = await startRelay({ port: 0, host: '127.0.0.1' });
+    const relay = await startRelay({ port: 0, host: '127.0.0.1', maxRoomSize, shutdownTimeoutMs: 500 });
     port = relay.port;
     stop = () => relay.close();
     stats = () => relay.stats();
@@ -56,11 +68,17 @@ async function main(): Promise<void> {
 
   process.on('message', (message: Request) => {
     if (message.type === 'usage') {
+      // Started with --expose-gc: a memory sample without garbage not yet collected.
+      if (message.gc) (globalThis as { gc?: () => void }).gc?.();
       const cpu = process.cpuUsage();
+      const memory = process.memoryUsage();
       const reply: UsageReply = {
         type: 'usage',
+        at: performance.timeOrigin + performance.now(),
         cpuMicros: cpu.user + cpu.system,
-        rssBytes: process.memoryUsage().rss,
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        externalBytes: memory.external,
         stats: stats?.(),
       };
       send(reply);

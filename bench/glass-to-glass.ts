@@ -1,0 +1,184 @@
+/**
+ * Glass-to-glass latency in Chromium over loopback: the time from a picture
+ * being painted in the sender's "camera" to it being on the receiver's tile.
+ *
+ * The sender is the demo page (the element as a site embeds it) whose camera is
+ * a canvas (bench/synthetic-camera.ts) that paints `performance.timeOrigin +
+ * performance.now()` as a barcode on camera-like content; both pages belong to
+ * one browser, so that clock is shared. The receiver, another demo page, reads
+ * its remote tile's canvas (`canvas[part~="video"]` in the element's shadow
+ * root) on every animation frame, decodes the barcode, and records now − painted
+ * time for each new picture. The path measured: canvas capture → VideoEncoder →
+ * WebSocket → relay → WebSocket → VideoDecoder → canvas → next animation frame.
+ *
+ *     npx tsx bench/glass-to-glass.ts [--frames 300] [--size 1280x720]
+ */
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
+import { cpuShare } from './machine.js';
+import { BARCODE, syntheticCameraScript } from './synthetic-camera.js';
+
+export interface GlassToGlassOptions {
+  /** Pictures to measure. Default 300 (10 s at 30 fps). */
+  frames?: number;
+  /** Camera size. Default 1280×720 (what the element asks a camera for). */
+  width?: number;
+  height?: number;
+  /** Seconds of call before measuring (encoder and decoder settle). Default 3. */
+  warmupSeconds?: number;
+}
+
+export interface GlassToGlassResult {
+  width: number;
+  height: number;
+  /** Codec the sender chose. */
+  codec: string;
+  /** Latency of each picture seen, ms, in arrival order. */
+  samplesMs: number[];
+  p50Ms: number;
+  p95Ms: number;
+  minMs: number;
+  maxMs: number;
+  /** New pictures per second seen on the receiver's tile. */
+  receivedFps: number;
+  /** Animation frames whose barcode failed its check (compression damage, a tile being resized). */
+  unreadable: number;
+  /** During the measurement, % of one core: Chromium and the relay (ours), and every other process. */
+  chromiumCpuPercent: number;
+  othersCpuPercent: number;
+  /** Receiver clock − sender clock (`timeOrigin + now` against `Date.now()` in each page), ms: ~0 means the clock is shared. */
+  clockSkewMs: number;
+}
+
+/** Mean of `performance.timeOrigin + performance.now() − Date.now()` in a page (Date's 1 ms steps average out). */
+function clockOffset(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    let sum = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) sum += performance.timeOrigin + performance.now() - Date.now();
+    return sum / n;
+  });
+}
+
+export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promise<GlassToGlassResult> {
+  const frames = options.frames ?? 300;
+  const width = options.width ?? 1280;
+  const height = options.height ?? 720;
+  const site = await startBenchSite();
+  const browser = await launchBenchChromium();
+  try {
+    const room = `g2g-${Date.now().toString(36)}`;
+    const sender = await browser.newPage(
+      `${site.url}/?room=${room}&name=Sender&mic=off`,
+      syntheticCameraScript({ width, height, barcode: true }),
+    );
+    const receiver = await browser.newPage(`${site.url}/?room=${room}&name=Receiver&camera=off&mic=off`);
+    const live = await poll(
+      () =>
+        receiver.evaluate(() => {
+          const el = document.querySelector('videocall-room');
+          return el && el.participants.some((p) => p.framesDecoded > 10) ? true : undefined;
+        }),
+      30_000,
+      250,
+    );
+    if (!live) throw new Error('the receiver decoded no video from the sender in 30 s');
+    await sleep((options.warmupSeconds ?? 3) * 1000);
+    const codec = await sender.evaluate(() => document.querySelector('videocall-room')?.roomClient?.videoCodec ?? '?');
+    const [senderOffset, receiverOffset] = [await clockOffset(sender), await clockOffset(receiver)];
+
+    const share = cpuShare();
+    const read = await receiver.evaluate(
+      ({ columns, rows, bandFraction, frames }) =>
+        new Promise<{ samples: number[]; unreadable: number; seconds: number }>((resolve) => {
+          const el = document.querySelector('videocall-room');
+          const copy = document.createElement('canvas');
+          copy.width = columns * 4;
+          copy.height = rows * 4;
+          const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+          const samples: number[] = [];
+          let unreadable = 0;
+          let last = -1;
+          const started = performance.now();
+          const deadline = started + (frames / 10) * 1000; // even at 10 fps
+          const step = (): void => {
+            const tile = el?.shadowRoot?.querySelector<HTMLCanvasElement>('canvas[part~="video"]');
+            if (tile && tile.width > 0 && tile.height > 0) {
+              const band = Math.round(tile.height * bandFraction);
+              ctx.drawImage(tile, 0, 0, tile.width, band, 0, 0, copy.width, copy.height);
+              const now = performance.timeOrigin + performance.now();
+              const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+              let value = 0;
+              let ok = true;
+              for (let i = 0; i < columns * rows && ok; i++) {
+                const x = (i % columns) * 4 + 2;
+                const y = Math.floor(i / columns) * 4 + 2;
+                const p = (y * copy.width + x) * 4;
+                const bit = 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]! > 128 ? 1 : 0;
+                if (i < 32) value += bit * 2 ** i;
+                else if (bit === Math.floor(value / 2 ** (i - 32)) % 2) ok = false; // the inverted copy must differ
+              }
+              if (!ok) unreadable++;
+              else if (value !== last) {
+                last = value;
+                const M = 2 ** 32;
+                const age = (((Math.round(now) - value) % M) + M) % M;
+                samples.push(age + (now - Math.round(now)));
+              }
+            }
+            if (samples.length >= frames || performance.now() > deadline)
+              resolve({ samples, unreadable, seconds: (performance.now() - started) / 1000 });
+            else requestAnimationFrame(step);
+          };
+          requestAnimationFrame(step);
+        }),
+      { ...BARCODE, frames },
+    );
+    const cpu = share.stop();
+    const sorted = [...read.samples].sort((a, b) => a - b);
+    return {
+      width,
+      height,
+      codec,
+      samplesMs: read.samples.map((s) => Math.round(s * 10) / 10),
+      p50Ms: percentile(sorted, 0.5),
+      p95Ms: percentile(sorted, 0.95),
+      minMs: sorted[0] ?? NaN,
+      maxMs: sorted.at(-1) ?? NaN,
+      receivedFps: read.samples.length / read.seconds,
+      unreadable: read.unreadable,
+      clockSkewMs: receiverOffset - senderOffset,
+      chromiumCpuPercent: cpu.ours,
+      othersCpuPercent: cpu.others,
+    };
+  } finally {
+    await browser.close();
+    await site.close();
+  }
+}
+
+export function describeGlassToGlass(r: GlassToGlassResult): string {
+  return (
+    `glass-to-glass ${r.width}×${r.height} ${r.codec}: p50 ${r.p50Ms.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms ` +
+    `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${r.samplesMs.length} pictures, ` +
+    `${r.receivedFps.toFixed(1)} pictures/s seen, ${r.unreadable} unreadable reads, clock skew ${r.clockSkewMs.toFixed(2)} ms; ` +
+    `CPU: ours ${r.chromiumCpuPercent.toFixed(0)} %, other processes ${r.othersCpuPercent.toFixed(0)} % of a core`
+  );
+}
+
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const size = argument('--size')?.split('x').map(Number);
+  const frames = argument('--frames');
+  const result = await runGlassToGlass({
+    frames: frames ? Number(frames) : undefined,
+    width: size?.[0],
+    height: size?.[1],
+  });
+  console.log(describeGlassToGlass(result));
+}

@@ -1,0 +1,157 @@
+/**
+ * Join time: from `<videocall-room>` being connected to the document to the
+ * first remote frame drawn on its tile, over 10 joins of a fresh page into a
+ * room where one participant publishes camera video.
+ *
+ * The publisher is the demo page with a camera-like canvas (bench/synthetic-camera.ts)
+ * at 1280×720. Each joiner is a page of its own (bench page `join.html`): it loads
+ * `/videocall-room.js` as a site does, waits for the element to be defined, then
+ * appends `<videocall-room room=…>` with camera and microphone on (the fake
+ * devices) and watches, on every animation frame, for its remote tile's canvas to
+ * take the size of a decoded frame — which only `VideoRenderer.draw` does.
+ *
+ *     npx tsx bench/join-time.ts [--joins 10]
+ */
+import { fileURLToPath } from 'node:url';
+import { launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
+import { cpuShare, type CpuShare } from './machine.js';
+import { syntheticCameraScript } from './synthetic-camera.js';
+
+export interface JoinTimeOptions {
+  /** Default 10. */
+  joins?: number;
+}
+
+/** One join, in ms after navigation started (`performance.now()` of the joining page). */
+export interface JoinMarks {
+  /** The element was appended (the bundle has loaded and defined it). */
+  connected: number;
+  /** `vc-joined`. */
+  joined: number;
+  /** The remote tile first showed a decoded frame. */
+  firstFrame: number;
+}
+
+export interface JoinTimeResult {
+  joins: JoinMarks[];
+  /** Joins that showed no remote frame within 15 s. */
+  failed: number;
+  /** connected → first remote frame. */
+  p50Ms: number;
+  maxMs: number;
+  /** connected → vc-joined, and vc-joined → first remote frame, p50. */
+  joinedP50Ms: number;
+  firstFrameAfterJoinedP50Ms: number;
+  /** Navigation start → element connected (loading and running the bundle), p50. */
+  loadP50Ms: number;
+  /** Other processes on the machine during the joins, % of one core. */
+  othersCpuPercent: number;
+}
+
+/** The joining page, served by the relay as `join.html`. */
+export const JOIN_PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>join time</title>
+    <script type="module" src="/videocall-room.js"></script>
+    <style>body { margin: 0; height: 100vh; } videocall-room { display: block; height: 100vh; }</style>
+  </head>
+  <body>
+    <script type="module">
+      const room = new URLSearchParams(location.search).get('room');
+      await customElements.whenDefined('videocall-room');
+      const marks = { connected: 0, joined: 0, firstFrame: 0 };
+      window.joinMarks = marks;
+      const el = document.createElement('videocall-room');
+      el.setAttribute('room', room);
+      el.setAttribute('name', 'Joiner');
+      el.addEventListener('vc-joined', () => (marks.joined = performance.now()));
+      el.addEventListener('vc-error', (e) => console.warn('vc-error', e.code, e.message));
+      marks.connected = performance.now();
+      document.body.append(el); // connectedCallback: the element starts joining
+      const watch = () => {
+        const tile = el.shadowRoot?.querySelector('canvas[part~="video"]');
+        // A canvas starts at 300×150; VideoRenderer.draw gives it the frame's size.
+        if (tile && (tile.width !== 300 || tile.height !== 150)) marks.firstFrame = performance.now();
+        else requestAnimationFrame(watch);
+      };
+      requestAnimationFrame(watch);
+    </script>
+  </body>
+</html>
+`;
+
+export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTimeResult> {
+  const count = options.joins ?? 10;
+  const site = await startBenchSite({ 'join.html': JOIN_PAGE });
+  const browser = await launchBenchChromium();
+  const joins: JoinMarks[] = [];
+  let failed = 0;
+  let cpu: CpuShare | undefined;
+  try {
+    const room = `join-${Date.now().toString(36)}`;
+    await browser.newPage(
+      `${site.url}/?room=${room}&name=Publisher&mic=off`,
+      syntheticCameraScript({ width: 1280, height: 720, barcode: false }),
+    );
+    await sleep(2000); // the publisher is in and its camera is running
+    const share = cpuShare();
+    for (let i = 0; i < count; i++) {
+      const page = await browser.newPage(`${site.url}/join.html?room=${room}`);
+      const marks = await poll(
+        () =>
+          page.evaluate(() => {
+            const m = (window as unknown as { joinMarks?: JoinMarks }).joinMarks;
+            return m && m.firstFrame > 0 ? { ...m } : undefined;
+          }),
+        15_000,
+        50,
+      );
+      if (marks) joins.push(marks);
+      else failed++;
+      await page.close();
+      // The publisher's encoder spaces requested keyframes by 500 ms: don't measure that.
+      await sleep(700);
+    }
+    cpu = share.stop();
+  } finally {
+    await browser.close();
+    await site.close();
+  }
+  const sorted = (f: (m: JoinMarks) => number): number[] => joins.map(f).sort((a, b) => a - b);
+  const total = sorted((m) => m.firstFrame - m.connected);
+  return {
+    joins,
+    failed,
+    p50Ms: percentile(total, 0.5),
+    maxMs: total.at(-1) ?? NaN,
+    joinedP50Ms: percentile(
+      sorted((m) => m.joined - m.connected),
+      0.5,
+    ),
+    firstFrameAfterJoinedP50Ms: percentile(
+      sorted((m) => m.firstFrame - m.joined),
+      0.5,
+    ),
+    othersCpuPercent: cpu?.others ?? NaN,
+    loadP50Ms: percentile(
+      sorted((m) => m.connected),
+      0.5,
+    ),
+  };
+}
+
+export function describeJoinTime(r: JoinTimeResult): string {
+  return (
+    `join → first remote frame: p50 ${r.p50Ms.toFixed(0)} ms, max ${r.maxMs.toFixed(0)} ms over ${r.joins.length} joins` +
+    `${r.failed ? ` (${r.failed} failed)` : ''}; connected → vc-joined p50 ${r.joinedP50Ms.toFixed(0)} ms, ` +
+    `vc-joined → first frame p50 ${r.firstFrameAfterJoinedP50Ms.toFixed(0)} ms; page load → element connected p50 ${r.loadP50Ms.toFixed(0)} ms; ` +
+    `other processes ${r.othersCpuPercent.toFixed(0)} % of a core`
+  );
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const at = process.argv.indexOf('--joins');
+  console.log(describeJoinTime(await runJoinTime({ joins: at >= 0 ? Number(process.argv[at + 1]) : undefined })));
+}

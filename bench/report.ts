@@ -1,0 +1,671 @@
+/**
+ * BENCHMARKS.md and the charts in bench/results/, rendered from the stored raw
+ * results (bench/results/latest.json), so running a subset of the benchmarks
+ * updates only their sections and keeps the others as they were.
+ */
+import type { BundleSizeResult } from './bundle-size.js';
+import type { CapacityResult } from './client-capacity.js';
+import type { GlassToGlassResult } from './glass-to-glass.js';
+import type { JoinTimeResult } from './join-time.js';
+import type { LoadSnapshot, MachineInfo } from './machine.js';
+import {
+  AUDIO_PACKETS_PER_SECOND,
+  FRAME_BYTES,
+  KEYFRAME_INTERVAL_SECONDS,
+  offeredLoad,
+  VIDEO_FPS,
+  type FanoutResult,
+  type LoadModel,
+} from './relay-fanout.js';
+import { COLORS, groupedBars, histogram, lineChart } from './svg-chart.js';
+
+/** One benchmark's last run, as stored. */
+export interface BenchRecord {
+  name: string;
+  title: string;
+  /** ISO time the benchmark started. */
+  date: string;
+  /** The command that ran it, and the one that runs it alone. */
+  command: string;
+  standalone: string;
+  machine: MachineInfo;
+  /** The commit measured and how many files in the tree differed from it. */
+  code?: string;
+  /** The machine just before it started, and its load average just after. */
+  load: LoadSnapshot;
+  loadAfter: [number, number, number];
+  seconds: number;
+  result?: unknown;
+  error?: string;
+  /** Why it did not run (e.g. an optional benchmark's file is absent). */
+  skipped?: string;
+}
+
+export interface StoredResults {
+  version: 1;
+  benchmarks: Record<string, BenchRecord>;
+}
+
+export interface RelayRecordResult {
+  /** Medians over rounds, one per (room, server). */
+  results: FanoutResult[];
+  /** Every run. */
+  raw: FanoutResult[];
+  durationSeconds: number;
+  rounds: number;
+  /** Signs the figures do not mean what they should (e.g. a server delivering almost nothing). */
+  warnings?: string[];
+}
+
+/** How each benchmark is named in the report, in its order. */
+export interface SectionSpec {
+  name: string;
+  title: string;
+  standalone: string;
+}
+
+const n0 = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const n1 = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(1) : '–');
+const n2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '–');
+const kB = (bytes: number): string => `${(bytes / 1000).toFixed(1)} kB`;
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+function when(iso: string): string {
+  return iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
+}
+
+function runLine(record: BenchRecord): string {
+  const l = record.load;
+  return (
+    `Last run ${when(record.date)} by \`${record.command}\` (${n0(record.seconds)} s)` +
+    `${record.code ? ` on code ${record.code}` : ''}. ` +
+    `Before it: load average ${l.loadAverage.join(' / ')} (1 / 5 / 15 min), machine ${n0(l.busyPercent)} % busy` +
+    `${l.waitedSeconds >= 3 ? ` after waiting ${n0(l.waitedSeconds)} s for it to quieten` : ''}; ` +
+    `after it: load average ${record.loadAfter.join(' / ')}. Alone: \`${record.standalone}\`.`
+  );
+}
+
+function describeModel(m: LoadModel): string {
+  const parts = [];
+  if (m.video720) parts.push(`${m.video720} × 720p`);
+  if (m.video360) parts.push(`${m.video360} × 360p`);
+  return parts.join(' + ') || 'none';
+}
+
+function relaySection(record: BenchRecord, charts: Record<string, string>): string {
+  const r = record.result as RelayRecordResult;
+  const rooms = [...new Set(r.results.map((x) => x.roomSize))];
+  const find = (room: number, server: string): FanoutResult | undefined =>
+    r.results.find((x) => x.roomSize === room && x.server === server);
+  const ratio = (room: number, f: (x: FanoutResult) => number): string => {
+    const ours = find(room, 'relay');
+    const naive = find(room, 'naive');
+    return ours && naive ? n2(f(ours) / f(naive)) : '–';
+  };
+  const models = rooms.map((room) => find(room, 'relay')?.model ?? find(room, 'naive')!.model);
+  charts['relay-fanout.svg'] = groupedBars(
+    'Relay fan-out: ours vs a naive ws broadcast',
+    [
+      {
+        title: 'delivered messages/s',
+        groups: rooms.map(String),
+        series: [
+          {
+            name: 'ours',
+            color: COLORS.ours,
+            values: rooms.map((x) => find(x, 'relay')?.deliveredMessagesPerSecond ?? NaN),
+          },
+          {
+            name: 'naive',
+            color: COLORS.naive,
+            values: rooms.map((x) => find(x, 'naive')?.deliveredMessagesPerSecond ?? NaN),
+          },
+        ],
+      },
+      {
+        title: 'server CPU µs per message',
+        groups: rooms.map(String),
+        series: [
+          {
+            name: 'ours',
+            color: COLORS.ours,
+            values: rooms.map((x) => find(x, 'relay')?.cpuMicrosPerDelivered ?? NaN),
+          },
+          {
+            name: 'naive',
+            color: COLORS.naive,
+            values: rooms.map((x) => find(x, 'naive')?.cpuMicrosPerDelivered ?? NaN),
+          },
+        ],
+      },
+      {
+        title: 'p99 latency, ms',
+        groups: rooms.map(String),
+        series: [
+          { name: 'ours', color: COLORS.ours, values: rooms.map((x) => find(x, 'relay')?.latencyP99Ms ?? NaN) },
+          { name: 'naive', color: COLORS.naive, values: rooms.map((x) => find(x, 'naive')?.latencyP99Ms ?? NaN) },
+        ],
+      },
+    ],
+    `median of ${r.rounds} rounds of ${r.durationSeconds} s`,
+  );
+  const resultRows: string[][] = [];
+  for (const room of rooms) {
+    for (const server of ['relay', 'naive']) {
+      const x = find(room, server);
+      if (!x) continue;
+      const range =
+        x.latencyP99Range && x.latencyP99Range.every(Number.isFinite)
+          ? ` (${n1(x.latencyP99Range[0])}–${n1(x.latencyP99Range[1])})`
+          : '';
+      resultRows.push([
+        String(room),
+        server === 'relay' ? '**ours**' : 'naive',
+        n0(x.deliveredMessagesPerSecond),
+        n1(x.deliveredBytesPerSecond / 1e6),
+        `${n2((1 - x.deliveryRatio) * 100)} %`,
+        n2(x.latencyP50Ms),
+        `${n1(x.latencyP99Ms)}${range}`,
+        n0(x.serverCpuPercent),
+        n2(x.cpuMicrosPerDelivered),
+        `${n0(x.idleKiBPerParticipant)} / ${n0(x.loadedKiBPerParticipant)}`,
+        n1(x.idleHeapKiBPerParticipant),
+        n0(x.clientCpuPercent),
+        `${n0(x.othersCpuPercent)}${x.disturbed ? ' ⚠' : ''}`,
+      ]);
+    }
+  }
+  const drops = r.results
+    .filter((x) => x.server === 'relay' && x.dropped && Object.keys(x.dropped).length > 0)
+    .map(
+      (x) =>
+        `room ${x.roomSize}: ${Object.entries(x.dropped!)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+    );
+  return [
+    runLine(record),
+    '',
+    ...(r.warnings ?? []).map((w) => `> **Warning:** ${w}\n`),
+    `**Load model.** Simulated participants are Node WebSocket clients speaking the real protocol (Join, MediaFrame envelopes, Ping every 5 s). ` +
+      `Cameras send ${VIDEO_FPS} fps of VP8-sized frames — 360p: ${kB(FRAME_BYTES['360p'].delta)} deltas (±50 %), ${kB(FRAME_BYTES['360p'].keyframe)} keyframes; ` +
+      `720p: ${kB(FRAME_BYTES['720p'].delta)} deltas, ${kB(FRAME_BYTES['720p'].keyframe)} keyframes; a keyframe every ${KEYFRAME_INTERVAL_SECONDS} s — ` +
+      `which is what the element's constant-bitrate encoder sends (530 kbps at 360p30, 1.3 Mbps at 720p30; sizes measured from Chromium encoding a camera-like canvas). ` +
+      `Microphones send ${AUDIO_PACKETS_PER_SECOND} Opus packets/s of ${FRAME_BYTES.audio} bytes (32 kbps). Everyone receives everything (the relay forwards every publisher to every participant). ` +
+      `Big rooms are scaled as real large meetings are — few cameras and fewer open microphones — and to what this machine can drive: ` +
+      `with 10 cameras a room of 200 must deliver ~96k messages/s (150 MB/s) and the simulated clients alone then need a full core on loopback, as much as the server, so neither would be measured.`,
+    '',
+    table(
+      ['room', 'cameras', 'microphones', 'media in, msg/s', 'to deliver, msg/s', 'to deliver, MB/s'],
+      models.map((m) => {
+        const o = offeredLoad(m);
+        return [
+          String(m.roomSize),
+          describeModel(m),
+          String(m.audio),
+          n0(o.inPerSecond),
+          n0(o.outPerSecond),
+          n1(o.outBytesPerSecond / 1e6),
+        ];
+      }),
+    ),
+    '',
+    `**Ours ÷ naive** (the headline: what our routing, sender stamping, bus and per-receiver queues cost over a bare broadcast; 1.00 = no cost; below 1 is better for every column but the first):`,
+    '',
+    table(
+      [
+        'room',
+        'delivered msg/s',
+        'CPU per delivered message',
+        'p50 latency',
+        'p99 latency',
+        'RSS per participant',
+        'heap kept per participant',
+      ],
+      rooms.map((room) => [
+        String(room),
+        ratio(room, (x) => x.deliveredMessagesPerSecond),
+        ratio(room, (x) => x.cpuMicrosPerDelivered),
+        ratio(room, (x) => x.latencyP50Ms),
+        ratio(room, (x) => x.latencyP99Ms),
+        ratio(room, (x) => x.idleKiBPerParticipant),
+        ratio(room, (x) => x.idleHeapKiBPerParticipant ?? NaN),
+      ]),
+    ),
+    '',
+    `Figures (median of ${r.rounds} interleaved rounds of ${r.durationSeconds} s each, after 2 s of warm-up; p99 range over rounds in brackets). ` +
+      `CPU columns are % of one core. "Other processes" is CPU used during the window by processes not ours (other engineers' tests): ` +
+      `a round where they used more than 30 % of a core was run again (6 re-runs at most in all) and the least disturbed kept; ⚠ marks a figure with such a round left in it.`,
+    '',
+    table(
+      [
+        'room',
+        'server',
+        'delivered msg/s',
+        'MB/s',
+        'lost',
+        'p50 ms',
+        'p99 ms',
+        'server CPU % of a core',
+        'CPU µs / msg',
+        'RSS KiB per participant idle / loaded',
+        'heap KiB per participant',
+        'clients CPU %',
+        'other processes CPU %',
+      ],
+      resultRows,
+    ),
+    '',
+    '![Relay fan-out: delivered messages/s, CPU per message and p99 latency, ours vs naive, by room size](bench/results/relay-fanout.svg)',
+    '',
+    `**How it is measured.** Each server runs in a child process of its own (bench/fanout-server.ts); the clients run in the benchmark's process. ` +
+      `Latency is send → receive of each media message on one process clock (the send time rides in the payload), measured at "probe" receivers — the publishers and at least 20 others — that decode every message; ` +
+      `the other receivers count messages without decoding (bench/counting-socket.ts) so that the clients stay cheaper than the server. ` +
+      `Delivered msg/s counts media messages arriving in the window at every receiver; "lost" is the share of frames sent in the window that the probes never got. ` +
+      `Server CPU is \`process.cpuUsage()\` of the server process over the window, reported over IPC; memory per participant is the server's RSS with everyone joined (before any media), minus its RSS before the first connection, divided by participants, both sampled after a full GC ("loaded": at the end of the window, which adds socket buffers and garbage not yet collected). ` +
+      `RSS keeps whatever the heap grew to while joining — for our relay that includes the garbage of O(N²) presence traffic (each Welcome lists everyone already there; each join is announced to everyone) — so "heap KiB per participant" gives the state actually kept: JS heap plus external memory after a GC, minus the same before the first connection.` +
+      (drops.length ? ` Relay drops (summed over rounds): ${drops.join('; ')}.` : ' The relay dropped nothing.'),
+    '',
+    `**What limits it.** Below saturation both servers deliver everything, so delivered msg/s is the offered load and the ratio ~1.00; the cost shows in CPU per message and in latency. ` +
+      `A V8 profile of either server at room 200 (\`npx tsx bench/relay-fanout.ts --room-sizes 200 --profile <dir>\`, taken while writing this benchmark) showed ~40 % of its time in \`writev\` — one syscall per receiver per message, in \`ws\` — and most of the rest idle; our routing code (bus, sender stamp, backpressure checks) was a few % of samples. ` +
+      `On this 2-core machine the clients and the server share the cores: a heavier room saturates the machine, not the relay alone, and another process on the machine shows up first in p99.`,
+  ].join('\n');
+}
+
+function latencySection(record: BenchRecord, charts: Record<string, string>): string {
+  const r = record.result as GlassToGlassResult;
+  charts['glass-to-glass.svg'] = histogram({
+    title: `Glass-to-glass latency, ${r.width}×${r.height} ${r.codec.toUpperCase()}, loopback (${r.samplesMs.length} pictures)`,
+    xLabel: 'ms from painting a picture to seeing it on the remote tile',
+    samples: r.samplesMs,
+    bin: 5,
+    clipAt: Math.max(100, 1.5 * r.p95Ms),
+    markers: [
+      { x: r.p50Ms, label: `p50 ${n1(r.p50Ms)} ms` },
+      { x: r.p95Ms, label: `p95 ${n1(r.p95Ms)} ms` },
+    ],
+  });
+  return [
+    runLine(record),
+    '',
+    table(
+      [
+        'camera',
+        'codec',
+        'p50 ms',
+        'p95 ms',
+        'min ms',
+        'max ms',
+        'pictures measured',
+        'pictures/s seen',
+        'unreadable reads',
+        'clock skew ms',
+        'Chromium + relay CPU, % of a core',
+        'other processes, % of a core',
+      ],
+      [
+        [
+          `${r.width}×${r.height}`,
+          r.codec.toUpperCase(),
+          n1(r.p50Ms),
+          n1(r.p95Ms),
+          n1(r.minMs),
+          n1(r.maxMs),
+          String(r.samplesMs.length),
+          n1(r.receivedFps),
+          String(r.unreadable),
+          n2(r.clockSkewMs),
+          n0(r.chromiumCpuPercent),
+          n0(r.othersCpuPercent),
+        ],
+      ],
+    ),
+    '',
+    '![Histogram of glass-to-glass latency with p50 and p95](bench/results/glass-to-glass.svg)',
+    '',
+    `**How it is measured.** Two pages of one headless Chromium, both the demo page served by the relay (the element exactly as a site embeds it). ` +
+      `The sender's camera is a \`canvas.captureStream(30)\` track (bench/synthetic-camera.ts, put in place of \`getUserMedia\`'s video by \`page.addInitScript\`): camera-like content (a panning texture, a moving subject, sensor noise) ` +
+      `with a barcode across the top quarter carrying \`performance.timeOrigin + performance.now()\` at paint time (32 bits of ms, then the same bits inverted as a check). ` +
+      `The receiver reads its remote tile's canvas (\`canvas[part~="video"]\` in the element's shadow root) on every animation frame, decodes the barcode, and records now − painted time once per new picture. ` +
+      `Both pages share one clock: the skew column compares each page's \`timeOrigin + now()\` with \`Date.now()\`. ` +
+      `The path: canvas capture → VideoEncoder (realtime, CBR) → WebSocket → relay → WebSocket → VideoDecoder → canvas → the next animation frame (a display would show it then).`,
+    '',
+    `**What limits it.** Everything runs on 2 cores: the sender's software encoder at 720p, the receiver's decoder, the two renderers and the relay. ` +
+      `Reading at animation frames adds 0–17 ms (half a 60 Hz frame on average), and a 30 fps source can wait up to 33 ms to be captured, as a camera's frame does. ` +
+      `Fewer than 30 pictures/s seen means the sender's encoder or capture fell behind (its frames are dropped rather than queued).`,
+  ].join('\n');
+}
+
+function joinSection(record: BenchRecord): string {
+  const r = record.result as JoinTimeResult;
+  return [
+    runLine(record),
+    '',
+    table(
+      [
+        'connected → first remote frame, p50',
+        'max',
+        'connected → `vc-joined`, p50',
+        '`vc-joined` → first frame, p50',
+        'page load → element connected, p50',
+        'joins',
+        'other processes CPU %',
+      ],
+      [
+        [
+          `**${n0(r.p50Ms)} ms**`,
+          `${n0(r.maxMs)} ms`,
+          `${n0(r.joinedP50Ms)} ms`,
+          `${n0(r.firstFrameAfterJoinedP50Ms)} ms`,
+          `${n0(r.loadP50Ms)} ms`,
+          `${r.joins.length}${r.failed ? ` (+${r.failed} failed)` : ''}`,
+          n0(r.othersCpuPercent),
+        ],
+      ],
+    ),
+    '',
+    'Each join (ms after the joining page started loading):',
+    '',
+    table(
+      ['#', 'element connected', '`vc-joined`', 'first remote frame', 'connected → first frame'],
+      r.joins.map((m, i) => [
+        String(i + 1),
+        n0(m.connected),
+        n0(m.joined),
+        n0(m.firstFrame),
+        n0(m.firstFrame - m.connected),
+      ]),
+    ),
+    '',
+    `**How it is measured.** A publisher (the demo page, camera-like canvas at 1280×720, so keyframes have real sizes) is in the room. ` +
+      `Ten times, a fresh page (bench/join-time.ts, \`join.html\`) loads \`/videocall-room.js\`, waits for the element to be defined, marks the time and appends \`<videocall-room room=…>\` (camera and microphone on: the fake devices), ` +
+      `and watches on every animation frame for its remote tile's canvas to take a decoded frame's size (only \`VideoRenderer.draw\` resizes it). Joins are 0.7 s apart so the publisher's 500 ms keyframe spacing is not measured.`,
+    '',
+    `**What limits it.** Connected → \`vc-joined\` is opening camera and microphone, probing codecs (\`isConfigSupported\` for 4 decoders and 4 encoders, one after another), the WebSocket and Join/Welcome; ` +
+      `\`vc-joined\` → first frame is the keyframe request's round trip to the publisher, its next frame being encoded as a keyframe, and decoding it. A real camera takes longer to open than Chromium's fake one.`,
+  ].join('\n');
+}
+
+function capacitySection(record: BenchRecord, charts: Record<string, string>): string {
+  const r = record.result as CapacityResult;
+  const steps = r.steps;
+  const last = new Map<number, (typeof steps)[number]>();
+  for (const s of steps) last.set(s.tiles, s);
+  const points = [...last.values()];
+  charts['client-capacity.svg'] = lineChart({
+    title: `Client capacity: drawn fps per remote ${r.recording.width}×${r.recording.height} ${r.recording.codec} tile, one page`,
+    xLabel: 'remote tiles (replayed publishers)',
+    yLabel: 'frames drawn per second per tile',
+    series: [
+      { name: 'mean per tile', color: COLORS.ours, points: points.map((s) => [s.tiles, s.meanFps]) },
+      { name: 'lowest tile', color: COLORS.naive, points: points.map((s) => [s.tiles, s.minFps]), dashed: true },
+    ],
+    references: [{ y: r.threshold, label: `90 % of 30 fps` }],
+    yMax: 32,
+  });
+  return [
+    runLine(record),
+    '',
+    `**${r.capacity} remote tiles** of ${r.recording.width}×${r.recording.height} ${r.recording.codec} at ≥ ${r.threshold} fps each (mean over tiles), on one page (stopped: ${r.stoppedBy.replace('-', ' ')}).`,
+    '',
+    table(
+      [
+        'tiles',
+        'fps per tile, mean',
+        'lowest tile',
+        'page animation frames/s',
+        'Chromium CPU, % of a core',
+        'machine busy, % of all cores',
+        'other processes, % of a core',
+        'held',
+      ],
+      steps.map((s) => [
+        `${s.tiles}${s.retry ? ' (again)' : ''}`,
+        n1(s.meanFps),
+        n1(s.minFps),
+        n0(s.pageFps),
+        n0(s.chromiumCpuPercent),
+        n0(s.machineBusyPercent),
+        n0(s.othersCpuPercent),
+        s.held ? 'yes' : '**no**',
+      ]),
+    ),
+    '',
+    '![Drawn fps per tile against the number of remote tiles](bench/results/client-capacity.svg)',
+    '',
+    `**How it is measured.** The element in Chromium publishes a camera-like canvas (bench/synthetic-camera.ts) at 640×360 for 10 s; a Node client in the room records its \`MediaFrame\`s ` +
+      `(${r.recording.codec}, ${n0(r.recording.kbps)} kbps, deltas ${kB(r.recording.meanDeltaBytes)}, keyframes ${kB(r.recording.meanKeyframeBytes)}; the browser sent ${n1(r.recording.sourceFps)} fps while recording). ` +
+      `N Node bots (bench/media-recording.ts), each a session of its own, replay them at 30 fps with continuous sequence numbers and answer every keyframe request by restarting at the recording's keyframe. ` +
+      `The receiver is the demo page with camera and microphone off, in a 1280×800 viewport. Per step: every tile drawing, 2 s settle, then frames drawn per tile over 5 s ` +
+      `(the element's renderer count, read in the page; a step below the threshold is measured once more before it counts).`,
+    '',
+    `**What limits it.** Decoding (software ${r.recording.codec} in Chromium's media threads) and drawing each frame into its tile's canvas on the page's main thread, plus compositing. ` +
+      (() => {
+        const short = steps.find((x) => !x.held && x.retry) ?? steps.find((x) => !x.held);
+        return short
+          ? `At ${short.tiles} tiles, where it fell short, Chromium used ${n0(short.chromiumCpuPercent)} % of a core (the machine has 2), the page ran ${n0(short.pageFps)} animation frames/s (60 when it keeps up) and other processes ${n0(short.othersCpuPercent)} % of a core. `
+          : '';
+      })() +
+      `Watch "Chromium CPU": when it nears the 2 cores (200 %), or the machine is busy with other work, frames are dropped — the decode pipeline drops input when more than 3 frames wait and asks for a keyframe. ` +
+      `The relay and the bots (this process) use little: N × 30 messages/s.`,
+  ].join('\n');
+}
+
+function bundleSection(record: BenchRecord): string {
+  const r = record.result as BundleSizeResult;
+  return [
+    runLine(record),
+    '',
+    table(
+      ['file', 'minified', 'min + gzip (level 9)', 'built'],
+      [
+        [
+          `\`${r.file}\` (served as \`/videocall-room.js\`)`,
+          `**${kB(r.minifiedBytes)}**`,
+          `**${kB(r.gzipBytes)}**`,
+          when(r.builtAt),
+        ],
+      ],
+    ),
+    '',
+    'One self-contained ES module with everything it needs inlined (Lit, the protobuf runtime, the audio worklet, and the E2EE code with its `@noble` crypto), built by `npm run build` (rollup + terser); kB = 1000 bytes.',
+  ].join('\n');
+}
+
+/** A benchmark this file does not know (rows other issues add): shown as it returned its result. */
+function genericSection(record: BenchRecord): string {
+  const value = record.result;
+  const body: string[] = [runLine(record), ''];
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const cell = (v: unknown): string =>
+    typeof v === 'number' ? (Number.isInteger(v) ? n0(v) : n2(v)) : typeof v === 'string' ? v : JSON.stringify(v);
+  const rowsTable = (rows: Record<string, unknown>[]): string => {
+    const header = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+    return table(
+      header,
+      rows.map((row) => header.map((h) => cell(row[h]))),
+    );
+  };
+  if (typeof value === 'string') body.push(value);
+  else if (isRecord(value) && typeof value.markdown === 'string') body.push(value.markdown);
+  else if (Array.isArray(value) && value.every(isRecord)) body.push(rowsTable(value));
+  else if (isRecord(value)) {
+    const scalars = Object.entries(value).filter(([, v]) => typeof v !== 'object' || v === null);
+    const arrays = Object.entries(value).filter(([, v]) => Array.isArray(v) && v.length > 0 && v.every(isRecord));
+    if (scalars.length)
+      body.push(
+        table(
+          ['figure', 'value'],
+          scalars.map(([k, v]) => [k, cell(v)]),
+        ),
+      );
+    for (const [name, rows] of arrays) body.push('', `${name}:`, '', rowsTable(rows as Record<string, unknown>[]));
+    const rest = Object.fromEntries(
+      Object.entries(value).filter(([k, v]) => typeof v === 'object' && v !== null && !arrays.some(([a]) => a === k)),
+    );
+    if (Object.keys(rest).length) body.push('', '```json', JSON.stringify(rest, null, 2), '```');
+  } else body.push('```json', JSON.stringify(value, null, 2), '```');
+  return body.join('\n');
+}
+
+function headline(results: StoredResults): string {
+  const lines: string[] = [];
+  const relay = results.benchmarks.relay;
+  if (relay?.result) {
+    const r = relay.result as RelayRecordResult;
+    const rooms = [...new Set(r.results.map((x) => x.roomSize))];
+    const pair = (room: number): [FanoutResult | undefined, FanoutResult | undefined] => [
+      r.results.find((x) => x.roomSize === room && x.server === 'relay'),
+      r.results.find((x) => x.roomSize === room && x.server === 'naive'),
+    ];
+    const cell = (room: number, f: (x: FanoutResult) => number, format: (n: number) => string): string => {
+      const [ours, naive] = pair(room);
+      if (!ours) return '–';
+      return naive ? `${format(f(ours))} vs ${format(f(naive))} → **×${n2(f(ours) / f(naive))}**` : format(f(ours));
+    };
+    lines.push(
+      `**Relay fan-out, ours vs naive \`ws\` broadcast** (ours vs naive → ratio; load average before: ${relay.load.loadAverage[0]}; ` +
+        `other processes used up to ${n0(Math.max(...r.results.map((x) => x.othersCpuPercent ?? NaN)))} % of a core, median over rounds):`,
+      '',
+      table(
+        [
+          'room',
+          'delivered msg/s',
+          'relay CPU per message, µs',
+          'p50 latency, ms',
+          'p99 latency, ms',
+          'RSS per participant, KiB',
+          'heap kept per participant, KiB',
+        ],
+        rooms.map((room) => [
+          String(room),
+          cell(room, (x) => x.deliveredMessagesPerSecond, n0),
+          cell(room, (x) => x.cpuMicrosPerDelivered, n1),
+          cell(room, (x) => x.latencyP50Ms, n2),
+          cell(room, (x) => x.latencyP99Ms, n1),
+          cell(room, (x) => x.idleKiBPerParticipant, n0),
+          cell(room, (x) => x.idleHeapKiBPerParticipant ?? NaN, n1),
+        ]),
+      ),
+      '',
+    );
+  }
+  const rows: string[][] = [];
+  const add = (
+    name: string,
+    figure: string,
+    value: (record: BenchRecord) => string,
+    others: (record: BenchRecord) => number = () => NaN,
+  ): void => {
+    const record = results.benchmarks[name];
+    const load = (r: BenchRecord): string => String(r.load.loadAverage[0]);
+    if (record?.result) rows.push([figure, value(record), load(record), n0(others(record))]);
+    else if (record?.error) rows.push([figure, `failed: ${record.error.split('\n')[0]}`, load(record), '–']);
+  };
+  add(
+    'latency',
+    'Glass-to-glass latency (Chromium, loopback)',
+    (rec) => {
+      const r = rec.result as GlassToGlassResult;
+      return `p50 **${n1(r.p50Ms)} ms**, p95 **${n1(r.p95Ms)} ms** (${r.width}×${r.height} ${r.codec.toUpperCase()})`;
+    },
+    (rec) => (rec.result as GlassToGlassResult).othersCpuPercent,
+  );
+  add(
+    'join',
+    'Join: element connected → first remote frame drawn',
+    (rec) => {
+      const r = rec.result as JoinTimeResult;
+      return `p50 **${n0(r.p50Ms)} ms**, max ${n0(r.maxMs)} ms (${r.joins.length} joins)`;
+    },
+    (rec) => (rec.result as JoinTimeResult).othersCpuPercent,
+  );
+  add(
+    'capacity',
+    'Client capacity: remote 360p tiles one page draws at ≥ 27 fps',
+    (rec) => {
+      const r = rec.result as CapacityResult;
+      return `**${r.capacity}** (${r.recording.codec})`;
+    },
+    (rec) => {
+      const r = rec.result as CapacityResult;
+      const last = r.steps.filter((s) => s.held).at(-1);
+      return last?.othersCpuPercent ?? NaN;
+    },
+  );
+  add('bundle', 'Bundle `/videocall-room.js`', (rec) => {
+    const r = rec.result as BundleSizeResult;
+    return `**${kB(r.minifiedBytes)}** minified, **${kB(r.gzipBytes)}** min+gzip`;
+  });
+  if (rows.length)
+    lines.push(table(['figure', 'value', 'load average before (1 min)', 'other processes during, % of a core'], rows));
+  return lines.join('\n');
+}
+
+/** Renders BENCHMARKS.md and the charts (file name → SVG) from the stored results. */
+export function renderReport(
+  results: StoredResults,
+  sections: SectionSpec[],
+): { markdown: string; charts: Record<string, string> } {
+  const charts: Record<string, string> = {};
+  const records = Object.values(results.benchmarks);
+  const latest = records.reduce<BenchRecord | undefined>((a, b) => (!a || b.date > a.date ? b : a), undefined);
+  const out: string[] = [
+    '# Benchmarks',
+    '',
+    'Where videocall-room stands, measured on one machine. Generated by `npm run bench` (bench/index.ts) from the raw results in',
+    '`bench/results/latest.json`; charts are in `bench/results/`. Benchmarks print figures; none is a pass/fail test.',
+    '',
+    '```sh',
+    'npm run bench                   # every benchmark (builds the bundle first), then rewrites this file',
+    'npm run bench -- relay join     # only those; the other sections stay as they were',
+    `npm run bench -- --list         # names: ${sections.map((s) => s.name).join(', ')}`,
+    '```',
+    '',
+  ];
+  if (latest) {
+    const m = latest.machine;
+    out.push(
+      '## Machine',
+      '',
+      table(
+        ['', ''],
+        [
+          ['CPU', `${m.cores} cores, ${m.cpuModel}`],
+          ['memory', `${m.memoryGiB} GiB`],
+          ['system', m.os],
+          ['Node', m.node],
+          ['Chromium', `${m.chromium} (headless, software video codecs)`],
+          ['network', 'loopback only'],
+        ],
+      ),
+      '',
+      'Other engineers run tests on this machine at the same time: each section gives the load average and CPU use just before it ran; a figure measured under load is worse than the machine can do.',
+      '',
+    );
+  }
+  out.push('## Headline', '', headline(results), '');
+  for (const spec of sections) {
+    const record = results.benchmarks[spec.name];
+    out.push(`## ${spec.title}`, '');
+    if (!record) out.push(`Not run yet: \`npm run bench -- ${spec.name}\`.`);
+    else if (record.skipped) out.push(`Skipped on ${when(record.date)}: ${record.skipped}.`);
+    else if (record.error) out.push(runLine(record), '', `It failed: \`${record.error.split('\n')[0]}\`.`);
+    else if (spec.name === 'relay') out.push(relaySection(record, charts));
+    else if (spec.name === 'latency') out.push(latencySection(record, charts));
+    else if (spec.name === 'join') out.push(joinSection(record));
+    else if (spec.name === 'capacity') out.push(capacitySection(record, charts));
+    else if (spec.name === 'bundle') out.push(bundleSection(record));
+    else out.push(genericSection(record));
+    out.push('');
+  }
+  return { markdown: out.join('\n'), charts };
+}
