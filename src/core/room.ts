@@ -343,7 +343,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       case 'error': {
         const error = relayErrorOf(env.error?.code ?? '', env.error?.message ?? '', !!env.error?.fatal);
         if (error.fatal) this.finish(error.code, error);
-        else this.emit(new RoomErrorEvent(error));
+        // A keyframe or key request racing a peer's departure: nothing a person should see.
+        else if (error.code !== 'unknown-peer') this.emit(new RoomErrorEvent(error));
         break;
       }
       default:
