@@ -170,8 +170,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       );
     }
     this.state = 'connecting';
+    // Open the connection while devices, codecs and the passphrase are prepared:
+    // the permission prompt and codec probing are the slow part of joining.
+    let connecting: Promise<Transport> | null = null;
     try {
-      // Ask for devices while the connection opens: the permission prompt is the slow part.
+      connecting = this.connect(relayWebSocketUrl(server, globalThis.location?.href));
+      connecting.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
       const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
       const secret = this.options.e2ee ? MediaCrypto.prepareSecret(this.options.passphrase, room) : null;
       const [decoders, encoders, roomSecret] = await Promise.all([detectDecoders(), detectEncoders(), secret, capture]);
@@ -187,7 +191,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
           ),
         );
       }
-      const transport = await this.connect(relayWebSocketUrl(server, globalThis.location?.href));
+      const transport = await connecting;
       if (this.state !== 'connecting') {
         // leave() was called while connecting: don't keep a connection nobody owns.
         transport.close(1000, 'left');
@@ -210,6 +214,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         error instanceof VideoCallError
           ? error
           : new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
+      // A connection that opened after something else failed is nobody's: close it.
+      connecting?.then((t) => t !== this.transport && t.close(1000, 'left')).catch(() => undefined);
       this.shutdown();
       this.state = 'left';
       throw failure;

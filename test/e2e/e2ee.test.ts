@@ -106,10 +106,15 @@ describe('end-to-end encryption between browsers through a real relay', () => {
       document.querySelector('videocall-room')!.addEventListener('vc-error', (e) => codes.push(e.code));
       return codes;
     });
-    await waitFor('Mallory to see both as undecryptable', async () => {
-      const info = await mallory.evaluate(() => document.querySelector('videocall-room')!.participants);
-      return info.length === 3 && info.filter((p) => p.e2ee === 'mismatch').length === 2 ? true : undefined;
-    });
+    // Joining with a passphrase stretches it with scrypt first: slow on a loaded machine.
+    await waitFor(
+      'Mallory to see both as undecryptable',
+      async () => {
+        const info = await mallory.evaluate(() => document.querySelector('videocall-room')!.participants);
+        return info.length === 3 && info.filter((p) => p.e2ee === 'mismatch').length === 2 ? true : undefined;
+      },
+      45_000,
+    );
     expect(await tileNotice(mallory, 'Ada')).toMatch(/can't decrypt/i);
     // Some seconds of frames later, still nothing to see: no live tile, nothing decoded.
     await new Promise((r) => setTimeout(r, 2000));
