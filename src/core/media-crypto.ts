@@ -2,8 +2,9 @@ import {
   deriveRoomSecret,
   E2eeSession,
   KEY_EXCHANGE_STEP_VALUES,
+  keyExchangeStepOf,
+  validateKeyExchange,
   type KeyExchangeMessage,
-  type KeyExchangeStep,
   type MediaFrameFields,
   type PeerSecurity,
   type RoomSecret,
@@ -25,10 +26,6 @@ export interface MediaCryptoHooks {
   /** A peer failed verification (wrong passphrase, or keys swapped by the relay). */
   error(error: VideoCallError): void;
 }
-
-const STEP_BY_VALUE = new Map(
-  Object.entries(KEY_EXCHANGE_STEP_VALUES).map(([step, value]) => [value, step as KeyExchangeStep]),
-);
 
 /**
  * The room's end-to-end encryption: turns E2eeSession's key-exchange messages
@@ -85,15 +82,21 @@ export class MediaCrypto {
   }
 
   receiveKeyExchange(from: string, message: videocall.KeyExchange.$Properties): void {
-    const step = STEP_BY_VALUE.get(message.step ?? 0);
+    const step = keyExchangeStepOf(message.step ?? 0);
     if (!step) return; // unknown step: ignore, like any malformed key message
-    this.session.receiveKeyExchange(from, {
+    const received: KeyExchangeMessage = {
       target: message.target ?? '',
       step,
       data: message.data ?? new Uint8Array(0),
       mac: message.mac ?? new Uint8Array(0),
       kid: BigInt(message.kid ?? 0),
-    });
+    };
+    try {
+      validateKeyExchange(received);
+    } catch {
+      return; // wrong sizes for its step: dropped before the handshake sees it
+    }
+    this.session.receiveKeyExchange(from, received);
   }
 
   /** Our frame's payload as SFrame ciphertext; `frame` (all but the payload) is authenticated. */

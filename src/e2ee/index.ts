@@ -21,6 +21,8 @@ export { E2eeError, type E2eeErrorCode } from './errors.js';
 export {
   decodeKeyExchange,
   encodeKeyExchange,
+  keyExchangeStepOf,
+  validateKeyExchange,
   KEY_EXCHANGE_STEP_VALUES,
   type KeyExchangeMessage,
   type KeyExchangeStep,

@@ -70,7 +70,13 @@ function malformed(what: string): E2eeError {
 }
 
 /** Checks the sizes each step allows; throws `e2ee-malformed`. */
-function validate(message: KeyExchangeMessage): void {
+/** The step of a wire `KeyExchangeStep` value, or undefined for an unknown one. */
+export function keyExchangeStepOf(value: number): KeyExchangeStep | undefined {
+  return STEP_BY_VALUE.get(value);
+}
+
+/** Throws `e2ee-malformed` unless every field has the size its step requires. */
+export function validateKeyExchange(message: KeyExchangeMessage): void {
   const { target, step, data, mac, kid } = message;
   const targetBytes = encoder.encode(target).length;
   if (targetBytes === 0 || targetBytes > MAX_TARGET_BYTES) throw malformed(`target of ${targetBytes} bytes`);
@@ -122,7 +128,7 @@ class Writer {
 
 /** The protobuf bytes of `message` (fields at their default are left out). Throws `e2ee-malformed` on bad sizes. */
 export function encodeKeyExchange(message: KeyExchangeMessage): Uint8Array {
-  validate(message);
+  validateKeyExchange(message);
   const w = new Writer();
   w.lengthDelimited(1, encoder.encode(message.target));
   w.tag(2, 0);
@@ -250,6 +256,6 @@ export function decodeKeyExchange(bytes: Uint8Array): KeyExchangeMessage {
   }
   if (!step) throw malformed('no step');
   message.step = step;
-  validate(message);
+  validateKeyExchange(message);
   return message;
 }
