@@ -2,3 +2,4 @@ export * from './envelope.js';
 export * from './error-codes.js';
 export * from './limits.js';
 export * from './version.js';
+export * from './stream-framing.js';
