@@ -56,6 +56,8 @@ export function describeRelayError(code: string, relayMessage: string): string {
       return 'The relay stopped hearing from this page.';
     case 'slow-consumer':
       return 'The connection is too slow for this call.';
+    case 'session-replaced':
+      return 'This call went on in another connection (a reconnect, or the same link opened elsewhere).';
     default:
       return relayMessage || `The relay reported: ${code}.`;
   }

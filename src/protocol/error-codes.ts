@@ -35,6 +35,11 @@ export const ErrorCode = {
   SlowConsumer: 'slow-consumer',
   /** The relay failed while handling this connection; reconnect. */
   Internal: 'internal',
+  /**
+   * This participant reconnected on another connection (a resume), which took
+   * over: this one is closed and must not reconnect itself.
+   */
+  SessionReplaced: 'session-replaced',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -55,6 +60,7 @@ export const CloseCode = {
   HeartbeatTimeout: 4008,
   SlowConsumer: 4009,
   InvalidName: 4010,
+  SessionReplaced: 4011,
   /** RFC 6455: the server hit an unexpected condition. */
   Internal: 1011,
 } as const;
