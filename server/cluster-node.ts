@@ -6,10 +6,11 @@
  *
  * **Liveness.** Every node publishes `relay.<node>.alive` every `heartbeatMs`
  * (2 s), and `relay.<node>.bye` when it stops on purpose. A node not heard from
- * for 3 of its own intervals, or that said bye, is gone: each other node drops
- * that node's participants from its rosters and tells its own participants
- * `PeerLeft{reason: 'disconnected'}`. (A relay shut down gracefully has already
- * sent `PeerLeft{reason: 'server-shutdown'}` for each of its participants.) A
+ * for 3 of its own intervals, or that said bye, is gone: each other node holds
+ * that node's participants for the resume grace period (they may reconnect to
+ * another relay as themselves), then drops those that did not come back and tells
+ * its own participants `PeerLeft{reason: 'disconnected'}` (`'server-shutdown'`
+ * after a bye). A
  * node's first heartbeat after starting or reconnecting is a hello, which the
  * others answer at once with theirs, so nodes learn of each other in a round trip.
  *
@@ -306,10 +307,11 @@ export class ClusterNode implements RoomsNode {
   }
 
   /** `node` stopped: its participants left every room here. */
-  private nodeGone(node: string, why: string): void {
+  private nodeGone(node: string, why: 'stopped answering' | 'said goodbye'): void {
     const known = this.peers.delete(node);
     let participants = 0;
-    for (const room of this.rooms.values()) participants += room.dropNode(node);
+    const reason = why === 'said goodbye' ? 'server-shutdown' : 'disconnected';
+    for (const room of this.rooms.values()) participants += room.dropNode(node, reason);
     if (known || participants > 0) log.warn('relay node gone', { node, why, participants, nodes: this.nodes });
     for (const [room, sync] of this.pending) {
       if (sync.waitingFor.delete(node)) this.maybeFinishSync(room);

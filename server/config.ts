@@ -65,6 +65,19 @@ export interface RelayOptions {
   nodeHeartbeatMs?: number;
   /** Longest the first joiner of a room on this relay waits for the other relays' roster. Default 500. */
   rosterSyncTimeoutMs?: number;
+  /**
+   * How long a participant whose connection died (or whose relay died or stopped) is
+   * kept in its room before the others are told it left: a client that reconnects
+   * within it, to any relay of the cluster, resumes as the same participant and the
+   * others see nothing. 0 reports the departure at once. Default 10000.
+   */
+  resumeGraceMs?: number;
+  /**
+   * Secret that signs resume tokens; every relay of a cluster needs the same one
+   * for participants to resume on another relay. Default: random per process
+   * (participants can then resume only on the relay they were on).
+   */
+  resumeSecret?: string | Uint8Array;
   backpressure?: Partial<BackpressureLimits>;
   /** Keyframe requests per (sender, target): a burst, then a sustained rate. Default 3, then 3 per second. */
   keyframeRequestBurst?: number;
@@ -78,8 +91,11 @@ export interface RelayOptions {
 }
 
 /** {@link RelayOptions} with every default filled in. */
-export interface ResolvedRelayOptions extends Required<Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl'>> {
+export interface ResolvedRelayOptions extends Required<
+  Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret'>
+> {
   tls: RelayOptions['tls'];
+  resumeSecret: RelayOptions['resumeSecret'];
   /** `natsUrl` as a list; empty without NATS. */
   natsServers: string[];
   backpressure: BackpressureLimits;
@@ -107,6 +123,8 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     ownsBus: options.bus === undefined,
     nodeHeartbeatMs: options.nodeHeartbeatMs ?? 2000,
     rosterSyncTimeoutMs: options.rosterSyncTimeoutMs ?? 500,
+    resumeGraceMs: options.resumeGraceMs ?? 10_000,
+    resumeSecret: options.resumeSecret,
     backpressure: {
       videoDropBytes: options.backpressure?.videoDropBytes ?? 1 * MiB,
       audioDropBytes: options.backpressure?.audioDropBytes ?? 4 * MiB,
@@ -137,6 +155,7 @@ function validate(o: ResolvedRelayOptions): void {
   int('shutdownTimeoutMs', o.shutdownTimeoutMs, 0);
   int('nodeHeartbeatMs', o.nodeHeartbeatMs, 10);
   int('rosterSyncTimeoutMs', o.rosterSyncTimeoutMs, 0);
+  int('resumeGraceMs', o.resumeGraceMs, 0, 10 * 60_000);
   const bp = o.backpressure;
   if (!(bp.videoDropBytes > 0 && bp.videoDropBytes <= bp.audioDropBytes && bp.audioDropBytes <= bp.closeBytes)) {
     throw new ConfigError('backpressure limits must satisfy 0 < videoDropBytes <= audioDropBytes <= closeBytes');
@@ -180,7 +199,8 @@ export function parseNatsServers(value: string | string[]): string[] {
 /**
  * Reads the relay's environment variables: `PORT`, `HOST`, `TLS_CERT` and `TLS_KEY`
  * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
- * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`.
+ * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`,
+ * `RESUME_GRACE_MS`, `RESUME_SECRET`.
  * Throws {@link ConfigError} with a message that says what to fix.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
@@ -198,6 +218,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
   options.maxRoomSize = int('MAX_ROOM_SIZE');
   options.heartbeatIntervalMs = int('HEARTBEAT_INTERVAL_MS');
   options.shutdownTimeoutMs = int('SHUTDOWN_TIMEOUT_MS');
+  options.resumeGraceMs = int('RESUME_GRACE_MS');
+  if (env.RESUME_SECRET) {
+    if (env.RESUME_SECRET.length < 16) throw new ConfigError('RESUME_SECRET must be at least 16 characters');
+    options.resumeSecret = env.RESUME_SECRET;
+  }
   if (env.DEMO_DIR) options.demoDir = env.DEMO_DIR;
   if (env.DIST_DIR) options.distDir = env.DIST_DIR;
 

@@ -3,6 +3,7 @@ import type { Bus } from './bus/bus.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { ResolvedRelayOptions } from './config.js';
 import type { Metrics } from './metrics.js';
+import type { ResumeTokens } from './resume-tokens.js';
 import type { Rooms } from './rooms.js';
 
 export interface RelayContext {
@@ -12,5 +13,7 @@ export interface RelayContext {
   /** This relay as a node of the cluster sharing `bus` (alone on the in-process bus). */
   readonly node: ClusterNode;
   readonly rooms: Rooms;
+  /** Signs and checks the tokens participants resume with. */
+  readonly resumeTokens: ResumeTokens;
   readonly startedAt: number;
 }

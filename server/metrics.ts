@@ -72,6 +72,13 @@ export class Metrics {
   readonly dropped = new CounterVec();
   /** Errors sent to clients or closes with a reason, by error code (plus `internal`). */
   readonly errors = new CounterVec();
+  /**
+   * Resumes, by outcome: `resumed` (the room still knew the participant), `resumed-unknown`
+   * (it did not: the others see a join), `rejected-<why>` (a fresh join instead).
+   */
+  readonly resumes = new CounterVec();
+  /** Participants held for the grace period, by outcome: `resumed`, `expired`. */
+  readonly held = new CounterVec();
 
   constructor(
     private readonly version: string,
@@ -151,6 +158,18 @@ export class Metrics {
       'Errors sent to clients and connections closed for a reason, by code.',
       'code',
       this.errors.entries(),
+    );
+    vec(
+      'videocall_resumes_total',
+      'Joins that carried a resume token, by outcome (resumed, resumed-unknown, rejected-<why>).',
+      'outcome',
+      this.resumes.entries(),
+    );
+    vec(
+      'videocall_held_participants_total',
+      'Participants whose connection or relay died, held for the grace period, by outcome (resumed, expired).',
+      'outcome',
+      this.held.entries(),
     );
     family('videocall_bus_connected', 'gauge', 'Whether the bus reaches the other relay nodes now (1) or not (0).');
     out.push(`videocall_bus_connected{bus="${g.bus.kind}"} ${g.bus.connected ? 1 : 0}`);

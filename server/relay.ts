@@ -16,6 +16,7 @@ import type { RelayContext } from './context.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
+import { ResumeTokens } from './resume-tokens.js';
 import { Rooms } from './rooms.js';
 import { WS_PATH, WsEndpoint } from './ws-endpoint.js';
 
@@ -94,9 +95,23 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     // The local bus answers hellos inside `publish`; over NATS they take a round trip.
     discoveryMs: bus.kind === 'local' ? 0 : Math.min(250, opts.nodeHeartbeatMs),
   });
-  const rooms = new Rooms(bus, metrics, node);
+  const rooms = new Rooms(bus, metrics, node, opts.resumeGraceMs);
   node.attach(rooms);
-  const ctx: RelayContext = { options: opts, metrics, bus, node, rooms, startedAt: performance.now() };
+  // Valid through the grace period after the last refresh (Welcome, then every Pong),
+  // plus the 3 heartbeat intervals a dead connection may take to be noticed.
+  const resumeTokens = new ResumeTokens(opts.resumeSecret, opts.resumeGraceMs + 3 * opts.heartbeatIntervalMs);
+  if (bus.kind === 'nats' && opts.resumeSecret === undefined) {
+    log.warn('RESUME_SECRET is not set: participants can resume only on the relay they were on, not on another one');
+  }
+  const ctx: RelayContext = {
+    options: opts,
+    metrics,
+    bus,
+    node,
+    rooms,
+    resumeTokens,
+    startedAt: performance.now(),
+  };
   try {
     await node.start();
   } catch (err) {
@@ -163,7 +178,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     await endpoint.shutdown(opts.shutdownTimeoutMs);
     server.closeAllConnections();
     await stopped;
-    // After the participants' own PeerLeft{server-shutdown}: the goodbye then finds nothing left to drop.
+    // The others hold this relay's participants on its goodbye, for them to resume there.
+    rooms.closeAll();
     await node.close();
     if (opts.ownsBus) await bus.close();
     log.info('relay stopped', { node: node.id });

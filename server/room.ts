@@ -12,6 +12,15 @@
  * The roster copy is kept from presence events (joined, left, media state) and
  * from roster snapshots (`cluster.ts`): a node's snapshot is the truth about that
  * node's participants, and a node that is gone takes exactly its entries along.
+ *
+ * **Resume.** A participant whose connection died, or whose relay died or stopped,
+ * is held in the roster for `graceMs` before anyone is told it left: if it comes
+ * back within it (`admit` with a resume), here or on another node, the others see
+ * nothing. The node it was connected to holds its own participants (and tells the
+ * room when the grace ends); every other node holds the participants of a node
+ * that is gone. A participant resumed on another node is announced there as
+ * joined; nodes that know it only move its roster entry, and a node that still
+ * has a connection of it closes that one as `session-replaced`.
  */
 import {
   CloseCode,
@@ -45,6 +54,21 @@ export interface RosterEntry {
   node: string;
 }
 
+/** What a room needs besides the bus and its node. */
+export interface RoomSettings {
+  /** How long a departed participant (not `left`) is held for a resume. */
+  graceMs: number;
+  /** Called when the room may have become empty outside a `Rooms` call (a hold ended). */
+  onIdle(room: Room): void;
+}
+
+/** A participant of this node held for a resume. */
+interface Held {
+  session: Session;
+  reason: LeaveReason;
+  timer: NodeJS.Timeout;
+}
+
 /** This relay node's identity, as rooms need it. */
 export interface LocalNode {
   readonly id: string;
@@ -65,6 +89,10 @@ export class Room {
   private readonly subscriptions: BusSubscription[];
   /** Each member's `to.<session>` subscription. */
   private readonly targeted = new Map<string, BusSubscription>();
+  /** This node's participants whose connection died, held for a resume, by session id. */
+  private readonly held = new Map<string, Held>();
+  /** Participants of nodes that are gone, held for a resume elsewhere: the timers, by session id. */
+  private readonly orphans = new Map<string, NodeJS.Timeout>();
   private ready = false;
   private closed = false;
 
@@ -73,6 +101,7 @@ export class Room {
     private readonly bus: Bus,
     private readonly node: LocalNode,
     private readonly metrics: Metrics,
+    private readonly settings: RoomSettings = { graceMs: 0, onIdle: () => {} },
   ) {
     this.presenceSubject = subjects.presence(name);
     this.subscriptions = [
@@ -85,9 +114,9 @@ export class Room {
     return this.roster.size;
   }
 
-  /** No member and nobody waiting to join: the room can be dropped. */
+  /** No member, nobody waiting to join and nobody held for a resume: the room can be dropped. */
   get isEmpty(): boolean {
-    return this.members.size === 0 && this.waiting.size === 0;
+    return this.members.size === 0 && this.waiting.size === 0 && this.held.size === 0;
   }
 
   hasParticipant(id: string): boolean {
@@ -119,45 +148,112 @@ export class Room {
   }
 
   /**
-   * Adds a local participant and returns everyone else in the room (for `Welcome`).
-   * The roster copy is updated at once, so capacity checks and rosters are right
-   * however late the bus delivers. Across nodes the capacity check is as good as
-   * this node's roster copy: two nodes admitting at the same moment can both pass.
+   * Adds a local participant and returns everyone else in the room (for `Welcome`),
+   * and whether the room already knew it (a resume of a participant still in the
+   * roster, held or not). The roster copy is updated at once, so capacity checks
+   * and rosters are right however late the bus delivers. Across nodes the capacity
+   * check is as good as this node's roster copy: two nodes admitting at the same
+   * moment can both pass.
    */
-  admit(session: Session, me: ParticipantInit, maxRoomSize: number): ParticipantInit[] {
-    if (this.roster.size >= maxRoomSize) {
+  admit(
+    session: Session,
+    me: ParticipantInit,
+    maxRoomSize: number,
+    resume = false,
+  ): { others: ParticipantInit[]; known: boolean } {
+    const id = session.id;
+    const known = resume && this.roster.has(id);
+    if (!known && this.roster.size >= maxRoomSize) {
       throw new ProtocolError(
         ErrorCode.RoomFull,
         `room "${this.name}" is full (${maxRoomSize} participants)`,
         CloseCode.RoomFull,
       );
     }
-    const others = [...this.roster.values()].map((e) => e.participant);
-    this.members.set(session.id, session);
-    this.roster.set(session.id, { participant: me, node: this.node.id });
+    const others: ParticipantInit[] = [];
+    for (const [other, entry] of this.roster) if (other !== id) others.push(entry.participant);
+    if (resume) this.endHold(id, 'resumed');
+    // A connection of this participant still open here (the client saw it die first): replaced below.
+    const old = this.members.get(id);
+    this.members.set(id, session);
+    this.roster.set(id, { participant: me, node: this.node.id });
+    this.targeted.get(id)?.unsubscribe();
     this.targeted.set(
-      session.id,
-      this.bus.subscribe(subjects.to(this.name, session.id), (subject, payload) => this.onTargeted(subject, payload)),
+      id,
+      this.bus.subscribe(subjects.to(this.name, id), (subject, payload) => this.onTargeted(subject, payload)),
     );
-    return others;
+    // After the new session holds the id, so removing the old one takes nothing with it.
+    if (old && old !== session) old.replaced();
+    return { others, known };
   }
 
-  /** Tells the room (this node's members, then the other nodes) that `session` joined. */
-  announceJoin(session: Session, me: ParticipantInit): void {
+  /**
+   * Tells the room that `session` joined: this node's members, then the other
+   * nodes. A participant the room knew (a resume) is news to no member here; the
+   * other nodes still hear it, to move its roster entry to this node.
+   */
+  announceJoin(session: Session, me: ParticipantInit, known = false): void {
     const bytes = encodeEnvelope({ from: session.id, peerJoined: { participant: me } });
-    this.publishPresence(session, BodyField.peerJoined, bytes);
+    if (!known) return this.publishPresence(session, BodyField.peerJoined, bytes);
+    const payload = encodeBusMessage({ body: BodyField.peerJoined, keyframe: false, kind: 0 }, session.origin, bytes);
+    this.bus.publish(this.presenceSubject, payload);
   }
 
-  /** Removes a local participant and tells the room why it left (if it was ever announced). */
+  /**
+   * Removes a local participant. One that left is gone at once (the room is told);
+   * one whose connection died is held for the grace period; a connection that a
+   * resume replaced takes nothing along (the participant is still here).
+   */
   remove(session: Session, reason: LeaveReason): void {
     if (this.waiting.delete(session)) return;
-    if (!this.members.delete(session.id)) return;
+    // Not this session's any more: a resume took the id over.
+    if (this.members.get(session.id) !== session) return;
+    this.members.delete(session.id);
     this.targeted.get(session.id)?.unsubscribe();
     this.targeted.delete(session.id);
+    if (reason === 'replaced') return;
+    if (reason !== 'left' && this.settings.graceMs > 0) {
+      const timer = setTimeout(() => this.holdExpired(session.id), this.settings.graceMs);
+      timer.unref();
+      this.held.set(session.id, { session, reason, timer });
+      return;
+    }
+    this.depart(session, reason);
+  }
+
+  /** A local participant is gone for good: forget it and tell the room why. */
+  private depart(session: Session, reason: LeaveReason): void {
     this.roster.delete(session.id);
     for (const member of this.members.values()) member.forgetPeer(session.id);
     const bytes = encodeEnvelope({ from: session.id, peerLeft: { id: session.id, reason } });
     this.publishPresence(session, BodyField.peerLeft, bytes);
+  }
+
+  /** The grace of a participant held here ended without a resume: it left. */
+  private holdExpired(id: string): void {
+    const held = this.held.get(id);
+    if (!held) return;
+    this.held.delete(id);
+    this.metrics.held.inc('expired');
+    // Resumed on another node meanwhile: that node owns the entry now.
+    if (this.roster.get(id)?.node === this.node.id) this.depart(held.session, held.reason);
+    this.settings.onIdle(this);
+  }
+
+  /** Stops holding `id` (here or for a node that is gone): it came back. */
+  private endHold(id: string, outcome: 'resumed'): void {
+    const held = this.held.get(id);
+    if (held) {
+      clearTimeout(held.timer);
+      this.held.delete(id);
+      this.metrics.held.inc(outcome);
+    }
+    const orphan = this.orphans.get(id);
+    if (orphan) {
+      clearTimeout(orphan);
+      this.orphans.delete(id);
+      this.metrics.held.inc(outcome);
+    }
   }
 
   /**
@@ -204,10 +300,10 @@ export class Room {
     this.bus.publish(subjects.to(this.name, target), payload);
   }
 
-  /** This node's members as roster entries: what it tells the other nodes in a roster sync. */
+  /** This node's members (and those it holds) as roster entries: what it tells the other nodes in a roster sync. */
   snapshot(): ParticipantInit[] {
     const out: ParticipantInit[] = [];
-    for (const id of this.members.keys()) {
+    for (const id of [...this.members.keys(), ...this.held.keys()]) {
       const entry = this.roster.get(id);
       if (entry) out.push(entry.participant);
     }
@@ -239,23 +335,42 @@ export class Room {
     }
   }
 
-  /** `node` is gone: its participants left (`disconnected`). Returns how many there were. */
-  dropNode(node: string): number {
+  /**
+   * `node` is gone: its participants are held for the grace period, then reported
+   * gone with `reason` unless they resumed (on any node) meanwhile. Returns how many there were.
+   */
+  dropNode(node: string, reason: LeaveReason = 'disconnected'): number {
     let n = 0;
     for (const [id, entry] of this.roster) {
       if (entry.node !== node) continue;
-      this.peerGone(id, 'disconnected');
       n++;
+      if (this.settings.graceMs <= 0) {
+        this.peerGone(id, reason);
+        continue;
+      }
+      if (this.orphans.has(id)) continue;
+      const timer = setTimeout(() => {
+        this.orphans.delete(id);
+        if (this.roster.get(id)?.node !== node) return; // resumed elsewhere
+        this.metrics.held.inc('expired');
+        this.peerGone(id, reason);
+      }, this.settings.graceMs);
+      timer.unref();
+      this.orphans.set(id, timer);
     }
     return n;
   }
 
-  /** Stops listening to the bus: the last local participant left. */
+  /** Stops listening to the bus and holding anyone: the last local participant left, or the relay stops. */
   close(): void {
     this.closed = true;
     for (const sub of this.subscriptions) sub.unsubscribe();
     for (const sub of this.targeted.values()) sub.unsubscribe();
     this.targeted.clear();
+    for (const held of this.held.values()) clearTimeout(held.timer);
+    this.held.clear();
+    for (const timer of this.orphans.values()) clearTimeout(timer);
+    this.orphans.clear();
   }
 
   private publishPresence(session: Session, body: number, ...parts: Uint8Array[]): void {
@@ -305,9 +420,12 @@ export class Room {
       case 'peerJoined': {
         const participant = envelope.peerJoined?.participant;
         const id = participant?.id;
-        if (!participant || !id || this.members.has(id)) return;
+        if (!participant || !id) return;
         const known = this.roster.has(id);
         this.roster.set(id, { participant, node: msg.node });
+        // It resumed on that node: stop holding it, and close a connection of it still open here.
+        this.endHold(id, 'resumed');
+        this.members.get(id)?.replaced();
         if (known) return;
         break;
       }

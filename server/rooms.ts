@@ -23,6 +23,8 @@ export class Rooms {
     private readonly bus: Bus,
     private readonly metrics: Metrics,
     private readonly node: RoomsNode,
+    /** How long a departed participant is held for a resume (see `Room`). */
+    private readonly graceMs = 0,
   ) {}
 
   /** Rooms with participants on this node. */
@@ -52,7 +54,12 @@ export class Rooms {
   open(name: string): Room {
     let room = this.rooms.get(name);
     if (!room) {
-      room = new Room(name, this.bus, this.node, this.metrics);
+      room = new Room(name, this.bus, this.node, this.metrics, {
+        graceMs: this.graceMs,
+        onIdle: (idle) => {
+          if (idle.isEmpty) this.drop(idle);
+        },
+      });
       this.rooms.set(name, room);
       log.debug('room opened', { room: name });
       this.node.openRoom(room);
@@ -68,6 +75,11 @@ export class Rooms {
       // Even if announcing the departure failed, an empty room must not linger.
       if (room.isEmpty) this.drop(room);
     }
+  }
+
+  /** The relay stops: every room stops listening and holding (the other relays hold this one's participants). */
+  closeAll(): void {
+    for (const room of [...this.rooms.values()]) this.drop(room);
   }
 
   private drop(room: Room): void {

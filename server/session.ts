@@ -30,8 +30,13 @@ import { maxEnvelopeBytes, type Room } from './room.js';
 
 const log = createLogger('session');
 
-/** Why a participant left, as others see it in `PeerLeft.reason`. */
-export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown';
+/**
+ * Why a participant left, as others see it in `PeerLeft.reason`. Every reason but
+ * `left` is a departure the participant may come back from (a resume), so the
+ * room holds it for the grace period first; `replaced` is a connection a resume
+ * took over, which nobody is told about.
+ */
+export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown' | 'replaced';
 
 /** A random, URL-safe session id: 9 bytes, 12 base64url characters, also a valid bus subject token. */
 export function newSessionId(): string {
@@ -52,14 +57,14 @@ const MEDIA_STATE_BURST = 10;
 const MEDIA_STATE_PER_SECOND = 5;
 
 export class Session {
-  /** Assigned at connection, announced in `Welcome`. */
-  readonly id = newSessionId();
+  /** Assigned at connection, announced in `Welcome`; a resume replaces it with the earlier one. */
+  id = newSessionId();
   /** The id as ASCII bytes, for bus message headers. */
-  readonly idBytes = Buffer.from(this.id, 'latin1');
+  idBytes = Buffer.from(this.id, 'latin1');
   /** Appended to everything this session sends to others: sets `from` to {@link id}. */
-  readonly stamp = senderStamp(this.id);
+  stamp = senderStamp(this.id);
   /** Who publishes what this session sends: its id and this relay node's, for bus message headers. */
-  readonly origin: BusOrigin;
+  origin: BusOrigin;
   /** `performance.now()` of the last message received; the heartbeat sweep reads it. */
   lastSeen = performance.now();
   private room: Room | undefined;
@@ -170,7 +175,7 @@ export class Session {
       case 'join':
         return this.join(envelope.join!);
       case 'ping':
-        return this.send({ pong: { time: envelope.ping!.time } }, BodyField.pong);
+        return this.send({ pong: { time: envelope.ping!.time, resumeToken: this.resumeToken() } }, BodyField.pong);
       case 'media':
         return this.media(envelope, raw);
       case 'keyframeRequest':
@@ -235,18 +240,63 @@ export class Session {
       },
       decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
     };
+    const resumed = this.resumeAs(join.resumeToken ?? '', roomName);
+    if (resumed) {
+      this.adopt(resumed);
+      me.id = resumed;
+    }
     const room = this.ctx.rooms.open(roomName);
     this.room = room;
     this.mediaSubject = room.mediaSubjectOf(this.id);
     // At once on a single node; on a room new to this node, once the other nodes told their part of the roster.
-    room.whenReady(this, () => this.admitTo(room, me));
+    room.whenReady(this, () => this.admitTo(room, me, resumed !== undefined));
   }
 
-  private admitTo(room: Room, me: ParticipantInit): void {
+  /**
+   * The session id a `Join.resume_token` lets this connection take over, if it is
+   * valid for this room; else undefined and the join is a fresh one (counted).
+   */
+  private resumeAs(token: string, room: string): string | undefined {
+    if (!token) return undefined;
+    const result = this.ctx.resumeTokens.verify(token, room);
+    if ('rejected' in result) {
+      this.ctx.metrics.resumes.inc(`rejected-${result.rejected}`);
+      log.debug('resume token not honoured', { session: this.id, why: result.rejected });
+      return undefined;
+    }
+    return result.id;
+  }
+
+  /** Becomes session `id` (a resume): what this session sends is stamped as that participant's. */
+  private adopt(id: string): void {
+    this.id = id;
+    this.idBytes = Buffer.from(id, 'latin1');
+    this.stamp = senderStamp(id);
+    this.origin = { sender: this.idBytes, node: this.ctx.node.idBytes };
+  }
+
+  private resumeToken(): string {
+    return this.room && this.welcomed ? this.ctx.resumeTokens.issue(this.room.name, this.id) : '';
+  }
+
+  /**
+   * A resume of this participant on another connection took over: close this one
+   * without telling the room anything (the participant is still there).
+   */
+  replaced(): void {
+    if (this.ended) return;
+    this.ctx.metrics.errors.inc(ErrorCode.SessionReplaced);
+    this.sendError(ErrorCode.SessionReplaced, 'this participant reconnected on another connection', true);
+    this.ws.close(CloseCode.SessionReplaced, ErrorCode.SessionReplaced);
+    this.end('replaced');
+  }
+
+  private admitTo(room: Room, me: ParticipantInit, resume: boolean): void {
     if (this.ended) return;
     let others: ParticipantInit[];
+    let known: boolean;
     try {
-      others = room.admit(this, me, this.ctx.options.maxRoomSize);
+      ({ others, known } = room.admit(this, me, this.ctx.options.maxRoomSize, resume));
     } catch (err) {
       if (err instanceof ProtocolError) return this.reject(err);
       log.error('admitting a participant failed', { session: this.id, err });
@@ -266,13 +316,16 @@ export class Session {
           maxMessageBytes: Math.min(options.maxMessageBytes, maxEnvelopeBytes(this.ctx.bus.maxPayload, this)),
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           serverVersion: options.version,
+          resumeToken: this.resumeToken(),
+          resumed: resume,
         },
       },
       BodyField.welcome,
     );
-    room.announceJoin(this, me);
+    room.announceJoin(this, me, known);
     this.ctx.metrics.joinsTotal++;
-    log.debug('joined', { session: this.id, room: room.name, remote: this.remote });
+    if (resume) this.ctx.metrics.resumes.inc(known ? 'resumed' : 'resumed-unknown');
+    log.debug(resume ? 'resumed' : 'joined', { session: this.id, room: room.name, remote: this.remote, known });
   }
 
   private media(envelope: DecodedEnvelope, raw: Buffer): void {

@@ -55,7 +55,7 @@ describe.skipIf(!hasNatsServer())('relay nodes coming and going', () => {
     expect((await late.join('crash', 'late')).welcome.roster?.map((p) => p.name)).toEqual(['a']);
   });
 
-  it('sees the participants of a relay stopped on purpose leave with server-shutdown at once, and forgets the node', async () => {
+  it('sees the participants of a relay stopped on purpose leave with server-shutdown once the resume grace is over, and forgets the node', async () => {
     const stopping = await startRelayProcess({ natsUrl: nats!.urls[1] });
     others.push(stopping);
     await waitForNodes([relay!], 2);

@@ -178,7 +178,7 @@ describe('relays sharing a bus', () => {
     expect(((await (await fetch(`${r2.url}/healthz`)).json()) as { status: string }).status).toBe('ok');
   });
 
-  it('drops the participants of a relay that said goodbye at once, without waiting for heartbeats', async () => {
+  it('drops the participants of a relay that said goodbye after the resume grace, without waiting for heartbeats', async () => {
     shared = new LocalBus();
     const [{ relay: r1 }, { relay: r2 }] = [
       await relayOn({ nodeHeartbeatMs: 10_000 }),

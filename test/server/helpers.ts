@@ -26,7 +26,8 @@ export const WAIT_MS = 2000;
 export type Received<K extends BodyKind> = DecodedEnvelope & { [P in K]: NonNullable<DecodedEnvelope[P]> };
 
 /**
- * Starts a relay on 127.0.0.1, port 0. Unless given, `demoDir` and `distDir` are
+ * Starts a relay on 127.0.0.1, port 0, holding departed participants 250 ms for a
+ * resume (10 s in production). Unless given, `demoDir` and `distDir` are
  * fresh empty temporary directories (removed on close), so tests never depend on a build.
  */
 export async function startTestRelay(options: RelayOptions = {}): Promise<Relay> {
@@ -37,6 +38,8 @@ export async function startTestRelay(options: RelayOptions = {}): Promise<Relay>
     demoDir: join(tmp, 'demo'),
     distDir: join(tmp, 'dist'),
     shutdownTimeoutMs: 1000,
+    // Short, so departures after a dropped connection arrive within the tests' waits (after the grace, as in production).
+    resumeGraceMs: 250,
     ...options,
   });
   const close = relay.close.bind(relay);
