@@ -1,7 +1,8 @@
 /**
  * What the relay sends one receiver, and what it drops when that receiver
- * cannot keep up. The buffer is the WebSocket's own (`ws.bufferedAmount`: bytes
- * the kernel has not taken yet); this decides, per message, by its priority:
+ * cannot keep up. The buffer is the link's own (`bufferedAmount`: for a
+ * WebSocket, bytes the kernel has not taken yet; for WebTransport, bytes QUIC
+ * has not taken yet); this decides, per message, by its priority:
  *
  * 1. control (presence, keyframe requests, pong, errors) is never dropped;
  * 2. above `videoDropBytes`, video is dropped, and that publisher's track then
@@ -14,10 +15,10 @@
  * one (through `onKeyframeNeeded`, which rate-limits): asking while still
  * congested would only bring a large frame that gets dropped as well.
  */
-import { WebSocket } from 'ws';
 import { TrackKind } from '../src/protocol/index.js';
 import type { BackpressureLimits } from './config.js';
 import { BodyField } from './body-types.js';
+import type { ClientLink } from './client-link.js';
 import type { DropReason, Metrics } from './metrics.js';
 
 export interface OutboundHooks {
@@ -35,7 +36,7 @@ export class Outbound {
   private stalledSince = 0;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly link: ClientLink,
     private readonly limits: BackpressureLimits,
     private readonly metrics: Metrics,
     private readonly hooks: OutboundHooks,
@@ -44,14 +45,16 @@ export class Outbound {
   /** Sends a control message (`body`: its body field number). Returns whether it was sent. */
   control(bytes: Uint8Array, body: number): boolean {
     if (!this.writable()) return false;
-    if (this.ws.bufferedAmount >= this.limits.closeBytes) return this.tooSlow();
-    return this.send(bytes, body);
+    if (this.link.bufferedAmount >= this.limits.closeBytes) return this.tooSlow();
+    if (!this.link.sendControl(bytes)) return false;
+    this.metrics.countOut(body, bytes.length);
+    return true;
   }
 
   /** Sends a media frame unless this receiver's congestion says to drop it. */
   media(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean): boolean {
     if (!this.writable()) return false;
-    const buffered = this.ws.bufferedAmount;
+    const buffered = this.link.bufferedAmount;
     if (buffered >= this.limits.closeBytes) return this.tooSlow();
 
     if (buffered >= this.limits.audioDropBytes) {
@@ -64,7 +67,7 @@ export class Outbound {
 
     if (kind === TrackKind.AUDIO) {
       if (buffered >= this.limits.audioDropBytes) return this.drop('audio-congested');
-      return this.send(bytes, BodyField.media);
+      return this.send(bytes, publisher, kind, keyframe);
     }
 
     const bit = 1 << (kind & 31);
@@ -81,23 +84,25 @@ export class Outbound {
       if (waiting === bit) this.awaitingKeyframe.delete(publisher);
       else this.awaitingKeyframe.set(publisher, waiting & ~bit);
     }
-    return this.send(bytes, BodyField.media);
+    return this.send(bytes, publisher, kind, keyframe);
   }
 
   /** Forgets per-publisher state when that publisher leaves. */
   forgetPublisher(publisher: string): void {
     this.awaitingKeyframe.delete(publisher);
+    this.link.forgetPublisher?.(publisher);
   }
 
   private writable(): boolean {
-    if (this.ws.readyState === WebSocket.OPEN && !this.slow) return true;
+    if (this.link.open && !this.slow) return true;
     this.metrics.dropped.inc('receiver-closed');
     return false;
   }
 
-  private send(bytes: Uint8Array, body: number): boolean {
-    this.ws.send(bytes);
-    this.metrics.countOut(body, bytes.length);
+  /** A media frame to the link, which may still drop it (counted there, with its reason). */
+  private send(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean): boolean {
+    if (!this.link.sendMedia(bytes, publisher, kind, keyframe)) return false;
+    this.metrics.countOut(BodyField.media, bytes.length);
     return true;
   }
 

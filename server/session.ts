@@ -4,7 +4,6 @@
  * here; what goes on to the room is the client's raw bytes plus a sender stamp.
  */
 import { randomBytes } from 'node:crypto';
-import type { WebSocket } from 'ws';
 import {
   CloseCode,
   decodeEnvelope,
@@ -21,6 +20,7 @@ import {
 } from '../src/protocol/index.js';
 import { BodyField } from './body-types.js';
 import type { BusMessage, BusOrigin } from './bus/bus-message.js';
+import type { ClientLink } from './client-link.js';
 import type { RelayContext } from './context.js';
 import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js';
 import { createLogger } from './log.js';
@@ -80,21 +80,22 @@ export class Session {
   private readonly mediaStateLimiter = new TokenBucket(MEDIA_STATE_BURST, MEDIA_STATE_PER_SECOND);
 
   constructor(
-    private readonly ws: WebSocket,
+    /** The connection to the client: a WebSocket or a WebTransport session. */
+    private readonly link: ClientLink,
     private readonly ctx: RelayContext,
     /** Remote address, for logs. */
     readonly remote: string,
   ) {
     const { options } = ctx;
     this.origin = { sender: this.idBytes, node: ctx.node.idBytes };
-    this.outbound = new Outbound(ws, options.backpressure, ctx.metrics, {
+    this.outbound = new Outbound(link, options.backpressure, ctx.metrics, {
       onSlowConsumer: () => this.slowConsumer(),
       onKeyframeNeeded: (publisher, kind) => this.requestKeyframeFor(publisher, kind),
     });
     this.keyframeLimiter = new KeyedRateLimiter(options.keyframeRequestBurst, options.keyframeRequestsPerSecond);
   }
 
-  /** Handles one WebSocket message from the client. */
+  /** Handles one message from the client (a WebSocket message, or an envelope from a WebTransport session). */
   onMessage(data: Buffer, isBinary: boolean): void {
     if (this.ended) return;
     this.lastSeen = performance.now();
@@ -156,7 +157,7 @@ export class Session {
     if (this.ended) return;
     this.ctx.metrics.errors.inc(err.code);
     this.sendError(err.code, err.message, true);
-    this.ws.close(err.closeCode ?? CloseCode.Malformed, err.code);
+    this.link.close(err.closeCode ?? CloseCode.Malformed, err.code);
     this.end(reason);
     log.debug('session closed', { session: this.id, code: err.code, reason });
   }
@@ -166,7 +167,7 @@ export class Session {
     if (this.ended) return;
     this.ctx.metrics.errors.inc(ErrorCode.ServerShutdown);
     this.sendError(ErrorCode.ServerShutdown, 'the relay is shutting down; reconnect', true);
-    this.ws.close(CloseCode.GoingAway, ErrorCode.ServerShutdown);
+    this.link.close(CloseCode.GoingAway, ErrorCode.ServerShutdown);
     this.end('server-shutdown');
   }
 
@@ -188,7 +189,7 @@ export class Session {
         // Also while waiting for Welcome: that join is then given up.
         if (!this.room) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
         this.end('left');
-        this.ws.close(CloseCode.Normal, 'left');
+        this.link.close(CloseCode.Normal, 'left');
         return;
       case 'welcome':
       case 'peerJoined':
@@ -287,7 +288,7 @@ export class Session {
     if (this.ended) return;
     this.ctx.metrics.errors.inc(ErrorCode.SessionReplaced);
     this.sendError(ErrorCode.SessionReplaced, 'this participant reconnected on another connection', true);
-    this.ws.close(CloseCode.SessionReplaced, ErrorCode.SessionReplaced);
+    this.link.close(CloseCode.SessionReplaced, ErrorCode.SessionReplaced);
     this.end('replaced');
   }
 
@@ -417,8 +418,12 @@ export class Session {
   }
 
   private slowConsumer(): void {
-    log.info('closing slow consumer', { session: this.id, buffered: this.ws.bufferedAmount });
-    // The close frame waits behind the full buffer; ws's closeTimeout bounds how long.
+    log.info('closing slow consumer', {
+      session: this.id,
+      transport: this.link.kind,
+      buffered: this.link.bufferedAmount,
+    });
+    // The close waits behind the full buffer; the link bounds how long (ws's closeTimeout, WtLink's linger).
     this.fail(
       new ProtocolError(
         ErrorCode.SlowConsumer,

@@ -7,19 +7,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
-import { CloseCode, ErrorCode } from '../src/protocol/index.js';
+import { ErrorCode } from '../src/protocol/index.js';
 import type { RelayContext } from './context.js';
-import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js';
+import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { createLogger } from './log.js';
+import { guardSession } from './session-guard.js';
 import { Session } from './session.js';
+import { WsLink } from './ws-link.js';
 
 const log = createLogger('ws');
 
 /** The path clients connect to. */
 export const WS_PATH = '/ws';
-
-/** Missed heartbeat intervals after which a silent client is dropped. */
-const HEARTBEAT_MISSES = 3;
 
 /** How long a closing connection may take to finish the closing handshake before it is cut. */
 const CLOSE_TIMEOUT_MS = 2000;
@@ -28,7 +27,7 @@ export class WsEndpoint {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
   private readonly sockets = new Set<WebSocket>();
-  private readonly sweep: NodeJS.Timeout;
+  private readonly sweep: HeartbeatSweep;
   private closing = false;
 
   constructor(private readonly ctx: RelayContext) {
@@ -41,9 +40,7 @@ export class WsEndpoint {
       closeTimeout: CLOSE_TIMEOUT_MS,
     };
     this.wss = new WebSocketServer(serverOptions);
-    const interval = ctx.options.heartbeatIntervalMs;
-    this.sweep = setInterval(() => this.checkHeartbeats(), Math.max(5, Math.min(1000, interval / 2)));
-    this.sweep.unref();
+    this.sweep = new HeartbeatSweep(ctx, this.sessions, log);
   }
 
   /** Open WebSocket connections. */
@@ -66,7 +63,7 @@ export class WsEndpoint {
    */
   async shutdown(timeoutMs: number): Promise<void> {
     this.closing = true;
-    clearInterval(this.sweep);
+    this.sweep.stop();
     for (const session of this.sessions) guard(session, () => session.shutdown());
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) await delay(20);
@@ -76,7 +73,7 @@ export class WsEndpoint {
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const session = new Session(ws, this.ctx, remote);
+    const session = new Session(new WsLink(ws), this.ctx, remote);
     this.sessions.add(session);
     this.sockets.add(ws);
     this.ctx.metrics.connectionsTotal++;
@@ -99,34 +96,11 @@ export class WsEndpoint {
       log.debug('closed', { session: session.id, code });
     });
   }
-
-  private checkHeartbeats(): void {
-    const limit = HEARTBEAT_MISSES * this.ctx.options.heartbeatIntervalMs;
-    const now = performance.now();
-    for (const session of this.sessions) {
-      if (now - session.lastSeen <= limit) continue;
-      guard(session, () =>
-        session.fail(
-          new ProtocolError(ErrorCode.HeartbeatTimeout, `nothing received for ${limit} ms`, CloseCode.HeartbeatTimeout),
-          'timeout',
-        ),
-      );
-    }
-  }
 }
 
 /** Runs `fn`; an exception is logged and ends that session, never the process. */
 function guard(session: Session, fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    log.error('connection handler threw', { session: session.id, err });
-    try {
-      session.fail(new ProtocolError(INTERNAL_ERROR, 'the relay failed to handle a message', INTERNAL_ERROR_CLOSE));
-    } catch (again) {
-      log.error('closing after a handler error failed', { session: session.id, err: again });
-    }
-  }
+  guardSession(session, log, fn);
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
