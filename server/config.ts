@@ -15,6 +15,9 @@ import { NatsBus } from './bus/nats-bus.js';
 import { ConfigError } from './errors.js';
 import { isLogLevel, type LogLevel } from './log.js';
 import { findPackageRoot, readPackageVersion } from './paths.js';
+import type { QuicheLoad } from './webtransport/quic-binding.js';
+import { WebTransportError } from './webtransport/errors.js';
+import { webTransportEnv } from './webtransport/relay-webtransport.js';
 
 /**
  * Socket buffer thresholds (bytes queued for one receiver, `ws.bufferedAmount`)
@@ -88,17 +91,34 @@ export interface RelayOptions {
   shutdownTimeoutMs?: number;
   /** Reported in `Welcome`, `/healthz` and `/metrics`. Default the package.json version. */
   version?: string;
+  /**
+   * WebTransport (HTTP/3 over QUIC, UDP) beside WebSocket, with the `tls` certificate
+   * (or a generated development one, whose hash `/webtransport.json` publishes).
+   * Default on; a relay whose QUIC binding or UDP port is unavailable runs without it.
+   */
+  webTransport?: RelayWebTransportOptions;
+}
+
+/** {@link RelayOptions.webTransport}. */
+export interface RelayWebTransportOptions {
+  /** False turns WebTransport off. Default true. */
+  enabled?: boolean;
+  /** UDP port. Default: the relay's TCP port (a free one when that is 0). */
+  port?: number;
+  /** @internal Tests act out a missing QUIC binding with it. */
+  loadBinding?: () => Promise<QuicheLoad>;
 }
 
 /** {@link RelayOptions} with every default filled in. */
 export interface ResolvedRelayOptions extends Required<
-  Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret'>
+  Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret' | 'webTransport'>
 > {
   tls: RelayOptions['tls'];
   resumeSecret: RelayOptions['resumeSecret'];
   /** `natsUrl` as a list; empty without NATS. */
   natsServers: string[];
   backpressure: BackpressureLimits;
+  webTransport: { enabled: boolean; port: number | undefined; loadBinding?: () => Promise<QuicheLoad> };
   /** True when `bus` was created here, so the relay owns (and closes) it. */
   ownsBus: boolean;
 }
@@ -136,6 +156,11 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     maxBadMessagesInRow: options.maxBadMessagesInRow ?? 20,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 3000,
     version: options.version ?? readPackageVersion(root),
+    webTransport: {
+      enabled: options.webTransport?.enabled ?? true,
+      port: options.webTransport?.port,
+      ...(options.webTransport?.loadBinding ? { loadBinding: options.webTransport.loadBinding } : {}),
+    },
   };
   validate(resolved);
   return resolved;
@@ -148,6 +173,7 @@ function validate(o: ResolvedRelayOptions): void {
     }
   };
   int('port', o.port, 0, 65535);
+  if (o.webTransport.port !== undefined) int('webTransport.port', o.webTransport.port, 0, 65535);
   int('maxMessageBytes', o.maxMessageBytes, 1024, 64 * MiB);
   int('maxRoomSize', o.maxRoomSize, 1);
   int('heartbeatIntervalMs', o.heartbeatIntervalMs, 10);
@@ -200,7 +226,7 @@ export function parseNatsServers(value: string | string[]): string[] {
  * Reads the relay's environment variables: `PORT`, `HOST`, `TLS_CERT` and `TLS_KEY`
  * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
  * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`,
- * `RESUME_GRACE_MS`, `RESUME_SECRET`.
+ * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP).
  * Throws {@link ConfigError} with a message that says what to fix.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
@@ -224,6 +250,13 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
     options.resumeSecret = env.RESUME_SECRET;
   }
   if (env.DEMO_DIR) options.demoDir = env.DEMO_DIR;
+  try {
+    const webTransport = webTransportEnv(env);
+    if (Object.keys(webTransport).length > 0) options.webTransport = webTransport;
+  } catch (err) {
+    if (err instanceof WebTransportError) throw new ConfigError(err.message);
+    throw err;
+  }
   if (env.DIST_DIR) options.distDir = env.DIST_DIR;
 
   const { TLS_CERT: certPath, TLS_KEY: keyPath } = env;

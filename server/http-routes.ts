@@ -5,6 +5,7 @@
  * - `/videocall-room.js` (+ `.map`): the client bundle, from `distDir`
  * - `/healthz`: JSON status for load balancers and people
  * - `/metrics`: Prometheus text format
+ * - `/webtransport.json`: where the WebTransport endpoint is (404 when it isn't running)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -13,6 +14,11 @@ import type { RelayContext } from './context.js';
 import { createLogger } from './log.js';
 import type { MetricsGauges } from './metrics.js';
 import { resolveUnder, serveFile } from './static-files.js';
+import {
+  WEBTRANSPORT_INFO_PATH,
+  type WebTransportInfo,
+  type WebTransportStatus,
+} from './webtransport/relay-webtransport.js';
 import { WS_PATH } from './ws-endpoint.js';
 
 const log = createLogger('http');
@@ -39,12 +45,16 @@ export interface Health {
   /** With NATS: this relay's node id, and the relay nodes known alive (this one included). */
   node?: string;
   nodes?: number;
+  /** WebTransport: `ok` (with its UDP port), `off`, or `unavailable` (with why); clients then use WebSocket. */
+  webTransport: WebTransportStatus;
 }
 
 export interface RouteDeps {
   ctx: RelayContext;
   gauges(): MetricsGauges;
   shuttingDown(): boolean;
+  /** WebTransport's status, and the document clients connect by (undefined when not running). */
+  webTransport(): { status: WebTransportStatus; info: WebTransportInfo | undefined };
 }
 
 export function createRequestHandler(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -75,6 +85,7 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
       participants: g.participants,
       uptimeSeconds: g.uptimeSeconds,
       bus: ctx.bus.kind,
+      webTransport: deps.webTransport().status,
     };
     // The single-relay body stays as it always was; a cluster node says more.
     if (ctx.bus.kind !== 'local') {
@@ -95,6 +106,20 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   if (path === '/metrics') {
     res.setHeader('Cache-Control', 'no-store');
     return send(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(deps.gauges()));
+  }
+
+  if (path === WEBTRANSPORT_INFO_PATH) {
+    // Read by pages on any origin that embed the element, and it changes with every restart.
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Cache-Control', 'no-store');
+    const { status, info } = deps.webTransport();
+    const json = 'application/json; charset=utf-8';
+    if (info) return send(req, res, 200, json, JSON.stringify(info) + '\n');
+    const error =
+      status.status === 'unavailable'
+        ? `WebTransport is unavailable on this relay (${status.reason}): use WebSocket at ${WS_PATH}`
+        : `WebTransport is off on this relay: use WebSocket at ${WS_PATH}`;
+    return send(req, res, 404, json, JSON.stringify({ error }) + '\n');
   }
 
   if (path === WS_PATH) {

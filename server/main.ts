@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   log.info('relay listening', {
     url: relay.url,
     ws: relay.wsUrl,
+    // Absent: off or unavailable (the warning above, and /healthz, say why).
+    webTransport: relay.webTransport?.url ?? 'none',
     version,
     protocol: PROTOCOL_VERSION,
     bus: relay.bus.kind,

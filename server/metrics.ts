@@ -43,11 +43,22 @@ export type DropReason =
   /** The receiver's buffer passed the hard limit: the message was not sent and the connection closed. */
   | 'slow-consumer'
   /** A media frame larger than the bus between relays carries (NATS `max_payload`); the sender got `too-large`. */
-  | 'bus-max-payload';
+  | 'bus-max-payload'
+  /** WebTransport: an unfinished video stream reset because that publisher's next keyframe went out. */
+  | 'video-superseded'
+  /** WebTransport: the client allowed no more unidirectional streams just then. */
+  | 'stream-limit'
+  /** WebTransport: an audio datagram found QUIC's datagram queue full. */
+  | 'datagram-queue-full'
+  /** WebTransport: control for a client that has not opened its control stream. */
+  | 'no-control-stream';
 
 /** Gauges read at render time rather than kept up to date. */
 export interface MetricsGauges {
+  /** Client connections open now: WebSocket connections and WebTransport sessions. */
   connections: number;
+  /** WebTransport, when it runs: relay sessions and QUIC connections open now. */
+  webTransport?: { sessions: number; quicConnections: number };
   rooms: number;
   participants: number;
   uptimeSeconds: number;
@@ -62,7 +73,10 @@ export interface MetricsGauges {
 }
 
 export class Metrics {
+  /** Client connections accepted, WebSocket and WebTransport. */
   connectionsTotal = 0;
+  /** WebTransport sessions accepted (a part of {@link connectionsTotal}). */
+  webTransportSessionsTotal = 0;
   joinsTotal = 0;
   bytesIn = 0;
   bytesOut = 0;
@@ -79,6 +93,12 @@ export class Metrics {
   readonly resumes = new CounterVec();
   /** Participants held for the grace period, by outcome: `resumed`, `expired`. */
   readonly held = new CounterVec();
+  /**
+   * WebTransport streams a client opened that the relay refused, by reason:
+   * `extra-bidi` (only the first bidirectional stream is the control stream),
+   * `uni-limit` (too many open at once), `too-large` (beyond `maxMessageBytes`).
+   */
+  readonly refusedStreams = new CounterVec();
 
   constructor(
     private readonly version: string,
@@ -121,10 +141,24 @@ export class Metrics {
     out.push(`videocall_relay_info{version="${escapeLabel(this.version)}",protocol="${this.protocol}"} 1`);
     family('videocall_uptime_seconds', 'gauge', 'Seconds since the relay started.');
     out.push(`videocall_uptime_seconds ${g.uptimeSeconds}`);
-    family('videocall_connections_total', 'counter', 'WebSocket connections accepted.');
+    family('videocall_connections_total', 'counter', 'Client connections accepted (WebSocket and WebTransport).');
     out.push(`videocall_connections_total ${this.connectionsTotal}`);
-    family('videocall_connections', 'gauge', 'WebSocket connections open now.');
+    family('videocall_connections', 'gauge', 'Client connections open now (WebSocket and WebTransport).');
     out.push(`videocall_connections ${g.connections}`);
+    if (g.webTransport) {
+      family('videocall_webtransport_sessions_total', 'counter', 'WebTransport sessions accepted.');
+      out.push(`videocall_webtransport_sessions_total ${this.webTransportSessionsTotal}`);
+      family('videocall_webtransport_sessions', 'gauge', 'WebTransport sessions open now.');
+      out.push(`videocall_webtransport_sessions ${g.webTransport.sessions}`);
+      family('videocall_quic_connections', 'gauge', 'QUIC connections open now (each carries WebTransport sessions).');
+      out.push(`videocall_quic_connections ${g.webTransport.quicConnections}`);
+      vec(
+        'videocall_webtransport_refused_streams_total',
+        'WebTransport streams from clients the relay refused, by reason.',
+        'reason',
+        this.refusedStreams.entries(),
+      );
+    }
     family('videocall_joins_total', 'counter', 'Successful joins.');
     out.push(`videocall_joins_total ${this.joinsTotal}`);
     family('videocall_rooms', 'gauge', 'Rooms with participants on this relay.');
@@ -143,9 +177,9 @@ export class Metrics {
       'type',
       Object.entries(this.messagesOut()),
     );
-    family('videocall_bytes_in_total', 'counter', 'WebSocket message bytes received.');
+    family('videocall_bytes_in_total', 'counter', 'Envelope bytes received from clients.');
     out.push(`videocall_bytes_in_total ${this.bytesIn}`);
-    family('videocall_bytes_out_total', 'counter', 'WebSocket message bytes sent.');
+    family('videocall_bytes_out_total', 'counter', 'Envelope bytes sent to clients.');
     out.push(`videocall_bytes_out_total ${this.bytesOut}`);
     vec(
       'videocall_dropped_messages_total',

@@ -1,13 +1,13 @@
 /**
  * The relay as a library: {@link startRelay} starts one node (HTTP server,
- * WebSocket endpoint, rooms, bus) and returns a handle to stop it. `main.ts`
+ * WebSocket endpoint, WebTransport endpoint, rooms, bus) and returns a handle to stop it. `main.ts`
  * runs it from the environment; tests, benchmarks and end-to-end tests start it
  * in-process on port 0.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { PROTOCOL_VERSION } from '../src/protocol/index.js';
+import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '../src/protocol/index.js';
 import type { Bus } from './bus/bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { ClusterNode } from './cluster-node.js';
@@ -18,19 +18,40 @@ import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
 import { ResumeTokens } from './resume-tokens.js';
 import { Rooms } from './rooms.js';
+import {
+  startRelayWebTransport,
+  type RelayWebTransport,
+  type WebTransportInfo,
+  type WebTransportStatus,
+} from './webtransport/relay-webtransport.js';
 import { WS_PATH, WsEndpoint } from './ws-endpoint.js';
+import { WtEndpoint } from './wt-endpoint.js';
 
 export type { BackpressureLimits, RelayOptions } from './config.js';
 export type { Bus, BusHandler, BusSubscription } from './bus/bus.js';
 export { LocalBus } from './bus/local-bus.js';
 export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
+export {
+  WEBTRANSPORT_INFO_PATH,
+  WEBTRANSPORT_PATH,
+  type WebTransportInfo,
+  type WebTransportStatus,
+} from './webtransport/relay-webtransport.js';
 
 const log = createLogger('relay');
 
 /** A snapshot of one relay's counters (what `/metrics` shows, as numbers). */
 export interface RelayStats {
-  /** WebSocket connections open now. */
+  /** Client connections open now: WebSocket connections and WebTransport sessions. */
   connections: number;
+  /** WebTransport: its status, sessions open now and accepted, QUIC connections open now, streams refused by reason. */
+  webTransport: {
+    status: WebTransportStatus['status'];
+    sessions: number;
+    sessionsTotal: number;
+    quicConnections: number;
+    refusedStreams: Record<string, number>;
+  };
   /** Rooms and participants on this node now. */
   rooms: number;
   participants: number;
@@ -64,12 +85,26 @@ export interface Relay {
   readonly node: string;
   /** The bus it runs on (given in the options, or made from `natsUrl`, or in-process). */
   readonly bus: Bus;
+  /** The WebTransport endpoint; absent when it does not run (`/healthz` says why). */
+  readonly webTransport?: RelayWebTransportEndpoint;
   stats(): RelayStats;
   /**
    * Stops the relay: no new connections, every client gets `Error{server-shutdown}`
    * and close 1001, then the server stops. Bounded by `shutdownTimeoutMs`; idempotent.
    */
   close(): Promise<void>;
+}
+
+/** Where a relay's WebTransport endpoint is. */
+export interface RelayWebTransportEndpoint {
+  /** Session URL, e.g. `https://127.0.0.1:8080/wt` (UDP port). */
+  readonly url: string;
+  /** The UDP port. */
+  readonly port: number;
+  /** SHA-256 of the certificate (DER), base64: `serverCertificateHashes` for a generated one. */
+  readonly certificateHash: string;
+  /** What `GET /webtransport.json` serves. */
+  readonly info: WebTransportInfo;
 }
 
 /**
@@ -120,10 +155,36 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     throw err;
   }
   const endpoint = new WsEndpoint(ctx);
+  const wtEndpoint = new WtEndpoint(ctx);
+  // Before the HTTP server, so `/healthz` and `/webtransport.json` are right from the first request.
+  // Never rejects: without the QUIC binding or the UDP port, the relay runs on WebSocket alone.
+  const wt: RelayWebTransport = await startRelayWebTransport({
+    enabled: opts.webTransport.enabled,
+    host: opts.host,
+    // TCP and UDP ports are separate: the same number by default; a free one when the TCP port is.
+    port: opts.webTransport.port ?? opts.port,
+    tls: opts.tls,
+    limits: {
+      // Outbound closes a slow consumer at `closeBytes`: QUIC must queue at least that much before refusing writes.
+      maxBufferedBytes: Math.max(16 * 1024 * 1024, opts.backpressure.closeBytes + 2 * opts.maxMessageBytes),
+    },
+    onsession: (session) => {
+      try {
+        wtEndpoint.accept(session);
+      } catch (err) {
+        log.error('accepting a WebTransport session failed', { err });
+        session.close(CloseCode.Internal, ErrorCode.Internal);
+      }
+    },
+    ...(opts.webTransport.loadBinding ? { loadBinding: opts.webTransport.loadBinding } : {}),
+  });
   let closing: Promise<void> | undefined;
 
   const gauges = (): MetricsGauges => ({
-    connections: endpoint.connections,
+    connections: endpoint.connections + wtEndpoint.connections,
+    ...(wt.server
+      ? { webTransport: { sessions: wtEndpoint.connections, quicConnections: wt.server.stats().connections } }
+      : {}),
     rooms: rooms.count,
     participants: rooms.participants,
     uptimeSeconds: Math.round((performance.now() - ctx.startedAt) / 1000),
@@ -134,7 +195,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       ...(bus instanceof NatsBus ? { nats: bus.stats() } : {}),
     },
   });
-  const handler = createRequestHandler({ ctx, gauges, shuttingDown: () => closing !== undefined });
+  const handler = createRequestHandler({
+    ctx,
+    gauges,
+    shuttingDown: () => closing !== undefined,
+    webTransport: () => ({ status: wt.status, info: wt.info() }),
+  });
   const server: Server = opts.tls
     ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler)
     : createHttpServer(handler);
@@ -162,6 +228,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     });
   } catch (err) {
     await endpoint.shutdown(0);
+    await wtEndpoint.shutdown(0);
+    await wt.close();
     await node.close();
     if (opts.ownsBus) await bus.close();
     throw err;
@@ -175,7 +243,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   const close = async (): Promise<void> => {
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    await endpoint.shutdown(opts.shutdownTimeoutMs);
+    // WebTransport: GOAWAY and DRAIN first (no new sessions), then every session its
+    // server-shutdown and 1001 (with the WebSockets, one bound for both), then the QUIC endpoint.
+    wt.goaway();
+    await Promise.all([
+      endpoint.shutdown(opts.shutdownTimeoutMs),
+      wtEndpoint.shutdown(opts.shutdownTimeoutMs, () => wt.server?.stats().connections ?? 0),
+    ]);
+    await wt.close();
     server.closeAllConnections();
     await stopped;
     // The others hold this relay's participants on its goodbye, for them to resume there.
@@ -192,8 +267,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     host: opts.host,
     node: node.id,
     bus,
+    ...webTransportEndpoint(wt, shownHost),
     stats: () => ({
       ...gauges(),
+      webTransport: {
+        status: wt.status.status,
+        sessions: wtEndpoint.connections,
+        sessionsTotal: metrics.webTransportSessionsTotal,
+        quicConnections: wt.server?.stats().connections ?? 0,
+        refusedStreams: metrics.refusedStreams.toObject(),
+      },
       bus: { kind: bus.kind, connected: bus.connected, nodes: node.nodes },
       connectionsTotal: metrics.connectionsTotal,
       joinsTotal: metrics.joinsTotal,
@@ -206,6 +289,19 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     }),
     close: () => (closing ??= close()),
   };
+}
+
+/** The handle's `webTransport`, only when it runs (so `'webTransport' in relay` tells). */
+function webTransportEndpoint(wt: RelayWebTransport, host: string): { webTransport?: RelayWebTransportEndpoint } {
+  const info = wt.info();
+  if (!wt.server || !info) return {};
+  const webTransport = {
+    url: `https://${host}:${info.port}${info.path}`,
+    port: info.port,
+    certificateHash: Buffer.from(wt.server.certificateHash).toString('base64'),
+    info,
+  };
+  return { webTransport };
 }
 
 /** A host a client can connect to: wildcard addresses become loopback; IPv6 gets brackets. */

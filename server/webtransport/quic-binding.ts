@@ -69,6 +69,7 @@ export interface QuicheConnection {
   dgramSend(data: Uint8Array): void | null;
   dgramMaxWritableLen(): number | null;
   isDgramSendQueueFull(): boolean;
+  dgramSendQueueByteSize(): number;
   timeout(): number | null;
   onTimeout(): void;
   close(app: boolean, err: number, reason: Uint8Array): void | null;

@@ -95,6 +95,11 @@ export class QuicConnection {
     return this.pendingBytes;
   }
 
+  /** Bytes of datagrams queued in quiche and not sent yet. */
+  get datagramsQueued(): number {
+    return this.gone ? 0 : this.conn.dgramSendQueueByteSize();
+  }
+
   /** Largest datagram payload that fits in one packet now (0 before the handshake). */
   get maxDatagramSize(): number {
     return this.conn.dgramMaxWritableLen() ?? 0;
@@ -178,6 +183,26 @@ export class QuicConnection {
   resetStream(streamId: number, code: number): void {
     this.dropPending(streamId);
     this.shutdown(streamId, 'write', code);
+  }
+
+  /**
+   * Resets a stream whose end we may already have queued, unless quiche has
+   * delivered all of it (every byte acknowledged, the stream forgotten): for a
+   * message that became worthless on its way. Returns whether a RESET_STREAM goes out.
+   */
+  abandonStream(streamId: number, code: number): boolean {
+    if (this.closing) return false;
+    this.dropPending(streamId);
+    let result: void | null;
+    try {
+      result = this.conn.streamShutdown(streamId, this.endpoint.quiche.Shutdown.Write, code);
+    } catch {
+      return false; // stopped by the peer, or already reset
+    }
+    // null is quiche's Done: the stream is complete and forgotten, nothing to abandon.
+    if (result === null) return false;
+    this.endpoint.markDirty(this);
+    return true;
   }
 
   /** Asks the peer to stop sending on a stream (STOP_SENDING with `code`); its further data is discarded. */

@@ -154,6 +154,7 @@ export class WebTransportSendStream {
   /** The client asked us to stop sending; what was queued is dropped. */
   onstop: ((code: number | undefined) => void) | undefined;
   private writeEnded = false;
+  private stoppedByPeer = false;
 
   /** @internal */
   constructor(
@@ -191,6 +192,18 @@ export class WebTransportSendStream {
     this.host.quic.resetStream(this.id, webTransportCodeToHttp3(code));
   }
 
+  /**
+   * Resets the stream even after its end was queued (`write(data, true)`), unless
+   * QUIC has already delivered all of it: for a message that became worthless on
+   * its way, e.g. a video frame a newer keyframe supersedes. Returns whether a
+   * reset (with WebTransport code `code`) goes out.
+   */
+  abandon(code = 0): boolean {
+    if (this.stoppedByPeer) return false;
+    if (!this.writeEnded) this.markEnded();
+    return this.host.quic.abandonStream(this.id, webTransportCodeToHttp3(code));
+  }
+
   /** @internal Our side is finished: the session forgets the stream. */
   markEnded(): void {
     this.writeEnded = true;
@@ -199,6 +212,7 @@ export class WebTransportSendStream {
 
   /** @internal */
   peerStopped(code: number): void {
+    this.stoppedByPeer = true;
     if (this.writeEnded) return;
     this.writeEnded = true;
     this.onstop?.(http3CodeToWebTransport(code));

@@ -79,6 +79,7 @@ describe('/healthz', () => {
       participants: 1,
       uptimeSeconds: expect.any(Number),
       bus: 'local',
+      webTransport: expect.objectContaining({ status: 'ok', path: '/wt' }),
     });
     c.close();
   });

@@ -14,7 +14,15 @@ import { clientControlStream, connectRequest } from './fake-quic.js';
 /** Bound of every wait here. */
 export const CLIENT_WAIT_MS = 3000;
 
+/** Flow-control windows the client grants (defaults: 10 MB for the connection, 1 MB per stream). */
+export interface ClientWindows {
+  maxData?: number;
+  maxStreamData?: number;
+}
+
 export class QuicTestClient {
+  /** While true, received stream data and datagrams stay in quiche unread: the flow-control windows fill up. */
+  paused = false;
   private readonly received = new Map<number, { chunks: Uint8Array[]; fin: boolean }>();
   readonly resets = new Map<number, number>();
   readonly datagrams: Uint8Array[] = [];
@@ -30,7 +38,7 @@ export class QuicTestClient {
   ) {}
 
   /** Connects and completes the QUIC handshake. */
-  static async connect(port: number, host = '127.0.0.1'): Promise<QuicTestClient> {
+  static async connect(port: number, host = '127.0.0.1', windows: ClientWindows = {}): Promise<QuicTestClient> {
     const load = await loadQuiche();
     if (!load.ok) throw new Error(load.reason);
     const { quiche } = load;
@@ -39,10 +47,11 @@ export class QuicTestClient {
     config.setApplicationProtos(['h3']);
     config.enableDgram(true, 1000, 1000);
     config.setMaxIdleTimeout(10_000);
-    config.setInitialMaxData(10_000_000);
-    config.setInitialMaxStreamDataBidiLocal(1_000_000);
-    config.setInitialMaxStreamDataBidiRemote(1_000_000);
-    config.setInitialMaxStreamDataUni(1_000_000);
+    const maxStreamData = windows.maxStreamData ?? 1_000_000;
+    config.setInitialMaxData(windows.maxData ?? 10_000_000);
+    config.setInitialMaxStreamDataBidiLocal(maxStreamData);
+    config.setInitialMaxStreamDataBidiRemote(maxStreamData);
+    config.setInitialMaxStreamDataUni(maxStreamData);
     config.setInitialMaxStreamsBidi(100);
     config.setInitialMaxStreamsUni(100);
     const socket = createSocket('udp4');
@@ -63,8 +72,12 @@ export class QuicTestClient {
   }
 
   /** Opens the control stream and a CONNECT on stream 0; resolves with the response headers. */
-  static async session(port: number, path = '/wt'): Promise<{ client: QuicTestClient; response: HeaderField[] }> {
-    const client = await QuicTestClient.connect(port);
+  static async session(
+    port: number,
+    path = '/wt',
+    windows: ClientWindows = {},
+  ): Promise<{ client: QuicTestClient; response: HeaderField[] }> {
+    const client = await QuicTestClient.connect(port, '127.0.0.1', windows);
     client.send(2, clientControlStream());
     client.send(0, connectRequest(path));
     const response = await client.response(0);
@@ -95,6 +108,24 @@ export class QuicTestClient {
     const written = this.conn.streamSend(streamId, data, fin);
     if (written !== data.length) throw new Error(`stream ${streamId} took ${written} of ${data.length} bytes`);
     this.flush();
+  }
+
+  /**
+   * Writes all of `data` (and the FIN) however many round trips the server's flow
+   * control and the congestion window take, where {@link send} takes one bite.
+   */
+  async sendAll(streamId: number, data: Uint8Array, fin = false, timeoutMs = CLIENT_WAIT_MS): Promise<void> {
+    let rest = data;
+    await this.until(
+      () => {
+        const written = this.conn.streamSend(streamId, rest, fin) ?? 0;
+        rest = rest.subarray(written);
+        this.flush();
+        return rest.length === 0;
+      },
+      `${data.length} bytes on stream ${streamId}`,
+      timeoutMs,
+    );
   }
 
   sendDatagram(data: Uint8Array): void {
@@ -153,6 +184,7 @@ export class QuicTestClient {
     } catch {
       // a packet quiche refuses; it closes the connection itself when it must
     }
+    if (this.paused) return this.flush();
     const buffer = Buffer.alloc(65536);
     for (const streamId of [...this.conn.readable()]) {
       for (;;) {

@@ -1,0 +1,144 @@
+/**
+ * What a WebTransport client sends, turned into envelopes for its `Session`,
+ * by the relay's wire mapping: the first bidirectional stream is the control
+ * stream (length-prefixed envelopes), each datagram is one envelope, each
+ * unidirectional stream is one envelope (the whole stream, to its FIN).
+ *
+ * Limits, each answered without disturbing anyone else: a stream beyond
+ * `maxMessageBytes` is stopped and answered with a non-fatal `too-large` Error;
+ * a second bidirectional stream, or more than {@link MAX_OPEN_UNI_STREAMS}
+ * unidirectional streams open at once, is refused; a length prefix beyond the
+ * limit on the control stream loses its framing and closes with 1009, as an
+ * oversized WebSocket message does. A run of refused streams closes the session
+ * as `malformed`, as a run of bad messages does.
+ */
+import {
+  CloseCode,
+  encodeEnvelope,
+  ErrorCode,
+  FrameTooLargeError,
+  LengthPrefixedReader,
+} from '../../src/protocol/index.js';
+import { BodyField } from '../body-types.js';
+import type { ResolvedRelayOptions } from '../config.js';
+import { ProtocolError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { Session } from '../session.js';
+import type { WebTransportBidiStream, WebTransportReceiveStream, WebTransportSession } from './webtransport-session.js';
+import { WtStreamCode, type WtLink } from './wt-link.js';
+
+/**
+ * Unidirectional streams one session may have open at once. A client sends a
+ * handful (the browser client keeps at most 6 video streams in flight, plus audio
+ * too large for a datagram); QUIC's own stream limit is per connection.
+ */
+export const MAX_OPEN_UNI_STREAMS = 32;
+
+/** Why a client's stream was refused (the `refusedStreams` metric label). */
+type RefusedReason = 'extra-bidi' | 'uni-limit' | 'too-large';
+
+export class WtInbound {
+  private openUniStreams = 0;
+  private refusedInRow = 0;
+
+  constructor(
+    wt: WebTransportSession,
+    private readonly link: WtLink,
+    private readonly session: Session,
+    private readonly options: Pick<ResolvedRelayOptions, 'maxMessageBytes' | 'maxBadMessagesInRow'>,
+    private readonly metrics: Metrics,
+    /** Runs a handler so that an exception ends this session only. */
+    private readonly guard: (fn: () => void) => void,
+  ) {
+    wt.onbidistream = (stream) => guard(() => this.bidiStream(stream));
+    wt.onunistream = (stream) => guard(() => this.uniStream(stream));
+    wt.ondatagram = (data) => guard(() => this.deliver(data));
+  }
+
+  private bidiStream(stream: WebTransportBidiStream): void {
+    if (this.link.controlStream) {
+      stream.stopReading(WtStreamCode.Refused);
+      stream.writable.reset(WtStreamCode.Refused);
+      return this.refused('extra-bidi');
+    }
+    this.link.attachControl(stream);
+    const framing = new LengthPrefixedReader(this.options.maxMessageBytes);
+    stream.ondata = (chunk) =>
+      this.guard(() => {
+        let messages: Uint8Array[];
+        try {
+          messages = framing.push(chunk);
+        } catch (err) {
+          if (!(err instanceof FrameTooLargeError)) throw err;
+          // The framing is lost with the oversized message: nothing after it can be read.
+          stream.stopReading(WtStreamCode.TooLarge);
+          return this.session.fail(new ProtocolError(ErrorCode.TooLarge, err.message, CloseCode.TooLarge));
+        }
+        for (const message of messages) {
+          if (!this.link.open) return;
+          this.deliver(message);
+        }
+      });
+    // The client ended or aborted its control stream: it is going, like a WebSocket that closed.
+    const ended = (): void => this.guard(() => this.link.close(CloseCode.Normal, 'control stream ended'));
+    stream.onend = ended;
+    stream.onreset = ended;
+  }
+
+  private uniStream(stream: WebTransportReceiveStream): void {
+    if (this.openUniStreams >= MAX_OPEN_UNI_STREAMS) {
+      stream.stopReading(WtStreamCode.Refused);
+      return this.refused('uni-limit');
+    }
+    this.openUniStreams++;
+    const max = this.options.maxMessageBytes;
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    let open = true;
+    const finish = (): boolean => {
+      if (!open) return false;
+      open = false;
+      this.openUniStreams--;
+      return true;
+    };
+    stream.ondata = (chunk) =>
+      this.guard(() => {
+        if (!open) return;
+        length += chunk.length;
+        if (length <= max) return void parts.push(chunk);
+        finish();
+        parts.length = 0;
+        stream.stopReading(WtStreamCode.TooLarge);
+        this.refused('too-large');
+        this.reply(ErrorCode.TooLarge, `a stream of more than ${max} bytes: envelopes are at most ${max} bytes`);
+      });
+    stream.onend = () =>
+      this.guard(() => {
+        if (!finish()) return;
+        this.deliver(parts.length === 1 ? parts[0]! : Buffer.concat(parts, length));
+      });
+    // A frame the client abandoned (a newer keyframe went out): nothing to deliver.
+    stream.onreset = () => void finish();
+  }
+
+  /** One whole envelope from the client, whatever carried it. */
+  private deliver(bytes: Uint8Array): void {
+    this.refusedInRow = 0;
+    this.session.onMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), true);
+  }
+
+  private refused(reason: RefusedReason): void {
+    this.metrics.refusedStreams.inc(reason);
+    if (++this.refusedInRow < this.options.maxBadMessagesInRow) return;
+    this.session.fail(
+      new ProtocolError(ErrorCode.Malformed, `${this.refusedInRow} refused streams in a row`, CloseCode.Malformed),
+    );
+  }
+
+  /** A non-fatal Error on the control stream, counted like the session's own. */
+  private reply(code: ErrorCode, message: string): void {
+    if (!this.link.open) return;
+    this.metrics.errors.inc(code);
+    this.session.deliverControl(encodeEnvelope({ error: { code, message, fatal: false } }), BodyField.error);
+  }
+}
