@@ -15,6 +15,7 @@ export type VideoCallErrorCode =
   | 'mic-missing'
   | 'capture-failed'
   | 'relay-unreachable'
+  | 'webtransport-unavailable'
   | 'connection-lost'
   | 'codec-unsupported'
   | 'webcodecs-unsupported'

@@ -4,15 +4,50 @@
  * relay behind `https://example.com/calls/` is reached at `wss://example.com/calls/ws`.
  */
 export function relayWebSocketUrl(server: string, base?: string): string {
+  const url = relayBase(server, base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname}ws`;
+  return url.toString();
+}
+
+/**
+ * Where the relay describes its WebTransport endpoint (`webtransport.json`), for
+ * the same `server` values as {@link relayWebSocketUrl}: always http(s), path
+ * prefix kept, so `wss://example.com/calls/ws` gives `https://example.com/calls/webtransport.json`.
+ */
+export function relayWebTransportInfoUrl(server: string, base?: string): string {
+  const url = relayBase(server, base);
+  url.pathname = `${url.pathname}webtransport.json`;
+  return url.toString();
+}
+
+/**
+ * The WebTransport session URL: the relay's host name on the UDP `port` the info
+ * document gives, at its `path` (which is absolute: the UDP endpoint sits behind
+ * no HTTP proxy prefix). Always https: WebTransport has no plain variant.
+ */
+export function relayWebTransportUrl(server: string, port: number, path: string, base?: string): string {
+  const url = relayBase(server, base);
+  url.protocol = 'https:';
+  url.port = String(port);
+  url.pathname = path.startsWith('/') ? path : `/${path}`;
+  return url.toString();
+}
+
+/**
+ * The relay's base as http(s) with a path ending in `/` (a trailing `/ws` endpoint
+ * dropped), no query or fragment. Throws a `TypeError` for other schemes.
+ */
+function relayBase(server: string, base?: string): URL {
   const url = new URL(server, base);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  else if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  else if (url.protocol === 'wss:') url.protocol = 'https:';
+  else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError(`server must be an http(s) or ws(s) URL, got ${url.protocol}`);
   }
   const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-  url.pathname = path.endsWith('/ws/') ? path.slice(0, -1) : `${path}ws`;
+  url.pathname = path.endsWith('/ws/') ? path.slice(0, -3) : path;
   url.search = '';
   url.hash = '';
-  return url.toString();
+  return url;
 }

@@ -1,0 +1,553 @@
+import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
+import { relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
+import { FrameTooLargeError, lengthPrefixed, LengthPrefixedReader } from '../protocol/stream-framing.js';
+import { VideoCallError } from '../core/errors.js';
+
+/**
+ * Video deltas are dropped (the sender then forces a keyframe) while this many
+ * video streams are still being written, or this many bytes are in them: a queue
+ * of late frames only adds delay. Same figure as the WebSocket transport's.
+ */
+const MAX_VIDEO_STREAMS = 6;
+const DROP_VIDEO_ABOVE_BYTES = 256 * 1024;
+/** Keyframes are dropped only above this (older video has been aborted by then, so it is other traffic). */
+const DROP_KEY_ABOVE_BYTES = 1024 * 1024;
+/** Audio datagrams queued in the browser beyond the writable's high-water mark before audio is dropped. */
+const AUDIO_QUEUE_SLACK = 64;
+/**
+ * Largest envelope accepted from the relay on a stream. The relay enforces its own
+ * `maxMessageBytes` (≤ NATS's 1 MB payload) on what it forwards; this only bounds memory.
+ */
+const MAX_INCOMING_BYTES = 4 * 1024 * 1024;
+/**
+ * How long a stream that finished is held back for an earlier one still arriving
+ * (a retransmission), so frames reach the decoder in the order the relay sent them.
+ * Past it the late one is skipped: a decoder handles a gap with a keyframe request.
+ */
+const REORDER_HOLD_MS = 100;
+/** After the control stream ends, how long to wait for the session's own close (with its code) before calling it a drop. */
+const CONTROL_END_GRACE_MS = 1000;
+
+/**
+ * Stream priorities (higher is sent first). Control must never wait behind a
+ * keyframe; a keyframe goes before deltas that depend on it.
+ */
+const SEND_ORDER: Record<SendPriority, number> = { control: 3, audio: 2, 'video-key': 1, video: 0 };
+
+/** What `GET <relay>/webtransport.json` says: where the relay's WebTransport endpoint is. */
+export interface WebTransportInfo {
+  /** UDP port on the relay's host. */
+  port: number;
+  /** Session path, e.g. `/wt`. */
+  path: string;
+  /** Pinned development certificate hashes (base64 SHA-256); empty for a real certificate. */
+  serverCertificateHashes: Array<{ algorithm: string; value: string }>;
+  /** When a pinned certificate expires (ISO 8601). */
+  expires?: string;
+}
+
+/** Options for {@link WebTransportTransport.connect}. */
+export interface WebTransportConnectOptions {
+  /** Give up when the session is not ready after this long (fetching the info included). Default 10 s. */
+  timeoutMs?: number;
+  /** Aborting gives up at once (e.g. `auto` chose WebSocket meanwhile). */
+  signal?: AbortSignal;
+}
+
+/** Counters for tests and benchmarks. */
+export interface WebTransportStats {
+  datagramsSent: number;
+  datagramsReceived: number;
+  streamsSent: number;
+  streamsReceived: number;
+  /** Video deltas not sent because older video streams were still being written. */
+  videoDropped: number;
+  /** Unfinished video streams abandoned because a newer keyframe went out. */
+  videoAborted: number;
+  /** Received streams handed on after a later one (an earlier stream was held past {@link REORDER_HOLD_MS}). */
+  streamsSkippedAhead: number;
+}
+
+/** An outgoing per-frame stream not finished yet. */
+interface OutgoingStream {
+  bytes: number;
+  video: boolean;
+  writer: WritableStreamDefaultWriter<Uint8Array> | null;
+  settled: boolean;
+}
+
+/** An incoming per-frame stream, kept in arrival order until it can be delivered. */
+interface IncomingStream {
+  parts: Uint8Array[];
+  length: number;
+  state: 'reading' | 'done' | 'failed';
+  /** Taken out of the ordered queue: delivered on its own whenever it completes. */
+  skipped: boolean;
+  doneAt: number;
+}
+
+/**
+ * The WebTransport (HTTP/3) transport. One bidirectional control stream carries
+ * every non-media envelope, length-prefixed; audio frames travel as datagrams
+ * (a uni stream when too large); each video frame gets its own unidirectional
+ * stream, so a late frame can be abandoned without holding up the next.
+ *
+ * @example
+ * ```ts
+ * const transport = await WebTransportTransport.connect('https://relay.example', { timeoutMs: 3000 });
+ * transport.onmessage = (bytes) => handle(decodeEnvelope(bytes));
+ * transport.send(encodeEnvelope({ join }), 'control');
+ * ```
+ */
+export class WebTransportTransport implements Transport {
+  readonly kind = 'webtransport';
+  onmessage: ((bytes: Uint8Array) => void) | null = null;
+  onclose: ((info: TransportClose) => void) | null = null;
+  private readonly stats_: WebTransportStats = {
+    datagramsSent: 0,
+    datagramsReceived: 0,
+    streamsSent: 0,
+    streamsReceived: 0,
+    videoDropped: 0,
+    videoAborted: 0,
+    streamsSkippedAhead: 0,
+  };
+  private readonly controlWriter: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly datagramWriter: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly outgoing = new Set<OutgoingStream>();
+  private videoBytes = 0;
+  private readonly inbound: IncomingStream[] = [];
+  private reorderTimer: ReturnType<typeof setTimeout> | undefined;
+  private controlEndTimer: ReturnType<typeof setTimeout> | undefined;
+  private closedLocally = false;
+  private closed = false;
+
+  private constructor(
+    private readonly session: WebTransport,
+    control: WebTransportBidirectionalStream,
+  ) {
+    this.controlWriter = control.writable.getWriter() as WritableStreamDefaultWriter<Uint8Array>;
+    this.datagramWriter = session.datagrams.writable.getWriter() as WritableStreamDefaultWriter<Uint8Array>;
+    void this.readControl(control.readable as ReadableStream<Uint8Array>);
+    void this.readDatagrams();
+    void this.readUniStreams();
+    session.closed.then(
+      // A session closed without a code is the analogue of WebSocket's 1005 (no status received).
+      (info) => this.finish(info.closeCode || (info.reason ? 1000 : 1005), info.reason ?? ''),
+      () => this.finish(1006, ''),
+    );
+  }
+
+  /**
+   * Opens a session to the relay at `server` (its base URL, http(s) or ws(s)):
+   * fetches `webtransport.json` there, connects to the UDP port it names (pinning
+   * the certificate hashes it lists), and opens the control stream.
+   *
+   * Rejects with a `webtransport-unavailable` {@link VideoCallError} saying why:
+   * no WebTransport in this browser, the relay doesn't offer it, the handshake
+   * failed, or it did not complete within `timeoutMs` (a blocked UDP port looks like that).
+   */
+  static async connect(server: string, options: WebTransportConnectOptions = {}): Promise<WebTransportTransport> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    if (typeof WebTransport === 'undefined') {
+      throw unavailable('This browser has no WebTransport; use transport="auto" or "websocket".');
+    }
+    const base = globalThis.location?.href;
+    let infoUrl: string;
+    try {
+      infoUrl = relayWebTransportInfoUrl(server, base);
+    } catch (cause) {
+      throw new VideoCallError(
+        'relay-unreachable',
+        `Invalid relay address ${JSON.stringify(server)}: ${String(cause)}`,
+        {
+          fatal: true,
+          cause,
+        },
+      );
+    }
+
+    // One deadline for the whole connect; the caller's signal cancels it too.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort('timeout'), timeoutMs);
+    const onAbort = () => deadline.abort('cancelled');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) deadline.abort('cancelled');
+    const why = () => (deadline.signal.reason === 'timeout' ? `timed out after ${timeoutMs} ms` : 'cancelled');
+    let session: WebTransport | undefined;
+    try {
+      const info = await fetchInfo(infoUrl, deadline.signal, why);
+      const url = relayWebTransportUrl(server, info.port, info.path, base);
+      const hashes = info.serverCertificateHashes.map((h) => ({
+        algorithm: h.algorithm,
+        value: base64Bytes(h.value) as BufferSource,
+      }));
+      try {
+        session = new WebTransport(url, {
+          ...(hashes.length ? { serverCertificateHashes: hashes } : {}),
+          // HTTP/3 only: a pooled HTTP/2 fallback would carry no datagrams.
+          requireUnreliable: true,
+        });
+      } catch (cause) {
+        throw unavailable(`Cannot open WebTransport to ${url}: ${messageOf(cause)}.`, cause);
+      }
+      const opened = session;
+      opened.closed.catch(() => undefined); // observed by the transport once open; never unhandled meanwhile
+      try {
+        await untilAborted(opened.ready, deadline.signal);
+      } catch (cause) {
+        if (deadline.signal.aborted) {
+          throw unavailable(
+            `The WebTransport handshake with ${url} did not complete (${why()}): UDP port ${info.port} may be blocked.`,
+          );
+        }
+        throw unavailable(`The WebTransport handshake with ${url} failed: ${messageOf(cause)}.`, cause);
+      }
+      let control: WebTransportBidirectionalStream;
+      try {
+        control = await untilAborted(
+          opened.createBidirectionalStream({ sendOrder: SEND_ORDER.control }),
+          deadline.signal,
+        );
+      } catch (cause) {
+        throw unavailable(
+          `WebTransport to ${url} opened but its control stream did not (${deadline.signal.aborted ? why() : messageOf(cause)}).`,
+          cause,
+        );
+      }
+      return new WebTransportTransport(opened, control);
+    } catch (error) {
+      try {
+        session?.close({ closeCode: 1000, reason: 'gave up' });
+      } catch {
+        // already closed
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  get state(): TransportState {
+    return this.closed ? 'closed' : 'open';
+  }
+
+  /** Counters since the session opened. */
+  get stats(): Readonly<WebTransportStats> {
+    return { ...this.stats_ };
+  }
+
+  /** Bytes in video streams not finished yet. */
+  get videoBytesInFlight(): number {
+    return this.videoBytes;
+  }
+
+  send(bytes: Uint8Array, priority: SendPriority): boolean {
+    if (this.closed) return false;
+    switch (priority) {
+      case 'control':
+        ignore(this.controlWriter.write(lengthPrefixed(bytes)));
+        return true;
+      case 'audio':
+        if (bytes.length <= this.session.datagrams.maxDatagramSize) {
+          if ((this.datagramWriter.desiredSize ?? 0) < -AUDIO_QUEUE_SLACK) return false;
+          this.stats_.datagramsSent++;
+          ignore(this.datagramWriter.write(bytes));
+          return true;
+        }
+        return this.sendStream(bytes, priority);
+      case 'video-key':
+        // Frames before a keyframe are worthless once it is on its way: stop spending bandwidth on them.
+        this.abortVideo();
+        if (this.videoBytes > DROP_KEY_ABOVE_BYTES) return false;
+        return this.sendStream(bytes, priority);
+      case 'video':
+        if (this.videoStreams >= MAX_VIDEO_STREAMS || this.videoBytes > DROP_VIDEO_ABOVE_BYTES) {
+          this.stats_.videoDropped++;
+          return false;
+        }
+        return this.sendStream(bytes, priority);
+    }
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.closed) return;
+    this.closedLocally = true;
+    try {
+      this.session.close({ closeCode: code, reason });
+    } catch {
+      // already closing
+    }
+    this.finish(code, reason);
+  }
+
+  private get videoStreams(): number {
+    let n = 0;
+    for (const out of this.outgoing) if (out.video) n++;
+    return n;
+  }
+
+  /** One envelope on its own unidirectional stream (the whole stream, FIN at its end). */
+  private sendStream(bytes: Uint8Array, priority: SendPriority): boolean {
+    const out: OutgoingStream = { bytes: bytes.length, video: priority !== 'audio', writer: null, settled: false };
+    this.outgoing.add(out);
+    if (out.video) this.videoBytes += out.bytes;
+    this.stats_.streamsSent++;
+    this.session
+      .createUnidirectionalStream({ sendOrder: SEND_ORDER[priority] })
+      .then(async (stream) => {
+        if (out.settled || this.closed) return void ignore(stream.abort());
+        const writer = stream.getWriter() as WritableStreamDefaultWriter<Uint8Array>;
+        out.writer = writer;
+        ignore(writer.write(bytes));
+        await writer.close();
+      })
+      .catch(() => undefined)
+      .finally(() => this.settle(out));
+    return true;
+  }
+
+  private settle(out: OutgoingStream): void {
+    if (out.settled) return;
+    out.settled = true;
+    this.outgoing.delete(out);
+    if (out.video) this.videoBytes -= out.bytes;
+  }
+
+  /** Abandons every unfinished video stream (RESET_STREAM: the relay drops the partial frame). */
+  private abortVideo(): void {
+    for (const out of [...this.outgoing]) {
+      if (!out.video) continue;
+      this.stats_.videoAborted++;
+      const writer = out.writer;
+      this.settle(out);
+      if (writer) ignore(writer.abort('superseded by a keyframe'));
+    }
+  }
+
+  private async readControl(readable: ReadableStream<Uint8Array>): Promise<void> {
+    const framing = new LengthPrefixedReader(MAX_INCOMING_BYTES);
+    const reader = readable.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        for (const message of framing.push(value)) {
+          if (this.closed) return;
+          this.onmessage?.(message);
+        }
+      }
+    } catch (error) {
+      if (error instanceof FrameTooLargeError) {
+        this.close(1009, 'too-large');
+        return;
+      }
+      // A reset control stream: the session's close (below, or in `closed`) says why.
+    }
+    if (this.closed) return;
+    // The relay ends the control stream only as part of closing the session; give that close
+    // a moment to arrive with its code, else treat it as a dropped connection.
+    this.controlEndTimer = setTimeout(() => this.drop(), CONTROL_END_GRACE_MS);
+  }
+
+  private async readDatagrams(): Promise<void> {
+    const reader = this.session.datagrams.readable.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || this.closed) return;
+        this.stats_.datagramsReceived++;
+        this.onmessage?.(value as Uint8Array);
+      }
+    } catch {
+      // the session closed: `closed` reports it
+    }
+  }
+
+  private async readUniStreams(): Promise<void> {
+    const streams = this.session.incomingUnidirectionalStreams.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await streams.read();
+        if (done || this.closed) return;
+        this.stats_.streamsReceived++;
+        this.readStream(value as ReadableStream<Uint8Array>);
+      }
+    } catch {
+      // the session closed: `closed` reports it
+    }
+  }
+
+  /** Reads one incoming stream to its end (one envelope), concurrently with the others. */
+  private readStream(stream: ReadableStream<Uint8Array>): void {
+    const entry: IncomingStream = { parts: [], length: 0, state: 'reading', skipped: false, doneAt: 0 };
+    this.inbound.push(entry);
+    const reader = stream.getReader();
+    void (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          entry.length += value.length;
+          if (entry.length > MAX_INCOMING_BYTES) {
+            // STOP_SENDING: nothing this large is a frame we can use.
+            ignore(reader.cancel('too large'));
+            entry.state = 'failed';
+            break;
+          }
+          entry.parts.push(value);
+        }
+        if (entry.state === 'reading') entry.state = 'done';
+      } catch {
+        entry.state = 'failed'; // reset by the relay (a frame it abandoned) or the session closed
+      }
+      entry.doneAt = performance.now();
+      if (entry.skipped) this.deliver(entry);
+      else this.flushInbound();
+    })();
+  }
+
+  /** Delivers finished streams in arrival order; a stream stuck at the head is waited for at most {@link REORDER_HOLD_MS}. */
+  private flushInbound(): void {
+    while (this.inbound.length > 0 && this.inbound[0]!.state !== 'reading') this.deliver(this.inbound.shift()!);
+    clearTimeout(this.reorderTimer);
+    this.reorderTimer = undefined;
+    const waiting = this.inbound.find((e) => e.state !== 'reading');
+    if (!waiting || this.closed) return;
+    const wait = Math.max(0, waiting.doneAt + REORDER_HOLD_MS - performance.now());
+    this.reorderTimer = setTimeout(() => {
+      // Give up on order for the streams still arriving ahead of the one that waited longest.
+      while (this.inbound.length > 0 && this.inbound[0]!.state === 'reading') {
+        this.inbound.shift()!.skipped = true;
+        this.stats_.streamsSkippedAhead++;
+      }
+      this.flushInbound();
+    }, wait);
+  }
+
+  private deliver(entry: IncomingStream): void {
+    if (entry.state !== 'done' || this.closed) return;
+    const parts = entry.parts;
+    entry.parts = [];
+    this.onmessage?.(parts.length === 1 ? parts[0]! : concat(parts, entry.length));
+  }
+
+  /** The connection is gone without a close from the relay. */
+  private drop(): void {
+    try {
+      this.session.close({ closeCode: 1006, reason: '' });
+    } catch {
+      // already closing
+    }
+    this.finish(1006, '');
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reorderTimer);
+    clearTimeout(this.controlEndTimer);
+    this.inbound.length = 0;
+    for (const out of [...this.outgoing]) this.settle(out);
+    this.onclose?.({ code, reason, local: this.closedLocally });
+  }
+}
+
+/** Fetches and checks `webtransport.json`. */
+async function fetchInfo(url: string, signal: AbortSignal, why: () => string): Promise<WebTransportInfo> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, cache: 'no-store', credentials: 'omit' });
+  } catch (cause) {
+    throw unavailable(
+      `Cannot ask the relay about WebTransport at ${url} (${signal.aborted ? why() : messageOf(cause)}).`,
+      cause,
+    );
+  }
+  if (response.status === 404) {
+    throw unavailable(
+      `The relay does not offer WebTransport (${url} answered 404); use transport="auto" or "websocket".`,
+    );
+  }
+  if (!response.ok) throw unavailable(`The relay's WebTransport description ${url} answered ${response.status}.`);
+  let info: unknown;
+  try {
+    info = await untilAborted(response.json() as Promise<unknown>, signal);
+  } catch (cause) {
+    throw unavailable(`The relay's WebTransport description at ${url} is not JSON (${messageOf(cause)}).`, cause);
+  }
+  const checked = checkInfo(info);
+  if (!checked) throw unavailable(`The relay's WebTransport description at ${url} is malformed.`);
+  return checked;
+}
+
+function checkInfo(value: unknown): WebTransportInfo | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const port = v.port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  const path = typeof v.path === 'string' && v.path ? v.path : '/wt';
+  const list = Array.isArray(v.serverCertificateHashes) ? (v.serverCertificateHashes as unknown[]) : [];
+  const hashes: WebTransportInfo['serverCertificateHashes'] = [];
+  for (const item of list) {
+    const h = item as { algorithm?: unknown; value?: unknown } | null;
+    if (typeof h?.algorithm !== 'string' || typeof h.value !== 'string') return undefined;
+    hashes.push({ algorithm: h.algorithm, value: h.value });
+  }
+  return {
+    port,
+    path,
+    serverCertificateHashes: hashes,
+    ...(typeof v.expires === 'string' ? { expires: v.expires } : {}),
+  };
+}
+
+function unavailable(message: string, cause?: unknown): VideoCallError {
+  return new VideoCallError('webtransport-unavailable', message, { fatal: true, cause });
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error(String(signal.reason)));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error(String(signal.reason)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+function base64Bytes(value: string): Uint8Array {
+  const binary = atob(value);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Stream writes settle later; their failures show up as the session's close, so nothing to do here. */
+function ignore(promise: Promise<unknown>): void {
+  promise.catch(() => undefined);
+}
