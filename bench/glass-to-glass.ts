@@ -27,6 +27,8 @@ export interface GlassToGlassOptions {
   height?: number;
   /** Seconds of call before measuring (encoder and decoder settle). Default 3. */
   warmupSeconds?: number;
+  /** The pages' `transport` attribute. Default: the element's (`auto`). */
+  transport?: 'auto' | 'websocket' | 'webtransport';
 }
 
 export interface GlassToGlassResult {
@@ -34,6 +36,8 @@ export interface GlassToGlassResult {
   height: number;
   /** Codec the sender chose. */
   codec: string;
+  /** The transport the sender's page used (`websocket` or `webtransport`). */
+  transport?: string;
   /** Latency of each picture seen, ms, in arrival order. */
   samplesMs: number[];
   p50Ms: number;
@@ -69,11 +73,12 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
   const browser = await launchBenchChromium();
   try {
     const room = `g2g-${Date.now().toString(36)}`;
+    const transport = options.transport ? `&transport=${options.transport}` : '';
     const sender = await browser.newPage(
-      `${site.url}/?room=${room}&name=Sender&mic=off`,
+      `${site.url}/?room=${room}&name=Sender&mic=off${transport}`,
       syntheticCameraScript({ width, height, barcode: true }),
     );
-    const receiver = await browser.newPage(`${site.url}/?room=${room}&name=Receiver&camera=off&mic=off`);
+    const receiver = await browser.newPage(`${site.url}/?room=${room}&name=Receiver&camera=off&mic=off${transport}`);
     const live = await poll(
       () =>
         receiver.evaluate(() => {
@@ -86,6 +91,9 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     if (!live) throw new Error('the receiver decoded no video from the sender in 30 s');
     await sleep((options.warmupSeconds ?? 3) * 1000);
     const codec = await sender.evaluate(() => document.querySelector('videocall-room')?.roomClient?.videoCodec ?? '?');
+    const transportInUse = await sender.evaluate(
+      () => document.querySelector('videocall-room')?.roomClient?.transportKind ?? '?',
+    );
     const [senderOffset, receiverOffset] = [await clockOffset(sender), await clockOffset(receiver)];
 
     const share = cpuShare();
@@ -141,6 +149,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       width,
       height,
       codec,
+      transport: transportInUse,
       samplesMs: read.samples.map((s) => Math.round(s * 10) / 10),
       p50Ms: percentile(sorted, 0.5),
       p95Ms: percentile(sorted, 0.95),

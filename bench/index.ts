@@ -19,6 +19,7 @@ import { BUNDLE_PATH, describeBundleSize, runBundleSize } from './bundle-size.js
 import { describeCapacity, describeCapacityStep, runClientCapacity } from './client-capacity.js';
 import { describeGlassToGlass, runGlassToGlass } from './glass-to-glass.js';
 import { describeJoinTime, runJoinTime } from './join-time.js';
+import { describeTransportLatency, describeTransportRow, runTransportLatency } from './transport-latency.js';
 import { codeVersion, loadAverage, machineInfo, waitForQuiet, type MachineInfo } from './machine.js';
 import { describeFanout, fanoutWarnings, medians, runRelayFanout } from './relay-fanout.js';
 import { renderReport, type BenchRecord, type RelayRecordResult, type StoredResults } from './report.js';
@@ -98,6 +99,18 @@ const BENCHMARKS: Benchmark[] = [
     async run() {
       const result = await runGlassToGlass();
       console.log(`  ${describeGlassToGlass(result)}`);
+      return result;
+    },
+  },
+  {
+    name: 'transport',
+    title: 'Glass-to-glass latency: WebTransport vs WebSocket, clean and with 2% loss',
+    standalone: 'npx tsx bench/transport-latency.ts',
+    needsBundle: true,
+    timeoutSeconds: 900,
+    async run() {
+      const result = await runTransportLatency({ onRow: (r) => console.log(`  ${describeTransportRow(r)}`) });
+      console.log(`  ${describeTransportLatency(result)}`);
       return result;
     },
   },
