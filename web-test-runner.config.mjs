@@ -43,6 +43,8 @@ function relays() {
       const { startRelay } = await import('./dist/relay.js');
       running.open = await startRelay({ host: '127.0.0.1', port: 0 });
       running.tiny = await startRelay({ host: '127.0.0.1', port: 0, maxRoomSize: 1 });
+      // For the transport tests: a relay whose /webtransport.json answers 404.
+      running.noWebTransport = await startRelay({ host: '127.0.0.1', port: 0, webTransport: { enabled: false } });
     },
     async serverStop() {
       await Promise.all(Object.values(running).map((relay) => relay.close()));

@@ -12,6 +12,8 @@ export {
   VcLeftEvent,
   VcParticipantJoinedEvent,
   VcParticipantLeftEvent,
+  VcReconnectedEvent,
+  VcReconnectingEvent,
 } from './element/events.js';
 export { Room, type RoomOptions, type RoomState, type TransportChoice } from './core/room.js';
 export type { RoomEventMap } from './core/events.js';

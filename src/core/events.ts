@@ -41,6 +41,47 @@ export class RoomLeftEvent extends Event {
   }
 }
 
+/**
+ * The connection to the relay was lost (or the relay went away) while joined and
+ * the room is trying to get it back: fired before each attempt. Remote
+ * participants, their tiles and local capture stay; nothing is sent meanwhile.
+ */
+export class RoomReconnectingEvent extends Event {
+  constructor(
+    /** 1 on the first attempt after the loss, then 2, 3… */
+    readonly attempt: number,
+    /** The relay this attempt connects to, as given in `server`. */
+    readonly server: string,
+    /** Why the connection was lost: the relay's reason (`server-shutdown`, …) or `connection-lost`. */
+    readonly reason: string,
+  ) {
+    super('reconnecting');
+  }
+}
+
+/** The room is connected again after {@link RoomReconnectingEvent}s and sending. */
+export class RoomReconnectedEvent extends Event {
+  constructor(
+    /**
+     * True when the relay took us back as the same participant (same session id;
+     * the others saw nothing). False: we came back as a new participant with a
+     * new session id, and the others saw us leave and join.
+     */
+    readonly resumed: boolean,
+    /** Our session id now (a new one when `resumed` is false). */
+    readonly sessionId: string,
+    /** The relay reached, as given in `server`. */
+    readonly server: string,
+    readonly transport: 'websocket' | 'webtransport',
+    /** How many attempts it took. */
+    readonly attempts: number,
+    /** Time from losing the connection to being back, in ms. */
+    readonly downtimeMs: number,
+  ) {
+    super('reconnected');
+  }
+}
+
 export class RoomErrorEvent extends Event {
   constructor(readonly error: VideoCallError) {
     super('error');
@@ -61,6 +102,8 @@ export interface RoomEventMap {
   'participant-left': ParticipantLeftEvent;
   left: RoomLeftEvent;
   error: RoomErrorEvent;
+  reconnecting: RoomReconnectingEvent;
+  reconnected: RoomReconnectedEvent;
   'local-media': LocalMediaEvent;
   // Indexed so the map satisfies Record<string, Event>.
   [type: string]: Event;

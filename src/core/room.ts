@@ -9,9 +9,8 @@ import {
 } from '../protocol/envelope.js';
 import { isValidRoomName } from '../protocol/limits.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { relayWebSocketUrl } from '../transport/relay-url.js';
+import { connectTransport, type TransportChoice } from '../transport/connect.js';
 import type { SendPriority, Transport, TransportClose } from '../transport/transport.js';
-import { WebSocketTransport } from '../transport/websocket.js';
 import { describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
 import {
   LocalMediaEvent,
@@ -20,8 +19,18 @@ import {
   RoomErrorEvent,
   RoomJoinedEvent,
   RoomLeftEvent,
+  RoomReconnectedEvent,
+  RoomReconnectingEvent,
   type RoomEventMap,
 } from './events.js';
+import {
+  DEFAULT_RECONNECT_TIMEOUT_MS,
+  nextRelayMayHelp,
+  reconnectDelayMs,
+  SILENT_INTERVALS,
+  worthReconnecting,
+} from './reconnect.js';
+import { parseRelayList, relayForAttempt } from '../transport/relay-list.js';
 import { mediaState, RemoteParticipant } from './remote-participant.js';
 import { TypedEventTarget } from './typed-event-target.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
@@ -36,13 +45,18 @@ import {
   type VideoCodecName,
 } from '../codec/codec-support.js';
 
-/** How a {@link Room} reaches the relay. */
-export type TransportChoice = 'auto' | 'websocket';
+/** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
+export type { TransportChoice };
 
 /** Everything a {@link Room} needs to join. */
 export interface RoomOptions {
-  /** The relay's base URL, http(s) or ws(s). */
-  server: string;
+  /**
+   * The relay's base URL, http(s) or ws(s); or several relays of one cluster, as
+   * a list or one string separated by whitespace and/or commas. Joining tries them
+   * in order; when the relay in use is lost, the room reconnects to the next one
+   * and resumes as the same participant.
+   */
+  server: string | readonly string[];
   /** Room name, `[A-Za-z0-9_-]{1,64}`. */
   room: string;
   /** Display name shown to others. */
@@ -53,7 +67,11 @@ export interface RoomOptions {
   mic?: boolean;
   /** Force a video codec; by default the best one every participant can decode. */
   codec?: VideoCodecName;
-  /** `auto` (default) or `websocket`. */
+  /**
+   * `auto` (default): WebTransport when the browser and relay have it, else WebSocket
+   * (decided well under 2 s); `websocket` or `webtransport`: only that one (`webtransport`
+   * fails with `webtransport-unavailable` when it cannot be had).
+   */
   transport?: TransportChoice;
   /** Access token for relays that require one. */
   token?: string;
@@ -68,9 +86,27 @@ export interface RoomOptions {
   passphrase?: string;
   /** Give up joining after this long (default 10 s). */
   joinTimeoutMs?: number;
+  /**
+   * How long a joined room that lost its relay keeps trying to reconnect before
+   * it ends with `connection-lost` (default 60 s).
+   */
+  reconnectTimeoutMs?: number;
 }
 
-export type RoomState = 'idle' | 'connecting' | 'joined' | 'left';
+/**
+ * Where a {@link Room} stands. `reconnecting`: the relay was lost while joined and
+ * the room is getting one back; participants and local media stay meanwhile.
+ */
+export type RoomState = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'left';
+
+/** What the relay's `Welcome` told us. */
+interface Welcomed {
+  sessionId: string;
+  roster: ParticipantInit[];
+  heartbeatIntervalMs: number;
+  /** True when the relay honoured our resume token: same participant as before. */
+  resumed: boolean;
+}
 
 /**
  * A call in one room, without any DOM: connects to the relay, captures and
@@ -101,6 +137,18 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
   private crypto: MediaCrypto | null = null;
+  /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
+  private roomSecret: Awaited<ReturnType<typeof MediaCrypto.prepareSecret>> = null;
+  /** The relays from `server`, in order. */
+  private readonly servers: string[];
+  /** Index in {@link servers} of the relay in use (or last used). */
+  private serverIndex = 0;
+  /** The latest resume token (from `Welcome`, refreshed by every `Pong`). */
+  private resumeToken = '';
+  /** When anything last arrived from the relay (ms since epoch): silence means a dead link. */
+  private lastHeard = 0;
+  /** Ends the wait before the next reconnect attempt early (when leaving). */
+  private wakeReconnect: (() => void) | null = null;
   private readonly options: Required<Omit<RoomOptions, 'codec' | 'token' | 'passphrase'>> &
     Pick<RoomOptions, 'codec' | 'token' | 'passphrase'>;
 
@@ -113,8 +161,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       playAudio: true,
       e2ee: false,
       joinTimeoutMs: 10_000,
+      reconnectTimeoutMs: DEFAULT_RECONNECT_TIMEOUT_MS,
       ...options,
     };
+    this.servers = parseRelayList(options.server);
     this.local = new LocalMedia({
       onVideo: (media) => this.sendMedia(media, media.keyframe ? 'video-key' : 'video'),
       onAudio: (media) => this.sendMedia(media, 'audio'),
@@ -158,7 +208,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   async join(): Promise<void> {
     if (this.state !== 'idle') throw new VideoCallError('invalid-state', `Cannot join a room that is ${this.state}.`);
-    const { room, name, server } = this.options;
+    const { room, name } = this.options;
     if (!isValidRoomName(room)) {
       throw new VideoCallError('invalid-room', describeRelayError('invalid-room', ''), { fatal: true });
     }
@@ -172,9 +222,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.state = 'connecting';
     // Open the connection while devices, codecs and the passphrase are prepared:
     // the permission prompt and codec probing are the slow part of joining.
-    let connecting: Promise<Transport> | null = null;
+    let connecting: Promise<{ transport: Transport; index: number }> | null = null;
     try {
-      connecting = this.connect(relayWebSocketUrl(server, globalThis.location?.href));
+      connecting = this.connectFirst(0);
       connecting.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
       const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
       const secret = this.options.e2ee ? MediaCrypto.prepareSecret(this.options.passphrase, room) : null;
@@ -191,17 +241,31 @@ export class Room extends TypedEventTarget<RoomEventMap> {
           ),
         );
       }
-      const transport = await connecting;
-      if (this.state !== 'connecting') {
-        // leave() was called while connecting: don't keep a connection nobody owns.
-        transport.close(1000, 'left');
-        return;
+      let welcome: Welcomed;
+      for (;;) {
+        const { transport, index } = await connecting;
+        if (this.state !== 'connecting') {
+          // leave() was called while connecting: don't keep a connection nobody owns.
+          transport.close(1000, 'left');
+          return;
+        }
+        this.transport = transport;
+        this.serverIndex = index;
+        try {
+          welcome = await this.handshake(name);
+          break;
+        } catch (error) {
+          // That relay went away before letting us in; another of the list may not.
+          const more = index + 1 < this.servers.length;
+          if (!more || !(error instanceof VideoCallError) || !nextRelayMayHelp(error.code)) throw error;
+          this.dropTransport();
+          connecting = this.connectFirst(index + 1);
+        }
       }
-      this.transport = transport;
-      const welcome = await this.handshake(name);
       if (this.state !== 'connecting') return; // left while joining
       this.sessionId = welcome.sessionId;
       this.state = 'joined';
+      this.roomSecret = roomSecret ?? null;
       if (this.options.e2ee) this.crypto = this.startCrypto(roomSecret ?? null);
       for (const p of welcome.roster) this.addParticipant(p, false);
       this.startHeartbeat(welcome.heartbeatIntervalMs || 5000);
@@ -215,7 +279,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
           ? error
           : new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
       // A connection that opened after something else failed is nobody's: close it.
-      connecting?.then((t) => t !== this.transport && t.close(1000, 'left')).catch(() => undefined);
+      connecting?.then(({ transport: t }) => t !== this.transport && t.close(1000, 'left')).catch(() => undefined);
       this.shutdown();
       this.state = 'left';
       throw failure;
@@ -240,19 +304,16 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 
   /** Turns the camera on or off (off releases the device), telling the others. */
   async setCamera(on: boolean): Promise<void> {
-    await this.local.setCamera(on, this.codec, this.state === 'joined');
+    await this.local.setCamera(on, this.codec, this.state === 'joined' || this.state === 'reconnecting');
     this.announceState();
   }
 
-  private async connect(url: string): Promise<Transport> {
-    // WebTransport comes in its own issue; `auto` means WebSocket until then.
-    return WebSocketTransport.connect(url, { timeoutMs: this.options.joinTimeoutMs });
+  private async connect(server: string): Promise<Transport> {
+    return connectTransport(server, { transport: this.options.transport, timeoutMs: this.options.joinTimeoutMs });
   }
 
   /** Sends Join and waits for Welcome (or the relay's error). */
-  private handshake(
-    name: string,
-  ): Promise<{ sessionId: string; roster: ParticipantInit[]; heartbeatIntervalMs: number }> {
+  private handshake(name: string): Promise<Welcomed> {
     const transport = this.transport!;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -264,6 +325,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       }, this.options.joinTimeoutMs);
       let relayError: VideoCallError | null = null;
       transport.onmessage = (bytes) => {
+        this.lastHeard = Date.now();
         let env: DecodedEnvelope;
         try {
           env = decodeEnvelope(bytes);
@@ -274,12 +336,17 @@ export class Room extends TypedEventTarget<RoomEventMap> {
           clearTimeout(timer);
           const w = env.welcome;
           this.maxMessageBytes = w.maxMessageBytes ?? 0;
-          transport.onmessage = (b) => this.receive(b);
+          if (w.resumeToken) this.resumeToken = w.resumeToken;
+          transport.onmessage = (b) => {
+            this.lastHeard = Date.now();
+            this.receive(b);
+          };
           transport.onclose = (info) => this.onTransportClose(info);
           resolve({
             sessionId: w.sessionId ?? '',
             roster: w.roster ?? [],
             heartbeatIntervalMs: w.heartbeatIntervalMs ?? 0,
+            resumed: !!w.resumed,
           });
         } else if (env.error) {
           relayError = relayErrorOf(env.error.code ?? '', env.error.message ?? '', true);
@@ -301,6 +368,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
             token: this.options.token ?? '',
             state: this.local.state,
             decoders: this.localDecoders.map(codecToWire),
+            // After a lost connection: come back as the same participant (empty on a first join).
+            resumeToken: this.resumeToken,
           },
         }),
         'control',
@@ -345,10 +414,13 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         break;
       case 'pong':
         if (env.pong?.time) this.rttMs = Date.now() - env.pong.time;
+        if (env.pong?.resumeToken) this.resumeToken = env.pong.resumeToken;
         break;
       case 'error': {
         const error = relayErrorOf(env.error?.code ?? '', env.error?.message ?? '', !!env.error?.fatal);
-        if (error.fatal) this.finish(error.code, error);
+        // The relay is going away (shutdown, timeout…): reconnect now rather than wait for its close.
+        if (error.fatal && worthReconnecting({ code: 0, reason: error.code })) this.lost(error.code);
+        else if (error.fatal) this.finish(error.code, error);
         // A keyframe or key request racing a peer's departure: nothing a person should see.
         else if (error.code !== 'unknown-peer') this.emit(new RoomErrorEvent(error));
         break;
@@ -471,18 +543,182 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (this.state === 'joined') this.sendControl({ mediaState: this.local.state });
   }
 
+  /**
+   * Pings every interval (the relay drops a silent client) and, since the relay
+   * answers every ping, takes its silence for {@link SILENT_INTERVALS} intervals as
+   * a dead link: a half-open TCP connection would otherwise hang the call forever.
+   */
   private startHeartbeat(intervalMs: number): void {
-    this.heartbeat = setInterval(() => this.sendControl({ ping: { time: Date.now() } }), intervalMs);
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - this.lastHeard > SILENT_INTERVALS * intervalMs) this.lost('connection-lost');
+      else this.sendControl({ ping: { time: Date.now() } });
+    }, intervalMs);
   }
 
   private onTransportClose(info: TransportClose): void {
     if (this.state !== 'joined') return;
+    if (worthReconnecting(info)) return this.lost(info.reason || 'connection-lost');
     const code = (info.reason || 'connection-lost') as VideoCallErrorCode;
     const error =
       info.reason === ''
         ? new VideoCallError('connection-lost', 'The connection to the relay was lost.', { fatal: true })
         : relayErrorOf(code, '', true);
     this.finish(error.code, error);
+  }
+
+  /**
+   * Connects to the first relay of {@link servers} from `from` on that answers;
+   * an unreachable one moves on to the next. Rejects with the last failure.
+   */
+  private async connectFirst(from: number): Promise<{ transport: Transport; index: number }> {
+    let failure: VideoCallError | null = null;
+    for (let index = from; index < this.servers.length && this.state === 'connecting'; index++) {
+      try {
+        return { transport: await this.connect(this.servers[index]!), index };
+      } catch (error) {
+        failure = asVideoCallError(error);
+        if (!nextRelayMayHelp(failure.code)) throw failure;
+      }
+    }
+    if (!failure) {
+      throw new VideoCallError('relay-unreachable', 'No relay to connect to: set `server`.', { fatal: true });
+    }
+    if (this.servers.length - from < 2) throw failure;
+    throw new VideoCallError(failure.code, `None of the relays could be reached. ${failure.message}`, {
+      fatal: true,
+      cause: failure,
+    });
+  }
+
+  /** Lets go of the current transport without hearing from it again. */
+  private dropTransport(): void {
+    const transport = this.transport;
+    if (!transport) return;
+    this.transport = null;
+    transport.onclose = null;
+    transport.onmessage = null;
+    // Not a Leave: the relay holds us for its grace period, so the resume is invisible.
+    transport.close(1000, 'connection-lost');
+  }
+
+  /**
+   * The relay went away while joined: keep the call (participants, tiles, capture)
+   * and get a relay back. Nothing is sent meanwhile (`sendFrame` needs `joined`).
+   */
+  private lost(reason: string): void {
+    if (this.state !== 'joined') return;
+    this.state = 'reconnecting';
+    clearInterval(this.heartbeat);
+    this.dropTransport();
+    void this.reconnect(reason);
+  }
+
+  /**
+   * Tries the relays from the one after the lost one, round the list, backing off
+   * between attempts, each a connect and a `Join` with our resume token; ends the
+   * call with `connection-lost` after `reconnectTimeoutMs`, or at once on an answer
+   * that another try would get too (`room-full`, `session-replaced`…).
+   */
+  private async reconnect(reason: string): Promise<void> {
+    const lostAt = Date.now();
+    const lostIndex = this.serverIndex;
+    const giveUpAt = lostAt + this.options.reconnectTimeoutMs;
+    let failure: VideoCallError | null = null;
+    for (let attempt = 1; ; attempt++) {
+      const delay = Math.min(reconnectDelayMs(attempt), giveUpAt - Date.now());
+      if (delay > 0) await this.pause(delay);
+      if (this.state !== 'reconnecting') return;
+      if (Date.now() >= giveUpAt) {
+        const why = failure ? ` ${failure.message}` : '';
+        const error = new VideoCallError(
+          'connection-lost',
+          `The connection to the relay was lost and could not be restored.${why}`,
+          { fatal: true, cause: failure ?? undefined },
+        );
+        return this.finish(error.code, error);
+      }
+      const index = relayForAttempt(this.servers, lostIndex, attempt);
+      const server = this.servers[index]!;
+      this.emit(new RoomReconnectingEvent(attempt, server, reason));
+      if (this.state !== 'reconnecting') return; // a listener left
+      try {
+        const transport = await this.connect(server);
+        if (this.state !== 'reconnecting') {
+          transport.close(1000, 'left');
+          return;
+        }
+        this.transport = transport;
+        this.serverIndex = index;
+        const welcome = await this.handshake(this.options.name);
+        if (this.state !== 'reconnecting') return;
+        return this.rejoined(welcome, server, attempt, Date.now() - lostAt);
+      } catch (error) {
+        if (this.state !== 'reconnecting') return;
+        this.dropTransport();
+        failure = asVideoCallError(error);
+        if (!nextRelayMayHelp(failure.code)) return this.finish(failure.code, failure);
+      }
+    }
+  }
+
+  /** Waits `ms`, or less if the room is left meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeReconnect = done;
+    }).finally(() => (this.wakeReconnect = null));
+  }
+
+  /**
+   * Back in the room after a reconnect. Resumed: the same participant, only the
+   * roster may have changed while away. Not resumed: a new participant (new session
+   * id, the others saw us leave), so E2EE starts over under the new id. Either way
+   * media starts again from keyframes, both ways.
+   */
+  private rejoined(welcome: Welcomed, server: string, attempts: number, downtimeMs: number): void {
+    const resumed = welcome.resumed && welcome.sessionId === this.sessionId;
+    this.sessionId = welcome.sessionId;
+    this.state = 'joined';
+    const roster = new Map(welcome.roster.map((p) => [p.id ?? '', p]));
+    if (!resumed && this.crypto) {
+      // Our keys were bound to the old session id: nobody will use them again.
+      this.crypto.close();
+      this.crypto = null;
+    }
+    // Whoever is gone left while we were away (we missed their PeerLeft).
+    for (const id of [...this.participants.keys()]) if (!roster.has(id)) this.removeParticipant(id, 'left');
+    if (!resumed && this.options.e2ee) {
+      this.crypto = this.startCrypto(this.roomSecret);
+      for (const participant of this.participants.values()) {
+        participant.security = this.crypto.securityOf(participant.id);
+        this.crypto.peerJoined(participant.id);
+      }
+    }
+    for (const init of roster.values()) {
+      const participant = this.participants.get(init.id ?? '');
+      if (!participant) {
+        this.addParticipant(init, true);
+        continue;
+      }
+      participant.state = mediaState(init.state);
+      if (!participant.camera) this.remote.videoStopped(participant);
+      this.emit(new ParticipantEvent('participant-updated', participant));
+    }
+    this.lastHeard = Date.now();
+    this.startHeartbeat(welcome.heartbeatIntervalMs || 5000);
+    this.chooseCodec();
+    // Frames were lost both ways: decoders on either side need a fresh start.
+    this.local.requestKeyframe();
+    for (const participant of this.participants.values()) {
+      if (participant.camera) this.sendControl({ keyframeRequest: { target: participant.id, kind: TrackKind.VIDEO } });
+    }
+    this.announceState();
+    this.emit(new RoomReconnectedEvent(resumed, this.sessionId, server, this.transport!.kind, attempts, downtimeMs));
   }
 
   private finish(reason: string, error?: VideoCallError): void {
@@ -495,6 +731,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 
   private shutdown(): void {
     clearInterval(this.heartbeat);
+    this.wakeReconnect?.();
     this.crypto?.close();
     this.crypto = null;
     this.local.close();
@@ -508,6 +745,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       this.transport = null;
     }
   }
+}
+
+function asVideoCallError(error: unknown): VideoCallError {
+  return error instanceof VideoCallError
+    ? error
+    : new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
 }
 
 function relayErrorOf(code: string, message: string, fatal: boolean): VideoCallError {

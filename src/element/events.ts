@@ -44,6 +44,53 @@ export class VcLeftEvent extends Event {
   }
 }
 
+/**
+ * Fired when the connection to the relay was lost while in the call and the
+ * element tries to get it back: before each attempt. The call is not over: tiles
+ * stay, the camera and microphone stay open, and nothing is sent until
+ * `vc-reconnected`. After the `RoomOptions.reconnectTimeoutMs` (60 s by default)
+ * without success the call ends with `vc-error` `connection-lost` and `vc-left`.
+ *
+ * @example
+ * ```js
+ * call.addEventListener('vc-reconnecting', (e) => console.log(`attempt ${e.attempt} via ${e.server}`));
+ * ```
+ */
+export class VcReconnectingEvent extends Event {
+  constructor(
+    /** 1 on the first attempt after the loss, then 2, 3… */
+    readonly attempt: number,
+    /** The relay this attempt tries, one of the `server` list. */
+    readonly server: string,
+    /** Why the connection was lost: `connection-lost`, `server-shutdown`, `heartbeat-timeout`… */
+    readonly reason: string,
+  ) {
+    super('vc-reconnecting', init);
+  }
+}
+
+/** Fired when the element is back in the call after `vc-reconnecting`. */
+export class VcReconnectedEvent extends Event {
+  constructor(
+    /**
+     * True when the relay took this element back as the same participant (same
+     * `sessionId`; the others saw no leave or join). False: it rejoined as a new
+     * participant with a new `sessionId`, which the others saw leave and join.
+     */
+    readonly resumed: boolean,
+    /** The session id now. */
+    readonly sessionId: string,
+    /** The relay reached, one of the `server` list. */
+    readonly server: string,
+    /** The transport in use: `websocket` or `webtransport`. */
+    readonly transport: 'websocket' | 'webtransport',
+    /** Time from losing the connection to being back, in ms. */
+    readonly downtimeMs: number,
+  ) {
+    super('vc-reconnected', init);
+  }
+}
+
 /** Fired for every error a person may need to know about. Switch on `code`. */
 export class VcErrorEvent extends Event {
   constructor(
@@ -64,5 +111,7 @@ declare global {
     'vc-participant-left': VcParticipantLeftEvent;
     'vc-left': VcLeftEvent;
     'vc-error': VcErrorEvent;
+    'vc-reconnecting': VcReconnectingEvent;
+    'vc-reconnected': VcReconnectedEvent;
   }
 }

@@ -11,6 +11,8 @@ import type {
   RoomErrorEvent,
   RoomJoinedEvent,
   RoomLeftEvent,
+  RoomReconnectedEvent,
+  RoomReconnectingEvent,
 } from '../core/events.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import { bestGrid, type GridLayout } from '../layout/tile-grid.js';
@@ -21,6 +23,8 @@ import {
   VcLeftEvent,
   VcParticipantJoinedEvent,
   VcParticipantLeftEvent,
+  VcReconnectedEvent,
+  VcReconnectingEvent,
 } from './events.js';
 import { cameraIcon, cameraOffIcon, lockIcon, lockOpenIcon, micIcon, micOffIcon } from './icons.js';
 import { passphraseFromFragment } from '../e2ee/key-exchange.js';
@@ -46,6 +50,8 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-participant-left - {@link VcParticipantLeftEvent} someone left
  * @fires vc-left - {@link VcLeftEvent} this element left the room
  * @fires vc-error - {@link VcErrorEvent} something went wrong; `code` says what
+ * @fires vc-reconnecting - {@link VcReconnectingEvent} the relay was lost; trying to get one back (each attempt)
+ * @fires vc-reconnected - {@link VcReconnectedEvent} back in the call after `vc-reconnecting`
  *
  * @csspart stage - the area holding the tiles
  * @csspart grid - the tile grid
@@ -58,7 +64,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart cant-decrypt - what a tile shows instead of media that does not decrypt
  * @csspart controls - the control bar
  * @csspart control - each control button (also `mic-button`, `camera-button`, `leave-button`)
- * @csspart notice - a passing message (also `error`)
+ * @csspart notice - a passing message (also `error`, and `reconnecting` for the banner shown while reconnecting)
  * @csspart overlay - what covers the call when it is not running (connecting, ended, click to hear)
  * @csspart action - a button on the overlay
  *
@@ -77,7 +83,12 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
 export class VideocallRoomElement extends LitElement {
   static override styles = styles;
 
-  /** The relay's base URL (http, https, ws or wss). Default: where this script was loaded from. */
+  /**
+   * The relay's base URL (http, https, ws or wss), or several relays of one cluster
+   * separated by spaces or commas: the first that answers is used, and when it is
+   * lost the element moves to the next and resumes as the same participant.
+   * Default: where this script was loaded from.
+   */
   @property({ reflect: true }) server = '';
   /** The room to join: letters, digits, `-` and `_`, at most 64. The element joins once it has one. */
   @property({ reflect: true }) room = '';
@@ -89,7 +100,10 @@ export class VideocallRoomElement extends LitElement {
   @property({ reflect: true }) mic: 'on' | 'off' = 'on';
   /** Force a video codec (`vp8`, `vp9`, `av1`, `h264`); default: the best everyone can decode. */
   @property({ reflect: true }) codec: VideoCodecName | '' = '';
-  /** `auto` (default) or `websocket`. */
+  /**
+   * `auto` (default): WebTransport where the browser and relay have it, else WebSocket;
+   * `websocket` or `webtransport` for only that one. {@link transportInUse} says which is used.
+   */
   @property({ reflect: true }) transport: TransportChoice = 'auto';
   /** Access token, for relays that require one. */
   @property() token = '';
@@ -103,7 +117,7 @@ export class VideocallRoomElement extends LitElement {
    */
   @property() passphrase = '';
 
-  /** `idle`, `connecting`, `joined` or `left`. */
+  /** `idle`, `connecting`, `joined`, `reconnecting` or `left`. */
   @state() private roomState: RoomState = 'idle';
   @state() private notice: { text: string; error: boolean } | null = null;
   @state() private endedBy: VideoCallError | null = null;
@@ -125,9 +139,17 @@ export class VideocallRoomElement extends LitElement {
     return this.current ? [...this.current.participants.values()].map((p) => p.toJSON()) : [];
   }
 
-  /** Where the call stands: `idle`, `connecting`, `joined` or `left`. */
+  /**
+   * Where the call stands: `idle`, `connecting`, `joined`, `reconnecting` (the
+   * relay was lost; the call goes on once one is back) or `left`.
+   */
   get state(): RoomState {
     return this.roomState;
+  }
+
+  /** The transport the call runs on while joined (`websocket` or `webtransport`); null otherwise. */
+  get transportInUse(): 'websocket' | 'webtransport' | null {
+    return this.roomState === 'joined' ? (this.current?.transportKind ?? null) : null;
   }
 
   /** The headless room behind the element, for pages that need more than attributes. */
@@ -155,11 +177,11 @@ export class VideocallRoomElement extends LitElement {
    * (also reported as `vc-error`) when the call cannot start.
    */
   async join(): Promise<void> {
-    if (this.current && (this.roomState === 'connecting' || this.roomState === 'joined')) return;
+    if (this.current && (this.roomState === 'connecting' || this.inCall)) return;
     this.endedBy = null;
     this.notice = null;
     const room = new Room({
-      server: this.server || SCRIPT_BASE,
+      server: this.server.trim() || SCRIPT_BASE,
       room: this.room,
       name: this.name || 'Guest',
       camera: this.camera !== 'off',
@@ -229,6 +251,21 @@ export class VideocallRoomElement extends LitElement {
       live(() => this.requestUpdate()),
     );
     room.addEventListener(
+      'reconnecting',
+      live((e: RoomReconnectingEvent) => {
+        this.roomState = 'reconnecting';
+        this.dispatchEvent(new VcReconnectingEvent(e.attempt, e.server, e.reason));
+      }),
+    );
+    room.addEventListener(
+      'reconnected',
+      live((e: RoomReconnectedEvent) => {
+        this.roomState = 'joined';
+        this.requestUpdate();
+        this.dispatchEvent(new VcReconnectedEvent(e.resumed, e.sessionId, e.server, e.transport, e.downtimeMs));
+      }),
+    );
+    room.addEventListener(
       'error',
       live((e: RoomErrorEvent) => this.report(e.error)),
     );
@@ -281,13 +318,13 @@ export class VideocallRoomElement extends LitElement {
    */
   private followAttributes(changed: PropertyValues<this>): void {
     const room = this.current;
-    const active = room && (this.roomState === 'connecting' || this.roomState === 'joined');
+    const active = room && (this.roomState === 'connecting' || this.inCall);
     if (changed.has('room') && changed.get('room') !== undefined) {
       if (active) this.leave();
       if (!this.manual && this.room && this.isConnected) void this.join().catch(() => undefined);
       return;
     }
-    if (!room || this.roomState !== 'joined') return;
+    if (!room || !this.inCall) return;
     if (changed.has('mic') && changed.get('mic') !== undefined && room.local.state.mic !== (this.mic !== 'off')) {
       void room.setMic(this.mic !== 'off').then(() => this.requestUpdate());
     }
@@ -316,7 +353,12 @@ export class VideocallRoomElement extends LitElement {
   }
 
   private tileCount(): number {
-    return this.roomState === 'joined' ? 1 + (this.current?.participants.size ?? 0) : 1;
+    return this.inCall ? 1 + (this.current?.participants.size ?? 0) : 1;
+  }
+
+  /** Joined, or reconnecting (tiles and controls stay while the relay is got back). */
+  private get inCall(): boolean {
+    return this.roomState === 'joined' || this.roomState === 'reconnecting';
   }
 
   private attachRenderers(): void {
@@ -397,13 +439,14 @@ export class VideocallRoomElement extends LitElement {
   override render(): TemplateResult {
     const room = this.current;
     const joined = this.roomState === 'joined' && room;
+    const inCall = this.inCall && room;
     const gridStyle = {
       gridTemplateColumns: `repeat(${this.layout.columns}, ${this.layout.tileWidth}px)`,
       gridAutoRows: `${this.layout.tileHeight}px`,
     };
-    const remotes = joined ? [...room.participants.values()] : [];
+    const remotes = inCall ? [...room.participants.values()] : [];
     return html`
-      <div part="stage">
+      <div part="stage" data-transport=${(joined && room.transportKind) || nothing}>
         <div part="grid" style=${styleMap(gridStyle)}>
           ${this.renderLocalTile()}
           ${repeat(
@@ -412,11 +455,21 @@ export class VideocallRoomElement extends LitElement {
             (p) => this.renderRemoteTile(p),
           )}
         </div>
-        ${this.renderOverlay()}
-        ${this.notice ? html`<div part="notice ${this.notice.error ? 'error' : ''}" class=${this.notice.error ? 'error' : ''} role="status">${this.notice.text}</div>` : nothing}
+        ${this.renderOverlay()} ${this.renderNotice()}
       </div>
-      ${joined ? this.renderControls(room) : nothing}
+      ${inCall ? this.renderControls(room) : nothing}
     `;
+  }
+
+  /** While reconnecting a standing banner says so (tiles stay); otherwise the passing notice, if any. */
+  private renderNotice(): TemplateResult | typeof nothing {
+    if (this.roomState === 'reconnecting') {
+      return html`<div part="notice reconnecting" role="status">Reconnecting…</div>`;
+    }
+    const notice = this.notice;
+    if (!notice) return nothing;
+    const kind = notice.error ? 'error' : '';
+    return html`<div part="notice ${kind}" class=${kind} role="status">${notice.text}</div>`;
   }
 
   private renderLocalTile(): TemplateResult {

@@ -54,7 +54,9 @@ describe('<videocall-room>', () => {
     try {
       const event = await joined;
       expect(event.sessionId).to.match(/^[A-Za-z0-9_-]{8,}$/);
-      expect(event.transport).to.equal('websocket');
+      // transport="auto": WebTransport where the relay offers it, else WebSocket (test/browser/element/transport.test.ts).
+      expect(event.transport).to.be.oneOf(['websocket', 'webtransport']);
+      expect(event.transport).to.equal(el.transportInUse);
       expect(event.bubbles && event.composed).to.equal(true);
       expect(el.state).to.equal('joined');
       const video = shadow(el).querySelector<HTMLVideoElement>('[part~="tile-local"] video')!;
