@@ -115,6 +115,12 @@ export class WebTransportTransport implements Transport {
   private readonly controlWriter: WritableStreamDefaultWriter<Uint8Array>;
   private readonly datagramWriter: WritableStreamDefaultWriter<Uint8Array>;
   private readonly outgoing = new Set<OutgoingStream>();
+  /**
+   * The stream the next video frame goes on, opened ahead of it. Opening a stream
+   * is a round trip between the page and the browser's network process (a few ms,
+   * tens under load) that would otherwise delay every frame's first packet.
+   */
+  private spareVideo: Promise<WritableStream<Uint8Array>> | null = null;
   private videoBytes = 0;
   private readonly inbound: IncomingStream[] = [];
   private reorderTimer: ReturnType<typeof setTimeout> | undefined;
@@ -294,10 +300,12 @@ export class WebTransportTransport implements Transport {
     this.outgoing.add(out);
     if (out.video) this.videoBytes += out.bytes;
     this.stats_.streamsSent++;
-    this.session
-      .createUnidirectionalStream({ sendOrder: SEND_ORDER[priority] })
+    const opening = out.video ? this.takeSpareVideoStream() : this.openStream(priority);
+    opening
       .then(async (stream) => {
         if (out.settled || this.closed) return void ignore(stream.abort());
+        // A spare was opened with the delta's send order; a keyframe goes before deltas.
+        if (priority === 'video-key' && 'sendOrder' in stream) stream.sendOrder = SEND_ORDER['video-key'];
         const writer = stream.getWriter() as WritableStreamDefaultWriter<Uint8Array>;
         out.writer = writer;
         ignore(writer.write(bytes));
@@ -306,6 +314,26 @@ export class WebTransportTransport implements Transport {
       .catch(() => undefined)
       .finally(() => this.settle(out));
     return true;
+  }
+
+  private openStream(priority: SendPriority): Promise<WritableStream<Uint8Array>> {
+    return this.session.createUnidirectionalStream({ sendOrder: SEND_ORDER[priority] }) as Promise<
+      WritableStream<Uint8Array>
+    >;
+  }
+
+  /**
+   * The stream opened ahead for this video frame (a new one for the first frame),
+   * and opens the next frame's at once. Streams are used in the order they were
+   * opened, so frames still leave on increasing stream IDs. The spare costs the
+   * relay nothing but one idle stream (its header only).
+   */
+  private takeSpareVideoStream(): Promise<WritableStream<Uint8Array>> {
+    const stream = this.spareVideo ?? this.openStream('video');
+    const next = this.openStream('video');
+    next.catch(() => undefined); // a session closing meanwhile: the frame that takes it finds out
+    this.spareVideo = next;
+    return stream;
   }
 
   private settle(out: OutgoingStream): void {
@@ -450,6 +478,11 @@ export class WebTransportTransport implements Transport {
     clearTimeout(this.controlEndTimer);
     this.inbound.length = 0;
     for (const out of [...this.outgoing]) this.settle(out);
+    this.spareVideo?.then(
+      (stream) => ignore(stream.abort()),
+      () => undefined,
+    );
+    this.spareVideo = null;
     this.onclose?.({ code, reason, local: this.closedLocally });
   }
 }
