@@ -11,7 +11,8 @@
  * time for each new picture. The path measured: canvas capture → VideoEncoder →
  * WebSocket → relay → WebSocket → VideoDecoder → canvas → next animation frame.
  *
- *     npx tsx bench/glass-to-glass.ts [--frames 300] [--size 1280x720]
+ *     npx tsx bench/glass-to-glass.ts [--frames 300] [--size 1280x720] [--transport websocket|webtransport]
+ *       [--sender-transport …] [--receiver-transport …]
  */
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -29,6 +30,14 @@ export interface GlassToGlassOptions {
   warmupSeconds?: number;
   /** The pages' `transport` attribute. Default: the element's (`auto`). */
   transport?: 'auto' | 'websocket' | 'webtransport';
+  /** A script run in both pages before their own (instrumentation for a diagnosis). */
+  initScript?: string;
+  /** Called with both pages just before they close (to read what an {@link initScript} recorded). */
+  inspect?: (pages: { sender: Page; receiver: Page }) => Promise<void>;
+  /** The sender's page's own `transport`, overriding {@link transport} (e.g. WebTransport in, WebSocket out). */
+  senderTransport?: 'auto' | 'websocket' | 'webtransport';
+  /** The receiver's page's own `transport`, overriding {@link transport}. */
+  receiverTransport?: 'auto' | 'websocket' | 'webtransport';
 }
 
 export interface GlassToGlassResult {
@@ -38,6 +47,10 @@ export interface GlassToGlassResult {
   codec: string;
   /** The transport the sender's page used (`websocket` or `webtransport`). */
   transport?: string;
+  /** The transport the receiver's page used. */
+  receiverTransport?: string;
+  /** Each page's transport counters at the end (WebTransport's: streams, drops, aborts, reordering). */
+  transportStats?: { sender: unknown; receiver: unknown };
   /** Latency of each picture seen, ms, in arrival order. */
   samplesMs: number[];
   p50Ms: number;
@@ -73,12 +86,15 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
   const browser = await launchBenchChromium();
   try {
     const room = `g2g-${Date.now().toString(36)}`;
-    const transport = options.transport ? `&transport=${options.transport}` : '';
+    const param = (t: string | undefined) => (t ? `&transport=${t}` : '');
     const sender = await browser.newPage(
-      `${site.url}/?room=${room}&name=Sender&mic=off${transport}`,
-      syntheticCameraScript({ width, height, barcode: true }),
+      `${site.url}/?room=${room}&name=Sender&mic=off${param(options.senderTransport ?? options.transport)}`,
+      syntheticCameraScript({ width, height, barcode: true }) + (options.initScript ? `\n;${options.initScript}` : ''),
     );
-    const receiver = await browser.newPage(`${site.url}/?room=${room}&name=Receiver&camera=off&mic=off${transport}`);
+    const receiver = await browser.newPage(
+      `${site.url}/?room=${room}&name=Receiver&camera=off&mic=off${param(options.receiverTransport ?? options.transport)}`,
+      options.initScript,
+    );
     const live = await poll(
       () =>
         receiver.evaluate(() => {
@@ -92,6 +108,9 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     await sleep((options.warmupSeconds ?? 3) * 1000);
     const codec = await sender.evaluate(() => document.querySelector('videocall-room')?.roomClient?.videoCodec ?? '?');
     const transportInUse = await sender.evaluate(
+      () => document.querySelector('videocall-room')?.roomClient?.transportKind ?? '?',
+    );
+    const receiverTransportInUse = await receiver.evaluate(
       () => document.querySelector('videocall-room')?.roomClient?.transportKind ?? '?',
     );
     const [senderOffset, receiverOffset] = [await clockOffset(sender), await clockOffset(receiver)];
@@ -144,12 +163,23 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       { ...BARCODE, frames },
     );
     const cpu = share.stop();
+    const statsOf = (page: Page) =>
+      page.evaluate(() => {
+        // The transport is internal to the room; its counters are read here for diagnosis only.
+        const room = document.querySelector('videocall-room')?.roomClient as unknown as
+          { transport?: { stats?: unknown } } | undefined;
+        return room?.transport?.stats ?? null;
+      });
+    const transportStats = { sender: await statsOf(sender), receiver: await statsOf(receiver) };
+    await options.inspect?.({ sender, receiver });
     const sorted = [...read.samples].sort((a, b) => a - b);
     return {
       width,
       height,
       codec,
       transport: transportInUse,
+      receiverTransport: receiverTransportInUse,
+      transportStats,
       samplesMs: read.samples.map((s) => Math.round(s * 10) / 10),
       p50Ms: percentile(sorted, 0.5),
       p95Ms: percentile(sorted, 0.95),
@@ -169,7 +199,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
 
 export function describeGlassToGlass(r: GlassToGlassResult): string {
   return (
-    `glass-to-glass ${r.width}×${r.height} ${r.codec}: p50 ${r.p50Ms.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms ` +
+    `glass-to-glass ${r.width}×${r.height} ${r.codec}${r.transport ? ` ${r.transport}→${r.receiverTransport ?? '?'}` : ''}: p50 ${r.p50Ms.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms ` +
     `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${r.samplesMs.length} pictures, ` +
     `${r.receivedFps.toFixed(1)} pictures/s seen, ${r.unreadable} unreadable reads, clock skew ${r.clockSkewMs.toFixed(2)} ms; ` +
     `CPU: ours ${r.chromiumCpuPercent.toFixed(0)} %, other processes ${r.othersCpuPercent.toFixed(0)} % of a core`
@@ -184,8 +214,12 @@ function argument(name: string): string | undefined {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const size = argument('--size')?.split('x').map(Number);
   const frames = argument('--frames');
+  const transport = (name: string) => argument(name) as GlassToGlassOptions['transport'];
   const result = await runGlassToGlass({
     frames: frames ? Number(frames) : undefined,
+    transport: transport('--transport'),
+    senderTransport: transport('--sender-transport'),
+    receiverTransport: transport('--receiver-transport'),
     width: size?.[0],
     height: size?.[1],
   });
