@@ -269,6 +269,8 @@ export class WebTransportSession {
   private readonly receiveStreams = new Map<number, WebTransportReceiveStream>();
   private readonly sendStreams = new Map<number, WebTransportSendStream>();
   private readonly datagramPrefix: Uint8Array;
+  /** What every server-opened unidirectional stream of this session starts with (its type and the session ID). */
+  private readonly uniStreamHeader: Uint8Array;
   private closeInfo: SessionCloseInfo | undefined;
   private closeSent = false;
 
@@ -281,6 +283,7 @@ export class WebTransportSession {
     private readonly host: SessionHost,
   ) {
     this.datagramPrefix = encodeVarint(id / 4);
+    this.uniStreamHeader = concatBytes([encodeVarint(StreamType.WebTransport), encodeVarint(id)]);
   }
 
   /** @internal */
@@ -357,9 +360,11 @@ export class WebTransportSession {
     const id = this.host.quic.openStream('uni');
     const stream = new WebTransportSendStream(id, this);
     this.sendStreams.set(id, stream);
-    const header = concatBytes([encodeVarint(StreamType.WebTransport), encodeVarint(this.id)]);
     const end = data !== undefined && fin;
-    this.host.quic.write(id, data ? concatBytes([header, data]) : header, end);
+    // Two writes rather than one joined copy: quiche copies into its own buffers anyway,
+    // and `data` is a media frame sent to every receiver.
+    this.host.quic.write(id, this.uniStreamHeader, end && data.length === 0);
+    if (data && data.length > 0) this.host.quic.write(id, data, end);
     if (end) stream.markEnded();
     return stream;
   }

@@ -38,6 +38,16 @@ export class VideoCallError extends Error {
   }
 }
 
+/**
+ * `error` as a {@link VideoCallError}: itself when it is one, else a fatal
+ * `relay-unreachable` (what an unexpected failure to connect or join amounts to).
+ */
+export function asVideoCallError(error: unknown): VideoCallError {
+  return error instanceof VideoCallError
+    ? error
+    : new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
+}
+
 /** What to tell a person for the relay's protocol error codes. */
 export function describeRelayError(code: string, relayMessage: string): string {
   switch (code) {

@@ -11,7 +11,7 @@ import { isValidRoomName } from '../protocol/limits.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { connectTransport, type TransportChoice } from '../transport/connect.js';
 import type { SendPriority, Transport, TransportClose } from '../transport/transport.js';
-import { describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
+import { asVideoCallError, describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
 import {
   LocalMediaEvent,
   ParticipantEvent,
@@ -274,10 +274,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       this.emit(new RoomJoinedEvent(this.sessionId, this.transport.kind));
       for (const p of this.participants.values()) this.emit(new ParticipantEvent('participant-joined', p));
     } catch (error) {
-      const failure =
-        error instanceof VideoCallError
-          ? error
-          : new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
+      const failure = asVideoCallError(error);
       // A connection that opened after something else failed is nobody's: close it.
       connecting?.then(({ transport: t }) => t !== this.transport && t.close(1000, 'left')).catch(() => undefined);
       this.shutdown();
@@ -436,13 +433,17 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const decoders = (init.decoders ?? []).map(codecFromWire).filter((c): c is VideoCodecName => c !== null);
     const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
     this.participants.set(id, participant);
-    if (this.crypto) {
-      participant.security = this.crypto.securityOf(id);
-      this.crypto.peerJoined(id);
-    }
+    this.startKeyExchange(participant);
     this.remote.add(participant);
     this.chooseCodec();
     if (announce) this.emit(new ParticipantEvent('participant-joined', participant));
+  }
+
+  /** With E2EE, starts exchanging keys with `participant` and tracks its security state. */
+  private startKeyExchange(participant: RemoteParticipant): void {
+    if (!this.crypto) return;
+    participant.security = this.crypto.securityOf(participant.id);
+    this.crypto.peerJoined(participant.id);
   }
 
   private removeParticipant(id: string, reason: string): void {
@@ -591,15 +592,17 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     });
   }
 
-  /** Lets go of the current transport without hearing from it again. */
-  private dropTransport(): void {
+  /**
+   * Lets go of the current transport without hearing from it again. Unless `left`,
+   * this is no Leave: the relay holds us for its grace period, so a resume is invisible.
+   */
+  private dropTransport(reason: 'left' | 'connection-lost' = 'connection-lost'): void {
     const transport = this.transport;
     if (!transport) return;
     this.transport = null;
     transport.onclose = null;
     transport.onmessage = null;
-    // Not a Leave: the relay holds us for its grace period, so the resume is invisible.
-    transport.close(1000, 'connection-lost');
+    transport.close(1000, reason);
   }
 
   /**
@@ -694,10 +697,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     for (const id of [...this.participants.keys()]) if (!roster.has(id)) this.removeParticipant(id, 'left');
     if (!resumed && this.options.e2ee) {
       this.crypto = this.startCrypto(this.roomSecret);
-      for (const participant of this.participants.values()) {
-        participant.security = this.crypto.securityOf(participant.id);
-        this.crypto.peerJoined(participant.id);
-      }
+      for (const participant of this.participants.values()) this.startKeyExchange(participant);
     }
     for (const init of roster.values()) {
       const participant = this.participants.get(init.id ?? '');
@@ -709,7 +709,6 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       if (!participant.camera) this.remote.videoStopped(participant);
       this.emit(new ParticipantEvent('participant-updated', participant));
     }
-    this.lastHeard = Date.now();
     this.startHeartbeat(welcome.heartbeatIntervalMs || 5000);
     this.chooseCodec();
     // Frames were lost both ways: decoders on either side need a fresh start.
@@ -738,19 +737,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     for (const participant of this.participants.values()) this.remote.remove(participant);
     this.participants.clear();
     this.remote.close();
-    if (this.transport) {
-      this.transport.onclose = null;
-      this.transport.onmessage = null;
-      this.transport.close(1000, 'left');
-      this.transport = null;
-    }
+    this.dropTransport('left');
   }
-}
-
-function asVideoCallError(error: unknown): VideoCallError {
-  return error instanceof VideoCallError
-    ? error
-    : new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
 }
 
 function relayErrorOf(code: string, message: string, fatal: boolean): VideoCallError {

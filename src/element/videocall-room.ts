@@ -2,7 +2,7 @@ import { html, LitElement, nothing, type PropertyValues, type TemplateResult } f
 import { property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
-import { VideoCallError } from '../core/errors.js';
+import { asVideoCallError, VideoCallError } from '../core/errors.js';
 import type { ParticipantInfo, RemoteParticipant } from '../core/remote-participant.js';
 import { Room, type RoomState, type TransportChoice } from '../core/room.js';
 import type {
@@ -197,10 +197,7 @@ export class VideocallRoomElement extends LitElement {
     try {
       await room.join();
     } catch (error) {
-      const failure =
-        error instanceof VideoCallError
-          ? error
-          : new VideoCallError('relay-unreachable', String(error), { fatal: true });
+      const failure = asVideoCallError(error);
       if (this.current === room) this.end(failure);
       throw failure;
     }

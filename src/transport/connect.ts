@@ -1,5 +1,5 @@
-import { VideoCallError } from '../core/errors.js';
-import { relayWebSocketUrl } from './relay-url.js';
+import { asVideoCallError, VideoCallError } from '../core/errors.js';
+import { invalidRelayAddress, relayWebSocketUrl } from './relay-url.js';
 import type { Transport } from './transport.js';
 import { WebSocketTransport } from './websocket.js';
 import { WebTransportTransport } from './webtransport.js';
@@ -54,10 +54,7 @@ export async function connectTransport(server: string, options: ConnectTransport
   try {
     wsUrl = relayWebSocketUrl(server, globalThis.location?.href);
   } catch (cause) {
-    throw new VideoCallError('relay-unreachable', `Invalid relay address ${JSON.stringify(server)}: ${String(cause)}`, {
-      fatal: true,
-      cause,
-    });
+    throw invalidRelayAddress(server, cause);
   }
   if (choice === 'websocket' || typeof WebTransport === 'undefined') {
     return WebSocketTransport.connect(wsUrl, { timeoutMs });
@@ -104,10 +101,7 @@ function race(server: string, wsUrl: string, timeoutMs: number, fallbackAfterMs:
       settled = true;
       clearTimeout(fallbackTimer);
       // Say why the WebSocket failed (it is what `auto` ends on); mention WebTransport's reason too.
-      const base =
-        wsFailure instanceof VideoCallError
-          ? wsFailure
-          : new VideoCallError('relay-unreachable', String(wsFailure), { fatal: true, cause: wsFailure });
+      const base = asVideoCallError(wsFailure);
       const wtWhy = wtError instanceof Error ? ` WebTransport: ${wtError.message}` : '';
       reject(new VideoCallError(base.code, `${base.message}${wtWhy}`, { fatal: true, cause: base }));
     };

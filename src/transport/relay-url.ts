@@ -1,3 +1,13 @@
+import { VideoCallError } from '../core/errors.js';
+
+/** The fatal error for a `server` value that is not a relay URL (what the URL helpers below threw). */
+export function invalidRelayAddress(server: string, cause: unknown): VideoCallError {
+  return new VideoCallError('relay-unreachable', `Invalid relay address ${JSON.stringify(server)}: ${String(cause)}`, {
+    fatal: true,
+    cause,
+  });
+}
+
 /**
  * The relay's WebSocket endpoint for a `server` attribute value. The attribute
  * takes the relay's base URL as http(s) or ws(s); a path prefix is kept, so a

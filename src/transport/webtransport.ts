@@ -1,5 +1,5 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
-import { relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
+import { invalidRelayAddress, relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
 import { FrameTooLargeError, lengthPrefixed, LengthPrefixedReader } from '../protocol/stream-framing.js';
 import { VideoCallError } from '../core/errors.js';
 
@@ -163,14 +163,7 @@ export class WebTransportTransport implements Transport {
     try {
       infoUrl = relayWebTransportInfoUrl(server, base);
     } catch (cause) {
-      throw new VideoCallError(
-        'relay-unreachable',
-        `Invalid relay address ${JSON.stringify(server)}: ${String(cause)}`,
-        {
-          fatal: true,
-          cause,
-        },
-      );
+      throw invalidRelayAddress(server, cause);
     }
 
     // One deadline for the whole connect; the caller's signal cancels it too.

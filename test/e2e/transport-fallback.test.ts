@@ -3,12 +3,13 @@
  * through a real relay: a WebTransport page and a WebSocket page in one room see
  * and hear each other; `auto` falls back to WebSocket fast when UDP is blocked.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type Relay } from '../../server/relay.js';
 import { chromiumArgs } from '../chromium.mjs';
 import { launchChromium, readRemoteTiles, waitFor, type TestBrowser, type TileLook } from './browser.js';
+import { udpBlackhole } from './udp-blackhole.js';
 
 /** What the page recorded about its join (see {@link JOIN_CLOCK}). */
 interface JoinRecord {
@@ -156,10 +157,7 @@ describe('auto with UDP blocked', () => {
   let blackhole: Socket;
 
   beforeAll(async () => {
-    // A UDP port that swallows every packet: what a firewall dropping QUIC looks like to the browser.
-    blackhole = createSocket('udp4');
-    blackhole.on('message', () => undefined);
-    await new Promise<void>((resolve) => blackhole.bind(0, '127.0.0.1', resolve));
+    blackhole = await udpBlackhole();
   });
 
   afterAll(() => blackhole?.close());

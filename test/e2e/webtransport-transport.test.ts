@@ -4,7 +4,7 @@
  * mapping by hand: control stream, datagrams, per-frame streams, close codes,
  * and the errors `connect` gives.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import type {
 } from '../../server/webtransport/webtransport-session.js';
 import { lengthPrefixed, LengthPrefixedReader } from '../../src/protocol/stream-framing.js';
 import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import { udpBlackhole } from './udp-blackhole.js';
 
 const SOURCE = fileURLToPath(new URL('../../src/transport/webtransport.ts', import.meta.url));
 
@@ -281,9 +282,7 @@ describe('WebTransportTransport', () => {
   describe('with UDP blocked', () => {
     let blackhole: Socket;
     beforeAll(async () => {
-      blackhole = createSocket('udp4');
-      blackhole.on('message', () => undefined);
-      await new Promise<void>((resolve) => blackhole.bind(0, '127.0.0.1', resolve));
+      blackhole = await udpBlackhole();
     });
     afterAll(() => blackhole?.close());
 
