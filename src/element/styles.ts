@@ -148,6 +148,12 @@ export const styles = css`
   [part~='notice'].error {
     border-left-color: var(--vc-danger);
   }
+  /* Stays for as long as the relay is away: at the top, off the names at the tiles' feet. */
+  [part~='reconnecting'] {
+    inset: var(--vc-gap) auto auto 50%;
+    transform: translateX(-50%);
+    white-space: nowrap;
+  }
   [part~='overlay'] {
     position: absolute;
     inset: 0;
