@@ -15,10 +15,10 @@ export {
   VcReconnectedEvent,
   VcReconnectingEvent,
 } from './element/events.js';
-export { Room, type RoomOptions, type RoomState, type TransportChoice } from './core/room.js';
-export type { RoomEventMap } from './core/events.js';
-export { VideoCallError, type VideoCallErrorCode } from './core/errors.js';
-export type { ParticipantInfo } from './core/remote-participant.js';
+export { Room, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
+export type { RoomEventMap } from './call/events.js';
+export { VideoCallError, type VideoCallErrorCode } from './call/errors.js';
+export type { ParticipantInfo } from './call/remote-participant.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export { PROTOCOL_VERSION } from './protocol/version.js';
 

@@ -18,7 +18,7 @@
  *   `keyframe-request`, send `KeyframeRequest{target: peerId}`; show
  *   `peer-security` (verified, safety code, mismatch) and `error`.
  */
-import { TypedEventTarget } from '../core/typed-event-target.js';
+import { TypedEventTarget } from '../shared/typed-event-target.js';
 import type { AeadProvider } from './aead.js';
 import { E2eeError } from './errors.js';
 import {

@@ -1,5 +1,5 @@
-import type { VideoCallErrorCode } from '../core/errors.js';
-import type { ParticipantInfo } from '../core/remote-participant.js';
+import type { VideoCallErrorCode } from '../call/errors.js';
+import type { ParticipantInfo } from '../call/remote-participant.js';
 
 const init = { bubbles: true, composed: true } as const;
 

@@ -2,9 +2,9 @@ import { html, LitElement, nothing, type PropertyValues, type TemplateResult } f
 import { property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
-import { asVideoCallError, VideoCallError } from '../core/errors.js';
-import type { ParticipantInfo, RemoteParticipant } from '../core/remote-participant.js';
-import { Room, type RoomState, type TransportChoice } from '../core/room.js';
+import { asVideoCallError, VideoCallError } from '../call/errors.js';
+import type { ParticipantInfo, RemoteParticipant } from '../call/remote-participant.js';
+import { Room, type RoomState, type TransportChoice } from '../call/room.js';
 import type {
   ParticipantEvent,
   ParticipantLeftEvent,
@@ -13,7 +13,7 @@ import type {
   RoomLeftEvent,
   RoomReconnectedEvent,
   RoomReconnectingEvent,
-} from '../core/events.js';
+} from '../call/events.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import { bestGrid, type GridLayout } from '../layout/tile-grid.js';
 import { VideoRenderer } from '../render/video-renderer.js';

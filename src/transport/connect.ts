@@ -1,4 +1,4 @@
-import { asVideoCallError, VideoCallError } from '../core/errors.js';
+import { asVideoCallError, VideoCallError } from '../call/errors.js';
 import { invalidRelayAddress, relayWebSocketUrl } from './relay-url.js';
 import type { Transport } from './transport.js';
 import { WebSocketTransport } from './websocket.js';

@@ -1,4 +1,4 @@
-import { VideoCallError } from '../core/errors.js';
+import { VideoCallError } from '../call/errors.js';
 
 /** The fatal error for a `server` value that is not a relay URL (what the URL helpers below threw). */
 export function invalidRelayAddress(server: string, cause: unknown): VideoCallError {

@@ -1,5 +1,5 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
-import { VideoCallError } from '../core/errors.js';
+import { VideoCallError } from '../call/errors.js';
 
 /**
  * Bytes queued in the socket above which a message of that priority is dropped.

@@ -1,7 +1,7 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
 import { invalidRelayAddress, relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
 import { FrameTooLargeError, lengthPrefixed, LengthPrefixedReader } from '../protocol/stream-framing.js';
-import { VideoCallError } from '../core/errors.js';
+import { VideoCallError } from '../call/errors.js';
 
 /**
  * Video deltas are dropped (the sender then forces a keyframe) while this many

@@ -4,7 +4,7 @@ import {
   nextRelayMayHelp,
   reconnectDelayMs,
   worthReconnecting,
-} from '../../src/core/reconnect.js';
+} from '../../src/call/reconnect.js';
 
 describe('reconnectDelayMs', () => {
   it('tries at once, then backs off doubling up to a cap', () => {

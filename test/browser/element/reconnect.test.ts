@@ -3,8 +3,8 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 // The built bundle, exactly what a site loads with its script tag.
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
-import { Room } from '../../../src/core/room.js';
-import type { RoomLeftEvent, RoomReconnectingEvent } from '../../../src/core/events.js';
+import { Room } from '../../../src/call/room.js';
+import type { RoomLeftEvent, RoomReconnectingEvent } from '../../../src/call/events.js';
 import type {
   VcJoinedEvent,
   VcLeftEvent,

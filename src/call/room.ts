@@ -32,7 +32,7 @@ import {
 } from './reconnect.js';
 import { parseRelayList, relayForAttempt } from '../transport/relay-list.js';
 import { mediaState, RemoteParticipant } from './remote-participant.js';
-import { TypedEventTarget } from './typed-event-target.js';
+import { TypedEventTarget } from '../shared/typed-event-target.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import { LocalMedia } from './local-media.js';
 import { MediaCrypto } from './media-crypto.js';
