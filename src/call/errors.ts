@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../protocol/error-codes.js';
 import type { E2eeErrorCode } from '../e2ee/errors.js';
+import { TransportError, type TransportErrorCode } from '../transport/errors.js';
 
 /**
  * Codes of the errors a page can meet, carried by {@link VideoCallError} and the
@@ -14,8 +15,7 @@ export type VideoCallErrorCode =
   | 'mic-denied'
   | 'mic-missing'
   | 'capture-failed'
-  | 'relay-unreachable'
-  | 'webtransport-unavailable'
+  | TransportErrorCode
   | 'connection-lost'
   | 'codec-unsupported'
   | 'webcodecs-unsupported'
@@ -39,13 +39,16 @@ export class VideoCallError extends Error {
 }
 
 /**
- * `error` as a {@link VideoCallError}: itself when it is one, else a fatal
- * `relay-unreachable` (what an unexpected failure to connect or join amounts to).
+ * `error` as a {@link VideoCallError}: itself when it is one; a transport's
+ * failure with its code, fatal; else a fatal `relay-unreachable` (what an
+ * unexpected failure to connect or join amounts to).
  */
 export function asVideoCallError(error: unknown): VideoCallError {
-  return error instanceof VideoCallError
-    ? error
-    : new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
+  if (error instanceof VideoCallError) return error;
+  if (error instanceof TransportError) {
+    return new VideoCallError(error.code, error.message, { fatal: true, cause: error });
+  }
+  return new VideoCallError('relay-unreachable', String(error), { fatal: true, cause: error });
 }
 
 /** What to tell a person for the relay's protocol error codes. */

@@ -5,7 +5,7 @@ import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import { VideoEncodePipeline } from '../codec/video-encode.js';
 import { VideoCallError, type VideoCallErrorCode } from './errors.js';
-import type { MediaStateSnapshot } from './remote-participant.js';
+import type { MediaStateSnapshot } from '../protocol/media-state.js';
 
 export interface LocalMediaCallbacks {
   onVideo(media: EncodedMedia): void;

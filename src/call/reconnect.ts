@@ -1,3 +1,6 @@
+import { FINAL_ERROR_CODES, isErrorCode, RETRYABLE_ERROR_CODES } from '../protocol/error-codes.js';
+import type { VideoCallErrorCode } from './errors.js';
+
 /**
  * When and how a joined {@link Room} that lost its relay tries again: which
  * losses are worth retrying, and how long to wait before each attempt.
@@ -24,32 +27,18 @@ export function reconnectDelayMs(attempt: number, random: () => number = Math.ra
   return Math.min(MAX_RECONNECT_DELAY_MS, Math.round(base * (0.75 + random() * 0.5)));
 }
 
-/** Reasons (the relay's close reason or error code) after which reconnecting is wrong: it would fail the same way, or must not happen. */
-const NEVER_RETRY = new Set([
-  'left',
-  'room-full',
-  'invalid-room',
-  'invalid-name',
-  'protocol-version',
-  'unauthorized',
-  // A resume took this participant over on another connection: that one is the call now.
-  'session-replaced',
-  'malformed',
-  'too-large',
-  'unknown-type',
-  'not-joined',
-  'already-joined',
-]);
-
-/** Reasons a relay gives when the connection ended for something other than what this page did. */
-const RETRY_REASONS = new Set([
-  'server-shutdown',
-  'heartbeat-timeout',
-  'internal',
-  'internal-error',
-  'slow-consumer',
-  'connection-lost',
-]);
+/**
+ * Whether a connection that ended for `reason` may be tried again. `reason` is
+ * the relay's close reason or `Error.code` (a protocol `ErrorCode`), or this
+ * page's own: `left` (on purpose) or `connection-lost` (the relay fell silent).
+ */
+function retryVerdict(reason: string): 'never' | 'retry' | 'unknown' {
+  if (reason === 'left') return 'never';
+  if (reason === 'connection-lost') return 'retry';
+  if (!isErrorCode(reason)) return 'unknown';
+  if (FINAL_ERROR_CODES.has(reason)) return 'never';
+  return RETRYABLE_ERROR_CODES.has(reason) ? 'retry' : 'unknown';
+}
 
 /** Close codes of a connection that went away rather than was refused: going away, dropped, server error, restart, try later. */
 const RETRY_CODES = new Set([1001, 1005, 1006, 1011, 1012, 1013]);
@@ -60,12 +49,18 @@ const RETRY_CODES = new Set([1001, 1005, 1006, 1011, 1012, 1013]);
  * connection dropped without a word from the relay.
  */
 export function worthReconnecting(close: { code: number; reason: string }): boolean {
-  if (NEVER_RETRY.has(close.reason)) return false;
-  return close.reason === '' || RETRY_REASONS.has(close.reason) || RETRY_CODES.has(close.code);
+  const verdict = retryVerdict(close.reason);
+  if (verdict === 'never') return false;
+  return close.reason === '' || verdict === 'retry' || RETRY_CODES.has(close.code);
 }
 
 /** Failures to reach or join one relay that say nothing about the others. */
-const RELAY_FAILURES = new Set(['relay-unreachable', 'webtransport-unavailable', 'join-timeout', 'connection-lost']);
+const RELAY_FAILURES: ReadonlySet<VideoCallErrorCode> = new Set<VideoCallErrorCode>([
+  'relay-unreachable',
+  'webtransport-unavailable',
+  'join-timeout',
+  'connection-lost',
+]);
 
 /**
  * True when failing to connect or join with this error `code` should move on to
@@ -73,5 +68,5 @@ const RELAY_FAILURES = new Set(['relay-unreachable', 'webtransport-unavailable',
  * (`room-full`, `invalid-room`, `protocol-version`…), which end the call.
  */
 export function nextRelayMayHelp(code: string): boolean {
-  return RELAY_FAILURES.has(code) || (!NEVER_RETRY.has(code) && RETRY_REASONS.has(code));
+  return (RELAY_FAILURES as ReadonlySet<string>).has(code) || retryVerdict(code) === 'retry';
 }

@@ -1,12 +1,5 @@
 import type { PeerSecurity } from '../e2ee/index.js';
-import type { MediaStateInit } from '../protocol/envelope.js';
-
-/** Mic, camera and screen state of a participant, as they announced it. */
-export interface MediaStateSnapshot {
-  mic: boolean;
-  camera: boolean;
-  screen: boolean;
-}
+import type { MediaStateSnapshot } from '../protocol/media-state.js';
 
 /** Public, read-only view of a remote participant (what `participants` holds). */
 export interface ParticipantInfo {
@@ -32,10 +25,6 @@ export interface ParticipantInfo {
 
 /** Receives each decoded frame of a remote participant; it must close the frame. */
 export type VideoSink = (frame: VideoFrame) => void;
-
-export function mediaState(init: MediaStateInit | null | undefined): MediaStateSnapshot {
-  return { mic: !!init?.mic, camera: !!init?.camera, screen: !!init?.screen };
-}
 
 /**
  * A remote participant in the room. The room owns its decoders; a view attaches

@@ -31,7 +31,8 @@ import {
   worthReconnecting,
 } from './reconnect.js';
 import { parseRelayList, relayForAttempt } from '../transport/relay-list.js';
-import { mediaState, RemoteParticipant } from './remote-participant.js';
+import { RemoteParticipant } from './remote-participant.js';
+import { mediaState } from '../protocol/media-state.js';
 import { TypedEventTarget } from '../shared/typed-event-target.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import { LocalMedia } from './local-media.js';

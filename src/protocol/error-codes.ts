@@ -44,6 +44,43 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** True when `value` (a close reason or an `Error.code` off the wire) is one of the {@link ErrorCode}s. */
+export function isErrorCode(value: string): value is ErrorCode {
+  return ERROR_CODES.has(value);
+}
+
+/**
+ * Codes that say this relay went away or failed, not that the client did
+ * anything wrong: the client should reconnect, to this relay or another.
+ */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.ServerShutdown,
+  ErrorCode.HeartbeatTimeout,
+  ErrorCode.Internal,
+  ErrorCode.SlowConsumer,
+]);
+
+/**
+ * Codes that end a connection for good: every relay of the cluster would answer
+ * the same (the room, the name, the version, the token, what was sent), or the
+ * participant went on elsewhere (`session-replaced`). Retrying must not happen.
+ */
+export const FINAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.RoomFull,
+  ErrorCode.InvalidRoom,
+  ErrorCode.InvalidName,
+  ErrorCode.ProtocolVersion,
+  ErrorCode.Unauthorized,
+  ErrorCode.SessionReplaced,
+  ErrorCode.Malformed,
+  ErrorCode.TooLarge,
+  ErrorCode.UnknownType,
+  ErrorCode.NotJoined,
+  ErrorCode.AlreadyJoined,
+]);
+
 /**
  * WebSocket close codes the relay uses (4000–4999 is the range RFC 6455 leaves
  * to applications). The close reason is the matching {@link ErrorCode}.

@@ -1,5 +1,6 @@
 export * from './envelope.js';
 export * from './error-codes.js';
 export * from './limits.js';
+export * from './media-state.js';
 export * from './version.js';
 export * from './stream-framing.js';

@@ -1,4 +1,4 @@
-import { asVideoCallError, VideoCallError } from '../call/errors.js';
+import { asTransportError, TransportError } from './errors.js';
 import { invalidRelayAddress, relayWebSocketUrl } from './relay-url.js';
 import type { Transport } from './transport.js';
 import { WebSocketTransport } from './websocket.js';
@@ -36,7 +36,7 @@ export const FALLBACK_AFTER_MS = 1000;
  * otherwise, or as soon as it fails (no `WebTransport` in the browser, the relay
  * doesn't offer it, the handshake fails), the WebSocket is. The one not used is closed.
  *
- * Rejects with a fatal {@link VideoCallError}: `relay-unreachable` when nothing
+ * Rejects with a {@link TransportError}: `relay-unreachable` when nothing
  * connects, `webtransport-unavailable` (saying why) when `webtransport` was
  * asked for and cannot be had.
  *
@@ -101,9 +101,9 @@ function race(server: string, wsUrl: string, timeoutMs: number, fallbackAfterMs:
       settled = true;
       clearTimeout(fallbackTimer);
       // Say why the WebSocket failed (it is what `auto` ends on); mention WebTransport's reason too.
-      const base = asVideoCallError(wsFailure);
+      const base = asTransportError(wsFailure);
       const wtWhy = wtError instanceof Error ? ` WebTransport: ${wtError.message}` : '';
-      reject(new VideoCallError(base.code, `${base.message}${wtWhy}`, { fatal: true, cause: base }));
+      reject(new TransportError(base.code, `${base.message}${wtWhy}`, { cause: base }));
     };
 
     wt.then(

@@ -1,9 +1,8 @@
-import { VideoCallError } from '../call/errors.js';
+import { TransportError } from './errors.js';
 
 /** The fatal error for a `server` value that is not a relay URL (what the URL helpers below threw). */
-export function invalidRelayAddress(server: string, cause: unknown): VideoCallError {
-  return new VideoCallError('relay-unreachable', `Invalid relay address ${JSON.stringify(server)}: ${String(cause)}`, {
-    fatal: true,
+export function invalidRelayAddress(server: string, cause: unknown): TransportError {
+  return new TransportError('relay-unreachable', `Invalid relay address ${JSON.stringify(server)}: ${String(cause)}`, {
     cause,
   });
 }

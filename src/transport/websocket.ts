@@ -1,5 +1,5 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
-import { VideoCallError } from '../call/errors.js';
+import { TransportError } from './errors.js';
 
 /**
  * Bytes queued in the socket above which a message of that priority is dropped.
@@ -48,7 +48,7 @@ export class WebSocketTransport implements Transport {
         socket = new WebSocket(url);
       } catch (cause) {
         reject(
-          new VideoCallError('relay-unreachable', `Cannot connect to the relay at ${url}.`, { fatal: true, cause }),
+          new TransportError('relay-unreachable', `Cannot connect to the relay at ${url}.`, { cause }),
         );
         return;
       }
@@ -56,7 +56,7 @@ export class WebSocketTransport implements Transport {
         clearTimeout(timer);
         socket.onopen = socket.onerror = socket.onclose = null;
         socket.close();
-        reject(new VideoCallError('relay-unreachable', `Cannot reach the relay at ${url} (${why}).`, { fatal: true }));
+        reject(new TransportError('relay-unreachable', `Cannot reach the relay at ${url} (${why}).`));
       };
       const timer = setTimeout(() => fail('timed out'), timeoutMs);
       socket.onerror = () => fail('connection failed');

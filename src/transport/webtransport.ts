@@ -1,7 +1,7 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
 import { invalidRelayAddress, relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
 import { FrameTooLargeError, lengthPrefixed, LengthPrefixedReader } from '../protocol/stream-framing.js';
-import { VideoCallError } from '../call/errors.js';
+import { TransportError } from './errors.js';
 
 /**
  * Video deltas are dropped (the sender then forces a keyframe) while this many
@@ -149,7 +149,7 @@ export class WebTransportTransport implements Transport {
    * fetches `webtransport.json` there, connects to the UDP port it names (pinning
    * the certificate hashes it lists), and opens the control stream.
    *
-   * Rejects with a `webtransport-unavailable` {@link VideoCallError} saying why:
+   * Rejects with a `webtransport-unavailable` {@link TransportError} saying why:
    * no WebTransport in this browser, the relay doesn't offer it, the handshake
    * failed, or it did not complete within `timeoutMs` (a blocked UDP port looks like that).
    */
@@ -529,8 +529,8 @@ function checkInfo(value: unknown): WebTransportInfo | undefined {
   };
 }
 
-function unavailable(message: string, cause?: unknown): VideoCallError {
-  return new VideoCallError('webtransport-unavailable', message, { fatal: true, cause });
+function unavailable(message: string, cause?: unknown): TransportError {
+  return new TransportError('webtransport-unavailable', message, { cause });
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts. */

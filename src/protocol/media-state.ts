@@ -1,0 +1,21 @@
+import type { MediaStateInit } from './envelope.js';
+
+/** Mic, camera and screen state of a participant, as they announced it. */
+export interface MediaStateSnapshot {
+  mic: boolean;
+  camera: boolean;
+  screen: boolean;
+}
+
+/**
+ * The wire's `MediaState` (every field optional, absent when false) as a
+ * snapshot with each field set: the one place both sides read it.
+ */
+export function mediaState(init: MediaStateInit | null | undefined): MediaStateSnapshot {
+  return { mic: !!init?.mic, camera: !!init?.camera, screen: !!init?.screen };
+}
+
+/** True when two wire states announce the same thing (absent and false are the same). */
+export function sameMediaState(a: MediaStateInit | null | undefined, b: MediaStateInit | null | undefined): boolean {
+  return !!a?.mic === !!b?.mic && !!a?.camera === !!b?.camera && !!a?.screen === !!b?.screen;
+}

@@ -1,0 +1,31 @@
+/**
+ * Why a transport could not be had. The call layer maps these into its own
+ * `VideoCallError` (same code, fatal) at the boundary, so the transport knows
+ * nothing of calls.
+ *
+ * - `relay-unreachable`: nothing answered at the relay's address (refused, DNS,
+ *   TLS, blocked, timed out), or the address is not a relay URL.
+ * - `webtransport-unavailable`: WebTransport was asked for and cannot be had
+ *   (no WebTransport in this browser, none on the relay, the handshake failed).
+ */
+export type TransportErrorCode = 'relay-unreachable' | 'webtransport-unavailable';
+
+/** A failure to open a transport, with a stable {@link TransportErrorCode}; `message` says what to check. */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+
+  constructor(
+    readonly code: TransportErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** `error` as a {@link TransportError}: itself when it is one, else `relay-unreachable` keeping it as the cause. */
+export function asTransportError(error: unknown): TransportError {
+  return error instanceof TransportError
+    ? error
+    : new TransportError('relay-unreachable', String(error), { cause: error });
+}
