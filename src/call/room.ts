@@ -1,17 +1,26 @@
 import {
-  decodeEnvelope,
-  encodeEnvelope,
   TrackKind,
+  encodeEnvelope,
   type DecodedEnvelope,
   type EnvelopeInit,
   type MediaFrameInit,
   type ParticipantInit,
 } from '../protocol/envelope.js';
 import { isValidRoomName } from '../protocol/limits.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { connectTransport, type TransportChoice } from '../transport/connect.js';
-import type { SendPriority, Transport, TransportClose } from '../transport/transport.js';
-import { asVideoCallError, describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
+import { mediaState } from '../protocol/media-state.js';
+import type { TransportChoice } from '../transport/connect.js';
+import { parseRelayList } from '../transport/relay-list.js';
+import type { SendPriority, Transport } from '../transport/transport.js';
+import type { EncodedMedia } from '../codec/encoded-media.js';
+import {
+  codecFromWire,
+  codecToWire,
+  detectDecoders,
+  detectEncoders,
+  type VideoCodecName,
+} from '../codec/codec-support.js';
+import { TypedEventTarget } from '../shared/typed-event-target.js';
+import { asVideoCallError, describeRelayError, VideoCallError } from './errors.js';
 import {
   LocalMediaEvent,
   ParticipantEvent,
@@ -23,28 +32,12 @@ import {
   RoomReconnectingEvent,
   type RoomEventMap,
 } from './events.js';
-import {
-  DEFAULT_RECONNECT_TIMEOUT_MS,
-  nextRelayMayHelp,
-  reconnectDelayMs,
-  SILENT_INTERVALS,
-  worthReconnecting,
-} from './reconnect.js';
-import { parseRelayList, relayForAttempt } from '../transport/relay-list.js';
-import { RemoteParticipant } from './remote-participant.js';
-import { mediaState } from '../protocol/media-state.js';
-import { TypedEventTarget } from '../shared/typed-event-target.js';
-import type { EncodedMedia } from '../codec/encoded-media.js';
 import { LocalMedia } from './local-media.js';
 import { MediaCrypto } from './media-crypto.js';
+import { DEFAULT_RECONNECT_TIMEOUT_MS } from './reconnect.js';
+import { RelayConnection, relayError, type ReconnectInfo, type RelayWelcome } from './relay-connection.js';
 import { RemoteMedia } from './remote-media.js';
-import {
-  codecFromWire,
-  codecToWire,
-  detectDecoders,
-  detectEncoders,
-  type VideoCodecName,
-} from '../codec/codec-support.js';
+import { RemoteParticipant } from './remote-participant.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
 export type { TransportChoice };
@@ -100,15 +93,6 @@ export interface RoomOptions {
  */
 export type RoomState = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'left';
 
-/** What the relay's `Welcome` told us. */
-interface Welcomed {
-  sessionId: string;
-  roster: ParticipantInit[];
-  heartbeatIntervalMs: number;
-  /** True when the relay honoured our resume token: same participant as before. */
-  resumed: boolean;
-}
-
 /**
  * A call in one room, without any DOM: connects to the relay, captures and
  * sends local media, receives, decodes and plays remote media. `<videocall-room>`
@@ -123,33 +107,16 @@ interface Welcomed {
  */
 export class Room extends TypedEventTarget<RoomEventMap> {
   state: RoomState = 'idle';
-  /** Our session id, once joined. */
-  sessionId = '';
-  /** The relay's limit on one message, from `Welcome`. */
-  maxMessageBytes = 0;
-  /** Last measured round trip to the relay, in ms. */
-  rttMs = 0;
   readonly participants = new Map<string, RemoteParticipant>();
   readonly local: LocalMedia;
   private readonly remote: RemoteMedia;
-  private transport: Transport | null = null;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private readonly connection: RelayConnection;
   private codec: VideoCodecName = 'vp8';
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
   private crypto: MediaCrypto | null = null;
   /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
   private roomSecret: Awaited<ReturnType<typeof MediaCrypto.prepareSecret>> = null;
-  /** The relays from `server`, in order. */
-  private readonly servers: string[];
-  /** Index in {@link servers} of the relay in use (or last used). */
-  private serverIndex = 0;
-  /** The latest resume token (from `Welcome`, refreshed by every `Pong`). */
-  private resumeToken = '';
-  /** When anything last arrived from the relay (ms since epoch): silence means a dead link. */
-  private lastHeard = 0;
-  /** Ends the wait before the next reconnect attempt early (when leaving). */
-  private wakeReconnect: (() => void) | null = null;
   private readonly options: Required<Omit<RoomOptions, 'codec' | 'token' | 'passphrase'>> &
     Pick<RoomOptions, 'codec' | 'token' | 'passphrase'>;
 
@@ -165,7 +132,29 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       reconnectTimeoutMs: DEFAULT_RECONNECT_TIMEOUT_MS,
       ...options,
     };
-    this.servers = parseRelayList(options.server);
+    this.connection = new RelayConnection(
+      {
+        servers: parseRelayList(options.server),
+        transport: this.options.transport,
+        joinTimeoutMs: this.options.joinTimeoutMs,
+        reconnectTimeoutMs: this.options.reconnectTimeoutMs,
+        join: () => ({
+          room: this.options.room,
+          name: this.options.name,
+          token: this.options.token ?? '',
+          state: this.local.state,
+          decoders: this.localDecoders.map(codecToWire),
+        }),
+      },
+      {
+        welcome: (welcome) => this.joined(welcome),
+        message: (envelope) => this.receive(envelope),
+        lost: () => this.lost(),
+        reconnecting: (attempt, server, reason) => this.emit(new RoomReconnectingEvent(attempt, server, reason)),
+        resumed: (welcome, info) => this.rejoined(welcome, info),
+        failed: (error) => this.finish(error.code, error),
+      },
+    );
     this.local = new LocalMedia({
       onVideo: (media) => this.sendMedia(media, media.keyframe ? 'video-key' : 'video'),
       onAudio: (media) => this.sendMedia(media, 'audio'),
@@ -174,16 +163,30 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     });
     this.remote = new RemoteMedia({
       playAudio: this.options.playAudio,
-      requestKeyframe: (participant) =>
-        this.sendControl({ keyframeRequest: { target: participant.id, kind: TrackKind.VIDEO } }),
+      requestKeyframe: (participant) => this.requestKeyframeFrom(participant.id),
       onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant)),
       onPlayoutState: () => this.emit(new LocalMediaEvent()),
     });
   }
 
+  /** Our session id (our participant id in the room), once joined. */
+  get sessionId(): string {
+    return this.connection.sessionId;
+  }
+
+  /** The relay's limit on one message, from `Welcome`. */
+  get maxMessageBytes(): number {
+    return this.connection.maxMessageBytes;
+  }
+
+  /** Last measured round trip to the relay, in ms. */
+  get rttMs(): number {
+    return this.connection.rttMs;
+  }
+
   /** The transport in use, once connected. */
   get transportKind(): 'websocket' | 'webtransport' | null {
-    return this.transport?.kind ?? null;
+    return this.connection.transportKind;
   }
 
   /** The codec we send video with. */
@@ -201,6 +204,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     return this.remote.resumeAudio();
   }
 
+  /** True when media is end-to-end encrypted; `passphrase` when keys are bound to one. */
+  get encryption(): 'off' | 'safety-code' | 'passphrase' {
+    if (!this.crypto) return 'off';
+    return this.crypto.passphraseProtected ? 'passphrase' : 'safety-code';
+  }
+
   /**
    * Connects, joins the room and starts sending. Rejects with a
    * {@link VideoCallError} (`invalid-room`, `relay-unreachable`, `room-full`, …);
@@ -209,7 +218,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   async join(): Promise<void> {
     if (this.state !== 'idle') throw new VideoCallError('invalid-state', `Cannot join a room that is ${this.state}.`);
-    const { room, name } = this.options;
+    const { room } = this.options;
     if (!isValidRoomName(room)) {
       throw new VideoCallError('invalid-room', describeRelayError('invalid-room', ''), { fatal: true });
     }
@@ -221,63 +230,16 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       );
     }
     this.state = 'connecting';
-    // Open the connection while devices, codecs and the passphrase are prepared:
-    // the permission prompt and codec probing are the slow part of joining.
-    let connecting: Promise<{ transport: Transport; index: number }> | null = null;
     try {
-      connecting = this.connectFirst(0);
-      connecting.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
-      const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
-      const secret = this.options.e2ee ? MediaCrypto.prepareSecret(this.options.passphrase, room) : null;
-      const [decoders, encoders, roomSecret] = await Promise.all([detectDecoders(), detectEncoders(), secret, capture]);
-      this.localDecoders = decoders;
-      this.localEncoders = encoders;
-      if (this.options.codec && !encoders.includes(this.options.codec)) {
-        this.emit(
-          new RoomErrorEvent(
-            new VideoCallError(
-              'codec-unsupported',
-              `This browser cannot use ${this.options.codec}; using another codec.`,
-            ),
-          ),
-        );
-      }
-      let welcome: Welcomed;
-      for (;;) {
-        const { transport, index } = await connecting;
-        if (this.state !== 'connecting') {
-          // leave() was called while connecting: don't keep a connection nobody owns.
-          transport.close(1000, 'left');
-          return;
-        }
-        this.transport = transport;
-        this.serverIndex = index;
-        try {
-          welcome = await this.handshake(name);
-          break;
-        } catch (error) {
-          // That relay went away before letting us in; another of the list may not.
-          const more = index + 1 < this.servers.length;
-          if (!more || !(error instanceof VideoCallError) || !nextRelayMayHelp(error.code)) throw error;
-          this.dropTransport();
-          connecting = this.connectFirst(index + 1);
-        }
-      }
-      if (this.state !== 'connecting') return; // left while joining
-      this.sessionId = welcome.sessionId;
-      this.state = 'joined';
-      this.roomSecret = roomSecret ?? null;
-      if (this.options.e2ee) this.crypto = this.startCrypto(roomSecret ?? null);
-      for (const p of welcome.roster) this.addParticipant(p, false);
-      this.startHeartbeat(welcome.heartbeatIntervalMs || 5000);
-      this.chooseCodec();
-      this.local.startSending(this.codec);
-      this.emit(new RoomJoinedEvent(this.sessionId, this.transport.kind));
-      for (const p of this.participants.values()) this.emit(new ParticipantEvent('participant-joined', p));
+      const ready = this.prepare();
+      // Open the connection while devices, codecs and the passphrase are prepared:
+      // the permission prompt and codec probing are the slow part of joining.
+      const opening = this.connection.open(ready);
+      opening.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
+      await ready;
+      await opening;
     } catch (error) {
       const failure = asVideoCallError(error);
-      // A connection that opened after something else failed is nobody's: close it.
-      connecting?.then(({ transport: t }) => t !== this.transport && t.close(1000, 'left')).catch(() => undefined);
       this.shutdown();
       this.state = 'left';
       throw failure;
@@ -306,82 +268,61 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.announceState();
   }
 
-  private async connect(server: string): Promise<Transport> {
-    return connectTransport(server, { transport: this.options.transport, timeoutMs: this.options.joinTimeoutMs });
+  /**
+   * The relays from `server`, in order: the connection's list. Tests replace it
+   * to make every relay unreachable.
+   * @internal
+   */
+  get servers(): string[] {
+    return this.connection.servers;
   }
 
-  /** Sends Join and waits for Welcome (or the relay's error). */
-  private handshake(name: string): Promise<Welcomed> {
-    const transport = this.transport!;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new VideoCallError('join-timeout', 'The relay did not answer in time. Check your connection and try again.', {
-            fatal: true,
-          }),
-        );
-      }, this.options.joinTimeoutMs);
-      let relayError: VideoCallError | null = null;
-      transport.onmessage = (bytes) => {
-        this.lastHeard = Date.now();
-        let env: DecodedEnvelope;
-        try {
-          env = decodeEnvelope(bytes);
-        } catch {
-          return;
-        }
-        if (env.welcome) {
-          clearTimeout(timer);
-          const w = env.welcome;
-          this.maxMessageBytes = w.maxMessageBytes ?? 0;
-          if (w.resumeToken) this.resumeToken = w.resumeToken;
-          transport.onmessage = (b) => {
-            this.lastHeard = Date.now();
-            this.receive(b);
-          };
-          transport.onclose = (info) => this.onTransportClose(info);
-          resolve({
-            sessionId: w.sessionId ?? '',
-            roster: w.roster ?? [],
-            heartbeatIntervalMs: w.heartbeatIntervalMs ?? 0,
-            resumed: !!w.resumed,
-          });
-        } else if (env.error) {
-          relayError = relayErrorOf(env.error.code ?? '', env.error.message ?? '', true);
-        }
-      };
-      transport.onclose = (info) => {
-        clearTimeout(timer);
-        reject(
-          relayError ??
-            relayErrorOf(info.reason || 'relay-unreachable', `The relay closed the connection (${info.code}).`, true),
-        );
-      };
-      transport.send(
-        encodeEnvelope({
-          join: {
-            protocolVersion: PROTOCOL_VERSION,
-            room: this.options.room,
-            name,
-            token: this.options.token ?? '',
-            state: this.local.state,
-            decoders: this.localDecoders.map(codecToWire),
-            // After a lost connection: come back as the same participant (empty on a first join).
-            resumeToken: this.resumeToken,
-          },
-        }),
-        'control',
+  set servers(servers: string[]) {
+    this.connection.servers = servers;
+  }
+
+  /**
+   * The transport in use. Tests reach in to drop it as a network failure would.
+   * @internal
+   */
+  get transport(): Transport | null {
+    return this.connection.transport;
+  }
+
+  /** Opens the devices, probes the codecs and stretches the passphrase: what joining waits for. */
+  private async prepare(): Promise<void> {
+    const { room } = this.options;
+    const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
+    const secret = this.options.e2ee ? MediaCrypto.prepareSecret(this.options.passphrase, room) : null;
+    const [decoders, encoders, roomSecret] = await Promise.all([detectDecoders(), detectEncoders(), secret, capture]);
+    this.localDecoders = decoders;
+    this.localEncoders = encoders;
+    this.roomSecret = roomSecret ?? null;
+    if (this.options.codec && !encoders.includes(this.options.codec)) {
+      this.emit(
+        new RoomErrorEvent(
+          new VideoCallError(
+            'codec-unsupported',
+            `This browser cannot use ${this.options.codec}; using another codec.`,
+          ),
+        ),
       );
-    });
+    }
   }
 
-  private receive(bytes: Uint8Array): void {
-    let env: DecodedEnvelope;
-    try {
-      env = decodeEnvelope(bytes);
-    } catch {
-      return; // the relay only forwards what it could decode; drop anything else
-    }
+  /** The relay let us in: the others are in `welcome.roster`. */
+  private joined(welcome: RelayWelcome): void {
+    if (this.state !== 'connecting') return; // left while joining
+    this.state = 'joined';
+    if (this.options.e2ee) this.crypto = this.startCrypto();
+    for (const p of welcome.roster) this.addParticipant(p, false);
+    this.chooseCodec();
+    this.local.startSending(this.codec);
+    this.emit(new RoomJoinedEvent(this.sessionId, this.connection.transportKind!));
+    for (const p of this.participants.values()) this.emit(new ParticipantEvent('participant-joined', p));
+  }
+
+  private receive(env: DecodedEnvelope): void {
     const from = env.from;
     switch (env.body) {
       case 'media': {
@@ -400,27 +341,17 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         break;
       case 'mediaState': {
         const participant = this.participants.get(from);
-        if (participant) {
-          participant.state = mediaState(env.mediaState);
-          if (!participant.camera) this.remote.videoStopped(participant);
-          this.emit(new ParticipantEvent('participant-updated', participant));
-        }
+        if (participant) this.updateParticipant(participant, env.mediaState);
         break;
       }
       case 'keyframeRequest':
         this.local.requestKeyframe();
         break;
-      case 'pong':
-        if (env.pong?.time) this.rttMs = Date.now() - env.pong.time;
-        if (env.pong?.resumeToken) this.resumeToken = env.pong.resumeToken;
-        break;
       case 'error': {
-        const error = relayErrorOf(env.error?.code ?? '', env.error?.message ?? '', !!env.error?.fatal);
-        // The relay is going away (shutdown, timeout…): reconnect now rather than wait for its close.
-        if (error.fatal && worthReconnecting({ code: 0, reason: error.code })) this.lost(error.code);
-        else if (error.fatal) this.finish(error.code, error);
+        // Fatal errors end or move the connection (RelayConnection); this one leaves the call going.
+        const error = relayError(env.error?.code ?? '', env.error?.message ?? '', false);
         // A keyframe or key request racing a peer's departure: nothing a person should see.
-        else if (error.code !== 'unknown-peer') this.emit(new RoomErrorEvent(error));
+        if (error.code !== 'unknown-peer') this.emit(new RoomErrorEvent(error));
         break;
       }
       default:
@@ -438,6 +369,13 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.remote.add(participant);
     this.chooseCodec();
     if (announce) this.emit(new ParticipantEvent('participant-joined', participant));
+  }
+
+  /** A participant announced its mic, camera and screen (or the roster did, after a reconnect). */
+  private updateParticipant(participant: RemoteParticipant, state: ParticipantInit['state']): void {
+    participant.state = mediaState(state);
+    if (!participant.camera) this.remote.videoStopped(participant);
+    this.emit(new ParticipantEvent('participant-updated', participant));
   }
 
   /** With E2EE, starts exchanging keys with `participant` and tracks its security state. */
@@ -466,7 +404,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private sendMedia(media: EncodedMedia, priority: SendPriority): void {
-    if (this.state !== 'joined' || !this.transport) return;
+    if (this.state !== 'joined') return;
     // Every header field is set explicitly: with E2EE they are authenticated as sent.
     const frame: MediaFrameInit = {
       kind: media.kind,
@@ -490,15 +428,16 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private sendFrame(frame: MediaFrameInit, payload: Uint8Array, priority: SendPriority): void {
-    if (this.state !== 'joined' || !this.transport) return;
+    if (this.state !== 'joined' || this.connection.state !== 'open') return;
     const bytes = encodeEnvelope({ media: { ...frame, payload } });
-    if (this.maxMessageBytes && bytes.length > this.maxMessageBytes) {
+    const limit = this.connection.maxMessageBytes;
+    if (limit && bytes.length > limit) {
       // Too big for the relay: ask the encoder for less and send nothing rather than get disconnected.
-      this.local.frameTooLarge(bytes.length, this.maxMessageBytes);
+      this.local.frameTooLarge(bytes.length, limit);
       return;
     }
     // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe.
-    if (!this.transport.send(bytes, priority) && priority !== 'audio') this.local.requestKeyframe();
+    if (!this.connection.send(bytes, priority) && priority !== 'audio') this.local.requestKeyframe();
   }
 
   /** Hands a received frame to its decoder, decrypting it first with E2EE. */
@@ -516,11 +455,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     );
   }
 
-  private startCrypto(roomSecret: Awaited<ReturnType<typeof MediaCrypto.prepareSecret>>): MediaCrypto {
-    return MediaCrypto.start(this.options.room, this.sessionId, roomSecret, {
+  private startCrypto(): MediaCrypto {
+    return MediaCrypto.start(this.options.room, this.sessionId, this.roomSecret, {
       sendControl: (message) => this.sendControl(message),
       keyframeNeeded: () => this.local.requestKeyframe(),
-      requestKeyframeFrom: (peerId) => this.sendControl({ keyframeRequest: { target: peerId, kind: TrackKind.VIDEO } }),
+      requestKeyframeFrom: (peerId) => this.requestKeyframeFrom(peerId),
       securityChanged: (peer) => {
         const participant = this.participants.get(peer.peerId);
         if (!participant) return;
@@ -531,14 +470,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     });
   }
 
-  /** True when media is end-to-end encrypted; `passphrase` when keys are bound to one. */
-  get encryption(): 'off' | 'safety-code' | 'passphrase' {
-    if (!this.crypto) return 'off';
-    return this.crypto.passphraseProtected ? 'passphrase' : 'safety-code';
+  private requestKeyframeFrom(peerId: string): void {
+    this.sendControl({ keyframeRequest: { target: peerId, kind: TrackKind.VIDEO } });
   }
 
   private sendControl(message: EnvelopeInit): void {
-    this.transport?.send(encodeEnvelope(message), 'control');
+    this.connection.sendControl(message);
   }
 
   private announceState(): void {
@@ -546,136 +483,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   /**
-   * Pings every interval (the relay drops a silent client) and, since the relay
-   * answers every ping, takes its silence for {@link SILENT_INTERVALS} intervals as
-   * a dead link: a half-open TCP connection would otherwise hang the call forever.
-   */
-  private startHeartbeat(intervalMs: number): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = setInterval(() => {
-      if (Date.now() - this.lastHeard > SILENT_INTERVALS * intervalMs) this.lost('connection-lost');
-      else this.sendControl({ ping: { time: Date.now() } });
-    }, intervalMs);
-  }
-
-  private onTransportClose(info: TransportClose): void {
-    if (this.state !== 'joined') return;
-    if (worthReconnecting(info)) return this.lost(info.reason || 'connection-lost');
-    const code = (info.reason || 'connection-lost') as VideoCallErrorCode;
-    const error =
-      info.reason === ''
-        ? new VideoCallError('connection-lost', 'The connection to the relay was lost.', { fatal: true })
-        : relayErrorOf(code, '', true);
-    this.finish(error.code, error);
-  }
-
-  /**
-   * Connects to the first relay of {@link servers} from `from` on that answers;
-   * an unreachable one moves on to the next. Rejects with the last failure.
-   */
-  private async connectFirst(from: number): Promise<{ transport: Transport; index: number }> {
-    let failure: VideoCallError | null = null;
-    for (let index = from; index < this.servers.length && this.state === 'connecting'; index++) {
-      try {
-        return { transport: await this.connect(this.servers[index]!), index };
-      } catch (error) {
-        failure = asVideoCallError(error);
-        if (!nextRelayMayHelp(failure.code)) throw failure;
-      }
-    }
-    if (!failure) {
-      throw new VideoCallError('relay-unreachable', 'No relay to connect to: set `server`.', { fatal: true });
-    }
-    if (this.servers.length - from < 2) throw failure;
-    throw new VideoCallError(failure.code, `None of the relays could be reached. ${failure.message}`, {
-      fatal: true,
-      cause: failure,
-    });
-  }
-
-  /**
-   * Lets go of the current transport without hearing from it again. Unless `left`,
-   * this is no Leave: the relay holds us for its grace period, so a resume is invisible.
-   */
-  private dropTransport(reason: 'left' | 'connection-lost' = 'connection-lost'): void {
-    const transport = this.transport;
-    if (!transport) return;
-    this.transport = null;
-    transport.onclose = null;
-    transport.onmessage = null;
-    transport.close(1000, reason);
-  }
-
-  /**
    * The relay went away while joined: keep the call (participants, tiles, capture)
-   * and get a relay back. Nothing is sent meanwhile (`sendFrame` needs `joined`).
+   * while the connection gets a relay back. Nothing is sent meanwhile (`sendMedia` needs `joined`).
    */
-  private lost(reason: string): void {
-    if (this.state !== 'joined') return;
-    this.state = 'reconnecting';
-    clearInterval(this.heartbeat);
-    this.dropTransport();
-    void this.reconnect(reason);
-  }
-
-  /**
-   * Tries the relays from the one after the lost one, round the list, backing off
-   * between attempts, each a connect and a `Join` with our resume token; ends the
-   * call with `connection-lost` after `reconnectTimeoutMs`, or at once on an answer
-   * that another try would get too (`room-full`, `session-replaced`…).
-   */
-  private async reconnect(reason: string): Promise<void> {
-    const lostAt = Date.now();
-    const lostIndex = this.serverIndex;
-    const giveUpAt = lostAt + this.options.reconnectTimeoutMs;
-    let failure: VideoCallError | null = null;
-    for (let attempt = 1; ; attempt++) {
-      const delay = Math.min(reconnectDelayMs(attempt), giveUpAt - Date.now());
-      if (delay > 0) await this.pause(delay);
-      if (this.state !== 'reconnecting') return;
-      if (Date.now() >= giveUpAt) {
-        const why = failure ? ` ${failure.message}` : '';
-        const error = new VideoCallError(
-          'connection-lost',
-          `The connection to the relay was lost and could not be restored.${why}`,
-          { fatal: true, cause: failure ?? undefined },
-        );
-        return this.finish(error.code, error);
-      }
-      const index = relayForAttempt(this.servers, lostIndex, attempt);
-      const server = this.servers[index]!;
-      this.emit(new RoomReconnectingEvent(attempt, server, reason));
-      if (this.state !== 'reconnecting') return; // a listener left
-      try {
-        const transport = await this.connect(server);
-        if (this.state !== 'reconnecting') {
-          transport.close(1000, 'left');
-          return;
-        }
-        this.transport = transport;
-        this.serverIndex = index;
-        const welcome = await this.handshake(this.options.name);
-        if (this.state !== 'reconnecting') return;
-        return this.rejoined(welcome, server, attempt, Date.now() - lostAt);
-      } catch (error) {
-        if (this.state !== 'reconnecting') return;
-        this.dropTransport();
-        failure = asVideoCallError(error);
-        if (!nextRelayMayHelp(failure.code)) return this.finish(failure.code, failure);
-      }
-    }
-  }
-
-  /** Waits `ms`, or less if the room is left meanwhile. */
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeReconnect = done;
-    }).finally(() => (this.wakeReconnect = null));
+  private lost(): void {
+    if (this.state === 'joined') this.state = 'reconnecting';
   }
 
   /**
@@ -684,9 +496,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    * id, the others saw us leave), so E2EE starts over under the new id. Either way
    * media starts again from keyframes, both ways.
    */
-  private rejoined(welcome: Welcomed, server: string, attempts: number, downtimeMs: number): void {
-    const resumed = welcome.resumed && welcome.sessionId === this.sessionId;
-    this.sessionId = welcome.sessionId;
+  private rejoined(welcome: RelayWelcome, info: ReconnectInfo): void {
+    if (this.state !== 'reconnecting') return;
+    const { resumed } = welcome;
     this.state = 'joined';
     const roster = new Map(welcome.roster.map((p) => [p.id ?? '', p]));
     if (!resumed && this.crypto) {
@@ -697,28 +509,31 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     // Whoever is gone left while we were away (we missed their PeerLeft).
     for (const id of [...this.participants.keys()]) if (!roster.has(id)) this.removeParticipant(id, 'left');
     if (!resumed && this.options.e2ee) {
-      this.crypto = this.startCrypto(this.roomSecret);
+      this.crypto = this.startCrypto();
       for (const participant of this.participants.values()) this.startKeyExchange(participant);
     }
     for (const init of roster.values()) {
       const participant = this.participants.get(init.id ?? '');
-      if (!participant) {
-        this.addParticipant(init, true);
-        continue;
-      }
-      participant.state = mediaState(init.state);
-      if (!participant.camera) this.remote.videoStopped(participant);
-      this.emit(new ParticipantEvent('participant-updated', participant));
+      if (participant) this.updateParticipant(participant, init.state);
+      else this.addParticipant(init, true);
     }
-    this.startHeartbeat(welcome.heartbeatIntervalMs || 5000);
     this.chooseCodec();
     // Frames were lost both ways: decoders on either side need a fresh start.
     this.local.requestKeyframe();
     for (const participant of this.participants.values()) {
-      if (participant.camera) this.sendControl({ keyframeRequest: { target: participant.id, kind: TrackKind.VIDEO } });
+      if (participant.camera) this.requestKeyframeFrom(participant.id);
     }
     this.announceState();
-    this.emit(new RoomReconnectedEvent(resumed, this.sessionId, server, this.transport!.kind, attempts, downtimeMs));
+    this.emit(
+      new RoomReconnectedEvent(
+        resumed,
+        this.sessionId,
+        info.server,
+        this.connection.transportKind!,
+        info.attempts,
+        info.downtimeMs,
+      ),
+    );
   }
 
   private finish(reason: string, error?: VideoCallError): void {
@@ -730,20 +545,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private shutdown(): void {
-    clearInterval(this.heartbeat);
-    this.wakeReconnect?.();
     this.crypto?.close();
     this.crypto = null;
     this.local.close();
     for (const participant of this.participants.values()) this.remote.remove(participant);
     this.participants.clear();
     this.remote.close();
-    this.dropTransport('left');
+    this.connection.close();
   }
-}
-
-function relayErrorOf(code: string, message: string, fatal: boolean): VideoCallError {
-  return new VideoCallError((code || 'relay-unreachable') as VideoCallErrorCode, describeRelayError(code, message), {
-    fatal,
-  });
 }

@@ -47,9 +47,7 @@ export class WebSocketTransport implements Transport {
       try {
         socket = new WebSocket(url);
       } catch (cause) {
-        reject(
-          new TransportError('relay-unreachable', `Cannot connect to the relay at ${url}.`, { cause }),
-        );
+        reject(new TransportError('relay-unreachable', `Cannot connect to the relay at ${url}.`, { cause }));
         return;
       }
       const fail = (why: string) => {

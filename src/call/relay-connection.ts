@@ -1,0 +1,457 @@
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  type DecodedEnvelope,
+  type EnvelopeInit,
+  type JoinInit,
+  type ParticipantInit,
+} from '../protocol/envelope.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { connectTransport, type TransportChoice } from '../transport/connect.js';
+import type { SendPriority, Transport, TransportClose } from '../transport/transport.js';
+import { asVideoCallError, describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
+import { nextRelayMayHelp, reconnectDelayMs, SILENT_INTERVALS, worthReconnecting } from './reconnect.js';
+import { relayForAttempt } from '../transport/relay-list.js';
+
+/**
+ * Where a {@link RelayConnection} stands:
+ * - `idle`: not opened yet;
+ * - `connecting`: the first join: trying the relays of the list in order;
+ * - `open`: joined (the relay's `Welcome` arrived), heartbeating;
+ * - `reconnecting`: the relay was lost while open; getting one back, resuming;
+ * - `closed`: for good, closed by {@link RelayConnection.close} or failed.
+ */
+export type RelayConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** What the relay's `Welcome` said. */
+export interface RelayWelcome {
+  sessionId: string;
+  roster: ParticipantInit[];
+  /** True when the relay honoured our resume token and the session id is the one we had. */
+  resumed: boolean;
+}
+
+/** How a reconnect went, besides the `Welcome`. */
+export interface ReconnectInfo {
+  /** The relay it reached, as given in the list. */
+  server: string;
+  /** Attempts it took, 1 when the first did. */
+  attempts: number;
+  /** From losing the relay to its `Welcome`, in ms. */
+  downtimeMs: number;
+}
+
+/** What a {@link RelayConnection} tells its owner. Listeners run synchronously. */
+export interface RelayConnectionEvents {
+  /** The first join succeeded: the relay's `Welcome` (before {@link RelayConnection.open} resolves). */
+  welcome(welcome: RelayWelcome): void;
+  /** An envelope from the relay while open; pings, pongs and fatal errors are handled here. */
+  message(envelope: DecodedEnvelope): void;
+  /** The relay was lost while open (`reason`: the relay's code, or `connection-lost`); reconnecting starts. */
+  lost(reason: string): void;
+  /** Before each reconnect attempt. The owner may {@link RelayConnection.close} from here. */
+  reconnecting(attempt: number, server: string, reason: string): void;
+  /** Back on a relay after {@link lost}: resumed as the same participant, or as a new one. */
+  resumed(welcome: RelayWelcome, info: ReconnectInfo): void;
+  /** The connection ended for good without being closed by its owner: refused, given up, or replaced. */
+  failed(error: VideoCallError): void;
+}
+
+/** Everything a {@link RelayConnection} needs besides its listener. */
+export interface RelayConnectionOptions {
+  /** The relays of one cluster, tried in order. */
+  servers: string[];
+  transport: TransportChoice;
+  /** Bound on each connect, and on waiting for `Welcome`. */
+  joinTimeoutMs: number;
+  /** After losing the relay, how long to keep trying before failing with `connection-lost`. */
+  reconnectTimeoutMs: number;
+  /**
+   * The `Join` to send, asked for at each attempt (it carries the current media
+   * state); the connection adds the protocol version and the resume token.
+   */
+  join(): Omit<JoinInit, 'protocolVersion' | 'resumeToken'>;
+}
+
+/** A `Welcome` being waited for on the current transport. */
+interface PendingWelcome {
+  resolve(welcome: RelayWelcome): void;
+  reject(error: VideoCallError): void;
+  /** An error the relay sent before closing: the reason a close gives. */
+  relayError: VideoCallError | null;
+}
+
+/**
+ * The call's link to the relay: which relay of the list, the transport, the
+ * Join/Welcome handshake, the heartbeat and the silence that betrays a dead link,
+ * the resume token, and getting a relay back when it is lost. One loop does
+ * both the first join (the list in order) and reconnecting (round the list,
+ * backing off, resuming as the same participant). It knows nothing of media or
+ * participants: it hands the owner envelopes and says when it is lost and back.
+ */
+export class RelayConnection {
+  state: RelayConnectionState = 'idle';
+  /** The relay's limit on one message, from `Welcome`. */
+  maxMessageBytes = 0;
+  /** Last measured round trip to the relay, in ms. */
+  rttMs = 0;
+  /** Our session id (the participant's id), once welcomed. */
+  sessionId = '';
+  /** The relays, in order. Not readonly: the list may change between attempts. */
+  servers: string[];
+  /** The transport in use, while there is one. */
+  transport: Transport | null = null;
+  /** Index in {@link servers} of the relay in use (or last used). */
+  private serverIndex = 0;
+  /** The latest resume token (from `Welcome`, refreshed by every `Pong`). */
+  private resumeToken = '';
+  /** When anything last arrived from the relay (ms since epoch). */
+  private lastHeard = 0;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private pending: PendingWelcome | null = null;
+  /** Ends the wait before the next attempt early (on close). */
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly options: RelayConnectionOptions,
+    private readonly events: RelayConnectionEvents,
+  ) {
+    this.servers = options.servers;
+  }
+
+  /** The kind of transport in use, while there is one. */
+  get transportKind(): 'websocket' | 'webtransport' | null {
+    return this.transport?.kind ?? null;
+  }
+
+  /**
+   * Joins through the first relay of the list that lets us in. The first
+   * transport is opened at once; `ready` is awaited before `Join` is sent, so the
+   * connection opens while the owner prepares what the `Join` carries. Resolves
+   * true once welcomed (the `welcome` listener has run), false when {@link close}d
+   * meanwhile; rejects with a fatal {@link VideoCallError} (or what `ready` rejected with).
+   */
+  async open(ready: Promise<unknown>): Promise<boolean> {
+    if (this.state !== 'idle')
+      throw new VideoCallError('invalid-state', `Cannot open a connection that is ${this.state}.`);
+    this.state = 'connecting';
+    if (this.servers.length === 0) {
+      this.state = 'closed';
+      throw new VideoCallError('relay-unreachable', 'No relay to connect to: set `server`.', { fatal: true });
+    }
+    let welcome: RelayWelcome | null;
+    try {
+      welcome = await this.attempts(ready, null);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    if (!welcome) return false;
+    this.events.welcome(welcome);
+    return true;
+  }
+
+  /** Sends a control message, if there is a transport (also while joining). */
+  sendControl(message: EnvelopeInit): void {
+    this.transport?.send(encodeEnvelope(message), 'control');
+  }
+
+  /**
+   * Sends one encoded envelope while open. False when it was not sent: not open,
+   * or dropped by a congested transport (only video is).
+   */
+  send(bytes: Uint8Array, priority: SendPriority): boolean {
+    if (this.state !== 'open' || !this.transport) return false;
+    return this.transport.send(bytes, priority);
+  }
+
+  /** Ends the connection for good, quietly (no listener is told). */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearInterval(this.heartbeat);
+    this.wake?.();
+    // A handshake under way ends now; the loop sees `closed` and stops.
+    this.pending?.reject(new VideoCallError('invalid-state', 'The connection was closed.'));
+    this.dropTransport('left');
+  }
+
+  /**
+   * The one loop behind joining and reconnecting. `lost` is null on the first
+   * join: the relays in order, at once, once each. After a loss it says when and
+   * where: attempts go round the list from the relay after the lost one, backing
+   * off, until `reconnectTimeoutMs` has passed. Either way a failure every relay
+   * would give the same (`room-full`, `session-replaced`…) ends it at once.
+   * Resolves with the `Welcome`, or null when closed meanwhile.
+   */
+  private async attempts(
+    ready: Promise<unknown>,
+    lost: { at: number; index: number; reason: string } | null,
+  ): Promise<RelayWelcome | null> {
+    const phase = this.state;
+    const giveUpAt = lost ? lost.at + this.options.reconnectTimeoutMs : Number.POSITIVE_INFINITY;
+    let failure: VideoCallError | null = null;
+    for (let attempt = 1; ; attempt++) {
+      let index: number;
+      if (lost) {
+        const delay = Math.min(reconnectDelayMs(attempt), giveUpAt - Date.now());
+        if (delay > 0) await this.pause(delay);
+        if (this.state !== phase) return null;
+        if (Date.now() >= giveUpAt) throw giveUp(failure);
+        index = relayForAttempt(this.servers, lost.index, attempt);
+        this.events.reconnecting(attempt, this.servers[index]!, lost.reason);
+        if (this.state !== phase) return null; // closed by the listener
+      } else {
+        index = attempt - 1;
+        if (index >= this.servers.length) throw noRelayLetUsIn(failure!, this.servers.length);
+      }
+      const server = this.servers[index]!;
+      try {
+        const transport = await this.connect(server);
+        // The first join: what `Join` carries may still be in the making.
+        await ready.catch((error: unknown) => {
+          transport.close(1000, 'left');
+          throw new NotReady(error);
+        });
+        if (this.state !== phase) {
+          transport.close(1000, 'left');
+          return null;
+        }
+        this.adopt(transport, index);
+        const welcome = await this.handshake(transport);
+        if (this.state !== phase) return null;
+        return this.welcomed(welcome, lost, server, attempt);
+      } catch (error) {
+        if (error instanceof NotReady) throw error.cause;
+        if (this.state !== phase) return null;
+        this.dropTransport();
+        failure = asVideoCallError(error);
+        if (!nextRelayMayHelp(failure.code)) throw failure;
+      }
+    }
+  }
+
+  private connect(server: string): Promise<Transport> {
+    return connectTransport(server, { transport: this.options.transport, timeoutMs: this.options.joinTimeoutMs });
+  }
+
+  /** Makes `transport` the current one: its handlers are installed once, here. */
+  private adopt(transport: Transport, index: number): void {
+    this.transport = transport;
+    this.serverIndex = index;
+    transport.onmessage = (bytes) => {
+      if (transport === this.transport) this.receive(bytes);
+    };
+    transport.onclose = (info) => {
+      if (transport === this.transport) this.closed(info);
+    };
+  }
+
+  /** Sends `Join` on `transport` and waits for `Welcome`, the relay's refusal, or the timeout. */
+  private handshake(transport: Transport): Promise<RelayWelcome> {
+    return new Promise<RelayWelcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new VideoCallError('join-timeout', 'The relay did not answer in time. Check your connection and try again.', {
+            fatal: true,
+          }),
+        );
+      }, this.options.joinTimeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        this.pending = null;
+      };
+      this.pending = {
+        resolve: (welcome) => {
+          settle();
+          resolve(welcome);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+        relayError: null,
+      };
+      this.lastHeard = Date.now();
+      transport.send(
+        encodeEnvelope({
+          join: {
+            ...this.options.join(),
+            protocolVersion: PROTOCOL_VERSION,
+            // After a lost connection: come back as the same participant (empty on a first join).
+            resumeToken: this.resumeToken,
+          },
+        }),
+        'control',
+      );
+    });
+  }
+
+  /** Every envelope from the current transport comes through here. */
+  private receive(bytes: Uint8Array): void {
+    this.lastHeard = Date.now();
+    let env: DecodedEnvelope;
+    try {
+      env = decodeEnvelope(bytes);
+    } catch {
+      return; // the relay only forwards what it could decode; drop anything else
+    }
+    const pending = this.pending;
+    if (pending) {
+      if (env.welcome) {
+        const w = env.welcome;
+        this.maxMessageBytes = w.maxMessageBytes ?? 0;
+        if (w.resumeToken) this.resumeToken = w.resumeToken;
+        const sessionId = w.sessionId ?? '';
+        const resumed = !!w.resumed && sessionId === this.sessionId;
+        this.startHeartbeat(w.heartbeatIntervalMs || 5000);
+        pending.resolve({ sessionId, roster: w.roster ?? [], resumed });
+      } else if (env.error) {
+        pending.relayError = relayError(env.error.code ?? '', env.error.message ?? '', true);
+      }
+      return; // nothing else counts before Welcome
+    }
+    if (this.state !== 'open') return;
+    if (env.body === 'pong') {
+      if (env.pong?.time) this.rttMs = Date.now() - env.pong.time;
+      if (env.pong?.resumeToken) this.resumeToken = env.pong.resumeToken;
+      return;
+    }
+    if (env.body === 'error' && env.error?.fatal) {
+      const error = relayError(env.error.code ?? '', env.error.message ?? '', true);
+      // The relay is going away (shutdown, timeout…): reconnect now rather than wait for its close.
+      if (worthReconnecting({ code: 0, reason: error.code })) this.lose(error.code);
+      else this.fail(error);
+      return;
+    }
+    this.events.message(env);
+  }
+
+  /** The current transport closed without us asking. */
+  private closed(info: TransportClose): void {
+    const pending = this.pending;
+    if (pending) {
+      pending.reject(
+        pending.relayError ??
+          relayError(info.reason || 'relay-unreachable', `The relay closed the connection (${info.code}).`, true),
+      );
+      return;
+    }
+    if (this.state !== 'open') return;
+    if (worthReconnecting(info)) return this.lose(info.reason || 'connection-lost');
+    const error =
+      info.reason === ''
+        ? new VideoCallError('connection-lost', 'The connection to the relay was lost.', { fatal: true })
+        : relayError(info.reason, '', true);
+    this.fail(error);
+  }
+
+  /** Records a `Welcome`: the state is open again, and the owner hears of a reconnect. */
+  private welcomed(
+    welcome: RelayWelcome,
+    lost: { at: number; reason: string } | null,
+    server: string,
+    attempts: number,
+  ): RelayWelcome {
+    this.state = 'open';
+    this.sessionId = welcome.sessionId;
+    if (lost) this.events.resumed(welcome, { server, attempts, downtimeMs: Date.now() - lost.at });
+    return welcome;
+  }
+
+  /**
+   * Pings every interval (the relay drops a silent client) and, since the relay
+   * answers every ping, takes its silence for {@link SILENT_INTERVALS} intervals as
+   * a dead link: a half-open TCP connection would otherwise hang the call forever.
+   */
+  private startHeartbeat(intervalMs: number): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      if (this.state !== 'open') return;
+      if (Date.now() - this.lastHeard > SILENT_INTERVALS * intervalMs) this.lose('connection-lost');
+      else this.sendControl({ ping: { time: Date.now() } });
+    }, intervalMs);
+  }
+
+  /**
+   * The relay went away while open: tell the owner, then get a relay back. Nothing
+   * is sent meanwhile ({@link send} needs `open`). This is no Leave: the relay holds
+   * us for its grace period, so a resume is invisible to the others.
+   */
+  private lose(reason: string): void {
+    if (this.state !== 'open') return;
+    this.state = 'reconnecting';
+    clearInterval(this.heartbeat);
+    this.dropTransport();
+    this.events.lost(reason);
+    if (this.state !== 'reconnecting') return; // closed by the listener
+    const lost = { at: Date.now(), index: this.serverIndex, reason };
+    this.attempts(Promise.resolve(), lost).catch((error: unknown) => {
+      if (this.state === 'reconnecting') this.fail(asVideoCallError(error));
+    });
+  }
+
+  /** Ends for good on the relay's refusal or after giving up, and tells the owner. */
+  private fail(error: VideoCallError): void {
+    if (this.state === 'closed') return;
+    this.close();
+    this.events.failed(error);
+  }
+
+  /** Lets go of the current transport without hearing from it again. */
+  private dropTransport(reason: 'left' | 'connection-lost' = 'connection-lost'): void {
+    const transport = this.transport;
+    if (!transport) return;
+    this.transport = null;
+    transport.onclose = null;
+    transport.onmessage = null;
+    transport.close(1000, reason);
+  }
+
+  /** Waits `ms`, or less if closed meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).finally(() => (this.wake = null));
+  }
+}
+
+/** The relay's error `code` (or close reason) as a {@link VideoCallError} a person can read. */
+export function relayError(code: string, message: string, fatal: boolean): VideoCallError {
+  return new VideoCallError((code || 'relay-unreachable') as VideoCallErrorCode, describeRelayError(code, message), {
+    fatal,
+  });
+}
+
+/** `ready` failed: not the relay's fault, so no other relay is tried. */
+class NotReady extends Error {
+  constructor(override readonly cause: unknown) {
+    super('not ready', { cause });
+  }
+}
+
+function giveUp(failure: VideoCallError | null): VideoCallError {
+  const why = failure ? ` ${failure.message}` : '';
+  return new VideoCallError(
+    'connection-lost',
+    `The connection to the relay was lost and could not be restored.${why}`,
+    {
+      fatal: true,
+      cause: failure ?? undefined,
+    },
+  );
+}
+
+/** The first join's failure after every relay of the list was tried. */
+function noRelayLetUsIn(failure: VideoCallError, relays: number): VideoCallError {
+  if (relays < 2) return failure;
+  return new VideoCallError(failure.code, `None of the relays could be reached. ${failure.message}`, {
+    fatal: true,
+    cause: failure,
+  });
+}
