@@ -7,7 +7,7 @@ import {
   type ParticipantInit,
 } from '../protocol/envelope.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
-import { connectTransport, type TransportChoice } from '../transport/connect.js';
+import { connectTransport, type ConnectTransportOptions, type TransportChoice } from '../transport/connect.js';
 import type { SendPriority, Transport, TransportClose } from '../transport/transport.js';
 import { asVideoCallError, describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
 import { nextRelayMayHelp, reconnectDelayMs, SILENT_INTERVALS, worthReconnecting } from './reconnect.js';
@@ -71,6 +71,8 @@ export interface RelayConnectionOptions {
    * state); the connection adds the protocol version and the resume token.
    */
   join(): Omit<JoinInit, 'protocolVersion' | 'resumeToken'>;
+  /** Opens a transport to one relay; rejects with a `TransportError`. Default: {@link connectTransport}. */
+  connect?(server: string, options: ConnectTransportOptions): Promise<Transport>;
 }
 
 /** A `Welcome` being waited for on the current transport. */
@@ -232,7 +234,8 @@ export class RelayConnection {
   }
 
   private connect(server: string): Promise<Transport> {
-    return connectTransport(server, { transport: this.options.transport, timeoutMs: this.options.joinTimeoutMs });
+    const connect = this.options.connect ?? connectTransport;
+    return connect(server, { transport: this.options.transport, timeoutMs: this.options.joinTimeoutMs });
   }
 
   /** Makes `transport` the current one: its handlers are installed once, here. */

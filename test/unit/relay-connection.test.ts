@@ -1,0 +1,331 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  type DecodedEnvelope,
+  type EnvelopeInit,
+} from '../../src/protocol/envelope.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
+import { TransportError } from '../../src/transport/errors.js';
+import type { SendPriority, Transport, TransportClose } from '../../src/transport/transport.js';
+import {
+  RelayConnection,
+  type ReconnectInfo,
+  type RelayConnectionEvents,
+  type RelayWelcome,
+} from '../../src/call/relay-connection.js';
+import type { VideoCallError } from '../../src/call/errors.js';
+
+/**
+ * A transport the test plays the relay on: it records what the connection sends
+ * and delivers what the test says the relay answers. No sockets.
+ */
+class MemoryTransport implements Transport {
+  readonly kind = 'websocket';
+  state: Transport['state'] = 'open';
+  onmessage: ((bytes: Uint8Array) => void) | null = null;
+  onclose: ((info: TransportClose) => void) | null = null;
+  readonly sent: DecodedEnvelope[] = [];
+  closedWith: { code: number; reason: string } | null = null;
+
+  constructor(readonly server: string) {}
+
+  send(bytes: Uint8Array, _priority: SendPriority): boolean {
+    if (this.state !== 'open') return false;
+    this.sent.push(decodeEnvelope(bytes));
+    return true;
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closedWith = { code, reason };
+    this.onclose?.({ code, reason, local: true });
+  }
+
+  /** The relay sends `message`. */
+  deliver(message: EnvelopeInit): void {
+    this.onmessage?.(encodeEnvelope(message));
+  }
+
+  /** The relay (or the network) closes the connection. */
+  drop(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.onclose?.({ code, reason, local: false });
+  }
+
+  joins(): DecodedEnvelope[] {
+    return this.sent.filter((e) => e.join);
+  }
+}
+
+/** Relays by URL: `up` answers, anything else is unreachable. */
+class Relays {
+  readonly opened: MemoryTransport[] = [];
+  readonly tried: string[] = [];
+  readonly up = new Set<string>();
+
+  connect = async (server: string): Promise<Transport> => {
+    this.tried.push(server);
+    if (!this.up.has(server)) throw new TransportError('relay-unreachable', `Cannot reach ${server}.`);
+    const transport = new MemoryTransport(server);
+    this.opened.push(transport);
+    return transport;
+  };
+
+  get last(): MemoryTransport {
+    return this.opened.at(-1)!;
+  }
+}
+
+interface Heard {
+  welcome: RelayWelcome[];
+  messages: DecodedEnvelope[];
+  lost: string[];
+  reconnecting: { attempt: number; server: string; reason: string }[];
+  resumed: { welcome: RelayWelcome; info: ReconnectInfo }[];
+  failed: VideoCallError[];
+}
+
+function listener(): { heard: Heard; events: RelayConnectionEvents } {
+  const heard: Heard = { welcome: [], messages: [], lost: [], reconnecting: [], resumed: [], failed: [] };
+  return {
+    heard,
+    events: {
+      welcome: (w) => heard.welcome.push(w),
+      message: (m) => heard.messages.push(m),
+      lost: (reason) => heard.lost.push(reason),
+      reconnecting: (attempt, server, reason) => heard.reconnecting.push({ attempt, server, reason }),
+      resumed: (welcome, info) => heard.resumed.push({ welcome, info }),
+      failed: (error) => heard.failed.push(error),
+    },
+  };
+}
+
+function connection(relays: Relays, servers: string[], events: RelayConnectionEvents, reconnectTimeoutMs = 60_000) {
+  return new RelayConnection(
+    {
+      servers,
+      transport: 'websocket',
+      joinTimeoutMs: 1000,
+      reconnectTimeoutMs,
+      join: () => ({ room: 'standup', name: 'Ada', token: '', state: { mic: true } }),
+      connect: relays.connect,
+    },
+    events,
+  );
+}
+
+/** Lets pending promise callbacks run (the connection awaits between steps). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+/** Waits (fake time) until the last transport has sent a Join, then answers it with Welcome. */
+async function welcome(relays: Relays, sessionId: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await vi.waitFor(() => expect(relays.last?.joins().length).toBe(1));
+  relays.last.deliver({
+    welcome: { sessionId, roster: [], heartbeatIntervalMs: 1000, resumeToken: `token-${sessionId}`, ...extra },
+  });
+  await settle();
+}
+
+describe('RelayConnection', () => {
+  beforeEach(() =>
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] }),
+  );
+  afterEach(() => vi.useRealTimers());
+
+  it('joins through the first relay that answers, skipping unreachable ones, with the join its owner gives', async () => {
+    const relays = new Relays();
+    relays.up.add('b');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a', 'b'], events);
+    const opening = conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    expect(await opening).toBe(true);
+    expect(relays.tried).toEqual(['a', 'b']);
+    expect(conn.state).toBe('open');
+    expect(conn.sessionId).toBe('s1');
+    const join = relays.last.joins()[0]!.join!;
+    expect(join).toMatchObject({ room: 'standup', name: 'Ada', protocolVersion: PROTOCOL_VERSION, resumeToken: '' });
+    expect(heard.welcome.map((w) => w.sessionId)).toEqual(['s1']);
+  });
+
+  it('waits for what the Join carries before sending it', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { events } = listener();
+    const conn = connection(relays, ['a'], events);
+    let ready!: () => void;
+    void conn.open(new Promise<void>((resolve) => (ready = resolve)));
+    await settle();
+    expect(relays.opened).toHaveLength(1); // connecting already
+    expect(relays.last.joins()).toHaveLength(0); // but not joined yet
+    ready();
+    await welcome(relays, 's1');
+    expect(conn.state).toBe('open');
+  });
+
+  it('stops at a refusal every relay would give, and closes', async () => {
+    const relays = new Relays();
+    relays.up.add('a').add('b');
+    const { events } = listener();
+    const conn = connection(relays, ['a', 'b'], events);
+    const opening = conn.open(Promise.resolve());
+    await vi.waitFor(() => expect(relays.last?.joins().length).toBe(1));
+    relays.last.deliver({ error: { code: 'room-full', message: 'full', fatal: true } });
+    relays.last.drop(4003, 'room-full');
+    await expect(opening).rejects.toMatchObject({ code: 'room-full', fatal: true });
+    expect(relays.tried).toEqual(['a']);
+    expect(conn.state).toBe('closed');
+  });
+
+  it('says none of the relays could be reached when every one fails', async () => {
+    const relays = new Relays();
+    const { events } = listener();
+    const conn = connection(relays, ['a', 'b'], events);
+    await expect(conn.open(Promise.resolve())).rejects.toMatchObject({
+      code: 'relay-unreachable',
+      message: expect.stringMatching(/^None of the relays could be reached/),
+    });
+  });
+
+  it('resolves false, sending nothing more, when closed while joining', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a'], events);
+    const opening = conn.open(Promise.resolve());
+    await vi.waitFor(() => expect(relays.last?.joins().length).toBe(1));
+    conn.close();
+    expect(await opening).toBe(false);
+    expect(relays.last.closedWith).toEqual({ code: 1000, reason: 'left' });
+    expect(heard.welcome).toEqual([]);
+  });
+
+  it('hands envelopes to its owner, but keeps pongs and takes their fresher resume token', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a'], events);
+    void conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    relays.last.deliver({ from: 'p2', peerLeft: { id: 'p2', reason: 'left' } });
+    relays.last.deliver({ pong: { time: Date.now(), resumeToken: 'fresher' } });
+    expect(heard.messages.map((m) => m.body)).toEqual(['peerLeft']);
+    // Dropped without a word: reconnect, with the Pong's token.
+    relays.last.drop(1006, '');
+    await vi.waitFor(() => expect(relays.opened).toHaveLength(2));
+    await vi.waitFor(() => expect(relays.last.joins()).toHaveLength(1));
+    expect(relays.last.joins()[0]!.join!.resumeToken).toBe('fresher');
+  });
+
+  it('reconnects after a drop, round the list from the next relay, and resumes as the same participant', async () => {
+    const relays = new Relays();
+    relays.up.add('a').add('b');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a', 'b'], events);
+    void conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    relays.last.drop(1006, '');
+    expect(conn.state).toBe('reconnecting');
+    expect(heard.lost).toEqual(['connection-lost']);
+    await welcome(relays, 's1', { resumed: true });
+    expect(relays.tried).toEqual(['a', 'b']);
+    expect(heard.reconnecting).toEqual([{ attempt: 1, server: 'b', reason: 'connection-lost' }]);
+    expect(heard.resumed).toHaveLength(1);
+    expect(heard.resumed[0]!.welcome).toMatchObject({ sessionId: 's1', resumed: true });
+    expect(heard.resumed[0]!.info).toMatchObject({ server: 'b', attempts: 1 });
+    expect(relays.last.joins()[0]!.join!.resumeToken).toBe('token-s1');
+    expect(conn.state).toBe('open');
+  });
+
+  it('reports a resume under another session id as not resumed', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a'], events);
+    void conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    relays.last.drop(1001, 'server-shutdown');
+    await welcome(relays, 's2', { resumed: true });
+    expect(heard.resumed[0]!.welcome).toMatchObject({ sessionId: 's2', resumed: false });
+    expect(conn.sessionId).toBe('s2');
+  });
+
+  it('moves on when the relay says it is going away, before it even closes', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a'], events);
+    void conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    relays.last.deliver({ error: { code: 'server-shutdown', message: 'bye', fatal: true } });
+    expect(heard.lost).toEqual(['server-shutdown']);
+    expect(heard.messages).toEqual([]);
+  });
+
+  it('ends with the relay’s error on a fatal refusal while open, and never reconnects', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a'], events);
+    void conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    relays.last.deliver({ error: { code: 'session-replaced', message: '', fatal: true } });
+    expect(heard.failed.map((e) => e.code)).toEqual(['session-replaced']);
+    expect(heard.lost).toEqual([]);
+    expect(conn.state).toBe('closed');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(relays.opened).toHaveLength(1);
+  });
+
+  it('pings every heartbeat interval and takes three silent intervals as a dead link', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a'], events);
+    void conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    const first = relays.last;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(first.sent.filter((e) => e.ping)).toHaveLength(1);
+    expect(heard.lost).toEqual([]);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(heard.lost).toEqual(['connection-lost']);
+    expect(first.closedWith).toEqual({ code: 1000, reason: 'connection-lost' });
+  });
+
+  it('backs off between attempts and gives up after reconnectTimeoutMs with connection-lost', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a'], events, 2500);
+    void conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    relays.up.clear();
+    relays.last.drop(1006, '');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(heard.reconnecting.map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
+    expect(heard.failed.map((e) => e.code)).toEqual(['connection-lost']);
+    expect(heard.failed[0]!.message).toMatch(/could not be restored/);
+    expect(conn.state).toBe('closed');
+  });
+
+  it('stops reconnecting when closed by a listener of the attempt', async () => {
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    let conn!: RelayConnection;
+    conn = connection(relays, ['a'], { ...events, reconnecting: () => conn.close() });
+    void conn.open(Promise.resolve());
+    await welcome(relays, 's1');
+    relays.last.drop(1006, '');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(relays.opened).toHaveLength(1);
+    expect(heard.failed).toEqual([]);
+    expect(conn.state).toBe('closed');
+  });
+});
