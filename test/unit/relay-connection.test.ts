@@ -318,8 +318,7 @@ describe('RelayConnection', () => {
     const relays = new Relays();
     relays.up.add('a');
     const { heard, events } = listener();
-    let conn!: RelayConnection;
-    conn = connection(relays, ['a'], { ...events, reconnecting: () => conn.close() });
+    const conn: RelayConnection = connection(relays, ['a'], { ...events, reconnecting: () => conn.close() });
     void conn.open(Promise.resolve());
     await welcome(relays, 's1');
     relays.last.drop(1006, '');
