@@ -131,6 +131,17 @@ async function welcome(relays: Relays, sessionId: string, extra: Record<string, 
   await settle();
 }
 
+/** A connection already welcomed as `s1` by the first relay of `servers` (all of them up). */
+async function joined(servers: string[], reconnectTimeoutMs?: number) {
+  const relays = new Relays();
+  for (const server of servers) relays.up.add(server);
+  const { heard, events } = listener();
+  const conn = connection(relays, servers, events, reconnectTimeoutMs);
+  void conn.open(Promise.resolve());
+  await welcome(relays, 's1');
+  return { relays, heard, conn };
+}
+
 describe('RelayConnection', () => {
   beforeEach(() =>
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] }),
@@ -206,12 +217,7 @@ describe('RelayConnection', () => {
   });
 
   it('hands envelopes to its owner, but keeps pongs and takes their fresher resume token', async () => {
-    const relays = new Relays();
-    relays.up.add('a');
-    const { heard, events } = listener();
-    const conn = connection(relays, ['a'], events);
-    void conn.open(Promise.resolve());
-    await welcome(relays, 's1');
+    const { relays, heard } = await joined(['a']);
     relays.last.deliver({ from: 'p2', peerLeft: { id: 'p2', reason: 'left' } });
     relays.last.deliver({ pong: { time: Date.now(), resumeToken: 'fresher' } });
     expect(heard.messages.map((m) => m.body)).toEqual(['peerLeft']);
@@ -223,12 +229,7 @@ describe('RelayConnection', () => {
   });
 
   it('reconnects after a drop, round the list from the next relay, and resumes as the same participant', async () => {
-    const relays = new Relays();
-    relays.up.add('a').add('b');
-    const { heard, events } = listener();
-    const conn = connection(relays, ['a', 'b'], events);
-    void conn.open(Promise.resolve());
-    await welcome(relays, 's1');
+    const { relays, heard, conn } = await joined(['a', 'b']);
     relays.last.drop(1006, '');
     expect(conn.state).toBe('reconnecting');
     expect(heard.lost).toEqual(['connection-lost']);
@@ -243,12 +244,7 @@ describe('RelayConnection', () => {
   });
 
   it('reports a resume under another session id as not resumed', async () => {
-    const relays = new Relays();
-    relays.up.add('a');
-    const { heard, events } = listener();
-    const conn = connection(relays, ['a'], events);
-    void conn.open(Promise.resolve());
-    await welcome(relays, 's1');
+    const { relays, heard, conn } = await joined(['a']);
     relays.last.drop(1001, 'server-shutdown');
     await welcome(relays, 's2', { resumed: true });
     expect(heard.resumed[0]!.welcome).toMatchObject({ sessionId: 's2', resumed: false });
@@ -256,24 +252,14 @@ describe('RelayConnection', () => {
   });
 
   it('moves on when the relay says it is going away, before it even closes', async () => {
-    const relays = new Relays();
-    relays.up.add('a');
-    const { heard, events } = listener();
-    const conn = connection(relays, ['a'], events);
-    void conn.open(Promise.resolve());
-    await welcome(relays, 's1');
+    const { relays, heard } = await joined(['a']);
     relays.last.deliver({ error: { code: 'server-shutdown', message: 'bye', fatal: true } });
     expect(heard.lost).toEqual(['server-shutdown']);
     expect(heard.messages).toEqual([]);
   });
 
   it('ends with the relay’s error on a fatal refusal while open, and never reconnects', async () => {
-    const relays = new Relays();
-    relays.up.add('a');
-    const { heard, events } = listener();
-    const conn = connection(relays, ['a'], events);
-    void conn.open(Promise.resolve());
-    await welcome(relays, 's1');
+    const { relays, heard, conn } = await joined(['a']);
     relays.last.deliver({ error: { code: 'session-replaced', message: '', fatal: true } });
     expect(heard.failed.map((e) => e.code)).toEqual(['session-replaced']);
     expect(heard.lost).toEqual([]);
@@ -283,12 +269,7 @@ describe('RelayConnection', () => {
   });
 
   it('pings every heartbeat interval and takes three silent intervals as a dead link', async () => {
-    const relays = new Relays();
-    relays.up.add('a');
-    const { heard, events } = listener();
-    const conn = connection(relays, ['a'], events);
-    void conn.open(Promise.resolve());
-    await welcome(relays, 's1');
+    const { relays, heard } = await joined(['a']);
     const first = relays.last;
     await vi.advanceTimersByTimeAsync(1000);
     expect(first.sent.filter((e) => e.ping)).toHaveLength(1);
@@ -299,12 +280,7 @@ describe('RelayConnection', () => {
   });
 
   it('backs off between attempts and gives up after reconnectTimeoutMs with connection-lost', async () => {
-    const relays = new Relays();
-    relays.up.add('a');
-    const { heard, events } = listener();
-    const conn = connection(relays, ['a'], events, 2500);
-    void conn.open(Promise.resolve());
-    await welcome(relays, 's1');
+    const { relays, heard, conn } = await joined(['a'], 2500);
     relays.up.clear();
     relays.last.drop(1006, '');
     await vi.advanceTimersByTimeAsync(3000);
