@@ -1,4 +1,4 @@
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ReactiveController } from 'lit';
 
 const GESTURES = ['pointerdown', 'keydown'] as const;
 
@@ -12,7 +12,7 @@ export class GestureListener implements ReactiveController {
   private listening = false;
 
   constructor(
-    private readonly host: ReactiveControllerHost & { readonly isConnected: boolean },
+    private readonly host: { readonly isConnected: boolean },
     private readonly waiting: () => boolean,
     private readonly onGesture: () => void,
   ) {}

@@ -12,6 +12,7 @@ import { controlBar } from './controls.js';
 import { forwardToPage, VcErrorEvent, VcLeftEvent } from './events.js';
 import { GestureListener } from './gesture-listener.js';
 import { GridLayoutController } from './grid-layout-controller.js';
+import { RemovalWatcher } from './removal-watcher.js';
 import { styles } from './styles.js';
 import { localTile, remoteTile } from './tiles.js';
 
@@ -26,6 +27,9 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * <script type="module" src="https://relay.example/videocall-room.js"></script>
  * <videocall-room room="standup" name="Ada"></videocall-room>
  * ```
+ *
+ * Removing the element from the page leaves the call (once it has stayed out for
+ * a moment); moving it elsewhere in the page, as frameworks do, keeps the call.
  *
  * @fires vc-joined - {@link VcJoinedEvent} the room was joined
  * @fires vc-participant-joined - {@link VcParticipantJoinedEvent} someone joined
@@ -117,6 +121,8 @@ export class VideocallRoomElement extends LitElement {
   constructor() {
     super();
     this.addController(this.grid);
+    // A removed element must not keep the camera on; a moved one keeps its call.
+    this.addController(new RemovalWatcher(this, () => this.leave()));
     // While audio waits for a gesture, any click or key press on the page (not only
     // our button) is one: resume then, so people who interact with the host page hear the call.
     this.addController(
@@ -151,15 +157,13 @@ export class VideocallRoomElement extends LitElement {
     return this.current;
   }
 
+  /**
+   * Joins `room` by itself unless `manual`. Putting the element back after a move
+   * (or within a moment of its removal) keeps the call it has.
+   */
   override connectedCallback(): void {
     super.connectedCallback();
     if (!this.manual && this.room && this.roomState === 'idle') void this.join().catch(() => undefined);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    // A removed element must not keep the camera on.
-    this.leave();
   }
 
   /**
