@@ -1,5 +1,7 @@
 import type { VideoCallErrorCode } from '../call/errors.js';
+import type { RoomEventMap } from '../call/events.js';
 import type { ParticipantInfo } from '../call/remote-participant.js';
+import type { TypedEventTarget } from '../shared/typed-event-target.js';
 
 const init = { bubbles: true, composed: true } as const;
 
@@ -102,6 +104,38 @@ export class VcErrorEvent extends Event {
   ) {
     super('vc-error', init);
   }
+}
+
+/** The room events a page hears of, each as its `vc-*` twin. */
+type PageEventType = 'joined' | 'participant-joined' | 'participant-left' | 'reconnecting' | 'reconnected';
+
+/**
+ * The `vc-*` event a page sees for each room event it may know of, made from the
+ * room event's public fields only: participants as snapshots (never the live
+ * objects that take video sinks), no reconnect attempt count. `error` and `left`
+ * are not here: the element fires those itself, once each, also for failures of
+ * `join()` that no room event carries.
+ */
+const PAGE_EVENTS: { [K in PageEventType]: (event: RoomEventMap[K], room: string) => Event } = {
+  joined: (e, room) => new VcJoinedEvent(room, e.sessionId, e.transport),
+  'participant-joined': (e) => new VcParticipantJoinedEvent(e.participant.toJSON()),
+  'participant-left': (e) => new VcParticipantLeftEvent(e.participant.toJSON(), e.reason),
+  reconnecting: (e) => new VcReconnectingEvent(e.attempt, e.server, e.reason),
+  reconnected: (e) => new VcReconnectedEvent(e.resumed, e.sessionId, e.server, e.transport, e.downtimeMs),
+};
+
+/**
+ * Passes each room event a page may know of to `fire` as its `vc-*` twin.
+ * `room` is read when the event comes (the name `vc-joined` reports).
+ */
+export function forwardToPage(
+  source: TypedEventTarget<RoomEventMap>,
+  room: () => string,
+  fire: (event: Event) => void,
+): void {
+  const forward = <K extends PageEventType>(type: K) =>
+    source.addEventListener(type, (event) => fire(PAGE_EVENTS[type](event, room())));
+  for (const type of Object.keys(PAGE_EVENTS) as PageEventType[]) forward(type);
 }
 
 declare global {

@@ -322,7 +322,10 @@ describe('<videocall-room>', () => {
     await el.join();
     const track = el.roomClient!.local.videoTrack!;
     expect(track.readyState).to.equal('live');
+    // It leaves once it has stayed out of the page for a moment (a move keeps the call: reparent.test.ts).
+    const left = oneEvent(el, 'vc-left');
     el.remove();
+    await left;
     expect(track.readyState).to.equal('ended');
     expect(el.state).to.equal('left');
   });

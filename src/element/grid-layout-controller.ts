@@ -1,0 +1,83 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { bestGrid, type GridLayout } from '../layout/tile-grid.js';
+
+/** What the controller needs from its element. */
+export interface GridLayoutSource {
+  /** The box the tiles are laid out in, once rendered. */
+  stage(): HTMLElement | null;
+  /** How many tiles there are now. */
+  tileCount(): number;
+}
+
+/** The gap between tiles when `--vc-gap` cannot be read. */
+const DEFAULT_GAP = 8;
+/** Tiles are 16:9, the shape of most cameras. */
+const TILE_ASPECT = 16 / 9;
+
+/**
+ * Keeps the tile grid as large as the stage allows: watches the stage's size
+ * (re-attached whenever the element is connected again, e.g. after a move in the
+ * page) and the tile count after each update, and asks for a render when the
+ * best grid changes.
+ */
+export class GridLayoutController implements ReactiveController {
+  /** The grid now. */
+  layout: GridLayout = { columns: 1, rows: 1, tileWidth: 0, tileHeight: 0 };
+  private observer: ResizeObserver | null = null;
+  private observed: HTMLElement | null = null;
+
+  constructor(
+    private readonly host: ReactiveControllerHost & HTMLElement,
+    private readonly source: GridLayoutSource,
+  ) {}
+
+  /** The grid's inline style: columns of the tile width, rows of the tile height. */
+  get style(): Record<string, string> {
+    return {
+      gridTemplateColumns: `repeat(${this.layout.columns}, ${this.layout.tileWidth}px)`,
+      gridAutoRows: `${this.layout.tileHeight}px`,
+    };
+  }
+
+  hostConnected(): void {
+    this.observer = new ResizeObserver(() => this.relayout());
+    this.observeStage();
+  }
+
+  hostDisconnected(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+    this.observed = null;
+  }
+
+  hostUpdated(): void {
+    this.observeStage();
+    this.relayout();
+  }
+
+  /** Observes the stage once it exists (the first render makes it; a reconnect needs it again). */
+  private observeStage(): void {
+    const stage = this.source.stage();
+    if (!stage || !this.observer || stage === this.observed) return;
+    if (this.observed) this.observer.unobserve(this.observed);
+    this.observer.observe(stage);
+    this.observed = stage;
+  }
+
+  private relayout(): void {
+    const stage = this.source.stage();
+    if (!stage) return;
+    const gap = parseFloat(getComputedStyle(this.host).getPropertyValue('--vc-gap')) || DEFAULT_GAP;
+    const rect = stage.getBoundingClientRect();
+    const next = bestGrid(this.source.tileCount(), rect.width - 2 * gap, rect.height - 2 * gap, TILE_ASPECT, gap);
+    const current = this.layout;
+    if (
+      next.columns !== current.columns ||
+      next.tileWidth !== current.tileWidth ||
+      next.tileHeight !== current.tileHeight
+    ) {
+      this.layout = next;
+      this.host.requestUpdate();
+    }
+  }
+}
