@@ -1,5 +1,5 @@
 /**
- * The heartbeat sweep every endpoint runs over its sessions: a client silent
+ * The heartbeat sweep every endpoint runs over its connections: a client silent
  * for {@link HEARTBEAT_MISSES} heartbeat intervals is closed with
  * `heartbeat-timeout` (4008), whatever carries it.
  */
@@ -7,8 +7,8 @@ import { CloseCode, ErrorCode } from '../src/protocol/index.js';
 import type { RelayContext } from './context.js';
 import { ProtocolError } from './errors.js';
 import type { Logger } from './log.js';
-import { guardSession } from './session-guard.js';
-import type { Session } from './session.js';
+import { guardConnection } from './connection-guard.js';
+import type { Connection } from './connection.js';
 
 /** Missed heartbeat intervals after which a silent client is dropped. */
 export const HEARTBEAT_MISSES = 3;
@@ -18,8 +18,8 @@ export class HeartbeatSweep {
 
   constructor(
     private readonly ctx: RelayContext,
-    /** The sessions to check, read on every sweep. */
-    private readonly sessions: Iterable<Session>,
+    /** The connections to check, read on every sweep. */
+    private readonly connections: Iterable<Connection>,
     private readonly log: Logger,
   ) {
     const interval = ctx.options.heartbeatIntervalMs;
@@ -35,10 +35,10 @@ export class HeartbeatSweep {
   private check(): void {
     const limit = HEARTBEAT_MISSES * this.ctx.options.heartbeatIntervalMs;
     const now = performance.now();
-    for (const session of this.sessions) {
-      if (now - session.lastSeen <= limit) continue;
-      guardSession(session, this.log, () =>
-        session.fail(
+    for (const connection of this.connections) {
+      if (now - connection.lastSeen <= limit) continue;
+      guardConnection(connection, this.log, () =>
+        connection.fail(
           new ProtocolError(ErrorCode.HeartbeatTimeout, `nothing received for ${limit} ms`, CloseCode.HeartbeatTimeout),
           'timeout',
         ),

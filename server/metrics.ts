@@ -36,7 +36,7 @@ export type DropReason =
   | 'audio-congested'
   /** A keyframe request over the per-(sender, target) rate. */
   | 'keyframe-request-rate'
-  /** A media state change over the per-session rate (the sender gets `rate-limited`). */
+  /** A media state change over the per-connection rate (the sender gets `rate-limited`). */
   | 'media-state-rate'
   /** The receiver's connection was already closing. */
   | 'receiver-closed'

@@ -44,7 +44,7 @@ import { lastToken, subjects } from './bus/subjects.js';
 import { ProtocolError } from './errors.js';
 import { createLogger } from './log.js';
 import type { Metrics } from './metrics.js';
-import type { LeaveReason, Session } from './session.js';
+import type { LeaveReason, Connection } from './connection.js';
 
 const log = createLogger('room');
 
@@ -64,7 +64,7 @@ export interface RoomSettings {
 
 /** A participant of this node held for a resume. */
 interface Held {
-  session: Session;
+  connection: Connection;
   reason: LeaveReason;
   timer: NodeJS.Timeout;
 }
@@ -80,14 +80,14 @@ export interface LocalNode {
 
 export class Room {
   /** Participants connected to this node and welcomed, by session id. */
-  readonly members = new Map<string, Session>();
+  readonly members = new Map<string, Connection>();
   /** Everyone in the room on every node, by session id: this node's copy. */
   private readonly roster = new Map<string, RosterEntry>();
   /** Joiners waiting for the roster from the other nodes, in arrival order. */
-  private readonly waiting = new Map<Session, () => void>();
+  private readonly waiting = new Map<Connection, () => void>();
   private readonly presenceSubject: string;
   private readonly subscriptions: BusSubscription[];
-  /** Each member's `to.<session>` subscription. */
+  /** Each member's `to.<session id>` subscription. */
   private readonly targeted = new Map<string, BusSubscription>();
   /** This node's participants whose connection died, held for a resume, by session id. */
   private readonly held = new Map<string, Held>();
@@ -131,11 +131,11 @@ export class Room {
   /**
    * Runs `admit` once this node knows the room's roster: at once on a single node
    * or when the roster is known, else when the roster sync ends (`markReady`).
-   * A session that leaves before is dropped from the queue by {@link remove}.
+   * A connection that leaves before is dropped from the queue by {@link remove}.
    */
-  whenReady(session: Session, admit: () => void): void {
+  whenReady(connection: Connection, admit: () => void): void {
     if (this.ready) admit();
-    else this.waiting.set(session, admit);
+    else this.waiting.set(connection, admit);
   }
 
   /** The roster sync is over (complete, or timed out): admit whoever waits. Idempotent. */
@@ -156,12 +156,12 @@ export class Room {
    * moment can both pass.
    */
   admit(
-    session: Session,
+    connection: Connection,
     me: ParticipantInit,
     maxRoomSize: number,
     resume = false,
   ): { others: ParticipantInit[]; known: boolean } {
-    const id = session.id;
+    const id = connection.sessionId;
     const known = resume && this.roster.has(id);
     if (!known && this.roster.size >= maxRoomSize) {
       throw new ProtocolError(
@@ -175,27 +175,31 @@ export class Room {
     if (resume) this.endHold(id, 'resumed');
     // A connection of this participant still open here (the client saw it die first): replaced below.
     const old = this.members.get(id);
-    this.members.set(id, session);
+    this.members.set(id, connection);
     this.roster.set(id, { participant: me, node: this.node.id });
     this.targeted.get(id)?.unsubscribe();
     this.targeted.set(
       id,
       this.bus.subscribe(subjects.to(this.name, id), (subject, payload) => this.onTargeted(subject, payload)),
     );
-    // After the new session holds the id, so removing the old one takes nothing with it.
-    if (old && old !== session) old.replaced();
+    // After the new connection holds the id, so removing the old one takes nothing with it.
+    if (old && old !== connection) old.replaced();
     return { others, known };
   }
 
   /**
-   * Tells the room that `session` joined: this node's members, then the other
+   * Tells the room that `connection` joined: this node's members, then the other
    * nodes. A participant the room knew (a resume) is news to no member here; the
    * other nodes still hear it, to move its roster entry to this node.
    */
-  announceJoin(session: Session, me: ParticipantInit, known = false): void {
-    const bytes = encodeEnvelope({ from: session.id, peerJoined: { participant: me } });
-    if (!known) return this.publishPresence(session, BodyField.peerJoined, bytes);
-    const payload = encodeBusMessage({ body: BodyField.peerJoined, keyframe: false, kind: 0 }, session.origin, bytes);
+  announceJoin(connection: Connection, me: ParticipantInit, known = false): void {
+    const bytes = encodeEnvelope({ from: connection.sessionId, peerJoined: { participant: me } });
+    if (!known) return this.publishPresence(connection, BodyField.peerJoined, bytes);
+    const payload = encodeBusMessage(
+      { body: BodyField.peerJoined, keyframe: false, kind: 0 },
+      connection.origin,
+      bytes,
+    );
     this.bus.publish(this.presenceSubject, payload);
   }
 
@@ -204,29 +208,29 @@ export class Room {
    * one whose connection died is held for the grace period; a connection that a
    * resume replaced takes nothing along (the participant is still here).
    */
-  remove(session: Session, reason: LeaveReason): void {
-    if (this.waiting.delete(session)) return;
-    // Not this session's any more: a resume took the id over.
-    if (this.members.get(session.id) !== session) return;
-    this.members.delete(session.id);
-    this.targeted.get(session.id)?.unsubscribe();
-    this.targeted.delete(session.id);
+  remove(connection: Connection, reason: LeaveReason): void {
+    if (this.waiting.delete(connection)) return;
+    // Not this connection's any more: a resume took the id over.
+    if (this.members.get(connection.sessionId) !== connection) return;
+    this.members.delete(connection.sessionId);
+    this.targeted.get(connection.sessionId)?.unsubscribe();
+    this.targeted.delete(connection.sessionId);
     if (reason === 'replaced') return;
     if (reason !== 'left' && this.settings.graceMs > 0) {
-      const timer = setTimeout(() => this.holdExpired(session.id), this.settings.graceMs);
+      const timer = setTimeout(() => this.holdExpired(connection.sessionId), this.settings.graceMs);
       timer.unref();
-      this.held.set(session.id, { session, reason, timer });
+      this.held.set(connection.sessionId, { connection, reason, timer });
       return;
     }
-    this.depart(session, reason);
+    this.depart(connection, reason);
   }
 
   /** A local participant is gone for good: forget it and tell the room why. */
-  private depart(session: Session, reason: LeaveReason): void {
-    this.roster.delete(session.id);
-    for (const member of this.members.values()) member.forgetPeer(session.id);
-    const bytes = encodeEnvelope({ from: session.id, peerLeft: { id: session.id, reason } });
-    this.publishPresence(session, BodyField.peerLeft, bytes);
+  private depart(connection: Connection, reason: LeaveReason): void {
+    this.roster.delete(connection.sessionId);
+    for (const member of this.members.values()) member.forgetPeer(connection.sessionId);
+    const bytes = encodeEnvelope({ from: connection.sessionId, peerLeft: { id: connection.sessionId, reason } });
+    this.publishPresence(connection, BodyField.peerLeft, bytes);
   }
 
   /** The grace of a participant held here ended without a resume: it left. */
@@ -236,7 +240,7 @@ export class Room {
     this.held.delete(id);
     this.metrics.held.inc('expired');
     // Resumed on another node meanwhile: that node owns the entry now.
-    if (this.roster.get(id)?.node === this.node.id) this.depart(held.session, held.reason);
+    if (this.roster.get(id)?.node === this.node.id) this.depart(held.connection, held.reason);
     this.settings.onIdle(this);
   }
 
@@ -261,36 +265,36 @@ export class Room {
    * the other members here, then to the other nodes. A frame the bus cannot carry
    * is refused as a whole (`too-large`), so every node sees the same frames.
    */
-  publishMedia(session: Session, subject: string, raw: Uint8Array, kind: number, keyframe: boolean): void {
-    const length = busMessageLength(session.origin, raw.length + session.stamp.length);
+  publishMedia(connection: Connection, subject: string, raw: Uint8Array, kind: number, keyframe: boolean): void {
+    const length = busMessageLength(connection.origin, raw.length + connection.stamp.length);
     const max = this.bus.maxPayload;
     if (length > max) {
       this.metrics.dropped.inc('bus-max-payload');
       throw new ProtocolError(
         ErrorCode.TooLarge,
-        `a ${raw.length}-byte frame is more than the relays' bus carries (${maxEnvelopeBytes(max, session)} bytes): send smaller frames`,
+        `a ${raw.length}-byte frame is more than the relays' bus carries (${maxEnvelopeBytes(max, connection)} bytes): send smaller frames`,
       );
     }
     const meta = { body: BodyField.media, keyframe, kind };
-    const payload = encodeBusMessage(meta, session.origin, raw, session.stamp);
+    const payload = encodeBusMessage(meta, connection.origin, raw, connection.stamp);
     this.deliverMedia({
       ...meta,
-      sender: session.id,
+      sender: connection.sessionId,
       node: this.node.id,
-      envelope: envelopeOf(payload, session.origin),
+      envelope: envelopeOf(payload, connection.origin),
     });
     this.bus.publish(subject, payload);
   }
 
   /** Sends a client's `MediaState` (`raw`, as received), stamped, as presence; keeps it in the roster. */
-  publishState(session: Session, raw: Uint8Array, state: MediaStateInit): void {
-    const entry = this.roster.get(session.id);
+  publishState(connection: Connection, raw: Uint8Array, state: MediaStateInit): void {
+    const entry = this.roster.get(connection.sessionId);
     if (entry) entry.participant.state = state;
-    this.publishPresence(session, BodyField.mediaState, raw, session.stamp);
+    this.publishPresence(connection, BodyField.mediaState, raw, connection.stamp);
   }
 
   /** Sends control to one participant, wherever it is connected. */
-  sendTo(sender: Session, target: string, body: number, ...parts: Uint8Array[]): void {
+  sendTo(sender: Connection, target: string, body: number, ...parts: Uint8Array[]): void {
     const local = this.members.get(target);
     if (local) {
       local.deliverControl(parts.length === 1 ? parts[0] : Buffer.concat(parts), body);
@@ -373,9 +377,9 @@ export class Room {
     this.orphans.clear();
   }
 
-  private publishPresence(session: Session, body: number, ...parts: Uint8Array[]): void {
-    const payload = encodeBusMessage({ body, keyframe: false, kind: 0 }, session.origin, ...parts);
-    this.deliverControl(session.id, body, envelopeOf(payload, session.origin));
+  private publishPresence(connection: Connection, body: number, ...parts: Uint8Array[]): void {
+    const payload = encodeBusMessage({ body, keyframe: false, kind: 0 }, connection.origin, ...parts);
+    this.deliverControl(connection.sessionId, body, envelopeOf(payload, connection.origin));
     this.bus.publish(this.presenceSubject, payload);
   }
 
@@ -396,11 +400,11 @@ export class Room {
   /** A receiver that throws must not stop delivery to the others. */
   private deliverMedia(msg: BusMessage): void {
     for (const member of this.members.values()) {
-      if (member.id === msg.sender) continue;
+      if (member.sessionId === msg.sender) continue;
       try {
         member.deliverMedia(msg);
       } catch (err) {
-        log.error('media delivery failed', { room: this.name, session: member.id, err });
+        log.error('media delivery failed', { room: this.name, session: member.sessionId, err });
       }
     }
   }
@@ -458,25 +462,25 @@ export class Room {
     try {
       target.deliverControl(msg.envelope, msg.body);
     } catch (err) {
-      log.error('control delivery failed', { room: this.name, session: target.id, err });
+      log.error('control delivery failed', { room: this.name, session: target.sessionId, err });
     }
   }
 
   private deliverControl(sender: string, body: number, bytes: Uint8Array): void {
     for (const member of this.members.values()) {
-      if (member.id === sender) continue;
+      if (member.sessionId === sender) continue;
       try {
         member.deliverControl(bytes, body);
       } catch (err) {
-        log.error('control delivery failed', { room: this.name, session: member.id, err });
+        log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
       }
     }
   }
 }
 
-/** The largest envelope `session` can send through a bus carrying `maxPayload` bytes. */
-export function maxEnvelopeBytes(maxPayload: number, session: Session): number {
-  return maxPayload - busMessageLength(session.origin, session.stamp.length);
+/** The largest envelope `connection` can send through a bus carrying `maxPayload` bytes. */
+export function maxEnvelopeBytes(maxPayload: number, connection: Connection): number {
+  return maxPayload - busMessageLength(connection.origin, connection.stamp.length);
 }
 
 function sameState(a: MediaStateInit | null | undefined, b: MediaStateInit | null | undefined): boolean {

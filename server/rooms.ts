@@ -6,7 +6,7 @@ import type { Bus } from './bus/bus.js';
 import { createLogger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { Room, type LocalNode } from './room.js';
-import type { LeaveReason, Session } from './session.js';
+import type { LeaveReason, Connection } from './connection.js';
 
 const log = createLogger('rooms');
 
@@ -67,10 +67,10 @@ export class Rooms {
     return room;
   }
 
-  /** Removes `session` (a member, or still waiting to be one) and drops the room once empty. */
-  leave(room: Room, session: Session, reason: LeaveReason): void {
+  /** Removes `connection` (a member, or still waiting to be one) and drops the room once empty. */
+  leave(room: Room, connection: Connection, reason: LeaveReason): void {
     try {
-      room.remove(session, reason);
+      room.remove(connection, reason);
     } finally {
       // Even if announcing the departure failed, an empty room must not linger.
       if (room.isEmpty) this.drop(room);

@@ -38,7 +38,7 @@ const log = createLogger('session');
  */
 export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown' | 'replaced';
 
-/** A random, URL-safe session id: 9 bytes, 12 base64url characters, also a valid bus subject token. */
+/** A random, URL-safe session id (a participant's): 9 bytes, 12 base64url characters, also a valid bus subject token. */
 export function newSessionId(): string {
   return randomBytes(9).toString('base64url');
 }
@@ -56,14 +56,17 @@ const MAX_DECODERS = 16;
 const MEDIA_STATE_BURST = 10;
 const MEDIA_STATE_PER_SECOND = 5;
 
-export class Session {
-  /** Assigned at connection, announced in `Welcome`; a resume replaces it with the earlier one. */
-  id = newSessionId();
-  /** The id as ASCII bytes, for bus message headers. */
-  idBytes = Buffer.from(this.id, 'latin1');
-  /** Appended to everything this session sends to others: sets `from` to {@link id}. */
-  stamp = senderStamp(this.id);
-  /** Who publishes what this session sends: its id and this relay node's, for bus message headers. */
+export class Connection {
+  /**
+   * The session id of the participant this connection speaks for: assigned at
+   * connection, announced in `Welcome`; a resume replaces it with the earlier one.
+   */
+  sessionId = newSessionId();
+  /** {@link sessionId} as ASCII bytes, for bus message headers. */
+  private sessionIdBytes = Buffer.from(this.sessionId, 'latin1');
+  /** Appended to everything this connection sends to others: sets `from` to {@link sessionId}. */
+  stamp = senderStamp(this.sessionId);
+  /** Who publishes what this connection sends: its id and this relay node's, for bus message headers. */
   origin: BusOrigin;
   /** `performance.now()` of the last message received; the heartbeat sweep reads it. */
   lastSeen = performance.now();
@@ -80,14 +83,14 @@ export class Session {
   private readonly mediaStateLimiter = new TokenBucket(MEDIA_STATE_BURST, MEDIA_STATE_PER_SECOND);
 
   constructor(
-    /** The connection to the client: a WebSocket or a WebTransport session. */
+    /** The carrier to the client: a WebSocket or a WebTransport session. */
     private readonly link: ClientLink,
     private readonly ctx: RelayContext,
     /** Remote address, for logs. */
     readonly remote: string,
   ) {
     const { options } = ctx;
-    this.origin = { sender: this.idBytes, node: ctx.node.idBytes };
+    this.origin = { sender: this.sessionIdBytes, node: ctx.node.idBytes };
     this.outbound = new Outbound(link, options.backpressure, ctx.metrics, {
       onSlowConsumer: () => this.slowConsumer(),
       onKeyframeNeeded: (publisher, kind) => this.requestKeyframeFor(publisher, kind),
@@ -152,14 +155,14 @@ export class Session {
     this.keyExchangeLimiter.forget(id);
   }
 
-  /** Ends the session with a fatal error: tells the client, closes, and tells the room. */
+  /** Ends the connection with a fatal error: tells the client, closes, and tells the room. */
   fail(err: ProtocolError, reason: LeaveReason = 'disconnected'): void {
     if (this.ended) return;
     this.ctx.metrics.errors.inc(err.code);
     this.sendError(err.code, err.message, true);
     this.link.close(err.closeCode ?? CloseCode.Malformed, err.code);
     this.end(reason);
-    log.debug('session closed', { session: this.id, code: err.code, reason });
+    log.debug('session closed', { session: this.sessionId, code: err.code, reason });
   }
 
   /** The relay is stopping. */
@@ -232,7 +235,7 @@ export class Session {
       );
     }
     const me: ParticipantInit = {
-      id: this.id,
+      id: this.sessionId,
       name,
       state: {
         mic: Boolean(join.state?.mic),
@@ -248,7 +251,7 @@ export class Session {
     }
     const room = this.ctx.rooms.open(roomName);
     this.room = room;
-    this.mediaSubject = room.mediaSubjectOf(this.id);
+    this.mediaSubject = room.mediaSubjectOf(this.sessionId);
     // At once on a single node; on a room new to this node, once the other nodes told their part of the roster.
     room.whenReady(this, () => this.admitTo(room, me, resumed !== undefined));
   }
@@ -262,22 +265,22 @@ export class Session {
     const result = this.ctx.resumeTokens.verify(token, room);
     if ('rejected' in result) {
       this.ctx.metrics.resumes.inc(`rejected-${result.rejected}`);
-      log.debug('resume token not honoured', { session: this.id, why: result.rejected });
+      log.debug('resume token not honoured', { session: this.sessionId, why: result.rejected });
       return undefined;
     }
     return result.id;
   }
 
-  /** Becomes session `id` (a resume): what this session sends is stamped as that participant's. */
+  /** Takes over session id `id` (a resume): what this connection sends is stamped as that participant's. */
   private adopt(id: string): void {
-    this.id = id;
-    this.idBytes = Buffer.from(id, 'latin1');
+    this.sessionId = id;
+    this.sessionIdBytes = Buffer.from(id, 'latin1');
     this.stamp = senderStamp(id);
-    this.origin = { sender: this.idBytes, node: this.ctx.node.idBytes };
+    this.origin = { sender: this.sessionIdBytes, node: this.ctx.node.idBytes };
   }
 
   private resumeToken(): string {
-    return this.room && this.welcomed ? this.ctx.resumeTokens.issue(this.room.name, this.id) : '';
+    return this.room && this.welcomed ? this.ctx.resumeTokens.issue(this.room.name, this.sessionId) : '';
   }
 
   /**
@@ -300,7 +303,7 @@ export class Session {
       ({ others, known } = room.admit(this, me, this.ctx.options.maxRoomSize, resume));
     } catch (err) {
       if (err instanceof ProtocolError) return this.reject(err);
-      log.error('admitting a participant failed', { session: this.id, err });
+      log.error('admitting a participant failed', { session: this.sessionId, err });
       return this.fail(new ProtocolError(INTERNAL_ERROR, 'the relay failed to admit you', INTERNAL_ERROR_CLOSE));
     }
     this.welcomed = true;
@@ -310,7 +313,7 @@ export class Session {
       {
         welcome: {
           protocolVersion: PROTOCOL_VERSION,
-          sessionId: this.id,
+          sessionId: this.sessionId,
           room: room.name,
           roster: others,
           // What the bus between relays can carry, when that is less than what this relay accepts.
@@ -326,7 +329,7 @@ export class Session {
     room.announceJoin(this, me, known);
     this.ctx.metrics.joinsTotal++;
     if (resume) this.ctx.metrics.resumes.inc(known ? 'resumed' : 'resumed-unknown');
-    log.debug(resume ? 'resumed' : 'joined', { session: this.id, room: room.name, remote: this.remote, known });
+    log.debug(resume ? 'resumed' : 'joined', { session: this.sessionId, room: room.name, remote: this.remote, known });
   }
 
   private media(envelope: DecodedEnvelope, raw: Buffer): void {
@@ -358,7 +361,7 @@ export class Session {
   private keyframeRequest(envelope: DecodedEnvelope, raw: Buffer): void {
     const room = this.requireRoom();
     const target = envelope.keyframeRequest!.target ?? '';
-    if (target === this.id || !room.hasParticipant(target)) {
+    if (target === this.sessionId || !room.hasParticipant(target)) {
       throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
     }
     if (!this.keyframeLimiter.take(target)) {
@@ -375,7 +378,7 @@ export class Session {
   private keyExchange(envelope: DecodedEnvelope, raw: Buffer): void {
     const room = this.requireRoom();
     const target = envelope.keyExchange!.target ?? '';
-    if (target === this.id || !room.hasParticipant(target)) {
+    if (target === this.sessionId || !room.hasParticipant(target)) {
       throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
     }
     if (!this.keyExchangeLimiter.take(target)) {
@@ -389,7 +392,7 @@ export class Session {
   private requestKeyframeFor(publisher: string, kind: number): void {
     const room = this.room;
     if (!room || !room.hasParticipant(publisher) || !this.keyframeLimiter.take(publisher)) return;
-    const bytes = encodeEnvelope({ from: this.id, keyframeRequest: { target: publisher, kind } });
+    const bytes = encodeEnvelope({ from: this.sessionId, keyframeRequest: { target: publisher, kind } });
     room.sendTo(this, publisher, BodyField.keyframeRequest, bytes);
   }
 
@@ -419,7 +422,7 @@ export class Session {
 
   private slowConsumer(): void {
     log.info('closing slow consumer', {
-      session: this.id,
+      session: this.sessionId,
       transport: this.link.kind,
       buffered: this.link.bufferedAmount,
     });
