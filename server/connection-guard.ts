@@ -4,10 +4,15 @@
  */
 import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js';
 import type { Logger } from './log.js';
-import type { Connection } from './connection.js';
+
+/** What the guard needs of a connection: its id for the log, and a way to end it. */
+export interface GuardedConnection {
+  readonly sessionId: string;
+  fail(err: ProtocolError): void;
+}
 
 /** Runs `fn`; an exception is logged and ends `connection` with `internal` (1011). */
-export function guardConnection(connection: Connection, log: Logger, fn: () => void): void {
+export function guardConnection(connection: GuardedConnection, log: Logger, fn: () => void): void {
   try {
     fn();
   } catch (err) {

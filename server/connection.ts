@@ -26,17 +26,10 @@ import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js
 import { createLogger } from './log.js';
 import { Outbound } from './outbound.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
+import type { LeaveReason, RoomMember } from './room-member.js';
 import { maxEnvelopeBytes, type Room } from './room.js';
 
 const log = createLogger('session');
-
-/**
- * Why a participant left, as others see it in `PeerLeft.reason`. Every reason but
- * `left` is a departure the participant may come back from (a resume), so the
- * room holds it for the grace period first; `replaced` is a connection a resume
- * took over, which nobody is told about.
- */
-export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown' | 'replaced';
 
 /** A random, URL-safe session id (a participant's): 9 bytes, 12 base64url characters, also a valid bus subject token. */
 export function newSessionId(): string {
@@ -56,7 +49,7 @@ const MAX_DECODERS = 16;
 const MEDIA_STATE_BURST = 10;
 const MEDIA_STATE_PER_SECOND = 5;
 
-export class Connection {
+export class Connection implements RoomMember {
   /**
    * The session id of the participant this connection speaks for: assigned at
    * connection, announced in `Welcome`; a resume replaces it with the earlier one.

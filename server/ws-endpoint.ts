@@ -40,7 +40,7 @@ export class WsEndpoint {
       closeTimeout: CLOSE_TIMEOUT_MS,
     };
     this.wss = new WebSocketServer(serverOptions);
-    this.sweep = new HeartbeatSweep(ctx, this.open, log);
+    this.sweep = new HeartbeatSweep(ctx.options.heartbeatIntervalMs, this.open, log);
   }
 
   /** Open WebSocket connections. */

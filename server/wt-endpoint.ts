@@ -43,7 +43,7 @@ export class WtEndpoint {
     private readonly ctx: RelayContext,
     private readonly closeLingerMs = CLOSE_LINGER_MS,
   ) {
-    this.sweep = new HeartbeatSweep(ctx, this.open, log);
+    this.sweep = new HeartbeatSweep(ctx.options.heartbeatIntervalMs, this.open, log);
   }
 
   /** WebTransport sessions open now (one connection each). */
