@@ -117,6 +117,7 @@ export async function startRelayWebTransport(options: RelayWebTransportOptions):
       limits: options.limits,
       onsession: options.onsession,
       loadBinding: options.loadBinding,
+      logger: createLogger,
     });
   } catch (err) {
     const reason = err instanceof WebTransportError ? `${err.code}: ${err.message}` : String(err);
