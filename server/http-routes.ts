@@ -14,11 +14,7 @@ import type { RelayContext } from './context.js';
 import { createLogger } from './log.js';
 import type { MetricsGauges } from './metrics.js';
 import { resolveUnder, serveFile } from './static-files.js';
-import {
-  WEBTRANSPORT_INFO_PATH,
-  type WebTransportInfo,
-  type WebTransportStatus,
-} from './webtransport/relay-webtransport.js';
+import { WEBTRANSPORT_INFO_PATH, type WebTransportInfo, type WebTransportStatus } from './wt-server.js';
 import { WS_PATH } from './ws-endpoint.js';
 
 const log = createLogger('http');

@@ -23,7 +23,7 @@ import {
   type RelayWebTransport,
   type WebTransportInfo,
   type WebTransportStatus,
-} from './webtransport/relay-webtransport.js';
+} from './wt-server.js';
 import { WS_PATH, WsEndpoint } from './ws-endpoint.js';
 import { WtEndpoint } from './wt-endpoint.js';
 
@@ -36,7 +36,7 @@ export {
   WEBTRANSPORT_PATH,
   type WebTransportInfo,
   type WebTransportStatus,
-} from './webtransport/relay-webtransport.js';
+} from './wt-server.js';
 
 const log = createLogger('relay');
 

@@ -10,9 +10,9 @@ import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { createLogger } from './log.js';
 import { guardConnection } from './connection-guard.js';
 import { Connection } from './connection.js';
-import type { WebTransportSession } from './webtransport/webtransport-session.js';
-import { WtInbound } from './webtransport/wt-inbound.js';
-import { WtLink } from './webtransport/wt-link.js';
+import type { WebTransportSession } from './webtransport/index.js';
+import { WtInbound } from './wt-inbound.js';
+import { WtLink } from './wt-link.js';
 
 const log = createLogger('wt');
 

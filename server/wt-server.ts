@@ -5,12 +5,15 @@
  * says why), a status for `/healthz`, and the small JSON document the element
  * fetches to learn the port and, for a generated certificate, its hash.
  */
-import { createLogger } from '../log.js';
-import { WebTransportError } from './errors.js';
-import type { QuicheLoad } from './quic-binding.js';
-import type { QuicLimits } from './quic-endpoint.js';
-import type { WebTransportSession } from './webtransport-session.js';
-import { startWebTransportServer, type WebTransportServer } from './webtransport-server.js';
+import { createLogger } from './log.js';
+import {
+  startWebTransportServer,
+  WebTransportError,
+  type QuicheLoad,
+  type QuicLimits,
+  type WebTransportServer,
+  type WebTransportSession,
+} from './webtransport/index.js';
 
 const log = createLogger('webtransport');
 

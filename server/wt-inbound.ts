@@ -18,13 +18,13 @@ import {
   ErrorCode,
   FrameTooLargeError,
   LengthPrefixedReader,
-} from '../../src/protocol/index.js';
-import { BodyField } from '../body-types.js';
-import type { ResolvedRelayOptions } from '../config.js';
-import { ProtocolError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
-import type { Connection } from '../connection.js';
-import type { WebTransportBidiStream, WebTransportReceiveStream, WebTransportSession } from './webtransport-session.js';
+} from '../src/protocol/index.js';
+import { BodyField } from './body-types.js';
+import type { ResolvedRelayOptions } from './config.js';
+import { ProtocolError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import type { Connection } from './connection.js';
+import type { WebTransportBidiStream, WebTransportReceiveStream, WebTransportSession } from './webtransport/index.js';
 import { WtStreamCode, type WtLink } from './wt-link.js';
 
 /**
