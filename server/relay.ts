@@ -7,7 +7,13 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '../src/protocol/index.js';
+import {
+  CloseCode,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  WEBSOCKET_PATH,
+  type WebTransportInfo,
+} from '../src/protocol/index.js';
 import type { Bus } from './bus/bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { ClusterNode } from './cluster-node.js';
@@ -18,25 +24,16 @@ import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
 import { ResumeTokens } from './resume-tokens.js';
 import { Rooms } from './rooms.js';
-import {
-  startRelayWebTransport,
-  type RelayWebTransport,
-  type WebTransportInfo,
-  type WebTransportStatus,
-} from './wt-server.js';
-import { WS_PATH, WsEndpoint } from './ws-endpoint.js';
+import { WsEndpoint } from './ws-endpoint.js';
+import { startRelayWebTransport, type RelayWebTransport, type WebTransportStatus } from './wt-server.js';
 import { WtEndpoint } from './wt-endpoint.js';
 
 export type { BackpressureLimits, RelayOptions } from './config.js';
 export type { Bus, BusHandler, BusSubscription } from './bus/bus.js';
 export { LocalBus } from './bus/local-bus.js';
 export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
-export {
-  WEBTRANSPORT_INFO_PATH,
-  WEBTRANSPORT_PATH,
-  type WebTransportInfo,
-  type WebTransportStatus,
-} from './wt-server.js';
+export { WEBTRANSPORT_INFO_PATH, WEBTRANSPORT_PATH, type WebTransportInfo } from '../src/protocol/index.js';
+export type { WebTransportStatus } from './wt-server.js';
 
 const log = createLogger('relay');
 
@@ -262,7 +259,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   return {
     url,
-    wsUrl: `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${address.port}${WS_PATH}`,
+    wsUrl: `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${address.port}${WEBSOCKET_PATH}`,
     port: address.port,
     host: opts.host,
     node: node.id,

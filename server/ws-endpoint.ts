@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
-import { ErrorCode } from '../src/protocol/index.js';
+import { ErrorCode, WEBSOCKET_PATH } from '../src/protocol/index.js';
 import type { RelayContext } from './context.js';
 import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { createLogger } from './log.js';
@@ -16,9 +16,6 @@ import { Connection } from './connection.js';
 import { WsLink } from './ws-link.js';
 
 const log = createLogger('ws');
-
-/** The path clients connect to. */
-export const WS_PATH = '/ws';
 
 /** How long a closing connection may take to finish the closing handshake before it is cut. */
 const CLOSE_TIMEOUT_MS = 2000;
@@ -52,7 +49,7 @@ export class WsEndpoint {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (err) => log.debug('upgrade socket error', { err }));
     const path = (req.url ?? '').split('?', 1)[0];
-    if (path !== WS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    if (path !== WEBSOCKET_PATH) return rejectUpgrade(socket, 404, 'Not Found');
     if (this.closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }

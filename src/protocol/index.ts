@@ -3,3 +3,4 @@ export * from './error-codes.js';
 export * from './limits.js';
 export * from './version.js';
 export * from './stream-framing.js';
+export * from './endpoints.js';
