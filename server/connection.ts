@@ -18,12 +18,13 @@ import {
   type EnvelopeInit,
   type ParticipantInit,
 } from '../src/protocol/index.js';
-import { BodyField } from './body-types.js';
+import { BodyField, type BodyFieldNumber } from './body-types.js';
 import type { BusMessage, BusOrigin } from './bus/bus-message.js';
 import type { ClientLink } from './client-link.js';
 import type { RelayContext } from './context.js';
 import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js';
 import { createLogger } from './log.js';
+import type { DropReason } from './metrics.js';
 import { Outbound } from './outbound.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
 import type { LeaveReason, RoomMember } from './room-member.js';
@@ -352,16 +353,8 @@ export class Connection implements RoomMember {
   }
 
   private keyframeRequest(envelope: DecodedEnvelope, raw: Buffer): void {
-    const room = this.requireRoom();
     const target = envelope.keyframeRequest!.target ?? '';
-    if (target === this.sessionId || !room.hasParticipant(target)) {
-      throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
-    }
-    if (!this.keyframeLimiter.take(target)) {
-      this.ctx.metrics.dropped.inc('keyframe-request-rate');
-      return;
-    }
-    room.sendTo(this, target, BodyField.keyframeRequest, raw, this.stamp);
+    this.forwardTo(target, BodyField.keyframeRequest, raw, this.keyframeLimiter, 'keyframe-request-rate');
   }
 
   /**
@@ -369,16 +362,30 @@ export class Connection implements RoomMember {
    * target only (stamped like everything else, so the sender can't be forged).
    */
   private keyExchange(envelope: DecodedEnvelope, raw: Buffer): void {
-    const room = this.requireRoom();
     const target = envelope.keyExchange!.target ?? '';
+    this.forwardTo(target, BodyField.keyExchange, raw, this.keyExchangeLimiter, 'key-exchange-rate');
+  }
+
+  /**
+   * Sends a message addressed to one other participant (`raw`, as received) to
+   * it only, stamped; over `limiter`'s rate per target it is dropped (counted as `dropped`).
+   */
+  private forwardTo(
+    target: string,
+    body: BodyFieldNumber,
+    raw: Buffer,
+    limiter: KeyedRateLimiter,
+    dropped: DropReason,
+  ): void {
+    const room = this.requireRoom();
     if (target === this.sessionId || !room.hasParticipant(target)) {
       throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
     }
-    if (!this.keyExchangeLimiter.take(target)) {
-      this.ctx.metrics.dropped.inc('key-exchange-rate');
+    if (!limiter.take(target)) {
+      this.ctx.metrics.dropped.inc(dropped);
       return;
     }
-    room.sendTo(this, target, BodyField.keyExchange, raw, this.stamp);
+    room.sendTo(this, target, body, raw, this.stamp);
   }
 
   /** Asks `publisher` for a keyframe on this (congested, now drained) receiver's behalf. */
