@@ -22,13 +22,15 @@ import type { RelayContext } from './context.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
+import { relayStats, type RelayStats } from './relay-stats.js';
 import { ResumeTokens } from './resume-tokens.js';
 import { Rooms } from './rooms.js';
 import { WsEndpoint } from './ws-endpoint.js';
-import { startRelayWebTransport, type RelayWebTransport, type WebTransportStatus } from './wt-server.js';
+import { startRelayWebTransport, type RelayWebTransport } from './wt-server.js';
 import { WtEndpoint } from './wt-endpoint.js';
 
 export type { BackpressureLimits, RelayOptions } from './config.js';
+export type { RelayStats } from './relay-stats.js';
 export type { Bus, BusHandler, BusSubscription } from './bus/bus.js';
 export { LocalBus } from './bus/local-bus.js';
 export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
@@ -36,38 +38,6 @@ export { WEBTRANSPORT_INFO_PATH, WEBTRANSPORT_PATH, type WebTransportInfo } from
 export type { WebTransportStatus } from './wt-server.js';
 
 const log = createLogger('relay');
-
-/** A snapshot of one relay's counters (what `/metrics` shows, as numbers). */
-export interface RelayStats {
-  /** Client connections open now: WebSocket connections and WebTransport sessions. */
-  connections: number;
-  /** WebTransport: its status, sessions open now and accepted, QUIC connections open now, streams refused by reason. */
-  webTransport: {
-    status: WebTransportStatus['status'];
-    sessions: number;
-    sessionsTotal: number;
-    quicConnections: number;
-    refusedStreams: Record<string, number>;
-  };
-  /** Rooms and participants on this node now. */
-  rooms: number;
-  participants: number;
-  connectionsTotal: number;
-  joinsTotal: number;
-  /** Envelopes received from clients, by type (proto field name, e.g. `media`). */
-  messagesIn: Record<string, number>;
-  /** Envelopes sent to clients, by type. */
-  messagesOut: Record<string, number>;
-  bytesIn: number;
-  bytesOut: number;
-  /** Messages not delivered, by reason (`video-congested`, `audio-congested`, ...). */
-  dropped: Record<string, number>;
-  /** Errors sent or connections closed, by error code. */
-  errors: Record<string, number>;
-  uptimeSeconds: number;
-  /** The bus: its kind, whether it reaches the other nodes now, and the relay nodes known alive (this one included). */
-  bus: { kind: Bus['kind']; connected: boolean; nodes: number };
-}
 
 /** A running relay. */
 export interface Relay {
@@ -265,25 +235,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     node: node.id,
     bus,
     ...webTransportEndpoint(wt, shownHost),
-    stats: () => ({
-      ...gauges(),
-      webTransport: {
-        status: wt.status.status,
-        sessions: wtEndpoint.connections,
-        sessionsTotal: metrics.webTransportSessionsTotal,
-        quicConnections: wt.server?.stats().connections ?? 0,
-        refusedStreams: metrics.refusedStreams.toObject(),
-      },
-      bus: { kind: bus.kind, connected: bus.connected, nodes: node.nodes },
-      connectionsTotal: metrics.connectionsTotal,
-      joinsTotal: metrics.joinsTotal,
-      messagesIn: metrics.messagesIn(),
-      messagesOut: metrics.messagesOut(),
-      bytesIn: metrics.bytesIn,
-      bytesOut: metrics.bytesOut,
-      dropped: metrics.dropped.toObject(),
-      errors: metrics.errors.toObject(),
-    }),
+    stats: () => relayStats(gauges(), metrics, wt.status.status),
     close: () => (closing ??= close()),
   };
 }
