@@ -152,20 +152,27 @@ export class Connection implements RoomMember {
   /** Ends the connection with a fatal error: tells the client, closes, and tells the room. */
   fail(err: ProtocolError, reason: LeaveReason = 'disconnected'): void {
     if (this.ended) return;
-    this.ctx.metrics.errors.inc(err.code);
-    this.sendError(err.code, err.message, true);
-    this.link.close(err.closeCode ?? CloseCode.Malformed, err.code);
-    this.end(reason);
+    this.closeWith(err.code, err.message, err.closeCode ?? CloseCode.Malformed, reason);
     log.debug('session closed', { session: this.sessionId, code: err.code, reason });
   }
 
   /** The relay is stopping. */
   shutdown(): void {
     if (this.ended) return;
-    this.ctx.metrics.errors.inc(ErrorCode.ServerShutdown);
-    this.sendError(ErrorCode.ServerShutdown, 'the relay is shutting down; reconnect', true);
-    this.link.close(CloseCode.GoingAway, ErrorCode.ServerShutdown);
-    this.end('server-shutdown');
+    this.closeWith(
+      ErrorCode.ServerShutdown,
+      'the relay is shutting down; reconnect',
+      CloseCode.GoingAway,
+      'server-shutdown',
+    );
+  }
+
+  /** Tells the client why (a fatal `Error` with `code`), closes with `closeCode`, and leaves the room for `reason`. */
+  private closeWith(code: string, message: string, closeCode: number, reason: LeaveReason): void {
+    this.ctx.metrics.errors.inc(code);
+    this.sendError(code, message, true);
+    this.link.close(closeCode, code);
+    this.end(reason);
   }
 
   private dispatch(envelope: DecodedEnvelope, body: NonNullable<DecodedEnvelope['body']>, raw: Buffer): void {
@@ -283,10 +290,12 @@ export class Connection implements RoomMember {
    */
   replaced(): void {
     if (this.ended) return;
-    this.ctx.metrics.errors.inc(ErrorCode.SessionReplaced);
-    this.sendError(ErrorCode.SessionReplaced, 'this participant reconnected on another connection', true);
-    this.link.close(CloseCode.SessionReplaced, ErrorCode.SessionReplaced);
-    this.end('replaced');
+    this.closeWith(
+      ErrorCode.SessionReplaced,
+      'this participant reconnected on another connection',
+      CloseCode.SessionReplaced,
+      'replaced',
+    );
   }
 
   private admitTo(room: Room, me: ParticipantInit, resume: boolean): void {
