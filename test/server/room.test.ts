@@ -99,6 +99,28 @@ function mediaFrame(kind: number, keyframe: boolean, payload = [1, 2, 3]): Uint8
   return encodeEnvelope({ media: { kind, keyframe, payload: Uint8Array.from(payload) } });
 }
 
+/** A room on node `n1` of its own in-process bus. */
+function oneNode(settings?: RoomSettings): { node: FakeNode; metrics: Metrics; room: Room } {
+  const node = new FakeNode('n1');
+  const metrics = new Metrics('test', 1);
+  return { node, metrics, room: roomOn(new LocalBus(), node, metrics, settings) };
+}
+
+/** Members joined in this order, their control messages so far (the joins) then cleared. */
+function quietMembers(room: Room, node: LocalNode, ...ids: string[]): FakeMember[] {
+  const list = ids.map((id) => join(room, node, id));
+  for (const member of list) member.control.length = 0;
+  return list;
+}
+
+/** Expects `member` got exactly one control message, of `body`, stamped from `from`; returns it. */
+function onlyControl(member: FakeMember, body: number, from: string): DecodedEnvelope {
+  expect(member.control).toHaveLength(1);
+  expect(member.control[0]!.body).toBe(body);
+  expect(member.control[0]!.envelope.from).toBe(from);
+  return member.control[0]!.envelope;
+}
+
 afterEach(() => {
   for (const room of rooms.splice(0)) room.close();
   vi.useRealTimers();
@@ -106,9 +128,7 @@ afterEach(() => {
 
 describe('Room on one node', () => {
   it('forwards a media frame to every other member, stamped with its sender, and not back to the sender', () => {
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const room = roomOn(bus, node);
+    const { node, room } = oneNode();
     const a = join(room, node, 'a');
     const b = join(room, node, 'b');
     const c = join(room, node, 'c');
@@ -126,9 +146,7 @@ describe('Room on one node', () => {
   });
 
   it('tells the members already there of a joiner, and gives the joiner the others', () => {
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const room = roomOn(bus, node);
+    const { node, room } = oneNode();
     const a = join(room, node, 'a');
     const b = new FakeMember('b', node);
     const { others, known } = room.admit(b, participant('b'), 10);
@@ -143,9 +161,7 @@ describe('Room on one node', () => {
   });
 
   it('stamps a media state change with its sender, keeps it in the roster, and sends it to the others', () => {
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const room = roomOn(bus, node);
+    const { node, room } = oneNode();
     const a = join(room, node, 'a');
     const b = join(room, node, 'b');
     a.control.length = 0;
@@ -153,10 +169,8 @@ describe('Room on one node', () => {
     const state = { mic: false, camera: true, screen: false };
     room.publishState(a, encodeEnvelope({ mediaState: state }), state);
 
-    expect(b.control).toHaveLength(1);
-    expect(b.control[0]!.body).toBe(BodyField.mediaState);
-    expect(b.control[0]!.envelope.from).toBe('a');
-    expect(b.control[0]!.envelope.mediaState).toMatchObject({ camera: true });
+    const got = onlyControl(b, BodyField.mediaState, 'a');
+    expect(got.mediaState).toMatchObject({ camera: true });
     expect(a.control).toEqual([]);
     const c = new FakeMember('c', node);
     const roster = room.admit(c, participant('c'), 10).others;
@@ -164,29 +178,20 @@ describe('Room on one node', () => {
   });
 
   it('sends a keyframe request to its target only', () => {
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const room = roomOn(bus, node);
-    const a = join(room, node, 'a');
-    const b = join(room, node, 'b');
-    const c = join(room, node, 'c');
-    for (const m of [a, b, c]) m.control.length = 0;
+    const { node, room } = oneNode();
+    const [a, b, c] = quietMembers(room, node, 'a', 'b', 'c');
 
     const request = encodeEnvelope({ keyframeRequest: { target: 'b', kind: TrackKind.VIDEO } });
     room.sendTo(a, 'b', BodyField.keyframeRequest, request, a.stamp);
 
-    expect(b.control).toHaveLength(1);
-    expect(b.control[0]!.body).toBe(BodyField.keyframeRequest);
-    expect(b.control[0]!.envelope.from).toBe('a');
-    expect(b.control[0]!.envelope.keyframeRequest!.target).toBe('b');
+    const got = onlyControl(b, BodyField.keyframeRequest, 'a');
+    expect(got.keyframeRequest!.target).toBe('b');
     expect(a.control).toEqual([]);
     expect(c.control).toEqual([]);
   });
 
   it('refuses a joiner beyond the room size with room-full', () => {
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const room = roomOn(bus, node);
+    const { node, room } = oneNode();
     join(room, node, 'a', 2);
     join(room, node, 'b', 2);
 
@@ -224,9 +229,7 @@ describe('Room on one node', () => {
   });
 
   it('tells the others at once when a member left, and makes them forget it', () => {
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const room = roomOn(bus, node, new Metrics('test', 1), { graceMs: 1000, onIdle: () => {} });
+    const { node, room } = oneNode({ graceMs: 1000, onIdle: () => {} });
     const a = join(room, node, 'a');
     const b = join(room, node, 'b');
     b.control.length = 0;
@@ -242,11 +245,8 @@ describe('Room on one node', () => {
 
   it('holds a member whose connection died for the grace period, then tells the others', () => {
     vi.useFakeTimers();
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const metrics = new Metrics('test', 1);
     const idle: Room[] = [];
-    const room = roomOn(bus, node, metrics, { graceMs: 1000, onIdle: (r) => idle.push(r) });
+    const { node, metrics, room } = oneNode({ graceMs: 1000, onIdle: (r) => idle.push(r) });
     const a = join(room, node, 'a');
     const b = join(room, node, 'b');
     b.control.length = 0;
@@ -269,10 +269,7 @@ describe('Room on one node', () => {
 
   it('lets a held member resume within the grace period, unseen by the others', () => {
     vi.useFakeTimers();
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const metrics = new Metrics('test', 1);
-    const room = roomOn(bus, node, metrics, { graceMs: 1000, onIdle: () => {} });
+    const { node, metrics, room } = oneNode({ graceMs: 1000, onIdle: () => {} });
     const a = join(room, node, 'a');
     const b = join(room, node, 'b');
     b.control.length = 0;
@@ -292,9 +289,7 @@ describe('Room on one node', () => {
   });
 
   it('closes the older connection of a participant that resumed while it was still open, quietly', () => {
-    const bus = new LocalBus();
-    const node = new FakeNode('n1');
-    const room = roomOn(bus, node);
+    const { node, room } = oneNode();
     const old = join(room, node, 'a');
     const b = join(room, node, 'b');
     b.control.length = 0;
@@ -375,16 +370,13 @@ describe('Rooms of the same name on two nodes sharing a bus', () => {
   it('sends a keyframe request across nodes to its target only', () => {
     const { n1, n2, r1, r2 } = twoNodes();
     const a = join(r1, n1, 'a');
-    const b = join(r2, n2, 'b');
-    const c = join(r2, n2, 'c');
-    for (const m of [a, b, c]) m.control.length = 0;
+    const [b, c] = quietMembers(r2, n2, 'b', 'c');
+    a.control.length = 0;
 
     const request = encodeEnvelope({ keyframeRequest: { target: 'c', kind: TrackKind.AUDIO } });
     r1.sendTo(a, 'c', BodyField.keyframeRequest, request, a.stamp);
 
-    expect(c.control).toHaveLength(1);
-    expect(c.control[0]!.body).toBe(BodyField.keyframeRequest);
-    expect(c.control[0]!.envelope.from).toBe('a');
+    onlyControl(c, BodyField.keyframeRequest, 'a');
     expect(b.control).toEqual([]);
     expect(a.control).toEqual([]);
   });
