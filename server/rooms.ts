@@ -4,9 +4,8 @@
  */
 import type { Bus } from './bus/bus.js';
 import { createLogger } from './log.js';
-import type { Metrics } from './metrics.js';
 import type { RoomsNode } from './local-node.js';
-import { Room } from './room.js';
+import { Room, type RoomMetrics } from './room.js';
 import type { LeaveReason, RoomMember } from './room-member.js';
 
 const log = createLogger('rooms');
@@ -16,7 +15,7 @@ export class Rooms {
 
   constructor(
     private readonly bus: Bus,
-    private readonly metrics: Metrics,
+    private readonly metrics: RoomMetrics,
     private readonly node: RoomsNode,
     /** How long a departed participant is held for a resume (see `Room`). */
     private readonly graceMs = 0,
