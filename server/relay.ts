@@ -135,12 +135,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       // Outbound closes a slow consumer at `closeBytes`: QUIC must queue at least that much before refusing writes.
       maxBufferedBytes: Math.max(16 * 1024 * 1024, opts.backpressure.closeBytes + 2 * opts.maxMessageBytes),
     },
-    onsession: (session) => {
+    onsession: (wtSession) => {
       try {
-        wtEndpoint.accept(session);
+        wtEndpoint.accept(wtSession);
       } catch (err) {
         log.error('accepting a WebTransport session failed', { err });
-        session.close(CloseCode.Internal, ErrorCode.Internal);
+        wtSession.close(CloseCode.Internal, ErrorCode.Internal);
       }
     },
     ...(opts.webTransport.loadBinding ? { loadBinding: opts.webTransport.loadBinding } : {}),
