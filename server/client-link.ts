@@ -1,7 +1,7 @@
 /**
- * What a {@link Session} and its {@link Outbound} need from the connection to
+ * What a {@link Connection} and its {@link Outbound} need from the connection to
  * one client, whatever carries it: a WebSocket (`ws-link.ts`) or a WebTransport
- * session (`webtransport/wt-link.ts`). The session decides what to send and
+ * session (`wt-link.ts`). The connection decides what to send and
  * when; the link decides how it travels (one message, a stream, a datagram).
  */
 

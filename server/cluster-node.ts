@@ -40,8 +40,8 @@ import type { ParticipantInit } from '../src/protocol/index.js';
 import type { Bus, BusSubscription } from './bus/bus.js';
 import { secondToken, subjects } from './bus/subjects.js';
 import { createLogger } from './log.js';
-import type { Room } from './room.js';
-import type { RoomsNode } from './rooms.js';
+import type { ClusterRoom, RoomDirectory } from './cluster-room.js';
+import type { RoomsNode } from './local-node.js';
 
 const log = createLogger('cluster');
 
@@ -59,12 +59,6 @@ export interface ClusterOptions {
    * `start()` waits it out. 0 on a bus that delivers synchronously.
    */
   discoveryMs: number;
-}
-
-/** What the relay's rooms look like to the cluster. */
-export interface RoomDirectory {
-  get(name: string): Room | undefined;
-  values(): Iterable<Room>;
 }
 
 /** A participant as it travels in roster messages. */
@@ -117,7 +111,7 @@ export class ClusterNode implements RoomsNode {
   /** {@link id} as ASCII bytes, for bus message headers. */
   readonly idBytes: Buffer;
   private readonly peers = new Map<string, Peer>();
-  private readonly pending = new Map<Room, PendingSync>();
+  private readonly pending = new Map<ClusterRoom, PendingSync>();
   private rooms: RoomDirectory = { get: () => undefined, values: () => [] };
   private readonly subscriptions: BusSubscription[] = [];
   private stopListening: () => void = () => {};
@@ -172,7 +166,7 @@ export class ClusterNode implements RoomsNode {
   }
 
   /** A room opened here: ask every node for its participants there (see the module comment). */
-  openRoom(room: Room): void {
+  openRoom(room: ClusterRoom): void {
     if (!this.bus.connected) {
       // No one to ask: serve this node's participants now, sync when the bus is back.
       room.markReady();
@@ -220,7 +214,7 @@ export class ClusterNode implements RoomsNode {
     this.publish(subjects.alive(this.id), message);
   }
 
-  private requestRoster(room: Room): void {
+  private requestRoster(room: ClusterRoom): void {
     const request: RosterRequest = { node: this.id, members: room.snapshot().map(toWire) };
     this.publish(subjects.roster(room.name), request);
   }
@@ -275,7 +269,7 @@ export class ClusterNode implements RoomsNode {
     }
   }
 
-  private maybeFinishSync(room: Room): void {
+  private maybeFinishSync(room: ClusterRoom): void {
     const sync = this.pending.get(room);
     if (!sync || sync.waitingFor.size > 0) return;
     const wait = sync.notBefore - performance.now();
@@ -283,7 +277,7 @@ export class ClusterNode implements RoomsNode {
     else sync.timers.push(setTimeout(() => this.finishSync(room, 'complete'), wait));
   }
 
-  private finishSync(room: Room, why: 'complete' | 'timeout' | 'closed'): void {
+  private finishSync(room: ClusterRoom, why: 'complete' | 'timeout' | 'closed'): void {
     const sync = this.pending.get(room);
     if (!sync) return;
     this.pending.delete(room);

@@ -15,9 +15,8 @@ import { NatsBus } from './bus/nats-bus.js';
 import { ConfigError } from './errors.js';
 import { isLogLevel, type LogLevel } from './log.js';
 import { findPackageRoot, readPackageVersion } from './paths.js';
-import type { QuicheLoad } from './webtransport/quic-binding.js';
-import { WebTransportError } from './webtransport/errors.js';
-import { webTransportEnv } from './webtransport/relay-webtransport.js';
+import { WebTransportError, type QuicheLoad } from './webtransport/index.js';
+import { webTransportEnv } from './wt-server.js';
 
 /**
  * Socket buffer thresholds (bytes queued for one receiver, `ws.bufferedAmount`)

@@ -9,17 +9,17 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { PROTOCOL_VERSION } from '../src/protocol/index.js';
+import {
+  PROTOCOL_VERSION,
+  WEBSOCKET_PATH,
+  WEBTRANSPORT_INFO_PATH,
+  type WebTransportInfo,
+} from '../src/protocol/index.js';
 import type { RelayContext } from './context.js';
 import { createLogger } from './log.js';
 import type { MetricsGauges } from './metrics.js';
 import { resolveUnder, serveFile } from './static-files.js';
-import {
-  WEBTRANSPORT_INFO_PATH,
-  type WebTransportInfo,
-  type WebTransportStatus,
-} from './webtransport/relay-webtransport.js';
-import { WS_PATH } from './ws-endpoint.js';
+import type { WebTransportStatus } from './wt-server.js';
 
 const log = createLogger('http');
 
@@ -117,14 +117,14 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
     if (info) return send(req, res, 200, json, JSON.stringify(info) + '\n');
     const error =
       status.status === 'unavailable'
-        ? `WebTransport is unavailable on this relay (${status.reason}): use WebSocket at ${WS_PATH}`
-        : `WebTransport is off on this relay: use WebSocket at ${WS_PATH}`;
+        ? `WebTransport is unavailable on this relay (${status.reason}): use WebSocket at ${WEBSOCKET_PATH}`
+        : `WebTransport is off on this relay: use WebSocket at ${WEBSOCKET_PATH}`;
     return send(req, res, 404, json, JSON.stringify({ error }) + '\n');
   }
 
-  if (path === WS_PATH) {
+  if (path === WEBSOCKET_PATH) {
     res.setHeader('Upgrade', 'websocket');
-    return text(res, 426, `Upgrade Required: ${WS_PATH} is the relay's WebSocket endpoint\n`);
+    return text(res, 426, `Upgrade Required: ${WEBSOCKET_PATH} is the relay's WebSocket endpoint\n`);
   }
 
   if (BUNDLE_FILES.has(path)) {

@@ -3,6 +3,7 @@
  * the Prometheus text format (version 0.0.4) for `/metrics`.
  */
 import { bodyLabelOfField } from './body-types.js';
+import type { Bus } from './bus/bus.js';
 import type { NatsBusStats } from './bus/nats-bus.js';
 
 /** A counter with one label, e.g. messages by type. */
@@ -36,7 +37,9 @@ export type DropReason =
   | 'audio-congested'
   /** A keyframe request over the per-(sender, target) rate. */
   | 'keyframe-request-rate'
-  /** A media state change over the per-session rate (the sender gets `rate-limited`). */
+  /** An end-to-end-encryption key message over the per-(sender, target) rate. */
+  | 'key-exchange-rate'
+  /** A media state change over the per-connection rate (the sender gets `rate-limited`). */
   | 'media-state-rate'
   /** The receiver's connection was already closing. */
   | 'receiver-closed'
@@ -63,7 +66,7 @@ export interface MetricsGauges {
   participants: number;
   uptimeSeconds: number;
   bus: {
-    kind: string;
+    kind: Bus['kind'];
     connected: boolean;
     /** Relay nodes known alive, this one included. */
     nodes: number;

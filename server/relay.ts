@@ -7,7 +7,13 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '../src/protocol/index.js';
+import {
+  CloseCode,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  WEBSOCKET_PATH,
+  type WebTransportInfo,
+} from '../src/protocol/index.js';
 import type { Bus } from './bus/bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { ClusterNode } from './cluster-node.js';
@@ -16,61 +22,22 @@ import type { RelayContext } from './context.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
+import { relayStats, type RelayStats } from './relay-stats.js';
 import { ResumeTokens } from './resume-tokens.js';
 import { Rooms } from './rooms.js';
-import {
-  startRelayWebTransport,
-  type RelayWebTransport,
-  type WebTransportInfo,
-  type WebTransportStatus,
-} from './webtransport/relay-webtransport.js';
-import { WS_PATH, WsEndpoint } from './ws-endpoint.js';
+import { WsEndpoint } from './ws-endpoint.js';
+import { startRelayWebTransport, type RelayWebTransport } from './wt-server.js';
 import { WtEndpoint } from './wt-endpoint.js';
 
 export type { BackpressureLimits, RelayOptions } from './config.js';
+export type { RelayStats } from './relay-stats.js';
 export type { Bus, BusHandler, BusSubscription } from './bus/bus.js';
 export { LocalBus } from './bus/local-bus.js';
 export { NatsBus, type NatsBusOptions } from './bus/nats-bus.js';
-export {
-  WEBTRANSPORT_INFO_PATH,
-  WEBTRANSPORT_PATH,
-  type WebTransportInfo,
-  type WebTransportStatus,
-} from './webtransport/relay-webtransport.js';
+export { WEBTRANSPORT_INFO_PATH, WEBTRANSPORT_PATH, type WebTransportInfo } from '../src/protocol/index.js';
+export type { WebTransportStatus } from './wt-server.js';
 
 const log = createLogger('relay');
-
-/** A snapshot of one relay's counters (what `/metrics` shows, as numbers). */
-export interface RelayStats {
-  /** Client connections open now: WebSocket connections and WebTransport sessions. */
-  connections: number;
-  /** WebTransport: its status, sessions open now and accepted, QUIC connections open now, streams refused by reason. */
-  webTransport: {
-    status: WebTransportStatus['status'];
-    sessions: number;
-    sessionsTotal: number;
-    quicConnections: number;
-    refusedStreams: Record<string, number>;
-  };
-  /** Rooms and participants on this node now. */
-  rooms: number;
-  participants: number;
-  connectionsTotal: number;
-  joinsTotal: number;
-  /** Envelopes received from clients, by type (proto field name, e.g. `media`). */
-  messagesIn: Record<string, number>;
-  /** Envelopes sent to clients, by type. */
-  messagesOut: Record<string, number>;
-  bytesIn: number;
-  bytesOut: number;
-  /** Messages not delivered, by reason (`video-congested`, `audio-congested`, ...). */
-  dropped: Record<string, number>;
-  /** Errors sent or connections closed, by error code. */
-  errors: Record<string, number>;
-  uptimeSeconds: number;
-  /** The bus: its kind, whether it reaches the other nodes now, and the relay nodes known alive (this one included). */
-  bus: { kind: Bus['kind']; connected: boolean; nodes: number };
-}
 
 /** A running relay. */
 export interface Relay {
@@ -168,12 +135,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       // Outbound closes a slow consumer at `closeBytes`: QUIC must queue at least that much before refusing writes.
       maxBufferedBytes: Math.max(16 * 1024 * 1024, opts.backpressure.closeBytes + 2 * opts.maxMessageBytes),
     },
-    onsession: (session) => {
+    onsession: (wtSession) => {
       try {
-        wtEndpoint.accept(session);
+        wtEndpoint.accept(wtSession);
       } catch (err) {
         log.error('accepting a WebTransport session failed', { err });
-        session.close(CloseCode.Internal, ErrorCode.Internal);
+        wtSession.close(CloseCode.Internal, ErrorCode.Internal);
       }
     },
     ...(opts.webTransport.loadBinding ? { loadBinding: opts.webTransport.loadBinding } : {}),
@@ -262,31 +229,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   return {
     url,
-    wsUrl: `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${address.port}${WS_PATH}`,
+    wsUrl: `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${address.port}${WEBSOCKET_PATH}`,
     port: address.port,
     host: opts.host,
     node: node.id,
     bus,
     ...webTransportEndpoint(wt, shownHost),
-    stats: () => ({
-      ...gauges(),
-      webTransport: {
-        status: wt.status.status,
-        sessions: wtEndpoint.connections,
-        sessionsTotal: metrics.webTransportSessionsTotal,
-        quicConnections: wt.server?.stats().connections ?? 0,
-        refusedStreams: metrics.refusedStreams.toObject(),
-      },
-      bus: { kind: bus.kind, connected: bus.connected, nodes: node.nodes },
-      connectionsTotal: metrics.connectionsTotal,
-      joinsTotal: metrics.joinsTotal,
-      messagesIn: metrics.messagesIn(),
-      messagesOut: metrics.messagesOut(),
-      bytesIn: metrics.bytesIn,
-      bytesOut: metrics.bytesOut,
-      dropped: metrics.dropped.toObject(),
-      errors: metrics.errors.toObject(),
-    }),
+    stats: () => relayStats(gauges(), metrics, wt.status.status),
     close: () => (closing ??= close()),
   };
 }

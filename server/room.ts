@@ -43,8 +43,10 @@ import {
 import { lastToken, subjects } from './bus/subjects.js';
 import { ProtocolError } from './errors.js';
 import { createLogger } from './log.js';
+import type { ClusterRoom } from './cluster-room.js';
+import type { LocalNode } from './local-node.js';
 import type { Metrics } from './metrics.js';
-import type { LeaveReason, Session } from './session.js';
+import type { LeaveReason, RoomMember } from './room-member.js';
 
 const log = createLogger('room');
 
@@ -64,30 +66,24 @@ export interface RoomSettings {
 
 /** A participant of this node held for a resume. */
 interface Held {
-  session: Session;
+  member: RoomMember;
   reason: LeaveReason;
   timer: NodeJS.Timeout;
 }
 
-/** This relay node's identity, as rooms need it. */
-export interface LocalNode {
-  readonly id: string;
-  /** {@link id} as ASCII bytes, as bus message headers carry it. */
-  readonly idBytes: Uint8Array;
-  /** Called when a message from another node shows that node is alive. */
-  seen(node: string): void;
-}
+/** What a room counts. */
+export type RoomMetrics = Pick<Metrics, 'held' | 'dropped'>;
 
-export class Room {
+export class Room implements ClusterRoom {
   /** Participants connected to this node and welcomed, by session id. */
-  readonly members = new Map<string, Session>();
+  readonly members = new Map<string, RoomMember>();
   /** Everyone in the room on every node, by session id: this node's copy. */
   private readonly roster = new Map<string, RosterEntry>();
   /** Joiners waiting for the roster from the other nodes, in arrival order. */
-  private readonly waiting = new Map<Session, () => void>();
+  private readonly waiting = new Map<RoomMember, () => void>();
   private readonly presenceSubject: string;
   private readonly subscriptions: BusSubscription[];
-  /** Each member's `to.<session>` subscription. */
+  /** Each member's `to.<session id>` subscription. */
   private readonly targeted = new Map<string, BusSubscription>();
   /** This node's participants whose connection died, held for a resume, by session id. */
   private readonly held = new Map<string, Held>();
@@ -100,7 +96,7 @@ export class Room {
     readonly name: string,
     private readonly bus: Bus,
     private readonly node: LocalNode,
-    private readonly metrics: Metrics,
+    private readonly metrics: RoomMetrics,
     private readonly settings: RoomSettings = { graceMs: 0, onIdle: () => {} },
   ) {
     this.presenceSubject = subjects.presence(name);
@@ -131,11 +127,11 @@ export class Room {
   /**
    * Runs `admit` once this node knows the room's roster: at once on a single node
    * or when the roster is known, else when the roster sync ends (`markReady`).
-   * A session that leaves before is dropped from the queue by {@link remove}.
+   * A member that leaves before is dropped from the queue by {@link remove}.
    */
-  whenReady(session: Session, admit: () => void): void {
+  whenReady(member: RoomMember, admit: () => void): void {
     if (this.ready) admit();
-    else this.waiting.set(session, admit);
+    else this.waiting.set(member, admit);
   }
 
   /** The roster sync is over (complete, or timed out): admit whoever waits. Idempotent. */
@@ -156,12 +152,12 @@ export class Room {
    * moment can both pass.
    */
   admit(
-    session: Session,
+    member: RoomMember,
     me: ParticipantInit,
     maxRoomSize: number,
     resume = false,
   ): { others: ParticipantInit[]; known: boolean } {
-    const id = session.id;
+    const id = member.sessionId;
     const known = resume && this.roster.has(id);
     if (!known && this.roster.size >= maxRoomSize) {
       throw new ProtocolError(
@@ -175,27 +171,27 @@ export class Room {
     if (resume) this.endHold(id, 'resumed');
     // A connection of this participant still open here (the client saw it die first): replaced below.
     const old = this.members.get(id);
-    this.members.set(id, session);
+    this.members.set(id, member);
     this.roster.set(id, { participant: me, node: this.node.id });
     this.targeted.get(id)?.unsubscribe();
     this.targeted.set(
       id,
       this.bus.subscribe(subjects.to(this.name, id), (subject, payload) => this.onTargeted(subject, payload)),
     );
-    // After the new session holds the id, so removing the old one takes nothing with it.
-    if (old && old !== session) old.replaced();
+    // After the new member holds the id, so removing the old one takes nothing with it.
+    if (old && old !== member) old.replaced();
     return { others, known };
   }
 
   /**
-   * Tells the room that `session` joined: this node's members, then the other
+   * Tells the room that `member` joined: this node's members, then the other
    * nodes. A participant the room knew (a resume) is news to no member here; the
    * other nodes still hear it, to move its roster entry to this node.
    */
-  announceJoin(session: Session, me: ParticipantInit, known = false): void {
-    const bytes = encodeEnvelope({ from: session.id, peerJoined: { participant: me } });
-    if (!known) return this.publishPresence(session, BodyField.peerJoined, bytes);
-    const payload = encodeBusMessage({ body: BodyField.peerJoined, keyframe: false, kind: 0 }, session.origin, bytes);
+  announceJoin(member: RoomMember, me: ParticipantInit, known = false): void {
+    const bytes = encodeEnvelope({ from: member.sessionId, peerJoined: { participant: me } });
+    if (!known) return this.publishPresence(member, BodyField.peerJoined, bytes);
+    const payload = encodeBusMessage({ body: BodyField.peerJoined, keyframe: false, kind: 0 }, member.origin, bytes);
     this.bus.publish(this.presenceSubject, payload);
   }
 
@@ -204,29 +200,29 @@ export class Room {
    * one whose connection died is held for the grace period; a connection that a
    * resume replaced takes nothing along (the participant is still here).
    */
-  remove(session: Session, reason: LeaveReason): void {
-    if (this.waiting.delete(session)) return;
-    // Not this session's any more: a resume took the id over.
-    if (this.members.get(session.id) !== session) return;
-    this.members.delete(session.id);
-    this.targeted.get(session.id)?.unsubscribe();
-    this.targeted.delete(session.id);
+  remove(member: RoomMember, reason: LeaveReason): void {
+    if (this.waiting.delete(member)) return;
+    // Not this connection's any more: a resume took the id over.
+    if (this.members.get(member.sessionId) !== member) return;
+    this.members.delete(member.sessionId);
+    this.targeted.get(member.sessionId)?.unsubscribe();
+    this.targeted.delete(member.sessionId);
     if (reason === 'replaced') return;
     if (reason !== 'left' && this.settings.graceMs > 0) {
-      const timer = setTimeout(() => this.holdExpired(session.id), this.settings.graceMs);
+      const timer = setTimeout(() => this.holdExpired(member.sessionId), this.settings.graceMs);
       timer.unref();
-      this.held.set(session.id, { session, reason, timer });
+      this.held.set(member.sessionId, { member, reason, timer });
       return;
     }
-    this.depart(session, reason);
+    this.depart(member, reason);
   }
 
   /** A local participant is gone for good: forget it and tell the room why. */
-  private depart(session: Session, reason: LeaveReason): void {
-    this.roster.delete(session.id);
-    for (const member of this.members.values()) member.forgetPeer(session.id);
-    const bytes = encodeEnvelope({ from: session.id, peerLeft: { id: session.id, reason } });
-    this.publishPresence(session, BodyField.peerLeft, bytes);
+  private depart(member: RoomMember, reason: LeaveReason): void {
+    this.roster.delete(member.sessionId);
+    for (const other of this.members.values()) other.forgetPeer(member.sessionId);
+    const bytes = encodeEnvelope({ from: member.sessionId, peerLeft: { id: member.sessionId, reason } });
+    this.publishPresence(member, BodyField.peerLeft, bytes);
   }
 
   /** The grace of a participant held here ended without a resume: it left. */
@@ -236,7 +232,7 @@ export class Room {
     this.held.delete(id);
     this.metrics.held.inc('expired');
     // Resumed on another node meanwhile: that node owns the entry now.
-    if (this.roster.get(id)?.node === this.node.id) this.depart(held.session, held.reason);
+    if (this.roster.get(id)?.node === this.node.id) this.depart(held.member, held.reason);
     this.settings.onIdle(this);
   }
 
@@ -261,36 +257,36 @@ export class Room {
    * the other members here, then to the other nodes. A frame the bus cannot carry
    * is refused as a whole (`too-large`), so every node sees the same frames.
    */
-  publishMedia(session: Session, subject: string, raw: Uint8Array, kind: number, keyframe: boolean): void {
-    const length = busMessageLength(session.origin, raw.length + session.stamp.length);
+  publishMedia(member: RoomMember, subject: string, raw: Uint8Array, kind: number, keyframe: boolean): void {
+    const length = busMessageLength(member.origin, raw.length + member.stamp.length);
     const max = this.bus.maxPayload;
     if (length > max) {
       this.metrics.dropped.inc('bus-max-payload');
       throw new ProtocolError(
         ErrorCode.TooLarge,
-        `a ${raw.length}-byte frame is more than the relays' bus carries (${maxEnvelopeBytes(max, session)} bytes): send smaller frames`,
+        `a ${raw.length}-byte frame is more than the relays' bus carries (${maxEnvelopeBytes(max, member)} bytes): send smaller frames`,
       );
     }
     const meta = { body: BodyField.media, keyframe, kind };
-    const payload = encodeBusMessage(meta, session.origin, raw, session.stamp);
+    const payload = encodeBusMessage(meta, member.origin, raw, member.stamp);
     this.deliverMedia({
       ...meta,
-      sender: session.id,
+      sender: member.sessionId,
       node: this.node.id,
-      envelope: envelopeOf(payload, session.origin),
+      envelope: envelopeOf(payload, member.origin),
     });
     this.bus.publish(subject, payload);
   }
 
   /** Sends a client's `MediaState` (`raw`, as received), stamped, as presence; keeps it in the roster. */
-  publishState(session: Session, raw: Uint8Array, state: MediaStateInit): void {
-    const entry = this.roster.get(session.id);
+  publishState(member: RoomMember, raw: Uint8Array, state: MediaStateInit): void {
+    const entry = this.roster.get(member.sessionId);
     if (entry) entry.participant.state = state;
-    this.publishPresence(session, BodyField.mediaState, raw, session.stamp);
+    this.publishPresence(member, BodyField.mediaState, raw, member.stamp);
   }
 
   /** Sends control to one participant, wherever it is connected. */
-  sendTo(sender: Session, target: string, body: number, ...parts: Uint8Array[]): void {
+  sendTo(sender: RoomMember, target: string, body: number, ...parts: Uint8Array[]): void {
     const local = this.members.get(target);
     if (local) {
       local.deliverControl(parts.length === 1 ? parts[0] : Buffer.concat(parts), body);
@@ -373,9 +369,9 @@ export class Room {
     this.orphans.clear();
   }
 
-  private publishPresence(session: Session, body: number, ...parts: Uint8Array[]): void {
-    const payload = encodeBusMessage({ body, keyframe: false, kind: 0 }, session.origin, ...parts);
-    this.deliverControl(session.id, body, envelopeOf(payload, session.origin));
+  private publishPresence(member: RoomMember, body: number, ...parts: Uint8Array[]): void {
+    const payload = encodeBusMessage({ body, keyframe: false, kind: 0 }, member.origin, ...parts);
+    this.deliverControl(member.sessionId, body, envelopeOf(payload, member.origin));
     this.bus.publish(this.presenceSubject, payload);
   }
 
@@ -396,11 +392,11 @@ export class Room {
   /** A receiver that throws must not stop delivery to the others. */
   private deliverMedia(msg: BusMessage): void {
     for (const member of this.members.values()) {
-      if (member.id === msg.sender) continue;
+      if (member.sessionId === msg.sender) continue;
       try {
         member.deliverMedia(msg);
       } catch (err) {
-        log.error('media delivery failed', { room: this.name, session: member.id, err });
+        log.error('media delivery failed', { room: this.name, session: member.sessionId, err });
       }
     }
   }
@@ -458,25 +454,25 @@ export class Room {
     try {
       target.deliverControl(msg.envelope, msg.body);
     } catch (err) {
-      log.error('control delivery failed', { room: this.name, session: target.id, err });
+      log.error('control delivery failed', { room: this.name, session: target.sessionId, err });
     }
   }
 
   private deliverControl(sender: string, body: number, bytes: Uint8Array): void {
     for (const member of this.members.values()) {
-      if (member.id === sender) continue;
+      if (member.sessionId === sender) continue;
       try {
         member.deliverControl(bytes, body);
       } catch (err) {
-        log.error('control delivery failed', { room: this.name, session: member.id, err });
+        log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
       }
     }
   }
 }
 
-/** The largest envelope `session` can send through a bus carrying `maxPayload` bytes. */
-export function maxEnvelopeBytes(maxPayload: number, session: Session): number {
-  return maxPayload - busMessageLength(session.origin, session.stamp.length);
+/** The largest envelope `member` can send through a bus carrying `maxPayload` bytes. */
+export function maxEnvelopeBytes(maxPayload: number, member: Pick<RoomMember, 'origin' | 'stamp'>): number {
+  return maxPayload - busMessageLength(member.origin, member.stamp.length);
 }
 
 function sameState(a: MediaStateInit | null | undefined, b: MediaStateInit | null | undefined): boolean {

@@ -4,24 +4,18 @@
  */
 import type { Bus } from './bus/bus.js';
 import { createLogger } from './log.js';
-import type { Metrics } from './metrics.js';
-import { Room, type LocalNode } from './room.js';
-import type { LeaveReason, Session } from './session.js';
+import type { RoomsNode } from './local-node.js';
+import { Room, type RoomMetrics } from './room.js';
+import type { LeaveReason, RoomMember } from './room-member.js';
 
 const log = createLogger('rooms');
-
-/** What rooms need from the cluster: the node's identity, and a roster sync when a room opens here. */
-export interface RoomsNode extends LocalNode {
-  /** A room just opened on this node: learn its roster, then `room.markReady()` (maybe at once). */
-  openRoom(room: Room): void;
-}
 
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
 
   constructor(
     private readonly bus: Bus,
-    private readonly metrics: Metrics,
+    private readonly metrics: RoomMetrics,
     private readonly node: RoomsNode,
     /** How long a departed participant is held for a resume (see `Room`). */
     private readonly graceMs = 0,
@@ -67,10 +61,10 @@ export class Rooms {
     return room;
   }
 
-  /** Removes `session` (a member, or still waiting to be one) and drops the room once empty. */
-  leave(room: Room, session: Session, reason: LeaveReason): void {
+  /** Removes `member` (or one still waiting to be one) and drops the room once empty. */
+  leave(room: Room, member: RoomMember, reason: LeaveReason): void {
     try {
-      room.remove(session, reason);
+      room.remove(member, reason);
     } finally {
       // Even if announcing the departure failed, an empty room must not linger.
       if (room.isEmpty) this.drop(room);

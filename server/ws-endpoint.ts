@@ -1,5 +1,5 @@
 /**
- * The WebSocket endpoint at `/ws`: accepts upgrades, makes a `Session` per
+ * The WebSocket endpoint at `/ws`: accepts upgrades, makes a `Connection` per
  * connection, runs the heartbeat sweep, and closes everyone on shutdown.
  * Each event handler is wrapped so a bug triggered by one connection is logged
  * and ends that connection, never the process.
@@ -7,25 +7,22 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type ServerOptions, type WebSocket } from 'ws';
-import { ErrorCode } from '../src/protocol/index.js';
+import { ErrorCode, WEBSOCKET_PATH } from '../src/protocol/index.js';
 import type { RelayContext } from './context.js';
 import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { createLogger } from './log.js';
-import { guardSession } from './session-guard.js';
-import { Session } from './session.js';
+import { guardConnection } from './connection-guard.js';
+import { Connection } from './connection.js';
 import { WsLink } from './ws-link.js';
 
 const log = createLogger('ws');
-
-/** The path clients connect to. */
-export const WS_PATH = '/ws';
 
 /** How long a closing connection may take to finish the closing handshake before it is cut. */
 const CLOSE_TIMEOUT_MS = 2000;
 
 export class WsEndpoint {
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Set<Session>();
+  private readonly open = new Set<Connection>();
   private readonly sockets = new Set<WebSocket>();
   private readonly sweep: HeartbeatSweep;
   private closing = false;
@@ -40,7 +37,7 @@ export class WsEndpoint {
       closeTimeout: CLOSE_TIMEOUT_MS,
     };
     this.wss = new WebSocketServer(serverOptions);
-    this.sweep = new HeartbeatSweep(ctx, this.sessions, log);
+    this.sweep = new HeartbeatSweep(ctx.options.heartbeatIntervalMs, this.open, log);
   }
 
   /** Open WebSocket connections. */
@@ -52,7 +49,7 @@ export class WsEndpoint {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (err) => log.debug('upgrade socket error', { err }));
     const path = (req.url ?? '').split('?', 1)[0];
-    if (path !== WS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
+    if (path !== WEBSOCKET_PATH) return rejectUpgrade(socket, 404, 'Not Found');
     if (this.closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
@@ -64,7 +61,7 @@ export class WsEndpoint {
   async shutdown(timeoutMs: number): Promise<void> {
     this.closing = true;
     this.sweep.stop();
-    for (const session of this.sessions) guard(session, () => session.shutdown());
+    for (const connection of this.open) guard(connection, () => connection.shutdown());
     const deadline = Date.now() + timeoutMs;
     while (this.sockets.size > 0 && Date.now() < deadline) await delay(20);
     for (const ws of this.sockets) ws.terminate();
@@ -73,34 +70,34 @@ export class WsEndpoint {
 
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const session = new Session(new WsLink(ws), this.ctx, remote);
-    this.sessions.add(session);
+    const connection = new Connection(new WsLink(ws), this.ctx, remote);
+    this.open.add(connection);
     this.sockets.add(ws);
     this.ctx.metrics.connectionsTotal++;
-    log.debug('connected', { session: session.id, remote });
+    log.debug('connected', { session: connection.sessionId, remote });
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       // With the default binaryType every message arrives as one Buffer.
-      guard(session, () => session.onMessage(data as Buffer, isBinary));
+      guard(connection, () => connection.onMessage(data as Buffer, isBinary));
     });
     ws.on('error', (err: Error & { code?: string }) => {
       // ws has already started closing (1009 for an oversized message, 1002/1007 for bad frames).
       const code = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? ErrorCode.TooLarge : ErrorCode.Malformed;
       this.ctx.metrics.errors.inc(code);
-      log.debug('websocket error', { session: session.id, code, err: err.message });
+      log.debug('websocket error', { session: connection.sessionId, code, err: err.message });
     });
     ws.on('close', (code: number) => {
       this.sockets.delete(ws);
-      this.sessions.delete(session);
-      guard(session, () => session.onClose());
-      log.debug('closed', { session: session.id, code });
+      this.open.delete(connection);
+      guard(connection, () => connection.onClose());
+      log.debug('closed', { session: connection.sessionId, code });
     });
   }
 }
 
-/** Runs `fn`; an exception is logged and ends that session, never the process. */
-function guard(session: Session, fn: () => void): void {
-  guardSession(session, log, fn);
+/** Runs `fn`; an exception is logged and ends that connection, never the process. */
+function guard(connection: Connection, fn: () => void): void {
+  guardConnection(connection, log, fn);
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {

@@ -1,18 +1,18 @@
 /**
  * The WebTransport endpoint: takes each WebTransport session the server accepts
- * at `/wt` into a `Session` (the same protocol handling as a WebSocket's),
+ * at `/wt` into a `Connection` (the same protocol handling as a WebSocket's),
  * runs the heartbeat sweep, and closes everyone on shutdown. Each event handler
- * is guarded: a bug one session triggers ends that session, never the process.
+ * is guarded: a bug one session triggers ends that connection, never the process.
  */
 import { CloseCode, ErrorCode } from '../src/protocol/index.js';
 import type { RelayContext } from './context.js';
 import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { createLogger } from './log.js';
-import { guardSession } from './session-guard.js';
-import { Session } from './session.js';
-import type { WebTransportSession } from './webtransport/webtransport-session.js';
-import { WtInbound } from './webtransport/wt-inbound.js';
-import { WtLink } from './webtransport/wt-link.js';
+import { guardConnection } from './connection-guard.js';
+import { Connection } from './connection.js';
+import type { WebTransportSession } from './webtransport/index.js';
+import { WtInbound } from './wt-inbound.js';
+import { WtLink } from './wt-link.js';
 
 const log = createLogger('wt');
 
@@ -34,7 +34,7 @@ export const CLOSE_LINGER_MS = 250;
 export const CLOSE_SETTLE_MS = 200;
 
 export class WtEndpoint {
-  private readonly sessions = new Set<Session>();
+  private readonly open = new Set<Connection>();
   private readonly links = new Set<WtLink>();
   private readonly sweep: HeartbeatSweep;
   private closing = false;
@@ -43,12 +43,12 @@ export class WtEndpoint {
     private readonly ctx: RelayContext,
     private readonly closeLingerMs = CLOSE_LINGER_MS,
   ) {
-    this.sweep = new HeartbeatSweep(ctx, this.sessions, log);
+    this.sweep = new HeartbeatSweep(ctx.options.heartbeatIntervalMs, this.open, log);
   }
 
-  /** WebTransport sessions open now. */
+  /** WebTransport sessions open now (one connection each). */
   get connections(): number {
-    return this.sessions.size;
+    return this.open.size;
   }
 
   /** The WebTransport server's `onsession`. */
@@ -56,21 +56,21 @@ export class WtEndpoint {
     if (this.closing) return wt.close(CloseCode.GoingAway, ErrorCode.ServerShutdown);
     const remote = `${wt.remote.host}:${wt.remote.port}`;
     const link = new WtLink(wt, this.ctx.metrics, { closeLingerMs: this.closeLingerMs });
-    const session = new Session(link, this.ctx, remote);
-    this.sessions.add(session);
+    const connection = new Connection(link, this.ctx, remote);
+    this.open.add(connection);
     this.links.add(link);
     this.ctx.metrics.connectionsTotal++;
     this.ctx.metrics.webTransportSessionsTotal++;
-    log.debug('connected', { session: session.id, remote });
+    log.debug('connected', { session: connection.sessionId, remote });
 
-    const guard = (fn: () => void): void => guardSession(session, log, fn);
-    new WtInbound(wt, link, session, this.ctx.options, this.ctx.metrics, guard);
+    const guard = (fn: () => void): void => guardConnection(connection, log, fn);
+    new WtInbound(wt, link, connection, this.ctx.options, this.ctx.metrics, guard);
     wt.onclose = (info) => {
-      this.sessions.delete(session);
+      this.open.delete(connection);
       this.links.delete(link);
       link.sessionClosed();
-      guard(() => session.onClose());
-      log.debug('closed', { session: session.id, by: info.by, code: info.code, reason: info.reason });
+      guard(() => connection.onClose());
+      log.debug('closed', { session: connection.sessionId, by: info.by, code: info.code, reason: info.reason });
     };
   }
 
@@ -83,10 +83,10 @@ export class WtEndpoint {
   async shutdown(timeoutMs: number, openConnections: () => number = () => 0): Promise<void> {
     this.closing = true;
     this.sweep.stop();
-    const closed = this.sessions.size;
-    for (const session of this.sessions) guardSession(session, log, () => session.shutdown());
+    const closed = this.open.size;
+    for (const connection of this.open) guardConnection(connection, log, () => connection.shutdown());
     const deadline = Date.now() + timeoutMs;
-    while (this.sessions.size > 0 && Date.now() < deadline) await delay(10);
+    while (this.open.size > 0 && Date.now() < deadline) await delay(10);
     for (const link of this.links) link.terminate();
     if (closed === 0) return;
     const settled = Math.min(deadline, Date.now() + CLOSE_SETTLE_MS);

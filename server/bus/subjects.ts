@@ -9,8 +9,8 @@
  *   its participants watch once clients say which ones they want.
  * - `room.<room>.presence`: peer joined, peer left, media state; every node in the
  *   room keeps its roster copy from these.
- * - `room.<room>.to.<session>`: control addressed to one session (keyframe
- *   requests), subscribed by the one node that session is connected to.
+ * - `room.<room>.to.<session id>`: control addressed to one participant (keyframe
+ *   requests, key exchange), subscribed by the one node it is connected to.
  *
  * Cluster control (see `cluster.ts`; JSON payloads, rare):
  * - `room.<room>.roster`: "here are my participants in this room, send me yours";

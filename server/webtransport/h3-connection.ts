@@ -9,9 +9,9 @@
  * a connection error closes this connection with the code; nothing escapes to
  * the endpoint or to other connections.
  */
-import { createLogger } from '../log.js';
 import { CapsuleType, createCapsuleReader, parseCloseSession } from './capsules.js';
 import { connectionError, H3Error, H3ErrorCode, h3ErrorName, streamError } from './errors.js';
+import { silentLoggers, type LoggerFactory, type WebTransportLogger } from './logger.js';
 import {
   encodeGoaway,
   encodeHeaders,
@@ -32,8 +32,6 @@ import type { QuicCloseInfo, QuicConnection, QuicConnectionHandler } from './qui
 import { concatBytes, readVarint } from './varint.js';
 import { WebTransportSession, WT_BUFFERED_STREAM_REJECTED, type SessionHost } from './webtransport-session.js';
 
-const log = createLogger('h3');
-
 /** Options of an {@link H3Connection}. */
 export interface H3ConnectionOptions {
   /** The path (without query) where WebTransport sessions are accepted, e.g. `/wt`. */
@@ -49,6 +47,8 @@ export interface H3ConnectionOptions {
   authorize?(request: WebTransportRequest): number;
   /** A new session, already answered with 200. */
   onSession(session: WebTransportSession): void;
+  /** Where the connection (as `h3`) and its sessions (as `webtransport`) this.log. Default silent. */
+  logger?: LoggerFactory;
 }
 
 /** What {@link H3ConnectionOptions.authorize} sees of a CONNECT. */
@@ -118,10 +118,18 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
   private goawaySent = false;
   private closed = false;
 
+  private readonly log: WebTransportLogger;
+  /** @internal Where this connection's sessions this.log. */
+  readonly sessionLog: WebTransportLogger;
+
   constructor(
     readonly quic: QuicConnection,
     private readonly options: H3ConnectionOptions,
-  ) {}
+  ) {
+    const loggers = options.logger ?? silentLoggers;
+    this.log = loggers('h3');
+    this.sessionLog = loggers('webtransport');
+  }
 
   /** The SETTINGS this server sends. */
   static settings(options: Pick<H3ConnectionOptions, 'maxSessions' | 'maxFieldSectionSize'>): Map<number, number> {
@@ -430,11 +438,11 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
       }
       state.settings = true;
       this.peerSettings = parseSettings(frame.payload);
-      if (log.enabled('debug')) {
+      if (this.log.enabled('debug')) {
         const settings = Object.fromEntries(
           [...this.peerSettings].map(([id, value]) => [`0x${id.toString(16)}`, value]),
         );
-        log.debug('client settings', { conn: this.quic.traceId, settings });
+        this.log.debug('client settings', { conn: this.quic.traceId, settings });
       }
       return;
     }
@@ -525,7 +533,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
         ]),
       ),
     );
-    log.debug('session opened', { conn: this.quic.traceId, session: streamId, path: request.path });
+    this.log.debug('session opened', { conn: this.quic.traceId, session: streamId, path: request.path });
     this.options.onSession(session);
   }
 
@@ -540,7 +548,7 @@ export class H3Connection implements QuicConnectionHandler, SessionHost {
 
   /** Applies an error: a stream error resets that stream; a connection error closes the connection. */
   private fail(streamId: number | undefined, error: H3Error): void {
-    log.debug('protocol error', {
+    this.log.debug('protocol error', {
       conn: this.quic.traceId,
       stream: streamId,
       scope: error.scope,

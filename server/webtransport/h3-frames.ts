@@ -93,18 +93,6 @@ export function encodeGoaway(id: number): Uint8Array {
   return encodeFrame(FrameType.Goaway, encodeVarints([id]));
 }
 
-export function encodeMaxPushId(id: number): Uint8Array {
-  return encodeFrame(FrameType.MaxPushId, encodeVarints([id]));
-}
-
-export function encodeCancelPush(id: number): Uint8Array {
-  return encodeFrame(FrameType.CancelPush, encodeVarints([id]));
-}
-
-export function encodePushPromise(pushId: number, fieldSection: Uint8Array): Uint8Array {
-  return encodeFrame(FrameType.PushPromise, concatBytes([encodeVarints([pushId]), fieldSection]));
-}
-
 export function encodeHeaders(fieldSection: Uint8Array): Uint8Array {
   return encodeFrame(FrameType.Headers, fieldSection);
 }

@@ -71,7 +71,7 @@ for (let symbol = 0; symbol < CODES.length; symbol++) {
   list.push(symbol);
 }
 
-/** Exposed for a unit test: the table is a complete canonical prefix code. */
+/** Exposed for tests: they check the table is a complete canonical prefix code, and encode with it. */
 export const HUFFMAN_CODES = CODES;
 
 /**
@@ -106,41 +106,6 @@ export function huffmanDecode(input: Uint8Array): Uint8Array {
   if (bits > 7) throw huffmanError('more than 7 bits of padding');
   if (bits > 0 && code !== 2 ** bits - 1) throw huffmanError('padding is not all ones');
   return out.subarray(0, length);
-}
-
-/** Huffman-encodes bytes (the encoder never needs it on the wire; tests and tools do). */
-export function huffmanEncode(input: Uint8Array): Uint8Array {
-  let totalBits = 0;
-  for (const byte of input) totalBits += CODES[byte]![1];
-  const out = new Uint8Array(Math.ceil(totalBits / 8));
-  let offset = 0;
-  let acc = 0;
-  let accBits = 0;
-  for (const byte of input) {
-    const [code, bits] = CODES[byte]!;
-    // Feed the code most significant bit first, a byte at a time, to stay within 32-bit ints.
-    for (let remaining = bits; remaining > 0;) {
-      const take = Math.min(remaining, 8 - accBits);
-      const chunk = Math.floor(code / 2 ** (remaining - take)) & ((1 << take) - 1);
-      acc = (acc << take) | chunk;
-      accBits += take;
-      remaining -= take;
-      if (accBits === 8) {
-        out[offset++] = acc;
-        acc = 0;
-        accBits = 0;
-      }
-    }
-  }
-  if (accBits > 0) out[offset] = (acc << (8 - accBits)) | ((1 << (8 - accBits)) - 1);
-  return out;
-}
-
-/** Encoded length in bytes, to choose between Huffman and raw. */
-export function huffmanEncodedLength(input: Uint8Array): number {
-  let totalBits = 0;
-  for (const byte of input) totalBits += CODES[byte]![1];
-  return Math.ceil(totalBits / 8);
 }
 
 function huffmanError(message: string): H3Error {

@@ -1,21 +1,15 @@
 /**
- * WebTransport over HTTP/3 for the relay: the deliberate public surface of
- * `server/webtransport/`. Everything else in the folder is internal.
+ * WebTransport over HTTP/3 over QUIC (quiche): the public surface of
+ * `server/webtransport/`, and the only file of it the relay imports. The stack
+ * depends on nothing outside its folder but Node and the quiche binding; it
+ * logs through the logger its user passes (`WebTransportServerOptions.logger`).
  */
 export { generateDevCertificate, certificateSha256, type DevCertificate } from './dev-certificate.js';
 export { H3Error, H3ErrorCode, WebTransportError, type WebTransportErrorCode } from './errors.js';
 export type { WebTransportRequest } from './h3-connection.js';
+export type { LogFields, LoggerFactory, WebTransportLogger } from './logger.js';
+export type { QuicheLoad } from './quic-binding.js';
 export type { QuicLimits } from './quic-endpoint.js';
-export {
-  startRelayWebTransport,
-  webTransportEnv,
-  WEBTRANSPORT_INFO_PATH,
-  WEBTRANSPORT_PATH,
-  type RelayWebTransport,
-  type RelayWebTransportOptions,
-  type WebTransportInfo,
-  type WebTransportStatus,
-} from './relay-webtransport.js';
 export {
   startWebTransportServer,
   webTransportAvailability,

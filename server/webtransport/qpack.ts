@@ -198,28 +198,51 @@ function decoderStreamError(message: string): H3Error {
 const MAX_PENDING_INSTRUCTION = 64;
 
 /**
- * Reads the peer's QPACK encoder stream (RFC 9204 §4.3). With our table capacity
- * at 0, the only valid instruction is Set Dynamic Table Capacity 0; every insert
- * would exceed the capacity and is an error.
+ * Reads one of the peer's QPACK instruction streams: instructions may be split
+ * across reads, so an incomplete one is kept (at most {@link MAX_PENDING_INSTRUCTION}
+ * bytes) until the rest arrives.
  */
-export class QpackEncoderStreamReader {
+abstract class InstructionStreamReader {
   private pending: Uint8Array = new Uint8Array(0);
 
-  /** @throws {@link H3Error} `QpackEncoderStreamError`. */
+  /** @throws {@link H3Error} for an instruction the stream must not carry, or one too long. */
   push(chunk: Uint8Array): void {
     let bytes = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     let offset = 0;
     while (offset < bytes.length) {
-      const first = bytes[offset]!;
-      if ((first & 0xe0) !== 0x20) throw encoderStreamError('insert instruction into a table of capacity 0');
-      const capacity = readPrefixInt(bytes, offset, 5, encoderStreamError);
-      if (!capacity) break;
-      if (capacity.value !== 0) throw encoderStreamError(`capacity ${capacity.value} exceeds the advertised 0`);
-      offset = capacity.next;
+      const next = this.instruction(bytes, offset);
+      if (next === undefined) break;
+      offset = next;
     }
     bytes = bytes.subarray(offset);
-    if (bytes.length > MAX_PENDING_INSTRUCTION) throw encoderStreamError('instruction too long');
+    if (bytes.length > MAX_PENDING_INSTRUCTION) throw this.error('instruction too long');
     this.pending = Uint8Array.from(bytes);
+  }
+
+  /** Checks the instruction at `offset`: returns where the next one starts, or undefined if it is incomplete. */
+  protected abstract instruction(bytes: Uint8Array, offset: number): number | undefined;
+
+  protected abstract error(message: string): H3Error;
+}
+
+/**
+ * Reads the peer's QPACK encoder stream (RFC 9204 §4.3). With our table capacity
+ * at 0, the only valid instruction is Set Dynamic Table Capacity 0; every insert
+ * would exceed the capacity and is an error.
+ *
+ * `push` throws {@link H3Error} `QpackEncoderStreamError`.
+ */
+export class QpackEncoderStreamReader extends InstructionStreamReader {
+  protected instruction(bytes: Uint8Array, offset: number): number | undefined {
+    if ((bytes[offset]! & 0xe0) !== 0x20) throw encoderStreamError('insert instruction into a table of capacity 0');
+    const capacity = readPrefixInt(bytes, offset, 5, encoderStreamError);
+    if (!capacity) return undefined;
+    if (capacity.value !== 0) throw encoderStreamError(`capacity ${capacity.value} exceeds the advertised 0`);
+    return capacity.next;
+  }
+
+  protected error(message: string): H3Error {
+    return encoderStreamError(message);
   }
 }
 
@@ -227,24 +250,18 @@ export class QpackEncoderStreamReader {
  * Reads the peer's QPACK decoder stream (RFC 9204 §4.4). We never reference the
  * dynamic table, so a Section Acknowledgment or an Insert Count Increment is an
  * error; Stream Cancellation is fine and ignored.
+ *
+ * `push` throws {@link H3Error} `QpackDecoderStreamError`.
  */
-export class QpackDecoderStreamReader {
-  private pending: Uint8Array = new Uint8Array(0);
+export class QpackDecoderStreamReader extends InstructionStreamReader {
+  protected instruction(bytes: Uint8Array, offset: number): number | undefined {
+    const first = bytes[offset]!;
+    if (first & 0x80) throw decoderStreamError('section acknowledgment for a section without dynamic references');
+    if ((first & 0x40) === 0) throw decoderStreamError('insert count increment, but nothing was inserted');
+    return readPrefixInt(bytes, offset, 6, decoderStreamError)?.next;
+  }
 
-  /** @throws {@link H3Error} `QpackDecoderStreamError`. */
-  push(chunk: Uint8Array): void {
-    let bytes = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    let offset = 0;
-    while (offset < bytes.length) {
-      const first = bytes[offset]!;
-      if (first & 0x80) throw decoderStreamError('section acknowledgment for a section without dynamic references');
-      if ((first & 0x40) === 0) throw decoderStreamError('insert count increment, but nothing was inserted');
-      const stream = readPrefixInt(bytes, offset, 6, decoderStreamError);
-      if (!stream) break;
-      offset = stream.next;
-    }
-    bytes = bytes.subarray(offset);
-    if (bytes.length > MAX_PENDING_INSTRUCTION) throw decoderStreamError('instruction too long');
-    this.pending = Uint8Array.from(bytes);
+  protected error(message: string): H3Error {
+    return decoderStreamError(message);
   }
 }

@@ -4,11 +4,9 @@
  * quiche delivers to it (stream data, resets, stops, datagrams, the end), plus
  * the connection's timer and its share of the send loop.
  */
-import { createLogger } from '../log.js';
 import { H3ErrorCode, WebTransportError } from './errors.js';
+import type { WebTransportLogger } from './logger.js';
 import type { HostPort, Quiche, QuicheConnection } from './quic-binding.js';
-
-const log = createLogger('quic');
 
 /** Largest UDP payload this endpoint sends; quiche's default recommendation, safe on most paths. */
 export const MAX_SEND_UDP_PAYLOAD = 1350;
@@ -47,6 +45,8 @@ export interface ConnectionOwner {
   /** Shared stream read buffer (the loop is single-threaded). */
   readonly readBuffer: Buffer;
   readonly stats: { packetsOut: number; bytesOut: number; handlerErrors: number };
+  /** Where the connection logs. */
+  readonly log: WebTransportLogger;
   markDirty(connection: QuicConnection): void;
   finish(connection: QuicConnection): void;
   onTimer(connection: QuicConnection): void;
@@ -228,7 +228,7 @@ export class QuicConnection {
     try {
       this.conn.dgramSend(data);
     } catch (err) {
-      log.debug('datagram not sent', { conn: this.traceId, err: (err as Error).message });
+      this.endpoint.log.debug('datagram not sent', { conn: this.traceId, err: (err as Error).message });
       return false;
     }
     this.endpoint.markDirty(this);
@@ -245,7 +245,7 @@ export class QuicConnection {
     try {
       this.conn.close(!transport, code, Buffer.from(reason.slice(0, 256), 'utf8'));
     } catch (err) {
-      log.debug('close failed', { conn: this.traceId, err: (err as Error).message });
+      this.endpoint.log.debug('close failed', { conn: this.traceId, err: (err as Error).message });
     }
     this.pending.clear();
     this.pendingBytes = 0;
@@ -259,7 +259,7 @@ export class QuicConnection {
     } catch (err) {
       // quiche closes the connection itself on protocol errors (localError is then set);
       // anything else (a bad packet, a stale key) just drops that packet.
-      log.debug('packet not accepted', { conn: this.traceId, err: (err as Error).message });
+      this.endpoint.log.debug('packet not accepted', { conn: this.traceId, err: (err as Error).message });
     }
     this.afterInput();
   }
@@ -299,7 +299,12 @@ export class QuicConnection {
         } catch (err) {
           const reset = /StreamReset\((\d+)\)/.exec((err as Error).message);
           if (reset) this.guard(() => this.handler.onStreamReset?.(streamId, Number(reset[1])));
-          else log.debug('stream read failed', { conn: this.traceId, streamId, err: (err as Error).message });
+          else
+            this.endpoint.log.debug('stream read failed', {
+              conn: this.traceId,
+              streamId,
+              err: (err as Error).message,
+            });
           break;
         }
         if (!result) break;
@@ -363,7 +368,7 @@ export class QuicConnection {
         this.guard(() => this.handler.onStreamStopped?.(streamId, Number(stopped[1])));
         return undefined;
       }
-      log.debug('stream write failed', { conn: this.traceId, streamId, err: message });
+      this.endpoint.log.debug('stream write failed', { conn: this.traceId, streamId, err: message });
       return undefined;
     }
   }
@@ -380,7 +385,7 @@ export class QuicConnection {
     try {
       this.conn.streamShutdown(streamId, direction === 'read' ? Shutdown.Read : Shutdown.Write, code);
     } catch (err) {
-      log.debug('stream shutdown failed', { conn: this.traceId, streamId, err: (err as Error).message });
+      this.endpoint.log.debug('stream shutdown failed', { conn: this.traceId, streamId, err: (err as Error).message });
     }
     this.endpoint.markDirty(this);
   }
@@ -410,7 +415,7 @@ export class QuicConnection {
       try {
         result = this.conn.send(out);
       } catch (err) {
-        log.debug('send failed', { conn: this.traceId, err: (err as Error).message });
+        this.endpoint.log.debug('send failed', { conn: this.traceId, err: (err as Error).message });
         break;
       }
       if (!result) break;
@@ -461,7 +466,7 @@ export class QuicConnection {
       fn();
     } catch (err) {
       this.endpoint.stats.handlerErrors++;
-      log.error('connection handler threw', { conn: this.traceId, err });
+      this.endpoint.log.error('connection handler threw', { conn: this.traceId, err });
       this.close(H3ErrorCode.InternalError, 'internal error');
     }
   }

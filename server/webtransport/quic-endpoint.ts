@@ -10,8 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { createLogger } from '../log.js';
 import { H3ErrorCode, WebTransportError } from './errors.js';
+import { silentLoggers, type LoggerFactory, type WebTransportLogger } from './logger.js';
 import type { HostPort, Quiche, QuicheConfig, QuicheConnection } from './quic-binding.js';
 import {
   MAX_SEND_UDP_PAYLOAD,
@@ -22,8 +22,6 @@ import {
 
 export type { QuicCloseInfo, QuicConnectionHandler } from './quic-connection.js';
 export { QuicConnection } from './quic-connection.js';
-
-const log = createLogger('quic');
 
 /** QUIC transport error CONNECTION_REFUSED (RFC 9000 §20.1). */
 const CONNECTION_REFUSED = 0x02;
@@ -92,6 +90,8 @@ export interface QuicEndpointOptions {
   /** ALPN protocols offered, e.g. `['h3']`. */
   alpn: string[];
   limits?: Partial<QuicLimits>;
+  /** Where the endpoint and its connections log (as `quic`). Default silent. */
+  logger?: LoggerFactory;
   /** Called for each new connection; returns the handler that receives its events. */
   onConnection(connection: QuicConnection): QuicConnectionHandler;
 }
@@ -130,6 +130,8 @@ export class QuicEndpoint implements ConnectionOwner {
     private readonly config: QuicheConfig,
     private readonly limits: QuicLimits,
     private readonly onConnection: (connection: QuicConnection) => QuicConnectionHandler,
+    /** @internal Where the endpoint and its connections log. */
+    readonly log: WebTransportLogger,
   ) {}
 
   /**
@@ -140,6 +142,7 @@ export class QuicEndpoint implements ConnectionOwner {
    */
   static async start(quiche: Quiche, options: QuicEndpointOptions): Promise<QuicEndpoint> {
     const limits = { ...DEFAULT_QUIC_LIMITS, ...options.limits };
+    const log = (options.logger ?? silentLoggers)('quic');
     let config: QuicheConfig;
     try {
       config = quiche.Config.withBoringSslCtx(
@@ -198,7 +201,7 @@ export class QuicEndpoint implements ConnectionOwner {
     } catch (err) {
       log.debug('socket buffer sizes not set', { err: (err as Error).message });
     }
-    const endpoint = new QuicEndpoint(quiche, socket, config, limits, options.onConnection);
+    const endpoint = new QuicEndpoint(quiche, socket, config, limits, options.onConnection, log);
     const address = socket.address();
     endpoint.local = { host: address.address, port: address.port };
     socket.on('message', (packet, rinfo) => endpoint.onPacket(packet, rinfo));
@@ -244,7 +247,7 @@ export class QuicEndpoint implements ConnectionOwner {
     this.sending++;
     this.socket.send(packet, to.port, to.host, (err) => {
       this.sending--;
-      if (err) log.debug('UDP send failed', { err: err.message });
+      if (err) this.log.debug('UDP send failed', { err: err.message });
     });
   }
 
@@ -270,7 +273,7 @@ export class QuicEndpoint implements ConnectionOwner {
     for (const id of connection.ids) this.byId.delete(id);
     this.connections.delete(connection);
     this.stats.connections = this.connections.size;
-    log.debug('connection closed', { conn: connection.traceId, ...info });
+    this.log.debug('connection closed', { conn: connection.traceId, ...info });
     connection.guard(() => connection.handler.onClosed?.(info));
   }
 
@@ -283,7 +286,7 @@ export class QuicEndpoint implements ConnectionOwner {
       try {
         more = connection.flush();
       } catch (err) {
-        log.error('flush failed', { conn: connection.traceId, err });
+        this.log.error('flush failed', { conn: connection.traceId, err });
         connection.close(H3ErrorCode.InternalError, 'internal error');
       }
       if (more) this.markDirty(connection);
@@ -319,7 +322,7 @@ export class QuicEndpoint implements ConnectionOwner {
         const length = quiche.negotiateVersion(header.scid, header.dcid, out);
         this.sendPacket(out.subarray(0, length), remote);
       } catch (err) {
-        log.debug('version negotiation failed', { err: (err as Error).message });
+        this.log.debug('version negotiation failed', { err: (err as Error).message });
       }
       return;
     }
@@ -343,7 +346,7 @@ export class QuicEndpoint implements ConnectionOwner {
     try {
       conn = this.quiche.Connection.accept(scid, null, this.local, remote, this.config);
     } catch (err) {
-      log.debug('accept failed', { err: (err as Error).message });
+      this.log.debug('accept failed', { err: (err as Error).message });
       this.stats.packetsDropped++;
       return;
     }
@@ -356,7 +359,7 @@ export class QuicEndpoint implements ConnectionOwner {
     this.stats.connections = this.connections.size;
     if (refuse) {
       this.stats.refused++;
-      log.warn('connection refused: at the connection limit', { limit: this.limits.maxConnections });
+      this.log.warn('connection refused: at the connection limit', { limit: this.limits.maxConnections });
       connection.receive(packet, remote, this.local);
       // The first flight first: a close sent before it would be in keys the client does not have yet.
       connection.flush();
@@ -367,10 +370,10 @@ export class QuicEndpoint implements ConnectionOwner {
     try {
       connection.handler = this.onConnection(connection);
     } catch (err) {
-      log.error('connection setup failed', { err });
+      this.log.error('connection setup failed', { err });
       connection.close(H3ErrorCode.InternalError, 'internal error');
     }
-    log.debug('connection accepted', { conn: connection.traceId, remote });
+    this.log.debug('connection accepted', { conn: connection.traceId, remote });
     connection.receive(packet, remote, this.local);
   }
 }

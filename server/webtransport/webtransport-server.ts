@@ -14,15 +14,13 @@
  * await server.close();
  * ```
  */
-import { createLogger } from '../log.js';
 import { certificateSha256, generateDevCertificate } from './dev-certificate.js';
 import { WebTransportError } from './errors.js';
 import { H3Connection, type WebTransportRequest } from './h3-connection.js';
+import { silentLoggers, type LoggerFactory } from './logger.js';
 import { loadQuiche, type QuicheLoad } from './quic-binding.js';
 import { QuicEndpoint, type QuicEndpointStats, type QuicLimits } from './quic-endpoint.js';
 import type { WebTransportSession } from './webtransport-session.js';
-
-const log = createLogger('webtransport');
 
 export interface WebTransportServerOptions {
   /** Interface to bind. Default `0.0.0.0`. */
@@ -47,6 +45,8 @@ export interface WebTransportServerOptions {
   authorize?(request: WebTransportRequest): number;
   /** Receives each new session; can also be set later on the server. */
   onsession?: (session: WebTransportSession) => void;
+  /** Where the server, its connections and sessions log (`quic`, `h3`, `webtransport`). Default silent. */
+  logger?: LoggerFactory;
   /** Loads the QUIC binding; tests replace it to act out a missing one. @internal */
   loadBinding?: () => Promise<QuicheLoad>;
 }
@@ -155,9 +155,11 @@ export async function startWebTransportServer(options: WebTransportServerOptions
     key,
     alpn: ['h3'],
     limits: options.limits,
+    logger: options.logger,
     onConnection: (quic) => {
       const h3 = new H3Connection(quic, {
         ...h3Options,
+        logger: options.logger,
         onSession: (session) => {
           sessionsTotal++;
           if (!server.onsession) return session.close(0, 'no handler');
@@ -174,7 +176,7 @@ export async function startWebTransportServer(options: WebTransportServerOptions
     },
   });
   Object.assign(server, { host: endpoint.host, port: endpoint.port });
-  log.info('WebTransport listening', {
+  (options.logger ?? silentLoggers)('webtransport').info('WebTransport listening', {
     udp: `${endpoint.host}:${endpoint.port}`,
     path,
     certificate: generated ? 'generated (development)' : 'configured',

@@ -6,16 +6,14 @@
  * ID (RFC 9297); it ends with a CLOSE_WEBTRANSPORT_SESSION capsule or the
  * CONNECT stream's end.
  */
-import { createLogger } from '../log.js';
 import { encodeCloseSession, encodeDrainSession, MAX_CLOSE_REASON_BYTES } from './capsules.js';
 import { WebTransportError } from './errors.js';
 import { encodeData, FrameType, StreamType } from './h3-frames.js';
+import type { WebTransportLogger } from './logger.js';
 import type { HeaderField } from './qpack.js';
 import type { HostPort } from './quic-binding.js';
 import type { QuicConnection } from './quic-endpoint.js';
 import { concatBytes, encodeVarint } from './varint.js';
-
-const log = createLogger('webtransport');
 
 /** WEBTRANSPORT_SESSION_GONE: streams of a closed session are reset and stopped with it. */
 export const WT_SESSION_GONE = 0x170d7b68;
@@ -43,6 +41,8 @@ export function http3CodeToWebTransport(code: number): number | undefined {
 /** What the session needs from its HTTP/3 connection. @internal */
 export interface SessionHost {
   readonly quic: QuicConnection;
+  /** Where the session logs. */
+  readonly sessionLog: WebTransportLogger;
   /** Forgets the session (after it closed). */
   removeSession(session: WebTransportSession): void;
   /** Routes the client's data on a stream the server opened to this session. */
@@ -423,7 +423,7 @@ export class WebTransportSession {
     stream.deliver(data, fin);
     if (stream.heldAmount > 0 && this.heldBytes() > MAX_HELD_BYTES) {
       // Nobody reads these streams: stop the one that tipped it over rather than buffer without end.
-      log.debug('stream data not read: stopping the stream', { session: this.id, stream: id });
+      this.host.sessionLog.debug('stream data not read: stopping the stream', { session: this.id, stream: id });
       stream.stopReading(0);
     }
     if (stream.readEnded) this.forgetReceive(id);
@@ -484,7 +484,7 @@ export class WebTransportSession {
       const capsule = code === undefined ? new Uint8Array(0) : encodeData(encodeCloseSession(code, reason));
       this.host.quic.write(this.id, capsule, true);
     } catch (err) {
-      log.debug('session close not sent', { session: this.id, err: (err as Error).message });
+      this.host.sessionLog.debug('session close not sent', { session: this.id, err: (err as Error).message });
     }
   }
 
@@ -501,7 +501,7 @@ export class WebTransportSession {
     try {
       this.onclose?.(info);
     } catch (err) {
-      log.error('onclose threw', { session: this.id, err });
+      this.host.sessionLog.error('onclose threw', { session: this.id, err });
     }
   }
 

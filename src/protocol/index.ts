@@ -4,3 +4,4 @@ export * from './limits.js';
 export * from './media-state.js';
 export * from './version.js';
 export * from './stream-framing.js';
+export * from './endpoints.js';

@@ -52,16 +52,17 @@ const counts = (c: TestClient, tag: string): { video: number; audio: number } =>
   audio: c.inbox.filter((e) => payloadText(e).startsWith(`${tag}-audio`)).length,
 });
 
+/** Limits under which a slow receiver loses frames (video first) but is not closed. */
+const DROP_ONLY = {
+  videoDropBytes: 256 * KiB,
+  audioDropBytes: 1024 * KiB,
+  closeBytes: 64 * 1024 * KiB,
+  slowConsumerMs: 60_000,
+};
+
 describe('a receiver that cannot keep up', () => {
   it('loses video before audio, never control, while the others get everything', async () => {
-    const [sender, slow, fast] = await room({
-      backpressure: {
-        videoDropBytes: 256 * KiB,
-        audioDropBytes: 1024 * KiB,
-        closeBytes: 64 * 1024 * KiB,
-        slowConsumerMs: 60_000,
-      },
-    });
+    const [sender, slow, fast] = await room({ backpressure: DROP_ONLY });
     slow.pauseReading();
     const frames = 400; // 12.5 MiB of video: more than loopback socket buffers hold
     await flood(sender, fast, frames, 'f');
@@ -88,14 +89,7 @@ describe('a receiver that cannot keep up', () => {
   });
 
   it('after congestion, holds back deltas until a keyframe and asks the publisher for one', async () => {
-    const [sender, slow, fast] = await room({
-      backpressure: {
-        videoDropBytes: 256 * KiB,
-        audioDropBytes: 1024 * KiB,
-        closeBytes: 64 * 1024 * KiB,
-        slowConsumerMs: 60_000,
-      },
-    });
+    const [sender, slow, fast] = await room({ backpressure: DROP_ONLY });
     slow.pauseReading();
     await flood(sender, fast, 300, 'f');
     await waitFor(() => (relay.stats().dropped['video-congested'] ?? 0) > 0, 5000, 'video drops');

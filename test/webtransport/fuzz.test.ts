@@ -15,7 +15,7 @@ import {
   parseSettings,
   SettingId,
 } from '../../server/webtransport/h3-frames.js';
-import { huffmanDecode, huffmanEncode } from '../../server/webtransport/huffman.js';
+import { huffmanDecode } from '../../server/webtransport/huffman.js';
 import {
   decodeFieldSection,
   encodeFieldSection,
@@ -24,6 +24,7 @@ import {
 } from '../../server/webtransport/qpack.js';
 import { concatBytes, encodeVarint, readVarint } from '../../server/webtransport/varint.js';
 import { clientControlStream, connectRequest, fakeConnection } from './fake-quic.js';
+import { huffmanEncode } from './huffman-encode.js';
 
 const ITERATIONS = 3000;
 const TIME_BUDGET_MS = 10_000;

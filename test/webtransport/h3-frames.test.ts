@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { H3Error, H3ErrorCode } from '../../server/webtransport/errors.js';
 import {
-  encodeCancelPush,
   encodeData,
   encodeFrame,
   encodeFrameHeader,
   encodeGoaway,
   encodeHeaders,
-  encodeMaxPushId,
-  encodePushPromise,
   encodeSettings,
   FrameReader,
   FrameType,
@@ -19,6 +16,7 @@ import {
   type Frame,
 } from '../../server/webtransport/h3-frames.js';
 import { concatBytes, encodeVarint } from '../../server/webtransport/varint.js';
+import { encodeCancelPush, encodeMaxPushId, encodePushPromise } from './h3-push-frames.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 

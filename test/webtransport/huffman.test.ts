@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { H3Error, H3ErrorCode } from '../../server/webtransport/errors.js';
-import { HUFFMAN_CODES, huffmanDecode, huffmanEncode } from '../../server/webtransport/huffman.js';
+import { HUFFMAN_CODES, huffmanDecode } from '../../server/webtransport/huffman.js';
+import { huffmanEncode } from './huffman-encode.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const ascii = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');

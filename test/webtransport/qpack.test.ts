@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { H3Error, H3ErrorCode } from '../../server/webtransport/errors.js';
-import { huffmanEncode } from '../../server/webtransport/huffman.js';
 import {
   decodeFieldSection,
   encodeFieldSection,
@@ -11,6 +10,7 @@ import {
   type HeaderField,
 } from '../../server/webtransport/qpack.js';
 import { QPACK_STATIC_TABLE } from '../../server/webtransport/qpack-static-table.js';
+import { huffmanEncode } from './huffman-encode.js';
 
 const bytes = (hex: string): Uint8Array => Buffer.from(hex.replace(/\s+/g, ''), 'hex');
 

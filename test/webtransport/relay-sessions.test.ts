@@ -11,8 +11,8 @@ import { setLogLevel, setLogSink } from '../../server/log.js';
 import type { Relay, RelayOptions } from '../../server/relay.js';
 import { loadQuiche } from '../../server/webtransport/quic-binding.js';
 import { webTransportCodeToHttp3 } from '../../server/webtransport/webtransport-session.js';
-import { WtStreamCode } from '../../server/webtransport/wt-link.js';
-import { MAX_OPEN_UNI_STREAMS } from '../../server/webtransport/wt-inbound.js';
+import { WtStreamCode } from '../../server/wt-link.js';
+import { MAX_OPEN_UNI_STREAMS } from '../../server/wt-inbound.js';
 import { startTestRelay, TestClient, waitFor } from '../server/helpers.js';
 import { WtTestParticipant } from './wt-test-participant.js';
 

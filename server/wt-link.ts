@@ -15,12 +15,16 @@
  * for it to arrive) CLOSE_WEBTRANSPORT_SESSION with the WebSocket close code
  * and reason.
  */
-import { lengthPrefixed, TrackKind } from '../../src/protocol/index.js';
-import type { ClientLink } from '../client-link.js';
-import { createLogger } from '../log.js';
-import type { DropReason, Metrics } from '../metrics.js';
-import { WebTransportError } from './errors.js';
-import type { WebTransportBidiStream, WebTransportSendStream, WebTransportSession } from './webtransport-session.js';
+import { lengthPrefixed, TrackKind } from '../src/protocol/index.js';
+import type { ClientLink } from './client-link.js';
+import { createLogger } from './log.js';
+import type { DropReason, Metrics } from './metrics.js';
+import {
+  WebTransportError,
+  type WebTransportBidiStream,
+  type WebTransportSendStream,
+  type WebTransportSession,
+} from './webtransport/index.js';
 
 const log = createLogger('webtransport');
 

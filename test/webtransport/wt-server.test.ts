@@ -2,11 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setLogLevel, setLogSink } from '../../server/log.js';
 import { generateDevCertificate } from '../../server/webtransport/dev-certificate.js';
 import { loadQuiche } from '../../server/webtransport/quic-binding.js';
-import {
-  startRelayWebTransport,
-  webTransportEnv,
-  type RelayWebTransport,
-} from '../../server/webtransport/relay-webtransport.js';
+import { startRelayWebTransport, webTransportEnv, type RelayWebTransport } from '../../server/wt-server.js';
 
 const started: RelayWebTransport[] = [];
 

@@ -1,5 +1,5 @@
 /**
- * What a WebTransport client sends, turned into envelopes for its `Session`,
+ * What a WebTransport client sends, turned into envelopes for its `Connection`,
  * by the relay's wire mapping: the first bidirectional stream is the control
  * stream (length-prefixed envelopes), each datagram is one envelope, each
  * unidirectional stream is one envelope (the whole stream, to its FIN).
@@ -9,7 +9,7 @@
  * a second bidirectional stream, or more than {@link MAX_OPEN_UNI_STREAMS}
  * unidirectional streams open at once, is refused; a length prefix beyond the
  * limit on the control stream loses its framing and closes with 1009, as an
- * oversized WebSocket message does. A run of refused streams closes the session
+ * oversized WebSocket message does. A run of refused streams closes the connection
  * as `malformed`, as a run of bad messages does.
  */
 import {
@@ -18,13 +18,13 @@ import {
   ErrorCode,
   FrameTooLargeError,
   LengthPrefixedReader,
-} from '../../src/protocol/index.js';
-import { BodyField } from '../body-types.js';
-import type { ResolvedRelayOptions } from '../config.js';
-import { ProtocolError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
-import type { Session } from '../session.js';
-import type { WebTransportBidiStream, WebTransportReceiveStream, WebTransportSession } from './webtransport-session.js';
+} from '../src/protocol/index.js';
+import { BodyField } from './body-types.js';
+import type { ResolvedRelayOptions } from './config.js';
+import { ProtocolError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import type { Connection } from './connection.js';
+import type { WebTransportBidiStream, WebTransportReceiveStream, WebTransportSession } from './webtransport/index.js';
 import { WtStreamCode, type WtLink } from './wt-link.js';
 
 /**
@@ -44,10 +44,10 @@ export class WtInbound {
   constructor(
     wt: WebTransportSession,
     private readonly link: WtLink,
-    private readonly session: Session,
+    private readonly connection: Connection,
     private readonly options: Pick<ResolvedRelayOptions, 'maxMessageBytes' | 'maxBadMessagesInRow'>,
     private readonly metrics: Metrics,
-    /** Runs a handler so that an exception ends this session only. */
+    /** Runs a handler so that an exception ends this connection only. */
     private readonly guard: (fn: () => void) => void,
   ) {
     wt.onbidistream = (stream) => guard(() => this.bidiStream(stream));
@@ -72,7 +72,7 @@ export class WtInbound {
           if (!(err instanceof FrameTooLargeError)) throw err;
           // The framing is lost with the oversized message: nothing after it can be read.
           stream.stopReading(WtStreamCode.TooLarge);
-          return this.session.fail(new ProtocolError(ErrorCode.TooLarge, err.message, CloseCode.TooLarge));
+          return this.connection.fail(new ProtocolError(ErrorCode.TooLarge, err.message, CloseCode.TooLarge));
         }
         for (const message of messages) {
           if (!this.link.open) return;
@@ -124,13 +124,13 @@ export class WtInbound {
   /** One whole envelope from the client, whatever carried it. */
   private deliver(bytes: Uint8Array): void {
     this.refusedInRow = 0;
-    this.session.onMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), true);
+    this.connection.onMessage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), true);
   }
 
   private refused(reason: RefusedReason): void {
     this.metrics.refusedStreams.inc(reason);
     if (++this.refusedInRow < this.options.maxBadMessagesInRow) return;
-    this.session.fail(
+    this.connection.fail(
       new ProtocolError(ErrorCode.Malformed, `${this.refusedInRow} refused streams in a row`, CloseCode.Malformed),
     );
   }
@@ -139,6 +139,6 @@ export class WtInbound {
   private reply(code: ErrorCode, message: string): void {
     if (!this.link.open) return;
     this.metrics.errors.inc(code);
-    this.session.deliverControl(encodeEnvelope({ error: { code, message, fatal: false } }), BodyField.error);
+    this.connection.deliverControl(encodeEnvelope({ error: { code, message, fatal: false } }), BodyField.error);
   }
 }

@@ -5,18 +5,18 @@
  * says why), a status for `/healthz`, and the small JSON document the element
  * fetches to learn the port and, for a generated certificate, its hash.
  */
-import { createLogger } from '../log.js';
-import { WebTransportError } from './errors.js';
-import type { QuicheLoad } from './quic-binding.js';
-import type { QuicLimits } from './quic-endpoint.js';
-import type { WebTransportSession } from './webtransport-session.js';
-import { startWebTransportServer, type WebTransportServer } from './webtransport-server.js';
+import { WEBTRANSPORT_PATH, type WebTransportInfo } from '../src/protocol/index.js';
+import { createLogger } from './log.js';
+import {
+  startWebTransportServer,
+  WebTransportError,
+  type QuicheLoad,
+  type QuicLimits,
+  type WebTransportServer,
+  type WebTransportSession,
+} from './webtransport/index.js';
 
 const log = createLogger('webtransport');
-
-/** The path sessions open on, and the path of the JSON document that describes the endpoint. */
-export const WEBTRANSPORT_PATH = '/wt';
-export const WEBTRANSPORT_INFO_PATH = '/webtransport.json';
 
 export interface RelayWebTransportOptions {
   /** False turns WebTransport off. Default on (when the binding loads). */
@@ -39,23 +39,9 @@ export type WebTransportStatus =
   | { status: 'unavailable'; reason: string }
   | { status: 'ok'; port: number; path: string; certificate: 'generated' | 'configured'; expires?: string };
 
-/** The JSON document at {@link WEBTRANSPORT_INFO_PATH}: what a client needs to connect. */
-export interface WebTransportInfo {
-  /** UDP port; the host is the relay's. */
-  port: number;
-  path: string;
-  /**
-   * For a generated certificate: pass as `serverCertificateHashes` (values base64).
-   * Empty for a configured certificate, which browsers check the usual way.
-   */
-  serverCertificateHashes: Array<{ algorithm: 'sha-256'; value: string }>;
-  /** When the pinned certificate expires (ISO 8601); absent for a configured one. */
-  expires?: string;
-}
-
 export interface RelayWebTransport {
   readonly status: WebTransportStatus;
-  /** The document for {@link WEBTRANSPORT_INFO_PATH}, or undefined when WebTransport is not running. */
+  /** The document for `/webtransport.json` (`WEBTRANSPORT_INFO_PATH`), or undefined when WebTransport is not running. */
   info(): WebTransportInfo | undefined;
   readonly server: WebTransportServer | undefined;
   /** Graceful wind-down (GOAWAY, DRAIN), for the start of a relay shutdown. */
@@ -117,6 +103,7 @@ export async function startRelayWebTransport(options: RelayWebTransportOptions):
       limits: options.limits,
       onsession: options.onsession,
       loadBinding: options.loadBinding,
+      logger: createLogger,
     });
   } catch (err) {
     const reason = err instanceof WebTransportError ? `${err.code}: ${err.message}` : String(err);

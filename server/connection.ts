@@ -18,27 +18,21 @@ import {
   type EnvelopeInit,
   type ParticipantInit,
 } from '../src/protocol/index.js';
-import { BodyField } from './body-types.js';
+import { BodyField, type BodyFieldNumber } from './body-types.js';
 import type { BusMessage, BusOrigin } from './bus/bus-message.js';
 import type { ClientLink } from './client-link.js';
 import type { RelayContext } from './context.js';
 import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js';
 import { createLogger } from './log.js';
+import type { DropReason } from './metrics.js';
 import { Outbound } from './outbound.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
+import type { LeaveReason, RoomMember } from './room-member.js';
 import { maxEnvelopeBytes, type Room } from './room.js';
 
 const log = createLogger('session');
 
-/**
- * Why a participant left, as others see it in `PeerLeft.reason`. Every reason but
- * `left` is a departure the participant may come back from (a resume), so the
- * room holds it for the grace period first; `replaced` is a connection a resume
- * took over, which nobody is told about.
- */
-export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown' | 'replaced';
-
-/** A random, URL-safe session id: 9 bytes, 12 base64url characters, also a valid bus subject token. */
+/** A random, URL-safe session id (a participant's): 9 bytes, 12 base64url characters, also a valid bus subject token. */
 export function newSessionId(): string {
   return randomBytes(9).toString('base64url');
 }
@@ -56,14 +50,17 @@ const MAX_DECODERS = 16;
 const MEDIA_STATE_BURST = 10;
 const MEDIA_STATE_PER_SECOND = 5;
 
-export class Session {
-  /** Assigned at connection, announced in `Welcome`; a resume replaces it with the earlier one. */
-  id = newSessionId();
-  /** The id as ASCII bytes, for bus message headers. */
-  idBytes = Buffer.from(this.id, 'latin1');
-  /** Appended to everything this session sends to others: sets `from` to {@link id}. */
-  stamp = senderStamp(this.id);
-  /** Who publishes what this session sends: its id and this relay node's, for bus message headers. */
+export class Connection implements RoomMember {
+  /**
+   * The session id of the participant this connection speaks for: assigned at
+   * connection, announced in `Welcome`; a resume replaces it with the earlier one.
+   */
+  sessionId = newSessionId();
+  /** {@link sessionId} as ASCII bytes, for bus message headers. */
+  private sessionIdBytes = Buffer.from(this.sessionId, 'latin1');
+  /** Appended to everything this connection sends to others: sets `from` to {@link sessionId}. */
+  stamp = senderStamp(this.sessionId);
+  /** Who publishes what this connection sends: its id and this relay node's, for bus message headers. */
   origin: BusOrigin;
   /** `performance.now()` of the last message received; the heartbeat sweep reads it. */
   lastSeen = performance.now();
@@ -80,14 +77,14 @@ export class Session {
   private readonly mediaStateLimiter = new TokenBucket(MEDIA_STATE_BURST, MEDIA_STATE_PER_SECOND);
 
   constructor(
-    /** The connection to the client: a WebSocket or a WebTransport session. */
+    /** The carrier to the client: a WebSocket or a WebTransport session. */
     private readonly link: ClientLink,
     private readonly ctx: RelayContext,
     /** Remote address, for logs. */
     readonly remote: string,
   ) {
     const { options } = ctx;
-    this.origin = { sender: this.idBytes, node: ctx.node.idBytes };
+    this.origin = { sender: this.sessionIdBytes, node: ctx.node.idBytes };
     this.outbound = new Outbound(link, options.backpressure, ctx.metrics, {
       onSlowConsumer: () => this.slowConsumer(),
       onKeyframeNeeded: (publisher, kind) => this.requestKeyframeFor(publisher, kind),
@@ -152,23 +149,30 @@ export class Session {
     this.keyExchangeLimiter.forget(id);
   }
 
-  /** Ends the session with a fatal error: tells the client, closes, and tells the room. */
+  /** Ends the connection with a fatal error: tells the client, closes, and tells the room. */
   fail(err: ProtocolError, reason: LeaveReason = 'disconnected'): void {
     if (this.ended) return;
-    this.ctx.metrics.errors.inc(err.code);
-    this.sendError(err.code, err.message, true);
-    this.link.close(err.closeCode ?? CloseCode.Malformed, err.code);
-    this.end(reason);
-    log.debug('session closed', { session: this.id, code: err.code, reason });
+    this.closeWith(err.code, err.message, err.closeCode ?? CloseCode.Malformed, reason);
+    log.debug('session closed', { session: this.sessionId, code: err.code, reason });
   }
 
   /** The relay is stopping. */
   shutdown(): void {
     if (this.ended) return;
-    this.ctx.metrics.errors.inc(ErrorCode.ServerShutdown);
-    this.sendError(ErrorCode.ServerShutdown, 'the relay is shutting down; reconnect', true);
-    this.link.close(CloseCode.GoingAway, ErrorCode.ServerShutdown);
-    this.end('server-shutdown');
+    this.closeWith(
+      ErrorCode.ServerShutdown,
+      'the relay is shutting down; reconnect',
+      CloseCode.GoingAway,
+      'server-shutdown',
+    );
+  }
+
+  /** Tells the client why (a fatal `Error` with `code`), closes with `closeCode`, and leaves the room for `reason`. */
+  private closeWith(code: string, message: string, closeCode: number, reason: LeaveReason): void {
+    this.ctx.metrics.errors.inc(code);
+    this.sendError(code, message, true);
+    this.link.close(closeCode, code);
+    this.end(reason);
   }
 
   private dispatch(envelope: DecodedEnvelope, body: NonNullable<DecodedEnvelope['body']>, raw: Buffer): void {
@@ -232,7 +236,7 @@ export class Session {
       );
     }
     const me: ParticipantInit = {
-      id: this.id,
+      id: this.sessionId,
       name,
       state: {
         mic: Boolean(join.state?.mic),
@@ -248,7 +252,7 @@ export class Session {
     }
     const room = this.ctx.rooms.open(roomName);
     this.room = room;
-    this.mediaSubject = room.mediaSubjectOf(this.id);
+    this.mediaSubject = room.mediaSubjectOf(this.sessionId);
     // At once on a single node; on a room new to this node, once the other nodes told their part of the roster.
     room.whenReady(this, () => this.admitTo(room, me, resumed !== undefined));
   }
@@ -262,22 +266,22 @@ export class Session {
     const result = this.ctx.resumeTokens.verify(token, room);
     if ('rejected' in result) {
       this.ctx.metrics.resumes.inc(`rejected-${result.rejected}`);
-      log.debug('resume token not honoured', { session: this.id, why: result.rejected });
+      log.debug('resume token not honoured', { session: this.sessionId, why: result.rejected });
       return undefined;
     }
     return result.id;
   }
 
-  /** Becomes session `id` (a resume): what this session sends is stamped as that participant's. */
+  /** Takes over session id `id` (a resume): what this connection sends is stamped as that participant's. */
   private adopt(id: string): void {
-    this.id = id;
-    this.idBytes = Buffer.from(id, 'latin1');
+    this.sessionId = id;
+    this.sessionIdBytes = Buffer.from(id, 'latin1');
     this.stamp = senderStamp(id);
-    this.origin = { sender: this.idBytes, node: this.ctx.node.idBytes };
+    this.origin = { sender: this.sessionIdBytes, node: this.ctx.node.idBytes };
   }
 
   private resumeToken(): string {
-    return this.room && this.welcomed ? this.ctx.resumeTokens.issue(this.room.name, this.id) : '';
+    return this.room && this.welcomed ? this.ctx.resumeTokens.issue(this.room.name, this.sessionId) : '';
   }
 
   /**
@@ -286,10 +290,12 @@ export class Session {
    */
   replaced(): void {
     if (this.ended) return;
-    this.ctx.metrics.errors.inc(ErrorCode.SessionReplaced);
-    this.sendError(ErrorCode.SessionReplaced, 'this participant reconnected on another connection', true);
-    this.link.close(CloseCode.SessionReplaced, ErrorCode.SessionReplaced);
-    this.end('replaced');
+    this.closeWith(
+      ErrorCode.SessionReplaced,
+      'this participant reconnected on another connection',
+      CloseCode.SessionReplaced,
+      'replaced',
+    );
   }
 
   private admitTo(room: Room, me: ParticipantInit, resume: boolean): void {
@@ -300,7 +306,7 @@ export class Session {
       ({ others, known } = room.admit(this, me, this.ctx.options.maxRoomSize, resume));
     } catch (err) {
       if (err instanceof ProtocolError) return this.reject(err);
-      log.error('admitting a participant failed', { session: this.id, err });
+      log.error('admitting a participant failed', { session: this.sessionId, err });
       return this.fail(new ProtocolError(INTERNAL_ERROR, 'the relay failed to admit you', INTERNAL_ERROR_CLOSE));
     }
     this.welcomed = true;
@@ -310,7 +316,7 @@ export class Session {
       {
         welcome: {
           protocolVersion: PROTOCOL_VERSION,
-          sessionId: this.id,
+          sessionId: this.sessionId,
           room: room.name,
           roster: others,
           // What the bus between relays can carry, when that is less than what this relay accepts.
@@ -326,7 +332,7 @@ export class Session {
     room.announceJoin(this, me, known);
     this.ctx.metrics.joinsTotal++;
     if (resume) this.ctx.metrics.resumes.inc(known ? 'resumed' : 'resumed-unknown');
-    log.debug(resume ? 'resumed' : 'joined', { session: this.id, room: room.name, remote: this.remote, known });
+    log.debug(resume ? 'resumed' : 'joined', { session: this.sessionId, room: room.name, remote: this.remote, known });
   }
 
   private media(envelope: DecodedEnvelope, raw: Buffer): void {
@@ -356,16 +362,8 @@ export class Session {
   }
 
   private keyframeRequest(envelope: DecodedEnvelope, raw: Buffer): void {
-    const room = this.requireRoom();
     const target = envelope.keyframeRequest!.target ?? '';
-    if (target === this.id || !room.hasParticipant(target)) {
-      throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
-    }
-    if (!this.keyframeLimiter.take(target)) {
-      this.ctx.metrics.dropped.inc('keyframe-request-rate');
-      return;
-    }
-    room.sendTo(this, target, BodyField.keyframeRequest, raw, this.stamp);
+    this.forwardTo(target, BodyField.keyframeRequest, raw, this.keyframeLimiter, 'keyframe-request-rate');
   }
 
   /**
@@ -373,23 +371,37 @@ export class Session {
    * target only (stamped like everything else, so the sender can't be forged).
    */
   private keyExchange(envelope: DecodedEnvelope, raw: Buffer): void {
-    const room = this.requireRoom();
     const target = envelope.keyExchange!.target ?? '';
-    if (target === this.id || !room.hasParticipant(target)) {
+    this.forwardTo(target, BodyField.keyExchange, raw, this.keyExchangeLimiter, 'key-exchange-rate');
+  }
+
+  /**
+   * Sends a message addressed to one other participant (`raw`, as received) to
+   * it only, stamped; over `limiter`'s rate per target it is dropped (counted as `dropped`).
+   */
+  private forwardTo(
+    target: string,
+    body: BodyFieldNumber,
+    raw: Buffer,
+    limiter: KeyedRateLimiter,
+    dropped: DropReason,
+  ): void {
+    const room = this.requireRoom();
+    if (target === this.sessionId || !room.hasParticipant(target)) {
       throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
     }
-    if (!this.keyExchangeLimiter.take(target)) {
-      this.ctx.metrics.dropped.inc('key-exchange-rate');
+    if (!limiter.take(target)) {
+      this.ctx.metrics.dropped.inc(dropped);
       return;
     }
-    room.sendTo(this, target, BodyField.keyExchange, raw, this.stamp);
+    room.sendTo(this, target, body, raw, this.stamp);
   }
 
   /** Asks `publisher` for a keyframe on this (congested, now drained) receiver's behalf. */
   private requestKeyframeFor(publisher: string, kind: number): void {
     const room = this.room;
     if (!room || !room.hasParticipant(publisher) || !this.keyframeLimiter.take(publisher)) return;
-    const bytes = encodeEnvelope({ from: this.id, keyframeRequest: { target: publisher, kind } });
+    const bytes = encodeEnvelope({ from: this.sessionId, keyframeRequest: { target: publisher, kind } });
     room.sendTo(this, publisher, BodyField.keyframeRequest, bytes);
   }
 
@@ -419,7 +431,7 @@ export class Session {
 
   private slowConsumer(): void {
     log.info('closing slow consumer', {
-      session: this.id,
+      session: this.sessionId,
       transport: this.link.kind,
       buffered: this.link.bufferedAmount,
     });

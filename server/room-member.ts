@@ -1,0 +1,32 @@
+/**
+ * A participant connected to this relay node, as its room sees it: what the
+ * room delivers to and asks of a member. `Connection` is the one the relay
+ * uses; the room needs nothing else of it, so a room can be built and tested
+ * without a connection, a socket or the relay's context.
+ */
+import type { BusMessage, BusOrigin } from './bus/bus-message.js';
+
+/**
+ * Why a participant left, as others see it in `PeerLeft.reason`. Every reason but
+ * `left` is a departure the participant may come back from (a resume), so the
+ * room holds it for the grace period first; `replaced` is a connection a resume
+ * took over, which nobody is told about.
+ */
+export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown' | 'replaced';
+
+export interface RoomMember {
+  /** The participant's session id (the wire's `session_id`); a resume may change it before admission. */
+  readonly sessionId: string;
+  /** Who publishes what this member sends, for bus message headers. */
+  readonly origin: BusOrigin;
+  /** Appended to everything this member sends to others: sets `from` to its session id. */
+  readonly stamp: Uint8Array;
+  /** A media frame of another participant (the room skips the sender). */
+  deliverMedia(msg: BusMessage): void;
+  /** Control (presence, targeted messages); never dropped for congestion. */
+  deliverControl(bytes: Uint8Array, body: number): void;
+  /** Participant `id` left: forget what was kept about it. */
+  forgetPeer(id: string): void;
+  /** A resume of this participant on another connection took over: close this one, quietly. */
+  replaced(): void;
+}
