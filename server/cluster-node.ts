@@ -36,7 +36,7 @@
  * Control messages here are small JSON objects: rare, and readable with `nats sub`.
  */
 import { randomBytes } from 'node:crypto';
-import type { ParticipantInit } from '../src/protocol/index.js';
+import { mediaState, type MediaStateSnapshot, type ParticipantInit } from '../src/protocol/index.js';
 import type { Bus, BusSubscription } from './bus/bus.js';
 import { secondToken, subjects } from './bus/subjects.js';
 import { createLogger } from './log.js';
@@ -65,7 +65,7 @@ export interface ClusterOptions {
 interface RosterParticipant {
   id: string;
   name: string;
-  state: { mic: boolean; camera: boolean; screen: boolean };
+  state: MediaStateSnapshot;
   decoders: number[];
 }
 
@@ -342,7 +342,7 @@ function toWire(p: ParticipantInit): RosterParticipant {
   return {
     id: p.id ?? '',
     name: p.name ?? '',
-    state: { mic: Boolean(p.state?.mic), camera: Boolean(p.state?.camera), screen: Boolean(p.state?.screen) },
+    state: mediaState(p.state),
     decoders: [...(p.decoders ?? [])].map(Number),
   };
 }
@@ -356,11 +356,7 @@ function fromWireList(list: unknown): ParticipantInit[] {
     out.push({
       id: item.id,
       name: typeof item.name === 'string' ? item.name : '',
-      state: {
-        mic: Boolean(item.state?.mic),
-        camera: Boolean(item.state?.camera),
-        screen: Boolean(item.state?.screen),
-      },
+      state: mediaState(item.state),
       decoders: Array.isArray(item.decoders) ? item.decoders.filter((d) => Number.isInteger(d)) : [],
     });
   }

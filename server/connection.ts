@@ -11,6 +11,7 @@ import {
   ErrorCode,
   isValidRoomName,
   MAX_NAME_LENGTH,
+  mediaState,
   PROTOCOL_VERSION,
   senderStamp,
   TrackKind,
@@ -238,11 +239,7 @@ export class Connection implements RoomMember {
     const me: ParticipantInit = {
       id: this.sessionId,
       name,
-      state: {
-        mic: Boolean(join.state?.mic),
-        camera: Boolean(join.state?.camera),
-        screen: Boolean(join.state?.screen),
-      },
+      state: mediaState(join.state),
       decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
     };
     const resumed = this.resumeAs(join.resumeToken ?? '', roomName);
@@ -354,11 +351,7 @@ export class Connection implements RoomMember {
         `at most ${MEDIA_STATE_PER_SECOND} media state changes per second; send the latest again later`,
       );
     }
-    room.publishState(this, raw, {
-      mic: Boolean(envelope.mediaState!.mic),
-      camera: Boolean(envelope.mediaState!.camera),
-      screen: Boolean(envelope.mediaState!.screen),
-    });
+    room.publishState(this, raw, mediaState(envelope.mediaState));
   }
 
   private keyframeRequest(envelope: DecodedEnvelope, raw: Buffer): void {

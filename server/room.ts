@@ -27,6 +27,7 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   ErrorCode,
+  sameMediaState,
   type MediaStateInit,
   type ParticipantInit,
 } from '../src/protocol/index.js';
@@ -325,7 +326,7 @@ export class Room implements ClusterRoom {
       this.roster.set(id, { participant, node });
       if (!before) {
         this.deliverControl(id, BodyField.peerJoined, encodeEnvelope({ from: id, peerJoined: { participant } }));
-      } else if (!sameState(before.participant.state, participant.state)) {
+      } else if (!sameMediaState(before.participant.state, participant.state)) {
         this.deliverControl(id, BodyField.mediaState, encodeEnvelope({ from: id, mediaState: participant.state }));
       }
     }
@@ -473,8 +474,4 @@ export class Room implements ClusterRoom {
 /** The largest envelope `member` can send through a bus carrying `maxPayload` bytes. */
 export function maxEnvelopeBytes(maxPayload: number, member: Pick<RoomMember, 'origin' | 'stamp'>): number {
   return maxPayload - busMessageLength(member.origin, member.stamp.length);
-}
-
-function sameState(a: MediaStateInit | null | undefined, b: MediaStateInit | null | undefined): boolean {
-  return !!a?.mic === !!b?.mic && !!a?.camera === !!b?.camera && !!a?.screen === !!b?.screen;
 }
