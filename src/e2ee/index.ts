@@ -3,11 +3,11 @@
  * per-sender keys exchanged over authenticated X25519, and the routing header
  * authenticated. No DOM: it runs in a page, a worker or Node.
  *
- * The Room needs {@link E2eeSession} and the key-exchange message codec; the
+ * The Room needs {@link E2eeContext} and the key-exchange message codec; the
  * lower layers are exported for tests, benchmarks and tools.
  * @packageDocumentation
  */
-export { E2eeSession, type E2eeSessionOptions } from './e2ee-session.js';
+export { E2eeContext, type E2eeContextOptions } from './e2ee-context.js';
 export {
   E2eeErrorEvent,
   KeyframeNeededEvent,

@@ -109,7 +109,7 @@ export type InstallResult = 'installed' | 'duplicate' | 'stale';
 
 /**
  * Our sender key and our peers' keys. Not concerned with who is verified or
- * who gets what: `E2eeSession` decides that and calls in.
+ * who gets what: `E2eeContext` decides that and calls in.
  */
 export class SenderKeys {
   private own: OwnKey;

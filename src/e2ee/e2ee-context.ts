@@ -47,15 +47,15 @@ import { parseSFrameHeader } from './sframe-header.js';
 /** Least time between two key requests to one peer, and between two answers to one peer's requests. */
 const KEY_REQUEST_INTERVAL_MS = 1000;
 
-/** How to set up an {@link E2eeSession}. */
-export interface E2eeSessionOptions {
+/** How to set up an {@link E2eeContext}. */
+export interface E2eeContextOptions {
   /** Room name, as joined. */
   room: string;
   /** Our session id, from `Welcome`. */
   sessionId: string;
   /**
    * Room passphrase (the `passphrase` attribute or `#vc-key=`); binds every key
-   * to it. Derived with a slow KDF in {@link E2eeSession.create}; pass
+   * to it. Derived with a slow KDF in {@link E2eeContext.create}; pass
    * {@link roomSecret} instead to derive it earlier.
    */
   passphrase?: string | null;
@@ -103,18 +103,20 @@ function describePeer(peer: Peer): PeerSecurity {
 }
 
 /**
- * End-to-end encryption for one participant in one call. Events:
+ * One participant's end-to-end encryption state in a room: its sender keys
+ * and the pairwise key exchange with each peer. (Not a "session": that word
+ * is the relay's, as in `sessionId`.) Events:
  * `keyframe-needed`, `keyframe-request`, `peer-security`, `error` (see `events.ts`).
  *
  * @example
  * ```ts
- * const e2ee = await E2eeSession.create({ room, sessionId, passphrase, send: (m) => sendControl({ keyExchange: m }) });
+ * const e2ee = await E2eeContext.create({ room, sessionId, passphrase, send: (m) => sendControl({ keyExchange: m }) });
  * e2ee.addEventListener('keyframe-needed', () => local.requestKeyframe());
  * for (const p of welcome.roster) e2ee.onPeerJoined(p.id);
  * const payload = await e2ee.encryptFrame(header, media.data);
  * ```
  */
-export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
+export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
   readonly room: string;
   readonly sessionId: string;
   private readonly secret: RoomSecret | null;
@@ -126,21 +128,21 @@ export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
   private closed = false;
 
   /**
-   * A session with the passphrase, if any, already derived (about 0.2 s of
+   * A context with the passphrase, if any, already derived (about 0.2 s of
    * scrypt; see `PASSPHRASE_SCRYPT`).
    */
-  static async create(options: E2eeSessionOptions): Promise<E2eeSession> {
+  static async create(options: E2eeContextOptions): Promise<E2eeContext> {
     let secret = options.roomSecret ?? null;
     const passphrase = options.passphrase ? normalizePassphrase(options.passphrase) : '';
     if (!secret && passphrase) secret = await deriveRoomSecret(passphrase, options.room);
-    return new E2eeSession({ ...options, passphrase: null, roomSecret: secret });
+    return new E2eeContext({ ...options, passphrase: null, roomSecret: secret });
   }
 
   /** Synchronous construction; a `passphrase` must come derived, as `roomSecret` (or use {@link create}). */
-  constructor(options: E2eeSessionOptions) {
+  constructor(options: E2eeContextOptions) {
     super();
     if (options.passphrase && !options.roomSecret) {
-      throw new E2eeError('e2ee-invalid-state', 'Derive the passphrase first: use E2eeSession.create().');
+      throw new E2eeError('e2ee-invalid-state', 'Derive the passphrase first: use E2eeContext.create().');
     }
     if (!options.sessionId) throw new E2eeError('e2ee-invalid-state', 'The session id is needed (from Welcome).');
     this.room = options.room;
@@ -225,7 +227,7 @@ export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
    * our session id authenticated. Results come in call order.
    */
   encryptFrame(header: MediaFrameFields, payload: Uint8Array): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE session is closed.'));
+    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE context is closed.'));
     let metadata: Uint8Array;
     try {
       metadata = mediaFrameMetadata(this.sessionId, header);
@@ -245,7 +247,7 @@ export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
    * (the sender failed verification) or `e2ee-malformed`.
    */
   decryptFrame(senderId: string, frame: MediaFrameFields, payload: Uint8Array): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE session is closed.'));
+    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE context is closed.'));
     const peer = this.peers.get(senderId);
     if (peer?.status === 'mismatch') {
       return Promise.reject(
