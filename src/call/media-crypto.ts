@@ -1,16 +1,12 @@
 import {
   deriveRoomSecret,
   E2eeContext,
-  KEY_EXCHANGE_STEP_VALUES,
-  keyExchangeStepOf,
-  validateKeyExchange,
-  type KeyExchangeMessage,
   type MediaFrameFields,
   type PeerSecurity,
   type RoomSecret,
 } from '../e2ee/index.js';
 import type { EnvelopeInit, MediaFrameInit } from '../protocol/envelope.js';
-import type { videocall } from '../protocol/gen/videocall.js';
+import { keyExchangeFromWire, keyExchangeToWire, type KeyExchangeInit } from '../protocol/key-exchange-message.js';
 import { VideoCallError, type VideoCallErrorCode } from './errors.js';
 
 /** What the room does for the end-to-end encryption of its media. */
@@ -49,7 +45,7 @@ export class MediaCrypto {
       room,
       sessionId,
       roomSecret,
-      send: (message) => hooks.sendControl({ keyExchange: toWire(message) }),
+      send: (message) => hooks.sendControl({ keyExchange: keyExchangeToWire(message) }),
     });
     e2ee.addEventListener('keyframe-needed', () => hooks.keyframeNeeded());
     e2ee.addEventListener('keyframe-request', (e) => hooks.requestKeyframeFrom(e.peerId));
@@ -81,22 +77,10 @@ export class MediaCrypto {
     this.e2ee.onPeerLeft(peerId);
   }
 
-  receiveKeyExchange(from: string, message: videocall.KeyExchange.$Properties): void {
-    const step = keyExchangeStepOf(message.step ?? 0);
-    if (!step) return; // unknown step: ignore, like any malformed key message
-    const received: KeyExchangeMessage = {
-      target: message.target ?? '',
-      step,
-      data: message.data ?? new Uint8Array(0),
-      mac: message.mac ?? new Uint8Array(0),
-      kid: BigInt(message.kid ?? 0),
-    };
-    try {
-      validateKeyExchange(received);
-    } catch {
-      return; // wrong sizes for its step: dropped before the handshake sees it
-    }
-    this.e2ee.receiveKeyExchange(from, received);
+  receiveKeyExchange(from: string, message: KeyExchangeInit): void {
+    const received = keyExchangeFromWire(message);
+    // Unknown step: ignored, like any malformed key message (E2eeContext drops wrong sizes).
+    if (received) this.e2ee.receiveKeyExchange(from, received);
   }
 
   /** Our frame's payload as SFrame ciphertext; `frame` (all but the payload) is authenticated. */
@@ -112,15 +96,4 @@ export class MediaCrypto {
   close(): void {
     this.e2ee.close();
   }
-}
-
-function toWire(message: KeyExchangeMessage): videocall.KeyExchange.$Properties {
-  return {
-    target: message.target,
-    step: KEY_EXCHANGE_STEP_VALUES[message.step],
-    data: message.data,
-    mac: message.mac,
-    // Key ids stay far below 2^53 (a generation and a ratchet step).
-    kid: Number(message.kid),
-  };
 }

@@ -39,7 +39,7 @@ import {
   wrapSenderKey,
   type RoomSecret,
 } from './key-exchange.js';
-import type { KeyExchangeMessage } from './key-messages.js';
+import { validateKeyExchange, type KeyExchangeMessage } from './key-messages.js';
 import { mediaFrameMetadata, type MediaFrameFields } from './media-metadata.js';
 import { SenderKeys } from './sender-keys.js';
 import { parseSFrameHeader } from './sframe-header.js';
@@ -110,7 +110,7 @@ function describePeer(peer: Peer): PeerSecurity {
  *
  * @example
  * ```ts
- * const e2ee = await E2eeContext.create({ room, sessionId, passphrase, send: (m) => sendControl({ keyExchange: m }) });
+ * const e2ee = await E2eeContext.create({ room, sessionId, passphrase, send: (m) => sendControl({ keyExchange: keyExchangeToWire(m) }) });
  * e2ee.addEventListener('keyframe-needed', () => local.requestKeyframe());
  * for (const p of welcome.roster) e2ee.onPeerJoined(p.id);
  * const payload = await e2ee.encryptFrame(header, media.data);
@@ -205,11 +205,16 @@ export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
 
   /**
    * Handles a key-exchange message that the relay stamped as coming from
-   * `fromId`. Malformed or out-of-turn messages are ignored; a failed
-   * verification marks the peer `mismatch` and emits `error`.
+   * `fromId`. Malformed (wrong sizes for its step) or out-of-turn messages are
+   * ignored; a failed verification marks the peer `mismatch` and emits `error`.
    */
   receiveKeyExchange(fromId: string, message: KeyExchangeMessage): void {
     if (this.closed || !fromId || fromId === this.sessionId || message.target !== this.sessionId) return;
+    try {
+      validateKeyExchange(message);
+    } catch {
+      return; // dropped before the handshake sees it
+    }
     switch (message.step) {
       case 'commit':
       case 'reveal':

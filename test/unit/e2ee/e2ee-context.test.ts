@@ -123,6 +123,21 @@ describe('E2eeContext: exchanging keys', () => {
     expect(() => a.e2ee.receiveKeyExchange('b', { ...bogus, step: 'request', data: new Uint8Array(0) })).not.toThrow();
     expect(a.errors).toEqual([]);
   });
+
+  it('drops key-exchange messages of the wrong size for their step before the handshake sees them', async () => {
+    const relay = new SimRelay();
+    // The relay cuts a byte off a's commitment: b must not answer it, nor hold it against a later reveal.
+    relay.intercept = (r) => [
+      r.message.step === 'commit' ? { ...r, message: { ...r.message, data: r.message.data.subarray(1) } } : r,
+    ];
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    expect(relay.count('commit', 'a', 'b')).toBe(1);
+    expect(relay.count('reveal', 'b', 'a')).toBe(0);
+    expect(b.e2ee.securityOf('a').status).toBe('pending');
+    expect(a.e2ee.securityOf('b').status).toBe('pending');
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
 });
 
 describe('E2eeContext: what the relay can and cannot do to frames', () => {

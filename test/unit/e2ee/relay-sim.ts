@@ -1,14 +1,27 @@
 /**
  * A stand-in relay for E2EE tests: every participant in one process, key-exchange
- * messages carried as bytes (through the real codec) and delivered to their
- * target only, with a hook for a relay that misbehaves.
+ * messages carried as envelope bytes (through the real protobuf code and wire
+ * conversion) and delivered to their target only, with a hook for a relay that
+ * misbehaves.
  */
 import type { AeadProvider } from '../../../src/e2ee/aead.js';
 import { E2eeContext } from '../../../src/e2ee/e2ee-context.js';
 import type { E2eeErrorEvent, KeyframeNeededEvent, KeyframeRequestEvent } from '../../../src/e2ee/events.js';
 import type { RoomSecret } from '../../../src/e2ee/key-exchange.js';
-import { decodeKeyExchange, encodeKeyExchange, type KeyExchangeMessage } from '../../../src/e2ee/key-messages.js';
+import type { KeyExchangeMessage } from '../../../src/e2ee/key-messages.js';
 import type { MediaFrameFields } from '../../../src/e2ee/media-metadata.js';
+import { decodeEnvelope, encodeEnvelope } from '../../../src/protocol/envelope.js';
+import { keyExchangeFromWire, keyExchangeToWire } from '../../../src/protocol/key-exchange-message.js';
+
+function toBytes(message: KeyExchangeMessage): Uint8Array {
+  return encodeEnvelope({ keyExchange: keyExchangeToWire(message) });
+}
+
+function fromBytes(bytes: Uint8Array): KeyExchangeMessage {
+  const message = keyExchangeFromWire(decodeEnvelope(bytes).keyExchange ?? {});
+  if (!message) throw new Error('the relay carried a key-exchange message without a known step');
+  return message;
+}
 
 export interface Routed {
   from: string;
@@ -54,7 +67,7 @@ export class SimRelay {
       room: this.room,
       sessionId: id,
       roomSecret: secret ?? null,
-      send: (message) => this.queue.push({ from: id, bytes: encodeKeyExchange(message) }),
+      send: (message) => this.queue.push({ from: id, bytes: toBytes(message) }),
       aead: this.aead,
       now: () => this.clock.now,
     });
@@ -84,7 +97,7 @@ export class SimRelay {
   flush(): void {
     while (this.queue.length) {
       const { from, bytes } = this.queue.shift()!;
-      const routed = { from, message: decodeKeyExchange(bytes) };
+      const routed = { from, message: fromBytes(bytes) };
       this.log.push(routed);
       for (const out of this.intercept(routed)) {
         // Like the real relay: only to the target, stamped with the sender.
@@ -95,7 +108,7 @@ export class SimRelay {
 
   /** Puts a message on the wire as if `from` had sent it (for a relay injecting its own). */
   inject(from: string, message: KeyExchangeMessage): void {
-    this.queue.push({ from, bytes: encodeKeyExchange(message) });
+    this.queue.push({ from, bytes: toBytes(message) });
   }
 
   /** Messages of `step` from `from` to `to` carried so far. */
