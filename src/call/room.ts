@@ -7,6 +7,7 @@ import {
   type MediaFrameInit,
   type ParticipantInit,
 } from '../protocol/envelope.js';
+import { codecToWire, mediaFrameHeader, videoCodecFromWire } from '../protocol/media-frame.js';
 import { isValidRoomName } from '../protocol/limits.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { connectTransport, type TransportChoice } from '../transport/connect.js';
@@ -37,13 +38,7 @@ import type { EncodedMedia } from '../codec/encoded-media.js';
 import { LocalMedia } from './local-media.js';
 import { MediaCrypto } from './media-crypto.js';
 import { RemoteMedia } from './remote-media.js';
-import {
-  codecFromWire,
-  codecToWire,
-  detectDecoders,
-  detectEncoders,
-  type VideoCodecName,
-} from '../codec/codec-support.js';
+import { detectDecoders, detectEncoders, type VideoCodecName } from '../codec/codec-support.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
 export type { TransportChoice };
@@ -430,7 +425,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private addParticipant(init: ParticipantInit, announce: boolean): void {
     const id = init.id ?? '';
     if (!id || id === this.sessionId || this.participants.has(id)) return;
-    const decoders = (init.decoders ?? []).map(codecFromWire).filter((c): c is VideoCodecName => c !== null);
+    const decoders = (init.decoders ?? []).map(videoCodecFromWire).filter((c): c is VideoCodecName => c !== null);
     const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
     this.participants.set(id, participant);
     this.startKeyExchange(participant);
@@ -467,17 +462,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private sendMedia(media: EncodedMedia, priority: SendPriority): void {
     if (this.state !== 'joined' || !this.transport) return;
     // Every header field is set explicitly: with E2EE they are authenticated as sent.
-    const frame: MediaFrameInit = {
-      kind: media.kind,
-      sequence: media.sequence ?? 0,
-      timestamp: media.timestamp,
-      keyframe: media.keyframe,
-      codec: media.codec,
-      audioLevel: media.audioLevel ?? 127,
-      layer: 0,
-      width: media.width ?? 0,
-      height: media.height ?? 0,
-    };
+    const frame = mediaFrameHeader(media);
     if (!this.crypto) return this.sendFrame(frame, media.data, priority);
     // Results come back in call order, so frames leave in the order they were encoded.
     this.crypto.encrypt(frame, media.data).then(

@@ -2,11 +2,10 @@
  * Microphone track → mono 20 ms frames → `AudioEncoder` (Opus) → {@link EncodedMedia}
  * with an RFC 6464 audio level per packet.
  */
-import { Codec, TrackKind } from '../protocol/envelope.js';
 import { audioData } from '../capture/audio-data.js';
 import { audioLevel } from './audio-level.js';
 import { toMono } from './audio-samples.js';
-import { nextSequence, type EncodedMedia, type TrackKindValue } from './encoded-media.js';
+import { nextSequence, type EncodedMedia } from './encoded-media.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
 
 /** Options of {@link AudioEncodePipeline}. */
@@ -17,8 +16,6 @@ export interface AudioEncodeOptions {
   onError?: (error: MediaPipelineError) => void;
   /** Opus bitrate; default 32 kbps (wideband speech with headroom). */
   bitrate?: number;
-  /** `TrackKind.AUDIO` by default. */
-  kind?: TrackKindValue;
   /** Read audio through the AudioWorklet fallback (tests). */
   forceFallback?: boolean;
 }
@@ -304,8 +301,8 @@ export class AudioEncodePipeline {
     this.counters.bytes += data.byteLength;
     this.counters.lastLevel = level;
     const media: EncodedMedia = {
-      kind: this.options.kind ?? TrackKind.AUDIO,
-      codec: Codec.OPUS,
+      kind: 'audio',
+      codec: 'opus',
       keyframe: true,
       timestamp,
       sequence: this.sequence,

@@ -1,19 +1,21 @@
 /**
  * The unit that crosses the boundary between the media pipeline and the room:
  * encoders emit it, decoders accept it. The room wraps it into a `MediaFrame`
- * envelope (see `proto/videocall.proto`) and unwraps it on the other side.
+ * envelope (see `proto/videocall.proto`) and unwraps it on the other side; the
+ * wire's enums become these names there, once (`src/protocol/media-frame.ts`).
  */
-import type { videocall } from '../protocol/gen/videocall.js';
+import type { VideoCodecName } from './codec-support.js';
 
-/** Protocol track kind (`TrackKind` in `src/protocol/envelope.ts`). */
-export type TrackKindValue = videocall.TrackKind;
-/** Protocol codec (`Codec` in `src/protocol/envelope.ts`). */
-export type CodecValue = videocall.Codec;
+/** What a track carries. */
+export type MediaKind = 'audio' | 'video';
+
+/** Every codec a frame can be coded with: the video codecs and Opus. */
+export type CodecName = VideoCodecName | 'opus';
 
 /** One coded media frame, with the fields of the clear routing header. */
 export interface EncodedMedia {
-  kind: TrackKindValue;
-  codec: CodecValue;
+  kind: MediaKind;
+  codec: CodecName;
   /** True when the frame decodes on its own (always true for Opus). */
   keyframe: boolean;
   /** Media clock of the track, in microseconds. */
