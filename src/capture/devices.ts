@@ -1,6 +1,6 @@
 /**
- * Opening the camera, the microphone and the screen, with the constraints a call
- * wants and failures mapped to {@link CaptureError} codes.
+ * Opening the camera and the microphone, with the constraints a call wants and
+ * failures mapped to {@link CaptureError} codes.
  */
 import { CaptureError, toCaptureError, type CaptureDevice } from './capture-error.js';
 
@@ -19,14 +19,6 @@ export interface CameraOptions {
 /** Microphone options. */
 export interface MicrophoneOptions {
   deviceId?: string;
-}
-
-/** Screen options. */
-export interface ScreenOptions {
-  /** Default 15: screens change little and text needs bits more than motion. */
-  frameRate?: number;
-  /** Ask for the tab's or system audio too (where the browser offers it). */
-  audio?: boolean;
 }
 
 function mediaDevices(device: CaptureDevice): MediaDevices {
@@ -88,32 +80,6 @@ export async function openMicrophone(options: MicrophoneOptions = {}): Promise<M
     return firstTrack(stream, 'audio');
   } catch (error) {
     throw toCaptureError(error, 'mic');
-  }
-}
-
-/** A shared screen: the video track and, if asked for and given, its audio. */
-export interface ScreenCapture {
-  video: MediaStreamTrack;
-  audio?: MediaStreamTrack;
-}
-
-/**
- * Asks the user to pick a screen, window or tab. Must run in a user gesture
- * in most browsers. The track gets `contentHint = 'detail'` so encoders keep text sharp.
- * @throws {CaptureError} `screen-denied` or `capture-failed`
- */
-export async function openScreen(options: ScreenOptions = {}): Promise<ScreenCapture> {
-  try {
-    const stream = await mediaDevices('screen').getDisplayMedia({
-      video: { frameRate: { ideal: options.frameRate ?? 15 } },
-      audio: options.audio ?? false,
-    });
-    const video = firstTrack(stream, 'video');
-    video.contentHint = 'detail';
-    const audio = stream.getAudioTracks()[0];
-    return audio ? { video, audio } : { video };
-  } catch (error) {
-    throw toCaptureError(error, 'screen');
   }
 }
 
