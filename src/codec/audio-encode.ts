@@ -3,6 +3,7 @@
  * with an RFC 6464 audio level per packet.
  */
 import { audioData } from '../capture/audio-data.js';
+import { readEach } from '../capture/read-each.js';
 import { audioLevel } from './audio-level.js';
 import { toMono } from './audio-samples.js';
 import { nextSequence, type EncodedMedia } from './encoded-media.js';
@@ -133,27 +134,14 @@ export class AudioEncodePipeline {
     this.encoder = undefined;
   }
 
-  private async run(reader: ReadableStreamDefaultReader<AudioData>): Promise<void> {
-    const current = () => !this.stopped && reader === this.reader;
-    while (current()) {
-      let result: ReadableStreamReadResult<AudioData>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        if (current()) this.fail('capture-ended', 'Reading the microphone failed.', error);
-        return;
-      }
-      if (result.done) {
-        if (current()) this.fail('capture-ended', 'The microphone track ended.');
-        return;
-      }
-      const data = result.value;
-      try {
-        if (current()) this.handle(data);
-      } finally {
-        data.close();
-      }
-    }
+  private run(reader: ReadableStreamDefaultReader<AudioData>): Promise<void> {
+    return readEach(reader, {
+      // Ends when stopped or when start() moved on to another microphone (another reader).
+      current: () => !this.stopped && reader === this.reader,
+      handle: (data) => this.handle(data),
+      failed: (error) => this.fail('capture-ended', 'Reading the microphone failed.', error),
+      ended: () => this.fail('capture-ended', 'The microphone track ended.'),
+    });
   }
 
   private handle(data: AudioData): void {

@@ -1,6 +1,7 @@
 /**
  * Camera track → `VideoEncoder` (realtime) → {@link EncodedMedia}.
  */
+import { readEach } from '../capture/read-each.js';
 import { videoFrames } from '../capture/video-frames.js';
 import { videoEncoderConfig, type VideoCodecName } from './codec-support.js';
 import { nextSequence, type EncodedMedia } from './encoded-media.js';
@@ -185,29 +186,14 @@ export class VideoEncodePipeline {
     this.closeEncoder();
   }
 
-  private async run(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
-    // Ends when stopped or when start() moved on to another track (another reader).
-    const current = () => !this.stopped && reader === this.reader;
-    while (current()) {
-      let result: ReadableStreamReadResult<VideoFrame>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        if (current()) this.fail('capture-ended', 'Reading the video track failed.', error);
-        return;
-      }
-      if (result.done) {
-        if (current()) this.fail('capture-ended', 'The video track ended.');
-        return;
-      }
-      const frame = result.value;
-      try {
-        if (current()) this.handle(frame);
-      } finally {
-        // Whatever happened, the frame goes back to capture now.
-        frame.close();
-      }
-    }
+  private run(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
+    return readEach(reader, {
+      // Ends when stopped or when start() moved on to another track (another reader).
+      current: () => !this.stopped && reader === this.reader,
+      handle: (frame) => this.handle(frame),
+      failed: (error) => this.fail('capture-ended', 'Reading the video track failed.', error),
+      ended: () => this.fail('capture-ended', 'The video track ended.'),
+    });
   }
 
   private handle(frame: VideoFrame): void {
