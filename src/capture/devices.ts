@@ -61,33 +61,30 @@ export function microphoneConstraints(options: MicrophoneOptions = {}): MediaTra
  * Opens a camera. The caller owns the track and stops it.
  * @throws {CaptureError} `camera-denied`, `camera-missing` or `capture-failed`
  */
-export async function openCamera(options: CameraOptions = {}): Promise<MediaStreamTrack> {
-  try {
-    const stream = await mediaDevices('camera').getUserMedia({ video: cameraConstraints(options) });
-    return firstTrack(stream, 'video');
-  } catch (error) {
-    throw toCaptureError(error, 'camera');
-  }
+export function openCamera(options: CameraOptions = {}): Promise<MediaStreamTrack> {
+  return openDevice('camera', cameraConstraints(options));
 }
 
 /**
  * Opens a microphone. The caller owns the track and stops it.
  * @throws {CaptureError} `mic-denied`, `mic-missing` or `capture-failed`
  */
-export async function openMicrophone(options: MicrophoneOptions = {}): Promise<MediaStreamTrack> {
-  try {
-    const stream = await mediaDevices('mic').getUserMedia({ audio: microphoneConstraints(options) });
-    return firstTrack(stream, 'audio');
-  } catch (error) {
-    throw toCaptureError(error, 'mic');
-  }
+export function openMicrophone(options: MicrophoneOptions = {}): Promise<MediaStreamTrack> {
+  return openDevice('mic', microphoneConstraints(options));
 }
 
-function firstTrack(stream: MediaStream, kind: 'audio' | 'video'): MediaStreamTrack {
-  const track = kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
-  if (!track) {
-    for (const t of stream.getTracks()) t.stop();
-    throw new CaptureError('capture-failed', `The browser returned no ${kind} track.`);
+/** The one track `getUserMedia` gives for `device`; every failure as a {@link CaptureError}. */
+async function openDevice(device: CaptureDevice, constraints: MediaTrackConstraints): Promise<MediaStreamTrack> {
+  const kind = device === 'camera' ? 'video' : 'audio';
+  try {
+    const stream = await mediaDevices(device).getUserMedia({ [kind]: constraints });
+    const track = kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
+    if (!track) {
+      for (const t of stream.getTracks()) t.stop();
+      throw new CaptureError('capture-failed', `The browser returned no ${kind} track.`);
+    }
+    return track;
+  } catch (error) {
+    throw toCaptureError(error, device);
   }
-  return track;
 }

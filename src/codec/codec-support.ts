@@ -86,18 +86,23 @@ export function videoEncoderConfig(name: VideoCodecName, settings: VideoEncodeSe
 }
 
 /**
- * The video codecs this browser can decode, in {@link DEFAULT_CODEC_PREFERENCE} order.
- * Sent to the room in `Join.decoders`.
+ * `config` if this browser's encoder supports it, else `config` without
+ * `bitrateMode` if that is supported (some encoders lack constant bitrate),
+ * else null. Rejects where the browser throws on the codec string.
  */
-export async function detectDecoders(): Promise<VideoCodecName[]> {
-  if (typeof VideoDecoder === 'undefined') return [];
+export async function supportedEncoderConfig(config: VideoEncoderConfig): Promise<VideoEncoderConfig | null> {
+  if ((await VideoEncoder.isConfigSupported(config)).supported) return config;
+  const withoutMode: VideoEncoderConfig = { ...config };
+  delete withoutMode.bitrateMode;
+  return (await VideoEncoder.isConfigSupported(withoutMode)).supported ? withoutMode : null;
+}
+
+/** The codecs `isSupported` accepts, in {@link DEFAULT_CODEC_PREFERENCE} order. */
+async function supportedCodecs(isSupported: (name: VideoCodecName) => Promise<boolean>): Promise<VideoCodecName[]> {
   const found: VideoCodecName[] = [];
   for (const name of DEFAULT_CODEC_PREFERENCE) {
     try {
-      const { supported } = await VideoDecoder.isConfigSupported(
-        videoDecoderConfig(name, { width: 1280, height: 720 }),
-      );
-      if (supported) found.push(name);
+      if (await isSupported(name)) found.push(name);
     } catch {
       // A browser that throws on a codec string does not support it.
     }
@@ -106,27 +111,29 @@ export async function detectDecoders(): Promise<VideoCodecName[]> {
 }
 
 /**
+ * The video codecs this browser can decode, in {@link DEFAULT_CODEC_PREFERENCE} order.
+ * Sent to the room in `Join.decoders`.
+ */
+export async function detectDecoders(): Promise<VideoCodecName[]> {
+  if (typeof VideoDecoder === 'undefined') return [];
+  return supportedCodecs(
+    async (name) =>
+      (await VideoDecoder.isConfigSupported(videoDecoderConfig(name, { width: 1280, height: 720 }))).supported === true,
+  );
+}
+
+/**
  * The video codecs this browser can encode in realtime at 1280×720, in
  * {@link DEFAULT_CODEC_PREFERENCE} order.
  */
 export async function detectEncoders(): Promise<VideoCodecName[]> {
   if (typeof VideoEncoder === 'undefined') return [];
-  const found: VideoCodecName[] = [];
-  for (const name of DEFAULT_CODEC_PREFERENCE) {
-    try {
-      const config = videoEncoderConfig(name, { width: 1280, height: 720, framerate: 30, bitrate: 1_300_000 });
-      let { supported } = await VideoEncoder.isConfigSupported(config);
-      if (!supported) {
-        // Some encoders lack constant bitrate; the pipeline then drops the mode too.
-        delete config.bitrateMode;
-        ({ supported } = await VideoEncoder.isConfigSupported(config));
-      }
-      if (supported) found.push(name);
-    } catch {
-      // As above: throwing means unsupported.
-    }
-  }
-  return found;
+  return supportedCodecs(
+    async (name) =>
+      (await supportedEncoderConfig(
+        videoEncoderConfig(name, { width: 1280, height: 720, framerate: 30, bitrate: 1_300_000 }),
+      )) !== null,
+  );
 }
 
 /** The outcome of {@link chooseCodec}. */

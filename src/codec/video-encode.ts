@@ -3,7 +3,7 @@
  */
 import { readEach } from '../capture/read-each.js';
 import { videoFrames } from '../capture/video-frames.js';
-import { videoEncoderConfig, type VideoCodecName } from './codec-support.js';
+import { supportedEncoderConfig, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
 import { nextSequence, type EncodedMedia } from './encoded-media.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
 import { encodeSize, videoBitrate } from './video-bitrate.js';
@@ -263,15 +263,12 @@ export class VideoEncodePipeline {
     const framerate = Math.min(this.maxFramerate(), trackRate && trackRate > 0 ? trackRate : 30);
     const bitrate = this.options.bitrate ?? videoBitrate(width, height, framerate);
     const contentHint = this.track?.contentHint ?? '';
-    const config = videoEncoderConfig(codec, { width, height, framerate, bitrate, contentHint });
     try {
-      let support = await VideoEncoder.isConfigSupported(config);
-      if (!support.supported) {
-        delete config.bitrateMode;
-        support = await VideoEncoder.isConfigSupported(config);
-      }
+      const config = await supportedEncoderConfig(
+        videoEncoderConfig(codec, { width, height, framerate, bitrate, contentHint }),
+      );
       if (this.stopped) return;
-      if (!support.supported) {
+      if (!config) {
         this.fail('codec-unsupported', `This browser cannot encode ${codec} at ${width}×${height}.`);
         return;
       }
