@@ -24,7 +24,7 @@ import { equalBytes } from './bytes.js';
 import { E2eeError } from './errors.js';
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js';
 import { AES_128_GCM_SHA256_128, ratchetBaseKey } from './sframe-cipher-suite.js';
-import { SFrameKey } from './sframe-context.js';
+import { SFrameKey } from './sframe-key.js';
 import { parseSFrameHeader } from './sframe-header.js';
 
 /** Low KID bits that carry the ratchet step. */
