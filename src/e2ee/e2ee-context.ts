@@ -19,7 +19,6 @@
  *   `peer-security` (verified, safety code, mismatch) and `error`.
  */
 import { TypedEventTarget } from '../shared/typed-event-target.js';
-import type { AeadProvider } from './aead.js';
 import { E2eeError } from './errors.js';
 import {
   E2eeErrorEvent,
@@ -41,14 +40,14 @@ import {
 } from './key-exchange.js';
 import { validateKeyExchange, type KeyExchangeMessage } from './key-messages.js';
 import { mediaFrameMetadata, type MediaFrameFields } from './media-metadata.js';
-import { SenderKeys } from './sender-keys.js';
+import { SenderKeys, type SenderKeysOptions } from './sender-keys.js';
 import { parseSFrameHeader } from './sframe-header.js';
 
 /** Least time between two key requests to one peer, and between two answers to one peer's requests. */
 const KEY_REQUEST_INTERVAL_MS = 1000;
 
-/** How to set up an {@link E2eeContext}. */
-export interface E2eeContextOptions {
+/** How to set up an {@link E2eeContext}; the {@link SenderKeysOptions} tune our and our peers' keys. */
+export interface E2eeContextOptions extends SenderKeysOptions {
   /** Room name, as joined. */
   room: string;
   /** Our session id, from `Welcome`. */
@@ -63,14 +62,6 @@ export interface E2eeContextOptions {
   roomSecret?: RoomSecret | null;
   /** Sends a key-exchange message to `message.target` (and only there). */
   send: (message: KeyExchangeMessage) => void;
-  /** AES-GCM implementation for frames (default: WebCrypto where present, else @noble/ciphers). */
-  aead?: AeadProvider;
-  /** Clock in ms (default `Date.now`). */
-  now?: () => number;
-  /** How long a replaced key of a peer still decrypts, ms (default 3000). */
-  keyGraceMs?: number;
-  /** Replay window per key, in frames (default 128). */
-  replayWindow?: number;
 }
 
 /** Makes promises resolve in the order they were queued, without running them one at a time. */

@@ -56,14 +56,15 @@ function stepsAhead(from: number, to: number): number {
   return (((to - from) % RATCHET_MODULO) + RATCHET_MODULO) % RATCHET_MODULO;
 }
 
+/** How to set up {@link SenderKeys}. */
 export interface SenderKeysOptions {
-  /** AES-GCM implementation (default: WebCrypto where present). */
+  /** AES-GCM implementation for frames (default: WebCrypto where present, else @noble/ciphers). */
   aead?: AeadProvider;
   /** Clock in ms, for the grace period (default `Date.now`). */
   now?: () => number;
-  /** Grace period of replaced keys, ms (default {@link DEFAULT_KEY_GRACE_MS}). */
+  /** How long a replaced key of a peer still decrypts, ms (default {@link DEFAULT_KEY_GRACE_MS}). */
   keyGraceMs?: number;
-  /** Replay window per key, in counters (default {@link DEFAULT_REPLAY_WINDOW}). */
+  /** Replay window per key, in frames (default {@link DEFAULT_REPLAY_WINDOW}). */
   replayWindow?: number;
 }
 
