@@ -1,6 +1,6 @@
 /**
  * E2EE cost per media frame: SFrame (AES_128_GCM_SHA256_128) encrypt and
- * decrypt through the whole path the Room uses (`E2eeSession.encryptFrame` /
+ * decrypt through the whole path the Room uses (`E2eeContext.encryptFrame` /
  * `decryptFrame`: metadata, SFrame header, AES-GCM, replay window, in-order
  * delivery), at frame sizes like ours:
  *
@@ -18,7 +18,7 @@
  * with 10 remote 720p tiles at 30 fps. Then the one-off costs: the passphrase
  * KDF, a key exchange with one peer, a key rotation.
  *
- * `--browser` runs the same sessions in headless Chromium too (BoringSSL on
+ * `--browser` runs the same measurements in headless Chromium too (BoringSSL on
  * WebCrypto's worker threads), where only wall time and throughput can be
  * measured, plus the main-thread time of issuing one WebCrypto call.
  * It prints; it never asserts.
@@ -32,7 +32,7 @@ import { loadavg } from 'node:os';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hybridAesGcm, nobleAesGcm, webCryptoAesGcm, type AeadProvider } from '../src/e2ee/aead.js';
-import { E2eeSession } from '../src/e2ee/e2ee-session.js';
+import { E2eeContext } from '../src/e2ee/e2ee-context.js';
 import { deriveRoomSecret, PairHandshake } from '../src/e2ee/key-exchange.js';
 import type { KeyExchangeMessage } from '../src/e2ee/key-messages.js';
 import type { MediaFrameFields } from '../src/e2ee/media-metadata.js';
@@ -124,19 +124,19 @@ const VIDEO: MediaFrameFields = {
 };
 const AUDIO: MediaFrameFields = { kind: 1, codec: 1, keyframe: true, audioLevel: 40, sequence: 1, timestamp: 0 };
 
-/** Two sessions that have exchanged keys, with a synchronous in-process "relay". */
-async function connectedPair(aead: AeadProvider): Promise<[E2eeSession, E2eeSession]> {
+/** Two E2EE contexts that have exchanged keys, with a synchronous in-process "relay". */
+async function connectedPair(aead: AeadProvider): Promise<[E2eeContext, E2eeContext]> {
   const queue: [string, KeyExchangeMessage][] = [];
-  const sessions = new Map<string, E2eeSession>();
+  const contexts = new Map<string, E2eeContext>();
   for (const id of ['alice', 'bob']) {
-    sessions.set(id, new E2eeSession({ room: 'bench', sessionId: id, aead, send: (m) => queue.push([id, m]) }));
+    contexts.set(id, new E2eeContext({ room: 'bench', sessionId: id, aead, send: (m) => queue.push([id, m]) }));
   }
-  const [a, b] = [sessions.get('alice')!, sessions.get('bob')!];
+  const [a, b] = [contexts.get('alice')!, contexts.get('bob')!];
   a.onPeerJoined('bob');
   b.onPeerJoined('alice');
   while (queue.length) {
     const [from, message] = queue.shift()!;
-    sessions.get(message.target)?.receiveKeyExchange(from, message);
+    contexts.get(message.target)?.receiveKeyExchange(from, message);
   }
   return [a, b];
 }
@@ -223,15 +223,15 @@ async function timeMs(work: () => unknown, runs = 1): Promise<number> {
 async function rotationMs(): Promise<number> {
   const queue: [string, KeyExchangeMessage][] = [];
   const ids = Array.from({ length: 10 }, (_, i) => `p${i}`);
-  const sessions = new Map(
-    ids.map((id) => [id, new E2eeSession({ room: 'bench', sessionId: id, send: (m) => queue.push([id, m]) })]),
+  const contexts = new Map(
+    ids.map((id) => [id, new E2eeContext({ room: 'bench', sessionId: id, send: (m) => queue.push([id, m]) })]),
   );
-  for (const s of sessions.values()) for (const id of ids) s.onPeerJoined(id);
+  for (const s of contexts.values()) for (const id of ids) s.onPeerJoined(id);
   while (queue.length) {
     const [from, m] = queue.shift()!;
-    sessions.get(m.target)?.receiveKeyExchange(from, m);
+    contexts.get(m.target)?.receiveKeyExchange(from, m);
   }
-  const p0 = sessions.get('p0')!;
+  const p0 = contexts.get('p0')!;
   await p0.encryptFrame(VIDEO, new Uint8Array(10));
   const started = performance.now();
   p0.onPeerLeft('p9');
@@ -292,7 +292,7 @@ export async function runE2eeBench(options: E2eeBenchOptions = {}): Promise<E2ee
 }
 
 /**
- * The same sessions in headless Chromium: `src/e2ee` bundled with rollup (the
+ * The same measurements in headless Chromium: `src/e2ee` bundled with rollup (the
  * TypeScript only transpiled), served from loopback (a secure context, so
  * `crypto.subtle` exists), measured by a script in the page.
  */
@@ -359,19 +359,19 @@ async function bundleE2ee(): Promise<string> {
 
 /** One case in the page: plain JavaScript, run as `(PAGE_CASE)(args)`. */
 const PAGE_CASE = `async function ({ cipher, size, bytes, seconds }) {
-  const { E2eeSession, nobleAesGcm, webCryptoAesGcm, hybridAesGcm } = globalThis.E2EE;
+  const { E2eeContext, nobleAesGcm, webCryptoAesGcm, hybridAesGcm } = globalThis.E2EE;
   const aead = { noble: () => nobleAesGcm, webcrypto: () => webCryptoAesGcm(), hybrid: () => hybridAesGcm() }[cipher]();
   const queue = [];
-  const sessions = new Map();
+  const contexts = new Map();
   for (const id of ['alice', 'bob']) {
-    sessions.set(id, new E2eeSession({ room: 'bench', sessionId: id, aead, send: (m) => queue.push([id, m]) }));
+    contexts.set(id, new E2eeContext({ room: 'bench', sessionId: id, aead, send: (m) => queue.push([id, m]) }));
   }
-  const a = sessions.get('alice'), b = sessions.get('bob');
+  const a = contexts.get('alice'), b = contexts.get('bob');
   a.onPeerJoined('bob');
   b.onPeerJoined('alice');
   while (queue.length) {
     const [from, m] = queue.shift();
-    sessions.get(m.target).receiveKeyExchange(from, m);
+    contexts.get(m.target).receiveKeyExchange(from, m);
   }
   const header = size === 'audio'
     ? { kind: 1, codec: 1, keyframe: true, audioLevel: 40, sequence: 1, timestamp: 0 }

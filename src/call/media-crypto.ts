@@ -1,16 +1,12 @@
 import {
   deriveRoomSecret,
-  E2eeSession,
-  KEY_EXCHANGE_STEP_VALUES,
-  keyExchangeStepOf,
-  validateKeyExchange,
-  type KeyExchangeMessage,
+  E2eeContext,
   type MediaFrameFields,
   type PeerSecurity,
   type RoomSecret,
 } from '../e2ee/index.js';
 import type { EnvelopeInit, MediaFrameInit } from '../protocol/envelope.js';
-import type { videocall } from '../protocol/gen/videocall.js';
+import { keyExchangeFromWire, keyExchangeToWire, type KeyExchangeInit } from './key-exchange-wire.js';
 import { VideoCallError, type VideoCallErrorCode } from './errors.js';
 
 /** What the room does for the end-to-end encryption of its media. */
@@ -28,12 +24,12 @@ export interface MediaCryptoHooks {
 }
 
 /**
- * The room's end-to-end encryption: turns E2eeSession's key-exchange messages
+ * The room's end-to-end encryption: turns E2eeContext's key-exchange messages
  * into envelopes and back, and encrypts/decrypts media frames whose routing
  * header stays clear for the relay but authenticated.
  */
 export class MediaCrypto {
-  private constructor(private readonly session: E2eeSession) {}
+  private constructor(private readonly e2ee: E2eeContext) {}
 
   /**
    * Stretches the passphrase (scrypt, ~0.2 s) while the page does other joining
@@ -45,82 +41,59 @@ export class MediaCrypto {
 
   /** Starts encryption once the relay gave us our session id. */
   static start(room: string, sessionId: string, roomSecret: RoomSecret | null, hooks: MediaCryptoHooks): MediaCrypto {
-    const session = new E2eeSession({
+    const e2ee = new E2eeContext({
       room,
       sessionId,
       roomSecret,
-      send: (message) => hooks.sendControl({ keyExchange: toWire(message) }),
+      send: (message) => hooks.sendControl({ keyExchange: keyExchangeToWire(message) }),
     });
-    session.addEventListener('keyframe-needed', () => hooks.keyframeNeeded());
-    session.addEventListener('keyframe-request', (e) => hooks.requestKeyframeFrom(e.peerId));
-    session.addEventListener('peer-security', (e) => hooks.securityChanged(e.peer));
-    session.addEventListener('error', (e) => {
+    e2ee.addEventListener('keyframe-needed', () => hooks.keyframeNeeded());
+    e2ee.addEventListener('keyframe-request', (e) => hooks.requestKeyframeFrom(e.peerId));
+    e2ee.addEventListener('peer-security', (e) => hooks.securityChanged(e.peer));
+    e2ee.addEventListener('error', (e) => {
       const message =
         e.error.code === 'e2ee-key-mismatch'
           ? 'Someone in this call uses a different passphrase (or the relay tampered with the keys): their media is blocked.'
           : e.error.message;
       hooks.error(new VideoCallError(e.error.code as VideoCallErrorCode, message, { cause: e.error }));
     });
-    return new MediaCrypto(session);
+    return new MediaCrypto(e2ee);
   }
 
   /** True when keys are bound to a passphrase. */
   get passphraseProtected(): boolean {
-    return this.session.passphraseProtected;
+    return this.e2ee.passphraseProtected;
   }
 
   securityOf(peerId: string): PeerSecurity {
-    return this.session.securityOf(peerId);
+    return this.e2ee.securityOf(peerId);
   }
 
   peerJoined(peerId: string): void {
-    this.session.onPeerJoined(peerId);
+    this.e2ee.onPeerJoined(peerId);
   }
 
   peerLeft(peerId: string): void {
-    this.session.onPeerLeft(peerId);
+    this.e2ee.onPeerLeft(peerId);
   }
 
-  receiveKeyExchange(from: string, message: videocall.KeyExchange.$Properties): void {
-    const step = keyExchangeStepOf(message.step ?? 0);
-    if (!step) return; // unknown step: ignore, like any malformed key message
-    const received: KeyExchangeMessage = {
-      target: message.target ?? '',
-      step,
-      data: message.data ?? new Uint8Array(0),
-      mac: message.mac ?? new Uint8Array(0),
-      kid: BigInt(message.kid ?? 0),
-    };
-    try {
-      validateKeyExchange(received);
-    } catch {
-      return; // wrong sizes for its step: dropped before the handshake sees it
-    }
-    this.session.receiveKeyExchange(from, received);
+  receiveKeyExchange(from: string, message: KeyExchangeInit): void {
+    const received = keyExchangeFromWire(message);
+    // Unknown step: ignored, like any malformed key message (E2eeContext drops wrong sizes).
+    if (received) this.e2ee.receiveKeyExchange(from, received);
   }
 
   /** Our frame's payload as SFrame ciphertext; `frame` (all but the payload) is authenticated. */
   encrypt(frame: MediaFrameFields, payload: Uint8Array): Promise<Uint8Array> {
-    return this.session.encryptFrame(frame, payload);
+    return this.e2ee.encryptFrame(frame, payload);
   }
 
   /** A received frame's plaintext payload; rejects (drop the frame) on any failure. */
   decrypt(from: string, frame: MediaFrameInit): Promise<Uint8Array> {
-    return this.session.decryptFrame(from, frame, frame.payload ?? new Uint8Array(0));
+    return this.e2ee.decryptFrame(from, frame, frame.payload ?? new Uint8Array(0));
   }
 
   close(): void {
-    this.session.close();
+    this.e2ee.close();
   }
-}
-
-function toWire(message: KeyExchangeMessage): videocall.KeyExchange.$Properties {
-  return {
-    target: message.target,
-    step: KEY_EXCHANGE_STEP_VALUES[message.step],
-    data: message.data,
-    mac: message.mac,
-    // Key ids stay far below 2^53 (a generation and a ratchet step).
-    kid: Number(message.kid),
-  };
 }

@@ -1,9 +1,9 @@
 import { AudioDecodePipeline } from '../codec/audio-decode.js';
-import { chooseCodec, codecFromWire, type VideoCodecName } from '../codec/codec-support.js';
-import type { EncodedMedia } from '../codec/encoded-media.js';
+import { chooseCodec, type VideoCodecName } from '../codec/codec-support.js';
 import { VideoDecodePipeline } from '../codec/video-decode.js';
 import { AudioPlayout, type PlayoutStream } from '../playout/audio-playout.js';
-import { TrackKind, type MediaFrameInit } from '../protocol/envelope.js';
+import type { MediaFrameInit } from '../protocol/envelope.js';
+import { encodedMediaOf } from './media-frame-wire.js';
 import type { RemoteParticipant } from './remote-participant.js';
 
 export interface RemoteMediaOptions {
@@ -56,26 +56,15 @@ export class RemoteMedia {
 
   receive(participant: RemoteParticipant, frame: MediaFrameInit): void {
     const receivers = this.receivers.get(participant);
-    const codec = codecOfFrame(frame);
-    if (!receivers || codec === null || !frame.payload) return;
-    const media: EncodedMedia = {
-      kind: frame.kind ?? TrackKind.TRACK_KIND_UNSPECIFIED,
-      codec,
-      keyframe: !!frame.keyframe,
-      timestamp: frame.timestamp ?? 0,
-      sequence: frame.sequence ?? 0,
-      data: frame.payload,
-      width: frame.width ?? 0,
-      height: frame.height ?? 0,
-      audioLevel: frame.audioLevel ?? 127,
-    };
-    if (media.kind === TrackKind.VIDEO) {
+    const media = encodedMediaOf(frame);
+    if (!receivers || !media) return;
+    if (media.kind === 'video') {
       receivers.video ??= new VideoDecodePipeline({
         onFrame: (decoded) => participant.deliverFrame(decoded),
         onKeyframeNeeded: () => this.options.requestKeyframe(participant),
       });
       receivers.video.push(media);
-    } else if (media.kind === TrackKind.AUDIO && this.options.playAudio) {
+    } else if (media.kind === 'audio' && this.options.playAudio) {
       if (!receivers.audio) {
         const stream = this.ensurePlayout().createStream(participant.id);
         stream.onlevel = (rms) => (receivers.loudest = Math.max(receivers.loudest, rms));
@@ -141,10 +130,4 @@ export class RemoteMedia {
       }
     }
   }
-}
-
-function codecOfFrame(frame: MediaFrameInit): EncodedMedia['codec'] | null {
-  const codec = frame.codec ?? 0;
-  if (codec === 0) return null;
-  return codec === 1 || codecFromWire(codec) !== null ? codec : null;
 }

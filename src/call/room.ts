@@ -1,24 +1,18 @@
 import {
-  TrackKind,
   encodeEnvelope,
   type DecodedEnvelope,
   type EnvelopeInit,
   type MediaFrameInit,
   type ParticipantInit,
 } from '../protocol/envelope.js';
+import { codecToWire, mediaFrameHeader, mediaKindToWire, videoCodecFromWire } from './media-frame-wire.js';
 import { isValidRoomName } from '../protocol/limits.js';
 import { mediaState } from '../protocol/media-state.js';
 import type { TransportChoice } from '../transport/connect.js';
 import { parseRelayList } from '../transport/relay-list.js';
 import type { SendPriority, Transport } from '../transport/transport.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
-import {
-  codecFromWire,
-  codecToWire,
-  detectDecoders,
-  detectEncoders,
-  type VideoCodecName,
-} from '../codec/codec-support.js';
+import { detectDecoders, detectEncoders, type VideoCodecName } from '../codec/codec-support.js';
 import { TypedEventTarget } from '../shared/typed-event-target.js';
 import { asVideoCallError, describeRelayError, VideoCallError } from './errors.js';
 import {
@@ -362,7 +356,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private addParticipant(init: ParticipantInit, announce: boolean): void {
     const id = init.id ?? '';
     if (!id || id === this.sessionId || this.participants.has(id)) return;
-    const decoders = (init.decoders ?? []).map(codecFromWire).filter((c): c is VideoCodecName => c !== null);
+    const decoders = (init.decoders ?? []).map(videoCodecFromWire).filter((c): c is VideoCodecName => c !== null);
     const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
     this.participants.set(id, participant);
     this.startKeyExchange(participant);
@@ -406,17 +400,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private sendMedia(media: EncodedMedia, priority: SendPriority): void {
     if (this.state !== 'joined') return;
     // Every header field is set explicitly: with E2EE they are authenticated as sent.
-    const frame: MediaFrameInit = {
-      kind: media.kind,
-      sequence: media.sequence ?? 0,
-      timestamp: media.timestamp,
-      keyframe: media.keyframe,
-      codec: media.codec,
-      audioLevel: media.audioLevel ?? 127,
-      layer: 0,
-      width: media.width ?? 0,
-      height: media.height ?? 0,
-    };
+    const frame = mediaFrameHeader(media);
     if (!this.crypto) return this.sendFrame(frame, media.data, priority);
     // Results come back in call order, so frames leave in the order they were encoded.
     this.crypto.encrypt(frame, media.data).then(
@@ -471,7 +455,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private requestKeyframeFrom(peerId: string): void {
-    this.sendControl({ keyframeRequest: { target: peerId, kind: TrackKind.VIDEO } });
+    this.sendControl({ keyframeRequest: { target: peerId, kind: mediaKindToWire('video') } });
   }
 
   private sendControl(message: EnvelopeInit): void {

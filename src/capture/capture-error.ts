@@ -1,18 +1,16 @@
-/** Why a camera, microphone or screen could not be opened. */
+/** Why a camera or microphone could not be opened. */
 
 /** Stable codes a host page can switch on. */
-export type CaptureErrorCode =
-  'camera-denied' | 'camera-missing' | 'mic-denied' | 'mic-missing' | 'screen-denied' | 'capture-failed';
+export type CaptureErrorCode = 'camera-denied' | 'camera-missing' | 'mic-denied' | 'mic-missing' | 'capture-failed';
 
 /** Which device a capture was for. */
-export type CaptureDevice = 'camera' | 'mic' | 'screen';
+export type CaptureDevice = 'camera' | 'mic';
 
 const MESSAGES: Record<CaptureErrorCode, string> = {
   'camera-denied': 'Camera access was denied: allow the camera for this site in the browser, then try again.',
   'camera-missing': 'No camera matches the request: connect a camera or choose another one.',
   'mic-denied': 'Microphone access was denied: allow the microphone for this site in the browser, then try again.',
   'mic-missing': 'No microphone matches the request: connect a microphone or choose another one.',
-  'screen-denied': 'Screen sharing was cancelled or is not allowed here.',
   'capture-failed':
     'The device could not be started: another application may be using it, or this page is not a secure context (https).',
 };
@@ -33,7 +31,7 @@ export class CaptureError extends Error {
 }
 
 /**
- * Maps what `getUserMedia`/`getDisplayMedia` threw to a {@link CaptureError}.
+ * Maps what `getUserMedia` threw to a {@link CaptureError}.
  * Browsers disagree on names (Firefox has said `PermissionDeniedError`, old
  * Chrome `DevicesNotFoundError`), so both spellings are mapped.
  */
@@ -45,14 +43,14 @@ export function toCaptureError(error: unknown, device: CaptureDevice): CaptureEr
     case 'NotAllowedError':
     case 'PermissionDeniedError':
     case 'SecurityError':
-      code = device === 'camera' ? 'camera-denied' : device === 'mic' ? 'mic-denied' : 'screen-denied';
+      code = device === 'camera' ? 'camera-denied' : 'mic-denied';
       break;
     case 'NotFoundError':
     case 'DevicesNotFoundError':
     case 'OverconstrainedError':
     case 'ConstraintNotSatisfiedError':
       // A constraint no device can meet means, to the user, that the device they asked for is not there.
-      code = device === 'camera' ? 'camera-missing' : device === 'mic' ? 'mic-missing' : 'capture-failed';
+      code = device === 'camera' ? 'camera-missing' : 'mic-missing';
       break;
   }
   let message = MESSAGES[code];

@@ -1,6 +1,6 @@
 /**
- * Opening the camera, the microphone and the screen, with the constraints a call
- * wants and failures mapped to {@link CaptureError} codes.
+ * Opening the camera and the microphone, with the constraints a call wants and
+ * failures mapped to {@link CaptureError} codes.
  */
 import { CaptureError, toCaptureError, type CaptureDevice } from './capture-error.js';
 
@@ -19,14 +19,6 @@ export interface CameraOptions {
 /** Microphone options. */
 export interface MicrophoneOptions {
   deviceId?: string;
-}
-
-/** Screen options. */
-export interface ScreenOptions {
-  /** Default 15: screens change little and text needs bits more than motion. */
-  frameRate?: number;
-  /** Ask for the tab's or system audio too (where the browser offers it). */
-  audio?: boolean;
 }
 
 function mediaDevices(device: CaptureDevice): MediaDevices {
@@ -69,59 +61,30 @@ export function microphoneConstraints(options: MicrophoneOptions = {}): MediaTra
  * Opens a camera. The caller owns the track and stops it.
  * @throws {CaptureError} `camera-denied`, `camera-missing` or `capture-failed`
  */
-export async function openCamera(options: CameraOptions = {}): Promise<MediaStreamTrack> {
-  try {
-    const stream = await mediaDevices('camera').getUserMedia({ video: cameraConstraints(options) });
-    return firstTrack(stream, 'video');
-  } catch (error) {
-    throw toCaptureError(error, 'camera');
-  }
+export function openCamera(options: CameraOptions = {}): Promise<MediaStreamTrack> {
+  return openDevice('camera', cameraConstraints(options));
 }
 
 /**
  * Opens a microphone. The caller owns the track and stops it.
  * @throws {CaptureError} `mic-denied`, `mic-missing` or `capture-failed`
  */
-export async function openMicrophone(options: MicrophoneOptions = {}): Promise<MediaStreamTrack> {
+export function openMicrophone(options: MicrophoneOptions = {}): Promise<MediaStreamTrack> {
+  return openDevice('mic', microphoneConstraints(options));
+}
+
+/** The one track `getUserMedia` gives for `device`; every failure as a {@link CaptureError}. */
+async function openDevice(device: CaptureDevice, constraints: MediaTrackConstraints): Promise<MediaStreamTrack> {
+  const kind = device === 'camera' ? 'video' : 'audio';
   try {
-    const stream = await mediaDevices('mic').getUserMedia({ audio: microphoneConstraints(options) });
-    return firstTrack(stream, 'audio');
+    const stream = await mediaDevices(device).getUserMedia({ [kind]: constraints });
+    const track = kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
+    if (!track) {
+      for (const t of stream.getTracks()) t.stop();
+      throw new CaptureError('capture-failed', `The browser returned no ${kind} track.`);
+    }
+    return track;
   } catch (error) {
-    throw toCaptureError(error, 'mic');
+    throw toCaptureError(error, device);
   }
-}
-
-/** A shared screen: the video track and, if asked for and given, its audio. */
-export interface ScreenCapture {
-  video: MediaStreamTrack;
-  audio?: MediaStreamTrack;
-}
-
-/**
- * Asks the user to pick a screen, window or tab. Must run in a user gesture
- * in most browsers. The track gets `contentHint = 'detail'` so encoders keep text sharp.
- * @throws {CaptureError} `screen-denied` or `capture-failed`
- */
-export async function openScreen(options: ScreenOptions = {}): Promise<ScreenCapture> {
-  try {
-    const stream = await mediaDevices('screen').getDisplayMedia({
-      video: { frameRate: { ideal: options.frameRate ?? 15 } },
-      audio: options.audio ?? false,
-    });
-    const video = firstTrack(stream, 'video');
-    video.contentHint = 'detail';
-    const audio = stream.getAudioTracks()[0];
-    return audio ? { video, audio } : { video };
-  } catch (error) {
-    throw toCaptureError(error, 'screen');
-  }
-}
-
-function firstTrack(stream: MediaStream, kind: 'audio' | 'video'): MediaStreamTrack {
-  const track = kind === 'audio' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
-  if (!track) {
-    for (const t of stream.getTracks()) t.stop();
-    throw new CaptureError('capture-failed', `The browser returned no ${kind} track.`);
-  }
-  return track;
 }

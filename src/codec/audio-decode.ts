@@ -2,7 +2,6 @@
  * {@link EncodedMedia} of one remote audio track → `AudioDecoder` (Opus) → mono
  * 48 kHz PCM with its media time in samples, for the jitter buffer.
  */
-import { Codec } from '../protocol/envelope.js';
 import { resampleLinear, toMono } from './audio-samples.js';
 import { sequenceDelta, type EncodedMedia } from './encoded-media.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
@@ -95,7 +94,7 @@ export class AudioDecodePipeline {
 
   /** Feeds one received Opus packet. */
   push(media: EncodedMedia): void {
-    if (this.closed || media.codec !== Codec.OPUS) return;
+    if (this.closed || media.codec !== 'opus') return;
     this.counters.packetsIn++;
     let lost = 0;
     if (media.sequence !== undefined) {

@@ -2,11 +2,11 @@
  * Microphone track → mono 20 ms frames → `AudioEncoder` (Opus) → {@link EncodedMedia}
  * with an RFC 6464 audio level per packet.
  */
-import { Codec, TrackKind } from '../protocol/envelope.js';
 import { audioData } from '../capture/audio-data.js';
+import { readEach } from '../capture/read-each.js';
 import { audioLevel } from './audio-level.js';
 import { toMono } from './audio-samples.js';
-import { nextSequence, type EncodedMedia, type TrackKindValue } from './encoded-media.js';
+import { nextSequence, type EncodedMedia } from './encoded-media.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
 
 /** Options of {@link AudioEncodePipeline}. */
@@ -17,8 +17,6 @@ export interface AudioEncodeOptions {
   onError?: (error: MediaPipelineError) => void;
   /** Opus bitrate; default 32 kbps (wideband speech with headroom). */
   bitrate?: number;
-  /** `TrackKind.AUDIO` by default. */
-  kind?: TrackKindValue;
   /** Read audio through the AudioWorklet fallback (tests). */
   forceFallback?: boolean;
 }
@@ -136,27 +134,14 @@ export class AudioEncodePipeline {
     this.encoder = undefined;
   }
 
-  private async run(reader: ReadableStreamDefaultReader<AudioData>): Promise<void> {
-    const current = () => !this.stopped && reader === this.reader;
-    while (current()) {
-      let result: ReadableStreamReadResult<AudioData>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        if (current()) this.fail('capture-ended', 'Reading the microphone failed.', error);
-        return;
-      }
-      if (result.done) {
-        if (current()) this.fail('capture-ended', 'The microphone track ended.');
-        return;
-      }
-      const data = result.value;
-      try {
-        if (current()) this.handle(data);
-      } finally {
-        data.close();
-      }
-    }
+  private run(reader: ReadableStreamDefaultReader<AudioData>): Promise<void> {
+    return readEach(reader, {
+      // Ends when stopped or when start() moved on to another microphone (another reader).
+      current: () => !this.stopped && reader === this.reader,
+      handle: (data) => this.handle(data),
+      failed: (error) => this.fail('capture-ended', 'Reading the microphone failed.', error),
+      ended: () => this.fail('capture-ended', 'The microphone track ended.'),
+    });
   }
 
   private handle(data: AudioData): void {
@@ -304,8 +289,8 @@ export class AudioEncodePipeline {
     this.counters.bytes += data.byteLength;
     this.counters.lastLevel = level;
     const media: EncodedMedia = {
-      kind: this.options.kind ?? TrackKind.AUDIO,
-      codec: Codec.OPUS,
+      kind: 'audio',
+      codec: 'opus',
       keyframe: true,
       timestamp,
       sequence: this.sequence,

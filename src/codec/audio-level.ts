@@ -19,8 +19,3 @@ export function levelFromRms(rms: number): number {
   const dbov = 20 * Math.log10(Math.min(1, rms));
   return Math.min(127, Math.max(0, Math.round(-dbov)));
 }
-
-/** A level as a linear amplitude 0..1 (for meters): 0 → 1, 127 → 0. */
-export function levelToAmplitude(level: number): number {
-  return level >= 127 ? 0 : Math.pow(10, -level / 20);
-}

@@ -1,15 +1,10 @@
 /**
- * Video codec names, their protocol values and WebCodecs strings, what this
- * browser can do, and which codec a sender should use for a given room.
+ * Video codec names and their WebCodecs strings, what this browser can do, and
+ * which codec a sender should use for a given room.
  */
-import { Codec } from '../protocol/envelope.js';
-import type { CodecValue } from './encoded-media.js';
+import type { CodecName, VideoCodecName } from './codec-names.js';
 
-/** The video codecs the pipeline knows. */
-export type VideoCodecName = 'vp8' | 'vp9' | 'av1' | 'h264';
-
-/** Every known video codec, in no particular order. */
-export const VIDEO_CODECS: readonly VideoCodecName[] = ['vp8', 'vp9', 'av1', 'h264'];
+export type { VideoCodecName };
 
 /**
  * Default preference, best first. Measured in headless Chromium 156 on a
@@ -24,13 +19,6 @@ export const VIDEO_CODECS: readonly VideoCodecName[] = ['vp8', 'vp9', 'av1', 'h2
  */
 export const DEFAULT_CODEC_PREFERENCE: readonly VideoCodecName[] = ['vp9', 'h264', 'vp8', 'av1'];
 
-const PROTOCOL: Record<VideoCodecName, CodecValue> = {
-  vp8: Codec.VP8,
-  vp9: Codec.VP9,
-  av1: Codec.AV1,
-  h264: Codec.H264,
-};
-
 /**
  * WebCodecs codec strings. VP9 profile 0 level 1.0 8-bit and AV1 main profile
  * level 3.0 8-bit are what every software implementation accepts; H.264
@@ -43,25 +31,9 @@ const WEBCODECS: Record<VideoCodecName, string> = {
   h264: 'avc1.42E01F',
 };
 
-/** The protocol (`Codec` enum) value of a video codec. */
-export function codecToWire(name: VideoCodecName): CodecValue {
-  return PROTOCOL[name];
-}
-
-/** The video codec of a protocol `Codec` value, or `null` for Opus and unknown values. */
-export function codecFromWire(codec: CodecValue | number): VideoCodecName | null {
-  for (const name of VIDEO_CODECS) if (PROTOCOL[name] === codec) return name;
-  return null;
-}
-
-/** The WebCodecs codec string used for a video codec. */
-export function webCodecsString(name: VideoCodecName): string {
-  return WEBCODECS[name];
-}
-
-/** True for strings that name a known video codec (attribute values, for instance). */
-export function isVideoCodecName(value: unknown): value is VideoCodecName {
-  return typeof value === 'string' && (VIDEO_CODECS as readonly string[]).includes(value);
+/** `codec` when it is a video codec, null for Opus. */
+export function videoCodecOf(codec: CodecName): VideoCodecName | null {
+  return codec === 'opus' ? null : codec;
 }
 
 /**
@@ -113,18 +85,23 @@ export function videoEncoderConfig(name: VideoCodecName, settings: VideoEncodeSe
 }
 
 /**
- * The video codecs this browser can decode, in {@link DEFAULT_CODEC_PREFERENCE} order.
- * Sent to the room in `Join.decoders` (map with {@link codecToWire}).
+ * `config` if this browser's encoder supports it, else `config` without
+ * `bitrateMode` if that is supported (some encoders lack constant bitrate),
+ * else null. Rejects where the browser throws on the codec string.
  */
-export async function detectDecoders(): Promise<VideoCodecName[]> {
-  if (typeof VideoDecoder === 'undefined') return [];
+export async function supportedEncoderConfig(config: VideoEncoderConfig): Promise<VideoEncoderConfig | null> {
+  if ((await VideoEncoder.isConfigSupported(config)).supported) return config;
+  const withoutMode: VideoEncoderConfig = { ...config };
+  delete withoutMode.bitrateMode;
+  return (await VideoEncoder.isConfigSupported(withoutMode)).supported ? withoutMode : null;
+}
+
+/** The codecs `isSupported` accepts, in {@link DEFAULT_CODEC_PREFERENCE} order. */
+async function supportedCodecs(isSupported: (name: VideoCodecName) => Promise<boolean>): Promise<VideoCodecName[]> {
   const found: VideoCodecName[] = [];
   for (const name of DEFAULT_CODEC_PREFERENCE) {
     try {
-      const { supported } = await VideoDecoder.isConfigSupported(
-        videoDecoderConfig(name, { width: 1280, height: 720 }),
-      );
-      if (supported) found.push(name);
+      if (await isSupported(name)) found.push(name);
     } catch {
       // A browser that throws on a codec string does not support it.
     }
@@ -133,27 +110,29 @@ export async function detectDecoders(): Promise<VideoCodecName[]> {
 }
 
 /**
+ * The video codecs this browser can decode, in {@link DEFAULT_CODEC_PREFERENCE} order.
+ * Sent to the room in `Join.decoders`.
+ */
+export async function detectDecoders(): Promise<VideoCodecName[]> {
+  if (typeof VideoDecoder === 'undefined') return [];
+  return supportedCodecs(
+    async (name) =>
+      (await VideoDecoder.isConfigSupported(videoDecoderConfig(name, { width: 1280, height: 720 }))).supported === true,
+  );
+}
+
+/**
  * The video codecs this browser can encode in realtime at 1280×720, in
  * {@link DEFAULT_CODEC_PREFERENCE} order.
  */
 export async function detectEncoders(): Promise<VideoCodecName[]> {
   if (typeof VideoEncoder === 'undefined') return [];
-  const found: VideoCodecName[] = [];
-  for (const name of DEFAULT_CODEC_PREFERENCE) {
-    try {
-      const config = videoEncoderConfig(name, { width: 1280, height: 720, framerate: 30, bitrate: 1_300_000 });
-      let { supported } = await VideoEncoder.isConfigSupported(config);
-      if (!supported) {
-        // Some encoders lack constant bitrate; the pipeline then drops the mode too.
-        delete config.bitrateMode;
-        ({ supported } = await VideoEncoder.isConfigSupported(config));
-      }
-      if (supported) found.push(name);
-    } catch {
-      // As above: throwing means unsupported.
-    }
-  }
-  return found;
+  return supportedCodecs(
+    async (name) =>
+      (await supportedEncoderConfig(
+        videoEncoderConfig(name, { width: 1280, height: 720, framerate: 30, bitrate: 1_300_000 }),
+      )) !== null,
+  );
 }
 
 /** The outcome of {@link chooseCodec}. */

@@ -1,19 +1,20 @@
 /**
  * The unit that crosses the boundary between the media pipeline and the room:
  * encoders emit it, decoders accept it. The room wraps it into a `MediaFrame`
- * envelope (see `proto/videocall.proto`) and unwraps it on the other side.
+ * envelope (see `proto/videocall.proto`) and unwraps it on the other side; the
+ * wire's enums become these names there, once (`src/call/media-frame-wire.ts`).
  */
-import type { videocall } from '../protocol/gen/videocall.js';
+import type { CodecName } from './codec-names.js';
 
-/** Protocol track kind (`TrackKind` in `src/protocol/envelope.ts`). */
-export type TrackKindValue = videocall.TrackKind;
-/** Protocol codec (`Codec` in `src/protocol/envelope.ts`). */
-export type CodecValue = videocall.Codec;
+/** What a track carries. */
+export type MediaKind = 'audio' | 'video';
+
+export type { CodecName };
 
 /** One coded media frame, with the fields of the clear routing header. */
 export interface EncodedMedia {
-  kind: TrackKindValue;
-  codec: CodecValue;
+  kind: MediaKind;
+  codec: CodecName;
   /** True when the frame decodes on its own (always true for Opus). */
   keyframe: boolean;
   /** Media clock of the track, in microseconds. */

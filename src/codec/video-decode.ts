@@ -1,7 +1,7 @@
 /**
  * {@link EncodedMedia} of one remote video track → `VideoDecoder` → `VideoFrame`s.
  */
-import { codecFromWire, videoDecoderConfig, type VideoCodecName } from './codec-support.js';
+import { videoCodecOf, videoDecoderConfig, type VideoCodecName } from './codec-support.js';
 import { sequenceDelta, type EncodedMedia } from './encoded-media.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
 
@@ -57,7 +57,7 @@ const FAILURES_TO_REPORT = 3;
  * const renderer = new VideoRenderer(canvas);
  * const decode = new VideoDecodePipeline({
  *   onFrame: (frame) => renderer.draw(frame),
- *   onKeyframeNeeded: () => room.requestKeyframe(peerId, TrackKind.VIDEO),
+ *   onKeyframeNeeded: () => room.requestKeyframe(peerId, 'video'),
  * });
  * room.onVideo = (media) => decode.push(media);
  */
@@ -105,7 +105,7 @@ export class VideoDecodePipeline {
   push(media: EncodedMedia): void {
     if (this.closed) return;
     this.counters.framesIn++;
-    const codec = codecFromWire(media.codec);
+    const codec = videoCodecOf(media.codec);
     if (!codec) {
       this.counters.droppedUnknownCodec++;
       return;

@@ -1,10 +1,10 @@
 /**
- * Camera or screen track → `VideoEncoder` (realtime) → {@link EncodedMedia}.
+ * Camera track → `VideoEncoder` (realtime) → {@link EncodedMedia}.
  */
-import { TrackKind } from '../protocol/envelope.js';
+import { readEach } from '../capture/read-each.js';
 import { videoFrames } from '../capture/video-frames.js';
-import { codecToWire, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
-import { nextSequence, type EncodedMedia, type TrackKindValue } from './encoded-media.js';
+import { supportedEncoderConfig, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
+import { nextSequence, type EncodedMedia } from './encoded-media.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
 import { encodeSize, videoBitrate } from './video-bitrate.js';
 
@@ -15,16 +15,14 @@ export interface VideoEncodeOptions {
   onEncoded: (media: EncodedMedia) => void;
   /** Called when the pipeline cannot go on (`codec-unsupported`, `encoder-failed`, `capture-ended`). */
   onError?: (error: MediaPipelineError) => void;
-  /** `TrackKind.VIDEO` (default) or `TrackKind.SCREEN`. */
-  kind?: TrackKindValue;
   /** Periodic keyframe interval; default 5000 ms. */
   keyframeIntervalMs?: number;
   /** Requested keyframes come at most this often; default 500 ms. */
   minKeyframeGapMs?: number;
-  /** Largest encoded size; default 1280×720 for cameras, 1920×1080 for screens. */
+  /** Largest encoded size; default 1280×720. */
   maxWidth?: number;
   maxHeight?: number;
-  /** Frames beyond this rate are skipped; default 30 for cameras, 15 for screens. */
+  /** Frames beyond this rate are skipped; default 30. */
   maxFramerate?: number;
   /** Fixed bitrate in bps; default {@link videoBitrate} of the encoded size and frame rate. */
   bitrate?: number;
@@ -75,7 +73,6 @@ const MAX_RESTARTS = 3;
  */
 export class VideoEncodePipeline {
   private readonly options: VideoEncodeOptions;
-  private readonly kind: TrackKindValue;
   private track: MediaStreamTrack | undefined;
   private reader: ReadableStreamDefaultReader<VideoFrame> | undefined;
   private encoder: VideoEncoder | undefined;
@@ -95,8 +92,7 @@ export class VideoEncodePipeline {
   private isPaused = false;
   /** Codec the encoder is configured for (differs from `codecName` while a switch is pending). */
   private configuredCodec: VideoCodecName | undefined;
-  /** Per frame in the encoder, by timestamp: when it went in and with which codec (a switch may overtake it). */
-  /** What each frame in the encoder was encoded with: outputs can follow a reconfigure. */
+  /** Per frame in the encoder, by timestamp: when it went in, with which codec and size (outputs can follow a reconfigure). */
   private readonly pendingEncodes = new Map<
     number,
     { at: number; codec: VideoCodecName; width: number; height: number }
@@ -105,7 +101,6 @@ export class VideoEncodePipeline {
 
   constructor(options: VideoEncodeOptions) {
     this.options = options;
-    this.kind = options.kind ?? TrackKind.VIDEO;
     this.codecName = options.codec;
     this.counters = {
       codec: options.codec,
@@ -191,29 +186,14 @@ export class VideoEncodePipeline {
     this.closeEncoder();
   }
 
-  private async run(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
-    // Ends when stopped or when start() moved on to another track (another reader).
-    const current = () => !this.stopped && reader === this.reader;
-    while (current()) {
-      let result: ReadableStreamReadResult<VideoFrame>;
-      try {
-        result = await reader.read();
-      } catch (error) {
-        if (current()) this.fail('capture-ended', 'Reading the video track failed.', error);
-        return;
-      }
-      if (result.done) {
-        if (current()) this.fail('capture-ended', 'The video track ended.');
-        return;
-      }
-      const frame = result.value;
-      try {
-        if (current()) this.handle(frame);
-      } finally {
-        // Whatever happened, the frame goes back to capture now.
-        frame.close();
-      }
-    }
+  private run(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
+    return readEach(reader, {
+      // Ends when stopped or when start() moved on to another track (another reader).
+      current: () => !this.stopped && reader === this.reader,
+      handle: (frame) => this.handle(frame),
+      failed: (error) => this.fail('capture-ended', 'Reading the video track failed.', error),
+      ended: () => this.fail('capture-ended', 'The video track ended.'),
+    });
   }
 
   private handle(frame: VideoFrame): void {
@@ -265,7 +245,7 @@ export class VideoEncodePipeline {
   }
 
   private maxFramerate(): number {
-    return this.options.maxFramerate ?? (this.kind === TrackKind.SCREEN ? 15 : 30);
+    return this.options.maxFramerate ?? 30;
   }
 
   /** (Re)configures for a source size; frames are dropped until it is done. */
@@ -273,26 +253,22 @@ export class VideoEncodePipeline {
     this.configuring = true;
     this.needsConfigure = false;
     const codec = this.codecName;
-    const screen = this.kind === TrackKind.SCREEN;
     const { width, height } = encodeSize(
       sourceWidth,
       sourceHeight,
-      this.options.maxWidth ?? (screen ? 1920 : 1280),
-      this.options.maxHeight ?? (screen ? 1080 : 720),
+      this.options.maxWidth ?? 1280,
+      this.options.maxHeight ?? 720,
     );
     const trackRate = this.track?.getSettings().frameRate;
     const framerate = Math.min(this.maxFramerate(), trackRate && trackRate > 0 ? trackRate : 30);
     const bitrate = this.options.bitrate ?? videoBitrate(width, height, framerate);
-    const contentHint = this.track?.contentHint || (screen ? 'detail' : '');
-    const config = videoEncoderConfig(codec, { width, height, framerate, bitrate, contentHint });
+    const contentHint = this.track?.contentHint ?? '';
     try {
-      let support = await VideoEncoder.isConfigSupported(config);
-      if (!support.supported) {
-        delete config.bitrateMode;
-        support = await VideoEncoder.isConfigSupported(config);
-      }
+      const config = await supportedEncoderConfig(
+        videoEncoderConfig(codec, { width, height, framerate, bitrate, contentHint }),
+      );
       if (this.stopped) return;
-      if (!support.supported) {
+      if (!config) {
         this.fail('codec-unsupported', `This browser cannot encode ${codec} at ${width}×${height}.`);
         return;
       }
@@ -346,8 +322,8 @@ export class VideoEncodePipeline {
     this.counters.bytes += data.byteLength;
     if (keyframe) this.counters.keyframes++;
     const media: EncodedMedia = {
-      kind: this.kind,
-      codec: codecToWire(codec),
+      kind: 'video',
+      codec,
       keyframe,
       timestamp: chunk.timestamp,
       sequence: this.sequence,

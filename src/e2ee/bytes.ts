@@ -2,6 +2,7 @@
  * Byte helpers shared by the E2EE modules.
  * @internal
  */
+import { withLengthPrefix } from '../shared/bytes.js';
 import { E2eeError } from './errors.js';
 
 const encoder = new TextEncoder();
@@ -11,30 +12,14 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** All `parts` in one new array. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /**
  * `bytes` prefixed with their length as a 2-byte big-endian integer: fields of
  * variable length (room, session ids) can then be concatenated without ambiguity.
+ * Throws `e2ee-malformed` beyond 65535 bytes.
  */
-export function lengthPrefixed(bytes: Uint8Array): Uint8Array {
+export function lengthPrefixed16(bytes: Uint8Array): Uint8Array {
   if (bytes.length > 0xffff) throw new E2eeError('e2ee-malformed', 'Field longer than 65535 bytes.');
-  const out = new Uint8Array(2 + bytes.length);
-  out[0] = bytes.length >>> 8;
-  out[1] = bytes.length & 0xff;
-  out.set(bytes, 2);
-  return out;
+  return withLengthPrefix(bytes, 2);
 }
 
 /** `value` (0 ≤ value < 2^64) as 8 big-endian bytes. */

@@ -11,7 +11,7 @@
  * - `e2ee-unknown-key`: no key for this sender and key id (yet, or any more).
  * - `e2ee-key-mismatch`: a peer's key exchange failed verification: wrong
  *   passphrase, or someone (the relay) replaced its keys.
- * - `e2ee-invalid-state`: a call that the session's state does not allow.
+ * - `e2ee-invalid-state`: a call that the E2EE context's state does not allow.
  */
 export type E2eeErrorCode =
   | 'e2ee-malformed'

@@ -1,4 +1,4 @@
-/** Events of an `E2eeSession`. */
+/** Events of an `E2eeContext`. */
 import type { E2eeError } from './errors.js';
 
 /** How far a peer's keys are trusted. */
@@ -54,7 +54,7 @@ export class E2eeErrorEvent extends Event {
   }
 }
 
-/** Events of an `E2eeSession`, by type. */
+/** Events of an `E2eeContext`, by type. */
 export interface E2eeEventMap {
   'keyframe-needed': KeyframeNeededEvent;
   'keyframe-request': KeyframeRequestEvent;

@@ -3,11 +3,12 @@
  * per-sender keys exchanged over authenticated X25519, and the routing header
  * authenticated. No DOM: it runs in a page, a worker or Node.
  *
- * The Room needs {@link E2eeSession} and the key-exchange message codec; the
- * lower layers are exported for tests, benchmarks and tools.
+ * The Room needs {@link E2eeContext} and the key-exchange message type (its
+ * wire form is converted in `src/call/key-exchange-wire.ts`); the lower
+ * layers are exported for tests, benchmarks and tools.
  * @packageDocumentation
  */
-export { E2eeSession, type E2eeSessionOptions } from './e2ee-session.js';
+export { E2eeContext, type E2eeContextOptions } from './e2ee-context.js';
 export {
   E2eeErrorEvent,
   KeyframeNeededEvent,
@@ -18,15 +19,7 @@ export {
   type PeerVerification,
 } from './events.js';
 export { E2eeError, type E2eeErrorCode } from './errors.js';
-export {
-  decodeKeyExchange,
-  encodeKeyExchange,
-  keyExchangeStepOf,
-  validateKeyExchange,
-  KEY_EXCHANGE_STEP_VALUES,
-  type KeyExchangeMessage,
-  type KeyExchangeStep,
-} from './key-messages.js';
+export type { KeyExchangeMessage, KeyExchangeStep } from './key-messages.js';
 export {
   deriveRoomSecret,
   normalizePassphrase,

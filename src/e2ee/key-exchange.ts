@@ -40,9 +40,10 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { compareIds, concat, equalBytes, lengthPrefixed, uint64Bytes, utf8 } from './bytes.js';
+import { concatBytes } from '../shared/bytes.js';
+import { compareIds, equalBytes, lengthPrefixed16, uint64Bytes, utf8 } from './bytes.js';
 import { E2eeError } from './errors.js';
-import { KEY_EXCHANGE_STEP_VALUES, type KeyExchangeMessage, type KeyExchangeStep } from './key-messages.js';
+import type { KeyExchangeMessage, KeyExchangeStep } from './key-messages.js';
 
 const LABEL_COMMIT = utf8('videocall-room commit v1');
 const LABEL_MAC = utf8('videocall-room key exchange v1');
@@ -108,7 +109,7 @@ export function passphraseFromFragment(fragment: string): string | null {
 export async function deriveRoomSecret(passphrase: string, room: string): Promise<RoomSecret> {
   const normalized = normalizePassphrase(passphrase);
   if (!normalized) throw new E2eeError('e2ee-invalid-state', 'The passphrase is empty.');
-  const salt = concat(LABEL_PASSPHRASE, lengthPrefixed(utf8(room)));
+  const salt = concatBytes([LABEL_PASSPHRASE, lengthPrefixed16(utf8(room))]);
   const seed = await scryptAsync(utf8(normalized), salt, { ...PASSPHRASE_SCRYPT });
   const secret = {
     macKey: hkdf(sha256, seed, undefined, utf8('videocall-room mac key v1'), 32),
@@ -127,29 +128,36 @@ export interface PairContext {
   secret?: RoomSecret | null;
 }
 
+/**
+ * Each step's byte in a MAC. The numbers are those of the wire's
+ * `KeyExchangeStep` (proto/videocall.proto), but they are fixed here for the
+ * MAC's sake: changing one would make every peer's MAC fail.
+ */
+const STEP_MAC_BYTE: Readonly<Record<KeyExchangeStep, number>> = { commit: 1, reveal: 2, share: 3, request: 4 };
+
 /** The MAC of a COMMIT or REVEAL from `from` to `to`. */
 function stepMac(secret: RoomSecret, step: KeyExchangeStep, room: string, from: string, to: string, data: Uint8Array) {
-  const message = concat(
+  const message = concatBytes([
     LABEL_MAC,
-    Uint8Array.of(KEY_EXCHANGE_STEP_VALUES[step]),
-    lengthPrefixed(utf8(room)),
-    lengthPrefixed(utf8(from)),
-    lengthPrefixed(utf8(to)),
+    Uint8Array.of(STEP_MAC_BYTE[step]),
+    lengthPrefixed16(utf8(room)),
+    lengthPrefixed16(utf8(from)),
+    lengthPrefixed16(utf8(to)),
     data,
-  );
+  ]);
   return hmac(sha256, secret.macKey, message);
 }
 
 /** The initiator's commitment to its public key. */
 export function keyCommitment(room: string, initiatorId: string, responderId: string, publicKey: Uint8Array) {
   return sha256(
-    concat(
+    concatBytes([
       LABEL_COMMIT,
-      lengthPrefixed(utf8(room)),
-      lengthPrefixed(utf8(initiatorId)),
-      lengthPrefixed(utf8(responderId)),
+      lengthPrefixed16(utf8(room)),
+      lengthPrefixed16(utf8(initiatorId)),
+      lengthPrefixed16(utf8(responderId)),
       publicKey,
-    ),
+    ]),
   );
 }
 
@@ -161,13 +169,13 @@ function transcript(
   responderId: string,
   responderKey: Uint8Array,
 ) {
-  return concat(
-    lengthPrefixed(utf8(room)),
-    lengthPrefixed(utf8(initiatorId)),
+  return concatBytes([
+    lengthPrefixed16(utf8(room)),
+    lengthPrefixed16(utf8(initiatorId)),
     initiatorKey,
-    lengthPrefixed(utf8(responderId)),
+    lengthPrefixed16(utf8(responderId)),
     responderKey,
-  );
+  ]);
 }
 
 /**
@@ -176,7 +184,7 @@ function transcript(
  * the middle.
  */
 export function safetyCode(transcriptBytes: Uint8Array): string {
-  const digest = sha256(concat(LABEL_SAFETY, transcriptBytes));
+  const digest = sha256(concatBytes([LABEL_SAFETY, transcriptBytes]));
   const value = new DataView(digest.buffer, digest.byteOffset).getBigUint64(0) % 100_000_000n;
   const digits = value.toString().padStart(8, '0');
   return `${digits.slice(0, 4)} ${digits.slice(4)}`;
@@ -285,7 +293,7 @@ export class PairHandshake {
       this.role === 'initiator'
         ? transcript(room, selfId, this.publicKey, peerId, peerKey)
         : transcript(room, peerId, peerKey, selfId, this.publicKey);
-    this.pairwiseKey = hkdf(sha256, shared, secret?.pairwiseSalt, concat(LABEL_PAIRWISE, bytes), 16);
+    this.pairwiseKey = hkdf(sha256, shared, secret?.pairwiseSalt, concatBytes([LABEL_PAIRWISE, bytes]), 16);
     this.safetyCode = safetyCode(bytes);
     shared.fill(0);
     this.secretKey.fill(0);
@@ -315,19 +323,19 @@ export interface ShareContext {
 }
 
 function shareAad({ room, from, to, kid }: ShareContext): Uint8Array {
-  return concat(
+  return concatBytes([
     LABEL_SHARE,
-    lengthPrefixed(utf8(room)),
-    lengthPrefixed(utf8(from)),
-    lengthPrefixed(utf8(to)),
+    lengthPrefixed16(utf8(room)),
+    lengthPrefixed16(utf8(from)),
+    lengthPrefixed16(utf8(to)),
     uint64Bytes(kid),
-  );
+  ]);
 }
 
 /** `baseKey` encrypted for one peer: a random 12-byte nonce, then AES-128-GCM under the pairwise key. */
 export function wrapSenderKey(pairwiseKey: Uint8Array, context: ShareContext, baseKey: Uint8Array): Uint8Array {
   const nonce = randomBytes(12);
-  return concat(nonce, gcm(pairwiseKey, nonce, shareAad(context)).encrypt(baseKey));
+  return concatBytes([nonce, gcm(pairwiseKey, nonce, shareAad(context)).encrypt(baseKey)]);
 }
 
 /** The base key in a share; throws `e2ee-decrypt-failed` when it does not authenticate. */

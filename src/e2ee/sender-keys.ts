@@ -24,7 +24,7 @@ import { equalBytes } from './bytes.js';
 import { E2eeError } from './errors.js';
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js';
 import { AES_128_GCM_SHA256_128, ratchetBaseKey } from './sframe-cipher-suite.js';
-import { SFrameKey } from './sframe-context.js';
+import { SFrameKey } from './sframe-key.js';
 import { parseSFrameHeader } from './sframe-header.js';
 
 /** Low KID bits that carry the ratchet step. */
@@ -56,14 +56,15 @@ function stepsAhead(from: number, to: number): number {
   return (((to - from) % RATCHET_MODULO) + RATCHET_MODULO) % RATCHET_MODULO;
 }
 
+/** How to set up {@link SenderKeys}. */
 export interface SenderKeysOptions {
-  /** AES-GCM implementation (default: WebCrypto where present). */
+  /** AES-GCM implementation for frames (default: WebCrypto where present, else @noble/ciphers). */
   aead?: AeadProvider;
   /** Clock in ms, for the grace period (default `Date.now`). */
   now?: () => number;
-  /** Grace period of replaced keys, ms (default {@link DEFAULT_KEY_GRACE_MS}). */
+  /** How long a replaced key of a peer still decrypts, ms (default {@link DEFAULT_KEY_GRACE_MS}). */
   keyGraceMs?: number;
-  /** Replay window per key, in counters (default {@link DEFAULT_REPLAY_WINDOW}). */
+  /** Replay window per key, in frames (default {@link DEFAULT_REPLAY_WINDOW}). */
   replayWindow?: number;
 }
 
@@ -109,7 +110,7 @@ export type InstallResult = 'installed' | 'duplicate' | 'stale';
 
 /**
  * Our sender key and our peers' keys. Not concerned with who is verified or
- * who gets what: `E2eeSession` decides that and calls in.
+ * who gets what: `E2eeContext` decides that and calls in.
  */
 export class SenderKeys {
   private own: OwnKey;

@@ -4,7 +4,8 @@
  */
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concat, uint64Bytes, utf8 } from './bytes.js';
+import { concatBytes } from '../shared/bytes.js';
+import { uint64Bytes, utf8 } from './bytes.js';
 
 /** Constants of AES_128_GCM_SHA256_128 (RFC 9605 Table 1). */
 export const AES_128_GCM_SHA256_128 = {
@@ -47,9 +48,9 @@ export interface SFrameKeyMaterial {
  */
 export function deriveSFrameKeyMaterial(baseKey: Uint8Array, kid: bigint): SFrameKeyMaterial {
   const secret = extract(sha256, baseKey, new Uint8Array(0));
-  const suffix = concat(uint64Bytes(kid), SUITE_BYTES);
-  const key = expand(sha256, secret, concat(KEY_LABEL, suffix), SUITE.nk);
-  const salt = expand(sha256, secret, concat(SALT_LABEL, suffix), SUITE.nn);
+  const suffix = concatBytes([uint64Bytes(kid), SUITE_BYTES]);
+  const key = expand(sha256, secret, concatBytes([KEY_LABEL, suffix]), SUITE.nk);
+  const salt = expand(sha256, secret, concatBytes([SALT_LABEL, suffix]), SUITE.nn);
   secret.fill(0);
   return { key, salt };
 }

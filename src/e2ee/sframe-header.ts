@@ -16,9 +16,6 @@ import { E2eeError } from './errors.js';
 /** Largest KID or CTR an SFrame header can carry: 2^64 − 1. */
 export const MAX_SFRAME_VALUE = (1n << 64n) - 1n;
 
-/** Longest SFrame header: config byte, 8-byte KID, 8-byte CTR. */
-export const MAX_SFRAME_HEADER_LENGTH = 17;
-
 /** A parsed SFrame header. */
 export interface SFrameHeader {
   /** Key id: selects the key. */

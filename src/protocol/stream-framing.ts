@@ -4,16 +4,14 @@
  * messages and WebTransport datagrams and per-frame streams carry their own
  * boundaries and need none of this.
  */
+import { withLengthPrefix } from '../shared/bytes.js';
 
 /** Bytes of the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
 
 /** `bytes` with its length prefix, ready to write to a stream. */
 export function lengthPrefixed(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(LENGTH_PREFIX_BYTES + bytes.length);
-  new DataView(out.buffer).setUint32(0, bytes.length);
-  out.set(bytes, LENGTH_PREFIX_BYTES);
-  return out;
+  return withLengthPrefix(bytes, LENGTH_PREFIX_BYTES);
 }
 
 /** A length prefix announced a message above the reader's limit. */

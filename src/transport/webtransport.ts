@@ -1,6 +1,7 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
 import { invalidRelayAddress, relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
 import { FrameTooLargeError, lengthPrefixed, LengthPrefixedReader } from '../protocol/stream-framing.js';
+import { concatBytes } from '../shared/bytes.js';
 import { TransportError } from './errors.js';
 
 /**
@@ -451,7 +452,7 @@ export class WebTransportTransport implements Transport {
     if (entry.state !== 'done' || this.closed) return;
     const parts = entry.parts;
     entry.parts = [];
-    this.onmessage?.(parts.length === 1 ? parts[0]! : concat(parts, entry.length));
+    this.onmessage?.(parts.length === 1 ? parts[0]! : concatBytes(parts));
   }
 
   /** The connection is gone without a close from the relay. */
@@ -557,16 +558,6 @@ function base64Bytes(value: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 function messageOf(error: unknown): string {

@@ -1,12 +1,11 @@
 import { expect } from '@open-wc/testing';
 import { openCamera } from '../../../src/capture/devices.js';
 import { videoFrames } from '../../../src/capture/video-frames.js';
-import { codecToWire, type VideoCodecName } from '../../../src/codec/codec-support.js';
+import type { VideoCodecName } from '../../../src/codec/codec-support.js';
 import type { EncodedMedia } from '../../../src/codec/encoded-media.js';
 import { VideoDecodePipeline } from '../../../src/codec/video-decode.js';
 import { VideoEncodePipeline } from '../../../src/codec/video-encode.js';
 import { VideoRenderer } from '../../../src/render/video-renderer.js';
-import { TrackKind } from '../../../src/protocol/envelope.js';
 import { lumaGrid, meanAbsDifference, sleep, standardDeviation, waitFor } from './helpers.js';
 import { after, afterEach, before, describe, it } from './mocha.js';
 
@@ -95,9 +94,9 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
           `~${kbps.toFixed(0)} kbps (target ${encodeStats.bitrate / 1000}), dropped busy ${encodeStats.droppedBusy}`,
       );
 
-      // The first frame sent is a keyframe, every frame carries the protocol codec and kind.
+      // The first frame sent is a keyframe, every frame carries its codec and kind.
       expect(call.sent[0]!.keyframe).to.equal(true);
-      expect(call.sent.every((m) => m.codec === codecToWire(codec) && m.kind === TrackKind.VIDEO)).to.equal(true);
+      expect(call.sent.every((m) => m.codec === codec && m.kind === 'video')).to.equal(true);
       expect(call.sent.map((m) => m.sequence)).to.deep.equal(call.sent.map((_, i) => i));
       // Decoded at the camera's size, and so is the canvas.
       expect(call.decoded.at(-1)).to.include({ width, height });
@@ -194,8 +193,8 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
     call.encoder.start(camera);
     expect(await waitFor(() => call.decoded.length >= 3, 5000)).to.equal(true);
     call.encoder.setCodec('vp9');
-    expect(await waitFor(() => call.sent.some((m) => m.codec === codecToWire('vp9')), 3000)).to.equal(true);
-    const firstVp9 = call.sent.find((m) => m.codec === codecToWire('vp9'))!;
+    expect(await waitFor(() => call.sent.some((m) => m.codec === 'vp9'), 3000)).to.equal(true);
+    const firstVp9 = call.sent.find((m) => m.codec === 'vp9')!;
     expect(firstVp9.keyframe).to.equal(true);
     expect(await waitFor(() => call.decoder.stats.codec === 'vp9', 2000)).to.equal(true);
     const decodedAfter = call.decoded.length;

@@ -13,7 +13,7 @@ import {
   ratchetBaseKey,
   sframeNonce,
 } from '../../../src/e2ee/sframe-cipher-suite.js';
-import { SFrameKey } from '../../../src/e2ee/sframe-context.js';
+import { SFrameKey } from '../../../src/e2ee/sframe-key.js';
 import { encodeSFrameHeader, parseSFrameHeader } from '../../../src/e2ee/sframe-header.js';
 import { flipBit, hex, toHex } from './helpers.js';
 import { RFC9605_AES_128_GCM_SHA256_128 as V, RFC9605_HEADER_VECTORS } from './rfc9605-vectors.js';

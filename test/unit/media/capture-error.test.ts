@@ -11,7 +11,6 @@ describe('toCaptureError', () => {
     expect(toCaptureError(browserError('NotAllowedError'), 'mic').code).toBe('mic-denied');
     expect(toCaptureError(browserError('PermissionDeniedError'), 'mic').code).toBe('mic-denied');
     expect(toCaptureError(browserError('SecurityError'), 'camera').code).toBe('camera-denied');
-    expect(toCaptureError(browserError('NotAllowedError'), 'screen').code).toBe('screen-denied');
   });
 
   it('maps absent devices and unsatisfiable constraints to *-missing, naming the constraint', () => {

@@ -19,7 +19,6 @@
  *   `peer-security` (verified, safety code, mismatch) and `error`.
  */
 import { TypedEventTarget } from '../shared/typed-event-target.js';
-import type { AeadProvider } from './aead.js';
 import { E2eeError } from './errors.js';
 import {
   E2eeErrorEvent,
@@ -39,23 +38,23 @@ import {
   wrapSenderKey,
   type RoomSecret,
 } from './key-exchange.js';
-import type { KeyExchangeMessage } from './key-messages.js';
+import { validateKeyExchange, type KeyExchangeMessage } from './key-messages.js';
 import { mediaFrameMetadata, type MediaFrameFields } from './media-metadata.js';
-import { SenderKeys } from './sender-keys.js';
+import { SenderKeys, type SenderKeysOptions } from './sender-keys.js';
 import { parseSFrameHeader } from './sframe-header.js';
 
 /** Least time between two key requests to one peer, and between two answers to one peer's requests. */
 const KEY_REQUEST_INTERVAL_MS = 1000;
 
-/** How to set up an {@link E2eeSession}. */
-export interface E2eeSessionOptions {
+/** How to set up an {@link E2eeContext}; the {@link SenderKeysOptions} tune our and our peers' keys. */
+export interface E2eeContextOptions extends SenderKeysOptions {
   /** Room name, as joined. */
   room: string;
   /** Our session id, from `Welcome`. */
   sessionId: string;
   /**
    * Room passphrase (the `passphrase` attribute or `#vc-key=`); binds every key
-   * to it. Derived with a slow KDF in {@link E2eeSession.create}; pass
+   * to it. Derived with a slow KDF in {@link E2eeContext.create}; pass
    * {@link roomSecret} instead to derive it earlier.
    */
   passphrase?: string | null;
@@ -63,14 +62,6 @@ export interface E2eeSessionOptions {
   roomSecret?: RoomSecret | null;
   /** Sends a key-exchange message to `message.target` (and only there). */
   send: (message: KeyExchangeMessage) => void;
-  /** AES-GCM implementation for frames (default: WebCrypto where present, else @noble/ciphers). */
-  aead?: AeadProvider;
-  /** Clock in ms (default `Date.now`). */
-  now?: () => number;
-  /** How long a replaced key of a peer still decrypts, ms (default 3000). */
-  keyGraceMs?: number;
-  /** Replay window per key, in frames (default 128). */
-  replayWindow?: number;
 }
 
 /** Makes promises resolve in the order they were queued, without running them one at a time. */
@@ -103,18 +94,20 @@ function describePeer(peer: Peer): PeerSecurity {
 }
 
 /**
- * End-to-end encryption for one participant in one call. Events:
+ * One participant's end-to-end encryption state in a room: its sender keys
+ * and the pairwise key exchange with each peer. (Not a "session": that word
+ * is the relay's, as in `sessionId`.) Events:
  * `keyframe-needed`, `keyframe-request`, `peer-security`, `error` (see `events.ts`).
  *
  * @example
  * ```ts
- * const e2ee = await E2eeSession.create({ room, sessionId, passphrase, send: (m) => sendControl({ keyExchange: m }) });
+ * const e2ee = await E2eeContext.create({ room, sessionId, passphrase, send: (m) => sendControl({ keyExchange: keyExchangeToWire(m) }) });
  * e2ee.addEventListener('keyframe-needed', () => local.requestKeyframe());
  * for (const p of welcome.roster) e2ee.onPeerJoined(p.id);
  * const payload = await e2ee.encryptFrame(header, media.data);
  * ```
  */
-export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
+export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
   readonly room: string;
   readonly sessionId: string;
   private readonly secret: RoomSecret | null;
@@ -126,21 +119,21 @@ export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
   private closed = false;
 
   /**
-   * A session with the passphrase, if any, already derived (about 0.2 s of
+   * A context with the passphrase, if any, already derived (about 0.2 s of
    * scrypt; see `PASSPHRASE_SCRYPT`).
    */
-  static async create(options: E2eeSessionOptions): Promise<E2eeSession> {
+  static async create(options: E2eeContextOptions): Promise<E2eeContext> {
     let secret = options.roomSecret ?? null;
     const passphrase = options.passphrase ? normalizePassphrase(options.passphrase) : '';
     if (!secret && passphrase) secret = await deriveRoomSecret(passphrase, options.room);
-    return new E2eeSession({ ...options, passphrase: null, roomSecret: secret });
+    return new E2eeContext({ ...options, passphrase: null, roomSecret: secret });
   }
 
   /** Synchronous construction; a `passphrase` must come derived, as `roomSecret` (or use {@link create}). */
-  constructor(options: E2eeSessionOptions) {
+  constructor(options: E2eeContextOptions) {
     super();
     if (options.passphrase && !options.roomSecret) {
-      throw new E2eeError('e2ee-invalid-state', 'Derive the passphrase first: use E2eeSession.create().');
+      throw new E2eeError('e2ee-invalid-state', 'Derive the passphrase first: use E2eeContext.create().');
     }
     if (!options.sessionId) throw new E2eeError('e2ee-invalid-state', 'The session id is needed (from Welcome).');
     this.room = options.room;
@@ -203,11 +196,16 @@ export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
 
   /**
    * Handles a key-exchange message that the relay stamped as coming from
-   * `fromId`. Malformed or out-of-turn messages are ignored; a failed
-   * verification marks the peer `mismatch` and emits `error`.
+   * `fromId`. Malformed (wrong sizes for its step) or out-of-turn messages are
+   * ignored; a failed verification marks the peer `mismatch` and emits `error`.
    */
   receiveKeyExchange(fromId: string, message: KeyExchangeMessage): void {
     if (this.closed || !fromId || fromId === this.sessionId || message.target !== this.sessionId) return;
+    try {
+      validateKeyExchange(message);
+    } catch {
+      return; // dropped before the handshake sees it
+    }
     switch (message.step) {
       case 'commit':
       case 'reveal':
@@ -225,7 +223,7 @@ export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
    * our session id authenticated. Results come in call order.
    */
   encryptFrame(header: MediaFrameFields, payload: Uint8Array): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE session is closed.'));
+    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE context is closed.'));
     let metadata: Uint8Array;
     try {
       metadata = mediaFrameMetadata(this.sessionId, header);
@@ -245,7 +243,7 @@ export class E2eeSession extends TypedEventTarget<E2eeEventMap> {
    * (the sender failed verification) or `e2ee-malformed`.
    */
   decryptFrame(senderId: string, frame: MediaFrameFields, payload: Uint8Array): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE session is closed.'));
+    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE context is closed.'));
     const peer = this.peers.get(senderId);
     if (peer?.status === 'mismatch') {
       return Promise.reject(

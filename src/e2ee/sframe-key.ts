@@ -9,7 +9,7 @@
  * Which key and which counter to use is the caller's business (see
  * `sender-keys.ts`); this module only applies them.
  */
-import { concat } from './bytes.js';
+import { concatBytes } from '../shared/bytes.js';
 import { defaultAeadProvider, type AeadProvider, type AesGcmKey } from './aead.js';
 import { E2eeError } from './errors.js';
 import {
@@ -60,8 +60,8 @@ export class SFrameKey {
    */
   async encrypt(ctr: bigint, metadata: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
     const header = encodeSFrameHeader(this.kid, ctr);
-    const sealed = await this.aead.seal(sframeNonce(this.salt, ctr), concat(header, metadata), plaintext);
-    return concat(header, sealed);
+    const sealed = await this.aead.seal(sframeNonce(this.salt, ctr), concatBytes([header, metadata]), plaintext);
+    return concatBytes([header, sealed]);
   }
 
   /**
@@ -75,7 +75,7 @@ export class SFrameKey {
     if (ciphertext.length < header.length + AES_128_GCM_SHA256_128.nt) {
       throw new E2eeError('e2ee-malformed', 'SFrame ciphertext shorter than its header and tag.');
     }
-    const aad = concat(ciphertext.subarray(0, header.length), metadata);
+    const aad = concatBytes([ciphertext.subarray(0, header.length), metadata]);
     return this.aead.open(sframeNonce(this.salt, header.ctr), aad, ciphertext.subarray(header.length));
   }
 }

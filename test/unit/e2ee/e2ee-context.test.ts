@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nobleAesGcm, type AeadProvider } from '../../../src/e2ee/aead.js';
-import { E2eeSession } from '../../../src/e2ee/e2ee-session.js';
+import { E2eeContext } from '../../../src/e2ee/e2ee-context.js';
 import { E2eeError } from '../../../src/e2ee/errors.js';
 import type { PeerSecurity } from '../../../src/e2ee/events.js';
 import {
@@ -38,45 +38,45 @@ beforeAll(async () => {
   ]);
 });
 
-describe('E2eeSession: exchanging keys', () => {
+describe('E2eeContext: exchanging keys', () => {
   it('without a passphrase: keys flow, both sides show the same safety code, unverified until confirmed', async () => {
     const relay = new SimRelay();
     const a = await relay.join('a');
     const b = await relay.join('b');
-    const ab = a.session.securityOf('b');
-    const ba = b.session.securityOf('a');
+    const ab = a.e2ee.securityOf('b');
+    const ba = b.e2ee.securityOf('a');
     expect([ab.status, ba.status]).toEqual(['unverified', 'unverified']);
     expect(ab.safetyCode).toMatch(/^\d{4} \d{4}$/);
     expect(ab.safetyCode).toBe(ba.safetyCode);
-    expect(a.session.confirmSafetyCode('b')).toBe(true);
-    expect(a.session.securityOf('b').status).toBe('verified');
-    expect(a.session.confirmSafetyCode('b')).toBe(false);
+    expect(a.e2ee.confirmSafetyCode('b')).toBe(true);
+    expect(a.e2ee.securityOf('b').status).toBe('verified');
+    expect(a.e2ee.confirmSafetyCode('b')).toBe(false);
 
-    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
+    const ct = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
   });
 
   it('with the same passphrase: both sides verified, media flows', async () => {
     const relay = new SimRelay();
     const a = await relay.join('a', secret);
     const b = await relay.join('b', secret);
-    expect(a.session.passphraseProtected).toBe(true);
-    expect(a.session.securityOf('b').status).toBe('verified');
-    expect(b.session.securityOf('a').status).toBe('verified');
-    const ct = await b.session.encryptFrame(VIDEO_FRAME, payload(2));
-    expect(await a.session.decryptFrame('b', VIDEO_FRAME, ct)).toEqual(payload(2));
+    expect(a.e2ee.passphraseProtected).toBe(true);
+    expect(a.e2ee.securityOf('b').status).toBe('verified');
+    expect(b.e2ee.securityOf('a').status).toBe('verified');
+    const ct = await b.e2ee.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(await a.e2ee.decryptFrame('b', VIDEO_FRAME, ct)).toEqual(payload(2));
   });
 
   it('derives the passphrase itself in create()', async () => {
     const sent: unknown[] = [];
-    const session = await E2eeSession.create({
+    const e2ee = await E2eeContext.create({
       room: 'standup',
       sessionId: 'x',
       passphrase: ' blue horse ',
       send: (m) => sent.push(m),
     });
-    expect(session.passphraseProtected).toBe(true);
-    expect(() => new E2eeSession({ room: 'standup', sessionId: 'x', passphrase: 'p', send: () => {} })).toThrow(
+    expect(e2ee.passphraseProtected).toBe(true);
+    expect(() => new E2eeContext({ room: 'standup', sessionId: 'x', passphrase: 'p', send: () => {} })).toThrow(
       E2eeError,
     );
   });
@@ -92,13 +92,13 @@ describe('E2eeSession: exchanging keys', () => {
     const relay = new SimRelay();
     const a = await relay.join('a', secret);
     const b = await relay.join('b', wrongSecret);
-    expect(a.session.securityOf('b').status).toBe('mismatch');
-    expect(b.session.securityOf('a').status).toBe('mismatch');
+    expect(a.e2ee.securityOf('b').status).toBe('mismatch');
+    expect(b.e2ee.securityOf('a').status).toBe('mismatch');
     expect(a.errors.map((e) => e.error.code)).toEqual(['e2ee-key-mismatch']);
     expect(b.errors[0]?.peerId).toBe('a');
     expect(relay.count('share', 'a', 'b') + relay.count('share', 'b', 'a')).toBe(0);
-    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
-    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-key-mismatch');
+    const ct = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-key-mismatch');
   });
 
   it('refuses frames from a peer whose key exchange has not finished', async () => {
@@ -106,9 +106,9 @@ describe('E2eeSession: exchanging keys', () => {
     relay.intercept = () => []; // the relay delivers no key exchange at all
     const a = await relay.join('a');
     const b = await relay.join('b');
-    expect(a.session.securityOf('b')).toEqual<PeerSecurity>({ peerId: 'b', status: 'pending', safetyCode: null });
-    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
-    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-unknown-key');
+    expect(a.e2ee.securityOf('b')).toEqual<PeerSecurity>({ peerId: 'b', status: 'pending', safetyCode: null });
+    const ct = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-unknown-key');
   });
 
   it('ignores key-exchange messages for someone else, out of turn or from itself', async () => {
@@ -116,26 +116,37 @@ describe('E2eeSession: exchanging keys', () => {
     const a = await relay.join('a');
     const bogus = { target: 'a', step: 'reveal' as const, data: new Uint8Array(32), mac: new Uint8Array(0), kid: 0n };
     // From '0' (it sorts first, so it should commit before revealing): a reveal out of turn.
-    expect(() => a.session.receiveKeyExchange('0', bogus)).not.toThrow();
-    expect(() => a.session.receiveKeyExchange('a', bogus)).not.toThrow();
-    expect(() => a.session.receiveKeyExchange('b', { ...bogus, target: 'c' })).not.toThrow();
-    expect(() =>
-      a.session.receiveKeyExchange('b', { ...bogus, step: 'share', data: new Uint8Array(44) }),
-    ).not.toThrow();
-    expect(() =>
-      a.session.receiveKeyExchange('b', { ...bogus, step: 'request', data: new Uint8Array(0) }),
-    ).not.toThrow();
+    expect(() => a.e2ee.receiveKeyExchange('0', bogus)).not.toThrow();
+    expect(() => a.e2ee.receiveKeyExchange('a', bogus)).not.toThrow();
+    expect(() => a.e2ee.receiveKeyExchange('b', { ...bogus, target: 'c' })).not.toThrow();
+    expect(() => a.e2ee.receiveKeyExchange('b', { ...bogus, step: 'share', data: new Uint8Array(44) })).not.toThrow();
+    expect(() => a.e2ee.receiveKeyExchange('b', { ...bogus, step: 'request', data: new Uint8Array(0) })).not.toThrow();
     expect(a.errors).toEqual([]);
+  });
+
+  it('drops key-exchange messages of the wrong size for their step before the handshake sees them', async () => {
+    const relay = new SimRelay();
+    // The relay cuts a byte off a's commitment: b must not answer it, nor hold it against a later reveal.
+    relay.intercept = (r) => [
+      r.message.step === 'commit' ? { ...r, message: { ...r.message, data: r.message.data.subarray(1) } } : r,
+    ];
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    expect(relay.count('commit', 'a', 'b')).toBe(1);
+    expect(relay.count('reveal', 'b', 'a')).toBe(0);
+    expect(b.e2ee.securityOf('a').status).toBe('pending');
+    expect(a.e2ee.securityOf('b').status).toBe('pending');
+    expect([...a.errors, ...b.errors]).toEqual([]);
   });
 });
 
-describe('E2eeSession: what the relay can and cannot do to frames', () => {
+describe('E2eeContext: what the relay can and cannot do to frames', () => {
   async function twoPeople() {
     const relay = new SimRelay();
     const a = await relay.join('a', secret);
     const b = await relay.join('b', secret);
     const c = await relay.join('c', secret);
-    return { relay, a: a.session, b: b.session, c: c.session };
+    return { relay, a: a.e2ee, b: b.e2ee, c: c.e2ee };
   }
 
   it('cannot change any routing header field: the frame fails to decrypt', async () => {
@@ -224,8 +235,8 @@ describe('E2eeSession: what the relay can and cannot do to frames', () => {
       },
     };
     const relay = new SimRelay('standup', slowFirst);
-    const a = (await relay.join('a')).session;
-    const b = (await relay.join('b')).session;
+    const a = (await relay.join('a')).e2ee;
+    const b = (await relay.join('b')).e2ee;
     const order: number[] = [];
     const sent = await Promise.all(
       Array.from({ length: 8 }, (_, i) => a.encryptFrame(VIDEO_FRAME, payload(i, 8)).then((ct) => (order.push(i), ct))),
@@ -245,23 +256,23 @@ describe('E2eeSession: what the relay can and cannot do to frames', () => {
   });
 });
 
-describe('E2eeSession: new keys when people join and leave', () => {
+describe('E2eeContext: new keys when people join and leave', () => {
   it('a newcomer cannot decrypt frames sent before it joined; the others go on without a new share', async () => {
     const relay = new SimRelay();
     const a = await relay.join('a');
     const b = await relay.join('b');
-    const before = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, before)).toEqual(payload(1));
+    const before = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, before)).toEqual(payload(1));
     const sharesToB = relay.count('share', 'a', 'b');
 
     const c = await relay.join('c');
-    expect(a.session.currentKid).toBe(1n); // one ratchet step on
-    expect(await codeOf(c.session.decryptFrame('a', VIDEO_FRAME, before))).toBe('e2ee-unknown-key');
+    expect(a.e2ee.currentKid).toBe(1n); // one ratchet step on
+    expect(await codeOf(c.e2ee.decryptFrame('a', VIDEO_FRAME, before))).toBe('e2ee-unknown-key');
 
-    const after = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
+    const after = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(2));
     expect(parseSFrameHeader(after).kid).toBe(1n);
-    expect(await c.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+    expect(await c.e2ee.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
     expect(relay.count('share', 'a', 'b')).toBe(sharesToB); // b ratcheted by itself
   });
 
@@ -270,20 +281,20 @@ describe('E2eeSession: new keys when people join and leave', () => {
     const a = await relay.join('a', secret);
     const b = await relay.join('b', secret);
     const c = await relay.join('c', secret);
-    const before = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
-    expect(await c.session.decryptFrame('a', VIDEO_FRAME, before)).toEqual(payload(1));
+    const before = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await c.e2ee.decryptFrame('a', VIDEO_FRAME, before)).toEqual(payload(1));
     const sharesToC = relay.count('share', 'a', 'c');
 
     a.keyframesNeeded.length = 0;
     const leaver = relay.leave('c');
     expect(a.keyframesNeeded).toEqual(['key-rotated']);
     expect(b.keyframesNeeded).toContain('key-rotated');
-    expect(a.session.currentKid >> 8n).toBe(1n); // a new generation
+    expect(a.e2ee.currentKid >> 8n).toBe(1n); // a new generation
 
-    const after = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
-    // The leaver still has its session and every key it ever got; none opens the new frames.
-    expect(await codeOf(leaver.session.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
+    const after = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+    // The leaver still has its E2EE context and every key it ever got; none opens the new frames.
+    expect(await codeOf(leaver.e2ee.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
     expect(relay.count('share', 'a', 'c')).toBe(sharesToC);
   });
 
@@ -293,25 +304,25 @@ describe('E2eeSession: new keys when people join and leave', () => {
     const b = await relay.join('b');
     await relay.join('c');
     // Sent just before c left, under a ratchet step b has not seen yet; delivered late.
-    const late = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
-    const tooLate = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
+    const late = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    const tooLate = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(2));
     relay.leave('c');
     relay.clock.now += 2999;
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, late)).toEqual(payload(1));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, late)).toEqual(payload(1));
     relay.clock.now += 1;
-    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, tooLate))).toBe('e2ee-unknown-key');
-    const fresh = await a.session.encryptFrame(VIDEO_FRAME, payload(3));
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, fresh)).toEqual(payload(3));
+    expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, tooLate))).toBe('e2ee-unknown-key');
+    const fresh = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(3));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, fresh)).toEqual(payload(3));
   });
 
   it('does not change keys when someone leaves who never got ours', async () => {
     const relay = new SimRelay();
     const a = await relay.join('a', secret);
     await relay.join('b', wrongSecret); // never verified: never keyed
-    const kid = a.session.currentKid;
+    const kid = a.e2ee.currentKid;
     a.keyframesNeeded.length = 0;
     relay.leave('b');
-    expect(a.session.currentKid).toBe(kid);
+    expect(a.e2ee.currentKid).toBe(kid);
     expect(a.keyframesNeeded).toEqual([]);
   });
 
@@ -323,12 +334,12 @@ describe('E2eeSession: new keys when people join and leave', () => {
     const held: Routed[] = [];
     relay.intercept = (r) => (r.message.step === 'share' && r.message.target === 'b' ? (held.push(r), []) : [r]);
     relay.leave('c');
-    const after = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
-    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
+    const after = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
     expect(b.keyframeRequests).toEqual([]);
-    for (const r of held) b.session.receiveKeyExchange(r.from, r.message);
+    for (const r of held) b.e2ee.receiveKeyExchange(r.from, r.message);
     expect(b.keyframeRequests).toEqual(['a']);
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
   });
 
   it('asks for a key that got lost, and the sender shares it again', async () => {
@@ -339,12 +350,12 @@ describe('E2eeSession: new keys when people join and leave', () => {
     relay.intercept = (r) => (r.message.step === 'share' && r.message.target === 'b' ? [] : [r]); // lost
     relay.leave('c');
     relay.intercept = (r) => [r];
-    const after = await a.session.encryptFrame(VIDEO_FRAME, payload(2));
-    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
+    const after = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(2));
+    expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, after))).toBe('e2ee-unknown-key');
     relay.flush(); // b's request, then a's answer
     expect(relay.count('request', 'b', 'a')).toBe(1);
     expect(b.keyframeRequests).toEqual(['a']);
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, after)).toEqual(payload(2));
   });
 
   it('asks for a missing key at most once a second', async () => {
@@ -355,20 +366,20 @@ describe('E2eeSession: new keys when people join and leave', () => {
     relay.intercept = (r) => (r.message.step === 'share' && r.message.target === 'b' ? [] : [r]); // every share lost
     relay.leave('c');
     for (let i = 0; i < 5; i++) {
-      const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(i));
-      expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-unknown-key');
+      const ct = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(i));
+      expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-unknown-key');
       relay.flush();
     }
     expect(relay.count('request', 'b', 'a')).toBe(1);
     relay.clock.now += 1000;
-    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(9));
-    await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct));
+    const ct = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(9));
+    await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, ct));
     relay.flush();
     expect(relay.count('request', 'b', 'a')).toBe(2);
   });
 });
 
-describe('E2eeSession: a relay that replaces keys', () => {
+describe('E2eeContext: a relay that replaces keys', () => {
   /**
    * The relay runs its own handshakes: as "b" towards a and as "a" towards b,
    * and re-wraps every key share it sees, so that it can read all media.
@@ -415,14 +426,14 @@ describe('E2eeSession: a relay that replaces keys', () => {
     const { stolen } = manInTheMiddle(relay, wrongSecret); // the relay does not know the passphrase
     const a = await relay.join('a', secret);
     const b = await relay.join('b', secret);
-    expect(a.session.securityOf('b').status).toBe('mismatch');
-    expect(b.session.securityOf('a').status).toBe('mismatch');
+    expect(a.e2ee.securityOf('b').status).toBe('mismatch');
+    expect(b.e2ee.securityOf('a').status).toBe('mismatch');
     expect(a.errors.map((e) => e.error.code)).toContain('e2ee-key-mismatch');
     expect(b.errors.map((e) => e.error.code)).toContain('e2ee-key-mismatch');
     expect(relay.count('share', 'a', 'b')).toBe(0);
     expect(stolen.hasPeer('a')).toBe(false);
-    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
-    expect(await codeOf(b.session.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-key-mismatch');
+    const ct = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, ct))).toBe('e2ee-key-mismatch');
   });
 
   it('with a passphrase: swapping only the public key in a reveal is detected too', async () => {
@@ -433,7 +444,7 @@ describe('E2eeSession: a relay that replaces keys', () => {
     ];
     const a = await relay.join('a', secret);
     await relay.join('b', secret);
-    expect(a.session.securityOf('b').status).toBe('mismatch');
+    expect(a.e2ee.securityOf('b').status).toBe('mismatch');
     expect(a.errors[0]?.error.code).toBe('e2ee-key-mismatch');
   });
 
@@ -442,14 +453,14 @@ describe('E2eeSession: a relay that replaces keys', () => {
     const { stolen, asBTowardsA, asATowardsB } = manInTheMiddle(relay, null);
     const a = await relay.join('a');
     const b = await relay.join('b');
-    const codeAtA = a.session.securityOf('b').safetyCode;
-    const codeAtB = b.session.securityOf('a').safetyCode;
-    expect(a.session.securityOf('b').status).toBe('unverified');
+    const codeAtA = a.e2ee.securityOf('b').safetyCode;
+    const codeAtB = b.e2ee.securityOf('a').safetyCode;
+    expect(a.e2ee.securityOf('b').status).toBe('unverified');
     expect(codeAtA).toBe(asBTowardsA.safetyCode);
     expect(codeAtB).toBe(asATowardsB.safetyCode);
     expect(codeAtA).not.toBe(codeAtB); // what people comparing aloud would notice
-    const ct = await a.session.encryptFrame(VIDEO_FRAME, payload(1));
-    expect(await b.session.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
+    const ct = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await b.e2ee.decryptFrame('a', VIDEO_FRAME, ct)).toEqual(payload(1));
     expect(await stolen.decrypt('a', mediaFrameMetadata('a', VIDEO_FRAME), ct)).toEqual(payload(1));
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * The wire boundary of media: a `MediaFrame` (proto/videocall.proto) to and
+ * from the media pipeline's {@link EncodedMedia}. The wire's `TrackKind` and
+ * `Codec` enums become the pipeline's names here, and only here.
+ */
+import type { VideoCodecName } from '../codec/codec-support.js';
+import type { CodecName, EncodedMedia, MediaKind } from '../codec/encoded-media.js';
+import { Codec, TrackKind, type MediaFrameInit } from '../protocol/envelope.js';
+import type { videocall } from '../protocol/gen/videocall.js';
+
+const CODEC_TO_WIRE: Readonly<Record<CodecName, videocall.Codec>> = {
+  opus: Codec.OPUS,
+  vp8: Codec.VP8,
+  vp9: Codec.VP9,
+  av1: Codec.AV1,
+  h264: Codec.H264,
+};
+
+// Screen frames have no kind here yet: screen sharing will come with its own design.
+const KIND_TO_WIRE: Readonly<Record<MediaKind, videocall.TrackKind>> = {
+  audio: TrackKind.AUDIO,
+  video: TrackKind.VIDEO,
+};
+
+/** `table` read backwards: wire value → name. */
+function inverse<N extends string>(table: Readonly<Record<N, number>>): ReadonlyMap<number, N> {
+  return new Map(Object.entries<number>(table).map(([name, value]) => [value, name as N]));
+}
+
+const CODEC_FROM_WIRE = inverse(CODEC_TO_WIRE);
+const KIND_FROM_WIRE = inverse(KIND_TO_WIRE);
+
+/** The wire (`Codec` enum) value of a codec. */
+export function codecToWire(codec: CodecName): videocall.Codec {
+  return CODEC_TO_WIRE[codec];
+}
+
+/** The codec of a wire `Codec` value; null for an unset or unknown one. */
+export function codecFromWire(value: number | null | undefined): CodecName | null {
+  return CODEC_FROM_WIRE.get(value ?? 0) ?? null;
+}
+
+/** The video codec of a wire `Codec` value (as in `Join.decoders`); null for Opus, unset or unknown. */
+export function videoCodecFromWire(value: number | null | undefined): VideoCodecName | null {
+  const codec = codecFromWire(value);
+  return codec === 'opus' ? null : codec;
+}
+
+/** The wire (`TrackKind` enum) value of a media kind. */
+export function mediaKindToWire(kind: MediaKind): videocall.TrackKind {
+  return KIND_TO_WIRE[kind];
+}
+
+/** The media kind of a wire `TrackKind` value; null for an unset, unknown or (for now) screen one. */
+export function mediaKindFromWire(value: number | null | undefined): MediaKind | null {
+  return KIND_FROM_WIRE.get(value ?? 0) ?? null;
+}
+
+/**
+ * The clear routing header of the `MediaFrame` that carries `media` (all but
+ * `payload`). Every field is set explicitly: with E2EE they are authenticated
+ * as sent.
+ */
+export function mediaFrameHeader(media: EncodedMedia): MediaFrameInit {
+  return {
+    kind: mediaKindToWire(media.kind),
+    sequence: media.sequence ?? 0,
+    timestamp: media.timestamp,
+    keyframe: media.keyframe,
+    codec: codecToWire(media.codec),
+    audioLevel: media.audioLevel ?? 127,
+    layer: 0,
+    width: media.width ?? 0,
+    height: media.height ?? 0,
+  };
+}
+
+/**
+ * A received frame as the decoders take it, absent fields at their protobuf
+ * defaults (the audio level at 127, silence); null when it has no payload or a
+ * kind or codec this client does not know.
+ */
+export function encodedMediaOf(frame: MediaFrameInit): EncodedMedia | null {
+  const kind = mediaKindFromWire(frame.kind);
+  const codec = codecFromWire(frame.codec);
+  if (!kind || !codec || !frame.payload) return null;
+  return {
+    kind,
+    codec,
+    keyframe: !!frame.keyframe,
+    timestamp: frame.timestamp ?? 0,
+    sequence: frame.sequence ?? 0,
+    data: frame.payload,
+    width: frame.width ?? 0,
+    height: frame.height ?? 0,
+    audioLevel: frame.audioLevel ?? 127,
+  };
+}
