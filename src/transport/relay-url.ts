@@ -1,3 +1,4 @@
+import { WEBSOCKET_PATH, WEBTRANSPORT_INFO_PATH } from '../protocol/endpoints.js';
 import { TransportError } from './errors.js';
 
 /** The fatal error for a `server` value that is not a relay URL (what the URL helpers below threw). */
@@ -15,7 +16,7 @@ export function invalidRelayAddress(server: string, cause: unknown): TransportEr
 export function relayWebSocketUrl(server: string, base?: string): string {
   const url = relayBase(server, base);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.pathname = `${url.pathname}ws`;
+  url.pathname = `${url.pathname}${WEBSOCKET_PATH.slice(1)}`;
   return url.toString();
 }
 
@@ -26,7 +27,7 @@ export function relayWebSocketUrl(server: string, base?: string): string {
  */
 export function relayWebTransportInfoUrl(server: string, base?: string): string {
   const url = relayBase(server, base);
-  url.pathname = `${url.pathname}webtransport.json`;
+  url.pathname = `${url.pathname}${WEBTRANSPORT_INFO_PATH.slice(1)}`;
   return url.toString();
 }
 
@@ -55,7 +56,9 @@ function relayBase(server: string, base?: string): URL {
     throw new TypeError(`server must be an http(s) or ws(s) URL, got ${url.protocol}`);
   }
   const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-  url.pathname = path.endsWith('/ws/') ? path.slice(0, -3) : path;
+  // A `server` given as the WebSocket endpoint itself means the relay above it.
+  const endpoint = `${WEBSOCKET_PATH}/`;
+  url.pathname = path.endsWith(endpoint) ? path.slice(0, 1 - endpoint.length) : path;
   url.search = '';
   url.hash = '';
   return url;

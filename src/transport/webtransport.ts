@@ -1,6 +1,7 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
 import { invalidRelayAddress, relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
 import { FrameTooLargeError, lengthPrefixed, LengthPrefixedReader } from '../protocol/stream-framing.js';
+import { WEBTRANSPORT_PATH, type WebTransportInfo } from '../protocol/endpoints.js';
 import { concatBytes } from '../shared/bytes.js';
 import { TransportError } from './errors.js';
 
@@ -35,17 +36,6 @@ const CONTROL_END_GRACE_MS = 1000;
  */
 const SEND_ORDER: Record<SendPriority, number> = { control: 3, audio: 2, 'video-key': 1, video: 0 };
 
-/** What `GET <relay>/webtransport.json` says: where the relay's WebTransport endpoint is. */
-export interface WebTransportInfo {
-  /** UDP port on the relay's host. */
-  port: number;
-  /** Session path, e.g. `/wt`. */
-  path: string;
-  /** Pinned development certificate hashes (base64 SHA-256); empty for a real certificate. */
-  serverCertificateHashes: Array<{ algorithm: string; value: string }>;
-  /** When a pinned certificate expires (ISO 8601). */
-  expires?: string;
-}
 
 /** Options for {@link WebTransportTransport.connect}. */
 export interface WebTransportConnectOptions {
@@ -514,7 +504,7 @@ function checkInfo(value: unknown): WebTransportInfo | undefined {
   const v = value as Record<string, unknown>;
   const port = v.port;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  const path = typeof v.path === 'string' && v.path ? v.path : '/wt';
+  const path = typeof v.path === 'string' && v.path ? v.path : WEBTRANSPORT_PATH;
   const list = Array.isArray(v.serverCertificateHashes) ? (v.serverCertificateHashes as unknown[]) : [];
   const hashes: WebTransportInfo['serverCertificateHashes'] = [];
   for (const item of list) {
