@@ -36,7 +36,6 @@ const CONTROL_END_GRACE_MS = 1000;
  */
 const SEND_ORDER: Record<SendPriority, number> = { control: 3, audio: 2, 'video-key': 1, video: 0 };
 
-
 /** Options for {@link WebTransportTransport.connect}. */
 export interface WebTransportConnectOptions {
   /** Give up when the session is not ready after this long (fetching the info included). Default 10 s. */
