@@ -23,6 +23,7 @@ export const BodyField = {
 
 export type BodyFieldNumber = (typeof BodyField)[BodyKind];
 
+/** Metric label of each body type: its proto field name, e.g. `keyframe_request`. */
 const LABELS: Record<BodyKind, string> = {
   join: 'join',
   welcome: 'welcome',
@@ -40,11 +41,6 @@ const LABELS: Record<BodyKind, string> = {
 
 const LABEL_BY_FIELD: string[] = [];
 for (const [kind, field] of Object.entries(BodyField)) LABEL_BY_FIELD[field] = LABELS[kind as BodyKind];
-
-/** Metric label of a body type: its proto field name, e.g. `keyframe_request`. */
-export function bodyLabel(kind: BodyKind): string {
-  return LABELS[kind];
-}
 
 /** Metric label of a body field number; `unknown` for numbers this relay does not know. */
 export function bodyLabelOfField(field: number): string {

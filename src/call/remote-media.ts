@@ -3,6 +3,7 @@ import { chooseCodec, type VideoCodecName } from '../codec/codec-support.js';
 import { VideoDecodePipeline } from '../codec/video-decode.js';
 import { AudioPlayout, type PlayoutStream } from '../playout/audio-playout.js';
 import type { MediaFrameInit } from '../protocol/envelope.js';
+import { nextShownLevel } from './level-meter.js';
 import { encodedMediaOf } from './media-frame-wire.js';
 import type { RemoteParticipant } from './remote-participant.js';
 
@@ -28,7 +29,7 @@ interface Receivers {
   loudest: number;
 }
 
-/** How often played levels are read for speaking indicators. */
+/** How often played levels are read for speaking indicators (the release of {@link nextShownLevel} is per poll). */
 const LEVEL_POLL_MS = 100;
 
 /** Every remote participant's decoders and audio playout. */
@@ -122,7 +123,7 @@ export class RemoteMedia {
 
   private pollLevels(): void {
     for (const [participant, receivers] of this.receivers) {
-      const level = receivers.loudest;
+      const level = nextShownLevel(participant.audioLevel, receivers.loudest);
       receivers.loudest = 0;
       if (Math.abs(level - participant.audioLevel) > 0.005 || (level === 0 && participant.audioLevel !== 0)) {
         participant.audioLevel = level;

@@ -9,7 +9,11 @@ export interface ParticipantInfo {
   readonly mic: boolean;
   readonly camera: boolean;
   readonly screen: boolean;
-  /** Recent level of their decoded audio as played here, 0..1. */
+  /**
+   * Recent level of their decoded audio as played here, 0..1 (RMS): it rises at
+   * once and falls off over a few hundred ms, like a meter, so a speaking
+   * indicator does not flicker between syllables.
+   */
   readonly audioLevel: number;
   /** Video frames decoded from them so far. */
   readonly framesDecoded: number;
