@@ -1,3 +1,4 @@
+import { CodedError } from '../shared/coded-error.js';
 import type { ErrorCode } from '../protocol/error-codes.js';
 import type { E2eeErrorCode } from '../e2ee/errors.js';
 import { TransportError, type TransportErrorCode } from '../transport/errors.js';
@@ -23,17 +24,13 @@ export type VideoCallErrorCode =
   | 'invalid-state';
 
 /** An error with a stable `code`; `message` says what a person can do about it. */
-export class VideoCallError extends Error {
+export class VideoCallError extends CodedError<VideoCallErrorCode> {
   override readonly name = 'VideoCallError';
   /** True when the call cannot go on (the room was left); false for a degraded call (e.g. no camera). */
   readonly fatal: boolean;
 
-  constructor(
-    readonly code: VideoCallErrorCode,
-    message: string,
-    options: { fatal?: boolean; cause?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause });
+  constructor(code: VideoCallErrorCode, message: string, options: { fatal?: boolean; cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause });
     this.fatal = options.fatal ?? false;
   }
 }

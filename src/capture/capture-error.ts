@@ -1,4 +1,5 @@
 /** Why a camera or microphone could not be opened. */
+import { CodedError } from '../shared/coded-error.js';
 
 /** Stable codes a host page can switch on. */
 export type CaptureErrorCode = 'camera-denied' | 'camera-missing' | 'mic-denied' | 'mic-missing' | 'capture-failed';
@@ -19,14 +20,10 @@ const MESSAGES: Record<CaptureErrorCode, string> = {
  * A capture failure with a stable `code`. `cause` keeps the browser's error
  * (its `name`, e.g. `NotAllowedError`, tells the details).
  */
-export class CaptureError extends Error {
+export class CaptureError extends CodedError<CaptureErrorCode> {
   override readonly name = 'CaptureError';
-  constructor(
-    readonly code: CaptureErrorCode,
-    message: string = MESSAGES[code],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: CaptureErrorCode, message: string = MESSAGES[code], options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

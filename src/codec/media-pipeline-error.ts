@@ -1,4 +1,5 @@
 /** Failures of the encode and decode pipelines, with stable codes. */
+import { CodedError } from '../shared/coded-error.js';
 
 export type MediaPipelineErrorCode =
   /** No usable configuration for this codec in this browser. */
@@ -11,13 +12,6 @@ export type MediaPipelineErrorCode =
   | 'capture-ended';
 
 /** An error from a media pipeline. `cause` keeps the browser's error. */
-export class MediaPipelineError extends Error {
+export class MediaPipelineError extends CodedError<MediaPipelineErrorCode> {
   override readonly name = 'MediaPipelineError';
-  constructor(
-    readonly code: MediaPipelineErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

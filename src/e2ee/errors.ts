@@ -1,3 +1,5 @@
+import { CodedError } from '../shared/coded-error.js';
+
 /**
  * Codes of the end-to-end encryption errors. Stable: a host page or the Room may
  * switch on them.
@@ -26,14 +28,6 @@ export type E2eeErrorCode =
  * errors (`e2ee-decrypt-failed`, `e2ee-replay`, `e2ee-unknown-key`) mean "drop
  * this frame"; they are expected on a live call and never fatal.
  */
-export class E2eeError extends Error {
+export class E2eeError extends CodedError<E2eeErrorCode> {
   override readonly name = 'E2eeError';
-
-  constructor(
-    readonly code: E2eeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

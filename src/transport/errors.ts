@@ -1,3 +1,5 @@
+import { CodedError } from '../shared/coded-error.js';
+
 /**
  * Why a transport could not be had. The call layer maps these into its own
  * `VideoCallError` (same code, fatal) at the boundary, so the transport knows
@@ -11,16 +13,8 @@
 export type TransportErrorCode = 'relay-unreachable' | 'webtransport-unavailable';
 
 /** A failure to open a transport, with a stable {@link TransportErrorCode}; `message` says what to check. */
-export class TransportError extends Error {
+export class TransportError extends CodedError<TransportErrorCode> {
   override readonly name = 'TransportError';
-
-  constructor(
-    readonly code: TransportErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** `error` as a {@link TransportError}: itself when it is one, else `relay-unreachable` keeping it as the cause. */
