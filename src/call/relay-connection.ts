@@ -111,6 +111,12 @@ export class RelayConnection {
   private lastHeard = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private pending: PendingWelcome | null = null;
+  /**
+   * What arrived after `Welcome` but before the owner heard of it, replayed then
+   * in order. A WebTransport read can hand over Welcome and the messages behind it
+   * (a peer's first key-exchange step) in one go; dropping those stalls E2EE.
+   */
+  private held: HeldInput[] | null = null;
   /** Ends the wait before the next attempt early (on close). */
   private wake: (() => void) | null = null;
 
@@ -150,6 +156,7 @@ export class RelayConnection {
     }
     if (!welcome) return false;
     this.events.welcome(welcome);
+    this.release();
     return true;
   }
 
@@ -308,12 +315,22 @@ export class RelayConnection {
         const sessionId = w.sessionId ?? '';
         const resumed = !!w.resumed && sessionId === this.sessionId;
         this.startHeartbeat(w.heartbeatIntervalMs || 5000);
+        this.held = [];
         pending.resolve({ sessionId, roster: w.roster ?? [], resumed });
       } else if (env.error) {
         pending.relayError = relayError(env.error.code ?? '', env.error.message ?? '', true);
       }
       return; // nothing else counts before Welcome
     }
+    if (this.held) {
+      if (this.held.length < MAX_HELD) this.held.push({ env });
+      return;
+    }
+    this.dispatch(env);
+  }
+
+  /** An envelope after Welcome, once the owner knows it is joined. */
+  private dispatch(env: DecodedEnvelope): void {
     if (this.state !== 'open') return;
     if (env.body === 'pong') {
       if (env.pong?.time) this.rttMs = Date.now() - env.pong.time;
@@ -340,6 +357,10 @@ export class RelayConnection {
       );
       return;
     }
+    if (this.held) {
+      this.held.push({ close: info });
+      return;
+    }
     if (this.state !== 'open') return;
     if (worthReconnecting(info)) return this.lose(info.reason || 'connection-lost');
     const error =
@@ -358,8 +379,22 @@ export class RelayConnection {
   ): RelayWelcome {
     this.state = 'open';
     this.sessionId = welcome.sessionId;
-    if (lost) this.events.resumed(welcome, { server, attempts, downtimeMs: Date.now() - lost.at });
+    if (lost) {
+      this.events.resumed(welcome, { server, attempts, downtimeMs: Date.now() - lost.at });
+      this.release();
+    }
     return welcome;
+  }
+
+  /** The owner knows it is joined: hand it what came in meanwhile. */
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const input of held) {
+      if (this.state !== 'open') return;
+      if ('env' in input) this.dispatch(input.env);
+      else this.closed(input.close);
+    }
   }
 
   /**
@@ -404,6 +439,7 @@ export class RelayConnection {
   /** Lets go of the current transport without hearing from it again. */
   private dropTransport(reason: 'left' | 'connection-lost' = 'connection-lost'): void {
     const transport = this.transport;
+    this.held = null;
     if (!transport) return;
     this.transport = null;
     transport.onclose = null;
@@ -423,6 +459,15 @@ export class RelayConnection {
     }).finally(() => (this.wake = null));
   }
 }
+
+/** Input from the transport between `Welcome` and the owner hearing of it. */
+type HeldInput = { env: DecodedEnvelope } | { close: TransportClose };
+
+/**
+ * Bound on {@link RelayConnection}'s held input. The hold lasts a few microtasks,
+ * so this is only reached by a relay flooding us; the excess is dropped.
+ */
+const MAX_HELD = 1024;
 
 /** The relay's error `code` (or close reason) as a {@link VideoCallError} a person can read. */
 export function relayError(code: string, message: string, fatal: boolean): VideoCallError {

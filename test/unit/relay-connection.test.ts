@@ -216,6 +216,45 @@ describe('RelayConnection', () => {
     expect(heard.welcome).toEqual([]);
   });
 
+  it('hands over what arrives in the same read as Welcome, after the welcome, in order', async () => {
+    // A WebTransport read can deliver Welcome and a peer's first key-exchange step together.
+    const relays = new Relays();
+    relays.up.add('a');
+    const { heard, events } = listener();
+    const order: string[] = [];
+    const conn = connection(relays, ['a'], {
+      ...events,
+      welcome: (w) => (events.welcome(w), order.push('welcome')),
+      message: (m) => (events.message(m), order.push(m.body ?? '')),
+    });
+    const opening = conn.open(Promise.resolve());
+    await vi.waitFor(() => expect(relays.last?.joins().length).toBe(1));
+    relays.last.deliver({ welcome: { sessionId: 's1', roster: [], heartbeatIntervalMs: 1000 } });
+    relays.last.deliver({ from: 'p2', peerJoined: { participant: { id: 'p2', name: 'Grace' } } });
+    relays.last.deliver({ from: 'p2', keyExchange: { target: 's1', step: 1, data: new Uint8Array(32) } });
+    expect(await opening).toBe(true);
+    expect(order).toEqual(['welcome', 'peerJoined', 'keyExchange']);
+    expect(heard.messages).toHaveLength(2);
+  });
+
+  it('still sees a close that comes in the same read as Welcome, and reconnects', async () => {
+    const relays = new Relays();
+    relays.up.add('a').add('b');
+    const { heard, events } = listener();
+    const conn = connection(relays, ['a', 'b'], events);
+    const opening = conn.open(Promise.resolve());
+    await vi.waitFor(() => expect(relays.last?.joins().length).toBe(1));
+    relays.last.deliver({ welcome: { sessionId: 's1', roster: [], heartbeatIntervalMs: 1000, resumeToken: 't1' } });
+    relays.last.drop(1006, '');
+    expect(await opening).toBe(true);
+    expect(heard.welcome).toHaveLength(1);
+    expect(heard.lost).toEqual(['connection-lost']);
+    expect(conn.state).toBe('reconnecting');
+    await welcome(relays, 's1', { resumed: true });
+    expect(relays.last.joins()[0]!.join!.resumeToken).toBe('t1');
+    expect(conn.state).toBe('open');
+  });
+
   it('hands envelopes to its owner, but keeps pongs and takes their fresher resume token', async () => {
     const { relays, heard } = await joined(['a']);
     relays.last.deliver({ from: 'p2', peerLeft: { id: 'p2', reason: 'left' } });
