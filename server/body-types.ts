@@ -19,6 +19,7 @@ export const BodyField = {
   error: 11,
   leave: 12,
   keyExchange: 13,
+  tokenRefresh: 14,
 } as const satisfies Record<BodyKind, number>;
 
 export type BodyFieldNumber = (typeof BodyField)[BodyKind];
@@ -37,6 +38,7 @@ const LABELS: Record<BodyKind, string> = {
   error: 'error',
   leave: 'leave',
   keyExchange: 'key_exchange',
+  tokenRefresh: 'token_refresh',
 };
 
 const LABEL_BY_FIELD: string[] = [];

@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_ROOM_SIZE,
 } from '../src/protocol/index.js';
+import { readPublicKeySetting, type AuthOptions } from './access-tokens.js';
 import type { Bus } from './bus/bus.js';
 import { LocalBus } from './bus/local-bus.js';
 import { NatsBus } from './bus/nats-bus.js';
@@ -80,6 +81,11 @@ export interface RelayOptions {
    * (participants can then resume only on the relay they were on).
    */
   resumeSecret?: string | Uint8Array;
+  /**
+   * How access tokens are checked: an HS256 `secret`, or an ES256/EdDSA `publicKey`
+   * (PEM or JWKS). Default unset: open mode, where anyone joins any room (development only).
+   */
+  auth?: AuthOptions;
   backpressure?: Partial<BackpressureLimits>;
   /** Keyframe requests per (sender, target): a burst, then a sustained rate. Default 3, then 3 per second. */
   keyframeRequestBurst?: number;
@@ -110,8 +116,9 @@ export interface RelayWebTransportOptions {
 
 /** {@link RelayOptions} with every default filled in. */
 export interface ResolvedRelayOptions extends Required<
-  Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret' | 'webTransport'>
+  Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret' | 'webTransport' | 'auth'>
 > {
+  auth: AuthOptions | undefined;
   tls: RelayOptions['tls'];
   resumeSecret: RelayOptions['resumeSecret'];
   /** `natsUrl` as a list; empty without NATS. */
@@ -144,6 +151,7 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     rosterSyncTimeoutMs: options.rosterSyncTimeoutMs ?? 500,
     resumeGraceMs: options.resumeGraceMs ?? 10_000,
     resumeSecret: options.resumeSecret,
+    auth: options.auth,
     backpressure: {
       videoDropBytes: options.backpressure?.videoDropBytes ?? 1 * MiB,
       audioDropBytes: options.backpressure?.audioDropBytes ?? 4 * MiB,
@@ -225,7 +233,8 @@ export function parseNatsServers(value: string | string[]): string[] {
  * Reads the relay's environment variables: `PORT`, `HOST`, `TLS_CERT` and `TLS_KEY`
  * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
  * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`,
- * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP).
+ * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP),
+ * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path).
  * Throws {@link ConfigError} with a message that says what to fix.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
@@ -248,6 +257,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
     if (env.RESUME_SECRET.length < 16) throw new ConfigError('RESUME_SECRET must be at least 16 characters');
     options.resumeSecret = env.RESUME_SECRET;
   }
+  if (env.AUTH_SECRET && env.AUTH_PUBLIC_KEY) throw new ConfigError('set AUTH_SECRET or AUTH_PUBLIC_KEY, not both');
+  if (env.AUTH_SECRET) options.auth = { secret: env.AUTH_SECRET };
+  if (env.AUTH_PUBLIC_KEY) options.auth = { publicKey: readPublicKeySetting(env.AUTH_PUBLIC_KEY) };
   if (env.DEMO_DIR) options.demoDir = env.DEMO_DIR;
   try {
     const webTransport = webTransportEnv(env);

@@ -13,15 +13,18 @@ import {
   MAX_NAME_LENGTH,
   mediaState,
   PROTOCOL_VERSION,
+  type MediaStateSnapshot,
   senderStamp,
   TrackKind,
   type DecodedEnvelope,
   type EnvelopeInit,
   type ParticipantInit,
 } from '../src/protocol/index.js';
+import { OPEN_ACCESS, type Access, type PublishKind } from './access-tokens.js';
 import { BodyField, type BodyFieldNumber } from './body-types.js';
 import type { BusMessage, BusOrigin } from './bus/bus-message.js';
 import type { ClientLink } from './client-link.js';
+import { guardConnection } from './connection-guard.js';
 import type { RelayContext } from './context.js';
 import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js';
 import { createLogger } from './log.js';
@@ -51,6 +54,21 @@ const MAX_DECODERS = 16;
 const MEDIA_STATE_BURST = 10;
 const MEDIA_STATE_PER_SECOND = 5;
 
+/** Token refreshes: a page renews a token every few minutes at most; each costs a signature check. */
+const TOKEN_REFRESH_BURST = 3;
+const TOKEN_REFRESH_PER_SECOND = 0.5;
+
+/** setTimeout's longest delay (about 24.8 days); a later expiry is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The publish grant each track kind needs; a kind this relay does not know needs them all. */
+const PUBLISH_KIND_OF: Partial<Record<number, PublishKind>> = {
+  [TrackKind.AUDIO]: 'audio',
+  [TrackKind.VIDEO]: 'video',
+  [TrackKind.SCREEN]: 'screen',
+};
+const PUBLISH_KIND_OF_COUNT = Object.keys(PUBLISH_KIND_OF).length;
+
 export class Connection implements RoomMember {
   /**
    * The session id of the participant this connection speaks for: assigned at
@@ -76,6 +94,14 @@ export class Connection implements RoomMember {
   /** A handshake is 3 messages and a key share 1 per rotation: a burst of 16, then 8/s, is ample. */
   private readonly keyExchangeLimiter = new KeyedRateLimiter(16, 8);
   private readonly mediaStateLimiter = new TokenBucket(MEDIA_STATE_BURST, MEDIA_STATE_PER_SECOND);
+  private readonly refreshLimiter = new TokenBucket(TOKEN_REFRESH_BURST, TOKEN_REFRESH_PER_SECOND);
+  /** What the access token allows (everything but admin and hidden in open mode). */
+  private access: Access = OPEN_ACCESS;
+  /** Set while the Join's access token is being checked (asynchronously), before the room is known. */
+  private joining = false;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** Track kinds refused for lack of a grant and already told about (one `not-allowed` each). */
+  private readonly refusedKinds = new Set<number>();
 
   constructor(
     /** The carrier to the client: a WebSocket or a WebTransport session. */
@@ -91,6 +117,16 @@ export class Connection implements RoomMember {
       onKeyframeNeeded: (publisher, kind) => this.requestKeyframeFor(publisher, kind),
     });
     this.keyframeLimiter = new KeyedRateLimiter(options.keyframeRequestBurst, options.keyframeRequestsPerSecond);
+  }
+
+  /** A recorder or bot (`grants.hidden`): in no roster, announced to nobody. */
+  get hidden(): boolean {
+    return this.access.grants.hidden;
+  }
+
+  /** The access token's identity (`sub`); empty in open mode. */
+  get identity(): string {
+    return this.access.identity;
   }
 
   /** Handles one message from the client (a WebSocket message, or an envelope from a WebTransport session). */
@@ -135,6 +171,10 @@ export class Connection implements RoomMember {
 
   /** Delivers a media frame from the bus (the room skips the sender). */
   deliverMedia(msg: BusMessage): void {
+    if (!this.access.grants.subscribe) {
+      this.ctx.metrics.dropped.inc('not-subscribed');
+      return;
+    }
     this.outbound.media(msg.envelope, msg.sender, msg.kind, msg.keyframe);
   }
 
@@ -189,10 +229,12 @@ export class Connection implements RoomMember {
       case 'keyExchange':
         return this.keyExchange(envelope, raw);
       case 'mediaState':
-        return this.mediaState(envelope, raw);
+        return this.mediaState(envelope);
+      case 'tokenRefresh':
+        return this.tokenRefresh(envelope.tokenRefresh!.token ?? '');
       case 'leave':
-        // Also while waiting for Welcome: that join is then given up.
-        if (!this.room) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
+        // Also while waiting for Welcome (or for the token check): that join is then given up.
+        if (!this.room && !this.joining) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
         this.end('left');
         this.link.close(CloseCode.Normal, 'left');
         return;
@@ -210,8 +252,11 @@ export class Connection implements RoomMember {
   }
 
   private join(join: NonNullable<DecodedEnvelope['join']>): void {
-    if (this.room)
-      throw new ProtocolError(ErrorCode.AlreadyJoined, `this connection already joined room "${this.room.name}"`);
+    if (this.room || this.joining)
+      throw new ProtocolError(
+        ErrorCode.AlreadyJoined,
+        `this connection already joined room "${this.room?.name ?? join.room}"`,
+      );
     const version = join.protocolVersion ?? 0;
     if (version !== PROTOCOL_VERSION) {
       throw new ProtocolError(
@@ -228,7 +273,33 @@ export class Connection implements RoomMember {
         CloseCode.InvalidRoom,
       );
     }
-    const name = join.name ?? '';
+    const tokens = this.ctx.accessTokens;
+    // Open mode: at once, as before tokens existed. Else once the token is checked (jose is asynchronous).
+    if (!tokens.required) return this.joinAs(join, roomName, OPEN_ACCESS);
+    this.joining = true;
+    tokens.verify(join.token ?? '', roomName).then(
+      (access) => this.guarded(() => this.joinAs(join, roomName, access)),
+      (err: unknown) =>
+        this.guarded(() => {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.ctx.metrics.refused.inc(err.code);
+          this.fail(err);
+        }),
+    );
+  }
+
+  /** Runs `fn` (a continuation after an await) inside the same fence as the endpoint's handlers. */
+  private guarded(fn: () => void): void {
+    guardConnection(this, log, fn);
+  }
+
+  /** Joins `roomName` with what the token (or open mode) allows. */
+  private joinAs(join: NonNullable<DecodedEnvelope['join']>, roomName: string, access: Access): void {
+    if (this.ended) return;
+    this.joining = false;
+    this.access = access;
+    // With a token, the name others see is the token's (its `name`, else its `sub`), never the client's.
+    const name = access.identity ? (access.name ?? access.identity) : (join.name ?? '');
     if (name.length > MAX_NAME_LENGTH || CONTROL_CHARS.test(name)) {
       throw new ProtocolError(
         ErrorCode.InvalidName,
@@ -236,10 +307,12 @@ export class Connection implements RoomMember {
         CloseCode.InvalidName,
       );
     }
+    this.scheduleExpiry();
     const me: ParticipantInit = {
       id: this.sessionId,
       name,
-      state: mediaState(join.state),
+      identity: access.identity,
+      state: this.granted(mediaState(join.state)),
       decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
     };
     const resumed = this.resumeAs(join.resumeToken ?? '', roomName);
@@ -326,7 +399,8 @@ export class Connection implements RoomMember {
       },
       BodyField.welcome,
     );
-    room.announceJoin(this, me, known);
+    // A hidden participant (a recorder) is news to nobody.
+    if (!this.hidden) room.announceJoin(this, me, known);
     this.ctx.metrics.joinsTotal++;
     if (resume) this.ctx.metrics.resumes.inc(known ? 'resumed' : 'resumed-unknown');
     log.debug(resume ? 'resumed' : 'joined', { session: this.sessionId, room: room.name, remote: this.remote, known });
@@ -339,10 +413,24 @@ export class Connection implements RoomMember {
     // Routing and backpressure depend on the kind; a frame without one cannot be routed right.
     if (kind === TrackKind.TRACK_KIND_UNSPECIFIED)
       throw new ProtocolError(ErrorCode.Malformed, 'media frame without a track kind');
+    if (!this.mayPublish(kind)) {
+      this.ctx.metrics.dropped.inc('not-granted');
+      // Told once per kind, not per frame: a client that ignores it must not cause an error stream.
+      if (!this.refusedKinds.has(kind)) {
+        this.refusedKinds.add(kind);
+        this.ctx.metrics.errors.inc(ErrorCode.NotAllowed);
+        this.sendError(
+          ErrorCode.NotAllowed,
+          `your access token does not allow publishing ${PUBLISH_KIND_OF[kind] ?? `track kind ${kind}`}`,
+          false,
+        );
+      }
+      return;
+    }
     room.publishMedia(this, this.mediaSubject, raw, kind, Boolean(frame.keyframe));
   }
 
-  private mediaState(envelope: DecodedEnvelope, raw: Buffer): void {
+  private mediaState(envelope: DecodedEnvelope): void {
     const room = this.requireRoom();
     if (!this.mediaStateLimiter.take()) {
       this.ctx.metrics.dropped.inc('media-state-rate');
@@ -351,7 +439,90 @@ export class Connection implements RoomMember {
         `at most ${MEDIA_STATE_PER_SECOND} media state changes per second; send the latest again later`,
       );
     }
-    room.publishState(this, raw, mediaState(envelope.mediaState));
+    // Nobody knows a hidden participant, so its state would be news about no one.
+    if (this.hidden) return;
+    // Re-encoded, never forwarded raw: only the three known fields, and no camera claimed without the grant for it.
+    const state = this.granted(mediaState(envelope.mediaState));
+    room.publishState(this, encodeEnvelope({ mediaState: state }), state);
+  }
+
+  /** `state` without what the grants don't allow (a camera without `publish: video`…). */
+  private granted(state: MediaStateSnapshot): MediaStateSnapshot {
+    const publish = this.access.grants.publish;
+    return {
+      mic: state.mic && publish.has('audio'),
+      camera: state.camera && publish.has('video'),
+      screen: state.screen && publish.has('screen'),
+    };
+  }
+
+  private mayPublish(kind: number): boolean {
+    const publish = this.access.grants.publish;
+    const needs = PUBLISH_KIND_OF[kind];
+    return needs ? publish.has(needs) : publish.size === PUBLISH_KIND_OF_COUNT;
+  }
+
+  /** Ends the call when the access token expires, unless a refresh moved the expiry on meanwhile. */
+  private scheduleExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    const at = this.access.expiresAt;
+    if (at === undefined || this.ended) return;
+    const ms = Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
+    this.expiryTimer = setTimeout(() => this.guarded(() => this.expired()), ms);
+    this.expiryTimer.unref();
+  }
+
+  private expired(): void {
+    const at = this.access.expiresAt;
+    if (at !== undefined && at > Date.now()) return this.scheduleExpiry(); // a timer capped at ~24.8 days
+    this.ctx.metrics.refused.inc('token-expired-in-call');
+    this.closeWith(
+      ErrorCode.TokenExpired,
+      'the access token expired and the page did not renew it (set a fresh token)',
+      CloseCode.TokenExpired,
+      'expired',
+    );
+  }
+
+  /**
+   * A fresh access token for this call: same identity and room; its expiry and
+   * grants replace the old ones. Refused with a non-fatal error (the old token stands).
+   */
+  private tokenRefresh(token: string): void {
+    const room = this.requireRoom();
+    const tokens = this.ctx.accessTokens;
+    if (!tokens.required) return; // open mode: nothing expires
+    if (!this.refreshLimiter.take()) {
+      this.ctx.metrics.refused.inc('token-refresh-rate');
+      throw new ProtocolError(ErrorCode.RateLimited, 'too many token refreshes; send the latest again later');
+    }
+    const refused = (code: ErrorCode, message: string): void => {
+      this.ctx.metrics.refused.inc(`refresh-${code}`);
+      this.ctx.metrics.errors.inc(code);
+      this.sendError(code, message, false);
+    };
+    tokens.verify(token, room.name).then(
+      (access) =>
+        this.guarded(() => {
+          if (this.ended) return;
+          if (access.identity !== this.access.identity || access.grants.hidden !== this.access.grants.hidden) {
+            return refused(
+              ErrorCode.TokenInvalid,
+              'a refreshed token must name the same identity (sub) and visibility',
+            );
+          }
+          this.access = access;
+          this.scheduleExpiry();
+          this.ctx.metrics.tokenRefreshes++;
+          log.debug('token refreshed', { session: this.sessionId, expiresAt: access.expiresAt });
+        }),
+      (err: unknown) =>
+        this.guarded(() => {
+          if (!(err instanceof ProtocolError)) throw err;
+          if (!this.ended) refused(err.code, err.message);
+        }),
+    );
   }
 
   private keyframeRequest(envelope: DecodedEnvelope, raw: Buffer): void {
@@ -450,6 +621,7 @@ export class Connection implements RoomMember {
   private end(reason: LeaveReason): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.expiryTimer);
     if (this.room) this.ctx.rooms.leave(this.room, this, reason);
     this.room = undefined;
   }

@@ -1,4 +1,5 @@
 /** What every part of one relay shares. */
+import type { AccessTokens } from './access-tokens.js';
 import type { Bus } from './bus/bus.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { ResolvedRelayOptions } from './config.js';
@@ -15,5 +16,7 @@ export interface RelayContext {
   readonly rooms: Rooms;
   /** Signs and checks the tokens participants resume with. */
   readonly resumeTokens: ResumeTokens;
+  /** Checks access tokens (`required` false in open mode). */
+  readonly accessTokens: AccessTokens;
   readonly startedAt: number;
 }

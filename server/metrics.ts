@@ -41,6 +41,10 @@ export type DropReason =
   | 'key-exchange-rate'
   /** A media state change over the per-connection rate (the sender gets `rate-limited`). */
   | 'media-state-rate'
+  /** A media frame whose kind the sender's access token does not allow publishing. */
+  | 'not-granted'
+  /** A media frame for a receiver whose token does not allow subscribing. */
+  | 'not-subscribed'
   /** The receiver's connection was already closing. */
   | 'receiver-closed'
   /** The receiver's buffer passed the hard limit: the message was not sent and the connection closed. */
@@ -94,6 +98,13 @@ export class Metrics {
    * (it did not: the others see a join), `rejected-<why>` (a fresh join instead).
    */
   readonly resumes = new CounterVec();
+  /**
+   * Joins, connections and requests the relay refused or cut for a limit or for
+   * access, by reason (an error code, or what was over its limit).
+   */
+  readonly refused = new CounterVec();
+  /** Access tokens renewed during a call. */
+  tokenRefreshes = 0;
   /** Participants held for the grace period, by outcome: `resumed`, `expired`. */
   readonly held = new CounterVec();
   /**
@@ -208,6 +219,14 @@ export class Metrics {
       'outcome',
       this.held.entries(),
     );
+    vec(
+      'videocall_refused_total',
+      'Joins, connections and requests refused or cut for a limit or for access, by reason.',
+      'reason',
+      this.refused.entries(),
+    );
+    family('videocall_token_refreshes_total', 'counter', 'Access tokens renewed during a call.');
+    out.push(`videocall_token_refreshes_total ${this.tokenRefreshes}`);
     family('videocall_bus_connected', 'gauge', 'Whether the bus reaches the other relay nodes now (1) or not (0).');
     out.push(`videocall_bus_connected{bus="${g.bus.kind}"} ${g.bus.connected ? 1 : 0}`);
     family('videocall_relay_nodes', 'gauge', 'Relay nodes known alive on the bus, this one included.');

@@ -33,6 +33,12 @@ export interface RelayStats {
   dropped: Record<string, number>;
   /** Errors sent or connections closed, by error code. */
   errors: Record<string, number>;
+  /** Joins, connections and requests refused or cut for a limit or for access, by reason. */
+  refused: Record<string, number>;
+  /** Resumes by outcome (`resumed`, `resumed-unknown`, `rejected-<why>`). */
+  resumes: Record<string, number>;
+  /** Access tokens renewed during a call. */
+  tokenRefreshes: number;
   uptimeSeconds: number;
   /** The bus: its kind, whether it reaches the other nodes now, and the relay nodes known alive (this one included). */
   bus: { kind: Bus['kind']; connected: boolean; nodes: number };
@@ -62,5 +68,8 @@ export function relayStats(g: MetricsGauges, metrics: Metrics, webTransport: Web
     bytesOut: metrics.bytesOut,
     dropped: metrics.dropped.toObject(),
     errors: metrics.errors.toObject(),
+    refused: metrics.refused.toObject(),
+    resumes: metrics.resumes.toObject(),
+    tokenRefreshes: metrics.tokenRefreshes,
   };
 }

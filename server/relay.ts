@@ -14,6 +14,7 @@ import {
   WEBSOCKET_PATH,
   type WebTransportInfo,
 } from '../src/protocol/index.js';
+import { AccessTokens } from './access-tokens.js';
 import type { Bus } from './bus/bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { ClusterNode } from './cluster-node.js';
@@ -30,6 +31,7 @@ import { startRelayWebTransport, type RelayWebTransport } from './wt-server.js';
 import { WtEndpoint } from './wt-endpoint.js';
 
 export type { BackpressureLimits, RelayOptions } from './config.js';
+export type { AuthOptions } from './access-tokens.js';
 export type { RelayStats } from './relay-stats.js';
 export type { Bus, BusHandler, BusSubscription } from './bus/bus.js';
 export { LocalBus } from './bus/local-bus.js';
@@ -87,6 +89,8 @@ export interface RelayWebTransportEndpoint {
  */
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const opts = resolveOptions(options);
+  // Before anything starts: an unusable key is a configuration error.
+  const accessTokens = AccessTokens.fromOptions(opts.auth);
   const { bus } = opts;
   // A NatsBus made from `natsUrl`; one passed in `bus` is the caller's to connect.
   if (opts.ownsBus && bus instanceof NatsBus) await bus.connect();
@@ -105,8 +109,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   if (bus.kind === 'nats' && opts.resumeSecret === undefined) {
     log.warn('RESUME_SECRET is not set: participants can resume only on the relay they were on, not on another one');
   }
+  if (!accessTokens.required) {
+    log.warn(
+      'OPEN MODE: no AUTH_SECRET or AUTH_PUBLIC_KEY, so access tokens are not checked: anyone can join any room under any name. For development only.',
+    );
+  } else {
+    log.info('access tokens required', { key: accessTokens.keyKind });
+  }
   const ctx: RelayContext = {
     options: opts,
+    accessTokens,
     metrics,
     bus,
     node,

@@ -12,7 +12,12 @@ import type { BusMessage, BusOrigin } from './bus/bus-message.js';
  * room holds it for the grace period first; `replaced` is a connection a resume
  * took over, which nobody is told about.
  */
-export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown' | 'replaced';
+export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown' | 'replaced' | 'expired';
+
+/** Reasons that are final: the participant is not held for a resume (it left, or its access ended). */
+export function isFinalLeave(reason: LeaveReason): boolean {
+  return reason === 'left' || reason === 'expired';
+}
 
 export interface RoomMember {
   /** The participant's session id (the wire's `session_id`); a resume may change it before admission. */
@@ -21,6 +26,11 @@ export interface RoomMember {
   readonly origin: BusOrigin;
   /** Appended to everything this member sends to others: sets `from` to its session id. */
   readonly stamp: Uint8Array;
+  /**
+   * A recorder or bot (`grants.hidden`): it receives what the room sends but is in
+   * no roster and never announced, so nobody can see or address it.
+   */
+  readonly hidden?: boolean;
   /** A media frame of another participant (the room skips the sender). */
   deliverMedia(msg: BusMessage): void;
   /** Control (presence, targeted messages); never dropped for congestion. */

@@ -47,7 +47,7 @@ import { createLogger } from './log.js';
 import type { ClusterRoom } from './cluster-room.js';
 import type { LocalNode } from './local-node.js';
 import type { Metrics } from './metrics.js';
-import type { LeaveReason, RoomMember } from './room-member.js';
+import { isFinalLeave, type LeaveReason, type RoomMember } from './room-member.js';
 
 const log = createLogger('room');
 
@@ -159,6 +159,7 @@ export class Room implements ClusterRoom {
     resume = false,
   ): { others: ParticipantInit[]; known: boolean } {
     const id = member.sessionId;
+    if (member.hidden) return this.admitHidden(member);
     const known = resume && this.roster.has(id);
     if (!known && this.roster.size >= maxRoomSize) {
       throw new ProtocolError(
@@ -182,6 +183,16 @@ export class Room implements ClusterRoom {
     // After the new member holds the id, so removing the old one takes nothing with it.
     if (old && old !== member) old.replaced();
     return { others, known };
+  }
+
+  /** A hidden member: delivered to like the others, but in no roster and addressable by nobody. */
+  private admitHidden(member: RoomMember): { others: ParticipantInit[]; known: boolean } {
+    const others: ParticipantInit[] = [];
+    for (const entry of this.roster.values()) others.push(entry.participant);
+    const old = this.members.get(member.sessionId);
+    this.members.set(member.sessionId, member);
+    if (old && old !== member) old.replaced();
+    return { others, known: false };
   }
 
   /**
@@ -208,8 +219,8 @@ export class Room implements ClusterRoom {
     this.members.delete(member.sessionId);
     this.targeted.get(member.sessionId)?.unsubscribe();
     this.targeted.delete(member.sessionId);
-    if (reason === 'replaced') return;
-    if (reason !== 'left' && this.settings.graceMs > 0) {
+    if (reason === 'replaced' || member.hidden) return;
+    if (!isFinalLeave(reason) && this.settings.graceMs > 0) {
       const timer = setTimeout(() => this.holdExpired(member.sessionId), this.settings.graceMs);
       timer.unref();
       this.held.set(member.sessionId, { member, reason, timer });

@@ -59,6 +59,20 @@ export function describeRelayError(code: string, relayMessage: string): string {
       return 'That display name is too long.';
     case 'unauthorized':
       return 'You are not allowed to join this room (missing or invalid token).';
+    case 'token-missing':
+      return 'This room needs an invitation: the page did not provide an access token. Ask the site that sent you here for a new link.';
+    case 'token-invalid':
+      return 'Your access to this call could not be verified (the token is damaged or not valid yet). Reload the page or ask for a new link.';
+    case 'token-expired':
+      return 'Your access to this call has expired. Reload the page to get a new one.';
+    case 'token-wrong-room':
+      return 'Your invitation is for another room. Check the link you were given.';
+    case 'not-allowed':
+      return 'You are not allowed to do that in this call.';
+    case 'join-deadline':
+      return 'The page took too long to join the call. Reload the page.';
+    case 'too-many-connections':
+      return 'The relay is busy (too many connections). Try again in a minute.';
     case 'protocol-version':
       return 'This page uses an older or newer version than the relay. Reload the page.';
     case 'server-shutdown':

@@ -193,6 +193,17 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     return this.remote.audioSuspended;
   }
 
+  /**
+   * Hands the relay a fresh access token during the call, without rejoining: the
+   * relay then keeps the call past the old token's expiry. Reconnects and later
+   * joins use it too. Before joining it only replaces the token the join will send.
+   */
+  setToken(token: string): void {
+    if (token === this.options.token) return;
+    this.options.token = token;
+    if (this.state === 'joined') this.connection.sendControl({ tokenRefresh: { token } });
+  }
+
   /** Starts remote audio after a user gesture (autoplay policy). */
   resumeAudio(): Promise<void> {
     return this.remote.resumeAudio();

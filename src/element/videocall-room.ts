@@ -91,7 +91,10 @@ export class VideocallRoomElement extends LitElement {
    * `websocket` or `webtransport` for only that one. {@link transportInUse} says which is used.
    */
   @property({ reflect: true }) transport: TransportChoice = 'auto';
-  /** Access token, for relays that require one. */
+  /**
+   * Access token (a JWT the site's backend signs), for relays that require one.
+   * Setting a fresh one during the call renews access without rejoining.
+   */
   @property() token = '';
   /** Don't join by itself: the page calls {@link join}. */
   @property({ type: Boolean, reflect: true }) manual = false;
@@ -288,6 +291,8 @@ export class VideocallRoomElement extends LitElement {
       if (!this.manual && this.room && this.isConnected) void this.join().catch(() => undefined);
       return;
     }
+    // A fresh token (the page renewed it before expiry) goes to the relay without rejoining.
+    if (room && changed.has('token') && changed.get('token') !== undefined && this.token) room.setToken(this.token);
     if (!room || !this.inCall) return;
     if (changed.has('mic') && changed.get('mic') !== undefined && room.local.state.mic !== (this.mic !== 'off')) {
       void room.setMic(this.mic !== 'off').then(() => this.requestUpdate());

@@ -40,6 +40,20 @@ export const ErrorCode = {
    * over: this one is closed and must not reconnect itself.
    */
   SessionReplaced: 'session-replaced',
+  /** The relay requires an access token and the `Join` carried none. */
+  TokenMissing: 'token-missing',
+  /** The access token is malformed, not signed with the relay's key, or not yet valid (`nbf`). */
+  TokenInvalid: 'token-invalid',
+  /** The access token expired (at join, or during the call without a fresh one). */
+  TokenExpired: 'token-expired',
+  /** The access token is for another room. */
+  TokenWrongRoom: 'token-wrong-room',
+  /** The access token's grants do not allow this (e.g. publishing video); the message was dropped. */
+  NotAllowed: 'not-allowed',
+  /** The connection did not send `Join` in time after opening. */
+  JoinDeadline: 'join-deadline',
+  /** Too many connections, joins or rooms: from this address, or on this relay. Try again later. */
+  TooManyConnections: 'too-many-connections',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -60,6 +74,7 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(
   ErrorCode.HeartbeatTimeout,
   ErrorCode.Internal,
   ErrorCode.SlowConsumer,
+  ErrorCode.TooManyConnections,
 ]);
 
 /**
@@ -79,6 +94,11 @@ export const FINAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.UnknownType,
   ErrorCode.NotJoined,
   ErrorCode.AlreadyJoined,
+  ErrorCode.TokenMissing,
+  ErrorCode.TokenInvalid,
+  ErrorCode.TokenExpired,
+  ErrorCode.TokenWrongRoom,
+  ErrorCode.JoinDeadline,
 ]);
 
 /**
@@ -98,6 +118,13 @@ export const CloseCode = {
   SlowConsumer: 4009,
   InvalidName: 4010,
   SessionReplaced: 4011,
+  TokenMissing: 4012,
+  TokenInvalid: 4013,
+  TokenExpired: 4014,
+  TokenWrongRoom: 4015,
+  JoinDeadline: 4016,
+  /** Like RFC 6455's 1013 "try again later", with the reason `too-many-connections`. */
+  TooManyConnections: 4017,
   /** RFC 6455: the server hit an unexpected condition. */
   Internal: 1011,
 } as const;

@@ -21,8 +21,11 @@ const examples: { [K in BodyKind]: EnvelopeInit } = {
       token: 'eyJhbGciOi.x.y',
       state: { mic: true, camera: false, screen: true },
       decoders: [Codec.VP8, Codec.AV1, Codec.H264],
+      resumeKey: new Uint8Array(65).fill(4),
+      resumeProof: new Uint8Array(64).fill(9),
     },
   },
+  tokenRefresh: { tokenRefresh: { token: 'eyJhbGciOi.x.z' } },
   welcome: {
     welcome: {
       protocolVersion: 1,

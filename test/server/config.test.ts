@@ -41,6 +41,14 @@ describe('configuration from the environment', () => {
     expect(logLevel).toBe('warn');
   });
 
+  it('reads AUTH_SECRET, and AUTH_PUBLIC_KEY inline or from a file; not both', () => {
+    expect(optionsFromEnv({ AUTH_SECRET: 's'.repeat(32) }).options.auth).toEqual({ secret: 's'.repeat(32) });
+    const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+    expect(optionsFromEnv({ AUTH_PUBLIC_KEY: pem }).options.auth).toEqual({ publicKey: pem });
+    expect(() => optionsFromEnv({ AUTH_PUBLIC_KEY: '/nonexistent/key.pem' })).toThrow(/cannot read/);
+    expect(() => optionsFromEnv({ AUTH_SECRET: 's'.repeat(32), AUTH_PUBLIC_KEY: pem })).toThrow(ConfigError);
+  });
+
   it('reads NATS_URL as a comma-separated list of servers and runs on a NATS bus', () => {
     const { options } = optionsFromEnv({ NATS_URL: ' nats://10.0.0.1:4222, 10.0.0.2:4223 ,tls://nats.example:4222' });
     expect(options.natsUrl).toBe('nats://10.0.0.1:4222,10.0.0.2:4223,tls://nats.example:4222');
