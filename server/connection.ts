@@ -31,6 +31,7 @@ import { createLogger } from './log.js';
 import type { DropReason } from './metrics.js';
 import { Outbound } from './outbound.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
+import { RESUME_SECRET_BYTES } from './resume-tokens.js';
 import type { LeaveReason, RoomMember } from './room-member.js';
 import { maxEnvelopeBytes, type Room } from './room.js';
 
@@ -100,6 +101,11 @@ export class Connection implements RoomMember {
   /** Set while the Join's access token is being checked (asynchronously), before the room is known. */
   private joining = false;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /**
+   * SHA-256 of the secret the client chose for this connection (`Join.resume_key`):
+   * the resume tokens handed out are bound to it. Without one, none are handed out.
+   */
+  private resumeCommitment: Uint8Array | undefined;
   /** Track kinds refused for lack of a grant and already told about (one `not-allowed` each). */
   private readonly refusedKinds = new Set<number>();
 
@@ -235,6 +241,8 @@ export class Connection implements RoomMember {
       case 'leave':
         // Also while waiting for Welcome (or for the token check): that join is then given up.
         if (!this.room && !this.joining) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
+        // Gone on purpose: no token of this participant resumes any more.
+        if (this.welcomed) this.ctx.resumeTokens.revoke(this.sessionId);
         this.end('left');
         this.link.close(CloseCode.Normal, 'left');
         return;
@@ -315,7 +323,8 @@ export class Connection implements RoomMember {
       state: this.granted(mediaState(join.state)),
       decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
     };
-    const resumed = this.resumeAs(join.resumeToken ?? '', roomName);
+    if (join.resumeKey?.length === RESUME_SECRET_BYTES) this.resumeCommitment = Buffer.from(join.resumeKey);
+    const resumed = this.resumeAs(join, roomName);
     if (resumed) {
       this.adopt(resumed);
       me.id = resumed;
@@ -328,17 +337,22 @@ export class Connection implements RoomMember {
   }
 
   /**
-   * The session id a `Join.resume_token` lets this connection take over, if it is
-   * valid for this room; else undefined and the join is a fresh one (counted).
+   * The session id a `Join.resume_token` lets this connection take over: valid for
+   * this room and identity, with the secret behind its commitment (`resume_proof`),
+   * and not spent. Else undefined and the join is a fresh one (counted). A resume
+   * spends every earlier token of that session, on every relay.
    */
-  private resumeAs(token: string, room: string): string | undefined {
+  private resumeAs(join: NonNullable<DecodedEnvelope['join']>, room: string): string | undefined {
+    const token = join.resumeToken ?? '';
     if (!token) return undefined;
-    const result = this.ctx.resumeTokens.verify(token, room);
+    const tokens = this.ctx.resumeTokens;
+    const result = tokens.verify({ token, proof: join.resumeProof ?? undefined, room, identity: this.identity });
     if ('rejected' in result) {
       this.ctx.metrics.resumes.inc(`rejected-${result.rejected}`);
       log.debug('resume token not honoured', { session: this.sessionId, why: result.rejected });
       return undefined;
     }
+    tokens.spend(result.id);
     return result.id;
   }
 
@@ -351,7 +365,8 @@ export class Connection implements RoomMember {
   }
 
   private resumeToken(): string {
-    return this.room && this.welcomed ? this.ctx.resumeTokens.issue(this.room.name, this.sessionId) : '';
+    if (!this.room || !this.welcomed || !this.resumeCommitment) return '';
+    return this.ctx.resumeTokens.issue(this.room.name, this.sessionId, this.resumeCommitment, this.identity);
   }
 
   /**
@@ -477,6 +492,7 @@ export class Connection implements RoomMember {
     const at = this.access.expiresAt;
     if (at !== undefined && at > Date.now()) return this.scheduleExpiry(); // a timer capped at ~24.8 days
     this.ctx.metrics.refused.inc('token-expired-in-call');
+    this.ctx.resumeTokens.revoke(this.sessionId);
     this.closeWith(
       ErrorCode.TokenExpired,
       'the access token expired and the page did not renew it (set a fresh token)',

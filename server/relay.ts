@@ -25,6 +25,7 @@ import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
 import { relayStats, type RelayStats } from './relay-stats.js';
 import { ResumeTokens } from './resume-tokens.js';
+import { subjects } from './bus/subjects.js';
 import { Rooms } from './rooms.js';
 import { WsEndpoint } from './ws-endpoint.js';
 import { startRelayWebTransport, type RelayWebTransport } from './wt-server.js';
@@ -105,7 +106,18 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   node.attach(rooms);
   // Valid through the grace period after the last refresh (Welcome, then every Pong),
   // plus the 3 heartbeat intervals a dead connection may take to be noticed.
-  const resumeTokens = new ResumeTokens(opts.resumeSecret, opts.resumeGraceMs + 3 * opts.heartbeatIntervalMs);
+  const resumeTokens = new ResumeTokens(
+    opts.resumeSecret,
+    opts.resumeGraceMs + 3 * opts.heartbeatIntervalMs,
+    Date.now,
+    (id, cutoff) => bus.publish(subjects.resumeCutoff, encodeCutoff(id, cutoff)),
+  );
+  // Another relay's resume or leave spends that session's tokens here too.
+  const cutoffs = bus.subscribe(subjects.resumeCutoff, (_subject, payload) => {
+    const cutoff = decodeCutoff(payload);
+    if (cutoff) resumeTokens.learn(cutoff.id, cutoff.cutoff);
+    else metrics.refused.inc('bus-bad-cutoff');
+  });
   if (bus.kind === 'nats' && opts.resumeSecret === undefined) {
     log.warn('RESUME_SECRET is not set: participants can resume only on the relay they were on, not on another one');
   }
@@ -234,6 +246,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     await stopped;
     // The others hold this relay's participants on its goodbye, for them to resume there.
     rooms.closeAll();
+    cutoffs.unsubscribe();
     await node.close();
     if (opts.ownsBus) await bus.close();
     log.info('relay stopped', { node: node.id });
@@ -270,4 +283,18 @@ function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A resume cutoff on the bus: `<session id> <cutoff ms>`, ASCII. */
+function encodeCutoff(id: string, cutoff: number): Uint8Array {
+  return Buffer.from(`${id} ${cutoff}`, 'latin1');
+}
+
+/** A cutoff from another relay, checked like client input (the bus is not trusted blindly); undefined if malformed. */
+function decodeCutoff(payload: Uint8Array): { id: string; cutoff: number } | undefined {
+  if (payload.length > 100) return undefined;
+  const match = /^([A-Za-z0-9_-]{1,64}) (\d{1,16})$/.exec(Buffer.from(payload).toString('latin1'));
+  if (!match) return undefined;
+  const cutoff = Number(match[2]);
+  return Number.isSafeInteger(cutoff) ? { id: match[1]!, cutoff } : undefined;
 }

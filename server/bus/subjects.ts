@@ -18,6 +18,8 @@
  *   it has heard from everyone.
  * - `relay.<node>.roster`: the answers, addressed to the asking node.
  * - `relay.<node>.alive`: a node's heartbeat; `relay.<node>.bye`: its goodbye.
+ * - `relay.resume.cutoff`: a session resumed or left, so its earlier resume tokens
+ *   are spent on every node (`resume-tokens.ts`).
  */
 export const subjects = {
   media: (room: string, publisher: string) => `room.${room}.media.${publisher}`,
@@ -29,6 +31,7 @@ export const subjects = {
   rosterReply: (node: string) => `relay.${node}.roster`,
   alive: (node: string) => `relay.${node}.alive`,
   bye: (node: string) => `relay.${node}.bye`,
+  resumeCutoff: 'relay.resume.cutoff',
   /** Patterns every node subscribes to once. */
   anyRoster: 'room.*.roster',
   anyAlive: 'relay.*.alive',

@@ -1,3 +1,5 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import {
   decodeEnvelope,
   encodeEnvelope,
@@ -107,6 +109,14 @@ export class RelayConnection {
   private serverIndex = 0;
   /** The latest resume token (from `Welcome`, refreshed by every `Pong`). */
   private resumeToken = '';
+  /**
+   * The secret {@link resumeToken} is bound to: the relay issued it against this
+   * secret's hash (`Join.resume_key`), and a resume reveals it (`resume_proof`).
+   * Never sent until that resume, so a stolen token alone resumes nothing.
+   */
+  private resumeSecret: Uint8Array | null = null;
+  /** The secret the Join waiting for `Welcome` committed to; the tokens that `Welcome` brings are bound to it. */
+  private pendingSecret: Uint8Array | null = null;
   /** When anything last arrived from the relay (ms since epoch). */
   private lastHeard = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -283,6 +293,10 @@ export class RelayConnection {
         relayError: null,
       };
       this.lastHeard = Date.now();
+      // A fresh secret per Join: each one is revealed at most once, by the resume that spends its tokens.
+      const secret = randomBytes(32);
+      this.pendingSecret = secret;
+      const resume = this.resumeToken && this.resumeSecret;
       transport.send(
         encodeEnvelope({
           join: {
@@ -290,6 +304,8 @@ export class RelayConnection {
             protocolVersion: PROTOCOL_VERSION,
             // After a lost connection: come back as the same participant (empty on a first join).
             resumeToken: this.resumeToken,
+            resumeKey: sha256(secret),
+            ...(resume ? { resumeProof: this.resumeSecret } : {}),
           },
         }),
         'control',
@@ -311,7 +327,9 @@ export class RelayConnection {
       if (env.welcome) {
         const w = env.welcome;
         this.maxMessageBytes = w.maxMessageBytes ?? 0;
-        if (w.resumeToken) this.resumeToken = w.resumeToken;
+        // This Welcome's token (and later Pongs') is bound to the secret this Join committed to; the old one is spent.
+        this.resumeToken = w.resumeToken ?? '';
+        this.resumeSecret = this.pendingSecret;
         const sessionId = w.sessionId ?? '';
         const resumed = !!w.resumed && sessionId === this.sessionId;
         this.startHeartbeat(w.heartbeatIntervalMs || 5000);

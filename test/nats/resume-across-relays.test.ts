@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../../src/protocol/index.js';
-import { TestClient } from '../server/helpers.js';
+import { resumeSecretOf, sleep, TestClient } from '../server/helpers.js';
 import {
   mediaFlows,
   metricsText,
@@ -119,5 +119,25 @@ describe.skipIf(!hasNatsServer())('participants moving to another relay when the
     await mediaFlows(second, a, 'second');
     await a.expectNone('peerLeft', 500);
     expect(a.inbox.filter((e) => e.peerJoined)).toEqual([]);
+  });
+
+  it('spends a resume token on every relay: the same resume replayed on a third relay is a fresh join', async () => {
+    const a = track(await TestClient.joined(stays!, 'replay', 'a'));
+    const victim = track(await TestClient.connect(stays!.wsUrl, 'v'));
+    const token = (await victim.join('replay', 'v')).welcome.resumeToken ?? '';
+    await a.next('peerJoined');
+    const proof = resumeSecretOf(token)!;
+    victim.terminate();
+    const back = track(await TestClient.connect(stays!.wsUrl, 'v'));
+    expect((await back.join('replay', 'v', { resumeToken: token })).welcome.resumed).toBe(true);
+    // The spend reaches the other relay over NATS (a round trip); a replay there after it is refused.
+    await sleep(200);
+    const replay = track(await TestClient.connect(target!.wsUrl, 'replay'));
+    const welcome = await replay.join('replay', 'v', { resumeToken: token, resumeProof: proof });
+    expect(welcome.welcome.resumed).toBe(false);
+    expect(welcome.welcome.sessionId).not.toBe(victim.id);
+    expect(target!.stats().resumes['rejected-spent']).toBe(1);
+    await back.expectNone('error', 200);
+    expect(back.isOpen).toBe(true);
   });
 });

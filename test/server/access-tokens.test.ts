@@ -230,6 +230,32 @@ describe('a relay that requires access tokens', () => {
     expect((await a.next('peerLeft')).peerLeft).toMatchObject({ id: b.id, reason: 'expired' });
   });
 
+  it('checks a resume against the access token: same identity, room and a token still valid', async () => {
+    const a = await joinWith('resume-auth', await token({ sub: 'a' }));
+    a.send({ ping: { time: 1 } });
+    const resumeToken = (await a.next('pong')).pong.resumeToken ?? '';
+    a.terminate();
+    // Someone else's access token with a's resume token (and even a's secret): a fresh join as themselves.
+    const other = track(await TestClient.connect(relay.wsUrl, 'other'));
+    const w = await other.join('resume-auth', 'x', { token: await token({ sub: 'eve' }), resumeToken });
+    expect(w.welcome.resumed).toBe(false);
+    expect(relay.stats().resumes['rejected-other-identity']).toBe(1);
+    // An expired access token is refused before any resume.
+    const late = track(await TestClient.connect(relay.wsUrl, 'late'));
+    late.send({
+      join: late.joinMessage('resume-auth', 'a', { token: await token({ sub: 'a', exp: nowS() - 60 }), resumeToken }),
+    });
+    expect((await late.next('error')).error.code).toBe(ErrorCode.TokenExpired);
+    // The right identity resumes.
+    const back = track(await TestClient.connect(relay.wsUrl, 'a'));
+    expect(
+      (await back.join('resume-auth', 'a', { token: await token({ sub: 'a' }), resumeToken })).welcome,
+    ).toMatchObject({
+      resumed: true,
+      sessionId: a.id,
+    });
+  });
+
   it('keeps the call when the page sends a fresh token before expiry, without rejoining', async () => {
     const a = await joinWith('refresh', await token({ sub: 'a' }));
     const b = await joinWith('refresh', await token({ sub: 'b', exp: nowS() + 1 }));

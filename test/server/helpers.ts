@@ -2,6 +2,7 @@
  * Test helpers: a relay on a free loopback port and a protocol client over a
  * real `ws` socket. Every wait is bounded; a timeout fails with what did arrive.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,18 @@ export interface CloseInfo {
 
 let clientCount = 0;
 
+/**
+ * The resume secret behind each resume token any TestClient was given: what the
+ * page that received the token keeps, so a TestClient standing for that page
+ * after a reconnect can prove the resume. A thief passes its own `resumeProof`.
+ */
+const secretOfToken = new Map<string, Uint8Array>();
+
+/** The secret a resume with `token` reveals, as the page it was issued to would (tests of theft pass their own). */
+export function resumeSecretOf(token: string): Uint8Array | undefined {
+  return secretOfToken.get(token);
+}
+
 /** A client speaking the protocol to a relay. */
 export class TestClient {
   /** Envelopes received and not yet taken by {@link next}. */
@@ -80,6 +93,8 @@ export class TestClient {
   id = '';
   readonly label: string;
   private waiters: (() => void)[] = [];
+  /** The secret this connection's Join committed to (`resume_key`), proving later resumes. */
+  private resumeSecret: Uint8Array | undefined;
   private closeInfo: CloseInfo | undefined;
   private readonly closedPromise: Promise<CloseInfo>;
 
@@ -91,7 +106,10 @@ export class TestClient {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.received++;
       if (!isBinary) throw new Error('relay sent a text message');
-      this.inbox.push(decodeEnvelope(data));
+      const envelope = decodeEnvelope(data);
+      const token = envelope.welcome?.resumeToken || envelope.pong?.resumeToken;
+      if (token && this.resumeSecret) secretOfToken.set(token, this.resumeSecret);
+      this.inbox.push(envelope);
       this.wake();
     });
     this.closedPromise = new Promise((resolve) => {
@@ -144,11 +162,30 @@ export class TestClient {
     this.ws.send(data);
   }
 
+  /**
+   * Joins `room`. Like the element, commits to a fresh resume secret (`resume_key`)
+   * and, resuming, reveals the one behind `join.resumeToken` unless `join` gives a proof.
+   */
   async join(room: string, name = this.label, join: Partial<JoinInit> = {}): Promise<Received<'welcome'>> {
-    this.send({ join: { protocolVersion: PROTOCOL_VERSION, room, name, ...join } });
+    this.send({ join: this.joinMessage(room, name, join) });
     const welcome = await this.next('welcome');
     this.id = welcome.welcome.sessionId ?? '';
     return welcome;
+  }
+
+  /** The Join {@link join} sends, with its resume key and proof, for tests that send it themselves. */
+  joinMessage(room: string, name = this.label, join: Partial<JoinInit> = {}): JoinInit {
+    const secret = randomBytes(32);
+    this.resumeSecret = secret;
+    const resumeProof = join.resumeToken ? secretOfToken.get(join.resumeToken) : undefined;
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      room,
+      name,
+      resumeKey: createHash('sha256').update(secret).digest(),
+      ...(resumeProof ? { resumeProof } : {}),
+      ...join,
+    };
   }
 
   /** Sends a media frame whose payload is `tag` (UTF-8) padded to `size` bytes. */

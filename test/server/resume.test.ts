@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '../../src/protocol/index.js';
 import type { Relay } from '../../server/relay.js';
-import { sleep, startTestRelay, TestClient } from './helpers.js';
+import { resumeSecretOf, sleep, startTestRelay, TestClient } from './helpers.js';
 
 // A participant whose connection dies comes back with the token from its Welcome
 // (or a later Pong) and is the same participant: the others see nothing.
@@ -66,8 +66,9 @@ describe('resuming a participant after its connection died', () => {
 
   it('joins afresh (new id, resumed false) with a token that is garbage, forged or for another room, and counts each', async () => {
     const { a, token } = await pair('resume-bad');
-    const [, room, id, expires, mac] = token.split('.');
-    const forged = ['r1', room, 'someoneElse1', expires, mac].join('.');
+    const parts = token.split('.');
+    const id = parts[2];
+    const forged = parts.map((p, i) => (i === 2 ? 'someoneElse1' : p)).join('.');
     const cases = ['garbage', forged, token];
     const rooms = ['resume-bad2', 'resume-bad2', 'resume-other'];
     for (const [i, resumeToken] of cases.entries()) {
@@ -103,7 +104,7 @@ describe('resuming a participant after its connection died', () => {
     const { a, b } = await pair('resume-pong');
     a.send({ ping: { time: Date.now() } });
     const token = (await a.next('pong')).pong.resumeToken ?? '';
-    expect(token).toMatch(/^r1\.resume-pong\./);
+    expect(token).toMatch(/^r2\.resume-pong\./);
     a.terminate();
     const again = track(await TestClient.connect(relay.wsUrl, 'a'));
     expect((await again.join('resume-pong', 'a', { resumeToken: token })).welcome).toMatchObject({
@@ -124,6 +125,99 @@ describe('resuming a participant after its connection died', () => {
       resumed: true,
       sessionId: a.id,
     });
+  });
+});
+
+// What a thief can do with a resume token it got hold of (from a log, a proxy, a
+// shoulder): nothing without the secret only the page has, and nothing once spent.
+describe('a resume token that was stolen', () => {
+  let relay: Relay;
+  const clients: TestClient[] = [];
+  const track = (c: TestClient): TestClient => (clients.push(c), c);
+
+  beforeAll(async () => {
+    relay = await startTestRelay({ resumeGraceMs: 1500 });
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await relay.close();
+  });
+
+  async function pair(room: string): Promise<{ a: TestClient; b: TestClient; token: string }> {
+    const a = track(await TestClient.connect(relay.wsUrl, 'a'));
+    const token = (await a.join(room, 'a')).welcome.resumeToken ?? '';
+    const b = track(await TestClient.joined(relay, room, 'b'));
+    await a.next('peerJoined');
+    return { a, b, token };
+  }
+
+  it('is useless without the secret: the thief joins as someone new, the victim keeps its call', async () => {
+    const { a, b, token } = await pair('theft-proof');
+    for (const resumeProof of [new Uint8Array(0), new Uint8Array(32).fill(7)]) {
+      const thief = track(await TestClient.connect(relay.wsUrl, 'thief'));
+      const welcome = await thief.join('theft-proof', 'a', { resumeToken: token, resumeProof });
+      expect(welcome.welcome.resumed).toBe(false);
+      expect(welcome.welcome.sessionId).not.toBe(a.id);
+      thief.close();
+    }
+    expect(relay.stats().resumes['rejected-bad-proof']).toBe(2);
+    expect(a.isOpen).toBe(true);
+    a.sendMedia('still-mine');
+    expect((await b.nextMedia('still-mine')).from).toBe(a.id);
+  });
+
+  it('works once: the same resume replayed (token and secret) is refused, and the resumed page is not replaced', async () => {
+    const { a, token } = await pair('theft-replay');
+    const proof = resumeSecretOf(token)!;
+    a.terminate();
+    const back = track(await TestClient.connect(relay.wsUrl, 'a'));
+    expect((await back.join('theft-replay', 'a', { resumeToken: token })).welcome.resumed).toBe(true);
+    const replay = track(await TestClient.connect(relay.wsUrl, 'replay'));
+    const welcome = await replay.join('theft-replay', 'a', { resumeToken: token, resumeProof: proof });
+    expect(welcome.welcome).toMatchObject({ resumed: false });
+    expect(welcome.welcome.sessionId).not.toBe(a.id);
+    expect(relay.stats().resumes['rejected-spent']).toBe(1);
+    await back.expectNone('error', 100);
+    expect(back.isOpen).toBe(true);
+  });
+
+  it('spends every older token too, and the page resumes again with the fresh one from its Welcome', async () => {
+    const { a } = await pair('theft-older');
+    a.send({ ping: { time: 1 } });
+    const older = (await a.next('pong')).pong.resumeToken ?? '';
+    a.terminate();
+    const back = track(await TestClient.connect(relay.wsUrl, 'a'));
+    const welcome = await back.join('theft-older', 'a', { resumeToken: older });
+    expect(welcome.welcome.resumed).toBe(true);
+    back.terminate();
+    const olderAgain = track(await TestClient.connect(relay.wsUrl, 'a'));
+    expect((await olderAgain.join('theft-older', 'a', { resumeToken: older })).welcome.resumed).toBe(false);
+    olderAgain.close();
+    const fresh = welcome.welcome.resumeToken ?? '';
+    const third = track(await TestClient.connect(relay.wsUrl, 'a'));
+    expect((await third.join('theft-older', 'a', { resumeToken: fresh })).welcome).toMatchObject({
+      resumed: true,
+      sessionId: a.id,
+    });
+  });
+
+  it('is dead once its participant left, even with the secret', async () => {
+    const { a, b, token } = await pair('theft-left');
+    a.send({ leave: {} });
+    await b.next('peerLeft');
+    const thief = track(await TestClient.connect(relay.wsUrl, 'thief'));
+    const welcome = await thief.join('theft-left', 'a', { resumeToken: token });
+    expect(welcome.welcome.resumed).toBe(false);
+    expect(welcome.welcome.sessionId).not.toBe(a.id);
+    expect(relay.stats().resumes['rejected-left']).toBe(1);
+  });
+
+  it('is not handed out to a client that committed to no secret (it could only be stolen)', async () => {
+    const c = track(await TestClient.connect(relay.wsUrl, 'old'));
+    const welcome = await c.join('theft-nokey', 'old', { resumeKey: new Uint8Array(0) });
+    expect(welcome.welcome.resumeToken ?? '').toBe('');
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   decodeEnvelope,
@@ -116,6 +117,13 @@ function connection(relays: Relays, servers: string[], events: RelayConnectionEv
     events,
   );
 }
+
+/** SHA-256 of `bytes`, hex (decoded protobuf bytes are Buffers in Node: compare as text). */
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+const hex = (bytes: Uint8Array | null | undefined): string => Buffer.from(bytes ?? []).toString('hex');
 
 /** Lets pending promise callbacks run (the connection awaits between steps). */
 async function settle(): Promise<void> {
@@ -280,6 +288,32 @@ describe('RelayConnection', () => {
     expect(heard.resumed[0]!.info).toMatchObject({ server: 'b', attempts: 1 });
     expect(relays.last.joins()[0]!.join!.resumeToken).toBe('token-s1');
     expect(conn.state).toBe('open');
+  });
+
+  it('commits to a fresh secret in every Join and reveals, resuming, only the one its token is bound to', async () => {
+    const { relays } = await joined(['a', 'b']);
+    const first = relays.last.joins()[0]!.join!;
+    expect(first.resumeKey).toHaveLength(32);
+    expect(first.resumeProof?.length ?? 0).toBe(0); // nothing to prove on a first join
+    relays.last.deliver({ pong: { time: Date.now(), resumeToken: 'fresher' } });
+    // A resume attempt that fails before Welcome reveals the same secret again on the next one.
+    relays.up.delete('b');
+    relays.last.drop(1006, '');
+    await vi.waitFor(() => expect(relays.tried).toEqual(['a', 'b']));
+    relays.up.add('b');
+    await vi.waitFor(() => expect(relays.opened).toHaveLength(2));
+    await welcome(relays, 's1', { resumed: true, resumeToken: 'second' });
+    const second = relays.last.joins()[0]!.join!;
+    expect(second.resumeToken).toBe('fresher');
+    expect(sha256(second.resumeProof!)).toBe(hex(first.resumeKey));
+    expect(hex(second.resumeKey)).not.toBe(hex(first.resumeKey));
+    // The next resume reveals the secret the resuming Join committed to, never the spent one.
+    relays.last.drop(1006, '');
+    await vi.waitFor(() => expect(relays.opened).toHaveLength(3));
+    await welcome(relays, 's1', { resumed: true });
+    const third = relays.last.joins()[0]!.join!;
+    expect(third.resumeToken).toBe('second');
+    expect(sha256(third.resumeProof!)).toBe(hex(second.resumeKey));
   });
 
   it('reports a resume under another session id as not resumed', async () => {
