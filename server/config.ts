@@ -14,6 +14,7 @@ import type { Bus } from './bus/bus.js';
 import { LocalBus } from './bus/local-bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { ConfigError } from './errors.js';
+import { parseAllowedOrigins } from './origins.js';
 import { isLogLevel, type LogLevel } from './log.js';
 import { findPackageRoot, readPackageVersion } from './paths.js';
 import { WebTransportError, type QuicheLoad } from './webtransport/index.js';
@@ -86,6 +87,12 @@ export interface RelayOptions {
    * (PEM or JWKS). Default unset: open mode, where anyone joins any room (development only).
    */
   auth?: AuthOptions;
+  /**
+   * Web origins whose pages may use the relay (`https://app.example.com`), checked on
+   * the WebSocket upgrade, the WebTransport CONNECT and for CORS; the relay's own
+   * pages always may. Default unset (or `*`): any origin.
+   */
+  allowedOrigins?: string[];
   backpressure?: Partial<BackpressureLimits>;
   /** Keyframe requests per (sender, target): a burst, then a sustained rate. Default 3, then 3 per second. */
   keyframeRequestBurst?: number;
@@ -116,8 +123,9 @@ export interface RelayWebTransportOptions {
 
 /** {@link RelayOptions} with every default filled in. */
 export interface ResolvedRelayOptions extends Required<
-  Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret' | 'webTransport' | 'auth'>
+  Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret' | 'webTransport' | 'auth' | 'allowedOrigins'>
 > {
+  allowedOrigins: string[] | undefined;
   auth: AuthOptions | undefined;
   tls: RelayOptions['tls'];
   resumeSecret: RelayOptions['resumeSecret'];
@@ -152,6 +160,7 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     resumeGraceMs: options.resumeGraceMs ?? 10_000,
     resumeSecret: options.resumeSecret,
     auth: options.auth,
+    allowedOrigins: options.allowedOrigins,
     backpressure: {
       videoDropBytes: options.backpressure?.videoDropBytes ?? 1 * MiB,
       audioDropBytes: options.backpressure?.audioDropBytes ?? 4 * MiB,
@@ -234,7 +243,7 @@ export function parseNatsServers(value: string | string[]): string[] {
  * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
  * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`,
  * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP),
- * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path).
+ * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path), `ALLOWED_ORIGINS`.
  * Throws {@link ConfigError} with a message that says what to fix.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
@@ -258,6 +267,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
     options.resumeSecret = env.RESUME_SECRET;
   }
   if (env.AUTH_SECRET && env.AUTH_PUBLIC_KEY) throw new ConfigError('set AUTH_SECRET or AUTH_PUBLIC_KEY, not both');
+  if (env.ALLOWED_ORIGINS) options.allowedOrigins = parseAllowedOrigins(env.ALLOWED_ORIGINS);
   if (env.AUTH_SECRET) options.auth = { secret: env.AUTH_SECRET };
   if (env.AUTH_PUBLIC_KEY) options.auth = { publicKey: readPublicKeySetting(env.AUTH_PUBLIC_KEY) };
   if (env.DEMO_DIR) options.demoDir = env.DEMO_DIR;

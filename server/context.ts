@@ -4,6 +4,7 @@ import type { Bus } from './bus/bus.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { ResolvedRelayOptions } from './config.js';
 import type { Metrics } from './metrics.js';
+import type { OriginPolicy } from './origins.js';
 import type { ResumeTokens } from './resume-tokens.js';
 import type { Rooms } from './rooms.js';
 
@@ -18,5 +19,7 @@ export interface RelayContext {
   readonly resumeTokens: ResumeTokens;
   /** Checks access tokens (`required` false in open mode). */
   readonly accessTokens: AccessTokens;
+  /** Which pages' origins may connect (`ALLOWED_ORIGINS`). */
+  readonly origins: OriginPolicy;
   readonly startedAt: number;
 }

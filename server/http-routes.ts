@@ -108,9 +108,13 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
     return send(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(deps.gauges()));
   }
 
+  // Fetched by pages on other origins that embed the element: CORS for the allowed ones only.
+  if (path === WEBTRANSPORT_INFO_PATH || BUNDLE_FILES.has(path)) {
+    if (!cors(ctx, req, res)) return text(res, 403, 'Forbidden: this origin may not use this relay\n');
+  }
+
   if (path === WEBTRANSPORT_INFO_PATH) {
-    // Read by pages on any origin that embed the element, and it changes with every restart.
-    res.setHeader('Access-Control-Allow-Origin', '*');
+    // It changes with every restart.
     res.setHeader('Cache-Control', 'no-store');
     const { status, info } = deps.webTransport();
     const json = 'application/json; charset=utf-8';
@@ -142,6 +146,25 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   const file = path === '/' ? join(demoDir, 'index.html') : resolveUnder(demoDir, path);
   if (file && (await serveFile(req, res, demoDir, file)) === 'served') return;
   text(res, 404, path === '/' ? 'The demo page (demo/index.html) is missing.\n' : 'Not Found\n');
+}
+
+/** Sets the CORS headers for `req`'s Origin; false (counted) when that origin is not allowed. */
+function cors(ctx: RelayContext, req: IncomingMessage, res: ServerResponse): boolean {
+  const { origin, host } = req.headers;
+  if (ctx.origins.open) {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    return true;
+  }
+  // No Origin: not a cross-origin fetch by a page (a same-origin script, curl); nothing to allow.
+  if (origin === undefined) return true;
+  const allowed = ctx.origins.corsOrigin(origin, host);
+  if (allowed === undefined) {
+    ctx.metrics.refused.inc('origin');
+    return false;
+  }
+  res.setHeader('Access-Control-Allow-Origin', allowed);
+  res.setHeader('Vary', 'Origin');
+  return true;
 }
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string): void {

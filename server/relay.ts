@@ -25,6 +25,7 @@ import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
 import { relayStats, type RelayStats } from './relay-stats.js';
 import { ResumeTokens } from './resume-tokens.js';
+import { OriginPolicy } from './origins.js';
 import { subjects } from './bus/subjects.js';
 import { Rooms } from './rooms.js';
 import { WsEndpoint } from './ws-endpoint.js';
@@ -128,9 +129,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   } else {
     log.info('access tokens required', { key: accessTokens.keyKind });
   }
+  const origins = new OriginPolicy(opts.allowedOrigins);
   const ctx: RelayContext = {
     options: opts,
     accessTokens,
+    origins,
     metrics,
     bus,
     node,
@@ -159,6 +162,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       // Outbound closes a slow consumer at `closeBytes`: QUIC must queue at least that much before refusing writes.
       maxBufferedBytes: Math.max(16 * 1024 * 1024, opts.backpressure.closeBytes + 2 * opts.maxMessageBytes),
     },
+    // The CONNECT's Origin; the page's own host is this relay's HTTP port on the same host name.
+    authorize: (request) => {
+      const host = request.authority.replace(/:\d+$/, `:${httpPort}`);
+      if (origins.allows(request.origin, host)) return 200;
+      metrics.refused.inc('origin');
+      log.debug('WebTransport CONNECT from a foreign origin refused', { origin: request.origin });
+      return 403;
+    },
     onsession: (wtSession) => {
       try {
         wtEndpoint.accept(wtSession);
@@ -170,6 +181,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     ...(opts.webTransport.loadBinding ? { loadBinding: opts.webTransport.loadBinding } : {}),
   });
   let closing: Promise<void> | undefined;
+  /** The TCP port, once listening: a WebTransport CONNECT from the relay's own pages names it in its Origin. */
+  let httpPort = opts.port;
 
   const gauges = (): MetricsGauges => ({
     connections: endpoint.connections + wtEndpoint.connections,
@@ -228,6 +241,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   server.on('error', (err) => log.error('server error', { err }));
 
   const address = server.address() as AddressInfo;
+  httpPort = address.port;
   const shownHost = displayHost(opts.host);
   const scheme = opts.tls ? 'https' : 'http';
   const url = `${scheme}://${shownHost}:${address.port}`;

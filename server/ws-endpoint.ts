@@ -51,6 +51,11 @@ export class WsEndpoint {
     const path = (req.url ?? '').split('?', 1)[0];
     if (path !== WEBSOCKET_PATH) return rejectUpgrade(socket, 404, 'Not Found');
     if (this.closing) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    if (!this.ctx.origins.allows(req.headers.origin, req.headers.host)) {
+      this.ctx.metrics.refused.inc('origin');
+      log.debug('upgrade from a foreign origin refused', { origin: req.headers.origin });
+      return rejectUpgrade(socket, 403, 'Forbidden');
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
 

@@ -13,6 +13,7 @@ import {
   type QuicheLoad,
   type QuicLimits,
   type WebTransportServer,
+  type WebTransportRequest,
   type WebTransportSession,
 } from './webtransport/index.js';
 
@@ -29,6 +30,8 @@ export interface RelayWebTransportOptions {
   tls?: { cert: string | Uint8Array; key: string | Uint8Array };
   limits?: Partial<QuicLimits>;
   onsession(session: WebTransportSession): void;
+  /** Decides on each CONNECT (its Origin): 200 accepts, another status refuses. Default accepts. */
+  authorize?(request: WebTransportRequest): number;
   /** @internal Tests act out a missing binding with it. */
   loadBinding?: () => Promise<QuicheLoad>;
 }
@@ -102,6 +105,7 @@ export async function startRelayWebTransport(options: RelayWebTransportOptions):
       path: WEBTRANSPORT_PATH,
       limits: options.limits,
       onsession: options.onsession,
+      ...(options.authorize ? { authorize: options.authorize } : {}),
       loadBinding: options.loadBinding,
       logger: createLogger,
     });

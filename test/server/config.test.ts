@@ -49,6 +49,14 @@ describe('configuration from the environment', () => {
     expect(() => optionsFromEnv({ AUTH_SECRET: 's'.repeat(32), AUTH_PUBLIC_KEY: pem })).toThrow(ConfigError);
   });
 
+  it('reads ALLOWED_ORIGINS as a list of origins', () => {
+    expect(optionsFromEnv({ ALLOWED_ORIGINS: 'https://a.example, https://b.example' }).options.allowedOrigins).toEqual([
+      'https://a.example',
+      'https://b.example',
+    ]);
+    expect(() => optionsFromEnv({ ALLOWED_ORIGINS: 'a.example' })).toThrow(ConfigError);
+  });
+
   it('reads NATS_URL as a comma-separated list of servers and runs on a NATS bus', () => {
     const { options } = optionsFromEnv({ NATS_URL: ' nats://10.0.0.1:4222, 10.0.0.2:4223 ,tls://nats.example:4222' });
     expect(options.natsUrl).toBe('nats://10.0.0.1:4222,10.0.0.2:4223,tls://nats.example:4222');

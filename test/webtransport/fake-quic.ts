@@ -115,9 +115,9 @@ export function connectRequest(path = '/wt', extra: HeaderField[] = []): Uint8Ar
     [':protocol', 'webtransport'],
     ['sec-webtransport-http3-draft02', '1'],
     ['origin', 'http://127.0.0.1:8080'],
-    ...extra,
   ];
-  const section = encodeFieldSection(fields);
+  // A header in `extra` replaces the default of that name (e.g. another origin).
+  const section = encodeFieldSection([...fields.filter(([n]) => !extra.some(([e]) => e === n)), ...extra]);
   return concatBytes([Uint8Array.of(FrameType.Headers), varintBytes(section.length), section]);
 }
 

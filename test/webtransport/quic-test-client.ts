@@ -76,10 +76,11 @@ export class QuicTestClient {
     port: number,
     path = '/wt',
     windows: ClientWindows = {},
+    extraHeaders: HeaderField[] = [],
   ): Promise<{ client: QuicTestClient; response: HeaderField[] }> {
     const client = await QuicTestClient.connect(port, '127.0.0.1', windows);
     client.send(2, clientControlStream());
-    client.send(0, connectRequest(path));
+    client.send(0, connectRequest(path, extraHeaders));
     const response = await client.response(0);
     return { client, response };
   }
