@@ -42,7 +42,15 @@ async function main(): Promise<void> {
   let stats: (() => ReturnType<Relay['stats']>) | undefined;
   let port: number;
   if (kind === 'relay') {
-    const relay = await startRelay({ port: 0, host: '127.0.0.1', maxRoomSize, shutdownTimeoutMs: 500 });
+    // Every simulated participant comes from loopback: the per-address limits would refuse most of them.
+    const relay = await startRelay({
+      port: 0,
+      host: '127.0.0.1',
+      maxRoomSize,
+      shutdownTimeoutMs: 500,
+      maxConnectionsPerAddress: 100_000,
+      joinsPerAddressPerMinute: 100_000,
+    });
     port = relay.port;
     stop = () => relay.close();
     stats = () => relay.stats();

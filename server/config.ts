@@ -48,8 +48,20 @@ export interface RelayOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Largest envelope accepted, in bytes; larger WebSocket messages close with 1009. */
   maxMessageBytes?: number;
-  /** Most participants in one room. */
+  /** Most participants in one room (participants held for a resume don't count). */
   maxRoomSize?: number;
+  /** Rooms with participants on this relay; a join that would open one more is refused. Default 10000. */
+  maxRooms?: number;
+  /** Client connections open at once (WebSocket and WebTransport). Default 10000. */
+  maxConnections?: number;
+  /** Client connections open at once from one address (an IPv4 address or an IPv6 /64). Default 100. */
+  maxConnectionsPerAddress?: number;
+  /** Joins from one address per minute. Default 60. */
+  joinsPerAddressPerMinute?: number;
+  /** A connection that has not sent `Join` this long after opening is closed (`join-deadline`). Default 10000. */
+  joinDeadlineMs?: number;
+  /** Longest an HTTP client may take to send its request headers (Node's `headersTimeout`). Default 10000. */
+  headersTimeoutMs?: number;
   /** How often clients must send something; silent for 3 intervals means gone. Default 5000. */
   heartbeatIntervalMs?: number;
   /** Directory served at `/` (its `index.html`) and below. Default `<repo>/demo`. */
@@ -148,6 +160,12 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     tls: options.tls,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     maxRoomSize: options.maxRoomSize ?? DEFAULT_MAX_ROOM_SIZE,
+    maxRooms: options.maxRooms ?? 10_000,
+    maxConnections: options.maxConnections ?? 10_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 100,
+    joinsPerAddressPerMinute: options.joinsPerAddressPerMinute ?? 60,
+    joinDeadlineMs: options.joinDeadlineMs ?? 10_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     demoDir: options.demoDir ?? join(root, 'demo'),
     distDir: options.distDir ?? join(root, 'dist'),
@@ -192,6 +210,12 @@ function validate(o: ResolvedRelayOptions): void {
   if (o.webTransport.port !== undefined) int('webTransport.port', o.webTransport.port, 0, 65535);
   int('maxMessageBytes', o.maxMessageBytes, 1024, 64 * MiB);
   int('maxRoomSize', o.maxRoomSize, 1);
+  int('maxRooms', o.maxRooms, 1);
+  int('maxConnections', o.maxConnections, 1);
+  int('maxConnectionsPerAddress', o.maxConnectionsPerAddress, 1);
+  int('joinsPerAddressPerMinute', o.joinsPerAddressPerMinute, 1);
+  int('joinDeadlineMs', o.joinDeadlineMs, 100);
+  int('headersTimeoutMs', o.headersTimeoutMs, 100);
   int('heartbeatIntervalMs', o.heartbeatIntervalMs, 10);
   int('maxBadMessagesInRow', o.maxBadMessagesInRow, 1);
   int('shutdownTimeoutMs', o.shutdownTimeoutMs, 0);
@@ -243,7 +267,9 @@ export function parseNatsServers(value: string | string[]): string[] {
  * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
  * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`,
  * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP),
- * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path), `ALLOWED_ORIGINS`.
+ * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path), `ALLOWED_ORIGINS`,
+ * `MAX_ROOMS`, `MAX_CONNECTIONS`, `MAX_CONNECTIONS_PER_ADDRESS`, `JOINS_PER_ADDRESS_PER_MINUTE`,
+ * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`.
  * Throws {@link ConfigError} with a message that says what to fix.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
@@ -259,6 +285,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
   if (env.HOST) options.host = env.HOST;
   options.maxMessageBytes = int('MAX_MESSAGE_BYTES');
   options.maxRoomSize = int('MAX_ROOM_SIZE');
+  options.maxRooms = int('MAX_ROOMS');
+  options.maxConnections = int('MAX_CONNECTIONS');
+  options.maxConnectionsPerAddress = int('MAX_CONNECTIONS_PER_ADDRESS');
+  options.joinsPerAddressPerMinute = int('JOINS_PER_ADDRESS_PER_MINUTE');
+  options.joinDeadlineMs = int('JOIN_DEADLINE_MS');
+  options.headersTimeoutMs = int('HEADERS_TIMEOUT_MS');
   options.heartbeatIntervalMs = int('HEARTBEAT_INTERVAL_MS');
   options.shutdownTimeoutMs = int('SHUTDOWN_TIMEOUT_MS');
   options.resumeGraceMs = int('RESUME_GRACE_MS');

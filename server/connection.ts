@@ -16,6 +16,7 @@ import {
   type MediaStateSnapshot,
   senderStamp,
   TrackKind,
+  type BodyKind,
   type DecodedEnvelope,
   type EnvelopeInit,
   type ParticipantInit,
@@ -32,6 +33,7 @@ import type { DropReason } from './metrics.js';
 import { Outbound } from './outbound.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
 import { RESUME_SECRET_BYTES } from './resume-tokens.js';
+import { cleanDisplayName } from './display-name.js';
 import type { LeaveReason, RoomMember } from './room-member.js';
 import { maxEnvelopeBytes, type Room } from './room.js';
 
@@ -42,8 +44,32 @@ export function newSessionId(): string {
   return randomBytes(9).toString('base64url');
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/**
+ * Largest message of each control type, in bytes: what the protocol's fields
+ * need, with room to spare. Larger ones are refused (`too-large`, counted), so
+ * control can't be padded out to `maxMessageBytes`. Media is bounded by that.
+ */
+const CONTROL_CAPS: Partial<Record<BodyKind, number>> = {
+  join: 8 * 1024, // an access token (at most 4096) and a few short fields
+  tokenRefresh: 4 * 1024 + 64,
+  keyframeRequest: 128,
+  keyExchange: 512,
+  mediaState: 64,
+  ping: 64,
+  leave: 64,
+};
+/** Key exchange: a 32-byte commitment or public key, or a 12-byte nonce and a wrapped 16-byte key. */
+const MAX_KEY_DATA_BYTES = 128;
+const MAX_KEY_MAC_BYTES = 64;
+
+/** The track kind a keyframe request (as the target receives it) asks for, as a limiter key. */
+function keyframeKindOf(bytes: Uint8Array): string {
+  try {
+    return String(decodeEnvelope(bytes).keyframeRequest?.kind ?? 0);
+  } catch {
+    return '0';
+  }
+}
 
 /**
  * Most decoders kept from a Join: there are only a handful of codecs, and the list
@@ -96,6 +122,10 @@ export class Connection implements RoomMember {
   private readonly keyExchangeLimiter = new KeyedRateLimiter(16, 8);
   private readonly mediaStateLimiter = new TokenBucket(MEDIA_STATE_BURST, MEDIA_STATE_PER_SECOND);
   private readonly refreshLimiter = new TokenBucket(TOKEN_REFRESH_BURST, TOKEN_REFRESH_PER_SECOND);
+  /** Keyframe requests this participant receives, per track kind, from everyone together. */
+  private readonly keyframeTargetLimiter: KeyedRateLimiter;
+  /** Closes a connection that never sends `Join` (cleared when it does). */
+  private joinDeadline: NodeJS.Timeout | undefined;
   /** What the access token allows (everything but admin and hidden in open mode). */
   private access: Access = OPEN_ACCESS;
   /** Set while the Join's access token is being checked (asynchronously), before the room is known. */
@@ -115,6 +145,8 @@ export class Connection implements RoomMember {
     private readonly ctx: RelayContext,
     /** Remote address, for logs. */
     readonly remote: string,
+    /** The address limits are kept by (`addressKey`: an IPv4 address or an IPv6 /64). */
+    readonly address: string = remote,
   ) {
     const { options } = ctx;
     this.origin = { sender: this.sessionIdBytes, node: ctx.node.idBytes };
@@ -123,6 +155,13 @@ export class Connection implements RoomMember {
       onKeyframeNeeded: (publisher, kind) => this.requestKeyframeFor(publisher, kind),
     });
     this.keyframeLimiter = new KeyedRateLimiter(options.keyframeRequestBurst, options.keyframeRequestsPerSecond);
+    // Across all requesters (on every relay): a publisher asked by a crowd makes at most this many keyframes.
+    this.keyframeTargetLimiter = new KeyedRateLimiter(
+      2 * options.keyframeRequestBurst,
+      options.keyframeRequestsPerSecond,
+    );
+    this.joinDeadline = setTimeout(() => this.guarded(() => this.missedJoinDeadline()), options.joinDeadlineMs);
+    this.joinDeadline.unref();
   }
 
   /** A recorder or bot (`grants.hidden`): in no roster, announced to nobody. */
@@ -161,6 +200,13 @@ export class Connection implements RoomMember {
       );
     }
     this.ctx.metrics.countIn(BodyField[body]);
+    const cap = CONTROL_CAPS[body];
+    if (cap !== undefined && data.length > cap) {
+      this.ctx.metrics.refused.inc(`size-${body}`);
+      return this.reject(
+        new ProtocolError(ErrorCode.TooLarge, `a ${body} message is at most ${cap} bytes, this one ${data.length}`),
+      );
+    }
     try {
       this.dispatch(envelope, body, data);
       this.badInRow = 0;
@@ -186,6 +232,10 @@ export class Connection implements RoomMember {
 
   /** Delivers control (presence, targeted messages) from the bus; never dropped for congestion. */
   deliverControl(bytes: Uint8Array, body: number): void {
+    if (body === BodyField.keyframeRequest && !this.keyframeTargetLimiter.take(keyframeKindOf(bytes))) {
+      this.ctx.metrics.dropped.inc('keyframe-request-target-rate');
+      return;
+    }
     this.outbound.control(bytes, body);
   }
 
@@ -201,6 +251,18 @@ export class Connection implements RoomMember {
     if (this.ended) return;
     this.closeWith(err.code, err.message, err.closeCode ?? CloseCode.Malformed, reason);
     log.debug('session closed', { session: this.sessionId, code: err.code, reason });
+  }
+
+  /** No `Join` within `joinDeadlineMs` of opening: the slot goes to someone who wants to call. */
+  private missedJoinDeadline(): void {
+    if (this.ended || this.room || this.joining) return;
+    this.ctx.metrics.refused.inc('join-deadline');
+    this.closeWith(
+      ErrorCode.JoinDeadline,
+      `no Join within ${this.ctx.options.joinDeadlineMs} ms of connecting`,
+      CloseCode.JoinDeadline,
+      'disconnected',
+    );
   }
 
   /** The relay is stopping. */
@@ -231,9 +293,9 @@ export class Connection implements RoomMember {
       case 'media':
         return this.media(envelope, raw);
       case 'keyframeRequest':
-        return this.keyframeRequest(envelope, raw);
+        return this.keyframeRequest(envelope);
       case 'keyExchange':
-        return this.keyExchange(envelope, raw);
+        return this.keyExchange(envelope);
       case 'mediaState':
         return this.mediaState(envelope);
       case 'tokenRefresh':
@@ -265,6 +327,15 @@ export class Connection implements RoomMember {
         ErrorCode.AlreadyJoined,
         `this connection already joined room "${this.room?.name ?? join.room}"`,
       );
+    clearTimeout(this.joinDeadline);
+    if (!this.ctx.addressLimits.join(this.address)) {
+      this.ctx.metrics.refused.inc('address-joins');
+      throw new ProtocolError(
+        ErrorCode.TooManyConnections,
+        `at most ${this.ctx.options.joinsPerAddressPerMinute} joins per minute from one address; try again in a minute`,
+        CloseCode.TooManyConnections,
+      );
+    }
     const version = join.protocolVersion ?? 0;
     if (version !== PROTOCOL_VERSION) {
       throw new ProtocolError(
@@ -307,12 +378,23 @@ export class Connection implements RoomMember {
     this.joining = false;
     this.access = access;
     // With a token, the name others see is the token's (its `name`, else its `sub`), never the client's.
-    const name = access.identity ? (access.name ?? access.identity) : (join.name ?? '');
-    if (name.length > MAX_NAME_LENGTH || CONTROL_CHARS.test(name)) {
+    const given = access.identity ? (access.name ?? access.identity) : (join.name ?? '');
+    // Bounded before normalising (NFKC may grow a string), then checked on what others will see.
+    const name = given.length > 4 * MAX_NAME_LENGTH ? given : cleanDisplayName(given) || (given ? 'Guest' : '');
+    if (name.length > MAX_NAME_LENGTH) {
       throw new ProtocolError(
         ErrorCode.InvalidName,
-        `display names are at most ${MAX_NAME_LENGTH} characters, without control characters`,
+        `display names are at most ${MAX_NAME_LENGTH} characters`,
         CloseCode.InvalidName,
+      );
+    }
+    const { rooms, options } = this.ctx;
+    if (!rooms.get(roomName) && rooms.count >= options.maxRooms) {
+      this.ctx.metrics.refused.inc('relay-rooms');
+      throw new ProtocolError(
+        ErrorCode.TooManyConnections,
+        `this relay has its maximum of ${options.maxRooms} rooms; try another relay or later`,
+        CloseCode.TooManyConnections,
       );
     }
     this.scheduleExpiry();
@@ -541,18 +623,25 @@ export class Connection implements RoomMember {
     );
   }
 
-  private keyframeRequest(envelope: DecodedEnvelope, raw: Buffer): void {
-    const target = envelope.keyframeRequest!.target ?? '';
-    this.forwardTo(target, BodyField.keyframeRequest, raw, this.keyframeLimiter, 'keyframe-request-rate');
+  private keyframeRequest(envelope: DecodedEnvelope): void {
+    const { target = '', kind } = envelope.keyframeRequest!;
+    // Re-encoded with only the fields the protocol knows: nothing a client pads in reaches the target.
+    const bytes = encodeEnvelope({ keyframeRequest: { target, kind } });
+    this.forwardTo(target ?? '', BodyField.keyframeRequest, bytes, this.keyframeLimiter, 'keyframe-request-rate');
   }
 
   /**
    * An end-to-end-encryption key message: opaque to the relay, delivered to its
    * target only (stamped like everything else, so the sender can't be forged).
    */
-  private keyExchange(envelope: DecodedEnvelope, raw: Buffer): void {
-    const target = envelope.keyExchange!.target ?? '';
-    this.forwardTo(target, BodyField.keyExchange, raw, this.keyExchangeLimiter, 'key-exchange-rate');
+  private keyExchange(envelope: DecodedEnvelope): void {
+    const { target = '', step, data, mac, kid } = envelope.keyExchange!;
+    if ((data?.length ?? 0) > MAX_KEY_DATA_BYTES || (mac?.length ?? 0) > MAX_KEY_MAC_BYTES) {
+      throw new ProtocolError(ErrorCode.TooLarge, 'key exchange data or MAC larger than any step needs');
+    }
+    // Re-encoded with the known fields only (data and MAC stay opaque).
+    const bytes = encodeEnvelope({ keyExchange: { target, step, data, mac, kid } });
+    this.forwardTo(target ?? '', BodyField.keyExchange, bytes, this.keyExchangeLimiter, 'key-exchange-rate');
   }
 
   /**
@@ -562,7 +651,7 @@ export class Connection implements RoomMember {
   private forwardTo(
     target: string,
     body: BodyFieldNumber,
-    raw: Buffer,
+    raw: Uint8Array,
     limiter: KeyedRateLimiter,
     dropped: DropReason,
   ): void {
@@ -638,6 +727,7 @@ export class Connection implements RoomMember {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.joinDeadline);
     if (this.room) this.ctx.rooms.leave(this.room, this, reason);
     this.room = undefined;
   }

@@ -1,5 +1,6 @@
 /** What every part of one relay shares. */
 import type { AccessTokens } from './access-tokens.js';
+import type { AddressLimits } from './address-limits.js';
 import type { Bus } from './bus/bus.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { ResolvedRelayOptions } from './config.js';
@@ -21,5 +22,7 @@ export interface RelayContext {
   readonly accessTokens: AccessTokens;
   /** Which pages' origins may connect (`ALLOWED_ORIGINS`). */
   readonly origins: OriginPolicy;
+  /** Connections and joins per address, and connections per relay. */
+  readonly addressLimits: AddressLimits;
   readonly startedAt: number;
 }

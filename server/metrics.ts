@@ -37,6 +37,8 @@ export type DropReason =
   | 'audio-congested'
   /** A keyframe request over the per-(sender, target) rate. */
   | 'keyframe-request-rate'
+  /** A keyframe request over the rate its target (per track kind) takes from all requesters together. */
+  | 'keyframe-request-target-rate'
   /** An end-to-end-encryption key message over the per-(sender, target) rate. */
   | 'key-exchange-rate'
   /** A media state change over the per-connection rate (the sender gets `rate-limited`). */

@@ -16,6 +16,11 @@ export class TokenBucket {
     this.last = this.now();
   }
 
+  /** True when the bucket has refilled completely (its key has been quiet): it can be forgotten. */
+  get full(): boolean {
+    return this.tokens + ((this.now() - this.last) / 1000) * this.ratePerSecond >= this.capacity;
+  }
+
   /** Takes one token if there is one. */
   take(): boolean {
     const now = this.now();

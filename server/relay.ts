@@ -15,6 +15,7 @@ import {
   type WebTransportInfo,
 } from '../src/protocol/index.js';
 import { AccessTokens } from './access-tokens.js';
+import { AddressLimits } from './address-limits.js';
 import type { Bus } from './bus/bus.js';
 import { NatsBus } from './bus/nats-bus.js';
 import { ClusterNode } from './cluster-node.js';
@@ -134,6 +135,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     options: opts,
     accessTokens,
     origins,
+    addressLimits: new AddressLimits(opts),
     metrics,
     bus,
     node,
@@ -205,9 +207,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     shuttingDown: () => closing !== undefined,
     webTransport: () => ({ status: wt.status, info: wt.info() }),
   });
+  // Slow headers (slowloris) are cut after headersTimeoutMs; Node checks every connectionsCheckingInterval.
+  const timeouts = {
+    headersTimeout: opts.headersTimeoutMs,
+    requestTimeout: Math.max(opts.headersTimeoutMs, 30_000),
+    connectionsCheckingInterval: Math.min(1000, opts.headersTimeoutMs),
+  };
   const server: Server = opts.tls
-    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler)
-    : createHttpServer(handler);
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key, ...timeouts }, handler)
+    : createHttpServer(timeouts, handler);
   server.on('upgrade', (req, socket, head) => {
     try {
       endpoint.handleUpgrade(req, socket, head);
@@ -216,9 +224,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       socket.destroy();
     }
   });
-  server.on('clientError', (err, socket) => {
-    log.debug('bad HTTP request', { err: (err as Error).message });
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    log.debug('bad HTTP request', { err: err.message });
+    // Headers not complete within headersTimeoutMs (a slowloris): 408, counted.
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (timedOut) metrics.refused.inc('headers-timeout');
+    const status = timedOut ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     else socket.destroy();
   });
 

@@ -161,7 +161,9 @@ export class Room implements ClusterRoom {
     const id = member.sessionId;
     if (member.hidden) return this.admitHidden(member);
     const known = resume && this.roster.has(id);
-    if (!known && this.roster.size >= maxRoomSize) {
+    // Participants held for a resume keep their place in the roster but not in the count:
+    // connections that died together must not lock the room as full for the grace period.
+    if (!known && this.roster.size - this.held.size - this.orphans.size >= maxRoomSize) {
       throw new ProtocolError(
         ErrorCode.RoomFull,
         `room "${this.name}" is full (${maxRoomSize} participants)`,

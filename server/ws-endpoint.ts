@@ -14,6 +14,7 @@ import { createLogger } from './log.js';
 import { guardConnection } from './connection-guard.js';
 import { Connection } from './connection.js';
 import { WsLink } from './ws-link.js';
+import { addressKey } from './address-limits.js';
 
 const log = createLogger('ws');
 
@@ -56,7 +57,17 @@ export class WsEndpoint {
       log.debug('upgrade from a foreign origin refused', { origin: req.headers.origin });
       return rejectUpgrade(socket, 403, 'Forbidden');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+    const address = addressKey(req.socket.remoteAddress);
+    const refused = this.ctx.addressLimits.connect(address);
+    if (refused) {
+      this.ctx.metrics.refused.inc(refused);
+      log.debug('upgrade over the connection limit refused', { address, refused });
+      // 503 with Retry-After: the client's reconnect backs off, and another relay may have room.
+      return rejectUpgrade(socket, 503, 'Service Unavailable', 'Retry-After: 10\r\n');
+    }
+    // The slot is given back when the socket goes, whether or not the upgrade completes.
+    socket.once('close', () => this.ctx.addressLimits.release(address));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, address));
   }
 
   /**
@@ -73,9 +84,9 @@ export class WsEndpoint {
     this.wss.close();
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+  private onConnection(ws: WebSocket, req: IncomingMessage, address: string): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const connection = new Connection(new WsLink(ws), this.ctx, remote);
+    const connection = new Connection(new WsLink(ws), this.ctx, remote, address);
     this.open.add(connection);
     this.sockets.add(ws);
     this.ctx.metrics.connectionsTotal++;
@@ -105,8 +116,8 @@ function guard(connection: Connection, fn: () => void): void {
   guardConnection(connection, log, fn);
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function rejectUpgrade(socket: Duplex, status: number, text: string, headers = ''): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${headers}Content-Length: 0\r\n\r\n`);
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -13,6 +13,7 @@ import { Connection } from './connection.js';
 import type { WebTransportSession } from './webtransport/index.js';
 import { WtInbound } from './wt-inbound.js';
 import { WtLink } from './wt-link.js';
+import { addressKey } from './address-limits.js';
 
 const log = createLogger('wt');
 
@@ -55,8 +56,15 @@ export class WtEndpoint {
   accept(wt: WebTransportSession): void {
     if (this.closing) return wt.close(CloseCode.GoingAway, ErrorCode.ServerShutdown);
     const remote = `${wt.remote.host}:${wt.remote.port}`;
+    const address = addressKey(wt.remote.host);
+    const refused = this.ctx.addressLimits.connect(address);
+    if (refused) {
+      this.ctx.metrics.refused.inc(refused);
+      this.ctx.metrics.errors.inc(ErrorCode.TooManyConnections);
+      return wt.close(CloseCode.TooManyConnections, ErrorCode.TooManyConnections);
+    }
     const link = new WtLink(wt, this.ctx.metrics, { closeLingerMs: this.closeLingerMs });
-    const connection = new Connection(link, this.ctx, remote);
+    const connection = new Connection(link, this.ctx, remote, address);
     this.open.add(connection);
     this.links.add(link);
     this.ctx.metrics.connectionsTotal++;
@@ -66,6 +74,7 @@ export class WtEndpoint {
     const guard = (fn: () => void): void => guardConnection(connection, log, fn);
     new WtInbound(wt, link, connection, this.ctx.options, this.ctx.metrics, guard);
     wt.onclose = (info) => {
+      this.ctx.addressLimits.release(address);
       this.open.delete(connection);
       this.links.delete(link);
       link.sessionClosed();

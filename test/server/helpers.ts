@@ -87,8 +87,10 @@ export function resumeSecretOf(token: string): Uint8Array | undefined {
 export class TestClient {
   /** Envelopes received and not yet taken by {@link next}. */
   readonly inbox: DecodedEnvelope[] = [];
-  /** Raw message sizes received, for byte counting. */
+  /** Messages received, for counting. */
   received = 0;
+  /** The size in bytes of each message received, in order. */
+  readonly sizes: number[] = [];
   /** The session id from `Welcome`, once joined. */
   id = '';
   readonly label: string;
@@ -105,6 +107,7 @@ export class TestClient {
     this.label = label ?? `client${++clientCount}`;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.received++;
+      this.sizes.push(data.length);
       if (!isBinary) throw new Error('relay sent a text message');
       const envelope = decodeEnvelope(data);
       const token = envelope.welcome?.resumeToken || envelope.pong?.resumeToken;
