@@ -2,6 +2,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { build } from 'esbuild';
+import { SignJWT } from 'jose';
 import { chromiumArgs, CHROMIUM_PATH } from './test/chromium.mjs';
 
 /** Serves `x.ts?worklet` imports as a string of the bundled module, like rollup's plugin. */
@@ -31,6 +32,9 @@ const protobufAsEsm = {
   },
 };
 
+/** The secured test relay's HS256 secret: test-only, like the relays themselves. */
+const TOKEN_SECRET = 'the element tests token secret, 32+ bytes';
+
 /**
  * Starts real relays (the built `dist/relay.js`, so `npm run build` first) for the
  * element tests, and tells the pages where they are at `/__relays.json`.
@@ -45,11 +49,24 @@ function relays() {
       running.tiny = await startRelay({ host: '127.0.0.1', port: 0, maxRoomSize: 1 });
       // For the transport tests: a relay whose /webtransport.json answers 404.
       running.noWebTransport = await startRelay({ host: '127.0.0.1', port: 0, webTransport: { enabled: false } });
+      // For the access-token tests: a relay that requires tokens signed with TOKEN_SECRET (served by /__token).
+      running.secured = await startRelay({ host: '127.0.0.1', port: 0, auth: { secret: TOKEN_SECRET } });
     },
     async serverStop() {
       await Promise.all(Object.values(running).map((relay) => relay.close()));
     },
-    serve(context) {
+    async serve(context) {
+      // What a site's backend does: sign a token for the page (`/__token?room=&sub=&ttl=`, ttl in seconds).
+      if (context.path === '/__token') {
+        const q = context.URL.searchParams;
+        const now = Math.floor(Date.now() / 1000);
+        const body = await new SignJWT({ room: q.get('room') ?? '*', name: q.get('name') ?? undefined })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject(q.get('sub') ?? 'tester')
+          .setExpirationTime(now + Number(q.get('ttl') ?? 600))
+          .sign(new TextEncoder().encode(TOKEN_SECRET));
+        return { body, type: 'text' };
+      }
       if (context.path !== '/__relays.json') return undefined;
       const urls = Object.fromEntries(Object.entries(running).map(([name, relay]) => [name, relay.url]));
       return { body: JSON.stringify(urls), type: 'json' };
