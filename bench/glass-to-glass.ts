@@ -6,7 +6,7 @@
  * a canvas (bench/synthetic-camera.ts) that paints `performance.timeOrigin +
  * performance.now()` as a barcode on camera-like content; both pages belong to
  * one browser, so that clock is shared. The receiver, another demo page, reads
- * its remote tile's canvas (`canvas[part~="video"]` in the element's shadow
+ * its remote tile (`[part~="video"]`, a `<video>` or `<canvas>`, in the element's shadow
  * root) on every animation frame, decodes the barcode, and records now − painted
  * time for each new picture. The path measured: canvas capture → VideoEncoder →
  * WebSocket → relay → WebSocket → VideoDecoder → canvas → next animation frame.
@@ -130,10 +130,15 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
           const started = performance.now();
           const deadline = started + (frames / 10) * 1000; // even at 10 fps
           const step = (): void => {
-            const tile = el?.shadowRoot?.querySelector<HTMLCanvasElement>('canvas[part~="video"]');
-            if (tile && tile.width > 0 && tile.height > 0) {
-              const band = Math.round(tile.height * bandFraction);
-              ctx.drawImage(tile, 0, 0, tile.width, band, 0, 0, copy.width, copy.height);
+            // The remote tile: a <video> fed by a track generator (Chromium), or a <canvas>.
+            const tile = el?.shadowRoot?.querySelector<HTMLCanvasElement | HTMLVideoElement>(
+              '[part~="tile-remote"] [part~="video"]',
+            );
+            const width = tile instanceof HTMLVideoElement ? tile.videoWidth : (tile?.width ?? 0);
+            const height = tile instanceof HTMLVideoElement ? tile.videoHeight : (tile?.height ?? 0);
+            if (tile && width > 0 && height > 0) {
+              const band = Math.round(height * bandFraction);
+              ctx.drawImage(tile, 0, 0, width, band, 0, 0, copy.width, copy.height);
               const now = performance.timeOrigin + performance.now();
               const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
               let value = 0;

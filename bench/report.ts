@@ -333,7 +333,7 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
     `**How it is measured.** Two pages of one headless Chromium, both the demo page served by the relay (the element exactly as a site embeds it). ` +
       `The sender's camera is a \`canvas.captureStream(30)\` track (bench/synthetic-camera.ts, put in place of \`getUserMedia\`'s video by \`page.addInitScript\`): camera-like content (a panning texture, a moving subject, sensor noise) ` +
       `with a barcode across the top quarter carrying \`performance.timeOrigin + performance.now()\` at paint time (32 bits of ms, then the same bits inverted as a check). ` +
-      `The receiver reads its remote tile's canvas (\`canvas[part~="video"]\` in the element's shadow root) on every animation frame, decodes the barcode, and records now − painted time once per new picture. ` +
+      `The receiver reads its remote tile (\`[part~="video"]\` in the element's shadow root) on every animation frame, decodes the barcode, and records now − painted time once per new picture. ` +
       `Both pages share one clock: the skew column compares each page's \`timeOrigin + now()\` with \`Date.now()\`. ` +
       `The path: canvas capture → VideoEncoder (realtime, CBR) → WebSocket → relay → WebSocket → VideoDecoder → canvas → the next animation frame (a display would show it then).`,
     '',
@@ -386,7 +386,7 @@ function joinSection(record: BenchRecord): string {
     '',
     `**How it is measured.** A publisher (the demo page, camera-like canvas at 1280×720, so keyframes have real sizes) is in the room. ` +
       `Ten times, a fresh page (bench/join-time.ts, \`join.html\`) loads \`/videocall-room.js\`, waits for the element to be defined, marks the time and appends \`<videocall-room room=…>\` (camera and microphone on: the fake devices), ` +
-      `and watches on every animation frame for its remote tile's canvas to take a decoded frame's size (only \`VideoRenderer.draw\` resizes it). Joins are 0.7 s apart so the publisher's 500 ms keyframe spacing is not measured.`,
+      `and watches on every animation frame for its remote tile to show a decoded frame (a \`<video>\` once a frame is presented, a canvas once one is drawn). Joins are 0.7 s apart so the publisher's 500 ms keyframe spacing is not measured.`,
     '',
     `**What limits it.** Connected → \`vc-joined\` is opening camera and microphone, probing codecs (\`isConfigSupported\` for 4 decoders and 4 encoders, one after another), the WebSocket and Join/Welcome; ` +
       `\`vc-joined\` → first frame is the keyframe request's round trip to the publisher, its next frame being encoded as a keyframe, and decoding it. A real camera takes longer to open than Chromium's fake one.`,

@@ -54,7 +54,7 @@ const FAILURES_TO_REPORT = 3;
  * up in the decoder: when it falls behind, input is dropped until the next keyframe.
  *
  * @example
- * const renderer = new VideoRenderer(canvas);
+ * const renderer = new CanvasFrameRenderer(canvas);
  * const decode = new VideoDecodePipeline({
  *   onFrame: (frame) => renderer.draw(frame),
  *   onKeyframeNeeded: () => room.requestKeyframe(peerId, 'video'),

@@ -5,14 +5,14 @@ import type { VideoCodecName } from '../../../src/codec/codec-support.js';
 import type { EncodedMedia } from '../../../src/codec/encoded-media.js';
 import { VideoDecodePipeline } from '../../../src/codec/video-decode.js';
 import { VideoEncodePipeline } from '../../../src/codec/video-encode.js';
-import { VideoRenderer } from '../../../src/render/video-renderer.js';
+import { CanvasFrameRenderer } from '../../../src/render/canvas-renderer.js';
 import { lumaGrid, meanAbsDifference, sleep, standardDeviation, waitFor } from './helpers.js';
 import { after, afterEach, before, describe, it } from './mocha.js';
 
 /** Encoder → decoder → renderer on one page, as a call would do across two. */
 function loopback(codec: VideoCodecName, options: { maxWidth?: number; maxHeight?: number } = {}) {
   const canvas = document.createElement('canvas');
-  const renderer = new VideoRenderer(canvas);
+  const renderer = new CanvasFrameRenderer(canvas);
   const sent: EncodedMedia[] = [];
   const decoded: { width: number; height: number; at: number }[] = [];
   let keyframeRequests = 0;
