@@ -14,6 +14,7 @@ export {
   VcParticipantLeftEvent,
   VcReconnectedEvent,
   VcReconnectingEvent,
+  VcSendQualityEvent,
 } from './element/events.js';
 export { Room, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
 export type { RoomEventMap } from './call/events.js';

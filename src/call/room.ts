@@ -12,6 +12,7 @@ import type { TransportChoice } from '../transport/connect.js';
 import { parseRelayList } from '../transport/relay-list.js';
 import type { SendPriority, Transport } from '../transport/transport.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
+import type { SendQuality } from '../codec/send-adaptation.js';
 import { detectDecoders, detectEncoders, type VideoCodecName } from '../codec/codec-support.js';
 import { TypedEventTarget } from '../shared/typed-event-target.js';
 import { asVideoCallError, describeRelayError, VideoCallError } from './errors.js';
@@ -24,6 +25,7 @@ import {
   RoomLeftEvent,
   RoomReconnectedEvent,
   RoomReconnectingEvent,
+  SendQualityEvent,
   type RoomEventMap,
 } from './events.js';
 import { LocalMedia } from './local-media.js';
@@ -154,6 +156,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       onAudio: (media) => this.sendMedia(media, 'audio'),
       onChange: () => this.emit(new LocalMediaEvent()),
       onError: (error) => this.emit(new RoomErrorEvent(error)),
+      onSendQuality: (quality) => this.emit(new SendQualityEvent(quality)),
     });
     this.remote = new RemoteMedia({
       playAudio: this.options.playAudio,
@@ -161,6 +164,14 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant)),
       onPlayoutState: () => this.emit(new LocalMediaEvent()),
     });
+  }
+
+  /**
+   * What our video is sent at now (height, frame rate) and why it is below the
+   * camera's best (`limitedBy`: `cpu` or `network`); null while no video is sent.
+   */
+  get sendQuality(): SendQuality | null {
+    return this.local.sendQuality;
   }
 
   /** Our session id (our participant id in the room), once joined. */
@@ -420,8 +431,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       this.local.frameTooLarge(bytes.length, limit);
       return;
     }
-    // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe.
-    if (!this.connection.send(bytes, priority) && priority !== 'audio') this.local.requestKeyframe();
+    // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe,
+    // and tell the encoder, which steps down when it happens often (congestion).
+    if (!this.connection.send(bytes, priority) && priority !== 'audio') {
+      this.local.requestKeyframe();
+      this.local.videoNotSent();
+    }
   }
 
   /** Hands a received frame to its decoder, decrypting it first with E2EE. */
