@@ -163,6 +163,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       requestKeyframe: (participant) => this.requestKeyframeFrom(participant.id),
       onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant)),
       onPlayoutState: () => this.emit(new LocalMediaEvent()),
+      relayClockOffsetMs: () => this.connection.clock.offsetMs,
     });
   }
 
@@ -411,7 +412,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private sendMedia(media: EncodedMedia, priority: SendPriority): void {
     if (this.state !== 'joined') return;
     // Every header field is set explicitly: with E2EE they are authenticated as sent.
-    const frame = mediaFrameHeader(media);
+    // Capture times go out on the relay's clock: receivers with other clocks still get true delays.
+    const frame = mediaFrameHeader(media, this.connection.clock.offsetMs);
     if (!this.crypto) return this.sendFrame(frame, media.data, priority);
     // Results come back in call order, so frames leave in the order they were encoded.
     this.crypto.encrypt(frame, media.data).then(

@@ -28,6 +28,13 @@ export interface EncodedMedia {
   height?: number;
   /** Audio level of this packet, 0 (loudest) .. 127 (silence) in -dBov, as in RFC 6464. */
   audioLevel?: number;
+  /**
+   * When its first sample or its picture was captured, in ms since the epoch on
+   * the page's wall clock (`src/shared/clock.ts`): the sender's from encoders,
+   * the receiver's once the room has moved it across the relay's clock. Absent
+   * when unknown.
+   */
+  captureTime?: number;
 }
 
 /** Sequence numbers are uint32 on the wire; they wrap. */

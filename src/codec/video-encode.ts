@@ -399,6 +399,8 @@ export class VideoEncodePipeline {
       data,
       width,
       height,
+      // Read from the camera just before encode(): the capture time, to within a frame's wait in the track.
+      captureTime: pending ? performance.timeOrigin + pending.at : undefined,
     };
     this.sequence = nextSequence(this.sequence);
     this.options.onEncoded(media);

@@ -98,6 +98,8 @@ describe('forwardToPage', () => {
       screen: false,
       audioLevel: 0,
       framesDecoded: 0,
+      videoDelayMs: null,
+      audioDelayMs: null,
       e2ee: 'off',
       safetyCode: null,
     });
