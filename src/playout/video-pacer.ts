@@ -23,7 +23,7 @@ export interface VideoPacerOptions<F extends PacedFrame> {
   maxHoldMs?: number;
   /** Frames due within this are shown now rather than scheduled, ms; default 4. */
   toleranceMs?: number;
-  /** Frames waiting at most; the oldest is dropped beyond it. Default 4. */
+  /** Frames waiting at most; the oldest is dropped beyond it. Default 10 (a longest hold of 250 ms at 30 fps is 8 frames: none is dropped for waiting). */
   maxQueue?: number;
 }
 
@@ -100,7 +100,7 @@ export class VideoPacer<F extends PacedFrame> {
       return;
     }
     this.queue.push({ frame, due, heldFrom: now });
-    if (this.queue.length > (this.options.maxQueue ?? 4)) this.drop(this.queue.shift()!);
+    if (this.queue.length > (this.options.maxQueue ?? 10)) this.drop(this.queue.shift()!);
     this.release();
   }
 
