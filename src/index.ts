@@ -16,7 +16,7 @@ export {
   VcReconnectingEvent,
   VcSendQualityEvent,
 } from './element/events.js';
-export { Room, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
+export { Room, type JoinTimes, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
 export type { RoomEventMap } from './call/events.js';
 export { VideoCallError, type VideoCallErrorCode } from './call/errors.js';
 export type { ParticipantInfo } from './call/remote-participant.js';

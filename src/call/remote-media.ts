@@ -58,6 +58,9 @@ export class RemoteMedia {
   private readonly receivers = new Map<RemoteParticipant, Receivers>();
   private playout: AudioPlayout | null = null;
   private levelTimer: ReturnType<typeof setInterval> | undefined;
+  /** When the first remote video frame was shown, and the first remote audio handed to playout (our clock, ms). */
+  firstVideoAt: number | undefined;
+  firstAudioAt: number | undefined;
 
   constructor(private readonly options: RemoteMediaOptions) {}
 
@@ -121,7 +124,10 @@ export class RemoteMedia {
         stream.onlevel = (rms) => (receivers.loudest = Math.max(receivers.loudest, rms));
         receivers.playout = stream;
         receivers.audio = new AudioDecodePipeline({
-          onAudio: (pcm, timestampSamples) => stream.push(pcm, timestampSamples),
+          onAudio: (pcm, timestampSamples) => {
+            this.firstAudioAt ??= wallClockMs();
+            stream.push(pcm, timestampSamples);
+          },
         });
       }
       receivers.audio.push(media);
@@ -156,7 +162,9 @@ export class RemoteMedia {
   private show(participant: RemoteParticipant, receivers: Receivers, frame: VideoFrame): void {
     const captureTime = receivers.captureTimes.get(frame.timestamp);
     receivers.captureTimes.delete(frame.timestamp);
-    if (captureTime !== undefined) participant.noteVideoDelay(wallClockMs() - captureTime);
+    const now = wallClockMs();
+    this.firstVideoAt ??= now;
+    if (captureTime !== undefined) participant.noteVideoDelay(now - captureTime);
     participant.deliverFrame(frame);
   }
 

@@ -15,6 +15,7 @@ import type { EncodedMedia } from '../codec/encoded-media.js';
 import type { SendQuality } from '../codec/send-adaptation.js';
 import { detectDecoders, detectEncoders, type VideoCodecName } from '../codec/codec-support.js';
 import { TypedEventTarget } from '../shared/typed-event-target.js';
+import { wallClockMs } from '../shared/clock.js';
 import { asVideoCallError, describeRelayError, VideoCallError } from './errors.js';
 import {
   LocalMediaEvent,
@@ -39,6 +40,16 @@ import { RemoteParticipant } from './remote-participant.js';
 export type { TransportChoice };
 
 /** Everything a {@link Room} needs to join. */
+/** How long joining took, ms from `join()`; null for what has not happened yet. */
+export interface JoinTimes {
+  /** To the relay's welcome. */
+  joinedMs: number | null;
+  /** To the first remote video frame shown. */
+  firstVideoMs: number | null;
+  /** To the first remote audio handed to playout. */
+  firstAudioMs: number | null;
+}
+
 export interface RoomOptions {
   /**
    * The relay's base URL, http(s) or ws(s); or several relays of one cluster, as
@@ -111,6 +122,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
   private crypto: MediaCrypto | null = null;
+  private joinStartedAt = 0;
+  private joinedAt: number | undefined;
   /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
   private roomSecret: Awaited<ReturnType<typeof MediaCrypto.prepareSecret>> = null;
   private readonly options: Required<Omit<RoomOptions, 'codec' | 'token' | 'passphrase'>> &
@@ -175,6 +188,21 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     return this.local.sendQuality;
   }
 
+  /**
+   * How long joining took, ms from {@link join}: to the relay's welcome, to the
+   * first remote video frame shown and to the first remote audio handed to
+   * playout. Each is null until it happened.
+   */
+  get joinTimes(): JoinTimes {
+    const since = (at: number | undefined) =>
+      at === undefined || !this.joinStartedAt ? null : at - this.joinStartedAt;
+    return {
+      joinedMs: since(this.joinedAt),
+      firstVideoMs: since(this.remote.firstVideoAt),
+      firstAudioMs: since(this.remote.firstAudioAt),
+    };
+  }
+
   /** Our session id (our participant id in the room), once joined. */
   get sessionId(): string {
     return this.connection.sessionId;
@@ -236,6 +264,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       );
     }
     this.state = 'connecting';
+    this.joinStartedAt = wallClockMs();
     try {
       const ready = this.prepare();
       // Open the connection while devices, codecs and the passphrase are prepared:
@@ -320,6 +349,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private joined(welcome: RelayWelcome): void {
     if (this.state !== 'connecting') return; // left while joining
     this.state = 'joined';
+    this.joinedAt = wallClockMs();
     if (this.options.e2ee) this.crypto = this.startCrypto();
     for (const p of welcome.roster) this.addParticipant(p, false);
     this.chooseCodec();

@@ -4,7 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { asVideoCallError, VideoCallError } from '../call/errors.js';
 import type { ParticipantInfo } from '../call/remote-participant.js';
-import { Room, type RoomState, type TransportChoice } from '../call/room.js';
+import { Room, type JoinTimes, type RoomState, type TransportChoice } from '../call/room.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import { passphraseFromFragment } from '../e2ee/key-exchange.js';
 import { notice, overlay, type CallStatus } from './call-status.js';
@@ -160,6 +160,16 @@ export class VideocallRoomElement extends LitElement {
    */
   get sendQuality(): { height: number; framerate: number; limitedBy: 'cpu' | 'network' | null } | null {
     return this.roomState === 'joined' ? (this.current?.sendQuality ?? null) : null;
+  }
+
+  /**
+   * How long the last join took, ms from its start: to the relay's welcome
+   * (`joinedMs`), to the first remote picture shown (`firstVideoMs`) and to the
+   * first remote sound handed to playout (`firstAudioMs`); null for what has not
+   * happened yet, and null before any join.
+   */
+  get joinTimes(): JoinTimes | null {
+    return this.current?.joinTimes ?? null;
   }
 
   /** The headless room behind the element, for pages that need more than attributes. */

@@ -69,7 +69,7 @@ describe('a call between three browsers through a real relay', () => {
     }
   });
 
-  it('estimates each remote’s glass-to-glass and mouth-to-ear delay from the capture times in the frames', async () => {
+  it('estimates each remote’s glass-to-glass and mouth-to-ear delay from the capture times in the frames, and says how long joining took', async () => {
     for (const [i, page] of pages.entries()) {
       const delays = await waitFor(`delay estimates on ${NAMES[i]}'s page`, async () => {
         const info = await page.evaluate(() => document.querySelector('videocall-room')!.participants);
@@ -81,6 +81,11 @@ describe('a call between three browsers through a real relay', () => {
         `[delays] ${NAMES[i]} sees ` +
           delays.map((p) => `${p.name}: video ${p.videoDelayMs} ms, audio ${p.audioDelayMs} ms`).join('; '),
       );
+      const joinTimes = await page.evaluate(() => document.querySelector('videocall-room')!.joinTimes!);
+      console.log(`[join] ${NAMES[i]}: ${JSON.stringify(joinTimes)}`);
+      expect(joinTimes.joinedMs).toBeGreaterThan(0);
+      expect(joinTimes.firstVideoMs).toBeGreaterThan(joinTimes.joinedMs!);
+      expect(joinTimes.firstAudioMs).toBeGreaterThan(joinTimes.joinedMs!);
       // Loose bounds: positive (one clock, estimated right) and not absurd on a loaded 2-core machine.
       for (const p of delays) {
         expect(p.videoDelayMs!).toBeGreaterThan(0);
