@@ -73,6 +73,7 @@ export function mediaFrameHeader(media: EncodedMedia, relayClockOffsetMs = 0): M
     width: media.width ?? 0,
     height: media.height ?? 0,
     captureTime: media.captureTime ? Math.round((media.captureTime + relayClockOffsetMs) * 1000) : 0,
+    temporalLayer: media.temporalLayer ?? 0,
   };
 }
 
@@ -97,5 +98,6 @@ export function encodedMediaOf(frame: MediaFrameInit, relayClockOffsetMs = 0): E
     height: frame.height ?? 0,
     audioLevel: frame.audioLevel ?? 127,
     captureTime: frame.captureTime ? frame.captureTime / 1000 - relayClockOffsetMs : undefined,
+    temporalLayer: frame.temporalLayer ?? 0,
   };
 }

@@ -23,6 +23,11 @@ export interface EncodedMedia {
   sequence?: number;
   /** The codec's output (annex B for H.264). */
   data: Uint8Array;
+  /**
+   * Temporal layer of a video frame: 0 for frames later ones reference, 1 for
+   * frames nothing references (skippable without breaking the picture).
+   */
+  temporalLayer?: number;
   /** Coded size of video frames. */
   width?: number;
   height?: number;

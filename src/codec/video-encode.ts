@@ -399,6 +399,7 @@ export class VideoEncodePipeline {
       data,
       width,
       height,
+      temporalLayer: temporalLayerOf(metadata),
       // Read from the camera just before encode(): the capture time, to within a frame's wait in the track.
       captureTime: pending ? performance.timeOrigin + pending.at : undefined,
     };
@@ -430,4 +431,10 @@ export class VideoEncodePipeline {
     if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
     this.encoder = undefined;
   }
+}
+
+/** The temporal layer WebCodecs reports with `scalabilityMode` (`svc` is not in TypeScript's DOM types yet). */
+function temporalLayerOf(metadata: EncodedVideoChunkMetadata | undefined): number {
+  const svc = (metadata as { svc?: { temporalLayerId?: number } } | undefined)?.svc;
+  return svc?.temporalLayerId ?? 0;
 }

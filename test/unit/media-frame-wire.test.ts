@@ -51,6 +51,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
     data: Uint8Array.of(1, 2, 3),
     width: 1280,
     height: 720,
+    temporalLayer: 1,
   };
 
   it('writes every header field, with wire enums and defaults for what the media leaves out', () => {
@@ -65,6 +66,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       width: 1280,
       height: 720,
       captureTime: 0, // unknown
+      temporalLayer: 1,
     });
     const audio = mediaFrameHeader({
       kind: 'audio',
@@ -113,6 +115,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       width: 0,
       height: 0,
       audioLevel: 127,
+      temporalLayer: 0,
     });
   });
 

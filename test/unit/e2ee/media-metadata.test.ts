@@ -14,6 +14,7 @@ const frame: Required<{ [K in keyof MediaFrameFields]: NonNullable<MediaFrameFie
   width: 1280,
   height: 720,
   captureTime: 0x0708090a0b0c,
+  temporalLayer: 1,
 };
 
 describe('mediaFrameMetadata', () => {
@@ -30,6 +31,7 @@ describe('mediaFrameMetadata', () => {
         '00000500' +
         '000002d0' +
         '00000708090a0b0c' +
+        '01' +
         '02' +
         '6162',
     );
@@ -48,6 +50,7 @@ describe('mediaFrameMetadata', () => {
         width: 0,
         height: 0,
         captureTime: 0,
+        temporalLayer: 0,
       }),
     );
     expect(mediaFrameMetadata('s', { kind: null, timestamp: null })).toEqual(mediaFrameMetadata('s', {}));
@@ -66,6 +69,7 @@ describe('mediaFrameMetadata', () => {
       { width: 640 },
       { height: 360 },
       { captureTime: frame.captureTime + 1 },
+      { temporalLayer: 0 },
     ];
     for (const change of changes) expect(toHex(mediaFrameMetadata('peer-1', { ...frame, ...change }))).not.toBe(base);
     expect(toHex(mediaFrameMetadata('peer-2', frame))).not.toBe(base);
