@@ -6,7 +6,7 @@
  * a canvas (bench/synthetic-camera.ts) that paints `performance.timeOrigin +
  * performance.now()` as a barcode on camera-like content; both pages belong to
  * one browser, so that clock is shared. The receiver, another demo page, reads
- * its remote tile's canvas (`canvas[part~="video"]` in the element's shadow
+ * its remote tile (`[part~="video"]`, a `<video>` or `<canvas>`, in the element's shadow
  * root) on every animation frame, decodes the barcode, and records now − painted
  * time for each new picture. The path measured: canvas capture → VideoEncoder →
  * WebSocket → relay → WebSocket → VideoDecoder → canvas → next animation frame.
@@ -38,6 +38,24 @@ export interface GlassToGlassOptions {
   senderTransport?: 'auto' | 'websocket' | 'webtransport';
   /** The receiver's page's own `transport`, overriding {@link transport}. */
   receiverTransport?: 'auto' | 'websocket' | 'webtransport';
+  /** End-to-end encryption with a shared passphrase on both pages. Default false. */
+  e2ee?: boolean;
+  /** The sender's microphone (Chromium's fake one) on, for the audio figures. Default false. */
+  mic?: boolean;
+}
+
+/** The product's own figures for the sender, read from the receiver's `participants` every 100 ms. */
+export interface ProductEstimates {
+  /** `videoDelayMs` (capture → shown, from the capture time in each frame). */
+  videoDelayP50Ms: number;
+  videoDelayP95Ms: number;
+  /** `audioDelayMs` (microphone → speaker: arrival, jitter buffer, output), when the sender's mic is on. */
+  audioDelayP50Ms: number;
+  audioDelayP95Ms: number;
+  /** Video delay − audio delay at the same moment: > 0 when the face comes after the voice. */
+  avOffsetP50Ms: number;
+  avOffsetP95AbsMs: number;
+  samples: number;
 }
 
 export interface GlassToGlassResult {
@@ -66,6 +84,11 @@ export interface GlassToGlassResult {
   othersCpuPercent: number;
   /** Receiver clock − sender clock (`timeOrigin + now` against `Date.now()` in each page), ms: ~0 means the clock is shared. */
   clockSkewMs: number;
+  e2ee: boolean;
+  /** What the sender's encoder settled on (it steps down when it cannot keep up). */
+  sendQuality?: { height: number; framerate: number; limitedBy: string | null } | null;
+  /** The product's own delay estimates, over the same window. */
+  estimates?: ProductEstimates;
 }
 
 /** Mean of `performance.timeOrigin + performance.now() − Date.now()` in a page (Date's 1 ms steps average out). */
@@ -87,12 +110,14 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
   try {
     const room = `g2g-${Date.now().toString(36)}`;
     const param = (t: string | undefined) => (t ? `&transport=${t}` : '');
+    // The passphrase goes in the fragment, as a person would share it (never sent to the relay).
+    const secret = options.e2ee ? '&e2ee#vc-key=bench%20passphrase' : '';
     const sender = await browser.newPage(
-      `${site.url}/?room=${room}&name=Sender&mic=off${param(options.senderTransport ?? options.transport)}`,
+      `${site.url}/?room=${room}&name=Sender&mic=${options.mic ? 'on' : 'off'}${param(options.senderTransport ?? options.transport)}${secret}`,
       syntheticCameraScript({ width, height, barcode: true }) + (options.initScript ? `\n;${options.initScript}` : ''),
     );
     const receiver = await browser.newPage(
-      `${site.url}/?room=${room}&name=Receiver&camera=off&mic=off${param(options.receiverTransport ?? options.transport)}`,
+      `${site.url}/?room=${room}&name=Receiver&camera=off&mic=off${param(options.receiverTransport ?? options.transport)}${secret}`,
       options.initScript,
     );
     const live = await poll(
@@ -116,6 +141,15 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     const [senderOffset, receiverOffset] = [await clockOffset(sender), await clockOffset(receiver)];
 
     const share = cpuShare();
+    // The product's own estimates, sampled while the barcode is read.
+    await receiver.evaluate(() => {
+      const w = window as unknown as { benchEstimates?: [number | null, number | null][]; benchTimer?: number };
+      w.benchEstimates = [];
+      w.benchTimer = window.setInterval(() => {
+        const p = document.querySelector('videocall-room')?.participants[0];
+        if (p) w.benchEstimates!.push([p.videoDelayMs, p.audioDelayMs]);
+      }, 100);
+    });
     const read = await receiver.evaluate(
       ({ columns, rows, bandFraction, frames }) =>
         new Promise<{ samples: number[]; unreadable: number; seconds: number }>((resolve) => {
@@ -130,10 +164,15 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
           const started = performance.now();
           const deadline = started + (frames / 10) * 1000; // even at 10 fps
           const step = (): void => {
-            const tile = el?.shadowRoot?.querySelector<HTMLCanvasElement>('canvas[part~="video"]');
-            if (tile && tile.width > 0 && tile.height > 0) {
-              const band = Math.round(tile.height * bandFraction);
-              ctx.drawImage(tile, 0, 0, tile.width, band, 0, 0, copy.width, copy.height);
+            // The remote tile: a <video> fed by a track generator (Chromium), or a <canvas>.
+            const tile = el?.shadowRoot?.querySelector<HTMLCanvasElement | HTMLVideoElement>(
+              '[part~="tile-remote"] [part~="video"]',
+            );
+            const width = tile instanceof HTMLVideoElement ? tile.videoWidth : (tile?.width ?? 0);
+            const height = tile instanceof HTMLVideoElement ? tile.videoHeight : (tile?.height ?? 0);
+            if (tile && width > 0 && height > 0) {
+              const band = Math.round(height * bandFraction);
+              ctx.drawImage(tile, 0, 0, width, band, 0, 0, copy.width, copy.height);
               const now = performance.timeOrigin + performance.now();
               const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
               let value = 0;
@@ -171,6 +210,12 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
         return room?.transport?.stats ?? null;
       });
     const transportStats = { sender: await statsOf(sender), receiver: await statsOf(receiver) };
+    const estimateSamples = await receiver.evaluate(() => {
+      const w = window as unknown as { benchEstimates?: [number | null, number | null][]; benchTimer?: number };
+      clearInterval(w.benchTimer);
+      return w.benchEstimates ?? [];
+    });
+    const sendQuality = await sender.evaluate(() => document.querySelector('videocall-room')?.sendQuality ?? null);
     await options.inspect?.({ sender, receiver });
     const sorted = [...read.samples].sort((a, b) => a - b);
     return {
@@ -188,6 +233,9 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       receivedFps: read.samples.length / read.seconds,
       unreadable: read.unreadable,
       clockSkewMs: receiverOffset - senderOffset,
+      e2ee: !!options.e2ee,
+      sendQuality,
+      estimates: estimatesOf(estimateSamples),
       chromiumCpuPercent: cpu.ours,
       othersCpuPercent: cpu.others,
     };
@@ -197,9 +245,33 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
   }
 }
 
+/** Percentiles of the product's estimates (video, audio, and their difference where both are known). */
+function estimatesOf(samples: [number | null, number | null][]): ProductEstimates {
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  const video = sorted(samples.flatMap(([v]) => (v === null ? [] : [v])));
+  const audio = sorted(samples.flatMap(([, a]) => (a === null ? [] : [a])));
+  const offsets = samples.flatMap(([v, a]) => (v === null || a === null ? [] : [v - a]));
+  return {
+    videoDelayP50Ms: percentile(video, 0.5),
+    videoDelayP95Ms: percentile(video, 0.95),
+    audioDelayP50Ms: percentile(audio, 0.5),
+    audioDelayP95Ms: percentile(audio, 0.95),
+    avOffsetP50Ms: percentile(sorted(offsets), 0.5),
+    avOffsetP95AbsMs: percentile(sorted(offsets.map(Math.abs)), 0.95),
+    samples: samples.length,
+  };
+}
+
 export function describeGlassToGlass(r: GlassToGlassResult): string {
+  const est = r.estimates;
+  const q = r.sendQuality;
   return (
-    `glass-to-glass ${r.width}×${r.height} ${r.codec}${r.transport ? ` ${r.transport}→${r.receiverTransport ?? '?'}` : ''}: p50 ${r.p50Ms.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms ` +
+    `glass-to-glass ${r.width}×${r.height} ${r.codec}${r.e2ee ? ' e2ee' : ''}${r.transport ? ` ${r.transport}→${r.receiverTransport ?? '?'}` : ''}: p50 ${r.p50Ms.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms ` +
+    (q ? `[sent ${q.height}p${q.framerate}${q.limitedBy ? ` limited by ${q.limitedBy}` : ''}] ` : '') +
+    (est
+      ? `[product: video ${est.videoDelayP50Ms.toFixed(0)}/${est.videoDelayP95Ms.toFixed(0)} ms, audio ${est.audioDelayP50Ms.toFixed(0)}/${est.audioDelayP95Ms.toFixed(0)} ms, ` +
+        `A/V offset p50 ${est.avOffsetP50Ms.toFixed(0)} ms |p95| ${est.avOffsetP95AbsMs.toFixed(0)} ms] `
+      : '') +
     `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${r.samplesMs.length} pictures, ` +
     `${r.receivedFps.toFixed(1)} pictures/s seen, ${r.unreadable} unreadable reads, clock skew ${r.clockSkewMs.toFixed(2)} ms; ` +
     `CPU: ours ${r.chromiumCpuPercent.toFixed(0)} %, other processes ${r.othersCpuPercent.toFixed(0)} % of a core`
@@ -222,6 +294,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     receiverTransport: transport('--receiver-transport'),
     width: size?.[0],
     height: size?.[1],
+    e2ee: process.argv.includes('--e2ee'),
+    mic: process.argv.includes('--mic'),
   });
   console.log(describeGlassToGlass(result));
 }

@@ -17,7 +17,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import { BUNDLE_PATH, describeBundleSize, runBundleSize } from './bundle-size.js';
 import { describeCapacity, describeCapacityStep, runClientCapacity } from './client-capacity.js';
-import { describeGlassToGlass, runGlassToGlass } from './glass-to-glass.js';
+import { describeGlassToGlass } from './glass-to-glass.js';
+import { runLatencyMatrix } from './latency-matrix.js';
 import { describeJoinTime, runJoinTime } from './join-time.js';
 import { describeTransportLatency, describeTransportRow, runTransportLatency } from './transport-latency.js';
 import { codeVersion, loadAverage, machineInfo, waitForQuiet, type MachineInfo } from './machine.js';
@@ -92,13 +93,13 @@ const BENCHMARKS: Benchmark[] = [
   },
   {
     name: 'latency',
-    title: 'Glass-to-glass latency',
-    standalone: 'npx tsx bench/glass-to-glass.ts',
+    title: 'Glass-to-glass latency: both transports, 360p and 720p, with and without E2EE',
+    standalone: 'npx tsx bench/latency-matrix.ts',
     needsBundle: true,
-    timeoutSeconds: 150,
+    timeoutSeconds: 900,
     async run() {
-      const result = await runGlassToGlass();
-      console.log(`  ${describeGlassToGlass(result)}`);
+      const result = await runLatencyMatrix({ onRow: (row) => console.log(`  ${describeGlassToGlass(row)}`) });
+      for (const failure of result.failures) console.warn(`  FAILED ${failure}`);
       return result;
     },
   },

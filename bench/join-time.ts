@@ -8,7 +8,7 @@
  * `/videocall-room.js` as a site does, waits for the element to be defined, then
  * appends `<videocall-room room=…>` with camera and microphone on (the fake
  * devices) and watches, on every animation frame, for its remote tile's canvas to
- * take the size of a decoded frame — which only `VideoRenderer.draw` does.
+ * take the size of a decoded frame (a `<video>` once a frame is presented; a canvas once drawn).
  *
  *     npx tsx bench/join-time.ts [--joins 10]
  */
@@ -71,9 +71,10 @@ export const JOIN_PAGE = `<!doctype html>
       marks.connected = performance.now();
       document.body.append(el); // connectedCallback: the element starts joining
       const watch = () => {
-        const tile = el.shadowRoot?.querySelector('canvas[part~="video"]');
-        // A canvas starts at 300×150; VideoRenderer.draw gives it the frame's size.
-        if (tile && (tile.width !== 300 || tile.height !== 150)) marks.firstFrame = performance.now();
+        const tile = el.shadowRoot?.querySelector('[part~="tile-remote"] [part~="video"]');
+        // A <video> has a size once a frame is presented; a canvas starts at 300×150 until one is drawn.
+        const shown = tile instanceof HTMLVideoElement ? tile.videoWidth > 0 : tile && (tile.width !== 300 || tile.height !== 150);
+        if (shown) marks.firstFrame = performance.now();
         else requestAnimationFrame(watch);
       };
       requestAnimationFrame(watch);

@@ -6,6 +6,7 @@
 import type { BundleSizeResult } from './bundle-size.js';
 import type { CapacityResult } from './client-capacity.js';
 import type { GlassToGlassResult } from './glass-to-glass.js';
+import type { LatencyMatrixResult } from './latency-matrix.js';
 import type { JoinTimeResult } from './join-time.js';
 import type { LoadSnapshot, MachineInfo } from './machine.js';
 import {
@@ -280,66 +281,76 @@ function relaySection(record: BenchRecord, charts: Record<string, string>): stri
 }
 
 function latencySection(record: BenchRecord, charts: Record<string, string>): string {
-  const r = record.result as GlassToGlassResult;
-  charts['glass-to-glass.svg'] = histogram({
-    title: `Glass-to-glass latency, ${r.width}×${r.height} ${r.codec.toUpperCase()}, loopback (${r.samplesMs.length} pictures)`,
-    xLabel: 'ms from painting a picture to seeing it on the remote tile',
-    samples: r.samplesMs,
-    bin: 5,
-    clipAt: Math.max(100, 1.5 * r.p95Ms),
-    markers: [
-      { x: r.p50Ms, label: `p50 ${n1(r.p50Ms)} ms` },
-      { x: r.p95Ms, label: `p95 ${n1(r.p95Ms)} ms` },
-    ],
-  });
+  // Older records hold one glass-to-glass run; newer ones the matrix of bench/latency-matrix.ts.
+  const result = record.result as LatencyMatrixResult | GlassToGlassResult;
+  const rows = 'rows' in result ? result.rows : [result];
+  const failures = 'rows' in result ? result.failures : [];
+  const charted = rows.find((r) => r.height === 720 && !r.e2ee) ?? rows[0];
+  if (charted)
+    charts['glass-to-glass.svg'] = histogram({
+      title: `Glass-to-glass latency, ${charted.width}×${charted.height} ${charted.codec.toUpperCase()} ${charted.transport ?? ''}, loopback (${charted.samplesMs.length} pictures)`,
+      xLabel: 'ms from painting a picture to seeing it on the remote tile',
+      samples: charted.samplesMs,
+      bin: 5,
+      clipAt: Math.max(100, 1.5 * charted.p95Ms),
+      markers: [
+        { x: charted.p50Ms, label: `p50 ${n1(charted.p50Ms)} ms` },
+        { x: charted.p95Ms, label: `p95 ${n1(charted.p95Ms)} ms` },
+      ],
+    });
+  const est = (r: GlassToGlassResult, f: (e: NonNullable<GlassToGlassResult['estimates']>) => number) =>
+    r.estimates ? n0(f(r.estimates)) : '–';
   return [
     runLine(record),
     '',
     table(
       [
+        'transport',
         'camera',
+        'E2EE',
         'codec',
-        'p50 ms',
-        'p95 ms',
-        'min ms',
-        'max ms',
-        'pictures measured',
+        'sent',
+        'g2g p50 ms',
+        'g2g p95 ms',
         'pictures/s seen',
-        'unreadable reads',
-        'clock skew ms',
-        'Chromium + relay CPU, % of a core',
-        'other processes, % of a core',
+        'product video delay p50/p95 ms',
+        'product audio delay p50/p95 ms',
+        'A/V offset p50 ms',
+        'A/V |offset| p95 ms',
+        'CPU ours / others, % of a core',
       ],
-      [
-        [
-          `${r.width}×${r.height}`,
-          r.codec.toUpperCase(),
-          n1(r.p50Ms),
-          n1(r.p95Ms),
-          n1(r.minMs),
-          n1(r.maxMs),
-          String(r.samplesMs.length),
-          n1(r.receivedFps),
-          String(r.unreadable),
-          n2(r.clockSkewMs),
-          n0(r.chromiumCpuPercent),
-          n0(r.othersCpuPercent),
-        ],
-      ],
+      rows.map((r) => [
+        r.transport ?? '?',
+        `${r.width}×${r.height}`,
+        r.e2ee ? 'on' : 'off',
+        r.codec.toUpperCase(),
+        r.sendQuality
+          ? `${r.sendQuality.height}p${r.sendQuality.framerate}${r.sendQuality.limitedBy ? ` (${r.sendQuality.limitedBy})` : ''}`
+          : '–',
+        n1(r.p50Ms),
+        n1(r.p95Ms),
+        n1(r.receivedFps),
+        `${est(r, (e) => e.videoDelayP50Ms)} / ${est(r, (e) => e.videoDelayP95Ms)}`,
+        `${est(r, (e) => e.audioDelayP50Ms)} / ${est(r, (e) => e.audioDelayP95Ms)}`,
+        est(r, (e) => e.avOffsetP50Ms),
+        est(r, (e) => e.avOffsetP95AbsMs),
+        `${n0(r.chromiumCpuPercent)} / ${n0(r.othersCpuPercent)}`,
+      ]),
     ),
+    ...(failures.length ? ['', ...failures.map((f) => `Failed: \`${f}\``)] : []),
     '',
     '![Histogram of glass-to-glass latency with p50 and p95](bench/results/glass-to-glass.svg)',
     '',
-    `**How it is measured.** Two pages of one headless Chromium, both the demo page served by the relay (the element exactly as a site embeds it). ` +
+    `**How it is measured.** Two pages of one headless Chromium, both the demo page served by the relay (the element exactly as a site embeds it), the sender with its (fake) microphone on. ` +
       `The sender's camera is a \`canvas.captureStream(30)\` track (bench/synthetic-camera.ts, put in place of \`getUserMedia\`'s video by \`page.addInitScript\`): camera-like content (a panning texture, a moving subject, sensor noise) ` +
       `with a barcode across the top quarter carrying \`performance.timeOrigin + performance.now()\` at paint time (32 bits of ms, then the same bits inverted as a check). ` +
-      `The receiver reads its remote tile's canvas (\`canvas[part~="video"]\` in the element's shadow root) on every animation frame, decodes the barcode, and records now − painted time once per new picture. ` +
-      `Both pages share one clock: the skew column compares each page's \`timeOrigin + now()\` with \`Date.now()\`. ` +
-      `The path: canvas capture → VideoEncoder (realtime, CBR) → WebSocket → relay → WebSocket → VideoDecoder → canvas → the next animation frame (a display would show it then).`,
+      `The receiver reads its remote tile (\`[part~="video"]\` in the element's shadow root: a \`<video>\` fed by a track generator) on every animation frame, decodes the barcode, and records now − painted time once per new picture (g2g columns). ` +
+      `The product columns are the receiver element's own \`participants[0].videoDelayMs\` and \`audioDelayMs\`, sampled every 100 ms: estimates from the capture time each frame carries (on the relay's clock, matched through Ping/Pong), not an independent measurement; the A/V offset is their difference (> 0: the face after the voice). ` +
+      `"sent" is what the sender's encoder settled on (it steps down when it cannot keep up).`,
     '',
-    `**What limits it.** Everything runs on 2 cores: the sender's software encoder at 720p, the receiver's decoder, the two renderers and the relay. ` +
+    `**What limits it.** Everything runs on 2 cores: the sender's software encoder, the receiver's decoder, the relay and the bench's own reading of the tile. ` +
       `Reading at animation frames adds 0–17 ms (half a 60 Hz frame on average), and a 30 fps source can wait up to 33 ms to be captured, as a camera's frame does. ` +
-      `Fewer than 30 pictures/s seen means the sender's encoder or capture fell behind (its frames are dropped rather than queued).`,
+      `Video is held for lip sync until the audio captured with it plays, so the g2g figures include that hold when the audio path is slower.`,
   ].join('\n');
 }
 
@@ -386,7 +397,7 @@ function joinSection(record: BenchRecord): string {
     '',
     `**How it is measured.** A publisher (the demo page, camera-like canvas at 1280×720, so keyframes have real sizes) is in the room. ` +
       `Ten times, a fresh page (bench/join-time.ts, \`join.html\`) loads \`/videocall-room.js\`, waits for the element to be defined, marks the time and appends \`<videocall-room room=…>\` (camera and microphone on: the fake devices), ` +
-      `and watches on every animation frame for its remote tile's canvas to take a decoded frame's size (only \`VideoRenderer.draw\` resizes it). Joins are 0.7 s apart so the publisher's 500 ms keyframe spacing is not measured.`,
+      `and watches on every animation frame for its remote tile to show a decoded frame (a \`<video>\` once a frame is presented, a canvas once one is drawn). Joins are 0.7 s apart so the publisher's 500 ms keyframe spacing is not measured.`,
     '',
     `**What limits it.** Connected → \`vc-joined\` is opening camera and microphone, probing codecs (\`isConfigSupported\` for 4 decoders and 4 encoders, one after another), the WebSocket and Join/Welcome; ` +
       `\`vc-joined\` → first frame is the keyframe request's round trip to the publisher, its next frame being encoded as a keyframe, and decoding it. A real camera takes longer to open than Chromium's fake one.`,
@@ -574,10 +585,20 @@ function headline(results: StoredResults): string {
     'latency',
     'Glass-to-glass latency (Chromium, loopback)',
     (rec) => {
-      const r = rec.result as GlassToGlassResult;
-      return `p50 **${n1(r.p50Ms)} ms**, p95 **${n1(r.p95Ms)} ms** (${r.width}×${r.height} ${r.codec.toUpperCase()})`;
+      const result = rec.result as LatencyMatrixResult | GlassToGlassResult;
+      const rows = 'rows' in result ? result.rows : [result];
+      return rows
+        .filter((r) => !r.e2ee)
+        .map(
+          (r) =>
+            `${r.transport ?? ''} ${r.height}p: p50 **${n1(r.p50Ms)} ms**, p95 **${n1(r.p95Ms)} ms** (${r.codec.toUpperCase()})`,
+        )
+        .join('; ');
     },
-    (rec) => (rec.result as GlassToGlassResult).othersCpuPercent,
+    (rec) => {
+      const result = rec.result as LatencyMatrixResult | GlassToGlassResult;
+      return ('rows' in result ? result.rows[0]?.othersCpuPercent : result.othersCpuPercent) ?? NaN;
+    },
   );
   add(
     'join',

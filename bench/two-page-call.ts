@@ -240,12 +240,14 @@ function instrumentScript(o: {
   let copy = null, last = -1;
   const step = () => {
     const el = document.querySelector('videocall-room');
-    const tile = el && el.shadowRoot && el.shadowRoot.querySelector('canvas[part~="video"]');
-    if (tile && tile.width > 0 && tile.height > 0) {
+    // The remote tile: a <video> fed by a track generator, or a <canvas>.
+    const tile = el && el.shadowRoot && el.shadowRoot.querySelector('[part~="tile-remote"] [part~="video"]');
+    const tw = tile ? (tile.videoWidth ?? tile.width) : 0, th = tile ? (tile.videoHeight ?? tile.height) : 0;
+    if (tile && tw > 0 && th > 0) {
       copy ??= document.createElement('canvas').getContext('2d', { willReadFrequently: true });
       copy.canvas.width = B.columns * 4; copy.canvas.height = B.rows * 4;
-      const band = Math.round(tile.height * B.bandFraction);
-      copy.drawImage(tile, 0, 0, tile.width, band, 0, 0, B.columns * 4, B.rows * 4);
+      const band = Math.round(th * B.bandFraction);
+      copy.drawImage(tile, 0, 0, tw, band, 0, 0, B.columns * 4, B.rows * 4);
       const t = now();
       const value = bits(copy.getImageData(0, 0, B.columns * 4, B.rows * 4).data, B.columns * 4);
       if (value < 0) d.unreadable++;

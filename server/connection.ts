@@ -289,7 +289,11 @@ export class Connection implements RoomMember {
       case 'join':
         return this.join(envelope.join!);
       case 'ping':
-        return this.send({ pong: { time: envelope.ping!.time, resumeToken: this.resumeToken() } }, BodyField.pong);
+        return this.send(
+          // The relay's clock, for the client's estimate of its offset (capture times are stamped on it).
+          { pong: { time: envelope.ping!.time, resumeToken: this.resumeToken(), relayTime: relayClockUs() } },
+          BodyField.pong,
+        );
       case 'media':
         return this.media(envelope, raw);
       case 'keyframeRequest':
@@ -731,4 +735,9 @@ export class Connection implements RoomMember {
     if (this.room) this.ctx.rooms.leave(this.room, this, reason);
     this.room = undefined;
   }
+}
+
+/** The relay's clock in microseconds since the Unix epoch, finer than `Date.now()`. */
+function relayClockUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }

@@ -14,8 +14,9 @@ export {
   VcParticipantLeftEvent,
   VcReconnectedEvent,
   VcReconnectingEvent,
+  VcSendQualityEvent,
 } from './element/events.js';
-export { Room, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
+export { Room, type JoinTimes, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
 export type { RoomEventMap } from './call/events.js';
 export { VideoCallError, type VideoCallErrorCode } from './call/errors.js';
 export type { ParticipantInfo } from './call/remote-participant.js';

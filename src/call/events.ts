@@ -1,3 +1,4 @@
+import type { SendQuality } from '../codec/send-adaptation.js';
 import type { VideoCallError } from './errors.js';
 import type { RemoteParticipant } from './remote-participant.js';
 
@@ -88,6 +89,16 @@ export class RoomErrorEvent extends Event {
   }
 }
 
+/**
+ * Our video is now sent at another size or frame rate: the encoder or the
+ * network fell behind (`limitedBy`) or recovered (`limitedBy` null at the top).
+ */
+export class SendQualityEvent extends Event {
+  constructor(readonly quality: SendQuality) {
+    super('send-quality');
+  }
+}
+
 /** Local camera, microphone or playout changed: re-read `Room.local` and `Room.audioSuspended`. */
 export class LocalMediaEvent extends Event {
   constructor() {
@@ -105,6 +116,7 @@ export interface RoomEventMap {
   reconnecting: RoomReconnectingEvent;
   reconnected: RoomReconnectedEvent;
   'local-media': LocalMediaEvent;
+  'send-quality': SendQualityEvent;
   // Indexed so the map satisfies Record<string, Event>.
   [type: string]: Event;
 }

@@ -3,6 +3,7 @@ import { CaptureError } from '../capture/capture-error.js';
 import { AudioEncodePipeline } from '../codec/audio-encode.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
+import type { SendQuality } from '../codec/send-adaptation.js';
 import { VideoEncodePipeline } from '../codec/video-encode.js';
 import { VideoCallError, type VideoCallErrorCode } from './errors.js';
 import type { MediaStateSnapshot } from '../protocol/media-state.js';
@@ -14,6 +15,8 @@ export interface LocalMediaCallbacks {
   onChange(): void;
   /** A device or encoder problem that does not end the call. */
   onError(error: VideoCallError): void;
+  /** The video is sent at another size or frame rate (adaptation to load or congestion). */
+  onSendQuality(quality: SendQuality): void;
 }
 
 /**
@@ -53,6 +56,16 @@ export class LocalMedia {
 
   requestKeyframe(): void {
     this.video?.requestKeyframe();
+  }
+
+  /** What our video is sent at now; null while no video is encoded. */
+  get sendQuality(): SendQuality | null {
+    return this.video?.quality ?? null;
+  }
+
+  /** The transport dropped one of our video frames (congestion): the encoder may step down. */
+  videoNotSent(): void {
+    this.video?.networkDrop();
   }
 
   /** The relay would refuse a frame this big: tell the person once, and start again from a smaller keyframe. */
@@ -146,6 +159,7 @@ export class LocalMedia {
     this.video = new VideoEncodePipeline({
       codec: this.codec,
       onEncoded: (media) => this.callbacks.onVideo(media),
+      onQuality: (quality) => this.callbacks.onSendQuality(quality),
       onError: (error) =>
         this.callbacks.onError(new VideoCallError('codec-unsupported', error.message, { cause: error })),
     });

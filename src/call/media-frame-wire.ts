@@ -61,7 +61,7 @@ export function mediaKindFromWire(value: number | null | undefined): MediaKind |
  * `payload`). Every field is set explicitly: with E2EE they are authenticated
  * as sent.
  */
-export function mediaFrameHeader(media: EncodedMedia): MediaFrameInit {
+export function mediaFrameHeader(media: EncodedMedia, relayClockOffsetMs = 0): MediaFrameInit {
   return {
     kind: mediaKindToWire(media.kind),
     sequence: media.sequence ?? 0,
@@ -72,15 +72,18 @@ export function mediaFrameHeader(media: EncodedMedia): MediaFrameInit {
     layer: 0,
     width: media.width ?? 0,
     height: media.height ?? 0,
+    captureTime: media.captureTime ? Math.round((media.captureTime + relayClockOffsetMs) * 1000) : 0,
+    temporalLayer: media.temporalLayer ?? 0,
   };
 }
 
 /**
  * A received frame as the decoders take it, absent fields at their protobuf
  * defaults (the audio level at 127, silence); null when it has no payload or a
- * kind or codec this client does not know.
+ * kind or codec this client does not know. Its capture time (on the relay's
+ * clock on the wire) comes onto ours with `relayClockOffsetMs` (relay − ours).
  */
-export function encodedMediaOf(frame: MediaFrameInit): EncodedMedia | null {
+export function encodedMediaOf(frame: MediaFrameInit, relayClockOffsetMs = 0): EncodedMedia | null {
   const kind = mediaKindFromWire(frame.kind);
   const codec = codecFromWire(frame.codec);
   if (!kind || !codec || !frame.payload) return null;
@@ -94,5 +97,7 @@ export function encodedMediaOf(frame: MediaFrameInit): EncodedMedia | null {
     width: frame.width ?? 0,
     height: frame.height ?? 0,
     audioLevel: frame.audioLevel ?? 127,
+    captureTime: frame.captureTime ? frame.captureTime / 1000 - relayClockOffsetMs : undefined,
+    temporalLayer: frame.temporalLayer ?? 0,
   };
 }

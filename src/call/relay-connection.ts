@@ -1,5 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
+import { wallClockMs } from '../shared/clock.js';
+import { ClockOffset } from './clock-offset.js';
 import {
   decodeEnvelope,
   encodeEnvelope,
@@ -99,6 +101,8 @@ export class RelayConnection {
   maxMessageBytes = 0;
   /** Last measured round trip to the relay, in ms. */
   rttMs = 0;
+  /** The relay's clock against ours, from the Ping/Pong round trips (capture times go on the wire on the relay's clock). */
+  readonly clock = new ClockOffset();
   /** Our session id (the participant's id), once welcomed. */
   sessionId = '';
   /** The relays, in order. Not readonly: the list may change between attempts. */
@@ -120,6 +124,9 @@ export class RelayConnection {
   /** When anything last arrived from the relay (ms since epoch). */
   private lastHeard = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** Pings in flight: the `time` sent (whole ms, echoed by the relay) → our precise clock then. */
+  private readonly pings = new Map<number, number>();
+  private earlyPings: ReturnType<typeof setTimeout> | undefined;
   private pending: PendingWelcome | null = null;
   /**
    * What arrived after `Welcome` but before the owner heard of it, replayed then
@@ -189,6 +196,7 @@ export class RelayConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearInterval(this.heartbeat);
+    clearTimeout(this.earlyPings);
     this.wake?.();
     // A handshake under way ends now; the loop sees `closed` and stops.
     this.pending?.reject(new VideoCallError('invalid-state', 'The connection was closed.'));
@@ -351,7 +359,7 @@ export class RelayConnection {
   private dispatch(env: DecodedEnvelope): void {
     if (this.state !== 'open') return;
     if (env.body === 'pong') {
-      if (env.pong?.time) this.rttMs = Date.now() - env.pong.time;
+      if (env.pong?.time) this.pong(env.pong.time, env.pong.relayTime ?? 0);
       if (env.pong?.resumeToken) this.resumeToken = env.pong.resumeToken;
       return;
     }
@@ -425,8 +433,35 @@ export class RelayConnection {
     this.heartbeat = setInterval(() => {
       if (this.state !== 'open') return;
       if (Date.now() - this.lastHeard > SILENT_INTERVALS * intervalMs) this.lose('connection-lost');
-      else this.sendControl({ ping: { time: Date.now() } });
+      else this.ping();
     }, intervalMs);
+    // Another relay may keep another clock. A few quick round trips now, so delays
+    // can be estimated from the first frames rather than after the first heartbeats.
+    this.clock.reset();
+    this.pings.clear();
+    clearTimeout(this.earlyPings);
+    const early = (left: number): void => {
+      this.ping();
+      if (left > 1) this.earlyPings = setTimeout(() => early(left - 1), EARLY_PING_GAP_MS);
+    };
+    early(EARLY_PINGS);
+  }
+
+  private ping(): void {
+    const time = Date.now();
+    this.pings.set(time, wallClockMs());
+    // Unanswered pings of a link that went quiet must not pile up.
+    if (this.pings.size > 16) this.pings.delete(this.pings.keys().next().value!);
+    this.sendControl({ ping: { time } });
+  }
+
+  /** A Pong for the Ping sent at `time`: the round trip, and a sample of the relay's clock. */
+  private pong(time: number, relayTimeUs: number): void {
+    this.rttMs = Date.now() - time;
+    const sentAt = this.pings.get(time);
+    this.pings.delete(time);
+    if (sentAt !== undefined && relayTimeUs > 0)
+      this.clock.add({ sentAt, receivedAt: wallClockMs(), relayTime: relayTimeUs / 1000 });
   }
 
   /**
@@ -438,6 +473,7 @@ export class RelayConnection {
     if (this.state !== 'open') return;
     this.state = 'reconnecting';
     clearInterval(this.heartbeat);
+    clearTimeout(this.earlyPings);
     this.dropTransport();
     this.events.lost(reason);
     if (this.state !== 'reconnecting') return; // closed by the listener
@@ -477,6 +513,10 @@ export class RelayConnection {
     }).finally(() => (this.wake = null));
   }
 }
+
+/** Quick pings after each Welcome, this far apart, for a first clock estimate. */
+const EARLY_PINGS = 3;
+const EARLY_PING_GAP_MS = 300;
 
 /** Input from the transport between `Welcome` and the owner hearing of it. */
 type HeldInput = { env: DecodedEnvelope } | { close: TransportClose };

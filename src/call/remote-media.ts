@@ -2,6 +2,8 @@ import { AudioDecodePipeline } from '../codec/audio-decode.js';
 import { chooseCodec, type VideoCodecName } from '../codec/codec-support.js';
 import { VideoDecodePipeline } from '../codec/video-decode.js';
 import { AudioPlayout, type PlayoutStream } from '../playout/audio-playout.js';
+import { VideoPacer } from '../playout/video-pacer.js';
+import { wallClockMs } from '../shared/clock.js';
 import type { MediaFrameInit } from '../protocol/envelope.js';
 import { nextShownLevel } from './level-meter.js';
 import { encodedMediaOf } from './media-frame-wire.js';
@@ -15,6 +17,10 @@ export interface RemoteMediaOptions {
   onLevel(participant: RemoteParticipant): void;
   /** Playout was suspended or resumed (autoplay policy). */
   onPlayoutState(): void;
+  /** The relay's clock minus ours, ms: capture times arrive on the relay's clock. */
+  relayClockOffsetMs(): number;
+  /** Pace each participant's video against their audio (lip sync); default true. */
+  lipSync?: boolean;
 }
 
 interface Receivers {
@@ -27,7 +33,22 @@ interface Receivers {
    * keeping the loudest means a short word is never missed between polls.
    */
   loudest: number;
+  /** Decoded video waits here for the audio captured with it. */
+  pacer: VideoPacer<VideoFrame>;
+  /** Capture time (our clock, ms) of each video frame in flight, by media timestamp. */
+  captureTimes: Map<number, number>;
+  /** Smoothed delay from their microphone to our arrival, ms; NaN before the first stamped packet. */
+  audioArrivalMs: number;
+  /** When their last audio packet arrived (our clock, ms). */
+  lastAudioAt: number;
 }
+
+/** Video frames whose capture time is remembered while they decode (a second at 30 fps, with room). */
+const MAX_CAPTURE_TIMES = 64;
+/** Audio older than this means they stopped sending (muted): video stops waiting for it. */
+const AUDIO_STALE_MS = 300;
+/** Weight of a new sample in the smoothed delays. */
+const DELAY_SMOOTHING = 0.1;
 
 /** How often played levels are read for speaking indicators (the release of {@link nextShownLevel} is per poll). */
 const LEVEL_POLL_MS = 100;
@@ -37,6 +58,9 @@ export class RemoteMedia {
   private readonly receivers = new Map<RemoteParticipant, Receivers>();
   private playout: AudioPlayout | null = null;
   private levelTimer: ReturnType<typeof setInterval> | undefined;
+  /** When the first remote video frame was shown, and the first remote audio handed to playout (our clock, ms). */
+  firstVideoAt: number | undefined;
+  firstAudioAt: number | undefined;
 
   constructor(private readonly options: RemoteMediaOptions) {}
 
@@ -50,28 +74,60 @@ export class RemoteMedia {
 
   add(participant: RemoteParticipant): void {
     if (this.receivers.has(participant)) return;
-    this.receivers.set(participant, { video: null, audio: null, playout: null, loudest: 0 });
+    const receivers: Receivers = {
+      video: null,
+      audio: null,
+      playout: null,
+      loudest: 0,
+      pacer: new VideoPacer<VideoFrame>({
+        show: (frame) => this.show(participant, receivers, frame),
+        now: wallClockMs,
+        schedule: (callback, ms) => setTimeout(callback, ms),
+        cancel: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      }),
+      captureTimes: new Map(),
+      audioArrivalMs: Number.NaN,
+      lastAudioAt: Number.NEGATIVE_INFINITY,
+    };
+    this.receivers.set(participant, receivers);
     if (participant.camera) this.options.requestKeyframe(participant);
     if (!this.levelTimer) this.levelTimer = setInterval(() => this.pollLevels(), LEVEL_POLL_MS);
   }
 
   receive(participant: RemoteParticipant, frame: MediaFrameInit): void {
     const receivers = this.receivers.get(participant);
-    const media = encodedMediaOf(frame);
+    const media = encodedMediaOf(frame, this.options.relayClockOffsetMs());
     if (!receivers || !media) return;
     if (media.kind === 'video') {
       receivers.video ??= new VideoDecodePipeline({
-        onFrame: (decoded) => participant.deliverFrame(decoded),
+        onFrame: (decoded) => this.decoded(receivers, decoded),
         onKeyframeNeeded: () => this.options.requestKeyframe(participant),
       });
+      if (media.captureTime !== undefined) {
+        receivers.captureTimes.set(media.timestamp, media.captureTime);
+        // Frames dropped before decoding leave entries behind: keep the newest.
+        if (receivers.captureTimes.size > MAX_CAPTURE_TIMES)
+          receivers.captureTimes.delete(receivers.captureTimes.keys().next().value!);
+      }
       receivers.video.push(media);
     } else if (media.kind === 'audio' && this.options.playAudio) {
+      const now = wallClockMs();
+      receivers.lastAudioAt = now;
+      if (media.captureTime !== undefined) {
+        const arrival = now - media.captureTime;
+        receivers.audioArrivalMs = Number.isNaN(receivers.audioArrivalMs)
+          ? arrival
+          : receivers.audioArrivalMs + DELAY_SMOOTHING * (arrival - receivers.audioArrivalMs);
+      }
       if (!receivers.audio) {
         const stream = this.ensurePlayout().createStream(participant.id);
         stream.onlevel = (rms) => (receivers.loudest = Math.max(receivers.loudest, rms));
         receivers.playout = stream;
         receivers.audio = new AudioDecodePipeline({
-          onAudio: (pcm, timestampSamples) => stream.push(pcm, timestampSamples),
+          onAudio: (pcm, timestampSamples) => {
+            this.firstAudioAt ??= wallClockMs();
+            stream.push(pcm, timestampSamples);
+          },
         });
       }
       receivers.audio.push(media);
@@ -85,10 +141,52 @@ export class RemoteMedia {
     if (receivers) receivers.video = null;
   }
 
+  /**
+   * Their audio's delay from their microphone to our speaker now, ms: arrival,
+   * the jitter buffer's delay and the output's latency. Null when their audio
+   * is not playing (muted, not yet arrived, or playout suspended).
+   */
+  audioDelayMs(participant: RemoteParticipant): number | null {
+    const receivers = this.receivers.get(participant);
+    if (!receivers) return null;
+    return this.audioDelay(receivers, wallClockMs());
+  }
+
+  /** A decoded video frame: it waits for its audio (lip sync), then is shown. */
+  private decoded(receivers: Receivers, frame: VideoFrame): void {
+    const captureTime = receivers.captureTimes.get(frame.timestamp);
+    const audioDelay = this.options.lipSync === false ? null : this.audioDelay(receivers, wallClockMs());
+    receivers.pacer.push(frame, captureTime, audioDelay);
+  }
+
+  private show(participant: RemoteParticipant, receivers: Receivers, frame: VideoFrame): void {
+    const captureTime = receivers.captureTimes.get(frame.timestamp);
+    receivers.captureTimes.delete(frame.timestamp);
+    const now = wallClockMs();
+    this.firstVideoAt ??= now;
+    if (captureTime !== undefined) participant.noteVideoDelay(now - captureTime);
+    participant.deliverFrame(frame);
+  }
+
+  private audioDelay(receivers: Receivers, now: number): number | null {
+    const stats = receivers.playout?.stats;
+    if (
+      !stats ||
+      Number.isNaN(receivers.audioArrivalMs) ||
+      now - receivers.lastAudioAt > AUDIO_STALE_MS ||
+      this.playout?.context.state !== 'running'
+    )
+      return null;
+    const context = this.playout.context;
+    const outputMs = ((context.outputLatency || 0) + (context.baseLatency || 0)) * 1000;
+    return receivers.audioArrivalMs + stats.delayMs + outputMs;
+  }
+
   remove(participant: RemoteParticipant): void {
     const receivers = this.receivers.get(participant);
     if (!receivers) return;
     receivers.video?.close();
+    receivers.pacer.close();
     receivers.audio?.close();
     receivers.playout?.close();
     participant.setVideoSink(null);
@@ -122,7 +220,9 @@ export class RemoteMedia {
   }
 
   private pollLevels(): void {
+    const now = wallClockMs();
     for (const [participant, receivers] of this.receivers) {
+      participant.audioDelayMs = this.audioDelay(receivers, now);
       const level = nextShownLevel(participant.audioLevel, receivers.loudest);
       receivers.loudest = 0;
       if (Math.abs(level - participant.audioLevel) > 0.005 || (level === 0 && participant.audioLevel !== 0)) {

@@ -18,6 +18,17 @@ export interface ParticipantInfo {
   /** Video frames decoded from them so far. */
   readonly framesDecoded: number;
   /**
+   * Estimated glass-to-glass delay of their video, ms: from their camera to our
+   * screen (capture time carried in the frame, clocks matched through the
+   * relay's). Smoothed; null before the first frame.
+   */
+  readonly videoDelayMs: number | null;
+  /**
+   * Estimated mouth-to-ear delay of their audio, ms: from their microphone to our
+   * speaker (arrival, jitter buffer, output). Null while their audio is not playing.
+   */
+  readonly audioDelayMs: number | null;
+  /**
    * End-to-end encryption with them: `off`, `pending` (keys being exchanged),
    * `verified` (passphrase matched, or code confirmed), `unverified` (compare
    * {@link safetyCode} aloud) or `mismatch` (wrong passphrase or swapped keys: media blocked).
@@ -43,6 +54,9 @@ export class RemoteParticipant implements ParticipantInfo {
   /** Where end-to-end encryption with them stands; null without E2EE. */
   security: PeerSecurity | null = null;
   private sink: VideoSink | null = null;
+  videoDelayMs: number | null = null;
+  /** @internal Read from the room's playout when asked (see {@link toJSON}). */
+  audioDelayMs: number | null = null;
 
   constructor(
     readonly id: string,
@@ -75,6 +89,11 @@ export class RemoteParticipant implements ParticipantInfo {
     this.sink = sink;
   }
 
+  /** @internal A shown frame took `ms` from their camera to our screen. */
+  noteVideoDelay(ms: number): void {
+    this.videoDelayMs = this.videoDelayMs === null ? ms : this.videoDelayMs + 0.1 * (ms - this.videoDelayMs);
+  }
+
   /** @internal Called by the room for each decoded frame. */
   deliverFrame(frame: VideoFrame): void {
     this.framesDecoded++;
@@ -85,6 +104,9 @@ export class RemoteParticipant implements ParticipantInfo {
   /** A plain snapshot, safe to hand to a page. */
   toJSON(): ParticipantInfo {
     const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode } = this;
-    return { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode };
+    const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
+    const videoDelayMs = round(this.videoDelayMs);
+    const audioDelayMs = round(this.audioDelayMs);
+    return { id, name, mic, camera, screen, audioLevel, framesDecoded, videoDelayMs, audioDelayMs, e2ee, safetyCode };
   }
 }

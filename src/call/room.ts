@@ -12,8 +12,10 @@ import type { TransportChoice } from '../transport/connect.js';
 import { parseRelayList } from '../transport/relay-list.js';
 import type { SendPriority, Transport } from '../transport/transport.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
+import type { SendQuality } from '../codec/send-adaptation.js';
 import { detectDecoders, detectEncoders, type VideoCodecName } from '../codec/codec-support.js';
 import { TypedEventTarget } from '../shared/typed-event-target.js';
+import { wallClockMs } from '../shared/clock.js';
 import { asVideoCallError, describeRelayError, VideoCallError } from './errors.js';
 import {
   LocalMediaEvent,
@@ -24,6 +26,7 @@ import {
   RoomLeftEvent,
   RoomReconnectedEvent,
   RoomReconnectingEvent,
+  SendQualityEvent,
   type RoomEventMap,
 } from './events.js';
 import { LocalMedia } from './local-media.js';
@@ -37,6 +40,16 @@ import { RemoteParticipant } from './remote-participant.js';
 export type { TransportChoice };
 
 /** Everything a {@link Room} needs to join. */
+/** How long joining took, ms from `join()`; null for what has not happened yet. */
+export interface JoinTimes {
+  /** To the relay's welcome. */
+  joinedMs: number | null;
+  /** To the first remote video frame shown. */
+  firstVideoMs: number | null;
+  /** To the first remote audio handed to playout. */
+  firstAudioMs: number | null;
+}
+
 export interface RoomOptions {
   /**
    * The relay's base URL, http(s) or ws(s); or several relays of one cluster, as
@@ -109,6 +122,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
   private crypto: MediaCrypto | null = null;
+  private joinStartedAt = 0;
+  private joinedAt: number | undefined;
   /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
   private roomSecret: Awaited<ReturnType<typeof MediaCrypto.prepareSecret>> = null;
   private readonly options: Required<Omit<RoomOptions, 'codec' | 'token' | 'passphrase'>> &
@@ -154,13 +169,38 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       onAudio: (media) => this.sendMedia(media, 'audio'),
       onChange: () => this.emit(new LocalMediaEvent()),
       onError: (error) => this.emit(new RoomErrorEvent(error)),
+      onSendQuality: (quality) => this.emit(new SendQualityEvent(quality)),
     });
     this.remote = new RemoteMedia({
       playAudio: this.options.playAudio,
       requestKeyframe: (participant) => this.requestKeyframeFrom(participant.id),
       onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant)),
       onPlayoutState: () => this.emit(new LocalMediaEvent()),
+      relayClockOffsetMs: () => this.connection.clock.offsetMs,
     });
+  }
+
+  /**
+   * What our video is sent at now (height, frame rate) and why it is below the
+   * camera's best (`limitedBy`: `cpu` or `network`); null while no video is sent.
+   */
+  get sendQuality(): SendQuality | null {
+    return this.local.sendQuality;
+  }
+
+  /**
+   * How long joining took, ms from {@link join}: to the relay's welcome, to the
+   * first remote video frame shown and to the first remote audio handed to
+   * playout. Each is null until it happened.
+   */
+  get joinTimes(): JoinTimes {
+    const since = (at: number | undefined) =>
+      at === undefined || !this.joinStartedAt ? null : at - this.joinStartedAt;
+    return {
+      joinedMs: since(this.joinedAt),
+      firstVideoMs: since(this.remote.firstVideoAt),
+      firstAudioMs: since(this.remote.firstAudioAt),
+    };
   }
 
   /** Our session id (our participant id in the room), once joined. */
@@ -235,6 +275,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       );
     }
     this.state = 'connecting';
+    this.joinStartedAt = wallClockMs();
     try {
       const ready = this.prepare();
       // Open the connection while devices, codecs and the passphrase are prepared:
@@ -319,6 +360,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private joined(welcome: RelayWelcome): void {
     if (this.state !== 'connecting') return; // left while joining
     this.state = 'joined';
+    this.joinedAt = wallClockMs();
     if (this.options.e2ee) this.crypto = this.startCrypto();
     for (const p of welcome.roster) this.addParticipant(p, false);
     this.chooseCodec();
@@ -411,7 +453,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private sendMedia(media: EncodedMedia, priority: SendPriority): void {
     if (this.state !== 'joined') return;
     // Every header field is set explicitly: with E2EE they are authenticated as sent.
-    const frame = mediaFrameHeader(media);
+    // Capture times go out on the relay's clock: receivers with other clocks still get true delays.
+    const frame = mediaFrameHeader(media, this.connection.clock.offsetMs);
     if (!this.crypto) return this.sendFrame(frame, media.data, priority);
     // Results come back in call order, so frames leave in the order they were encoded.
     this.crypto.encrypt(frame, media.data).then(
@@ -431,8 +474,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       this.local.frameTooLarge(bytes.length, limit);
       return;
     }
-    // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe.
-    if (!this.connection.send(bytes, priority) && priority !== 'audio') this.local.requestKeyframe();
+    // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe,
+    // and tell the encoder, which steps down when it happens often (congestion).
+    if (!this.connection.send(bytes, priority) && priority !== 'audio') {
+      this.local.requestKeyframe();
+      this.local.videoNotSent();
+    }
   }
 
   /** Hands a received frame to its decoder, decrypting it first with E2EE. */

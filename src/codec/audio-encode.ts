@@ -8,6 +8,7 @@ import { audioLevel } from './audio-level.js';
 import { toMono } from './audio-samples.js';
 import { nextSequence, type EncodedMedia } from './encoded-media.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
+import { wallClockMs } from '../shared/clock.js';
 
 /** Options of {@link AudioEncodePipeline}. */
 export interface AudioEncodeOptions {
@@ -79,7 +80,7 @@ export class AudioEncodePipeline {
   private runStart = 0;
   private runSamples = 0;
   /** Frames handed to the encoder (exact timestamp, level), matched to its output by timestamp. */
-  private readonly inFlight: { timestamp: number; level: number }[] = [];
+  private readonly inFlight: { timestamp: number; level: number; captureTime: number }[] = [];
   private readonly counters: AudioEncodeStats = {
     packets: 0,
     bytes: 0,
@@ -187,7 +188,8 @@ export class AudioEncodePipeline {
 
   private encodeFrame(encoder: AudioEncoder, frame: Float32Array<ArrayBuffer>, timestamp: number, rate: number): void {
     if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) return;
-    this.inFlight.push({ timestamp, level: audioLevel(frame) });
+    // The frame is complete when its last sample arrives: its first was captured a frame's length before.
+    this.inFlight.push({ timestamp, level: audioLevel(frame), captureTime: wallClockMs() - FRAME_MS });
     if (this.inFlight.length > 50) this.inFlight.shift();
     const data = new AudioData({
       format: 'f32-planar',
@@ -282,7 +284,7 @@ export class AudioEncodePipeline {
     if (this.stopped || this.isMuted) return;
     this.failures = 0;
     // The encoder's own timestamps wander by a microsecond; the frame's are exact.
-    const { timestamp, level } = this.frameFor(chunk.timestamp);
+    const { timestamp, level, captureTime } = this.frameFor(chunk.timestamp);
     const data = new Uint8Array(chunk.byteLength);
     chunk.copyTo(data);
     this.counters.packets++;
@@ -296,13 +298,14 @@ export class AudioEncodePipeline {
       sequence: this.sequence,
       data,
       audioLevel: level,
+      captureTime,
     };
     this.sequence = nextSequence(this.sequence);
     this.options.onEncoded(media);
   }
 
   /** The frame (exact timestamp, level) nearest `timestamp`; frames before it are forgotten. */
-  private frameFor(timestamp: number): { timestamp: number; level: number } {
+  private frameFor(timestamp: number): { timestamp: number; level: number; captureTime?: number } {
     let best = -1;
     let bestDistance = Infinity;
     for (let i = 0; i < this.inFlight.length; i++) {

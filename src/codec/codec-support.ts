@@ -64,6 +64,12 @@ export interface VideoEncodeSettings {
   bitrate: number;
   /** `'detail'`/`'text'` for screens: the encoder keeps sharpness over motion. */
   contentHint?: string;
+  /**
+   * Two temporal layers (`L1T2`, default true): every other frame is referenced
+   * by none, so a receiver that falls behind skips those instead of waiting for
+   * a keyframe.
+   */
+  temporalLayers?: boolean;
 }
 
 /** Encoder configuration for a codec in realtime mode. */
@@ -80,6 +86,7 @@ export function videoEncoderConfig(name: VideoCodecName, settings: VideoEncodeSe
     hardwareAcceleration: 'no-preference',
   };
   if (settings.contentHint) config.contentHint = settings.contentHint;
+  if (settings.temporalLayers !== false) config.scalabilityMode = 'L1T2';
   if (name === 'h264') config.avc = { format: 'annexb' };
   return config;
 }
@@ -93,7 +100,12 @@ export async function supportedEncoderConfig(config: VideoEncoderConfig): Promis
   if ((await VideoEncoder.isConfigSupported(config)).supported) return config;
   const withoutMode: VideoEncoderConfig = { ...config };
   delete withoutMode.bitrateMode;
-  return (await VideoEncoder.isConfigSupported(withoutMode)).supported ? withoutMode : null;
+  if ((await VideoEncoder.isConfigSupported(withoutMode)).supported) return withoutMode;
+  // An encoder without temporal layers still makes a call: every frame is then layer 0.
+  if (!config.scalabilityMode) return null;
+  const single: VideoEncoderConfig = { ...config };
+  delete single.scalabilityMode;
+  return supportedEncoderConfig(single);
 }
 
 /** The codecs `isSupported` accepts, in {@link DEFAULT_CODEC_PREFERENCE} order. */

@@ -23,11 +23,23 @@ export interface EncodedMedia {
   sequence?: number;
   /** The codec's output (annex B for H.264). */
   data: Uint8Array;
+  /**
+   * Temporal layer of a video frame: 0 for frames later ones reference, 1 for
+   * frames nothing references (skippable without breaking the picture).
+   */
+  temporalLayer?: number;
   /** Coded size of video frames. */
   width?: number;
   height?: number;
   /** Audio level of this packet, 0 (loudest) .. 127 (silence) in -dBov, as in RFC 6464. */
   audioLevel?: number;
+  /**
+   * When its first sample or its picture was captured, in ms since the epoch on
+   * the page's wall clock (`src/shared/clock.ts`): the sender's from encoders,
+   * the receiver's once the room has moved it across the relay's clock. Absent
+   * when unknown.
+   */
+  captureTime?: number;
 }
 
 /** Sequence numbers are uint32 on the wire; they wrap. */

@@ -28,6 +28,8 @@ export interface VideoDecodeStats {
   droppedWaitingForKeyframe: number;
   /** Frames dropped because the decoder was behind. */
   droppedBusy: number;
+  /** Frames nothing references (temporal layer 1) skipped because the decoder was behind: no picture lost. */
+  skippedUnreferenced: number;
   /** Duplicates and frames older than one already accepted. */
   droppedStale: number;
   /** Frames of codecs this pipeline does not know. */
@@ -43,6 +45,9 @@ export interface VideoDecodeStats {
   decodeTimeMs: number;
 }
 
+/** A frame nothing references is skipped when this many frames wait in the decoder. */
+const SKIP_UNREFERENCED_AT = 2;
+
 /** Consecutive failures before `onError` is told (decoding still resumes on later keyframes). */
 const FAILURES_TO_REPORT = 3;
 
@@ -54,7 +59,7 @@ const FAILURES_TO_REPORT = 3;
  * up in the decoder: when it falls behind, input is dropped until the next keyframe.
  *
  * @example
- * const renderer = new VideoRenderer(canvas);
+ * const renderer = new CanvasFrameRenderer(canvas);
  * const decode = new VideoDecodePipeline({
  *   onFrame: (frame) => renderer.draw(frame),
  *   onKeyframeNeeded: () => room.requestKeyframe(peerId, 'video'),
@@ -77,6 +82,7 @@ export class VideoDecodePipeline {
     framesDecoded: 0,
     droppedWaitingForKeyframe: 0,
     droppedBusy: 0,
+    skippedUnreferenced: 0,
     droppedStale: 0,
     droppedUnknownCodec: 0,
     gaps: 0,
@@ -137,6 +143,12 @@ export class VideoDecodePipeline {
     }
 
     const maxQueue = this.options.maxDecodeQueue ?? 3;
+    // Behind already: a frame nothing references is skipped, and the picture goes on from the next
+    // base-layer frame: fewer frames decoded rather than late ones, with no wait for a keyframe.
+    if (this.decoder && (media.temporalLayer ?? 0) > 0 && this.decoder.decodeQueueSize >= SKIP_UNREFERENCED_AT) {
+      this.counters.skippedUnreferenced++;
+      return;
+    }
     if (this.decoder && this.decoder.decodeQueueSize > maxQueue) {
       if (!media.keyframe) {
         // Dropping a delta breaks the reference chain: wait for, and ask for, a fresh start.

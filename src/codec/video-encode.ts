@@ -6,6 +6,7 @@ import { videoFrames } from '../capture/video-frames.js';
 import { supportedEncoderConfig, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
 import { nextSequence, type EncodedMedia } from './encoded-media.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
+import { SendAdaptation, sendLadder, type SendAdaptationOptions, type SendQuality } from './send-adaptation.js';
 import { encodeSize, videoBitrate } from './video-bitrate.js';
 
 /** Options of {@link VideoEncodePipeline}. */
@@ -28,6 +29,16 @@ export interface VideoEncodeOptions {
   bitrate?: number;
   /** Read frames through the `<video>` fallback (tests). */
   forceFallback?: boolean;
+  /**
+   * Step the size (then the frame rate) down when the encoder or the network
+   * falls behind, and back up when they recover; default true. False sends at
+   * the largest size whatever it costs.
+   */
+  adapt?: boolean;
+  /** Tuning of the adaptation (tests). */
+  adaptation?: SendAdaptationOptions;
+  /** The size or frame rate sent changed, and why. */
+  onQuality?: (quality: SendQuality) => void;
 }
 
 /** Counters of a {@link VideoEncodePipeline}. */
@@ -51,6 +62,14 @@ export interface VideoEncodeStats {
   encodeTimeMs: number;
   /** Encoder restarts after errors. */
   restarts: number;
+  /** Frame rate aimed at now (the adaptation may lower it). */
+  framerate: number;
+  /** Why the size or frame rate is below the best the camera allows; null when it is not. */
+  limitedBy: SendQuality['limitedBy'];
+  /** Smoothed share of each frame interval the encoder needs (1 = all of it). */
+  encodeUsage: number;
+  /** Steps down and up taken by the adaptation. */
+  qualityChanges: number;
 }
 
 /** The encoder may hold this many frames; beyond it, new frames are dropped (realtime: never queue latency). */
@@ -98,6 +117,9 @@ export class VideoEncodePipeline {
     { at: number; codec: VideoCodecName; width: number; height: number }
   >();
   private readonly counters: VideoEncodeStats;
+  /** The adaptation for the current source; rebuilt when the source size or rate changes. */
+  private adaptation: SendAdaptation | undefined;
+  private ladderKey = '';
 
   constructor(options: VideoEncodeOptions) {
     this.options = options;
@@ -116,6 +138,10 @@ export class VideoEncodePipeline {
       bytes: 0,
       encodeTimeMs: 0,
       restarts: 0,
+      framerate: 0,
+      limitedBy: null,
+      encodeUsage: Number.NaN,
+      qualityChanges: 0,
     };
   }
 
@@ -147,7 +173,22 @@ export class VideoEncodePipeline {
 
   /** A snapshot of the counters. */
   get stats(): VideoEncodeStats {
-    return { ...this.counters, codec: this.codecName };
+    return { ...this.counters, codec: this.codecName, encodeUsage: this.adaptation?.encodeUsage ?? Number.NaN };
+  }
+
+  /** What is sent now (size, frame rate) and why it is less than the best, once the encoder is configured. */
+  get quality(): SendQuality | null {
+    if (!this.counters.width) return null;
+    return {
+      height: this.counters.height,
+      framerate: this.counters.framerate,
+      limitedBy: this.counters.limitedBy,
+    };
+  }
+
+  /** The transport could not send one of our video frames (congestion): counts towards stepping down. */
+  networkDrop(): void {
+    this.adaptation?.networkDrop();
   }
 
   /**
@@ -210,7 +251,10 @@ export class VideoEncodePipeline {
     const encoder = this.encoder;
     if (this.configuring || !encoder || encoder.state !== 'configured') return;
 
-    const maxFramerate = this.maxFramerate();
+    const now = performance.now();
+    if (this.adapt(now)) return; // reconfiguring: this frame is skipped
+
+    const maxFramerate = this.counters.framerate || this.maxFramerate();
     // A little slack (10%) so a camera at exactly maxFramerate is not thinned by timestamp jitter.
     const sinceLast = frame.timestamp - this.lastEncodedTimestamp;
     if (sinceLast >= 0 && sinceLast < (0.9 * 1e6) / maxFramerate) {
@@ -219,10 +263,10 @@ export class VideoEncodePipeline {
     }
     if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
       this.counters.droppedBusy++;
+      this.adaptation?.encoderBusy();
       return;
     }
 
-    const now = performance.now();
     const interval = this.options.keyframeIntervalMs ?? 5000;
     const minGap = this.options.minKeyframeGapMs ?? 500;
     const keyFrame =
@@ -248,19 +292,40 @@ export class VideoEncodePipeline {
     return this.options.maxFramerate ?? 30;
   }
 
+  /** Lets the adaptation decide; true when it changed the step (the encoder is reconfigured). */
+  private adapt(now: number): boolean {
+    const change = this.adaptation?.check(now);
+    if (!change) return false;
+    this.counters.qualityChanges++;
+    this.needsConfigure = true;
+    this.sourceKey = '';
+    return true;
+  }
+
+  /** The step to send at for this source: from the adaptation, or the top one without it. */
+  private step(sourceHeight: number, sourceRate: number): SendQuality {
+    const maxHeight = this.options.maxHeight ?? 720;
+    const key = `${sourceHeight}@${sourceRate}`;
+    if (this.options.adapt !== false && key !== this.ladderKey) {
+      // A new source (another camera, a resize): start again from its top step.
+      this.ladderKey = key;
+      this.adaptation = new SendAdaptation(sendLadder(sourceHeight, maxHeight, sourceRate), this.options.adaptation);
+    }
+    return (
+      this.adaptation?.current ?? { height: Math.min(sourceHeight, maxHeight), framerate: sourceRate, limitedBy: null }
+    );
+  }
+
   /** (Re)configures for a source size; frames are dropped until it is done. */
   private async configure(sourceWidth: number, sourceHeight: number, sourceKey: string): Promise<void> {
     this.configuring = true;
     this.needsConfigure = false;
     const codec = this.codecName;
-    const { width, height } = encodeSize(
-      sourceWidth,
-      sourceHeight,
-      this.options.maxWidth ?? 1280,
-      this.options.maxHeight ?? 720,
-    );
     const trackRate = this.track?.getSettings().frameRate;
-    const framerate = Math.min(this.maxFramerate(), trackRate && trackRate > 0 ? trackRate : 30);
+    const sourceRate = Math.round(Math.min(this.maxFramerate(), trackRate && trackRate > 0 ? trackRate : 30));
+    const step = this.step(sourceHeight, sourceRate);
+    const { width, height } = encodeSize(sourceWidth, sourceHeight, this.options.maxWidth ?? 1280, step.height);
+    const framerate = step.framerate;
     const bitrate = this.options.bitrate ?? videoBitrate(width, height, framerate);
     const contentHint = this.track?.contentHint ?? '';
     try {
@@ -282,7 +347,9 @@ export class VideoEncodePipeline {
       this.configuredCodec = codec;
       this.sourceKey = sourceKey;
       this.forceKeyframe = true;
-      Object.assign(this.counters, { width, height, bitrate });
+      const changed = this.counters.height !== height || this.counters.framerate !== framerate;
+      Object.assign(this.counters, { width, height, bitrate, framerate, limitedBy: step.limitedBy });
+      if (changed) this.options.onQuality?.({ height, framerate, limitedBy: step.limitedBy });
     } catch (error) {
       this.fail('codec-unsupported', `Configuring the ${codec} encoder failed.`, error);
     } finally {
@@ -304,9 +371,11 @@ export class VideoEncodePipeline {
     const pending = this.pendingEncodes.get(chunk.timestamp);
     if (pending !== undefined) {
       this.pendingEncodes.delete(chunk.timestamp);
-      const took = performance.now() - pending.at;
+      const now = performance.now();
+      const took = now - pending.at;
       this.counters.encodeTimeMs =
         this.counters.framesEncoded === 0 ? took : this.counters.encodeTimeMs * 0.9 + took * 0.1;
+      this.adaptation?.frameEncoded(took, chunk.type === 'key', now);
     }
     const codec = pending?.codec ?? this.configuredCodec ?? this.codecName;
     // Entries for frames the encoder dropped would otherwise pile up.
@@ -330,6 +399,9 @@ export class VideoEncodePipeline {
       data,
       width,
       height,
+      temporalLayer: temporalLayerOf(metadata),
+      // Read from the camera just before encode(): the capture time, to within a frame's wait in the track.
+      captureTime: pending ? performance.timeOrigin + pending.at : undefined,
     };
     this.sequence = nextSequence(this.sequence);
     this.options.onEncoded(media);
@@ -359,4 +431,10 @@ export class VideoEncodePipeline {
     if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
     this.encoder = undefined;
   }
+}
+
+/** The temporal layer WebCodecs reports with `scalabilityMode` (`svc` is not in TypeScript's DOM types yet). */
+function temporalLayerOf(metadata: EncodedVideoChunkMetadata | undefined): number {
+  const svc = (metadata as { svc?: { temporalLayerId?: number } } | undefined)?.svc;
+  return svc?.temporalLayerId ?? 0;
 }

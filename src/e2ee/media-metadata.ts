@@ -11,15 +11,17 @@
  *   honest sender knows its own id (from `Welcome`); a receiver uses the stamped
  *   `from`. If the relay re-stamps a frame as someone else's, the two differ.
  * - every `MediaFrame` field but `payload`: kind, codec, keyframe, audio level,
- *   sequence, timestamp, layer, width, height. The relay forwards envelopes as
+ *   sequence, timestamp, layer, width, height, capture time (a relay that shifts
+ *   it would skew the receiver's delay figures and lip sync), temporal layer. The relay forwards envelopes as
  *   they are (it only appends the `from` stamp), so it never needs to rewrite
  *   any of them; if it one day must (say, rewrite `sequence` when switching
  *   simulcast layers), that field leaves this list and the version byte changes.
  *
- * The layout (big-endian), 30 bytes then the sender id:
- * `version(1)=1 | kind(1) | codec(1) | flags(1: bit0 keyframe) | audioLevel(1) |
+ * The layout (big-endian), 39 bytes then the sender id:
+ * `version(1)=2 | kind(1) | codec(1) | flags(1: bit0 keyframe) | audioLevel(1) |
  *  sequence(4) | timestamp(8, µs) | layer(4) | width(4) | height(4) |
- *  senderIdLength(1) | senderId(UTF-8)`.
+ *  captureTime(8, µs) | temporalLayer(1) | senderIdLength(1) | senderId(UTF-8)`.
+ * (Version 1 had neither capture time nor temporal layer.)
  * It is not the protobuf encoding on purpose: protobuf has no canonical form
  * (defaults may or may not be written), and both ends must produce these bytes
  * exactly.
@@ -28,7 +30,7 @@ import { utf8 } from './bytes.js';
 import { E2eeError } from './errors.js';
 
 /** Version byte of the metadata layout. */
-export const MEDIA_METADATA_VERSION = 1;
+export const MEDIA_METADATA_VERSION = 2;
 
 /**
  * The clear routing header of a media frame: the `MediaFrame` fields of
@@ -49,6 +51,10 @@ export interface MediaFrameFields {
   layer?: number | null;
   width?: number | null;
   height?: number | null;
+  /** Capture time on the relay's clock, µs since the epoch; 0 when unknown. */
+  captureTime?: number | null;
+  /** 0 for referenced frames, 1 for frames nothing references. */
+  temporalLayer?: number | null;
 }
 
 function u8(value: number | null | undefined, name: string): number {
@@ -85,7 +91,11 @@ export function mediaFrameMetadata(senderId: string, frame: MediaFrameFields): U
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
     throw new E2eeError('e2ee-malformed', `Media frame timestamp ${timestamp} is not a non-negative integer.`);
   }
-  const out = new Uint8Array(30 + id.length);
+  const captureTime = frame.captureTime ?? 0;
+  if (!Number.isSafeInteger(captureTime) || captureTime < 0) {
+    throw new E2eeError('e2ee-malformed', `Media frame capture time ${captureTime} is not a non-negative integer.`);
+  }
+  const out = new Uint8Array(39 + id.length);
   const view = new DataView(out.buffer);
   out[0] = MEDIA_METADATA_VERSION;
   out[1] = u8(frame.kind, 'kind');
@@ -97,7 +107,9 @@ export function mediaFrameMetadata(senderId: string, frame: MediaFrameFields): U
   view.setUint32(17, u32(frame.layer, 'layer'));
   view.setUint32(21, u32(frame.width, 'width'));
   view.setUint32(25, u32(frame.height, 'height'));
-  out[29] = id.length;
-  out.set(id, 30);
+  view.setBigUint64(29, BigInt(captureTime));
+  out[37] = u8(frame.temporalLayer, 'temporal layer');
+  out[38] = id.length;
+  out.set(id, 39);
   return out;
 }

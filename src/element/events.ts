@@ -93,6 +93,31 @@ export class VcReconnectedEvent extends Event {
   }
 }
 
+/**
+ * Fired when this element's video is sent at another size or frame rate: it
+ * steps down when the machine's encoder or the network falls behind (so the
+ * call stays live instead of lagging) and back up when they recover.
+ *
+ * @example
+ * ```js
+ * call.addEventListener('vc-send-quality', (e) => {
+ *   if (e.limitedBy === 'cpu') hint.textContent = `Sending ${e.height}p: this device is busy`;
+ * });
+ * ```
+ */
+export class VcSendQualityEvent extends Event {
+  constructor(
+    /** Height of the video sent, in pixels (the width follows the camera's aspect ratio). */
+    readonly height: number,
+    /** Frames per second aimed at. */
+    readonly framerate: number,
+    /** `cpu` or `network` when below the camera's best; null when sending the best. */
+    readonly limitedBy: 'cpu' | 'network' | null,
+  ) {
+    super('vc-send-quality', init);
+  }
+}
+
 /** Fired for every error a person may need to know about. Switch on `code`. */
 export class VcErrorEvent extends Event {
   constructor(
@@ -107,7 +132,8 @@ export class VcErrorEvent extends Event {
 }
 
 /** The room events a page hears of, each as its `vc-*` twin. */
-type PageEventType = 'joined' | 'participant-joined' | 'participant-left' | 'reconnecting' | 'reconnected';
+type PageEventType =
+  'joined' | 'participant-joined' | 'participant-left' | 'reconnecting' | 'reconnected' | 'send-quality';
 
 /**
  * The `vc-*` event a page sees for each room event it may know of, made from the
@@ -122,6 +148,7 @@ const PAGE_EVENTS: { [K in PageEventType]: (event: RoomEventMap[K], room: string
   'participant-left': (e) => new VcParticipantLeftEvent(e.participant.toJSON(), e.reason),
   reconnecting: (e) => new VcReconnectingEvent(e.attempt, e.server, e.reason),
   reconnected: (e) => new VcReconnectedEvent(e.resumed, e.sessionId, e.server, e.transport, e.downtimeMs),
+  'send-quality': (e) => new VcSendQualityEvent(e.quality.height, e.quality.framerate, e.quality.limitedBy),
 };
 
 /**
@@ -147,5 +174,6 @@ declare global {
     'vc-error': VcErrorEvent;
     'vc-reconnecting': VcReconnectingEvent;
     'vc-reconnected': VcReconnectedEvent;
+    'vc-send-quality': VcSendQualityEvent;
   }
 }

@@ -1,30 +1,32 @@
 import { nothing, type ElementPart } from 'lit';
 import { AsyncDirective, directive, PartType, type PartInfo } from 'lit/async-directive.js';
 import type { RemoteParticipant } from '../call/remote-participant.js';
-import { VideoRenderer } from '../render/video-renderer.js';
+import { CanvasFrameRenderer } from '../render/canvas-renderer.js';
+import type { FrameRenderer } from '../render/frame-renderer.js';
+import { TrackFrameRenderer } from '../render/track-renderer.js';
 
 /**
  * Which directive draws each participant now. A tile re-rendered with a new
- * template (e.g. after a key mismatch) gets a new canvas whose directive attaches
+ * template (e.g. after a key mismatch) gets a new element whose directive attaches
  * before the old one detaches: only the owner may take the sink away.
  */
 const owners = new WeakMap<RemoteParticipant, RemoteVideoDirective>();
 
 /**
- * Draws a remote participant's video into the `<canvas>` it is placed on. The
- * canvas owns its {@link VideoRenderer} for as long as it shows that participant:
- * the sink is attached when the canvas is rendered and detached when it leaves
- * the DOM (tile removed, call ended, element removed), and attached again when
- * the element is put back.
+ * Shows a remote participant's video in the `<video>` (through a track
+ * generator) or `<canvas>` it is placed on. The element owns its renderer for as
+ * long as it shows that participant: the sink is attached when the element is
+ * rendered and detached when it leaves the DOM (tile removed, call ended,
+ * element removed), and attached again when the element is put back.
  */
 class RemoteVideoDirective extends AsyncDirective {
-  private canvas: HTMLCanvasElement | null = null;
+  private target: HTMLCanvasElement | HTMLVideoElement | null = null;
   private participant: RemoteParticipant | null = null;
-  private renderer: VideoRenderer | null = null;
+  private renderer: FrameRenderer | null = null;
 
   constructor(part: PartInfo) {
     super(part);
-    if (part.type !== PartType.ELEMENT) throw new Error('remoteVideo() belongs on a <canvas> element');
+    if (part.type !== PartType.ELEMENT) throw new Error('remoteVideo() belongs on a <video> or <canvas> element');
   }
 
   render(_participant: RemoteParticipant): typeof nothing {
@@ -33,7 +35,7 @@ class RemoteVideoDirective extends AsyncDirective {
 
   override update(part: ElementPart, [participant]: [RemoteParticipant]): typeof nothing {
     if (participant !== this.participant) this.detach();
-    this.canvas = part.element as HTMLCanvasElement;
+    this.target = part.element as HTMLCanvasElement | HTMLVideoElement;
     this.participant = participant;
     if (this.isConnected) this.attach();
     return nothing;
@@ -48,9 +50,10 @@ class RemoteVideoDirective extends AsyncDirective {
   }
 
   private attach(): void {
-    const { canvas, participant } = this;
-    if (!canvas || !participant || this.renderer) return;
-    const renderer = new VideoRenderer(canvas);
+    const { target, participant } = this;
+    if (!target || !participant || this.renderer) return;
+    const renderer =
+      target instanceof HTMLVideoElement ? new TrackFrameRenderer(target) : new CanvasFrameRenderer(target);
     this.renderer = renderer;
     owners.set(participant, this);
     participant.setVideoSink((frame) => renderer.draw(frame));
@@ -68,5 +71,5 @@ class RemoteVideoDirective extends AsyncDirective {
   }
 }
 
-/** `<canvas ${remoteVideo(participant)}>`: that participant's decoded video, drawn as it comes. */
+/** `<video ${remoteVideo(participant)}>` (or `<canvas …>`): that participant's decoded video, shown as it comes. */
 export const remoteVideo = directive(RemoteVideoDirective);

@@ -64,7 +64,7 @@ export const styles = css`
     object-fit: contain;
     background: #000;
   }
-  video[part~='video'] {
+  [part~='tile-local'] video[part~='video'] {
     transform: scaleX(-1); /* a self-view is a mirror */
   }
   [part~='avatar'] {

@@ -1,11 +1,18 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { RemoteParticipant } from '../call/remote-participant.js';
+import { canRenderToTrack } from '../render/track-renderer.js';
 import { cameraOffIcon, lockIcon, lockOpenIcon, micOffIcon } from './icons.js';
 import { remoteVideo } from './remote-video.js';
 import { selfView } from './self-view.js';
 
 /** A level above this (0..1, RMS of played audio) lights a tile's speaking ring. */
 const SPEAKING_LEVEL = 0.02;
+
+/**
+ * Remote video goes to a `<video>` fed by a track generator where the browser has
+ * one (the compositor paints it, off the main thread), else to a `<canvas>`.
+ */
+const TRACK_RENDER = canRenderToTrack();
 
 /** What the local tile shows. */
 export interface LocalTileState {
@@ -47,7 +54,11 @@ export function remoteTile(p: RemoteParticipant): TemplateResult {
     data-id=${p.id}
     aria-label=${p.name}
   >
-    <canvas part="video" data-id=${p.id} ?hidden=${!p.camera} ${remoteVideo(p)}></canvas>
+    ${
+      TRACK_RENDER
+        ? html`<video part="video" data-id=${p.id} muted playsinline ?hidden=${!p.camera} ${remoteVideo(p)}></video>`
+        : html`<canvas part="video" data-id=${p.id} ?hidden=${!p.camera} ${remoteVideo(p)}></canvas>`
+    }
     ${p.camera ? nothing : html`<div part="avatar">${initials(p.name)}</div>`}
     <div part="label">
       ${p.mic ? nothing : html`<span part="indicator mic-off" title="Microphone off">${micOffIcon}</span>`}

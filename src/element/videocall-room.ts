@@ -4,7 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { asVideoCallError, VideoCallError } from '../call/errors.js';
 import type { ParticipantInfo } from '../call/remote-participant.js';
-import { Room, type RoomState, type TransportChoice } from '../call/room.js';
+import { Room, type JoinTimes, type RoomState, type TransportChoice } from '../call/room.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import { passphraseFromFragment } from '../e2ee/key-exchange.js';
 import { notice, overlay, type CallStatus } from './call-status.js';
@@ -38,6 +38,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-error - {@link VcErrorEvent} something went wrong; `code` says what
  * @fires vc-reconnecting - {@link VcReconnectingEvent} the relay was lost; trying to get one back (each attempt)
  * @fires vc-reconnected - {@link VcReconnectedEvent} back in the call after `vc-reconnecting`
+ * @fires vc-send-quality - {@link VcSendQualityEvent} our video is now sent at another size or frame rate (load or congestion)
  *
  * @csspart stage - the area holding the tiles
  * @csspart grid - the tile grid
@@ -153,6 +154,25 @@ export class VideocallRoomElement extends LitElement {
   /** The transport the call runs on while joined (`websocket` or `webtransport`); null otherwise. */
   get transportInUse(): 'websocket' | 'webtransport' | null {
     return this.roomState === 'joined' ? (this.current?.transportKind ?? null) : null;
+  }
+
+  /**
+   * What this element's video is sent at now (`height`, `framerate`) and why it is
+   * below the camera's best (`limitedBy`: `cpu` or `network`, else null); null
+   * while no video is sent. Changes come as `vc-send-quality`.
+   */
+  get sendQuality(): { height: number; framerate: number; limitedBy: 'cpu' | 'network' | null } | null {
+    return this.roomState === 'joined' ? (this.current?.sendQuality ?? null) : null;
+  }
+
+  /**
+   * How long the last join took, ms from its start: to the relay's welcome
+   * (`joinedMs`), to the first remote picture shown (`firstVideoMs`) and to the
+   * first remote sound handed to playout (`firstAudioMs`); null for what has not
+   * happened yet, and null before any join.
+   */
+  get joinTimes(): JoinTimes | null {
+    return this.current?.joinTimes ?? null;
   }
 
   /** The headless room behind the element, for pages that need more than attributes. */

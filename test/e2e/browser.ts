@@ -54,16 +54,22 @@ export function readRemoteTiles(page: Page): Promise<TileLook[]> {
     const root = el?.shadowRoot;
     if (!el || !root) return [];
     const levels = new Map(el.participants.map((p) => [p.id, p]));
-    return [...root.querySelectorAll<HTMLCanvasElement>('canvas[part~="video"]')].map((canvas) => {
-      const id = canvas.dataset.id ?? '';
+    // Remote video is a <video> fed by a track generator (Chromium) or a <canvas>.
+    return [
+      ...root.querySelectorAll<HTMLCanvasElement | HTMLVideoElement>('[part~="tile-remote"] [part~="video"]'),
+    ].map((tile) => {
+      const id = tile.dataset.id ?? '';
+      const isVideo = tile instanceof HTMLVideoElement;
+      const width = isVideo ? tile.videoWidth : tile.width;
+      const height = isVideo ? tile.videoHeight : tile.height;
       const copy = document.createElement('canvas');
       copy.width = 64;
       copy.height = 36;
       const ctx = copy.getContext('2d', { willReadFrequently: true })!;
       let lumaSpread = 0;
       const samples: number[] = [];
-      if (canvas.width > 0 && canvas.height > 0 && !canvas.hidden) {
-        ctx.drawImage(canvas, 0, 0, copy.width, copy.height);
+      if (width > 0 && height > 0 && !tile.hidden) {
+        ctx.drawImage(tile, 0, 0, copy.width, copy.height);
         const { data } = ctx.getImageData(0, 0, copy.width, copy.height);
         const luma: number[] = [];
         for (let i = 0; i < data.length; i += 4)
@@ -77,8 +83,8 @@ export function readRemoteTiles(page: Page): Promise<TileLook[]> {
       return {
         id,
         name: info?.name ?? '',
-        width: canvas.width,
-        height: canvas.height,
+        width,
+        height,
         lumaSpread,
         samples,
         audioLevel: info?.audioLevel ?? 0,

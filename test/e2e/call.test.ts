@@ -69,6 +69,33 @@ describe('a call between three browsers through a real relay', () => {
     }
   });
 
+  it('estimates each remote’s glass-to-glass and mouth-to-ear delay from the capture times in the frames, and says how long joining took', async () => {
+    for (const [i, page] of pages.entries()) {
+      const delays = await waitFor(`delay estimates on ${NAMES[i]}'s page`, async () => {
+        const info = await page.evaluate(() => document.querySelector('videocall-room')!.participants);
+        return info.length === 2 && info.every((p) => p.videoDelayMs !== null && p.audioDelayMs !== null)
+          ? info
+          : undefined;
+      });
+      console.log(
+        `[delays] ${NAMES[i]} sees ` +
+          delays.map((p) => `${p.name}: video ${p.videoDelayMs} ms, audio ${p.audioDelayMs} ms`).join('; '),
+      );
+      const joinTimes = await page.evaluate(() => document.querySelector('videocall-room')!.joinTimes!);
+      console.log(`[join] ${NAMES[i]}: ${JSON.stringify(joinTimes)}`);
+      expect(joinTimes.joinedMs).toBeGreaterThan(0);
+      expect(joinTimes.firstVideoMs).toBeGreaterThan(joinTimes.joinedMs!);
+      expect(joinTimes.firstAudioMs).toBeGreaterThan(joinTimes.joinedMs!);
+      // Loose bounds: positive (one clock, estimated right) and not absurd on a loaded 2-core machine.
+      for (const p of delays) {
+        expect(p.videoDelayMs!).toBeGreaterThan(0);
+        expect(p.videoDelayMs!).toBeLessThan(3000);
+        expect(p.audioDelayMs!).toBeGreaterThan(0);
+        expect(p.audioDelayMs!).toBeLessThan(3000);
+      }
+    }
+  });
+
   it('removes the tile of a participant who leaves from the others’ pages', async () => {
     const leaver = pages[2]!;
     await leaver.evaluate(() => document.querySelector('videocall-room')!.leave());

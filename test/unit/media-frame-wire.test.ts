@@ -51,6 +51,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
     data: Uint8Array.of(1, 2, 3),
     width: 1280,
     height: 720,
+    temporalLayer: 1,
   };
 
   it('writes every header field, with wire enums and defaults for what the media leaves out', () => {
@@ -64,6 +65,8 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       layer: 0,
       width: 1280,
       height: 720,
+      captureTime: 0, // unknown
+      temporalLayer: 1,
     });
     const audio = mediaFrameHeader({
       kind: 'audio',
@@ -83,6 +86,18 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
     });
   });
 
+  it("carries the capture time on the relay's clock, and brings it onto the receiver's", () => {
+    // Sender's clock 1 s behind the relay's; receiver's 2 s ahead of it.
+    const captured = { ...video, captureTime: 1_765_000_000_123.25 };
+    const header = mediaFrameHeader(captured, 1000);
+    expect(header.captureTime).toBe(1_765_000_001_123_250); // µs on the relay's clock
+    const bytes = encodeEnvelope({ media: { ...header, payload: video.data } });
+    const received = encodedMediaOf(decodeEnvelope(bytes).media!, -2000);
+    expect(received!.captureTime).toBeCloseTo(1_765_000_003_123.25, 6);
+    // Unknown stays unknown.
+    expect(encodedMediaOf({ ...mediaFrameHeader(video), payload: video.data })!.captureTime).toBeUndefined();
+  });
+
   it('round-trips a frame through an encoded envelope', () => {
     const bytes = encodeEnvelope({ media: { ...mediaFrameHeader(video), payload: video.data } });
     const received = encodedMediaOf(decodeEnvelope(bytes).media!);
@@ -100,6 +115,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       width: 0,
       height: 0,
       audioLevel: 127,
+      temporalLayer: 0,
     });
   });
 

@@ -345,11 +345,33 @@ describe('RelayConnection', () => {
     const { relays, heard } = await joined(['a']);
     const first = relays.last;
     await vi.advanceTimersByTimeAsync(1000);
-    expect(first.sent.filter((e) => e.ping)).toHaveLength(1);
+    // Three quick pings after Welcome (a first clock estimate), then the heartbeat's.
+    expect(first.sent.filter((e) => e.ping)).toHaveLength(4);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(first.sent.filter((e) => e.ping)).toHaveLength(5);
     expect(heard.lost).toEqual([]);
-    await vi.advanceTimersByTimeAsync(3000);
+    await vi.advanceTimersByTimeAsync(2000);
     expect(heard.lost).toEqual(['connection-lost']);
     expect(first.closedWith).toEqual({ code: 1000, reason: 'connection-lost' });
+  });
+
+  it("estimates the relay's clock from the Pongs that say it, on the quickest round trip", async () => {
+    const { relays, conn } = await joined(['a']);
+    expect(conn.clock.known).toBe(false);
+    const pings = relays.last.sent.filter((e) => e.ping);
+    expect(pings.length).toBeGreaterThanOrEqual(1);
+    // The relay's clock is 2.5 s ahead of ours.
+    const relayNow = (performance.timeOrigin + performance.now() + 2500) * 1000;
+    relays.last.deliver({ pong: { time: pings[0]!.ping!.time, relayTime: relayNow } });
+    expect(conn.clock.known).toBe(true);
+    expect(conn.clock.offsetMs).toBeGreaterThan(2400);
+    expect(conn.clock.offsetMs).toBeLessThan(2600);
+    // A Pong from a relay that does not say its time changes nothing.
+    await vi.advanceTimersByTimeAsync(1000);
+    const later = relays.last.sent.filter((e) => e.ping).at(-1)!;
+    const before = conn.clock.offsetMs;
+    relays.last.deliver({ pong: { time: later.ping!.time } });
+    expect(conn.clock.offsetMs).toBe(before);
   });
 
   it('backs off between attempts and gives up after reconnectTimeoutMs with connection-lost', async () => {

@@ -44,6 +44,15 @@ function shadow(el: VideocallRoomElement): ShadowRoot {
   return el.shadowRoot!;
 }
 
+/** What a tile's video element shows now, as a data URL (a <video> or a <canvas>). */
+function pictureOf(element: HTMLVideoElement | HTMLCanvasElement): string {
+  const copy = document.createElement('canvas');
+  copy.width = 64;
+  copy.height = 36;
+  copy.getContext('2d')!.drawImage(element, 0, 0, copy.width, copy.height);
+  return copy.toDataURL();
+}
+
 describe('<videocall-room> moved in the page', () => {
   const containers: HTMLElement[] = [];
   afterEach(() => {
@@ -91,14 +100,16 @@ describe('<videocall-room> moved in the page', () => {
       expect(aSaw).to.deep.equal([]);
       expect(bSaw).to.deep.equal([]);
 
-      // Grace's video is still decoded, and drawn into her tile's canvas.
+      // Grace's video is still decoded, and shown in her tile (a <video> fed by a track generator here).
       const before = a.participants[0]!.framesDecoded;
       await waitUntil(() => a.participants[0]!.framesDecoded > before + 5, 'no video from Grace after the moves', {
         timeout: 10000,
       });
-      const canvas = shadow(a).querySelector<HTMLCanvasElement>('[part~="tile-remote"] canvas[part~="video"]')!;
-      const picture = canvas.toDataURL();
-      await waitUntil(() => canvas.toDataURL() !== picture, 'the remote tile is no longer drawn', { timeout: 5000 });
+      const remote = shadow(a).querySelector<HTMLVideoElement | HTMLCanvasElement>(
+        '[part~="tile-remote"] [part~="video"]',
+      )!;
+      const picture = pictureOf(remote);
+      await waitUntil(() => pictureOf(remote) !== picture, 'the remote tile is no longer drawn', { timeout: 5000 });
       // Ada's self-view plays again after being out of the page for a task.
       const video = shadow(a).querySelector<HTMLVideoElement>('[part~="tile-local"] video')!;
       await waitUntil(() => !video.paused, 'the self-view stayed paused', { timeout: 5000 });

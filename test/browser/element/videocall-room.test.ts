@@ -62,6 +62,13 @@ describe('<videocall-room>', () => {
       const video = shadow(el).querySelector<HTMLVideoElement>('[part~="tile-local"] video')!;
       await waitUntil(() => video.videoWidth > 0, 'self-view never showed the camera', { timeout: 10000 });
       expect(shadow(el).querySelector('[part~="mic-button"]')?.getAttribute('aria-pressed')).to.equal('true');
+      // What the video is sent at: at most the camera's height, and why it is less if it is.
+      await waitUntil(() => el.sendQuality !== null, 'sendQuality never said what is sent', { timeout: 10000 });
+      const quality = el.sendQuality!;
+      expect(quality.height).to.be.within(180, video.videoHeight);
+      expect(quality.framerate).to.be.within(10, 30);
+      if (quality.height === video.videoHeight && quality.framerate >= 20) expect(quality.limitedBy).to.equal(null);
+      else expect(quality.limitedBy).to.be.oneOf(['cpu', 'network']);
     } finally {
       el.remove();
     }

@@ -4,20 +4,26 @@ import { videoFrames } from '../../../src/capture/video-frames.js';
 import type { VideoCodecName } from '../../../src/codec/codec-support.js';
 import type { EncodedMedia } from '../../../src/codec/encoded-media.js';
 import { VideoDecodePipeline } from '../../../src/codec/video-decode.js';
-import { VideoEncodePipeline } from '../../../src/codec/video-encode.js';
-import { VideoRenderer } from '../../../src/render/video-renderer.js';
+import { VideoEncodePipeline, type VideoEncodeOptions } from '../../../src/codec/video-encode.js';
+import type { SendQuality } from '../../../src/codec/send-adaptation.js';
+import { CanvasFrameRenderer } from '../../../src/render/canvas-renderer.js';
 import { lumaGrid, meanAbsDifference, sleep, standardDeviation, waitFor } from './helpers.js';
 import { after, afterEach, before, describe, it } from './mocha.js';
 
 /** Encoder → decoder → renderer on one page, as a call would do across two. */
-function loopback(codec: VideoCodecName, options: { maxWidth?: number; maxHeight?: number } = {}) {
+function loopback(
+  codec: VideoCodecName,
+  options: Pick<VideoEncodeOptions, 'maxWidth' | 'maxHeight' | 'adapt' | 'adaptation' | 'onQuality'> = {},
+) {
   const canvas = document.createElement('canvas');
-  const renderer = new VideoRenderer(canvas);
+  const renderer = new CanvasFrameRenderer(canvas);
   const sent: EncodedMedia[] = [];
   const decoded: { width: number; height: number; at: number }[] = [];
   let keyframeRequests = 0;
   const encoder = new VideoEncodePipeline({
     codec,
+    // Sizes are what these tests check: no stepping down on a busy machine unless a test asks for it.
+    adapt: false,
     ...options,
     onEncoded: (media) => {
       sent.push(media);
@@ -121,11 +127,46 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
     expect(call.encoder.stats.bitrate).to.be.within(400_000, 700_000);
   });
 
+  it('steps the size sent down when the encoder is overused, each step starting with a keyframe the decoder takes', async () => {
+    const qualities: SendQuality[] = [];
+    // Thresholds no encoder can meet: every check finds it overused, so it steps down the ladder.
+    const call = loopback('vp8', {
+      adapt: true,
+      adaptation: { overuseRatio: 0.001, underuseRatio: 0, checkIntervalMs: 300, settleMs: 300 },
+      onQuality: (q) => qualities.push(q),
+    });
+    cleanups.push(() => call.stop());
+    call.encoder.start(camera);
+    const { height } = camera.getSettings();
+    expect(await waitFor(() => call.decoded.some((f) => f.height === 180), 10_000), 'never reached 180p').to.equal(
+      true,
+    );
+    // The first configuration is at the camera's size; each change after it is smaller and says why.
+    expect(qualities[0]).to.deep.equal({ height, framerate: qualities[0]!.framerate, limitedBy: null });
+    const heights = qualities.map((q) => q.height);
+    expect(heights).to.deep.equal([...heights].sort((a, b) => b - a));
+    expect(qualities.slice(1).every((q) => q.limitedBy === 'cpu')).to.equal(true);
+    expect(call.encoder.quality).to.include({ limitedBy: 'cpu' });
+    expect(call.encoder.stats.qualityChanges).to.be.at.least(qualities.length - 1);
+    // Frames of every size sent were decoded, with no wait for a keyframe: each change began with one.
+    // Every size sent was one announced, and more than one was sent (a step lasts at least the
+    // settle time, but on a slow machine a step can pass before a frame of its size comes out).
+    const sentHeights = new Set(call.sent.map((m) => m.height));
+    for (const h of sentHeights) expect(heights.includes(h!), `${h}p sent but never announced`).to.equal(true);
+    expect(sentHeights.size).to.be.at.least(2);
+    expect(call.decoder.stats.errors).to.equal(0);
+    for (const h of sentHeights) {
+      const firstOfSize = call.sent.find((m) => m.height === h)!;
+      expect(firstOfSize.keyframe, `the first ${h}p frame is a keyframe`).to.equal(true);
+    }
+  });
+
   it('waits for a keyframe when joining mid-stream, and asks for one once per interval', async () => {
     const received: EncodedMedia[] = [];
     const encoder = new VideoEncodePipeline({
       codec: 'vp8',
       keyframeIntervalMs: 60_000,
+      adapt: false, // a step down would bring a keyframe of its own
       onEncoded: (m) => received.push(m),
     });
     cleanups.push(() => encoder.stop());
@@ -229,6 +270,7 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
     const encoder = new VideoEncodePipeline({
       codec: 'vp8',
       keyframeIntervalMs: 60_000,
+      adapt: false, // a step down would bring a keyframe of its own
       onEncoded: (m) => sent.push(m),
     });
     cleanups.push(() => encoder.stop());
@@ -266,6 +308,43 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
     const decodedAfterError = call.decoded.length;
     expect(await waitFor(() => call.decoded.length >= decodedAfterError + 5, 3000)).to.equal(true);
     expect(call.keyframeRequests()).to.be.greaterThan(0);
+  });
+
+  it('sends two temporal layers, and a decoder that falls behind skips the unreferenced frames without losing the picture', async () => {
+    const sent: EncodedMedia[] = [];
+    const encoder = new VideoEncodePipeline({ codec: 'vp8', adapt: false, onEncoded: (m) => sent.push(m) });
+    cleanups.push(() => encoder.stop());
+    encoder.start(camera);
+    expect(await waitFor(() => sent.length >= 24, 8000)).to.equal(true);
+    encoder.stop();
+    const stream = sent.slice(sent.findIndex((m) => m.keyframe));
+    // L1T2: every other frame is one nothing references.
+    expect(stream.slice(0, 8).map((m) => m.temporalLayer)).to.deep.equal([0, 1, 0, 1, 0, 1, 0, 1]);
+    let decoded = 0;
+    let requests = 0;
+    const decoder = new VideoDecodePipeline({
+      onFrame: (frame) => {
+        decoded++;
+        frame.close();
+      },
+      onKeyframeNeeded: () => requests++,
+    });
+    cleanups.push(() => decoder.close());
+    // A short burst (a stalled main thread catching up): the decoder queue fills past two,
+    // not past its limit of three.
+    for (const media of stream.slice(0, 4)) decoder.push(media);
+    // Then the rest one by one, each once the decoder has caught up (whatever this machine's speed).
+    const caughtUp = () => decoded >= decoder.stats.framesIn - decoder.stats.skippedUnreferenced;
+    for (const media of stream.slice(4)) {
+      await waitFor(caughtUp, 3000);
+      decoder.push(media);
+    }
+    const all = () => decoded >= stream.length - decoder.stats.skippedUnreferenced;
+    expect(await waitFor(all, 3000), `not all decoded: ${decoded} of ${JSON.stringify(decoder.stats)}`).to.equal(true);
+    const stats = decoder.stats;
+    expect(stats.skippedUnreferenced).to.be.greaterThan(0);
+    expect(stats.droppedBusy + stats.droppedWaitingForKeyframe + stats.errors).to.equal(0);
+    expect(requests).to.equal(0); // no keyframe needed: the picture never broke
   });
 
   it('drops a backlog instead of decoding late: a burst is cut short and a keyframe requested', async () => {

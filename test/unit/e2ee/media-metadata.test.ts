@@ -13,12 +13,14 @@ const frame: Required<{ [K in keyof MediaFrameFields]: NonNullable<MediaFrameFie
   layer: 1,
   width: 1280,
   height: 720,
+  captureTime: 0x0708090a0b0c,
+  temporalLayer: 1,
 };
 
 describe('mediaFrameMetadata', () => {
   it('lays the routing header out byte by byte as documented', () => {
     expect(toHex(mediaFrameMetadata('ab', frame))).toBe(
-      '01' +
+      '02' +
         '02' +
         '03' +
         '01' +
@@ -28,6 +30,8 @@ describe('mediaFrameMetadata', () => {
         '00000001' +
         '00000500' +
         '000002d0' +
+        '00000708090a0b0c' +
+        '01' +
         '02' +
         '6162',
     );
@@ -45,6 +49,8 @@ describe('mediaFrameMetadata', () => {
         layer: 0,
         width: 0,
         height: 0,
+        captureTime: 0,
+        temporalLayer: 0,
       }),
     );
     expect(mediaFrameMetadata('s', { kind: null, timestamp: null })).toEqual(mediaFrameMetadata('s', {}));
@@ -62,6 +68,8 @@ describe('mediaFrameMetadata', () => {
       { layer: 0 },
       { width: 640 },
       { height: 360 },
+      { captureTime: frame.captureTime + 1 },
+      { temporalLayer: 0 },
     ];
     for (const change of changes) expect(toHex(mediaFrameMetadata('peer-1', { ...frame, ...change }))).not.toBe(base);
     expect(toHex(mediaFrameMetadata('peer-2', frame))).not.toBe(base);

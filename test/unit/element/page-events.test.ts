@@ -9,6 +9,7 @@ import {
   RoomLeftEvent,
   RoomReconnectedEvent,
   RoomReconnectingEvent,
+  SendQualityEvent,
   type RoomEventMap,
 } from '../../../src/call/events.js';
 import { RemoteParticipant } from '../../../src/call/remote-participant.js';
@@ -19,6 +20,7 @@ import {
   VcParticipantLeftEvent,
   VcReconnectedEvent,
   VcReconnectingEvent,
+  VcSendQualityEvent,
 } from '../../../src/element/events.js';
 import { TypedEventTarget } from '../../../src/shared/typed-event-target.js';
 
@@ -63,6 +65,20 @@ describe('forwardToPage', () => {
     });
   });
 
+  it('fires vc-send-quality with what our video is sent at and why', () => {
+    const { room, fired } = forwarded();
+    room.emit(new SendQualityEvent({ height: 360, framerate: 30, limitedBy: 'cpu' }));
+    expect(fired[0]).toBeInstanceOf(VcSendQualityEvent);
+    expect(fields(fired[0]!)).toEqual({
+      type: 'vc-send-quality',
+      bubbles: true,
+      composed: true,
+      height: 360,
+      framerate: 30,
+      limitedBy: 'cpu',
+    });
+  });
+
   it('hands the page snapshots of participants, never the live objects', () => {
     const { room, fired } = forwarded();
     const participant = grace();
@@ -82,6 +98,8 @@ describe('forwardToPage', () => {
       screen: false,
       audioLevel: 0,
       framesDecoded: 0,
+      videoDelayMs: null,
+      audioDelayMs: null,
       e2ee: 'off',
       safetyCode: null,
     });

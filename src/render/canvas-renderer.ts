@@ -1,17 +1,8 @@
 /**
- * Draws decoded `VideoFrame`s into a canvas as they come.
+ * Draws decoded `VideoFrame`s into a canvas as they come: the renderer where no
+ * track generator exists (Firefox), and for canvases in workers.
  */
-
-/** Counters and times of a {@link VideoRenderer}. */
-export interface VideoRendererStats {
-  framesDrawn: number;
-  /** Size of the last frame drawn (its display size), 0 before the first. */
-  width: number;
-  height: number;
-  /** `performance.now()` of the first and the last frame drawn; `undefined` before the first. */
-  firstFrameAt: number | undefined;
-  lastFrameAt: number | undefined;
-}
+import { emptyRendererStats, recordShown, type FrameRenderer, type FrameRendererStats } from './frame-renderer.js';
 
 /** Anything with a 2D context: an `HTMLCanvasElement` or an `OffscreenCanvas` (in a worker, say). */
 export type RenderTarget = HTMLCanvasElement | OffscreenCanvas;
@@ -19,26 +10,21 @@ export type RenderTarget = HTMLCanvasElement | OffscreenCanvas;
 /**
  * Draws each frame immediately and closes it, so a renderer never holds a
  * frame (the canvas keeps the picture). The canvas takes the frame's display
- * size; CSS (`object-fit` on the element) scales it into the tile.
+ * size; CSS (`object-fit` on the element) scales it into the tile. The draw
+ * runs on the calling thread: at 720p it costs the main thread tens of
+ * milliseconds, which is why the tiles prefer {@link TrackFrameRenderer}.
  *
  * @example
- * const renderer = new VideoRenderer(canvas);
+ * const renderer = new CanvasFrameRenderer(canvas);
  * decoder = new VideoDecodePipeline({ onFrame: (f) => renderer.draw(f) });
  * if (renderer.stalledFor() > 2000) showFrozenBadge();
  */
-export class VideoRenderer {
-  /** Called after a frame of a new size was drawn (the tile may change its aspect ratio). */
+export class CanvasFrameRenderer implements FrameRenderer {
   onresize: ((width: number, height: number) => void) | null = null;
 
   private readonly canvas: RenderTarget;
   private readonly context: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
-  private readonly counters: VideoRendererStats = {
-    framesDrawn: 0,
-    width: 0,
-    height: 0,
-    firstFrameAt: undefined,
-    lastFrameAt: undefined,
-  };
+  private readonly counters = emptyRendererStats();
   private closed = false;
 
   constructor(canvas: RenderTarget) {
@@ -46,42 +32,30 @@ export class VideoRenderer {
     // No alpha: video is opaque and an opaque canvas composites faster.
     const context = canvas.getContext('2d', { alpha: false }) as
       CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null;
-    if (!context) throw new Error('VideoRenderer: the canvas has no 2D context (is it already used for WebGL?)');
+    if (!context) throw new Error('CanvasFrameRenderer: the canvas has no 2D context (is it already used for WebGL?)');
     this.context = context;
   }
 
-  /** A snapshot of the counters. */
-  get stats(): VideoRendererStats {
+  get stats(): FrameRendererStats {
     return { ...this.counters };
   }
 
-  /** Milliseconds since the last frame was drawn (0 before the first): the UI shows a stall from it. */
   stalledFor(now: number = performance.now()): number {
     return this.counters.lastFrameAt === undefined ? 0 : now - this.counters.lastFrameAt;
   }
 
-  /** Draws `frame` and closes it. Takes ownership: the caller must not use the frame afterwards. */
   draw(frame: VideoFrame): void {
     try {
       if (this.closed) return;
       const width = frame.displayWidth;
       const height = frame.displayHeight;
-      const resized = width !== this.canvas.width || height !== this.canvas.height;
       // Setting a canvas size clears it, so only do it when the size really changes.
-      if (resized) {
+      if (width !== this.canvas.width || height !== this.canvas.height) {
         this.canvas.width = width;
         this.canvas.height = height;
       }
       this.context.drawImage(frame, 0, 0, width, height);
-      const now = performance.now();
-      this.counters.framesDrawn++;
-      this.counters.firstFrameAt ??= now;
-      this.counters.lastFrameAt = now;
-      if (resized || width !== this.counters.width || height !== this.counters.height) {
-        this.counters.width = width;
-        this.counters.height = height;
-        this.onresize?.(width, height);
-      }
+      if (recordShown(this.counters, width, height, performance.now())) this.onresize?.(width, height);
     } finally {
       frame.close();
     }
@@ -94,7 +68,6 @@ export class VideoRenderer {
     this.context.fillRect(0, 0, this.canvas.width, this.canvas.height);
   }
 
-  /** Stops drawing; later frames are closed unseen. */
   close(): void {
     this.closed = true;
   }

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { SendAdaptation, sendLadder, type SendQuality } from '../../src/codec/send-adaptation.js';
+
+/**
+ * Drives an adaptation as an encoder at `fps` would: one frame every interval
+ * taking `encodeMs` (a keyframe every 5 s), a check after each. Returns every
+ * change with the time it came.
+ */
+function run(
+  adapt: SendAdaptation,
+  from: number,
+  seconds: number,
+  encodeMs: number | ((q: SendQuality) => number),
+  extra: { busyPerSecond?: number; networkDropsPerSecond?: number } = {},
+): { at: number; quality: SendQuality }[] {
+  const changes: { at: number; quality: SendQuality }[] = [];
+  const end = from + seconds * 1000;
+  let frame = 0;
+  for (let now = from; now < end; frame++) {
+    const q = adapt.current;
+    const cost = typeof encodeMs === 'number' ? encodeMs : encodeMs(q);
+    adapt.frameEncoded(cost, frame % 150 === 0, now);
+    const perSecond = q.framerate;
+    if (extra.busyPerSecond && frame % Math.max(1, Math.round(perSecond / extra.busyPerSecond)) === 0)
+      adapt.encoderBusy();
+    if (extra.networkDropsPerSecond && frame % Math.max(1, Math.round(perSecond / extra.networkDropsPerSecond)) === 0)
+      adapt.networkDrop();
+    const change = adapt.check(now);
+    if (change) changes.push({ at: now - from, quality: change });
+    now += 1000 / q.framerate;
+  }
+  return changes;
+}
+
+/** Encode cost in ms that scales with the pixels sent: `at720` for 720p. */
+const costAt = (at720: number) => (q: SendQuality) => (at720 * q.height * q.height) / (720 * 720);
+
+describe('sendLadder', () => {
+  it('goes down in resolution from the source (never above it), then in frame rate at the smallest size', () => {
+    expect(sendLadder(720, 720, 30)).toEqual([
+      { height: 720, framerate: 30 },
+      { height: 540, framerate: 30 },
+      { height: 360, framerate: 30 },
+      { height: 270, framerate: 30 },
+      { height: 180, framerate: 30 },
+      { height: 180, framerate: 20 },
+      { height: 180, framerate: 15 },
+      { height: 180, framerate: 10 },
+    ]);
+    expect(sendLadder(1080, 720, 30)[0]).toEqual({ height: 720, framerate: 30 });
+    expect(sendLadder(360, 720, 15).map((s) => `${s.height}@${s.framerate}`)).toEqual([
+      '360@15',
+      '270@15',
+      '180@15',
+      '180@10',
+    ]);
+    // A tiny source keeps its own size.
+    expect(sendLadder(120, 720, 30).map((s) => s.height)).toEqual([120, 120, 120, 120]);
+  });
+});
+
+describe('SendAdaptation', () => {
+  it('stays at the top while the encoder keeps up', () => {
+    const adapt = new SendAdaptation(sendLadder(720, 720, 30));
+    expect(run(adapt, 0, 30, 12)).toEqual([]);
+    expect(adapt.current).toEqual({ height: 720, framerate: 30, limitedBy: null });
+  });
+
+  it('steps the size down when encoding takes most of each frame interval, within about a second', () => {
+    const adapt = new SendAdaptation(sendLadder(720, 720, 30));
+    const changes = run(adapt, 0, 20, costAt(40)); // 40 ms a frame at 720p: 1.2× the interval
+    expect(changes[0]!.at).toBeLessThanOrEqual(1100);
+    expect(changes[0]!.quality).toEqual({ height: 540, framerate: 30, limitedBy: 'cpu' });
+    // Settles where it keeps up (540p: 22.5 ms, 68 % of 33 ms), and stays there.
+    expect(adapt.current).toMatchObject({ height: 540, limitedBy: 'cpu' });
+    expect(changes).toHaveLength(1);
+  });
+
+  it('steps two rungs at once when far behind, then on down to lower frame rates if it must', () => {
+    const adapt = new SendAdaptation(sendLadder(720, 720, 30));
+    const changes = run(adapt, 0, 20, (q) => Math.max(costAt(400)(q), 200)); // hopeless at every size
+    expect(changes[0]!.quality.height).toBe(360); // 720 → 360 in one move
+    expect(adapt.current).toEqual({ height: 180, framerate: 10, limitedBy: 'cpu' });
+    // Every move was down, a step at least 1.5 s (the settle time) after the last.
+    for (let i = 1; i < changes.length; i++) expect(changes[i]!.at - changes[i - 1]!.at).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('steps down when the encoder skips frames for being busy, even without timing samples', () => {
+    const adapt = new SendAdaptation(sendLadder(720, 720, 30));
+    const changes = run(adapt, 0, 2.5, 5, { busyPerSecond: 5 });
+    expect(changes[0]!.quality).toMatchObject({ height: 540, limitedBy: 'cpu' });
+  });
+
+  it('steps down for a congested network, saying so, and keeps keyframes out of the load figure', () => {
+    const adapt = new SendAdaptation(sendLadder(720, 720, 30));
+    const changes = run(adapt, 0, 2.5, 5, { networkDropsPerSecond: 3 });
+    expect(changes[0]!.quality).toEqual({ height: 540, framerate: 30, limitedBy: 'network' });
+    // A keyframe costing 10 intervals is not overload.
+    const calm = new SendAdaptation(sendLadder(720, 720, 30));
+    calm.frameEncoded(330, true, 0);
+    for (let t = 33; t < 2000; t += 33) calm.frameEncoded(10, false, t);
+    expect(calm.check(0)).toBeNull();
+    expect(calm.check(2000)).toBeNull();
+  });
+
+  it('comes back up when the load goes away, one rung at a time, after the load stayed low for a while', () => {
+    const adapt = new SendAdaptation(sendLadder(720, 720, 30));
+    run(adapt, 0, 20, 200);
+    expect(adapt.current).toEqual({ height: 180, framerate: 10, limitedBy: 'cpu' });
+    const changes = run(adapt, 20_000, 60, 3);
+    expect(changes.map((c) => `${c.quality.height}@${c.quality.framerate}`)).toEqual([
+      '180@15',
+      '180@20',
+      '180@30',
+      '270@30',
+      '360@30',
+      '540@30',
+      '720@30',
+    ]);
+    expect(changes[0]!.at).toBeGreaterThanOrEqual(4000);
+    expect(adapt.current).toEqual({ height: 720, framerate: 30, limitedBy: null });
+  });
+
+  it('waits longer before trying again after a step up that had to be undone (no see-saw)', () => {
+    const adapt = new SendAdaptation(sendLadder(720, 720, 30));
+    // 720p costs 40 ms (too much), 540p 22.5 ms (fine but not low enough to step up: 68 %)… unless
+    // the load eases to where 540p looks idle: 10 ms at 540p means 720p costs 17.8 — then it is
+    // made heavier again at 720p: a step up that fails.
+    const cost = (q: SendQuality) => (q.height === 720 ? 40 : 10);
+    const changes = run(adapt, 0, 120, cost);
+    const ups = changes.filter((c) => c.quality.height === 720);
+    expect(ups.length).toBeGreaterThanOrEqual(2);
+    const gaps = ups.slice(1).map((u, i) => u.at - ups[i]!.at);
+    // Each retry waits longer than the one before (the wait doubles; detecting and settling add a fixed part).
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]! + 3000);
+    expect(gaps.at(-1)!).toBeGreaterThan(2 * gaps[0]!);
+    expect(ups.length).toBeLessThanOrEqual(6); // in 2 minutes: not every few seconds
+  });
+});
