@@ -224,7 +224,8 @@ export class RelayConnection {
       }
       const server = this.servers[index]!;
       try {
-        const transport = await this.connect(server);
+        // The first join can't send Join before `ready`: until then `auto` keeps waiting for WebTransport.
+        const transport = await this.connect(server, lost ? undefined : ready);
         // The first join: what `Join` carries may still be in the making.
         await ready.catch((error: unknown) => {
           transport.close(1000, 'left');
@@ -248,9 +249,13 @@ export class RelayConnection {
     }
   }
 
-  private connect(server: string): Promise<Transport> {
+  private connect(server: string, holdFallbackUntil?: Promise<unknown>): Promise<Transport> {
     const connect = this.options.connect ?? connectTransport;
-    return connect(server, { transport: this.options.transport, timeoutMs: this.options.joinTimeoutMs });
+    return connect(server, {
+      transport: this.options.transport,
+      timeoutMs: this.options.joinTimeoutMs,
+      ...(holdFallbackUntil ? { holdFallbackUntil } : {}),
+    });
   }
 
   /** Makes `transport` the current one: its handlers are installed once, here. */

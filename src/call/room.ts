@@ -266,11 +266,16 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.state = 'connecting';
     this.joinStartedAt = wallClockMs();
     try {
-      const ready = this.prepare();
-      // Open the connection while devices, codecs and the passphrase are prepared:
-      // the permission prompt and codec probing are the slow part of joining.
+      // Open the connection before devices, codecs and the passphrase are prepared,
+      // and while they are: the permission prompt and codec probing are the slow part
+      // of joining, and the first `VideoEncoder.isConfigSupported` can hold the main
+      // thread for a second or more on a busy machine (measured: bench/wt-join-steps.ts).
+      // Started first, the relay's WebTransport info is on its way meanwhile.
+      let prepared!: { resolve(): void; reject(error: unknown): void };
+      const ready = new Promise<void>((resolve, reject) => (prepared = { resolve, reject }));
       const opening = this.connection.open(ready);
       opening.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
+      this.prepare().then(prepared.resolve, prepared.reject);
       await ready;
       await opening;
     } catch (error) {
