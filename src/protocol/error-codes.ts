@@ -40,6 +40,17 @@ export const ErrorCode = {
    * over: this one is closed and must not reconnect itself.
    */
   SessionReplaced: 'session-replaced',
+  /**
+   * This connection's participant moved to another connection of the same client
+   * (`Join.transport_upgrade`: WebTransport after a WebSocket fallback). The
+   * client asked for it, so this close is expected and ends nothing.
+   */
+  TransportUpgrade: 'transport-upgrade',
+  /**
+   * A `Join.transport_upgrade` whose resume token was not honoured: the call stays
+   * on the connection it has (no new participant is made).
+   */
+  UpgradeRefused: 'upgrade-refused',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -74,6 +85,7 @@ export const FINAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.ProtocolVersion,
   ErrorCode.Unauthorized,
   ErrorCode.SessionReplaced,
+  ErrorCode.UpgradeRefused,
   ErrorCode.Malformed,
   ErrorCode.TooLarge,
   ErrorCode.UnknownType,
@@ -98,6 +110,8 @@ export const CloseCode = {
   SlowConsumer: 4009,
   InvalidName: 4010,
   SessionReplaced: 4011,
+  TransportUpgrade: 4012,
+  UpgradeRefused: 4013,
   /** RFC 6455: the server hit an unexpected condition. */
   Internal: 1011,
 } as const;
