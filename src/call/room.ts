@@ -25,6 +25,7 @@ import {
   RoomJoinedEvent,
   RoomLeftEvent,
   RoomReconnectedEvent,
+  RoomTransportChangedEvent,
   RoomReconnectingEvent,
   SendQualityEvent,
   type RoomEventMap,
@@ -162,6 +163,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         reconnecting: (attempt, server, reason) => this.emit(new RoomReconnectingEvent(attempt, server, reason)),
         resumed: (welcome, info) => this.rejoined(welcome, info),
         failed: (error) => this.finish(error.code, error),
+        transportChanged: (transport, previous) => this.transportChanged(transport, previous),
       },
     );
     this.local = new LocalMedia({
@@ -570,6 +572,20 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         info.downtimeMs,
       ),
     );
+  }
+
+  /**
+   * The call moved to another transport as the same participant: decoders, keys
+   * and tiles stay. What was in flight during the move may be lost, so each side
+   * starts from one keyframe rather than wait for a decoder to notice the gap.
+   */
+  private transportChanged(transport: 'websocket' | 'webtransport', previous: 'websocket' | 'webtransport'): void {
+    if (this.state !== 'joined') return;
+    this.local.requestKeyframe();
+    for (const participant of this.participants.values()) {
+      if (participant.camera) this.requestKeyframeFrom(participant.id);
+    }
+    this.emit(new RoomTransportChangedEvent(transport, previous));
   }
 
   private finish(reason: string, error?: VideoCallError): void {
