@@ -569,7 +569,10 @@ export class RelayConnection {
     const connect = this.options.connect ?? connectTransport;
     let transport: Transport;
     try {
-      transport = await connect(server, { transport: 'webtransport', timeoutMs: this.options.joinTimeoutMs });
+      transport = await connect(server, {
+        transport: 'webtransport',
+        timeoutMs: Math.min(this.options.joinTimeoutMs, UPGRADE_CONNECT_TIMEOUT_MS),
+      });
     } catch {
       if (current()) this.scheduleUpgrade();
       return;
@@ -666,6 +669,13 @@ export class RelayConnection {
 /** Quick pings after each Welcome, this far apart, for a first clock estimate. */
 const EARLY_PINGS = 3;
 const EARLY_PING_GAP_MS = 300;
+/**
+ * Bound on one background WebTransport attempt. A ready handshake takes tens of
+ * ms, hundreds on a busy page; a blocked UDP port never answers, and each
+ * attempt against it should not hold a session open for long.
+ */
+const UPGRADE_CONNECT_TIMEOUT_MS = 5000;
+
 /**
  * After a move to WebTransport, how long the old WebSocket is kept for what the
  * relay sent on it before the move (the relay closes it itself, right after).
