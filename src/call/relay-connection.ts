@@ -308,7 +308,7 @@ export class RelayConnection {
     transport.onclose = (info) => {
       if (transport !== this.transport) return;
       // The relay took our move to the new transport: its Welcome there comes next.
-      if (this.upgrade && info.reason === ErrorCode.TransportUpgrade) {
+      if (this.upgrade && movedAway(info.reason)) {
         this.upgrade.oldClosed = true;
         return;
       }
@@ -403,6 +403,8 @@ export class RelayConnection {
       return;
     }
     if (env.body === 'error' && env.error?.fatal) {
+      // Our own move to another transport, told on the old one: not the end of the call.
+      if (this.upgrade && movedAway(env.error.code ?? '')) return;
       const error = relayError(env.error.code ?? '', env.error.message ?? '', true);
       // The relay is going away (shutdown, timeout…): reconnect now rather than wait for its close.
       if (worthReconnecting({ code: 0, reason: error.code })) this.lose(error.code);
@@ -618,11 +620,26 @@ export class RelayConnection {
     if (old) {
       // What the relay had queued on the old one before the move still comes in; then it is closed.
       old.onclose = null;
-      old.onmessage = (b) => this.receive(b);
-      if (upgrade.oldClosed) old.onmessage = null;
-      else setTimeout(() => old.close(1000, ErrorCode.TransportUpgrade), OLD_TRANSPORT_DRAIN_MS);
+      old.onmessage = upgrade.oldClosed ? null : (b) => this.receiveAfterMove(b);
+      if (!upgrade.oldClosed) setTimeout(() => old.close(1000, ErrorCode.TransportUpgrade), OLD_TRANSPORT_DRAIN_MS);
     }
     this.events.transportChanged?.(upgrade.transport.kind, old?.kind ?? 'websocket');
+  }
+
+  /**
+   * What the relay sent on the old transport before the move, arriving after it:
+   * passed on, except the relay's word that the participant moved (an `Error`
+   * `session-replaced` when the move reached another relay of the cluster).
+   */
+  private receiveAfterMove(bytes: Uint8Array): void {
+    let env: DecodedEnvelope;
+    try {
+      env = decodeEnvelope(bytes);
+    } catch {
+      return;
+    }
+    if (env.body === 'error' || env.body === 'pong') return;
+    this.dispatch(env);
   }
 
   /**
@@ -669,6 +686,15 @@ export class RelayConnection {
 /** Quick pings after each Welcome, this far apart, for a first clock estimate. */
 const EARLY_PINGS = 3;
 const EARLY_PING_GAP_MS = 300;
+/**
+ * How the relay closes (or says it closes) the connection a move to another
+ * transport left: `transport-upgrade`, or `session-replaced` from a relay of the
+ * cluster other than the one the move reached (its close is not told why).
+ */
+function movedAway(reason: string): boolean {
+  return reason === ErrorCode.TransportUpgrade || reason === ErrorCode.SessionReplaced;
+}
+
 /**
  * Bound on one background WebTransport attempt. A ready handshake takes tens of
  * ms, hundreds on a busy page; a blocked UDP port never answers, and each

@@ -188,6 +188,34 @@ describe('moving to WebTransport after the fallback', () => {
     conn.close();
   });
 
+  it('takes a session-replaced on the WebSocket for the move when the move reached another relay of the cluster', async () => {
+    const { relay, heard, conn, ws } = await joinedOnWebSocket();
+    relay.wtUp = true;
+    await vi.advanceTimersByTimeAsync(DELAYS[0]!);
+    const wt = relay.last;
+    // The relay the WebSocket is on hears of the move over the bus and closes it the old way.
+    ws.deliver({ error: { code: ErrorCode.SessionReplaced, message: '', fatal: true } });
+    ws.drop(CloseCode.SessionReplaced, ErrorCode.SessionReplaced);
+    wt.deliver({ welcome: { sessionId: 's1', resumed: true, heartbeatIntervalMs: 5000 } });
+    await settle();
+    expect(conn.transportKind).toBe('webtransport');
+    expect(heard).toMatchObject({ lost: [], failed: [], changed: ['websocket→webtransport'] });
+    conn.close();
+  });
+
+  it('ignores a late session-replaced on the WebSocket after the move', async () => {
+    const { relay, heard, conn, ws } = await joinedOnWebSocket();
+    relay.wtUp = true;
+    await vi.advanceTimersByTimeAsync(DELAYS[0]!);
+    relay.last.deliver({ welcome: { sessionId: 's1', resumed: true, heartbeatIntervalMs: 5000 } });
+    await settle();
+    ws.deliver({ error: { code: ErrorCode.SessionReplaced, message: '', fatal: true } });
+    ws.drop(CloseCode.SessionReplaced, ErrorCode.SessionReplaced);
+    expect(conn.state).toBe('open');
+    expect(heard).toMatchObject({ lost: [], failed: [] });
+    conn.close();
+  });
+
   it('keeps trying in the background a bounded number of times, backing off, and stays on WebSocket', async () => {
     const { relay, heard, conn } = await joinedOnWebSocket();
     await vi.advanceTimersByTimeAsync(DELAYS[0]! - 1);
