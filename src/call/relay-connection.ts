@@ -476,6 +476,9 @@ export class RelayConnection {
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => {
       if (this.state !== 'open') return;
+      // During a move the relay talks on the new transport, which is read from its Welcome
+      // on: silence meanwhile is the move's (bounded by its own timeout), not a dead link.
+      if (this.upgrade) return;
       if (Date.now() - this.lastHeard > SILENT_INTERVALS * intervalMs) this.lose('connection-lost');
       else this.ping();
     }, intervalMs);

@@ -274,6 +274,48 @@ describe('moving to WebTransport after the fallback', () => {
     conn.close();
   });
 
+  it('does not take the silence of a move waiting for its Welcome for a dead link', async () => {
+    const relay = new Relay();
+    const heard: string[] = [];
+    const conn = new RelayConnection(
+      {
+        servers: ['relay'],
+        transport: 'auto',
+        joinTimeoutMs: 5000,
+        reconnectTimeoutMs: 60_000,
+        join: () => ({ room: 'standup', name: 'Ada' }),
+        connect: relay.connect,
+        upgradeToWebTransport: true,
+        upgradeDelaysMs: DELAYS,
+      },
+      {
+        welcome: () => undefined,
+        message: () => undefined,
+        lost: (reason) => heard.push(`lost ${reason}`),
+        reconnecting: () => undefined,
+        resumed: () => undefined,
+        failed: (error) => heard.push(`failed ${error.code}`),
+        transportChanged: (now) => heard.push(now),
+      },
+    );
+    void conn.open(Promise.resolve());
+    await vi.waitFor(() => expect(relay.last?.joins().length).toBe(1));
+    const ws = relay.last;
+    ws.deliver({ welcome: { sessionId: 's1', heartbeatIntervalMs: 100, resumeToken: 'token-1' } });
+    await settle();
+    relay.wtUp = true;
+    await vi.advanceTimersByTimeAsync(DELAYS[0]!);
+    const wt = relay.last;
+    ws.drop(CloseCode.TransportUpgrade, ErrorCode.TransportUpgrade);
+    // A busy page reads the Welcome late: 10 heartbeat intervals without a word.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(heard).toEqual([]);
+    wt.deliver({ welcome: { sessionId: 's1', resumed: true } });
+    await settle();
+    expect(heard).toEqual(['webtransport']);
+    conn.close();
+  });
+
   it('gives up a move the relay does not answer, within the join timeout', async () => {
     const { relay, heard, conn } = await joinedOnWebSocket();
     relay.wtUp = true;
