@@ -34,7 +34,7 @@ import { Outbound } from './outbound.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
 import { RESUME_SECRET_BYTES } from './resume-tokens.js';
 import { cleanDisplayName } from './display-name.js';
-import type { LeaveReason, RoomMember } from './room-member.js';
+import type { LeaveReason, ReplacedHow, RoomMember } from './room-member.js';
 import { maxEnvelopeBytes, type Room } from './room.js';
 
 const log = createLogger('session');
@@ -411,6 +411,15 @@ export class Connection implements RoomMember {
     };
     if (join.resumeKey?.length === RESUME_SECRET_BYTES) this.resumeCommitment = Buffer.from(join.resumeKey);
     const resumed = this.resumeAs(join, roomName);
+    // An upgrade moves a participant; it never makes one: without a resume there is nothing to move.
+    const upgrade = join.transportUpgrade === true;
+    if (upgrade && !resumed) {
+      throw new ProtocolError(
+        ErrorCode.UpgradeRefused,
+        'the resume token was not honoured: stay on the connection you have',
+        CloseCode.UpgradeRefused,
+      );
+    }
     if (resumed) {
       this.adopt(resumed);
       me.id = resumed;
@@ -419,7 +428,7 @@ export class Connection implements RoomMember {
     this.room = room;
     this.mediaSubject = room.mediaSubjectOf(this.sessionId);
     // At once on a single node; on a room new to this node, once the other nodes told their part of the roster.
-    room.whenReady(this, () => this.admitTo(room, me, resumed !== undefined));
+    room.whenReady(this, () => this.admitTo(room, me, resumed !== undefined, upgrade));
   }
 
   /**
@@ -459,8 +468,17 @@ export class Connection implements RoomMember {
    * A resume of this participant on another connection took over: close this one
    * without telling the room anything (the participant is still there).
    */
-  replaced(): void {
+  replaced(how: ReplacedHow = 'session-replaced'): void {
     if (this.ended) return;
+    if (how === 'transport-upgrade') {
+      // The client asked for this (Join.transport_upgrade on its new connection) and
+      // stops reading this one: no Error, nothing counted as a failure, just the close.
+      this.ctx.metrics.resumes.inc('transport-upgrade');
+      this.link.close(CloseCode.TransportUpgrade, ErrorCode.TransportUpgrade);
+      this.end('replaced');
+      log.debug('moved to another connection', { session: this.sessionId });
+      return;
+    }
     this.closeWith(
       ErrorCode.SessionReplaced,
       'this participant reconnected on another connection',
@@ -469,12 +487,18 @@ export class Connection implements RoomMember {
     );
   }
 
-  private admitTo(room: Room, me: ParticipantInit, resume: boolean): void {
+  private admitTo(room: Room, me: ParticipantInit, resume: boolean, upgrade = false): void {
     if (this.ended) return;
     let others: ParticipantInit[];
     let known: boolean;
     try {
-      ({ others, known } = room.admit(this, me, this.ctx.options.maxRoomSize, resume));
+      ({ others, known } = room.admit(
+        this,
+        me,
+        this.ctx.options.maxRoomSize,
+        resume,
+        upgrade ? 'transport-upgrade' : 'session-replaced',
+      ));
     } catch (err) {
       if (err instanceof ProtocolError) return this.reject(err);
       log.error('admitting a participant failed', { session: this.sessionId, err });

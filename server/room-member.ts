@@ -19,6 +19,9 @@ export function isFinalLeave(reason: LeaveReason): boolean {
   return reason === 'left' || reason === 'expired';
 }
 
+/** Why a member's connection was taken over: see {@link RoomMember.replaced}. */
+export type ReplacedHow = 'session-replaced' | 'transport-upgrade';
+
 export interface RoomMember {
   /** The participant's session id (the wire's `session_id`); a resume may change it before admission. */
   readonly sessionId: string;
@@ -37,6 +40,11 @@ export interface RoomMember {
   deliverControl(bytes: Uint8Array, body: number): void;
   /** Participant `id` left: forget what was kept about it. */
   forgetPeer(id: string): void;
-  /** A resume of this participant on another connection took over: close this one, quietly. */
-  replaced(): void;
+  /**
+   * A resume of this participant on another connection took over: close this one,
+   * quietly for the room. `how` says what the client is told: `session-replaced`
+   * (an Error, then the close) or `transport-upgrade` (the same client moved to
+   * its new connection on purpose: the close alone).
+   */
+  replaced(how?: ReplacedHow): void;
 }

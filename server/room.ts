@@ -47,7 +47,7 @@ import { createLogger } from './log.js';
 import type { ClusterRoom } from './cluster-room.js';
 import type { LocalNode } from './local-node.js';
 import type { Metrics } from './metrics.js';
-import { isFinalLeave, type LeaveReason, type RoomMember } from './room-member.js';
+import { isFinalLeave, type LeaveReason, type ReplacedHow, type RoomMember } from './room-member.js';
 
 const log = createLogger('room');
 
@@ -157,6 +157,8 @@ export class Room implements ClusterRoom {
     me: ParticipantInit,
     maxRoomSize: number,
     resume = false,
+    /** How a connection of this participant still open here is closed (see `RoomMember.replaced`). */
+    replacing: ReplacedHow = 'session-replaced',
   ): { others: ParticipantInit[]; known: boolean } {
     const id = member.sessionId;
     if (member.hidden) return this.admitHidden(member);
@@ -183,7 +185,7 @@ export class Room implements ClusterRoom {
       this.bus.subscribe(subjects.to(this.name, id), (subject, payload) => this.onTargeted(subject, payload)),
     );
     // After the new member holds the id, so removing the old one takes nothing with it.
-    if (old && old !== member) old.replaced();
+    if (old && old !== member) old.replaced(replacing);
     return { others, known };
   }
 

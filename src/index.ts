@@ -15,6 +15,7 @@ export {
   VcReconnectedEvent,
   VcReconnectingEvent,
   VcSendQualityEvent,
+  VcTransportChangedEvent,
 } from './element/events.js';
 export { Room, type JoinTimes, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
 export type { RoomEventMap } from './call/events.js';

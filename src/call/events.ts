@@ -83,6 +83,22 @@ export class RoomReconnectedEvent extends Event {
   }
 }
 
+/**
+ * The call moved to another transport without leaving: WebTransport became ready
+ * after `auto` had fallen back to WebSocket. Same session id, keys and tiles; the
+ * others saw nothing.
+ */
+export class RoomTransportChangedEvent extends Event {
+  constructor(
+    /** The transport the call runs on now. */
+    readonly transport: 'websocket' | 'webtransport',
+    /** The one it ran on before. */
+    readonly previous: 'websocket' | 'webtransport',
+  ) {
+    super('transport-changed');
+  }
+}
+
 export class RoomErrorEvent extends Event {
   constructor(readonly error: VideoCallError) {
     super('error');
@@ -115,6 +131,7 @@ export interface RoomEventMap {
   error: RoomErrorEvent;
   reconnecting: RoomReconnectingEvent;
   reconnected: RoomReconnectedEvent;
+  'transport-changed': RoomTransportChangedEvent;
   'local-media': LocalMediaEvent;
   'send-quality': SendQualityEvent;
   // Indexed so the map satisfies Record<string, Event>.

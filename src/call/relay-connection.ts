@@ -11,6 +11,7 @@ import {
   type ParticipantInit,
 } from '../protocol/envelope.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import { connectTransport, type ConnectTransportOptions, type TransportChoice } from '../transport/connect.js';
 import type { SendPriority, Transport, TransportClose } from '../transport/transport.js';
 import { asVideoCallError, describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
@@ -59,7 +60,22 @@ export interface RelayConnectionEvents {
   resumed(welcome: RelayWelcome, info: ReconnectInfo): void;
   /** The connection ended for good without being closed by its owner: refused, given up, or replaced. */
   failed(error: VideoCallError): void;
+  /**
+   * The call moved to another transport to the same relay as the same participant
+   * (WebTransport became ready after `auto` fell back to WebSocket): same session,
+   * nothing lost but what was in flight, nobody saw a leave or a join.
+   */
+  transportChanged?(transport: 'websocket' | 'webtransport', previous: 'websocket' | 'webtransport'): void;
 }
+
+/**
+ * When `auto` ended on WebSocket, the waits before each background WebTransport
+ * attempt (ms, after the join or the previous attempt): bounded, backing off. A
+ * busy page (codec probing, camera start) often misses the fallback deadline by a
+ * little, so the first tries come soon; UDP that is really blocked costs a few
+ * failed handshakes in the first minute, then nothing.
+ */
+export const UPGRADE_DELAYS_MS: readonly number[] = [500, 2000, 5000, 15_000, 30_000];
 
 /** Everything a {@link RelayConnection} needs besides its listener. */
 export interface RelayConnectionOptions {
@@ -77,6 +93,24 @@ export interface RelayConnectionOptions {
   join(): Omit<JoinInit, 'protocolVersion' | 'resumeToken'>;
   /** Opens a transport to one relay; rejects with a `TransportError`. Default: {@link connectTransport}. */
   connect?(server: string, options: ConnectTransportOptions): Promise<Transport>;
+  /**
+   * With `transport: 'auto'`, whether to keep trying WebTransport in the background
+   * after joining on WebSocket, and move the call onto it once it is ready
+   * ({@link UPGRADE_DELAYS_MS}). Default: when the browser has WebTransport.
+   */
+  upgradeToWebTransport?: boolean;
+  /** Waits before each upgrade attempt; default {@link UPGRADE_DELAYS_MS}. */
+  upgradeDelaysMs?: readonly number[];
+}
+
+/** A move to WebTransport under way: the new transport, waiting for its `Welcome`. */
+interface Upgrade {
+  transport: Transport;
+  /** The old transport closed as `transport-upgrade` (the relay took the move) before the new `Welcome`. */
+  oldClosed: boolean;
+  timer: ReturnType<typeof setTimeout>;
+  /** The secret the upgrade's `Join` committed to: the new token is bound to it. */
+  secret: Uint8Array | null;
 }
 
 /** A `Welcome` being waited for on the current transport. */
@@ -136,6 +170,13 @@ export class RelayConnection {
   private held: HeldInput[] | null = null;
   /** Ends the wait before the next attempt early (on close). */
   private wake: (() => void) | null = null;
+  /** The next background WebTransport attempt, while one is due. */
+  private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Background WebTransport attempts made since the last join on WebSocket. */
+  private upgradeAttempts = 0;
+  /** Counts joins and losses, so an upgrade attempt started before either gives up. */
+  private epoch = 0;
+  private upgrade: Upgrade | null = null;
 
   constructor(
     private readonly options: RelayConnectionOptions,
@@ -197,6 +238,7 @@ export class RelayConnection {
     this.state = 'closed';
     clearInterval(this.heartbeat);
     clearTimeout(this.earlyPings);
+    this.stopUpgrading();
     this.wake?.();
     // A handshake under way ends now; the loop sees `closed` and stops.
     this.pending?.reject(new VideoCallError('invalid-state', 'The connection was closed.'));
@@ -234,7 +276,8 @@ export class RelayConnection {
       }
       const server = this.servers[index]!;
       try {
-        const transport = await this.connect(server);
+        // The first join can't send Join before `ready`: until then `auto` keeps waiting for WebTransport.
+        const transport = await this.connect(server, lost ? undefined : ready);
         // The first join: what `Join` carries may still be in the making.
         await ready.catch((error: unknown) => {
           transport.close(1000, 'left');
@@ -258,9 +301,13 @@ export class RelayConnection {
     }
   }
 
-  private connect(server: string): Promise<Transport> {
+  private connect(server: string, holdFallbackUntil?: Promise<unknown>): Promise<Transport> {
     const connect = this.options.connect ?? connectTransport;
-    return connect(server, { transport: this.options.transport, timeoutMs: this.options.joinTimeoutMs });
+    return connect(server, {
+      transport: this.options.transport,
+      timeoutMs: this.options.joinTimeoutMs,
+      ...(holdFallbackUntil ? { holdFallbackUntil } : {}),
+    });
   }
 
   /** Makes `transport` the current one: its handlers are installed once, here. */
@@ -271,7 +318,13 @@ export class RelayConnection {
       if (transport === this.transport) this.receive(bytes);
     };
     transport.onclose = (info) => {
-      if (transport === this.transport) this.closed(info);
+      if (transport !== this.transport) return;
+      // The relay took our move to the new transport: its Welcome there comes next.
+      if (this.upgrade && movedAway(info.reason)) {
+        this.upgrade.oldClosed = true;
+        return;
+      }
+      this.closed(info);
     };
   }
 
@@ -301,24 +354,34 @@ export class RelayConnection {
         relayError: null,
       };
       this.lastHeard = Date.now();
-      // A fresh secret per Join: each one is revealed at most once, by the resume that spends its tokens.
-      const secret = randomBytes(32);
-      this.pendingSecret = secret;
-      const resume = this.resumeToken && this.resumeSecret;
-      transport.send(
-        encodeEnvelope({
-          join: {
-            ...this.options.join(),
-            protocolVersion: PROTOCOL_VERSION,
-            // After a lost connection: come back as the same participant (empty on a first join).
-            resumeToken: this.resumeToken,
-            resumeKey: sha256(secret),
-            ...(resume ? { resumeProof: this.resumeSecret } : {}),
-          },
-        }),
-        'control',
-      );
+      const join = this.joinMessage(false);
+      this.pendingSecret = join.secret;
+      transport.send(join.bytes, 'control');
     });
+  }
+
+  /**
+   * The `Join` to send: after a lost connection (or to move to another transport)
+   * it carries the resume token, to come back as the same participant (empty on a
+   * first join), with the secret its tokens are bound to as proof; `upgrade` asks
+   * the relay to move us from the connection still open. Each Join commits to a
+   * fresh secret (returned): each one is revealed at most once, by the resume that
+   * spends its tokens.
+   */
+  private joinMessage(upgrade: boolean): { bytes: Uint8Array; secret: Uint8Array } {
+    const secret = randomBytes(32);
+    const resume = this.resumeToken && this.resumeSecret;
+    const bytes = encodeEnvelope({
+      join: {
+        ...this.options.join(),
+        protocolVersion: PROTOCOL_VERSION,
+        resumeToken: this.resumeToken,
+        resumeKey: sha256(secret),
+        ...(resume ? { resumeProof: this.resumeSecret } : {}),
+        ...(upgrade ? { transportUpgrade: true } : {}),
+      },
+    });
+    return { bytes, secret };
   }
 
   /** Every envelope from the current transport comes through here. */
@@ -364,6 +427,8 @@ export class RelayConnection {
       return;
     }
     if (env.body === 'error' && env.error?.fatal) {
+      // Our own move to another transport, told on the old one: not the end of the call.
+      if (this.upgrade && movedAway(env.error.code ?? '')) return;
       const error = relayError(env.error.code ?? '', env.error.message ?? '', true);
       // The relay is going away (shutdown, timeout…): reconnect now rather than wait for its close.
       if (worthReconnecting({ code: 0, reason: error.code })) this.lose(error.code);
@@ -405,6 +470,9 @@ export class RelayConnection {
   ): RelayWelcome {
     this.state = 'open';
     this.sessionId = welcome.sessionId;
+    this.epoch++;
+    this.upgradeAttempts = 0;
+    this.scheduleUpgrade();
     if (lost) {
       this.events.resumed(welcome, { server, attempts, downtimeMs: Date.now() - lost.at });
       this.release();
@@ -432,6 +500,9 @@ export class RelayConnection {
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => {
       if (this.state !== 'open') return;
+      // During a move the relay talks on the new transport, which is read from its Welcome
+      // on: silence meanwhile is the move's (bounded by its own timeout), not a dead link.
+      if (this.upgrade) return;
       if (Date.now() - this.lastHeard > SILENT_INTERVALS * intervalMs) this.lose('connection-lost');
       else this.ping();
     }, intervalMs);
@@ -474,6 +545,7 @@ export class RelayConnection {
     this.state = 'reconnecting';
     clearInterval(this.heartbeat);
     clearTimeout(this.earlyPings);
+    this.stopUpgrading();
     this.dropTransport();
     this.events.lost(reason);
     if (this.state !== 'reconnecting') return; // closed by the listener
@@ -501,6 +573,137 @@ export class RelayConnection {
     transport.close(1000, reason);
   }
 
+  /**
+   * After joining on WebSocket with `auto`: the next background WebTransport
+   * attempt, if any is left (at most {@link UPGRADE_DELAYS_MS}'s length since the join).
+   */
+  private scheduleUpgrade(): void {
+    clearTimeout(this.upgradeTimer);
+    const delays = this.options.upgradeDelaysMs ?? UPGRADE_DELAYS_MS;
+    const wanted =
+      this.options.upgradeToWebTransport ?? (this.options.transport === 'auto' && typeof WebTransport !== 'undefined');
+    if (!wanted || this.options.transport !== 'auto' || this.transport?.kind !== 'websocket') return;
+    if (this.upgradeAttempts >= delays.length) return;
+    const delay = delays[this.upgradeAttempts++]!;
+    const epoch = this.epoch;
+    this.upgradeTimer = setTimeout(() => void this.tryUpgrade(epoch), delay);
+  }
+
+  /** One background attempt: a WebTransport to the relay in use, then a `Join` that moves us onto it. */
+  private async tryUpgrade(epoch: number): Promise<void> {
+    const current = (): boolean => this.state === 'open' && this.epoch === epoch && !this.upgrade;
+    if (!current()) return;
+    const server = this.servers[this.serverIndex];
+    if (server === undefined) return;
+    const connect = this.options.connect ?? connectTransport;
+    let transport: Transport;
+    try {
+      transport = await connect(server, {
+        transport: 'webtransport',
+        timeoutMs: Math.min(this.options.joinTimeoutMs, UPGRADE_CONNECT_TIMEOUT_MS),
+      });
+    } catch {
+      if (current()) this.scheduleUpgrade();
+      return;
+    }
+    if (!current()) return transport.close(1000, 'not used');
+    const upgrade: Upgrade = {
+      transport,
+      oldClosed: false,
+      timer: setTimeout(() => this.upgradeFailed(upgrade, false), this.options.joinTimeoutMs),
+      secret: null,
+    };
+    this.upgrade = upgrade;
+    transport.onmessage = (bytes) => this.upgradeMessage(upgrade, bytes);
+    transport.onclose = (info) => this.upgradeFailed(upgrade, info.reason === ErrorCode.UpgradeRefused);
+    const join = this.joinMessage(true);
+    upgrade.secret = join.secret;
+    transport.send(join.bytes, 'control');
+  }
+
+  /** What the new transport says before its `Welcome`: the `Welcome` itself, or why not. */
+  private upgradeMessage(upgrade: Upgrade, bytes: Uint8Array): void {
+    if (this.upgrade !== upgrade) return;
+    let env: DecodedEnvelope;
+    try {
+      env = decodeEnvelope(bytes);
+    } catch {
+      return;
+    }
+    if (env.error) return this.upgradeFailed(upgrade, env.error.code === ErrorCode.UpgradeRefused);
+    const w = env.welcome;
+    if (!w) return; // nothing else comes before Welcome
+    if (!w.resumed || w.sessionId !== this.sessionId) {
+      // Not us any more (a relay that ignores the upgrade flag let us in anew): leave that one.
+      upgrade.transport.send(encodeEnvelope({ leave: {} }), 'control');
+      return this.upgradeFailed(upgrade, true);
+    }
+    clearTimeout(upgrade.timer);
+    this.upgrade = null;
+    if (w.resumeToken) {
+      // The new token is bound to the secret the upgrade's Join committed to; the old one is spent.
+      this.resumeToken = w.resumeToken;
+      this.resumeSecret = upgrade.secret;
+    }
+    if (w.maxMessageBytes) this.maxMessageBytes = w.maxMessageBytes;
+    const old = this.transport;
+    this.adopt(upgrade.transport, this.serverIndex);
+    // The heartbeat goes on as it was (pings follow `transport`), and so does the clock
+    // estimate: the same relay keeps the same clock.
+    this.lastHeard = Date.now();
+    if (old) {
+      // What the relay had queued on the old one before the move still comes in; then it is closed.
+      old.onclose = null;
+      old.onmessage = upgrade.oldClosed ? null : (b) => this.receiveAfterMove(b);
+      if (!upgrade.oldClosed) setTimeout(() => old.close(1000, ErrorCode.TransportUpgrade), OLD_TRANSPORT_DRAIN_MS);
+    }
+    this.events.transportChanged?.(upgrade.transport.kind, old?.kind ?? 'websocket');
+  }
+
+  /**
+   * What the relay sent on the old transport before the move, arriving after it:
+   * passed on, except the relay's word that the participant moved (an `Error`
+   * `session-replaced` when the move reached another relay of the cluster).
+   */
+  private receiveAfterMove(bytes: Uint8Array): void {
+    let env: DecodedEnvelope;
+    try {
+      env = decodeEnvelope(bytes);
+    } catch {
+      return;
+    }
+    if (env.body === 'error' || env.body === 'pong') return;
+    this.dispatch(env);
+  }
+
+  /**
+   * The move did not happen. `final`: the relay refused it (no later attempt would
+   * do better). If the relay had already closed the old transport, the call is
+   * without one: a lost connection, which reconnects and resumes as usual.
+   */
+  private upgradeFailed(upgrade: Upgrade, final: boolean): void {
+    if (this.upgrade !== upgrade) return;
+    this.upgrade = null;
+    clearTimeout(upgrade.timer);
+    upgrade.transport.onclose = null;
+    upgrade.transport.onmessage = null;
+    upgrade.transport.close(1000, 'gave up');
+    if (upgrade.oldClosed) return this.lose('connection-lost');
+    if (!final) this.scheduleUpgrade();
+  }
+
+  private stopUpgrading(): void {
+    clearTimeout(this.upgradeTimer);
+    this.upgradeTimer = undefined;
+    const upgrade = this.upgrade;
+    if (!upgrade) return;
+    this.upgrade = null;
+    clearTimeout(upgrade.timer);
+    upgrade.transport.onclose = null;
+    upgrade.transport.onmessage = null;
+    upgrade.transport.close(1000, 'left');
+  }
+
   /** Waits `ms`, or less if closed meanwhile. */
   private pause(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -517,6 +720,27 @@ export class RelayConnection {
 /** Quick pings after each Welcome, this far apart, for a first clock estimate. */
 const EARLY_PINGS = 3;
 const EARLY_PING_GAP_MS = 300;
+/**
+ * How the relay closes (or says it closes) the connection a move to another
+ * transport left: `transport-upgrade`, or `session-replaced` from a relay of the
+ * cluster other than the one the move reached (its close is not told why).
+ */
+function movedAway(reason: string): boolean {
+  return reason === ErrorCode.TransportUpgrade || reason === ErrorCode.SessionReplaced;
+}
+
+/**
+ * Bound on one background WebTransport attempt. A ready handshake takes tens of
+ * ms, hundreds on a busy page; a blocked UDP port never answers, and each
+ * attempt against it should not hold a session open for long.
+ */
+const UPGRADE_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * After a move to WebTransport, how long the old WebSocket is kept for what the
+ * relay sent on it before the move (the relay closes it itself, right after).
+ */
+const OLD_TRANSPORT_DRAIN_MS = 1000;
 
 /** Input from the transport between `Welcome` and the owner hearing of it. */
 type HeldInput = { env: DecodedEnvelope } | { close: TransportClose };

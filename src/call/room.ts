@@ -25,6 +25,7 @@ import {
   RoomJoinedEvent,
   RoomLeftEvent,
   RoomReconnectedEvent,
+  RoomTransportChangedEvent,
   RoomReconnectingEvent,
   SendQualityEvent,
   type RoomEventMap,
@@ -162,6 +163,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         reconnecting: (attempt, server, reason) => this.emit(new RoomReconnectingEvent(attempt, server, reason)),
         resumed: (welcome, info) => this.rejoined(welcome, info),
         failed: (error) => this.finish(error.code, error),
+        transportChanged: (transport, previous) => this.transportChanged(transport, previous),
       },
     );
     this.local = new LocalMedia({
@@ -277,11 +279,16 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.state = 'connecting';
     this.joinStartedAt = wallClockMs();
     try {
-      const ready = this.prepare();
-      // Open the connection while devices, codecs and the passphrase are prepared:
-      // the permission prompt and codec probing are the slow part of joining.
+      // Open the connection before devices, codecs and the passphrase are prepared,
+      // and while they are: the permission prompt and codec probing are the slow part
+      // of joining, and the first `VideoEncoder.isConfigSupported` can hold the main
+      // thread for a second or more on a busy machine (measured: bench/wt-join-steps.ts).
+      // Started first, the relay's WebTransport info is on its way meanwhile.
+      let prepared!: { resolve(): void; reject(error: unknown): void };
+      const ready = new Promise<void>((resolve, reject) => (prepared = { resolve, reject }));
       const opening = this.connection.open(ready);
       opening.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
+      this.prepare().then(prepared.resolve, prepared.reject);
       await ready;
       await opening;
     } catch (error) {
@@ -576,6 +583,20 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         info.downtimeMs,
       ),
     );
+  }
+
+  /**
+   * The call moved to another transport as the same participant: decoders, keys
+   * and tiles stay. What was in flight during the move may be lost, so each side
+   * starts from one keyframe rather than wait for a decoder to notice the gap.
+   */
+  private transportChanged(transport: 'websocket' | 'webtransport', previous: 'websocket' | 'webtransport'): void {
+    if (this.state !== 'joined') return;
+    this.local.requestKeyframe();
+    for (const participant of this.participants.values()) {
+      if (participant.camera) this.requestKeyframeFrom(participant.id);
+    }
+    this.emit(new RoomTransportChangedEvent(transport, previous));
   }
 
   private finish(reason: string, error?: VideoCallError): void {

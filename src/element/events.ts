@@ -94,6 +94,29 @@ export class VcReconnectedEvent extends Event {
 }
 
 /**
+ * Fired when the call moved to another transport without leaving it: with
+ * `transport="auto"`, WebTransport became ready after the element had joined on
+ * WebSocket (the page was busy, or UDP was slow to answer), and the call now runs
+ * on it. Same `sessionId`, keys and tiles; the others saw no leave or join.
+ * `transportInUse` and the `stage` part's `data-transport` say the same.
+ *
+ * @example
+ * ```js
+ * call.addEventListener('vc-transport-changed', (e) => console.log(`${e.previous} → ${e.transport}`));
+ * ```
+ */
+export class VcTransportChangedEvent extends Event {
+  constructor(
+    /** The transport the call runs on now: `webtransport`. */
+    readonly transport: 'websocket' | 'webtransport',
+    /** The one it ran on before: `websocket`. */
+    readonly previous: 'websocket' | 'webtransport',
+  ) {
+    super('vc-transport-changed', init);
+  }
+}
+
+/**
  * Fired when this element's video is sent at another size or frame rate: it
  * steps down when the machine's encoder or the network falls behind (so the
  * call stays live instead of lagging) and back up when they recover.
@@ -133,7 +156,13 @@ export class VcErrorEvent extends Event {
 
 /** The room events a page hears of, each as its `vc-*` twin. */
 type PageEventType =
-  'joined' | 'participant-joined' | 'participant-left' | 'reconnecting' | 'reconnected' | 'send-quality';
+  | 'joined'
+  | 'participant-joined'
+  | 'participant-left'
+  | 'reconnecting'
+  | 'reconnected'
+  | 'transport-changed'
+  | 'send-quality';
 
 /**
  * The `vc-*` event a page sees for each room event it may know of, made from the
@@ -148,6 +177,7 @@ const PAGE_EVENTS: { [K in PageEventType]: (event: RoomEventMap[K], room: string
   'participant-left': (e) => new VcParticipantLeftEvent(e.participant.toJSON(), e.reason),
   reconnecting: (e) => new VcReconnectingEvent(e.attempt, e.server, e.reason),
   reconnected: (e) => new VcReconnectedEvent(e.resumed, e.sessionId, e.server, e.transport, e.downtimeMs),
+  'transport-changed': (e) => new VcTransportChangedEvent(e.transport, e.previous),
   'send-quality': (e) => new VcSendQualityEvent(e.quality.height, e.quality.framerate, e.quality.limitedBy),
 };
 
@@ -174,6 +204,7 @@ declare global {
     'vc-error': VcErrorEvent;
     'vc-reconnecting': VcReconnectingEvent;
     'vc-reconnected': VcReconnectedEvent;
+    'vc-transport-changed': VcTransportChangedEvent;
     'vc-send-quality': VcSendQualityEvent;
   }
 }

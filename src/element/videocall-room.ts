@@ -38,6 +38,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-error - {@link VcErrorEvent} something went wrong; `code` says what
  * @fires vc-reconnecting - {@link VcReconnectingEvent} the relay was lost; trying to get one back (each attempt)
  * @fires vc-reconnected - {@link VcReconnectedEvent} back in the call after `vc-reconnecting`
+ * @fires vc-transport-changed - {@link VcTransportChangedEvent} the call moved to WebTransport after joining on WebSocket
  * @fires vc-send-quality - {@link VcSendQualityEvent} our video is now sent at another size or frame rate (load or congestion)
  *
  * @csspart stage - the area holding the tiles
@@ -254,6 +255,7 @@ export class VideocallRoomElement extends LitElement {
       'participant-left',
       'local-media',
       'reconnected',
+      'transport-changed',
     ]) {
       room.addEventListener(type, rerender);
     }

@@ -54,6 +54,17 @@ export const ErrorCode = {
   JoinDeadline: 'join-deadline',
   /** Too many connections, joins or rooms: from this address, or on this relay. Try again later. */
   TooManyConnections: 'too-many-connections',
+  /**
+   * This connection's participant moved to another connection of the same client
+   * (`Join.transport_upgrade`: WebTransport after a WebSocket fallback). The
+   * client asked for it, so this close is expected and ends nothing.
+   */
+  TransportUpgrade: 'transport-upgrade',
+  /**
+   * A `Join.transport_upgrade` whose resume token was not honoured: the call stays
+   * on the connection it has (no new participant is made).
+   */
+  UpgradeRefused: 'upgrade-refused',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -89,6 +100,7 @@ export const FINAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.ProtocolVersion,
   ErrorCode.Unauthorized,
   ErrorCode.SessionReplaced,
+  ErrorCode.UpgradeRefused,
   ErrorCode.Malformed,
   ErrorCode.TooLarge,
   ErrorCode.UnknownType,
@@ -125,6 +137,8 @@ export const CloseCode = {
   JoinDeadline: 4016,
   /** Like RFC 6455's 1013 "try again later", with the reason `too-many-connections`. */
   TooManyConnections: 4017,
+  TransportUpgrade: 4018,
+  UpgradeRefused: 4019,
   /** RFC 6455: the server hit an unexpected condition. */
   Internal: 1011,
 } as const;

@@ -22,6 +22,13 @@ export interface ConnectTransportOptions {
    * so this bounds the cost of trying.
    */
   fallbackAfterMs?: number;
+  /**
+   * With `auto`: don't fall back before this settles (WebTransport failing still
+   * falls back at once). The first join passes what its `Join` waits for (camera,
+   * codec probing): a page busy with that can't use a transport sooner anyway,
+   * and the time lets a WebTransport handshake delayed by that busy page finish.
+   */
+  holdFallbackUntil?: Promise<unknown>;
 }
 
 /** The default {@link ConnectTransportOptions.fallbackAfterMs}. */
@@ -59,11 +66,17 @@ export async function connectTransport(server: string, options: ConnectTransport
   if (choice === 'websocket' || typeof WebTransport === 'undefined') {
     return WebSocketTransport.connect(wsUrl, { timeoutMs });
   }
-  return race(server, wsUrl, timeoutMs, options.fallbackAfterMs ?? FALLBACK_AFTER_MS);
+  return race(server, wsUrl, timeoutMs, options.fallbackAfterMs ?? FALLBACK_AFTER_MS, options.holdFallbackUntil);
 }
 
 /** `auto`: WebTransport first, a WebSocket on standby. */
-function race(server: string, wsUrl: string, timeoutMs: number, fallbackAfterMs: number): Promise<Transport> {
+function race(
+  server: string,
+  wsUrl: string,
+  timeoutMs: number,
+  fallbackAfterMs: number,
+  holdFallbackUntil?: Promise<unknown>,
+): Promise<Transport> {
   const cancelWebTransport = new AbortController();
   const wt = WebTransportTransport.connect(server, { timeoutMs, signal: cancelWebTransport.signal });
   const ws = WebSocketTransport.connect(wsUrl, { timeoutMs });
@@ -75,9 +88,15 @@ function race(server: string, wsUrl: string, timeoutMs: number, fallbackAfterMs:
     let wsFailure: unknown;
     let wsOpen: WebSocketTransport | undefined;
     let wtError: unknown;
+    let held = holdFallbackUntil !== undefined;
     const fallbackTimer = setTimeout(() => {
-      if (!settled && wsOpen) choose(wsOpen);
+      if (!settled && wsOpen && !held) choose(wsOpen);
     }, fallbackAfterMs);
+    const release = (): void => {
+      held = false;
+      if (!settled && wsOpen && fallbackDue()) choose(wsOpen);
+    };
+    holdFallbackUntil?.then(release, release);
 
     const choose = (transport: Transport): void => {
       settled = true;
@@ -124,7 +143,7 @@ function race(server: string, wsUrl: string, timeoutMs: number, fallbackAfterMs:
         if (settled) return;
         wsOpen = transport;
         // WebTransport already failed, or has had its time: go now.
-        if (wtFailed || fallbackDue()) choose(transport);
+        if (wtFailed || (fallbackDue() && !held)) choose(transport);
       },
       (error: unknown) => {
         wsFailure = error ?? new Error('WebSocket failed');

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { CloseCode, ErrorCode } from '../../src/protocol/index.js';
+import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '../../src/protocol/index.js';
 import type { Relay } from '../../server/relay.js';
 import { resumeSecretOf, sleep, startTestRelay, TestClient } from './helpers.js';
 
@@ -97,6 +97,41 @@ describe('resuming a participant after its connection died', () => {
     expect((await b.nextMedia('new-link')).from).toBe(a.id);
     await b.expectNone('peerLeft', 300);
     await b.expectNone('peerJoined', 0);
+    expect(relay.stats().participants).toBe(2);
+  });
+
+  it('moves a participant to its new connection quietly on a transport upgrade: the old one closes as transport-upgrade without an error, the others see nothing', async () => {
+    const { a, b, token } = await pair('resume-upgrade');
+    const again = track(await TestClient.connect(relay.wsUrl, 'a'));
+    const welcome = await again.join('resume-upgrade', 'a', { resumeToken: token, transportUpgrade: true });
+    expect(welcome.welcome).toMatchObject({ resumed: true, sessionId: a.id });
+    expect(await a.closed()).toMatchObject({ code: CloseCode.TransportUpgrade, reason: ErrorCode.TransportUpgrade });
+    await a.expectNone('error', 0);
+    again.sendMedia('upgraded');
+    expect((await b.nextMedia('upgraded')).from).toBe(a.id);
+    b.sendMedia('to-upgraded');
+    expect((await again.nextMedia('to-upgraded')).from).toBe(b.id);
+    await b.expectNone('peerLeft', 300);
+    await b.expectNone('peerJoined', 0);
+    expect(relay.stats().participants).toBe(2);
+  });
+
+  it('refuses a transport upgrade whose token is not honoured instead of admitting a new participant', async () => {
+    const { a, b } = await pair('resume-upgrade-bad');
+    const c = track(await TestClient.connect(relay.wsUrl));
+    c.send({
+      join: {
+        protocolVersion: PROTOCOL_VERSION,
+        room: 'resume-upgrade-bad',
+        name: 'c',
+        resumeToken: 'garbage',
+        transportUpgrade: true,
+      },
+    });
+    expect((await c.next('error')).error).toMatchObject({ code: ErrorCode.UpgradeRefused, fatal: true });
+    expect(await c.closed()).toMatchObject({ code: CloseCode.UpgradeRefused });
+    await b.expectNone('peerJoined', 300);
+    await a.expectNone('error', 0);
     expect(relay.stats().participants).toBe(2);
   });
 

@@ -9,6 +9,7 @@ import {
   RoomLeftEvent,
   RoomReconnectedEvent,
   RoomReconnectingEvent,
+  RoomTransportChangedEvent,
   SendQualityEvent,
   type RoomEventMap,
 } from '../../../src/call/events.js';
@@ -21,6 +22,7 @@ import {
   VcReconnectedEvent,
   VcReconnectingEvent,
   VcSendQualityEvent,
+  VcTransportChangedEvent,
 } from '../../../src/element/events.js';
 import { TypedEventTarget } from '../../../src/shared/typed-event-target.js';
 
@@ -132,6 +134,19 @@ describe('forwardToPage', () => {
       server: 'https://b.example',
       transport: 'websocket',
       downtimeMs: 812,
+    });
+  });
+
+  it('fires vc-transport-changed when the call moved to WebTransport', () => {
+    const { room, fired } = forwarded();
+    room.emit(new RoomTransportChangedEvent('webtransport', 'websocket'));
+    expect(fired[0]).toBeInstanceOf(VcTransportChangedEvent);
+    expect(fields(fired[0]!)).toEqual({
+      type: 'vc-transport-changed',
+      bubbles: true,
+      composed: true,
+      transport: 'webtransport',
+      previous: 'websocket',
     });
   });
 
