@@ -174,7 +174,13 @@ function relaySection(record: BenchRecord, charts: Record<string, string>): stri
         n2(x.latencyP50Ms),
         `${n1(x.latencyP99Ms)}${range}`,
         n0(x.serverCpuPercent),
-        n2(x.cpuMicrosPerDelivered),
+        `${n2(x.cpuMicrosPerDelivered)}${
+          x.cpuMicrosPerDeliveredRange && x.cpuMicrosPerDeliveredRange.every(Number.isFinite)
+            ? ` (${n2(x.cpuMicrosPerDeliveredRange[0])}–${n2(x.cpuMicrosPerDeliveredRange[1])})`
+            : ''
+        }`,
+        // The naive server writes each message to each socket once (ws: one writev of header and payload).
+        x.framesPerWrite !== undefined ? n2(x.framesPerWrite) : server === 'naive' ? '1' : '–',
         `${n0(x.idleKiBPerParticipant)} / ${n0(x.loadedKiBPerParticipant)}`,
         n1(x.idleHeapKiBPerParticipant),
         n0(x.clientCpuPercent),
@@ -240,7 +246,7 @@ function relaySection(record: BenchRecord, charts: Record<string, string>): stri
       ]),
     ),
     '',
-    `Figures (median of ${r.rounds} interleaved rounds of ${r.durationSeconds} s each, after 2 s of warm-up; p99 range over rounds in brackets). ` +
+    `Figures (median of ${r.rounds} interleaved rounds of ${r.durationSeconds} s each, after 2 s of warm-up; p99 and CPU per message: range over rounds in brackets). ` +
       `CPU columns are % of one core. "Other processes" is CPU used during the window by processes not ours (other engineers' tests): ` +
       `a round where they used more than 30 % of a core was run again (6 re-runs at most in all) and the least disturbed kept; ⚠ marks a figure with such a round left in it.`,
     '',
@@ -254,7 +260,8 @@ function relaySection(record: BenchRecord, charts: Record<string, string>): stri
         'p50 ms',
         'p99 ms',
         'server CPU % of a core',
-        'CPU µs / msg',
+        'CPU µs / msg (range over rounds)',
+        'messages per socket write',
         'RSS KiB per participant idle / loaded',
         'heap KiB per participant',
         'clients CPU %',

@@ -68,6 +68,12 @@ function frameOf(payload: Uint8Array): Buffer {
   return lastFrame;
 }
 
+/**
+ * Socket writes made by every WsLink of this process, and the frames they carried:
+ * how much batching finds (read by bench/fanout-server.ts).
+ */
+export const wsWriteCounts = { writes: 0, frames: 0 };
+
 /** Links with frames waiting for the end of this turn, each once. */
 let waiting: WsLink[] = [];
 let flushScheduled = false;
@@ -137,6 +143,8 @@ export class WsLink implements ClientLink {
     const socket = this.socket!;
     // Closing or closed meanwhile: what waits would follow a close frame, or go nowhere (as `ws.send` drops it then).
     if (this.ws.readyState !== WebSocket.OPEN || !socket.writable) return;
+    wsWriteCounts.writes++;
+    wsWriteCounts.frames += frames.length;
     if (frames.length === 1) {
       socket.write(frames[0]!);
       return;
