@@ -247,7 +247,8 @@ const DRAIN_MS = 500;
  */
 const PROBES = 20;
 
-class ServerProcess {
+/** One server (ours or naive) in a child process of its own (bench/fanout-server.ts). */
+export class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
