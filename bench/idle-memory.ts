@@ -14,7 +14,7 @@
  *
  * Prints; never asserts.
  *
- *     npx tsx bench/idle-memory.ts [--participants 100,500,1000]
+ *     npx tsx bench/idle-memory.ts [--participants 100,500,1000] [--servers relay,naive]
  */
 import { fileURLToPath } from 'node:url';
 import { encodeEnvelope, PROTOCOL_VERSION } from '../src/protocol/index.js';
@@ -30,6 +30,8 @@ export interface IdleMemoryResult {
   /** Per connection, N open WebSockets not joined: RSS, and JS heap + external memory, KiB (after a GC). */
   connectedRssKiB: number;
   connectedHeapKiB: number;
+  /** Of {@link joinedHeapKiB}: the part outside the JS heap (Buffers, sockets' memory). */
+  joinedExternalKiB: number;
   /** Per participant, all N joined (relay; for naive the same as connected): RSS, and heap + external, KiB (after a GC). */
   joinedRssKiB: number;
   joinedHeapKiB: number;
@@ -70,15 +72,16 @@ async function runOne(kind: ServerKind, n: number): Promise<IdleMemoryResult> {
   const sockets: CountingSocket[] = [];
   const ping = encodeEnvelope({ ping: { time: Date.now() } });
   // The relay drops a connection silent for 3 heartbeats (15 s): long joins must not lose the first ones.
+  // (The naive server knows no heartbeat: it would broadcast each Ping to everyone.)
   const pinger = setInterval(() => {
-    for (const s of sockets) s.send(ping);
+    if (kind === 'relay') for (const s of sockets) s.send(ping);
   }, PING_INTERVAL_MS);
   try {
     await sleep(300);
-    const baseline = await server.usage(true);
+    const baseline = await settled(server);
     for (let i = 0; i < n; i++) sockets.push(await CountingSocket.connect('127.0.0.1', server.port, path));
     await sleep(300);
-    const connected = await server.usage(true);
+    const connected = await settled(server);
     let joined: UsageReply = connected;
     let lastWelcomeBytes: number | undefined;
     let joinSeconds: number | undefined;
@@ -118,7 +121,7 @@ async function runOne(kind: ServerKind, n: number): Promise<IdleMemoryResult> {
       joinSeconds = (performance.now() - started) / 1000;
       // Let the last announcements arrive before sampling.
       await sleep(500);
-      joined = await server.usage(true);
+      joined = await settled(server);
     }
     const KiB = 1024;
     const heap = (u: UsageReply): number => u.heapUsedBytes + u.externalBytes;
@@ -130,6 +133,7 @@ async function runOne(kind: ServerKind, n: number): Promise<IdleMemoryResult> {
       connectedHeapKiB: (heap(connected) - heap(baseline)) / KiB / n,
       joinedRssKiB: (joined.rssBytes - baseline.rssBytes) / KiB / n,
       joinedHeapKiB: (heap(joined) - heap(baseline)) / KiB / n,
+      joinedExternalKiB: (joined.externalBytes - baseline.externalBytes) / KiB / n,
       presenceBytes: kind === 'relay' ? sockets.reduce((sum, s) => sum + s.bytes, 0) : undefined,
       lastWelcomeBytes,
       joinSeconds,
@@ -141,14 +145,22 @@ async function runOne(kind: ServerKind, n: number): Promise<IdleMemoryResult> {
   }
 }
 
+/** Memory after two full GCs (the first may only finalise what the second frees: sockets, Buffers). */
+async function settled(server: ServerProcess): Promise<UsageReply> {
+  await server.usage(true);
+  await sleep(100);
+  return server.usage(true);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One line per result. */
 export function describeIdleMemory(r: IdleMemoryResult): string {
-  const f = (x: number | undefined, digits = 1): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(digits) : '-');
+  const f = (x: number | undefined, digits = 1): string =>
+    x !== undefined && Number.isFinite(x) ? x.toFixed(digits) : '-';
   return (
     `${r.server.padEnd(5)} ${String(r.participants).padStart(5)} idle: per connection ${f(r.connectedRssKiB)} KiB RSS, ` +
-    `${f(r.connectedHeapKiB)} KiB heap+external; per joined participant ${f(r.joinedRssKiB)} KiB RSS, ${f(r.joinedHeapKiB)} KiB heap+external` +
+    `${f(r.connectedHeapKiB)} KiB heap+external; per joined participant ${f(r.joinedRssKiB)} KiB RSS, ${f(r.joinedHeapKiB)} KiB heap+external (${f(r.joinedExternalKiB)} external)` +
     (r.server === 'relay'
       ? `; presence ${f((r.presenceBytes ?? NaN) / 2 ** 20)} MiB to the clients, last Welcome ${f((r.lastWelcomeBytes ?? NaN) / 1024)} KiB, joins took ${f(r.joinSeconds)} s`
       : '')
@@ -162,8 +174,10 @@ function argument(name: string): string | undefined {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const participants = argument('--participants');
+  const servers = argument('--servers');
   await runIdleMemory({
     participants: participants ? participants.split(',').map(Number) : undefined,
+    servers: servers ? (servers.split(',') as ServerKind[]) : undefined,
     onResult: (r) => console.log(describeIdleMemory(r)),
   });
 }

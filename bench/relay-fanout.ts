@@ -475,7 +475,8 @@ async function runOne(kind: ServerKind, model: LoadModel, s: RunSettings): Promi
       cpuMicrosPerDelivered: cpuMicros / Math.max(1, delivered),
       framesPerWrite:
         after.wsWrites && before.wsWrites
-          ? (after.wsWrites.frames - before.wsWrites.frames) / Math.max(1, after.wsWrites.writes - before.wsWrites.writes)
+          ? (after.wsWrites.frames - before.wsWrites.frames) /
+            Math.max(1, after.wsWrites.writes - before.wsWrites.writes)
           : undefined,
       serverBaselineRssMiB: baseline.rssBytes / MiB,
       serverRssMiB: after.rssBytes / MiB,
