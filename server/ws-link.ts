@@ -27,6 +27,9 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { ClientLink } from './client-link.js';
+import { createLogger } from './log.js';
+
+const log = createLogger('ws');
 
 /** Bytes waiting for one receiver past which they are written without waiting for the end of the turn. */
 export const FLUSH_BYTES = 64 * 1024;
@@ -84,7 +87,12 @@ function flushWaiting(): void {
   waiting = [];
   for (const link of links) {
     link.waiting = false;
-    link.flush();
+    // One link's failure must not leave the others' frames waiting for good.
+    try {
+      link.flush();
+    } catch (err) {
+      log.error('flushing a WebSocket failed', { err });
+    }
   }
 }
 
