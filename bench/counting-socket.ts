@@ -15,14 +15,19 @@ export class CountingSocket {
   /** Complete messages received, and their payload bytes. */
   messages = 0;
   bytes = 0;
-  /** Called after each complete message with the running count (for waiting on a Welcome). */
-  onMessage: ((count: number) => void) | null = null;
+  /**
+   * Called after each complete message with the running count and the message's
+   * first byte (a protobuf envelope's first field tag: which body it carries when
+   * it has no `from`, as the relay's own messages), for waiting on a Welcome.
+   */
+  onMessage: ((count: number, firstByte: number) => void) | null = null;
   // Frame parser state: header bytes collected so far, then payload bytes left to skip.
   private header = Buffer.alloc(14);
   private headerLength = 0;
   private remaining = 0;
   private frameLength = 0;
   private opcode = 0;
+  private firstByte = -1;
 
   private constructor(private readonly socket: Socket) {}
 
@@ -91,6 +96,7 @@ export class CountingSocket {
     let at = 0;
     while (at < data.length) {
       if (this.remaining > 0) {
+        if (this.remaining === this.frameLength) this.firstByte = data[at]!;
         const take = Math.min(this.remaining, data.length - at);
         this.remaining -= take;
         at += take;
@@ -107,6 +113,7 @@ export class CountingSocket {
         short === 126 ? this.header.readUInt16BE(2) : short === 127 ? Number(this.header.readBigUInt64BE(2)) : short;
       this.headerLength = 0;
       this.remaining = this.frameLength;
+      this.firstByte = -1;
       if (this.remaining === 0) this.frameDone();
     }
   }
@@ -115,6 +122,6 @@ export class CountingSocket {
     if (this.opcode !== 0x2) return; // only binary data messages count
     this.messages++;
     this.bytes += this.frameLength;
-    this.onMessage?.(this.messages);
+    this.onMessage?.(this.messages, this.firstByte);
   }
 }

@@ -11,6 +11,7 @@
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startRelay, type Relay } from '../server/relay.js';
+import { wsWriteCounts } from '../server/ws-link.js';
 
 export type ServerKind = 'relay' | 'naive';
 
@@ -26,6 +27,8 @@ export interface UsageReply {
   /** Bytes outside the JS heap (Buffers, ws frames); includes `arrayBuffers`. */
   externalBytes: number;
   stats?: ReturnType<Relay['stats']>;
+  /** Relay only: socket writes its WebSocket links made so far, and the frames they carried. */
+  wsWrites?: { writes: number; frames: number };
 }
 
 /** `gc`: collect garbage first (for memory samples; never inside a timed window). */
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
         heapUsedBytes: memory.heapUsed,
         externalBytes: memory.external,
         stats: stats?.(),
+        wsWrites: kind === 'relay' ? { ...wsWriteCounts } : undefined,
       };
       send(reply);
     } else if (message.type === 'stop') {

@@ -23,6 +23,7 @@ import { describeJoinTime, runJoinTime } from './join-time.js';
 import { describeTransportLatency, describeTransportRow, runTransportLatency } from './transport-latency.js';
 import { codeVersion, loadAverage, machineInfo, waitForQuiet, type MachineInfo } from './machine.js';
 import { describeFanout, fanoutWarnings, medians, runRelayFanout } from './relay-fanout.js';
+import { describeIdleMemory, runIdleMemory } from './idle-memory.js';
 import { renderReport, type BenchRecord, type RelayRecordResult, type StoredResults } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -89,6 +90,16 @@ const BENCHMARKS: Benchmark[] = [
       const warnings = fanoutWarnings(results);
       for (const w of warnings) console.warn(`  WARNING: ${w}`);
       return { results, raw, durationSeconds, rounds, warnings } satisfies RelayRecordResult;
+    },
+  },
+  {
+    name: 'idle-memory',
+    title: 'Relay memory per idle participant',
+    standalone: 'npx tsx bench/idle-memory.ts',
+    needsBundle: false,
+    timeoutSeconds: 600,
+    async run() {
+      return runIdleMemory({ onResult: (r) => console.log(`  ${describeIdleMemory(r)}`) });
     },
   },
   {

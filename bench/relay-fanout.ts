@@ -139,6 +139,8 @@ export interface FanoutResult {
   serverCpuPercent: number;
   /** Server CPU per delivered message, µs. */
   cpuMicrosPerDelivered: number;
+  /** Relay only: WebSocket frames per socket write in the window (what batching a receiver's frames per event-loop turn found). */
+  framesPerWrite?: number;
   /** Server RSS before any client connected, and at the end of the measured window. */
   serverBaselineRssMiB: number;
   serverRssMiB: number;
@@ -158,9 +160,10 @@ export interface FanoutResult {
   dropped?: Record<string, number>;
   /** Other processes used more than {@link DISTURBED_PERCENT} of a core during the window (kept: no better run within the retries). */
   disturbed?: boolean;
-  /** Set by {@link medians}: rounds merged, and the lowest and highest p99 among them. */
+  /** Set by {@link medians}: rounds merged, and the lowest and highest p99 and CPU per message among them. */
   rounds?: number;
   latencyP99Range?: [number, number];
+  cpuMicrosPerDeliveredRange?: [number, number];
 }
 
 /** Other processes using more than this (% of one core) during a window disturb it: the run is repeated. */
@@ -226,6 +229,10 @@ export function medians(results: FanoutResult[]): FanoutResult[] {
       Math.min(...runs.map((r) => r.latencyP99Ms)),
       Math.max(...runs.map((r) => r.latencyP99Ms)),
     ];
+    merged.cpuMicrosPerDeliveredRange = [
+      Math.min(...runs.map((r) => r.cpuMicrosPerDelivered)),
+      Math.max(...runs.map((r) => r.cpuMicrosPerDelivered)),
+    ];
     out.push(merged);
   }
   return out;
@@ -240,7 +247,8 @@ const DRAIN_MS = 500;
  */
 const PROBES = 20;
 
-class ServerProcess {
+/** One server (ours or naive) in a child process of its own (bench/fanout-server.ts). */
+export class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
@@ -465,6 +473,11 @@ async function runOne(kind: ServerKind, model: LoadModel, s: RunSettings): Promi
       latencyMaxMs: latencies.at(-1) ?? NaN,
       serverCpuPercent: (cpuMicros / 1e3 / (after.at - before.at)) * 100,
       cpuMicrosPerDelivered: cpuMicros / Math.max(1, delivered),
+      framesPerWrite:
+        after.wsWrites && before.wsWrites
+          ? (after.wsWrites.frames - before.wsWrites.frames) /
+            Math.max(1, after.wsWrites.writes - before.wsWrites.writes)
+          : undefined,
       serverBaselineRssMiB: baseline.rssBytes / MiB,
       serverRssMiB: after.rssBytes / MiB,
       idleKiBPerParticipant: (joined.rssBytes - baseline.rssBytes) / 1024 / model.roomSize,
@@ -513,7 +526,8 @@ export function describeFanout(r: FanoutResult): string {
     `${r.server.padEnd(5)} room ${String(r.roomSize).padStart(3)}: delivered ${f(r.deliveredMessagesPerSecond, 0)} msg/s ` +
     `(${f(r.deliveryRatio * 100)} % of sent × receivers, ${f(r.deliveredBytesPerSecond / 1e6)} MB/s), ` +
     `p50 ${f(r.latencyP50Ms, 2)} ms, p99 ${f(r.latencyP99Ms, 2)} ms, server CPU ${f(r.serverCpuPercent)} % ` +
-    `(${f(r.cpuMicrosPerDelivered, 2)} µs/msg), ${f(r.idleKiBPerParticipant, 0)} KiB RSS/participant idle ` +
+    `(${f(r.cpuMicrosPerDelivered, 2)} µs/msg${r.cpuMicrosPerDeliveredRange ? `, ${f(r.cpuMicrosPerDeliveredRange[0], 2)}–${f(r.cpuMicrosPerDeliveredRange[1], 2)}` : ''}` +
+    `${r.framesPerWrite !== undefined ? `, ${f(r.framesPerWrite, 2)} frames/write` : ''}), ${f(r.idleKiBPerParticipant, 0)} KiB RSS/participant idle ` +
     `(${f(r.idleHeapKiBPerParticipant, 1)} KiB heap), ` +
     `${f(r.loadedKiBPerParticipant, 0)} loaded, clients CPU ${f(r.clientCpuPercent)} %, others ${f(r.othersCpuPercent)} %` +
     (r.disturbed ? ' [disturbed]' : '') +

@@ -6,6 +6,7 @@
 import type { BundleSizeResult } from './bundle-size.js';
 import type { CapacityResult } from './client-capacity.js';
 import type { GlassToGlassResult } from './glass-to-glass.js';
+import type { IdleMemoryResult } from './idle-memory.js';
 import type { LatencyMatrixResult } from './latency-matrix.js';
 import type { JoinTimeResult } from './join-time.js';
 import type { LoadSnapshot, MachineInfo } from './machine.js';
@@ -175,7 +176,13 @@ function relaySection(record: BenchRecord, charts: Record<string, string>): stri
         n2(x.latencyP50Ms),
         `${n1(x.latencyP99Ms)}${range}`,
         n0(x.serverCpuPercent),
-        n2(x.cpuMicrosPerDelivered),
+        `${n2(x.cpuMicrosPerDelivered)}${
+          x.cpuMicrosPerDeliveredRange && x.cpuMicrosPerDeliveredRange.every(Number.isFinite)
+            ? ` (${n2(x.cpuMicrosPerDeliveredRange[0])}–${n2(x.cpuMicrosPerDeliveredRange[1])})`
+            : ''
+        }`,
+        // The naive server writes each message to each socket once (ws: one writev of header and payload).
+        x.framesPerWrite !== undefined ? n2(x.framesPerWrite) : server === 'naive' ? '1' : '–',
         `${n0(x.idleKiBPerParticipant)} / ${n0(x.loadedKiBPerParticipant)}`,
         n1(x.idleHeapKiBPerParticipant),
         n0(x.clientCpuPercent),
@@ -241,7 +248,7 @@ function relaySection(record: BenchRecord, charts: Record<string, string>): stri
       ]),
     ),
     '',
-    `Figures (median of ${r.rounds} interleaved rounds of ${r.durationSeconds} s each, after 2 s of warm-up; p99 range over rounds in brackets). ` +
+    `Figures (median of ${r.rounds} interleaved rounds of ${r.durationSeconds} s each, after 2 s of warm-up; p99 and CPU per message: range over rounds in brackets). ` +
       `CPU columns are % of one core. "Other processes" is CPU used during the window by processes not ours (other engineers' tests): ` +
       `a round where they used more than 30 % of a core was run again (6 re-runs at most in all) and the least disturbed kept; ⚠ marks a figure with such a round left in it.`,
     '',
@@ -255,7 +262,8 @@ function relaySection(record: BenchRecord, charts: Record<string, string>): stri
         'p50 ms',
         'p99 ms',
         'server CPU % of a core',
-        'CPU µs / msg',
+        'CPU µs / msg (range over rounds)',
+        'messages per socket write',
         'RSS KiB per participant idle / loaded',
         'heap KiB per participant',
         'clients CPU %',
@@ -275,7 +283,10 @@ function relaySection(record: BenchRecord, charts: Record<string, string>): stri
       (drops.length ? ` Relay drops (summed over rounds): ${drops.join('; ')}.` : ' The relay dropped nothing.'),
     '',
     `**What limits it.** Below saturation both servers deliver everything, so delivered msg/s is the offered load and the ratio ~1.00; the cost shows in CPU per message and in latency. ` +
-      `A V8 profile of either server at room 200 (\`npx tsx bench/relay-fanout.ts --room-sizes 200 --profile <dir>\`, taken while writing this benchmark) showed ~40 % of its time in \`writev\` — one syscall per receiver per message, in \`ws\` — and most of the rest idle; our routing code (bus, sender stamp, backpressure checks) was a few % of samples. ` +
+      `Most of either server's CPU is the kernel taking socket writes: V8 profiles at rooms 50 and 200 (\`npx tsx bench/relay-fanout.ts --room-sizes 50,200 --rounds 1 --profile <dir>\`, December 2026, machine loaded by others) put 62–77 % of the busy samples of the fan-out in \`writev\`/\`write\` and 10–16 % in Node's stream and socket machinery around them, for both servers. ` +
+      `Before batching, the relay made one \`writev\` per receiver per message as the naive server does, and its own code (room loop, backpressure checks, bus header, metrics: ~10 %), \`ws\`'s framing and envelope decoding came on top. ` +
+      `Now each envelope is framed once for all its receivers and the frames a receiver gets during one turn of the event loop go out in one write (server/ws-link.ts): "messages per socket write" shows what batching finds, and it grows with load, since a busier turn brings more. ` +
+      `The simulated clients all run in one process, so their timers fire in bursts and a turn often brings several publishers' frames; clients on separate machines arrive more spread out, and at light load a turn carries one message per receiver, where the relay costs about what the naive server does. ` +
       `On this 2-core machine the clients and the server share the cores: a heavier room saturates the machine, not the relay alone, and another process on the machine shows up first in p99.`,
   ].join('\n');
 }
@@ -490,6 +501,50 @@ function bundleSection(record: BenchRecord): string {
   ].join('\n');
 }
 
+function idleMemorySection(record: BenchRecord): string {
+  const rows = record.result as IdleMemoryResult[];
+  const relay = (n: number): IdleMemoryResult | undefined =>
+    rows.find((r) => r.server === 'relay' && r.participants === n);
+  return [
+    runLine(record),
+    '',
+    table(
+      [
+        'participants',
+        'server',
+        'per connection, not joined: RSS KiB',
+        'heap + external KiB',
+        'per joined participant: RSS KiB',
+        'heap + external KiB',
+        'presence sent while joining, MiB',
+        'last Welcome, KiB',
+        'joins took, s',
+      ],
+      rows.map((r) => [
+        n0(r.participants),
+        r.server === 'relay' ? '**ours**' : 'naive',
+        n1(r.connectedRssKiB),
+        n1(r.connectedHeapKiB),
+        r.server === 'relay' ? n1(r.joinedRssKiB) : '–',
+        r.server === 'relay' ? `**${n1(r.joinedHeapKiB)}**` : '–',
+        r.presenceBytes !== undefined ? n1(r.presenceBytes / 2 ** 20) : '–',
+        r.lastWelcomeBytes !== undefined ? n1(r.lastWelcomeBytes / 1024) : '–',
+        n1(r.joinSeconds),
+      ]),
+    ),
+    '',
+    `**How it is measured.** N participants join one room over WebSocket, one after another (each waits for its Welcome), camera and microphone off, and then only send a Ping every 5 s (bench/counting-socket.ts clients). ` +
+      `The server runs in a child process of its own (bench/fanout-server.ts); its memory is sampled after two full GCs before the first connection, with the N WebSockets open but not joined, and with all N joined; each figure is the growth divided by N. ` +
+      `"Heap + external" is the state the server keeps (JS heap plus memory outside it: Buffers, sockets); RSS also keeps what the heap grew to while joining. ` +
+      `The naive \`ws\` server (bench/fanout-server.ts: no protocol, no rooms) gives the floor of a bare WebSocket connection.`,
+    '',
+    `**What it shows.** State kept per participant is linear: heap per participant does not grow with N (it falls, as fixed costs such as code compiled on first use spread over more participants). ` +
+      `Most of it is the connection itself (TCP socket, \`ws\`, our Connection with its queues and rate limiters; compare the naive floor), the rest the room (roster entry, bus subscription). ` +
+      `Presence traffic is quadratic: each Welcome lists everyone already there (${relay(1000)?.lastWelcomeBytes ? `${n1(relay(1000)!.lastWelcomeBytes! / 1024)} KiB for the 1000th` : 'about 30 bytes per participant listed'}) and each join is announced to everyone, one message each; ` +
+      `that garbage is what RSS per participant keeps beyond the heap, and what makes the joins of a big room slow. Sending Welcome's roster compactly and announcing joins in batches would take a protocol change (issue 12).`,
+  ].join('\n');
+}
+
 /** A benchmark this file does not know (rows other issues add): shown as it returned its result. */
 function genericSection(record: BenchRecord): string {
   const value = record.result;
@@ -685,6 +740,7 @@ export function renderReport(
     else if (spec.name === 'join') out.push(joinSection(record));
     else if (spec.name === 'capacity') out.push(capacitySection(record, charts));
     else if (spec.name === 'bundle') out.push(bundleSection(record));
+    else if (spec.name === 'idle-memory') out.push(idleMemorySection(record));
     else out.push(genericSection(record));
     out.push('');
   }

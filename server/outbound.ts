@@ -71,7 +71,8 @@ export class Outbound {
     }
 
     const bit = 1 << (kind & 31);
-    const waiting = this.awaitingKeyframe.get(publisher) ?? 0;
+    // Per receiver and frame: skip the lookup in the usual case, no track waiting.
+    const waiting = this.awaitingKeyframe.size === 0 ? 0 : (this.awaitingKeyframe.get(publisher) ?? 0);
     if (buffered >= this.limits.videoDropBytes) {
       this.awaitingKeyframe.set(publisher, waiting | bit);
       return this.drop('video-congested');
