@@ -35,8 +35,13 @@ export interface PlayoutStream {
   close(): void;
 }
 
-/** Pushes kept while the worklet loads (1 s of 20 ms packets); older ones are dropped. */
-const MAX_EARLY_PUSHES = 50;
+/**
+ * Pushes kept while the worklet loads: the newest 60 ms. Older audio is stale by
+ * the time the worklet runs, and handing it over in one burst would look like a
+ * second of network jitter to the jitter buffer, which would then hold every
+ * later packet ~200 ms for the next ten seconds.
+ */
+const MAX_EARLY_PUSHES = 3;
 
 /**
  * The page's audio output. Browsers start an `AudioContext` suspended until
