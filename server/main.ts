@@ -52,7 +52,6 @@ async function main(): Promise<void> {
     bus: relay.bus.kind,
     node: relay.node,
   });
-  log.warn('open relay: anyone can join any room (access tokens are not supported yet)');
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
