@@ -58,6 +58,9 @@ export interface SessionCloseInfo {
 }
 
 /** The receiving half of a stream from the client. Set the callbacks at once: data waits for `ondata`. */
+/** After our own session close, how long the capsule gets before the session's streams are reset. */
+const LOCAL_CLOSE_RESET_DELAY_MS = 50;
+
 export class WebTransportReceiveStream {
   /** Called with each chunk in order. Data that arrived before this was set is delivered when it is set. */
   private dataHandler: ((chunk: Uint8Array) => void) | undefined;
@@ -492,8 +495,18 @@ export class WebTransportSession {
     this.closeInfo = info;
     const connectionGone = this.host.quic.closing;
     if (!connectionGone) {
-      for (const stream of this.receiveStreams.values()) stream.abortRead();
-      for (const stream of this.sendStreams.values()) stream.abortWrite();
+      const receive = [...this.receiveStreams.values()];
+      const send = [...this.sendStreams.values()];
+      const abort = (): void => {
+        for (const stream of receive) stream.abortRead();
+        for (const stream of send) stream.abortWrite();
+      };
+      // Our own close: reset the streams only once the CLOSE_WEBTRANSPORT_SESSION capsule is
+      // on its way. Resets packed with it (or ahead of it) can make Chromium tear the session
+      // down abruptly and report no code (seen as 1006 instead of the relay's 4003 room-full).
+      if (info.by === 'local')
+        setTimeout(() => (this.host.quic.closing ? undefined : abort()), LOCAL_CLOSE_RESET_DELAY_MS);
+      else abort();
     }
     this.receiveStreams.clear();
     this.sendStreams.clear();
