@@ -1,14 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  decodeEnvelope,
-  encodeEnvelope,
-  type DecodedEnvelope,
-  type EnvelopeInit,
-} from '../../src/protocol/envelope.js';
+import type { DecodedEnvelope } from '../../src/protocol/envelope.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { TransportError } from '../../src/transport/errors.js';
-import type { SendPriority, Transport, TransportClose } from '../../src/transport/transport.js';
+import type { Transport } from '../../src/transport/transport.js';
 import {
   RelayConnection,
   type ReconnectInfo,
@@ -16,50 +11,7 @@ import {
   type RelayWelcome,
 } from '../../src/call/relay-connection.js';
 import type { VideoCallError } from '../../src/call/errors.js';
-
-/**
- * A transport the test plays the relay on: it records what the connection sends
- * and delivers what the test says the relay answers. No sockets.
- */
-class MemoryTransport implements Transport {
-  readonly kind = 'websocket';
-  state: Transport['state'] = 'open';
-  onmessage: ((bytes: Uint8Array) => void) | null = null;
-  onclose: ((info: TransportClose) => void) | null = null;
-  readonly sent: DecodedEnvelope[] = [];
-  closedWith: { code: number; reason: string } | null = null;
-
-  constructor(readonly server: string) {}
-
-  send(bytes: Uint8Array, _priority: SendPriority): boolean {
-    if (this.state !== 'open') return false;
-    this.sent.push(decodeEnvelope(bytes));
-    return true;
-  }
-
-  close(code = 1000, reason = ''): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.closedWith = { code, reason };
-    this.onclose?.({ code, reason, local: true });
-  }
-
-  /** The relay sends `message`. */
-  deliver(message: EnvelopeInit): void {
-    this.onmessage?.(encodeEnvelope(message));
-  }
-
-  /** The relay (or the network) closes the connection. */
-  drop(code: number, reason: string): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.onclose?.({ code, reason, local: false });
-  }
-
-  joins(): DecodedEnvelope[] {
-    return this.sent.filter((e) => e.join);
-  }
-}
+import { MemoryTransport } from './memory-transport.js';
 
 /** Relays by URL: `up` answers, anything else is unreachable. */
 class Relays {
@@ -70,7 +22,7 @@ class Relays {
   connect = async (server: string): Promise<Transport> => {
     this.tried.push(server);
     if (!this.up.has(server)) throw new TransportError('relay-unreachable', `Cannot reach ${server}.`);
-    const transport = new MemoryTransport(server);
+    const transport = new MemoryTransport('websocket', server);
     this.opened.push(transport);
     return transport;
   };

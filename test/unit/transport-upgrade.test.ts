@@ -5,54 +5,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode, CloseCode } from '../../src/protocol/error-codes.js';
-import {
-  decodeEnvelope,
-  encodeEnvelope,
-  type DecodedEnvelope,
-  type EnvelopeInit,
-} from '../../src/protocol/envelope.js';
+import { encodeEnvelope, type DecodedEnvelope } from '../../src/protocol/envelope.js';
 import type { ConnectTransportOptions } from '../../src/transport/connect.js';
 import { TransportError } from '../../src/transport/errors.js';
-import type { SendPriority, Transport, TransportClose } from '../../src/transport/transport.js';
+import type { Transport } from '../../src/transport/transport.js';
 import { RelayConnection, type RelayConnectionEvents } from '../../src/call/relay-connection.js';
 import type { VideoCallError } from '../../src/call/errors.js';
-
-class MemoryTransport implements Transport {
-  state: Transport['state'] = 'open';
-  onmessage: ((bytes: Uint8Array) => void) | null = null;
-  onclose: ((info: TransportClose) => void) | null = null;
-  readonly sent: { env: DecodedEnvelope; priority: SendPriority }[] = [];
-  closedWith: { code: number; reason: string } | null = null;
-
-  constructor(readonly kind: 'websocket' | 'webtransport') {}
-
-  send(bytes: Uint8Array, priority: SendPriority): boolean {
-    if (this.state !== 'open') return false;
-    this.sent.push({ env: decodeEnvelope(bytes), priority });
-    return true;
-  }
-
-  close(code = 1000, reason = ''): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.closedWith = { code, reason };
-    this.onclose?.({ code, reason, local: true });
-  }
-
-  deliver(message: EnvelopeInit): void {
-    this.onmessage?.(encodeEnvelope(message));
-  }
-
-  drop(code: number, reason: string): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.onclose?.({ code, reason, local: false });
-  }
-
-  joins(): NonNullable<DecodedEnvelope['join']>[] {
-    return this.sent.flatMap((s) => (s.env.join ? [s.env.join] : []));
-  }
-}
+import { MemoryTransport } from './memory-transport.js';
 
 /** `auto` gives WebSocket (the fallback); `webtransport` succeeds only once {@link wtUp}. */
 class Relay {
@@ -146,7 +105,9 @@ describe('moving to WebTransport after the fallback', () => {
     const wt = relay.last;
     expect(wt.kind).toBe('webtransport');
     // The move is a resume that says so: same token, and the relay must not make a new participant.
-    expect(wt.joins()).toEqual([expect.objectContaining({ resumeToken: 'token-1', transportUpgrade: true })]);
+    expect(wt.joins().map((e) => e.join)).toEqual([
+      expect.objectContaining({ resumeToken: 'token-1', transportUpgrade: true }),
+    ]);
     expect(conn.transportKind).toBe('websocket'); // until the relay says yes
     // The relay takes the participant over: it closes the WebSocket first, then welcomes on WebTransport.
     ws.drop(CloseCode.TransportUpgrade, ErrorCode.TransportUpgrade);
@@ -159,7 +120,7 @@ describe('moving to WebTransport after the fallback', () => {
     expect(heard).toMatchObject({ lost: [], failed: [], resumed: 0 });
     // The call goes on over WebTransport, both ways.
     expect(conn.send(encodeEnvelope({ ping: { time: 1 } }), 'video')).toBe(true);
-    expect(wt.sent.at(-1)!.priority).toBe('video');
+    expect(wt.priorities.at(-1)).toBe('video');
     wt.deliver({ mediaState: { mic: false } });
     expect(heard.messages.map((m) => m.body)).toEqual(['mediaState']);
     // No more attempts once on WebTransport; a later reconnect resumes with the new token.
@@ -168,7 +129,7 @@ describe('moving to WebTransport after the fallback', () => {
     wt.drop(1006, '');
     await vi.advanceTimersByTimeAsync(0);
     expect(heard.lost).toEqual(['connection-lost']);
-    await vi.waitFor(() => expect(relay.last.joins()[0]?.resumeToken).toBe('token-2'));
+    await vi.waitFor(() => expect(relay.last.joins()[0]?.join?.resumeToken).toBe('token-2'));
     conn.close();
   });
 
@@ -254,7 +215,7 @@ describe('moving to WebTransport after the fallback', () => {
     const wt = relay.last;
     wt.deliver({ welcome: { sessionId: 'other', resumed: false, heartbeatIntervalMs: 5000 } });
     await settle();
-    expect(wt.sent.some((s) => s.env.leave)).toBe(true);
+    expect(wt.sent.some((e) => e.leave)).toBe(true);
     expect(wt.state).toBe('closed');
     expect(conn.transportKind).toBe('websocket');
     expect(conn.sessionId).toBe('s1');
