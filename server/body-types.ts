@@ -20,6 +20,9 @@ export const BodyField = {
   leave: 12,
   keyExchange: 13,
   tokenRefresh: 14,
+  subscription: 20,
+  layerDemand: 21,
+  activeSpeakers: 22,
 } as const satisfies Record<BodyKind, number>;
 
 export type BodyFieldNumber = (typeof BodyField)[BodyKind];
@@ -39,6 +42,9 @@ const LABELS: Record<BodyKind, string> = {
   leave: 'leave',
   keyExchange: 'key_exchange',
   tokenRefresh: 'token_refresh',
+  subscription: 'subscription',
+  layerDemand: 'layer_demand',
+  activeSpeakers: 'active_speakers',
 };
 
 const LABEL_BY_FIELD: string[] = [];

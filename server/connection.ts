@@ -54,7 +54,10 @@ const CONTROL_CAPS: Partial<Record<BodyKind, number>> = {
   tokenRefresh: 4 * 1024 + 64,
   keyframeRequest: 128,
   keyExchange: 512,
-  mediaState: 64,
+  // Mic/camera/screen flags and up to a few announced simulcast layers per track.
+  mediaState: 256,
+  // One entry (~20 bytes) per watched publisher-track: a large page of tiles plus screens.
+  subscription: 8 * 1024,
   ping: 64,
   leave: 64,
 };
@@ -312,6 +315,13 @@ export class Connection implements RoomMember {
         this.end('left');
         this.link.close(CloseCode.Normal, 'left');
         return;
+      case 'subscription':
+        // Every publisher's layer 0 is forwarded to everyone until the relay
+        // forwards selectively (large-rooms work); a subscription changes nothing yet.
+        if (!this.room) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
+        return;
+      case 'layerDemand':
+      case 'activeSpeakers':
       case 'welcome':
       case 'peerJoined':
       case 'peerLeft':

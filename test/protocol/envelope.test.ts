@@ -60,8 +60,30 @@ const examples: { [K in BodyKind]: EnvelopeInit } = {
       payload: new Uint8Array([0, 1, 2, 253, 254, 255]),
     },
   },
-  keyframeRequest: { keyframeRequest: { target: 'p2', kind: TrackKind.SCREEN } },
-  mediaState: { mediaState: { mic: false, camera: true, screen: true } },
+  keyframeRequest: { keyframeRequest: { target: 'p2', kind: TrackKind.SCREEN, layer: 1 } },
+  mediaState: {
+    mediaState: {
+      mic: false,
+      camera: true,
+      screen: true,
+      videoLayers: [
+        { width: 1280, height: 720, maxFramerate: 30, maxBitrate: 1_500_000 },
+        { width: 640, height: 360, maxFramerate: 30, maxBitrate: 500_000 },
+        { width: 320, height: 180, maxFramerate: 15, maxBitrate: 150_000 },
+      ],
+      screenLayers: [{ width: 1920, height: 1080, maxFramerate: 5, maxBitrate: 2_000_000 }],
+    },
+  },
+  subscription: {
+    subscription: {
+      tracks: [
+        { publisher: 'p1', kind: TrackKind.VIDEO, layer: 2 },
+        { publisher: 'p2', kind: TrackKind.SCREEN, layer: 1 },
+      ],
+    },
+  },
+  layerDemand: { layerDemand: { kind: TrackKind.VIDEO, layers: [1, 2] } },
+  activeSpeakers: { activeSpeakers: { ids: ['p2', 'p1'] } },
   ping: { ping: { time: 1_764_000_000_123 } },
   pong: { pong: { time: 1_764_000_000_123 } },
   error: { error: { code: 'room-full', message: 'room "r" is full', fatal: true } },
