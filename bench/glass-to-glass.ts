@@ -19,6 +19,14 @@ import type { Page } from 'playwright-core';
 import { launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
 import { cpuShare } from './machine.js';
 import { BARCODE, syntheticCameraScript } from './synthetic-camera.js';
+import {
+  collectTimeline,
+  describeBreakdown,
+  pathBreakdown,
+  startTimelines,
+  type PathBreakdown,
+} from './path-breakdown.js';
+import { mouthToEarDelays, outputOnsetDetectorScript, syntheticMicrophoneScript } from './synthetic-microphone.js';
 
 export interface GlassToGlassOptions {
   /** Pictures to measure. Default 300 (10 s at 30 fps). */
@@ -40,7 +48,11 @@ export interface GlassToGlassOptions {
   receiverTransport?: 'auto' | 'websocket' | 'webtransport';
   /** End-to-end encryption with a shared passphrase on both pages. Default false. */
   e2ee?: boolean;
-  /** The sender's microphone (Chromium's fake one) on, for the audio figures. Default false. */
+  /**
+   * The sender's microphone on, for the audio figures: a synthetic one playing a
+   * tone burst every 500 ms, detected at the receiver's output (mouth-to-ear).
+   * Default false.
+   */
   mic?: boolean;
 }
 
@@ -89,6 +101,12 @@ export interface GlassToGlassResult {
   sendQuality?: { height: number; framerate: number; limitedBy: string | null } | null;
   /** The product's own delay estimates, over the same window. */
   estimates?: ProductEstimates;
+  /** Measured mouth-to-ear delays (tone burst in at the sender's microphone → heard at the receiver's output), ms. */
+  mouthToEarMs?: number[];
+  mouthToEarP50Ms?: number;
+  mouthToEarP95Ms?: number;
+  /** Each stage of the path, from the product's own timeline (`Room.startTimeline`). */
+  breakdown?: PathBreakdown;
 }
 
 /** Mean of `performance.timeOrigin + performance.now() − Date.now()` in a page (Date's 1 ms steps average out). */
@@ -114,11 +132,13 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     const secret = options.e2ee ? '&e2ee#vc-key=bench%20passphrase' : '';
     const sender = await browser.newPage(
       `${site.url}/?room=${room}&name=Sender&mic=${options.mic ? 'on' : 'off'}${param(options.senderTransport ?? options.transport)}${secret}`,
-      syntheticCameraScript({ width, height, barcode: true }) + (options.initScript ? `\n;${options.initScript}` : ''),
+      syntheticCameraScript({ width, height, barcode: true }) +
+        (options.mic ? `\n;${syntheticMicrophoneScript()}` : '') +
+        (options.initScript ? `\n;${options.initScript}` : ''),
     );
     const receiver = await browser.newPage(
       `${site.url}/?room=${room}&name=Receiver&camera=off&mic=off${param(options.receiverTransport ?? options.transport)}${secret}`,
-      options.initScript,
+      (options.mic ? outputOnsetDetectorScript() : '') + (options.initScript ? `\n;${options.initScript}` : ''),
     );
     const live = await poll(
       () =>
@@ -140,7 +160,9 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     );
     const [senderOffset, receiverOffset] = [await clockOffset(sender), await clockOffset(receiver)];
 
+    await startTimelines([sender, receiver]);
     const share = cpuShare();
+    const measureFrom = Date.now();
     // The product's own estimates, sampled while the barcode is read.
     await receiver.evaluate(() => {
       const w = window as unknown as { benchEstimates?: [number | null, number | null][]; benchTimer?: number };
@@ -216,7 +238,28 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       return w.benchEstimates ?? [];
     });
     const sendQuality = await sender.evaluate(() => document.querySelector('videocall-room')?.sendQuality ?? null);
+    const senderId = await receiver.evaluate(() => document.querySelector('videocall-room')?.participants[0]?.id ?? '');
+    const senderTimeline = await collectTimeline(sender);
+    const receiverTimeline = await collectTimeline(receiver);
+    const breakdown = pathBreakdown(
+      senderTimeline.records,
+      receiverTimeline.records,
+      receiverTimeline.playout,
+      senderId,
+    );
+    let mouthToEar: number[] | undefined;
+    if (options.mic) {
+      type Marks = { vcBursts?: number[]; vcOnsets?: number[] };
+      const bursts = await sender.evaluate(() => (window as unknown as Marks).vcBursts ?? []);
+      const onsets = await receiver.evaluate(() => (window as unknown as Marks).vcOnsets ?? []);
+      // Only what was heard during the measurement (the join's first seconds settle first).
+      mouthToEar = mouthToEarDelays(
+        bursts,
+        onsets.filter((t) => t >= measureFrom),
+      );
+    }
     await options.inspect?.({ sender, receiver });
+    const m2e = mouthToEar ? [...mouthToEar].sort((a, b) => a - b) : undefined;
     const sorted = [...read.samples].sort((a, b) => a - b);
     return {
       width,
@@ -236,6 +279,10 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       e2ee: !!options.e2ee,
       sendQuality,
       estimates: estimatesOf(estimateSamples),
+      breakdown,
+      mouthToEarMs: mouthToEar?.map((s) => Math.round(s * 10) / 10),
+      mouthToEarP50Ms: m2e ? percentile(m2e, 0.5) : undefined,
+      mouthToEarP95Ms: m2e ? percentile(m2e, 0.95) : undefined,
       chromiumCpuPercent: cpu.ours,
       othersCpuPercent: cpu.others,
     };
@@ -268,13 +315,17 @@ export function describeGlassToGlass(r: GlassToGlassResult): string {
   return (
     `glass-to-glass ${r.width}×${r.height} ${r.codec}${r.e2ee ? ' e2ee' : ''}${r.transport ? ` ${r.transport}→${r.receiverTransport ?? '?'}` : ''}: p50 ${r.p50Ms.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms ` +
     (q ? `[sent ${q.height}p${q.framerate}${q.limitedBy ? ` limited by ${q.limitedBy}` : ''}] ` : '') +
+    (r.mouthToEarMs
+      ? `[mouth-to-ear p50 ${r.mouthToEarP50Ms?.toFixed(1)} ms, p95 ${r.mouthToEarP95Ms?.toFixed(1)} ms over ${r.mouthToEarMs.length} bursts] `
+      : '') +
     (est
       ? `[product: video ${est.videoDelayP50Ms.toFixed(0)}/${est.videoDelayP95Ms.toFixed(0)} ms, audio ${est.audioDelayP50Ms.toFixed(0)}/${est.audioDelayP95Ms.toFixed(0)} ms, ` +
         `A/V offset p50 ${est.avOffsetP50Ms.toFixed(0)} ms |p95| ${est.avOffsetP95AbsMs.toFixed(0)} ms] `
       : '') +
     `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${r.samplesMs.length} pictures, ` +
     `${r.receivedFps.toFixed(1)} pictures/s seen, ${r.unreadable} unreadable reads, clock skew ${r.clockSkewMs.toFixed(2)} ms; ` +
-    `CPU: ours ${r.chromiumCpuPercent.toFixed(0)} %, other processes ${r.othersCpuPercent.toFixed(0)} % of a core`
+    `CPU: ours ${r.chromiumCpuPercent.toFixed(0)} %, other processes ${r.othersCpuPercent.toFixed(0)} % of a core` +
+    (r.breakdown ? `\n${describeBreakdown(r.breakdown)}` : '')
   );
 }
 

@@ -326,6 +326,7 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
         'pictures/s seen',
         'product video delay p50/p95 ms',
         'product audio delay p50/p95 ms',
+        'mouth-to-ear p50/p95 ms',
         'A/V offset p50 ms',
         'A/V |offset| p95 ms',
         'CPU ours / others, % of a core',
@@ -343,6 +344,7 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
         n1(r.receivedFps),
         `${est(r, (e) => e.videoDelayP50Ms)} / ${est(r, (e) => e.videoDelayP95Ms)}`,
         `${est(r, (e) => e.audioDelayP50Ms)} / ${est(r, (e) => e.audioDelayP95Ms)}`,
+        r.mouthToEarP50Ms === undefined ? '–' : `${n0(r.mouthToEarP50Ms)} / ${n0(r.mouthToEarP95Ms ?? NaN)}`,
         est(r, (e) => e.avOffsetP50Ms),
         est(r, (e) => e.avOffsetP95AbsMs),
         `${n0(r.chromiumCpuPercent)} / ${n0(r.othersCpuPercent)}`,
@@ -350,9 +352,11 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
     ),
     ...(failures.length ? ['', ...failures.map((f) => `Failed: \`${f}\``)] : []),
     '',
+    ...breakdownTable(rows),
     '![Histogram of glass-to-glass latency with p50 and p95](bench/results/glass-to-glass.svg)',
     '',
-    `**How it is measured.** Two pages of one headless Chromium, both the demo page served by the relay (the element exactly as a site embeds it), the sender with its (fake) microphone on. ` +
+    `**How it is measured.** Two pages of one headless Chromium, both the demo page served by the relay (the element exactly as a site embeds it), the sender with its microphone on. ` +
+      `Its microphone is a Web Audio track playing a 40 ms tone burst every 500 ms (bench/synthetic-microphone.ts); a detector worklet tapped onto everything the receiver plays reports each burst's onset, and both ends map audio-clock time to the shared page clock with \`getOutputTimestamp()\` (mouth-to-ear column: measured, not estimated). ` +
       `The sender's camera is a \`canvas.captureStream(30)\` track (bench/synthetic-camera.ts, put in place of \`getUserMedia\`'s video by \`page.addInitScript\`): camera-like content (a panning texture, a moving subject, sensor noise) ` +
       `with a barcode across the top quarter carrying \`performance.timeOrigin + performance.now()\` at paint time (32 bits of ms, then the same bits inverted as a check). ` +
       `The receiver reads its remote tile (\`[part~="video"]\` in the element's shadow root: a \`<video>\` fed by a track generator) on every animation frame, decodes the barcode, and records now − painted time once per new picture (g2g columns). ` +
@@ -548,6 +552,35 @@ function idleMemorySection(record: BenchRecord): string {
 }
 
 /** A benchmark this file does not know (rows other issues add): shown as it returned its result. */
+/** Where the milliseconds go: each stage's p50 / p95 (ms) per matrix row, from the product's timeline. */
+function breakdownTable(rows: GlassToGlassResult[]): string[] {
+  const withBreakdown = rows.filter((r) => r.breakdown);
+  if (!withBreakdown.length) return [];
+  const label = (r: GlassToGlassResult) =>
+    `${r.transport === 'webtransport' ? 'WT' : r.transport === 'websocket' ? 'WS' : (r.transport ?? '?')} ${r.height}p${r.e2ee ? ' E2EE' : ''}`;
+  const stages: [string, string][] = [];
+  for (const r of withBreakdown)
+    for (const kind of ['video', 'audio'] as const)
+      for (const f of r.breakdown![kind])
+        if (!stages.some(([k, s]) => k === kind && s === f.stage)) stages.push([kind, f.stage]);
+  return [
+    "**Where the milliseconds go** (p50 / p95 ms per stage, from the product's own per-frame timeline, `Room.startTimeline()`; sender and receiver records of each frame matched by media timestamp):",
+    '',
+    table(
+      ['path', 'stage', ...withBreakdown.map(label)],
+      stages.map(([kind, stage]) => [
+        kind,
+        stage,
+        ...withBreakdown.map((r) => {
+          const f = r.breakdown![kind as 'video' | 'audio'].find((x) => x.stage === stage);
+          return f ? `${n1(f.p50Ms)} / ${n1(f.p95Ms)}` : '–';
+        }),
+      ]),
+    ),
+    '',
+  ];
+}
+
 function genericSection(record: BenchRecord): string {
   const value = record.result;
   const body: string[] = [runLine(record), ''];

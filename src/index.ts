@@ -19,6 +19,7 @@ export {
 } from './element/events.js';
 export { Room, type JoinTimes, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
 export type { RoomEventMap } from './call/events.js';
+export type { FrameTimeline, PlayoutSample, TimelineRecord, TimelineStage } from './call/frame-timeline.js';
 export { VideoCallError, type VideoCallErrorCode } from './call/errors.js';
 export type { ParticipantInfo } from './call/remote-participant.js';
 export { ErrorCode } from './protocol/error-codes.js';

@@ -8,6 +8,7 @@ import type { MediaFrameInit } from '../protocol/envelope.js';
 import { nextShownLevel } from './level-meter.js';
 import { encodedMediaOf } from './media-frame-wire.js';
 import type { RemoteParticipant } from './remote-participant.js';
+import type { FrameTimeline } from './frame-timeline.js';
 
 export interface RemoteMediaOptions {
   playAudio: boolean;
@@ -21,9 +22,13 @@ export interface RemoteMediaOptions {
   relayClockOffsetMs(): number;
   /** Pace each participant's video against their audio (lip sync); default true. */
   lipSync?: boolean;
+  /** Where decoded and shown frames are noted, while the room records its timeline. */
+  timeline?: () => FrameTimeline | null;
 }
 
 interface Receivers {
+  /** The participant's id. */
+  id: string;
   video: VideoDecodePipeline | null;
   audio: AudioDecodePipeline | null;
   playout: PlayoutStream | null;
@@ -75,6 +80,7 @@ export class RemoteMedia {
   add(participant: RemoteParticipant): void {
     if (this.receivers.has(participant)) return;
     const receivers: Receivers = {
+      id: participant.id,
       video: null,
       audio: null,
       playout: null,
@@ -124,8 +130,9 @@ export class RemoteMedia {
         stream.onlevel = (rms) => (receivers.loudest = Math.max(receivers.loudest, rms));
         receivers.playout = stream;
         receivers.audio = new AudioDecodePipeline({
-          onAudio: (pcm, timestampSamples) => {
+          onAudio: (pcm, timestampSamples, info) => {
             this.firstAudioAt ??= wallClockMs();
+            this.options.timeline?.()?.mark(participant.id, 'audio', info.timestamp, 'decoded');
             stream.push(pcm, timestampSamples);
           },
         });
@@ -154,6 +161,7 @@ export class RemoteMedia {
 
   /** A decoded video frame: it waits for its audio (lip sync), then is shown. */
   private decoded(receivers: Receivers, frame: VideoFrame): void {
+    this.options.timeline?.()?.mark(receivers.id, 'video', frame.timestamp, 'decoded');
     const captureTime = receivers.captureTimes.get(frame.timestamp);
     const audioDelay = this.options.lipSync === false ? null : this.audioDelay(receivers, wallClockMs());
     receivers.pacer.push(frame, captureTime, audioDelay);
@@ -163,6 +171,7 @@ export class RemoteMedia {
     const captureTime = receivers.captureTimes.get(frame.timestamp);
     receivers.captureTimes.delete(frame.timestamp);
     const now = wallClockMs();
+    this.options.timeline?.()?.mark(participant.id, 'video', frame.timestamp, 'shown', now);
     this.firstVideoAt ??= now;
     if (captureTime !== undefined) participant.noteVideoDelay(now - captureTime);
     participant.deliverFrame(frame);
@@ -177,9 +186,13 @@ export class RemoteMedia {
       this.playout?.context.state !== 'running'
     )
       return null;
-    const context = this.playout.context;
-    const outputMs = ((context.outputLatency || 0) + (context.baseLatency || 0)) * 1000;
-    return receivers.audioArrivalMs + stats.delayMs + outputMs;
+    return receivers.audioArrivalMs + stats.delayMs + this.outputLatencyMs();
+  }
+
+  /** The audio output's own latency: the context's base latency and the device's. */
+  private outputLatencyMs(): number {
+    const context = this.playout?.context;
+    return context ? ((context.outputLatency || 0) + (context.baseLatency || 0)) * 1000 : 0;
   }
 
   remove(participant: RemoteParticipant): void {
@@ -221,8 +234,19 @@ export class RemoteMedia {
 
   private pollLevels(): void {
     const now = wallClockMs();
+    const timeline = this.options.timeline?.();
     for (const [participant, receivers] of this.receivers) {
       participant.audioDelayMs = this.audioDelay(receivers, now);
+      const stats = receivers.playout?.stats;
+      if (timeline && stats && participant.audioDelayMs !== null) {
+        timeline.notePlayout({
+          participant: participant.id,
+          at: now,
+          bufferMs: stats.delayMs,
+          targetMs: stats.targetDelayMs,
+          outputMs: this.outputLatencyMs(),
+        });
+      }
       const level = nextShownLevel(participant.audioLevel, receivers.loudest);
       receivers.loudest = 0;
       if (Math.abs(level - participant.audioLevel) > 0.005 || (level === 0 && participant.audioLevel !== 0)) {

@@ -1,5 +1,6 @@
 import {
   encodeEnvelope,
+  TrackKind,
   type DecodedEnvelope,
   type EnvelopeInit,
   type MediaFrameInit,
@@ -35,6 +36,7 @@ import { MediaCrypto } from './media-crypto.js';
 import { DEFAULT_RECONNECT_TIMEOUT_MS } from './reconnect.js';
 import { RelayConnection, relayError, type ReconnectInfo, type RelayWelcome } from './relay-connection.js';
 import { RemoteMedia } from './remote-media.js';
+import { FrameTimeline } from './frame-timeline.js';
 import { RemoteParticipant } from './remote-participant.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
@@ -118,6 +120,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   readonly participants = new Map<string, RemoteParticipant>();
   readonly local: LocalMedia;
   private readonly remote: RemoteMedia;
+  private timeline: FrameTimeline | null = null;
   private readonly connection: RelayConnection;
   private codec: VideoCodecName = 'vp8';
   private localDecoders: VideoCodecName[] = [];
@@ -179,7 +182,27 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant)),
       onPlayoutState: () => this.emit(new LocalMediaEvent()),
       relayClockOffsetMs: () => this.connection.clock.offsetMs,
+      timeline: () => this.timeline,
     });
+  }
+
+  /**
+   * Starts recording when each media frame passes each stage of the path
+   * (capture, encoded, sent; received, decrypted, decoded, shown), for
+   * benchmarks and diagnosis; see {@link FrameTimeline}. Recording costs a map
+   * lookup per frame and stage, and memory up to its bound, until
+   * {@link stopTimeline}.
+   */
+  startTimeline(limit?: number): FrameTimeline {
+    this.timeline ??= new FrameTimeline(limit);
+    return this.timeline;
+  }
+
+  /** Stops recording the media path; returns what was recorded. */
+  stopTimeline(): FrameTimeline | null {
+    const timeline = this.timeline;
+    this.timeline = null;
+    return timeline;
   }
 
   /**
@@ -462,6 +485,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     // Every header field is set explicitly: with E2EE they are authenticated as sent.
     // Capture times go out on the relay's clock: receivers with other clocks still get true delays.
     const frame = mediaFrameHeader(media, this.connection.clock.offsetMs);
+    if (this.timeline) {
+      if (media.captureTime !== undefined)
+        this.timeline.mark('', media.kind, media.timestamp, 'capture', media.captureTime);
+      this.timeline.mark('', media.kind, media.timestamp, 'encoded');
+    }
     if (!this.crypto) return this.sendFrame(frame, media.data, priority);
     // Results come back in call order, so frames leave in the order they were encoded.
     this.crypto.encrypt(frame, media.data).then(
@@ -483,17 +511,27 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     }
     // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe,
     // and tell the encoder, which steps down when it happens often (congestion).
-    if (!this.connection.send(bytes, priority) && priority !== 'audio') {
+    if (!this.connection.send(bytes, priority)) {
+      if (priority === 'audio') return;
       this.local.requestKeyframe();
       this.local.videoNotSent();
+      return;
     }
+    this.timeline?.mark('', priority === 'audio' ? 'audio' : 'video', frame.timestamp ?? 0, 'sent');
   }
 
   /** Hands a received frame to its decoder, decrypting it first with E2EE. */
   private receiveMedia(participant: RemoteParticipant, frame: MediaFrameInit): void {
-    if (!this.crypto) return this.remote.receive(participant, frame);
+    const timeline = this.timeline;
+    const kind = frame.kind === TrackKind.AUDIO ? 'audio' : 'video';
+    timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'received');
+    if (!this.crypto) {
+      timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'decrypted');
+      return this.remote.receive(participant, frame);
+    }
     this.crypto.decrypt(participant.id, frame).then(
       (payload) => {
+        this.timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'decrypted');
         if (this.participants.get(participant.id) === participant)
           this.remote.receive(participant, { ...frame, payload });
       },

@@ -11,6 +11,8 @@ export const PLAYOUT_SAMPLE_RATE = 48000;
 
 /** What the decoder knows about a decoded packet beyond its samples. */
 export interface AudioDecodeInfo {
+  /** The packet's media timestamp as sent, µs. */
+  timestamp: number;
   /** Packets missing just before this one (a sequence gap). The jitter buffer conceals them from the timestamps. */
   lost: number;
   /** The sender's level for this packet (RFC 6464, 127 = silence), when it sent one. */
@@ -158,7 +160,7 @@ export class AudioDecodePipeline {
       this.consecutiveFailures = 0;
       this.counters.packetsDecoded++;
       const packet = this.pending.shift() ?? { timestamp: data.timestamp, lost: 0, audioLevel: undefined };
-      const info: AudioDecodeInfo = { lost: packet.lost, audioLevel: packet.audioLevel };
+      const info: AudioDecodeInfo = { timestamp: packet.timestamp, lost: packet.lost, audioLevel: packet.audioLevel };
       let pcm = toMono(data);
       if (data.sampleRate !== PLAYOUT_SAMPLE_RATE) pcm = resampleLinear(pcm, data.sampleRate, PLAYOUT_SAMPLE_RATE);
       let timestampSamples = Math.round((packet.timestamp * PLAYOUT_SAMPLE_RATE) / 1e6);
