@@ -20,6 +20,7 @@ import { describeCapacity, describeCapacityStep, runClientCapacity } from './cli
 import { describeGlassToGlass } from './glass-to-glass.js';
 import { runLatencyMatrix } from './latency-matrix.js';
 import { describeJoinTime, runJoinTime } from './join-time.js';
+import { describeReplayRow, runJitterReplay } from './jitter-buffer-replay.js';
 import { describeTransportLatency, describeTransportRow, runTransportLatency } from './transport-latency.js';
 import { codeVersion, loadAverage, machineInfo, waitForQuiet, type MachineInfo } from './machine.js';
 import { describeFanout, fanoutWarnings, medians, runRelayFanout } from './relay-fanout.js';
@@ -112,6 +113,18 @@ const BENCHMARKS: Benchmark[] = [
       const result = await runLatencyMatrix({ onRow: (row) => console.log(`  ${describeGlassToGlass(row)}`) });
       for (const failure of result.failures) console.warn(`  FAILED ${failure}`);
       return result;
+    },
+  },
+  {
+    name: 'jitter',
+    title: 'Audio jitter buffer: target policies replayed on recorded calls',
+    standalone: 'npx tsx bench/jitter-buffer-replay.ts',
+    needsBundle: false,
+    timeoutSeconds: 120,
+    async run() {
+      const rows = runJitterReplay();
+      for (const row of rows) console.log(`  ${describeReplayRow(row)}`);
+      return rows;
     },
   },
   {
