@@ -20,6 +20,8 @@ export interface AudioEncodeOptions {
   bitrate?: number;
   /** Read audio through the AudioWorklet fallback (tests). */
   forceFallback?: boolean;
+  /** Packet duration, 10 or 20 ms; default {@link DEFAULT_FRAME_MS}. */
+  frameMs?: 10 | 20;
 }
 
 /** Counters of an {@link AudioEncodePipeline}. */
@@ -35,8 +37,14 @@ export interface AudioEncodeStats {
   restarts: number;
 }
 
-/** Packet duration: 20 ms is Opus's sweet spot for speech (overhead vs latency). */
-const FRAME_MS = 20;
+/**
+ * Packet duration by default: 20 ms is Opus's sweet spot for speech (overhead vs
+ * latency). 10 ms saves 10 ms of packetization, but measured in two-page calls on
+ * a loaded 2-core machine (2026-12-02, `npx tsx bench/glass-to-glass.ts --mic`,
+ * alternating runs) twice the packets through two busy main threads made arrivals
+ * so much burstier that the jitter buffer held 200 ms instead of 126–144 ms.
+ */
+export const DEFAULT_FRAME_MS = 20;
 /** An input timestamp this far from where the previous audio ended starts a new run of frames. */
 const DISCONTINUITY_US = 30_000;
 /** The encoder may hold this much audio before input is dropped (it never should with Opus). */
@@ -58,6 +66,7 @@ const MAX_RESTARTS = 3;
  */
 export class AudioEncodePipeline {
   private readonly options: AudioEncodeOptions;
+  private readonly frameMs: number;
   private reader: ReadableStreamDefaultReader<AudioData> | undefined;
   private encoder: AudioEncoder | undefined;
   private config: AudioEncoderConfig | undefined;
@@ -92,6 +101,7 @@ export class AudioEncodePipeline {
 
   constructor(options: AudioEncodeOptions) {
     this.options = options;
+    this.frameMs = options.frameMs ?? DEFAULT_FRAME_MS;
   }
 
   /** True while muted. */
@@ -159,7 +169,7 @@ export class AudioEncodePipeline {
     if (!encoder || encoder.state !== 'configured') return;
 
     const mono = toMono(data);
-    const frameLength = (rate * FRAME_MS) / 1000;
+    const frameLength = (rate * this.frameMs) / 1000;
     if (Math.abs(data.timestamp - this.expectedNext) > DISCONTINUITY_US) {
       if (this.expectedNext !== -Infinity) this.restartRun();
       this.runStart = data.timestamp;
@@ -189,7 +199,7 @@ export class AudioEncodePipeline {
   private encodeFrame(encoder: AudioEncoder, frame: Float32Array<ArrayBuffer>, timestamp: number, rate: number): void {
     if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) return;
     // The frame is complete when its last sample arrives: its first was captured a frame's length before.
-    this.inFlight.push({ timestamp, level: audioLevel(frame), captureTime: wallClockMs() - FRAME_MS });
+    this.inFlight.push({ timestamp, level: audioLevel(frame), captureTime: wallClockMs() - this.frameMs });
     if (this.inFlight.length > 50) this.inFlight.shift();
     const data = new AudioData({
       format: 'f32-planar',
@@ -236,7 +246,7 @@ export class AudioEncodePipeline {
       sampleRate: rate,
       numberOfChannels: 1,
       bitrate,
-      opus: { frameDuration: FRAME_MS * 1000 },
+      opus: { frameDuration: this.frameMs * 1000 },
     };
     try {
       let support = await AudioEncoder.isConfigSupported(config);
@@ -316,7 +326,7 @@ export class AudioEncodePipeline {
       }
     }
     // Half a frame away means no match (should not happen): keep the encoder's timestamp.
-    if (best < 0 || bestDistance > (FRAME_MS * 1000) / 2) return { timestamp, level: 127 };
+    if (best < 0 || bestDistance > (this.frameMs * 1000) / 2) return { timestamp, level: 127 };
     const frame = this.inFlight[best]!;
     this.inFlight.splice(0, best + 1);
     return frame;
