@@ -1,7 +1,8 @@
 /**
  * Join time: from `<videocall-room>` being connected to the document to the
- * first remote frame drawn on its tile, over 10 joins of a fresh page into a
- * room where one participant publishes camera video.
+ * first remote frame drawn on its tile and to the first remote audio handed to
+ * playout, over 10 joins of a fresh page into a room where one participant
+ * publishes camera video and microphone audio.
  *
  * The publisher is the demo page with a camera-like canvas (bench/synthetic-camera.ts)
  * at 1280×720. Each joiner is a page of its own (bench page `join.html`): it loads
@@ -30,6 +31,8 @@ export interface JoinMarks {
   joined: number;
   /** The remote tile first showed a decoded frame. */
   firstFrame: number;
+  /** The element's `joinTimes.firstAudioMs` became known: the publisher's first audio went to playout. */
+  firstAudio: number;
 }
 
 export interface JoinTimeResult {
@@ -39,6 +42,9 @@ export interface JoinTimeResult {
   /** connected → first remote frame. */
   p50Ms: number;
   maxMs: number;
+  /** connected → first remote audio handed to playout, p50 and max. */
+  firstAudioP50Ms: number;
+  firstAudioMaxMs: number;
   /** connected → vc-joined, and vc-joined → first remote frame, p50. */
   joinedP50Ms: number;
   firstFrameAfterJoinedP50Ms: number;
@@ -61,7 +67,7 @@ export const JOIN_PAGE = `<!doctype html>
     <script type="module">
       const room = new URLSearchParams(location.search).get('room');
       await customElements.whenDefined('videocall-room');
-      const marks = { connected: 0, joined: 0, firstFrame: 0 };
+      const marks = { connected: 0, joined: 0, firstFrame: 0, firstAudio: 0 };
       window.joinMarks = marks;
       const el = document.createElement('videocall-room');
       el.setAttribute('room', room);
@@ -74,8 +80,9 @@ export const JOIN_PAGE = `<!doctype html>
         const tile = el.shadowRoot?.querySelector('[part~="tile-remote"] [part~="video"]');
         // A <video> has a size once a frame is presented; a canvas starts at 300×150 until one is drawn.
         const shown = tile instanceof HTMLVideoElement ? tile.videoWidth > 0 : tile && (tile.width !== 300 || tile.height !== 150);
-        if (shown) marks.firstFrame = performance.now();
-        else requestAnimationFrame(watch);
+        if (shown && !marks.firstFrame) marks.firstFrame = performance.now();
+        if (el.joinTimes?.firstAudioMs != null && !marks.firstAudio) marks.firstAudio = performance.now();
+        if (!marks.firstFrame || !marks.firstAudio) requestAnimationFrame(watch);
       };
       requestAnimationFrame(watch);
     </script>
@@ -93,7 +100,7 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
   try {
     const room = `join-${Date.now().toString(36)}`;
     await browser.newPage(
-      `${site.url}/?room=${room}&name=Publisher&mic=off`,
+      `${site.url}/?room=${room}&name=Publisher&mic=on`,
       syntheticCameraScript({ width: 1280, height: 720, barcode: false }),
     );
     await sleep(2000); // the publisher is in and its camera is running
@@ -104,7 +111,7 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
         () =>
           page.evaluate(() => {
             const m = (window as unknown as { joinMarks?: JoinMarks }).joinMarks;
-            return m && m.firstFrame > 0 ? { ...m } : undefined;
+            return m && m.firstFrame > 0 && m.firstAudio > 0 ? { ...m } : undefined;
           }),
         15_000,
         50,
@@ -122,11 +129,14 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
   }
   const sorted = (f: (m: JoinMarks) => number): number[] => joins.map(f).sort((a, b) => a - b);
   const total = sorted((m) => m.firstFrame - m.connected);
+  const audio = sorted((m) => m.firstAudio - m.connected);
   return {
     joins,
     failed,
     p50Ms: percentile(total, 0.5),
     maxMs: total.at(-1) ?? NaN,
+    firstAudioP50Ms: percentile(audio, 0.5),
+    firstAudioMaxMs: audio.at(-1) ?? NaN,
     joinedP50Ms: percentile(
       sorted((m) => m.joined - m.connected),
       0.5,
@@ -146,7 +156,7 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
 export function describeJoinTime(r: JoinTimeResult): string {
   return (
     `join → first remote frame: p50 ${r.p50Ms.toFixed(0)} ms, max ${r.maxMs.toFixed(0)} ms over ${r.joins.length} joins` +
-    `${r.failed ? ` (${r.failed} failed)` : ''}; connected → vc-joined p50 ${r.joinedP50Ms.toFixed(0)} ms, ` +
+    `${r.failed ? ` (${r.failed} failed)` : ''}; → first remote audio p50 ${r.firstAudioP50Ms.toFixed(0)} ms, max ${r.firstAudioMaxMs.toFixed(0)} ms; connected → vc-joined p50 ${r.joinedP50Ms.toFixed(0)} ms, ` +
     `vc-joined → first frame p50 ${r.firstFrameAfterJoinedP50Ms.toFixed(0)} ms; page load → element connected p50 ${r.loadP50Ms.toFixed(0)} ms; ` +
     `other processes ${r.othersCpuPercent.toFixed(0)} % of a core`
   );

@@ -380,6 +380,7 @@ function joinSection(record: BenchRecord): string {
       [
         'connected → first remote frame, p50',
         'max',
+        'connected → first remote audio, p50 / max',
         'connected → `vc-joined`, p50',
         '`vc-joined` → first frame, p50',
         'page load → element connected, p50',
@@ -390,6 +391,7 @@ function joinSection(record: BenchRecord): string {
         [
           `**${n0(r.p50Ms)} ms**`,
           `${n0(r.maxMs)} ms`,
+          r.firstAudioP50Ms === undefined ? '–' : `${n0(r.firstAudioP50Ms)} / ${n0(r.firstAudioMaxMs)} ms`,
           `${n0(r.joinedP50Ms)} ms`,
           `${n0(r.firstFrameAfterJoinedP50Ms)} ms`,
           `${n0(r.loadP50Ms)} ms`,
@@ -402,22 +404,23 @@ function joinSection(record: BenchRecord): string {
     'Each join (ms after the joining page started loading):',
     '',
     table(
-      ['#', 'element connected', '`vc-joined`', 'first remote frame', 'connected → first frame'],
+      ['#', 'element connected', '`vc-joined`', 'first remote frame', 'first remote audio', 'connected → first frame'],
       r.joins.map((m, i) => [
         String(i + 1),
         n0(m.connected),
         n0(m.joined),
         n0(m.firstFrame),
+        m.firstAudio === undefined ? '–' : n0(m.firstAudio),
         n0(m.firstFrame - m.connected),
       ]),
     ),
     '',
-    `**How it is measured.** A publisher (the demo page, camera-like canvas at 1280×720, so keyframes have real sizes) is in the room. ` +
+    `**How it is measured.** A publisher (the demo page, camera-like canvas at 1280×720, so keyframes have real sizes, and its microphone on) is in the room. ` +
       `Ten times, a fresh page (bench/join-time.ts, \`join.html\`) loads \`/videocall-room.js\`, waits for the element to be defined, marks the time and appends \`<videocall-room room=…>\` (camera and microphone on: the fake devices), ` +
-      `and watches on every animation frame for its remote tile to show a decoded frame (a \`<video>\` once a frame is presented, a canvas once one is drawn). Joins are 0.7 s apart so the publisher's 500 ms keyframe spacing is not measured.`,
+      `and watches on every animation frame for its remote tile to show a decoded frame (a \`<video>\` once a frame is presented, a canvas once one is drawn) and for the element's \`joinTimes.firstAudioMs\` (the first remote audio handed to playout). Joins are 0.7 s apart so the publisher's 500 ms keyframe spacing is not measured.`,
     '',
     `**What limits it.** Connected → \`vc-joined\` is opening camera and microphone, probing codecs (\`isConfigSupported\` for 4 decoders and 4 encoders, one after another), the WebSocket and Join/Welcome; ` +
-      `\`vc-joined\` → first frame is the keyframe request's round trip to the publisher, its next frame being encoded as a keyframe, and decoding it. A real camera takes longer to open than Chromium's fake one.`,
+      `Audio needs no keyframe: it follows the Welcome as soon as the publisher's next packet arrives and a decoder is configured. \`vc-joined\` → first frame is the keyframe request's round trip to the publisher, its next frame being encoded as a keyframe, and decoding it. A real camera takes longer to open than Chromium's fake one.`,
   ].join('\n');
 }
 
