@@ -24,6 +24,7 @@ import { describeTransportLatency, describeTransportRow, runTransportLatency } f
 import { codeVersion, loadAverage, machineInfo, waitForQuiet, type MachineInfo } from './machine.js';
 import { describeFanout, fanoutWarnings, medians, runRelayFanout } from './relay-fanout.js';
 import { describeIdleMemory, runIdleMemory } from './idle-memory.js';
+import { describeSimulcastRow, runSimulcastEncode, simulcastVerdict } from './simulcast-encode.js';
 import { renderReport, type BenchRecord, type RelayRecordResult, type StoredResults } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -148,6 +149,19 @@ const BENCHMARKS: Benchmark[] = [
       const result = await runClientCapacity({ onStep: (s) => console.log(describeCapacityStep(s)) });
       console.log(`  ${describeCapacity(result)}`);
       return result;
+    },
+  },
+  {
+    name: 'simulcast',
+    title: 'Simulcast encode cost',
+    standalone: 'npx tsx bench/simulcast-encode.ts',
+    needsBundle: false,
+    timeoutSeconds: 600,
+    async run() {
+      const rows = await runSimulcastEncode({ onRow: (r, all) => console.log(describeSimulcastRow(r, all)) });
+      const choice = simulcastVerdict(rows);
+      for (const line of choice) console.log(`  choice: ${line}`);
+      return { rows, choice };
     },
   },
   {
