@@ -64,6 +64,21 @@ export function sendLadder(sourceHeight: number, maxHeight: number, framerate: n
 }
 
 /**
+ * The rungs for a simulcast send whose layers are `layerHeights` tall (largest
+ * first) at `framerate`: all layers, then without the top one, and so on down to
+ * the smallest alone, then lower frame rates. A step's `height` is the largest
+ * layer still sent: overuse stops the top layer first (the largest share of the
+ * cost), while everyone watching a smaller one sees no change.
+ */
+export function simulcastLadder(layerHeights: readonly number[], framerate: number): SendStep[] {
+  if (layerHeights.length === 0) throw new RangeError('simulcastLadder needs at least one layer');
+  const steps: SendStep[] = layerHeights.map((height) => ({ height, framerate }));
+  const smallest = layerHeights[layerHeights.length - 1]!;
+  for (const rate of FRAMERATES) if (rate < framerate) steps.push({ height: smallest, framerate: rate });
+  return steps;
+}
+
+/**
  * Feed it every encoded frame ({@link frameEncoded}), every frame the encoder
  * skipped for being busy ({@link encoderBusy}) and every video frame the
  * transport could not send ({@link networkDrop}); call {@link check} with the
