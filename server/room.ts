@@ -28,6 +28,7 @@ import {
   encodeEnvelope,
   ErrorCode,
   sameMediaState,
+  TrackKind,
   type MediaStateInit,
   type ParticipantInit,
 } from '../src/protocol/index.js';
@@ -43,7 +44,12 @@ import {
 } from './bus/bus-message.js';
 import { lastToken, subjects } from './bus/subjects.js';
 import { ProtocolError } from './errors.js';
+import { LayerDemand } from './layer-demand.js';
+import { LayerForwarding } from './layer-forwarding.js';
 import { createLogger } from './log.js';
+import { KeyedRateLimiter } from './rate-limit.js';
+import { MAX_LAYERS, sameLayers } from './simulcast-layers.js';
+import type { WantedTrack } from './subscription.js';
 import type { ClusterRoom } from './cluster-room.js';
 import type { LocalNode } from './local-node.js';
 import type { Metrics } from './metrics.js';
@@ -63,7 +69,25 @@ export interface RoomSettings {
   graceMs: number;
   /** Called when the room may have become empty outside a `Rooms` call (a hold ended). */
   onIdle(room: Room): void;
+  /** How long changes of what is watched gather before publishers hear their `LayerDemand`. Default 50. */
+  demandDebounceMs?: number;
 }
+
+/** How a media frame is routed: its clear header, as the publishing relay read it. */
+export interface MediaRoute {
+  kind: number;
+  layer: number;
+  keyframe: boolean;
+  /** Audio level, 0 loudest..127 silence. */
+  level: number;
+}
+
+/**
+ * Keyframe requests the room makes for receivers switching layer, per publisher,
+ * kind and layer: one at once, then a few per second while receivers still wait.
+ */
+const SWITCH_KEYFRAME_BURST = 1;
+const SWITCH_KEYFRAMES_PER_SECOND = 3;
 
 /** A participant of this node held for a resume. */
 interface Held {
@@ -74,6 +98,9 @@ interface Held {
 
 /** What a room counts. */
 export type RoomMetrics = Pick<Metrics, 'held' | 'dropped'>;
+
+/** The kinds forwarded by layer; every other kind (audio) goes to everyone. */
+const isLayered = (kind: number): boolean => kind === TrackKind.VIDEO || kind === TrackKind.SCREEN;
 
 export class Room implements ClusterRoom {
   /** Participants connected to this node and welcomed, by session id. */
@@ -92,6 +119,12 @@ export class Room implements ClusterRoom {
   private readonly orphans = new Map<string, NodeJS.Timeout>();
   private ready = false;
   private closed = false;
+  /** Who gets which layer of each publisher's video and screen share. */
+  private readonly forwarding: LayerForwarding;
+  /** Tells publishers here which of their layers are watched. */
+  private readonly demand: LayerDemand;
+  /** Keyframe requests for receivers switching layer, per publisher, kind and layer. */
+  private readonly switchKeyframes = new KeyedRateLimiter(SWITCH_KEYFRAME_BURST, SWITCH_KEYFRAMES_PER_SECOND);
 
   constructor(
     readonly name: string,
@@ -101,6 +134,24 @@ export class Room implements ClusterRoom {
     private readonly settings: RoomSettings = { graceMs: 0, onIdle: () => {} },
   ) {
     this.presenceSubject = subjects.presence(name);
+    this.forwarding = new LayerForwarding({
+      deliver: (member, msg) => this.deliverTo(member, msg),
+      keyframeWanted: (member, publisher, kind, layer) => this.askKeyframe(member, publisher, kind, layer),
+      layerCount: (publisher, kind) => this.layerCount(publisher, kind),
+      changed: () => this.demand.schedule(),
+      droppedAwaitingLayer: () => this.metrics.dropped.inc('layer-awaiting-keyframe'),
+    });
+    this.demand = new LayerDemand(
+      {
+        publishers: () => this.localPublishers(),
+        demandOf: (publisher, kind) => this.forwarding.demandOf(publisher, kind),
+        send: (publisher, kind, layers) =>
+          this.members
+            .get(publisher)
+            ?.deliverControl(encodeEnvelope({ layerDemand: { kind, layers } }), BodyField.layerDemand),
+      },
+      settings.demandDebounceMs ?? 50,
+    );
     this.subscriptions = [
       bus.subscribe(subjects.roomMedia(name), (_subject, payload) => this.onMedia(payload)),
       bus.subscribe(this.presenceSubject, (_subject, payload) => this.onPresence(payload)),
@@ -184,6 +235,10 @@ export class Room implements ClusterRoom {
       id,
       this.bus.subscribe(subjects.to(this.name, id), (subject, payload) => this.onTargeted(subject, payload)),
     );
+    if (old && old !== member) this.forwarding.remove(old);
+    this.forwarding.add(member);
+    // A publisher that resumed may have lost what it was told: it hears its demand again.
+    this.demand.announced(id);
     // After the new member holds the id, so removing the old one takes nothing with it.
     if (old && old !== member) old.replaced(replacing);
     return { others, known };
@@ -195,6 +250,8 @@ export class Room implements ClusterRoom {
     for (const entry of this.roster.values()) others.push(entry.participant);
     const old = this.members.get(member.sessionId);
     this.members.set(member.sessionId, member);
+    if (old && old !== member) this.forwarding.remove(old);
+    this.forwarding.add(member);
     if (old && old !== member) old.replaced();
     return { others, known: false };
   }
@@ -221,6 +278,7 @@ export class Room implements ClusterRoom {
     // Not this connection's any more: a resume took the id over.
     if (this.members.get(member.sessionId) !== member) return;
     this.members.delete(member.sessionId);
+    this.forwarding.remove(member);
     this.targeted.get(member.sessionId)?.unsubscribe();
     this.targeted.delete(member.sessionId);
     if (reason === 'replaced' || member.hidden) return;
@@ -236,6 +294,7 @@ export class Room implements ClusterRoom {
   /** A local participant is gone for good: forget it and tell the room why. */
   private depart(member: RoomMember, reason: LeaveReason): void {
     this.roster.delete(member.sessionId);
+    this.publisherGone(member.sessionId);
     for (const other of this.members.values()) other.forgetPeer(member.sessionId);
     const bytes = encodeEnvelope({ from: member.sessionId, peerLeft: { id: member.sessionId, reason } });
     this.publishPresence(member, BodyField.peerLeft, bytes);
@@ -273,7 +332,7 @@ export class Room implements ClusterRoom {
    * the other members here, then to the other nodes. A frame the bus cannot carry
    * is refused as a whole (`too-large`), so every node sees the same frames.
    */
-  publishMedia(member: RoomMember, subject: string, raw: Uint8Array, kind: number, keyframe: boolean): void {
+  publishMedia(member: RoomMember, subject: string, raw: Uint8Array, route: MediaRoute): void {
     const length = busMessageLength(member.origin, raw.length + member.stamp.length);
     const max = this.bus.maxPayload;
     if (length > max) {
@@ -283,7 +342,7 @@ export class Room implements ClusterRoom {
         `a ${raw.length}-byte frame is more than the relays' bus carries (${maxEnvelopeBytes(max, member)} bytes): send smaller frames`,
       );
     }
-    const meta = { body: BodyField.media, keyframe, kind };
+    const meta = { body: BodyField.media, ...route };
     const payload = encodeBusMessage(meta, member.origin, raw, member.stamp);
     this.deliverMedia({
       ...meta,
@@ -297,8 +356,21 @@ export class Room implements ClusterRoom {
   /** Sends a client's `MediaState` (`raw`, as received), stamped, as presence; keeps it in the roster. */
   publishState(member: RoomMember, raw: Uint8Array, state: MediaStateInit): void {
     const entry = this.roster.get(member.sessionId);
-    if (entry) entry.participant.state = state;
+    if (entry) this.setState(member.sessionId, entry, state);
     this.publishPresence(member, BodyField.mediaState, raw, member.stamp);
+  }
+
+  /**
+   * `member`'s Subscription (checked by `parseSubscription`), replacing the previous
+   * one. Publishers the room does not know are left out (they left meanwhile; the
+   * client subscribes again when its roster changes).
+   */
+  subscribe(member: RoomMember, wanted: readonly WantedTrack[]): void {
+    if (this.members.get(member.sessionId) !== member) return;
+    this.forwarding.subscribe(
+      member,
+      wanted.filter((track) => this.roster.has(track.publisher)),
+    );
   }
 
   /** Sends control to one participant, wherever it is connected. */
@@ -344,6 +416,9 @@ export class Room implements ClusterRoom {
       } else if (!sameMediaState(before.participant.state, participant.state)) {
         this.deliverControl(id, BodyField.mediaState, encodeEnvelope({ from: id, mediaState: participant.state }));
       }
+      if (before && !sameAnnouncedLayers(before.participant.state, participant.state)) {
+        this.forwarding.layersChanged(id);
+      }
     }
   }
 
@@ -376,6 +451,7 @@ export class Room implements ClusterRoom {
   /** Stops listening to the bus and holding anyone: the last local participant left, or the relay stops. */
   close(): void {
     this.closed = true;
+    this.demand.close();
     for (const sub of this.subscriptions) sub.unsubscribe();
     for (const sub of this.targeted.values()) sub.unsubscribe();
     this.targeted.clear();
@@ -394,6 +470,7 @@ export class Room implements ClusterRoom {
   /** A roster entry is gone: forget it and tell the members here. */
   private peerGone(id: string, reason: LeaveReason): void {
     this.roster.delete(id);
+    this.publisherGone(id);
     for (const member of this.members.values()) member.forgetPeer(id);
     this.deliverControl(id, BodyField.peerLeft, encodeEnvelope({ from: id, peerLeft: { id, reason } }));
   }
@@ -405,15 +482,61 @@ export class Room implements ClusterRoom {
     this.deliverMedia(decodeBusMessage(payload));
   }
 
-  /** A receiver that throws must not stop delivery to the others. */
+  /** Video and screen share by layer (`LayerForwarding`); audio to everyone else. */
   private deliverMedia(msg: BusMessage): void {
+    if (isLayered(msg.kind)) return this.forwarding.deliver(msg);
     for (const member of this.members.values()) {
-      if (member.sessionId === msg.sender) continue;
-      try {
-        member.deliverMedia(msg);
-      } catch (err) {
-        log.error('media delivery failed', { room: this.name, session: member.sessionId, err });
-      }
+      if (member.sessionId !== msg.sender) this.deliverTo(member, msg);
+    }
+  }
+
+  /** A receiver that throws must not stop delivery to the others. */
+  private deliverTo(member: RoomMember, msg: BusMessage): void {
+    try {
+      member.deliverMedia(msg);
+    } catch (err) {
+      log.error('media delivery failed', { room: this.name, session: member.sessionId, err });
+    }
+  }
+
+  /** Keeps a participant's new media state; new layers re-fit its watchers and tell it its demand again. */
+  private setState(id: string, entry: RosterEntry, state: MediaStateInit): void {
+    const layersChanged = !sameAnnouncedLayers(entry.participant.state, state);
+    entry.participant.state = state;
+    if (!layersChanged) return;
+    this.forwarding.layersChanged(id);
+    if (this.members.has(id)) this.demand.announced(id);
+  }
+
+  /** How many layers `publisher` announced for `kind` (0: none announced, a single layer). */
+  private layerCount(publisher: string, kind: number): number {
+    const state = this.roster.get(publisher)?.participant.state;
+    const layers = kind === TrackKind.SCREEN ? state?.screenLayers : state?.videoLayers;
+    return layers?.length ?? 0;
+  }
+
+  private *localPublishers(): IterableIterator<{ id: string; layerCount(kind: number): number }> {
+    for (const id of this.members.keys()) {
+      yield { id, layerCount: (kind: number) => this.layerCount(id, kind) };
+    }
+  }
+
+  /**
+   * Asks `publisher` for a keyframe of `layer` on behalf of `receiver`, which
+   * switches to it. Receivers switching together share the requests.
+   */
+  private askKeyframe(receiver: RoomMember, publisher: string, kind: number, layer: number): void {
+    if (!this.roster.has(publisher) || !this.switchKeyframes.take(`${publisher} ${kind} ${layer}`)) return;
+    const bytes = encodeEnvelope({ from: receiver.sessionId, keyframeRequest: { target: publisher, kind, layer } });
+    this.sendTo(receiver, publisher, BodyField.keyframeRequest, bytes);
+  }
+
+  /** A participant left the room: nobody watches it, and it is told nothing more. */
+  private publisherGone(id: string): void {
+    this.forwarding.forgetPublisher(id);
+    this.demand.forget(id);
+    for (const kind of [TrackKind.VIDEO, TrackKind.SCREEN]) {
+      for (let layer = 0; layer < MAX_LAYERS; layer++) this.switchKeyframes.forget(`${id} ${kind} ${layer}`);
     }
   }
 
@@ -446,13 +569,14 @@ export class Room implements ClusterRoom {
         const entry = id ? this.roster.get(id) : undefined;
         if (!id || entry?.node !== msg.node) return;
         this.roster.delete(id);
+        this.publisherGone(id);
         for (const member of this.members.values()) member.forgetPeer(id);
         break;
       }
       case 'mediaState': {
         const entry = this.roster.get(msg.sender);
         if (!entry || entry.node !== msg.node || !envelope.mediaState) return;
-        entry.participant.state = envelope.mediaState;
+        this.setState(msg.sender, entry, envelope.mediaState);
         break;
       }
       default:
@@ -484,6 +608,11 @@ export class Room implements ClusterRoom {
       }
     }
   }
+}
+
+/** Whether two media states announce the same simulcast layers. */
+function sameAnnouncedLayers(a: MediaStateInit | null | undefined, b: MediaStateInit | null | undefined): boolean {
+  return sameLayers(a?.videoLayers, b?.videoLayers) && sameLayers(a?.screenLayers, b?.screenLayers);
 }
 
 /** The largest envelope `member` can send through a bus carrying `maxPayload` bytes. */

@@ -157,9 +157,27 @@ describe('relay subjects', () => {
 describe('bus messages', () => {
   it('carry the routing facts, the publishing node and the envelope bytes in one buffer', () => {
     const origin = { sender: bytes('Sess1'), node: bytes('node-A') };
-    const payload = encodeBusMessage({ body: 6, keyframe: true, kind: 2 }, origin, bytes('raw'), bytes('+stamp'));
+    const payload = encodeBusMessage(
+      { body: 6, keyframe: true, kind: 2, layer: 2, level: 30 },
+      origin,
+      bytes('raw'),
+      bytes('+stamp'),
+    );
     const msg = decodeBusMessage(payload);
-    expect(msg).toMatchObject({ body: 6, keyframe: true, kind: 2, sender: 'Sess1', node: 'node-A' });
+    expect(msg).toMatchObject({
+      body: 6,
+      keyframe: true,
+      kind: 2,
+      layer: 2,
+      level: 30,
+      sender: 'Sess1',
+      node: 'node-A',
+    });
+    // Not media: layer 0, the level of silence.
+    expect(decodeBusMessage(encodeBusMessage({ body: 4, keyframe: false, kind: 0 }, origin))).toMatchObject({
+      layer: 0,
+      level: 127,
+    });
     expect(Buffer.from(msg.envelope).toString()).toBe('raw+stamp');
     expect(msg.envelope.buffer).toBe(payload.buffer); // a view, not a copy
     expect(Buffer.from(envelopeOf(payload, origin)).toString()).toBe('raw+stamp');
@@ -173,6 +191,8 @@ describe('bus messages', () => {
     expect(() => decodeBusMessage(new Uint8Array([9, 0, 0, 0, 0, 0]))).toThrow(/format/);
     // Version 1 had no node id: a node of this version cannot read it.
     expect(() => decodeBusMessage(new Uint8Array([1, 6, 0, 0, 1, 65]))).toThrow(/format/);
-    expect(() => decodeBusMessage(new Uint8Array([2, 6, 0, 0, 10, 2, 65]))).toThrow(/truncated/);
+    // Version 2 had no layer and no audio level.
+    expect(() => decodeBusMessage(new Uint8Array([2, 6, 0, 0, 10, 2, 65]))).toThrow(/format/);
+    expect(() => decodeBusMessage(new Uint8Array([3, 6, 0, 0, 0, 127, 10, 2, 65]))).toThrow(/truncated/);
   });
 });
