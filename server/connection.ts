@@ -126,7 +126,6 @@ export class Connection implements RoomMember {
   private room: Room | undefined;
   /** Set once `Welcome` is sent; until then (a roster sync) only `Ping` is answered. */
   private welcomed = false;
-  private mediaSubject = '';
   private badInRow = 0;
   private ended = false;
   private readonly outbound: Outbound;
@@ -443,7 +442,6 @@ export class Connection implements RoomMember {
     }
     const room = this.ctx.rooms.open(roomName);
     this.room = room;
-    this.mediaSubject = room.mediaSubjectOf(this.sessionId);
     // At once on a single node; on a room new to this node, once the other nodes told their part of the roster.
     room.whenReady(this, () => this.admitTo(room, me, resumed !== undefined, upgrade));
   }
@@ -576,7 +574,7 @@ export class Connection implements RoomMember {
         `simulcast layers are 0 to ${MAX_LAYERS - 1}, this frame's ${layer}`,
       );
     }
-    room.publishMedia(this, this.mediaSubject, raw, {
+    room.publishMedia(this, raw, {
       kind,
       layer,
       keyframe: Boolean(frame.keyframe),

@@ -20,6 +20,8 @@ export interface LayerDemandHooks {
   demandOf(publisher: string, kind: number): number;
   /** Sends `LayerDemand{kind, layers}` to `publisher`. */
   send(publisher: string, kind: number, layers: number[]): void;
+  /** Called at each flush, before the publishers are told (the room publishes its part for other nodes). */
+  flushed?(): void;
 }
 
 export class LayerDemand {
@@ -54,6 +56,7 @@ export class LayerDemand {
 
   /** Sends each publisher its demand where it differs from what it was told. */
   flush(): void {
+    this.hooks.flushed?.();
     for (const publisher of this.hooks.publishers()) {
       for (const kind of LAYERED_KINDS) {
         const count = publisher.layerCount(kind);

@@ -42,11 +42,13 @@ import {
   isFromNode,
   type BusMessage,
 } from './bus/bus-message.js';
-import { lastToken, subjects } from './bus/subjects.js';
+import { lastToken, subjects, trackToken } from './bus/subjects.js';
 import { ProtocolError } from './errors.js';
 import { LayerDemand } from './layer-demand.js';
 import { LayerForwarding } from './layer-forwarding.js';
 import { createLogger } from './log.js';
+import { MediaInterest } from './media-interest.js';
+import { decodeDemand, encodeDemand, RemoteDemand, type DemandMessage } from './remote-demand.js';
 import { KeyedRateLimiter } from './rate-limit.js';
 import { MAX_LAYERS, sameLayers } from './simulcast-layers.js';
 import type { WantedTrack } from './subscription.js';
@@ -71,6 +73,11 @@ export interface RoomSettings {
   onIdle(room: Room): void;
   /** How long changes of what is watched gather before publishers hear their `LayerDemand`. Default 50. */
   demandDebounceMs?: number;
+  /**
+   * How often this node repeats what its receivers watch to the other nodes; a
+   * node silent for three times this no longer counts. Default 2000.
+   */
+  demandRefreshMs?: number;
 }
 
 /** How a media frame is routed: its clear header, as the publishing relay read it. */
@@ -123,6 +130,14 @@ export class Room implements ClusterRoom {
   private readonly forwarding: LayerForwarding;
   /** Tells publishers here which of their layers are watched. */
   private readonly demand: LayerDemand;
+  /** What this node takes from the bus: all audio, the watched video and screen layers. */
+  private readonly interest: MediaInterest;
+  /** What the other nodes' receivers watch. */
+  private readonly remote: RemoteDemand;
+  /** This node's part as last published (JSON), so only changes go out between refreshes. */
+  private publishedDemand = '';
+  private readonly demandRefresh: NodeJS.Timeout;
+  private demandUrgent = false;
   /** Keyframe requests for receivers switching layer, per publisher, kind and layer. */
   private readonly switchKeyframes = new KeyedRateLimiter(SWITCH_KEYFRAME_BURST, SWITCH_KEYFRAMES_PER_SECOND);
 
@@ -134,7 +149,18 @@ export class Room implements ClusterRoom {
     private readonly settings: RoomSettings = { graceMs: 0, onIdle: () => {} },
   ) {
     this.presenceSubject = subjects.presence(name);
+    this.interest = new MediaInterest(bus, name, (payload) => this.onMedia(payload));
+    const refreshMs = settings.demandRefreshMs ?? 2000;
+    this.remote = new RemoteDemand(3 * refreshMs);
     this.forwarding = new LayerForwarding({
+      layerWatched: (publisher, kind, layer, watched) => {
+        this.interest.layerWatched(publisher, kind, layer, watched);
+        if (watched) this.publishDemandSoon();
+      },
+      defaultsWatched: (watched) => {
+        this.interest.defaultsWatched(watched);
+        if (watched) this.publishDemandSoon();
+      },
       deliver: (member, msg) => this.deliverTo(member, msg),
       keyframeWanted: (member, publisher, kind, layer) => this.askKeyframe(member, publisher, kind, layer),
       layerCount: (publisher, kind) => this.layerCount(publisher, kind),
@@ -144,7 +170,9 @@ export class Room implements ClusterRoom {
     this.demand = new LayerDemand(
       {
         publishers: () => this.localPublishers(),
-        demandOf: (publisher, kind) => this.forwarding.demandOf(publisher, kind),
+        demandOf: (publisher, kind) =>
+          this.forwarding.demandOf(publisher, kind) | this.remote.demandOf(publisher, kind),
+        flushed: () => this.publishDemand(false),
         send: (publisher, kind, layers) =>
           this.members
             .get(publisher)
@@ -153,9 +181,16 @@ export class Room implements ClusterRoom {
       settings.demandDebounceMs ?? 50,
     );
     this.subscriptions = [
-      bus.subscribe(subjects.roomMedia(name), (_subject, payload) => this.onMedia(payload)),
       bus.subscribe(this.presenceSubject, (_subject, payload) => this.onPresence(payload)),
+      bus.subscribe(subjects.demand(name), (_subject, payload) => this.onDemand(payload)),
     ];
+    // New to the room: the other nodes tell what their receivers watch at once.
+    this.publishDemand(true, true);
+    this.demandRefresh = setInterval(() => {
+      if (this.remote.expire()) this.demand.schedule();
+      this.publishDemand(true);
+    }, refreshMs);
+    this.demandRefresh.unref();
   }
 
   get size(): number {
@@ -171,9 +206,14 @@ export class Room implements ClusterRoom {
     return this.roster.has(id);
   }
 
-  /** The subject `id`'s media frames are published on. */
-  mediaSubjectOf(id: string): string {
-    return subjects.media(this.name, id);
+  /** The subject on which `id`'s frames of `kind` and `layer` are published. */
+  mediaSubjectOf(id: string, kind: number, layer: number): string {
+    return subjects.media(this.name, id, trackToken(kind, layer));
+  }
+
+  /** Bus subscriptions to single publisher-layers this node holds now (what its receivers watch). */
+  get watchedLayerSubscriptions(): number {
+    return this.interest.layerSubscriptions;
   }
 
   /**
@@ -332,7 +372,7 @@ export class Room implements ClusterRoom {
    * the other members here, then to the other nodes. A frame the bus cannot carry
    * is refused as a whole (`too-large`), so every node sees the same frames.
    */
-  publishMedia(member: RoomMember, subject: string, raw: Uint8Array, route: MediaRoute): void {
+  publishMedia(member: RoomMember, raw: Uint8Array, route: MediaRoute): void {
     const length = busMessageLength(member.origin, raw.length + member.stamp.length);
     const max = this.bus.maxPayload;
     if (length > max) {
@@ -350,7 +390,11 @@ export class Room implements ClusterRoom {
       node: this.node.id,
       envelope: envelopeOf(payload, member.origin),
     });
-    this.bus.publish(subject, payload);
+    // Layer 0 and audio always go out (receivers elsewhere may take them unasked);
+    // a larger layer only when another node's receivers watch it.
+    const { kind, layer } = route;
+    if (layer > 0 && isLayered(kind) && !((this.remote.demandOf(member.sessionId, kind) >> layer) & 1)) return;
+    this.bus.publish(this.mediaSubjectOf(member.sessionId, kind, layer), payload);
   }
 
   /** Sends a client's `MediaState` (`raw`, as received), stamped, as presence; keeps it in the roster. */
@@ -427,6 +471,7 @@ export class Room implements ClusterRoom {
    * gone with `reason` unless they resumed (on any node) meanwhile. Returns how many there were.
    */
   dropNode(node: string, reason: LeaveReason = 'disconnected'): number {
+    if (this.remote.dropNode(node)) this.demand.schedule();
     let n = 0;
     for (const [id, entry] of this.roster) {
       if (entry.node !== node) continue;
@@ -452,6 +497,10 @@ export class Room implements ClusterRoom {
   close(): void {
     this.closed = true;
     this.demand.close();
+    clearInterval(this.demandRefresh);
+    // Leaving the room: this node's receivers watch nothing any more.
+    if (this.publishedDemand !== '') this.publishPart({ v: 1, node: this.node.id, defaults: [], tracks: [] });
+    this.interest.close();
     for (const sub of this.subscriptions) sub.unsubscribe();
     for (const sub of this.targeted.values()) sub.unsubscribe();
     this.targeted.clear();
@@ -529,6 +578,50 @@ export class Room implements ClusterRoom {
     if (!this.roster.has(publisher) || !this.switchKeyframes.take(`${publisher} ${kind} ${layer}`)) return;
     const bytes = encodeEnvelope({ from: receiver.sessionId, keyframeRequest: { target: publisher, kind, layer } });
     this.sendTo(receiver, publisher, BodyField.keyframeRequest, bytes);
+  }
+
+  /** Publishes this node's demand now if it may have grown: a publisher elsewhere must send what is watched here. */
+  private publishDemandSoon(): void {
+    if (this.demandUrgent) return;
+    this.demandUrgent = true;
+    queueMicrotask(() => {
+      this.demandUrgent = false;
+      this.publishDemand(false);
+    });
+  }
+
+  /** Publishes this node's part of the demand when it changed (or `refresh`), asking the others for theirs with `ask`. */
+  private publishDemand(refresh: boolean, ask = false): void {
+    if (this.closed) return;
+    const tracks: DemandMessage['tracks'] = [...this.forwarding.watched()];
+    const part: DemandMessage = { v: 1, node: this.node.id, defaults: this.forwarding.someDefaults(), tracks };
+    const json = JSON.stringify([part.defaults, tracks]);
+    const empty = tracks.length === 0 && part.defaults.length === 0;
+    if (!ask && (refresh ? empty : json === this.publishedDemand)) return;
+    this.publishedDemand = empty ? '' : json;
+    this.publishPart(ask ? { ...part, ask: true } : part);
+  }
+
+  private publishPart(part: DemandMessage): void {
+    try {
+      this.bus.publish(subjects.demand(this.name), encodeDemand(part));
+    } catch (err) {
+      log.warn('publishing demand failed', { room: this.name, err });
+    }
+  }
+
+  /** Another node's demand: publishers here may need to send other layers. */
+  private onDemand(payload: Uint8Array): void {
+    let part: DemandMessage;
+    try {
+      part = decodeDemand(payload);
+    } catch (err) {
+      log.warn('unreadable demand message', { room: this.name, err });
+      return;
+    }
+    if (part.node === this.node.id) return;
+    if (this.remote.apply(part)) this.demand.schedule();
+    if (part.ask) this.publishDemand(true);
   }
 
   /** A participant left the room: nobody watches it, and it is told nothing more. */

@@ -27,12 +27,16 @@ const bounded = (value: number | null | undefined, max: number): number =>
 
 /** The first {@link MAX_LAYERS} of `layers`, each with its fields bounded. */
 export function cleanLayers(layers: readonly LayerInit[] | null | undefined): SimulcastLayer[] {
-  return (layers ?? []).slice(0, MAX_LAYERS).map((l) => ({
-    width: bounded(l.width, MAX_SIDE),
-    height: bounded(l.height, MAX_SIDE),
-    maxFramerate: bounded(l.maxFramerate, MAX_FRAMERATE),
-    maxBitrate: bounded(l.maxBitrate, MAX_BITRATE),
-  }));
+  // From the wire or from another node's JSON: anything that is not an object counts as an empty layer.
+  return (layers ?? []).slice(0, MAX_LAYERS).map((item) => {
+    const l: LayerInit = item !== null && typeof item === 'object' ? item : {};
+    return {
+      width: bounded(l.width, MAX_SIDE),
+      height: bounded(l.height, MAX_SIDE),
+      maxFramerate: bounded(l.maxFramerate, MAX_FRAMERATE),
+      maxBitrate: bounded(l.maxBitrate, MAX_BITRATE),
+    };
+  });
 }
 
 /** Whether two announcements list the same layers. */

@@ -8,7 +8,8 @@ import {
   isFromNode,
 } from '../../server/bus/bus-message.js';
 import { LocalBus } from '../../server/bus/local-bus.js';
-import { lastToken, secondToken, subjects } from '../../server/bus/subjects.js';
+import { lastToken, secondToken, subjects, trackToken } from '../../server/bus/subjects.js';
+import { TrackKind } from '../../src/protocol/index.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -128,13 +129,17 @@ describe('subject matching', () => {
 });
 
 describe('relay subjects', () => {
-  it('names media per room and publisher, presence per room, and targeted control per session', () => {
-    expect(subjects.media('r1', 'AbC_-1')).toBe('room.r1.media.AbC_-1');
+  it('names media per room, publisher, track and layer, presence per room, and targeted control per session', () => {
+    expect(subjects.media('r1', 'AbC_-1', trackToken(TrackKind.VIDEO, 2))).toBe('room.r1.media.AbC_-1.video-2');
+    expect(subjects.media('r1', 'p', trackToken(TrackKind.SCREEN, 0))).toBe('room.r1.media.p.screen-0');
+    expect(subjects.media('r1', 'p', trackToken(TrackKind.AUDIO, 0))).toBe('room.r1.media.p.audio');
     expect(subjects.presence('r1')).toBe('room.r1.presence');
     expect(subjects.to('r1', 'xyz')).toBe('room.r1.to.xyz');
-    expect(
-      subjectMatches(parseSubject(subjects.roomMedia('r1'), true), parseSubject(subjects.media('r1', 'p'), false)),
-    ).toBe(true);
+    const matches = (pattern: string, subject: string): boolean =>
+      subjectMatches(parseSubject(pattern, true), parseSubject(subject, false));
+    expect(matches(subjects.anyMedia('r1', 'audio'), subjects.media('r1', 'p', 'audio'))).toBe(true);
+    expect(matches(subjects.anyMedia('r1', 'video-0'), subjects.media('r1', 'p', 'video-0'))).toBe(true);
+    expect(matches(subjects.anyMedia('r1', 'video-0'), subjects.media('r1', 'p', 'video-1'))).toBe(false);
     expect(lastToken(subjects.to('r1', 'xyz'))).toBe('xyz');
   });
 

@@ -138,7 +138,7 @@ describe('Room on one node', () => {
     const b = join(room, node, 'b');
     const c = join(room, node, 'c');
 
-    room.publishMedia(a, room.mediaSubjectOf('a'), mediaFrame(TrackKind.VIDEO, true), route(TrackKind.VIDEO, true));
+    room.publishMedia(a, mediaFrame(TrackKind.VIDEO, true), route(TrackKind.VIDEO, true));
 
     expect(a.media).toEqual([]);
     for (const receiver of [b, c]) {
@@ -226,7 +226,7 @@ describe('Room on one node', () => {
     const fits = maxEnvelopeBytes(64, a);
 
     const big = mediaFrame(TrackKind.AUDIO, false, new Array<number>(fits).fill(7));
-    expect(() => room.publishMedia(a, room.mediaSubjectOf('a'), big, route(TrackKind.AUDIO, false))).toThrow(
+    expect(() => room.publishMedia(a, big, route(TrackKind.AUDIO, false))).toThrow(
       expect.objectContaining({ code: ErrorCode.TooLarge }),
     );
     expect(metrics.dropped.get('bus-max-payload')).toBe(1);
@@ -308,7 +308,7 @@ describe('Room on one node', () => {
     expect(known).toBe(true);
     expect(b.control).toEqual([]);
     expect(room.members.get('a')).toBe(fresh);
-    room.publishMedia(b, room.mediaSubjectOf('b'), mediaFrame(TrackKind.AUDIO, false), route(TrackKind.AUDIO, false));
+    room.publishMedia(b, mediaFrame(TrackKind.AUDIO, false), route(TrackKind.AUDIO, false));
     expect(fresh.media).toHaveLength(1);
     expect(old.media).toEqual([]);
   });
@@ -351,7 +351,7 @@ describe('Rooms of the same name on two nodes sharing a bus', () => {
     const b = join(r1, n1, 'b');
     const c = join(r2, n2, 'c');
 
-    r1.publishMedia(a, r1.mediaSubjectOf('a'), mediaFrame(TrackKind.VIDEO, false), route(TrackKind.VIDEO, false));
+    r1.publishMedia(a, mediaFrame(TrackKind.VIDEO, false), route(TrackKind.VIDEO, false));
 
     expect(a.media).toEqual([]);
     expect(b.media).toHaveLength(1);
