@@ -4,7 +4,7 @@ import { AudioEncodePipeline } from '../codec/audio-encode.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import type { SendQuality } from '../codec/send-adaptation.js';
-import { VideoEncodePipeline, type SimulcastLayerInfo } from '../codec/video-encode.js';
+import { VideoEncodePipeline, type SimulcastLayerInfo, type VideoEncodeStats } from '../codec/video-encode.js';
 import { VideoCallError, type VideoCallErrorCode } from './errors.js';
 import type { MediaStateSnapshot } from '../protocol/media-state.js';
 
@@ -74,6 +74,11 @@ export class LocalMedia {
   setLayerDemand(layers: readonly number[]): void {
     // A pipeline started later announces its layers afresh, and the relay answers with a new demand.
     this.video?.setLayerDemand(layers);
+  }
+
+  /** Our video encoder's counters, each layer's among them; null while no video is encoded. */
+  get videoStats(): VideoEncodeStats | null {
+    return this.video?.stats ?? null;
   }
 
   /** What our video is sent at now; null while no video is encoded. */
