@@ -144,11 +144,19 @@ const BENCHMARKS: Benchmark[] = [
     title: 'Client capacity',
     standalone: 'npx tsx bench/client-capacity.ts',
     needsBundle: true,
-    timeoutSeconds: 300,
+    timeoutSeconds: 600,
     async run() {
+      // The baseline first (every tile 360p, as before simulcast), then simulcast, in the same run.
+      const baseline = await runClientCapacity({
+        simulcast: false,
+        onStep: (s) => console.log(describeCapacityStep(s)),
+      });
+      console.log(`  ${describeCapacity(baseline)}`);
       const result = await runClientCapacity({ onStep: (s) => console.log(describeCapacityStep(s)) });
       console.log(`  ${describeCapacity(result)}`);
-      return result;
+      const ratio = baseline.capacity > 0 ? result.capacity / baseline.capacity : NaN;
+      console.log(`  simulcast / single-layer capacity: ×${ratio.toFixed(2)}`);
+      return { ...result, baseline, ratio };
     },
   },
   {
