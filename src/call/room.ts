@@ -538,7 +538,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.crypto.encrypt(frame, media.data).then(
       (ciphertext) => this.sendFrame(frame, ciphertext, priority),
       () => {
-        if (priority !== 'audio') this.local.requestKeyframe();
+        if (priority !== 'audio') this.local.requestKeyframe(media.layer ?? 0);
       },
     );
   }
@@ -555,7 +555,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe,
     // and tell the encoder, which steps down when it happens often (congestion).
     if (!this.connection.send(bytes, priority) && priority !== 'audio') {
-      this.local.requestKeyframe();
+      // Only that layer's receivers lost their reference.
+      this.local.requestKeyframe(frame.layer ?? 0);
       this.local.videoNotSent();
     }
   }

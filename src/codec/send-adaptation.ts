@@ -183,6 +183,18 @@ export class SendAdaptation {
     return this.moveTo(this.index - 1, this.index - 1 === 0 ? null : this.limitedBy, now);
   }
 
+  /**
+   * After a step down that relieved nothing (with simulcast: it stopped only
+   * layers nobody watched, which were not encoded anyway), takes the next rung
+   * down at once, for the same reason, when it lowers only the size. Null at
+   * the bottom, when the next rung lowers the frame rate, or at the top.
+   */
+  stepDownFurther(now: number): SendQuality | null {
+    const next = this.ladder[this.index + 1];
+    if (!next || this.limitedBy === null || next.framerate !== this.ladder[this.index]!.framerate) return null;
+    return this.moveTo(this.index + 1, this.limitedBy, now);
+  }
+
   private moveTo(index: number, limitedBy: SendLimit | null, now: number): SendQuality {
     this.index = index;
     this.limitedBy = index === 0 ? null : limitedBy;

@@ -87,7 +87,7 @@ export interface VideoEncodeStats {
   /** Frames read and discarded because nobody watches any layer (`LayerDemand` empty). */
   droppedUnwatched: number;
   bytes: number;
-  /** Mean time from `encode()` to its output, over the recent frames, in ms (all layers of a frame added up). */
+  /** Mean time from `encode()` to its output, over the recent frames, in ms (to the last layer's output). */
   encodeTimeMs: number;
   /** Encoder restarts after errors. */
   restarts: number;
@@ -144,7 +144,7 @@ export class VideoEncodePipeline {
   private demand: Set<number> | null = null;
   /** The announced layers, as a key: a change is announced again. */
   private layersKey = '';
-  /** Per camera frame in the encoders, by timestamp: layers still to come out and their encode times so far. */
+  /** Per camera frame in the encoders, by timestamp: layers still to come out and the longest encode time so far. */
   private readonly frameCosts = new Map<number, { remaining: number; ms: number; keyframe: boolean }>();
   private readonly counters: Omit<VideoEncodeStats, 'layers'>;
   /** The adaptation for the current source; rebuilt when the source size or rate changes. */
@@ -344,12 +344,26 @@ export class VideoEncodePipeline {
 
   /** Lets the adaptation decide; true when it changed the step (the encoders are reconfigured). */
   private adapt(now: number): boolean {
-    const change = this.adaptation?.check(now);
+    let change = this.adaptation?.check(now);
     if (!change) return false;
+    // Stopping only layers nobody watches (not encoded anyway) relieves nothing: go on down.
+    while (change && change.height < this.counters.height && this.cutsOnlyInactive(change.height)) {
+      const further = this.adaptation!.stepDownFurther(now);
+      if (!further) break;
+      change = further;
+    }
     this.counters.qualityChanges++;
     this.needsConfigure = true;
     this.sourceKey = '';
     return true;
+  }
+
+  /** Whether a step to `height` stops only layers that are not being encoded (simulcast, nobody watches them). */
+  private cutsOnlyInactive(height: number): boolean {
+    if (!this.options.simulcast) return false;
+    const cut = this.layers.filter((l) => (l.settings?.height ?? 0) > height);
+    const kept = this.layers.filter((l) => (l.settings?.height ?? 0) <= height);
+    return cut.length > 0 && cut.every((l) => !l.active) && kept.some((l) => l.active);
   }
 
   /** The step to send at for this source: from the adaptation, or the top one without it. */
@@ -482,10 +496,13 @@ export class VideoEncodePipeline {
     if (media.keyframe) this.counters.keyframes++;
     const cost = this.frameCosts.get(media.timestamp);
     if (cost && encodeMs !== undefined) {
-      cost.ms += encodeMs;
+      cost.ms = Math.max(cost.ms, encodeMs);
       cost.keyframe ||= media.keyframe;
       if (--cost.remaining === 0) {
-        // The whole camera frame is out: its cost is every layer's encode time added up.
+        // The whole camera frame is out: its cost is the time from encode() to the last layer's output.
+        // The layers' encoders work side by side (in parallel where there are threads, in turn where not),
+        // so this span is what must fit in a frame interval; adding the layers' times up would count
+        // parallel work twice and step down a machine that keeps up.
         this.frameCosts.delete(media.timestamp);
         this.counters.encodeTimeMs =
           this.counters.framesEncoded <= 1 ? cost.ms : this.counters.encodeTimeMs * 0.9 + cost.ms * 0.1;

@@ -186,4 +186,14 @@ describe('SendAdaptation with simulcast layers', () => {
     ]);
     expect(adapt.current).toEqual({ height: 720, framerate: 30, limitedBy: null });
   });
+
+  it('steps further down at once when a step stopped only layers nobody watches, never into lower frame rates', () => {
+    const adapt = new SendAdaptation(simulcastLadder([720, 360, 180], 30));
+    expect(adapt.stepDownFurther(0)).toBeNull(); // at the top: nothing to go on with
+    run(adapt, 0, 1.2, 36); // overused (1.08× the interval): the first step down, to 360
+    expect(adapt.current).toMatchObject({ height: 360, limitedBy: 'cpu' });
+    expect(adapt.stepDownFurther(1200)).toEqual({ height: 180, framerate: 30, limitedBy: 'cpu' });
+    expect(adapt.stepDownFurther(1200)).toBeNull(); // the next rung lowers the frame rate: not without a reason
+    expect(adapt.current).toEqual({ height: 180, framerate: 30, limitedBy: 'cpu' });
+  });
 });
