@@ -152,11 +152,11 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
   let recording: Recording;
   const simulcast = options.simulcast ?? true;
   try {
-    recording = await recordCamera({ site, browser, width: 640, height: 360, seconds: 10 });
+    recording = await recordCamera({ site, browser, width: 640, height: 360, seconds: 4 });
     // Same codec as the 360p recording: a publisher's layers share one.
     const codec = CODEC_NAMES[recording.codec]?.toLowerCase().replace('.', '');
     const layers = simulcast
-      ? [recording, await recordCamera({ site, browser, width: 320, height: 180, seconds: 10, codec })]
+      ? [recording, await recordCamera({ site, browser, width: 320, height: 180, seconds: 4, codec })]
       : [recording];
     const room = `cap-${Date.now().toString(36)}`;
     const page = await browser.newPage(`${site.url}/?room=${room}&name=Viewer&camera=off&mic=off`);

@@ -51,6 +51,8 @@ export class LayerEncoder {
   private forceKeyframe = true;
   private keyframeRequested = false;
   private lastKeyframeAt = Number.NEGATIVE_INFINITY;
+  /** A keyframe is in the encoder: frames after it wait for it, so their encode times say nothing of the load. */
+  keyframePending = false;
   /** Per frame in the encoder, by timestamp: when it went in, with which settings. */
   private readonly pending = new Map<number, { at: number; settings: LayerSettings }>();
   private readonly counters = { framesEncoded: 0, keyframes: 0, bytes: 0 };
@@ -117,6 +119,7 @@ export class LayerEncoder {
       this.keyframeRequested = false;
       this.lastKeyframeAt = now;
     }
+    if (keyFrame) this.keyframePending = true;
     this.pending.set(frame.timestamp, { at: now, settings: this.settings });
     encoder.encode(frame, { keyFrame });
     return keyFrame;
@@ -127,6 +130,7 @@ export class LayerEncoder {
     if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
     this.encoder = undefined;
     this.pending.clear();
+    this.keyframePending = false;
   }
 
   private create(): VideoEncoder {
@@ -136,6 +140,7 @@ export class LayerEncoder {
         if (encoder !== this.encoder) return;
         this.encoder = undefined;
         this.pending.clear();
+        this.keyframePending = false;
         this.callbacks.error(this, error);
       },
     });
@@ -151,6 +156,7 @@ export class LayerEncoder {
     const data = new Uint8Array(chunk.byteLength);
     chunk.copyTo(data);
     const keyframe = chunk.type === 'key';
+    if (keyframe) this.keyframePending = false;
     const decoderConfig = metadata?.decoderConfig;
     this.counters.framesEncoded++;
     this.counters.bytes += data.byteLength;

@@ -167,8 +167,13 @@ export class SendAdaptation {
     if (congested || overused) {
       this.underuseSince = undefined;
       if (this.index === this.ladder.length - 1) return null;
-      // Far behind (twice the interval or more): two rungs at once, to get the delay down fast.
-      const by = !congested && this.usage > 2 * overuseRatio ? 2 : 1;
+      // Far behind (twice the interval or more): two rungs at once, to get the delay down fast; but
+      // never straight into a lower frame rate: the smaller size alone may be enough.
+      const twoDown = this.ladder[this.index + 2];
+      const by =
+        !congested && this.usage > 2 * overuseRatio && twoDown?.framerate === this.ladder[this.index]!.framerate
+          ? 2
+          : 1;
       if (now - this.lastStepUpAt < FAILED_STEP_UP_MS)
         this.stepUpAfterMs = Math.min(this.stepUpAfterMs * 2, this.options.maxStepUpAfterMs);
       return this.moveTo(Math.min(this.ladder.length - 1, this.index + by), congested ? 'network' : 'cpu', now);

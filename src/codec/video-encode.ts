@@ -332,7 +332,10 @@ export class VideoEncodePipeline {
     const interval = this.options.keyframeIntervalMs ?? 5000;
     const minGap = this.options.minKeyframeGapMs ?? 500;
     this.lastEncodedTimestamp = frame.timestamp;
-    this.frameCosts.set(frame.timestamp, { remaining: active.length, ms: 0, keyframe: false });
+    // A frame queued behind a keyframe (any layer's: they share the machine) is slow for that reason:
+    // counted like the keyframe, not as load.
+    const behindKeyframe = active.some((l) => l.keyframePending);
+    this.frameCosts.set(frame.timestamp, { remaining: active.length, ms: 0, keyframe: behindKeyframe });
     // Entries for frames an encoder dropped would otherwise pile up.
     if (this.frameCosts.size > 30) this.frameCosts.delete(this.frameCosts.keys().next().value!);
     for (const layer of active) layer.encode(frame, now, interval, minGap);

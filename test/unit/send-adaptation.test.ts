@@ -196,4 +196,10 @@ describe('SendAdaptation with simulcast layers', () => {
     expect(adapt.stepDownFurther(1200)).toBeNull(); // the next rung lowers the frame rate: not without a reason
     expect(adapt.current).toEqual({ height: 180, framerate: 30, limitedBy: 'cpu' });
   });
+
+  it('far behind, jumps two sizes at once but never straight into a lower frame rate', () => {
+    const adapt = new SendAdaptation(simulcastLadder([360, 180], 30));
+    const changes = run(adapt, 0, 1.2, 80); // 2.4× the interval
+    expect(changes[0]!.quality).toEqual({ height: 180, framerate: 30, limitedBy: 'cpu' });
+  });
 });
