@@ -200,6 +200,14 @@ const BENCHMARKS: Benchmark[] = [
     timeoutSeconds: 300,
     run: optional('nats-cluster.ts', 'runNatsClusterBench', (fn) => fn({})),
   },
+  {
+    name: 'large-room',
+    title: 'Large room: 3 relays on 3-node NATS, simulcast and subscriptions vs broadcast-everything',
+    standalone: 'npx tsx bench/large-room.ts',
+    needsBundle: false,
+    timeoutSeconds: 600,
+    run: optional('large-room.ts', 'runLargeRoomBench', (fn) => fn({})),
+  },
 ];
 
 function readStored(): StoredResults {

@@ -35,6 +35,8 @@ export type DropReason =
   | 'video-awaiting-keyframe'
   /** Video delta of a layer a receiver switches to, before that layer's keyframe (it keeps the old layer meanwhile). */
   | 'layer-awaiting-keyframe'
+  /** Audio frame forwarded to nobody: its microphone is not among the loudest few (counted once per frame). */
+  | 'audio-not-audible'
   /** Audio not sent: the receiver's socket buffer was above the audio limit. */
   | 'audio-congested'
   /** A keyframe request over the per-(sender, target) rate. */

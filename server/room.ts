@@ -47,6 +47,7 @@ import { ProtocolError } from './errors.js';
 import { LayerDemand } from './layer-demand.js';
 import { LayerForwarding } from './layer-forwarding.js';
 import { createLogger } from './log.js';
+import { LoudestSpeakers } from './loudest-speakers.js';
 import { MediaInterest } from './media-interest.js';
 import { decodeDemand, encodeDemand, RemoteDemand, type DemandMessage } from './remote-demand.js';
 import { KeyedRateLimiter } from './rate-limit.js';
@@ -78,7 +79,14 @@ export interface RoomSettings {
    * node silent for three times this no longer counts. Default 2000.
    */
   demandRefreshMs?: number;
+  /** Most microphones forwarded at once, the loudest (see `LoudestSpeakers`); 0 forwards all. Default 3. */
+  maxAudible?: number;
+  /** How long a speaker must be quiet before it may lose its place among the audible ones. Default 1500. */
+  speakerHoldMs?: number;
 }
+
+/** How often the room looks whether its active speakers changed (and tells its members if so). */
+const ACTIVE_SPEAKERS_CHECK_MS = 250;
 
 /** How a media frame is routed: its clear header, as the publishing relay read it. */
 export interface MediaRoute {
@@ -138,6 +146,9 @@ export class Room implements ClusterRoom {
   private publishedDemand = '';
   private readonly demandRefresh: NodeJS.Timeout;
   private demandUrgent = false;
+  /** Whose microphone is forwarded: the loudest few. */
+  private readonly speakers: LoudestSpeakers;
+  private readonly speakersCheck: NodeJS.Timeout;
   /** Keyframe requests for receivers switching layer, per publisher, kind and layer. */
   private readonly switchKeyframes = new KeyedRateLimiter(SWITCH_KEYFRAME_BURST, SWITCH_KEYFRAMES_PER_SECOND);
 
@@ -191,6 +202,9 @@ export class Room implements ClusterRoom {
       this.publishDemand(true);
     }, refreshMs);
     this.demandRefresh.unref();
+    this.speakers = new LoudestSpeakers({ maxAudible: settings.maxAudible ?? 3, holdMs: settings.speakerHoldMs });
+    this.speakersCheck = setInterval(() => this.reportActiveSpeakers(), ACTIVE_SPEAKERS_CHECK_MS);
+    this.speakersCheck.unref();
   }
 
   get size(): number {
@@ -498,6 +512,7 @@ export class Room implements ClusterRoom {
     this.closed = true;
     this.demand.close();
     clearInterval(this.demandRefresh);
+    clearInterval(this.speakersCheck);
     // Leaving the room: this node's receivers watch nothing any more.
     if (this.publishedDemand !== '') this.publishPart({ v: 1, node: this.node.id, defaults: [], tracks: [] });
     this.interest.close();
@@ -531,9 +546,13 @@ export class Room implements ClusterRoom {
     this.deliverMedia(decodeBusMessage(payload));
   }
 
-  /** Video and screen share by layer (`LayerForwarding`); audio to everyone else. */
+  /** Video and screen share by layer (`LayerForwarding`); audio of the loudest few to everyone else. */
   private deliverMedia(msg: BusMessage): void {
     if (isLayered(msg.kind)) return this.forwarding.deliver(msg);
+    if (msg.kind === TrackKind.AUDIO && !this.speakers.offer(msg.sender, msg.level)) {
+      this.metrics.dropped.inc('audio-not-audible');
+      return;
+    }
     for (const member of this.members.values()) {
       if (member.sessionId !== msg.sender) this.deliverTo(member, msg);
     }
@@ -624,8 +643,23 @@ export class Room implements ClusterRoom {
     if (part.ask) this.publishDemand(true);
   }
 
+  /** Tells the members here who the active speakers are, when that changed. */
+  private reportActiveSpeakers(): void {
+    const ids = this.speakers.activeSpeakersChange();
+    if (!ids) return;
+    const bytes = encodeEnvelope({ activeSpeakers: { ids } });
+    for (const member of this.members.values()) {
+      try {
+        member.deliverControl(bytes, BodyField.activeSpeakers);
+      } catch (err) {
+        log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
+      }
+    }
+  }
+
   /** A participant left the room: nobody watches it, and it is told nothing more. */
   private publisherGone(id: string): void {
+    this.speakers.forget(id);
     this.forwarding.forgetPublisher(id);
     this.demand.forget(id);
     for (const kind of [TrackKind.VIDEO, TrackKind.SCREEN]) {

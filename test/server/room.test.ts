@@ -95,9 +95,9 @@ function join(room: Room, node: LocalNode, id: string, maxRoomSize = 10): FakeMe
   return member;
 }
 
-/** The routing header of a layer-0 frame of `kind`. */
+/** The routing header of a layer-0 frame of `kind`; audio as someone talking (only the loudest are forwarded). */
 function route(kind: number, keyframe: boolean): MediaRoute {
-  return { kind, layer: 0, keyframe, level: 127 };
+  return { kind, layer: 0, keyframe, level: kind === TrackKind.AUDIO ? 30 : 127 };
 }
 
 function mediaFrame(kind: number, keyframe: boolean, payload = [1, 2, 3]): Uint8Array {
