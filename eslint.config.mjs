@@ -42,6 +42,17 @@ const layerZones = [
     message: 'The relay takes only the wire contracts (src/protocol) and src/shared from the client tree.',
   },
   {
+    target: './cli/sim',
+    from: './src',
+    except: ['./protocol', './shared'],
+    message: 'cli/sim (simulated participants) speaks the wire protocol: it may use only src/protocol and src/shared.',
+  },
+  {
+    target: './cli/sim',
+    from: ['./server', './bench', './test'],
+    message: 'cli/sim is a client of the relay: it never imports the relay, benchmarks or tests.',
+  },
+  {
     target: './server/webtransport',
     from: './server',
     except: ['./webtransport'],
@@ -71,7 +82,7 @@ export default tseslint.config(
   {
     // Layers that point one way. (Import cycles, type-only ones included, are
     // dependency-cruiser's: .dependency-cruiser.cjs, run by `npm run lint`.)
-    files: ['src/**/*.ts', 'server/**/*.ts'],
+    files: ['src/**/*.ts', 'server/**/*.ts', 'cli/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],

@@ -13,6 +13,7 @@ export default defineConfig({
             'test/protocol/**/*.test.ts',
             'test/server/**/*.test.ts',
             'test/webtransport/**/*.test.ts',
+            'test/sim/**/*.test.ts',
           ],
           testTimeout: 20_000,
         },

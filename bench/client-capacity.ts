@@ -9,12 +9,19 @@
  * a recorded keyframe (bench/media-recording.ts). The receiving page is the demo
  * page with camera and microphone off, so it only decodes and draws.
  *
+ * With simulcast (the default) each bot is a 360p camera sending two layers,
+ * 640×360 and 320×180 (a second recording, from a 320×180 camera), obeying the
+ * relay's LayerDemand and keyframe requests per layer, and the page subscribes
+ * to the layer that fits each tile (small tiles: 180p), as the element does.
+ * Without (`--single`), every bot sends 360p only, as before simulcast;
+ * `npm run bench -- capacity` runs both and prints the ratio.
+ *
  * N grows (1, 2, 4, 6, 8, …); at each step the page's drawn frames per second
  * per tile are measured over a window. The capacity is the largest N whose mean
  * drawn fps per tile stays at or above 90 % of 30 fps (a step that falls below is
  * measured once more before it counts).
  *
- *     npx tsx bench/client-capacity.ts [--max 48] [--seconds 5]
+ *     npx tsx bench/client-capacity.ts [--max 48] [--seconds 5] [--single]
  */
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +37,8 @@ export interface CapacityOptions {
   seconds?: number;
   /** Stop trying larger steps after this long. Default 150 s. */
   budgetSeconds?: number;
+  /** Bots send 360p and 180p layers and the page picks per tile (default true); false: 360p only. */
+  simulcast?: boolean;
   onStep?: (step: CapacityStep) => void;
 }
 
@@ -49,6 +58,8 @@ export interface CapacityStep {
   held: boolean;
   /** True when this is the second measurement of a step that first fell short. */
   retry?: boolean;
+  /** How many tiles received each height (`"180": 12`), read at the end of the window. */
+  receivedHeights?: Record<string, number>;
 }
 
 export interface CapacityResult {
@@ -67,6 +78,8 @@ export interface CapacityResult {
   };
   /** Why it stopped: a step fell short, the step list ended, or the time budget ran out. */
   stoppedBy: 'fell-short' | 'last-step' | 'time-budget';
+  /** Bots sent simulcast layers (360p and 180p) and the page chose per tile. */
+  simulcast: boolean;
 }
 
 const FPS = 30;
@@ -94,6 +107,16 @@ function drawnFrames(page: Page): Promise<{ at: number; animationFrames: number;
     for (const p of el?.participants ?? [])
       tiles[p.id] = renderers?.get(p.id)?.renderer.stats.framesDrawn ?? p.framesDecoded;
     return { at: performance.now(), animationFrames: w.benchAnimationFrames, tiles };
+  });
+}
+
+/** How many remote tiles show each frame height now. */
+function receivedHeights(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(() => {
+    const counts: Record<string, number> = {};
+    for (const p of document.querySelector('videocall-room')?.participants ?? [])
+      counts[String(p.videoHeight)] = (counts[String(p.videoHeight)] ?? 0) + 1;
+    return counts;
   });
 }
 
@@ -127,8 +150,14 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
   const results: CapacityStep[] = [];
   let stoppedBy: CapacityResult['stoppedBy'] = 'last-step';
   let recording: Recording;
+  const simulcast = options.simulcast ?? true;
   try {
-    recording = await recordCamera({ site, browser, width: 640, height: 360, seconds: 10 });
+    recording = await recordCamera({ site, browser, width: 640, height: 360, seconds: 4 });
+    // Same codec as the 360p recording: a publisher's layers share one.
+    const codec = CODEC_NAMES[recording.codec]?.toLowerCase().replace('.', '');
+    const layers = simulcast
+      ? [recording, await recordCamera({ site, browser, width: 320, height: 180, seconds: 4, codec })]
+      : [recording];
     const room = `cap-${Date.now().toString(36)}`;
     const page = await browser.newPage(`${site.url}/?room=${room}&name=Viewer&camera=off&mic=off`);
     await poll(
@@ -141,7 +170,7 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
         break;
       }
       while (bots.length < tiles)
-        bots.push(await ReplayBot.start(site.relay.wsUrl, room, `bot${bots.length + 1}`, recording));
+        bots.push(await ReplayBot.start(site.relay.wsUrl, room, `bot${bots.length + 1}`, layers));
       const ids = bots.map((b) => b.sessionId);
       // Every tile drawing before the window opens.
       await poll(
@@ -155,12 +184,14 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
       await sleep(2000);
       let step: CapacityStep = { tiles, ...(await measure(page, ids, seconds)), held: false };
       step.held = step.meanFps >= THRESHOLD;
+      step.receivedHeights = await receivedHeights(page);
       if (!step.held) {
         // Other work on the machine can spoil one window: look again before concluding.
         options.onStep?.(step);
         results.push(step);
         step = { tiles, ...(await measure(page, ids, seconds)), held: false, retry: true };
         step.held = step.meanFps >= THRESHOLD;
+        step.receivedHeights = await receivedHeights(page);
       }
       options.onStep?.(step);
       results.push(step);
@@ -189,6 +220,7 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
       sourceFps: recording.sourceFps,
     },
     stoppedBy,
+    simulcast,
   };
 }
 
@@ -197,13 +229,19 @@ export function describeCapacityStep(s: CapacityStep): string {
     `  ${String(s.tiles).padStart(2)} tiles: ${s.meanFps.toFixed(1)} fps per tile (min ${s.minFps.toFixed(1)}), ` +
     `page ${s.pageFps.toFixed(0)} animation frames/s, Chromium ${s.chromiumCpuPercent.toFixed(0)} % of a core, ` +
     `machine ${s.machineBusyPercent.toFixed(0)} % busy, other processes ${s.othersCpuPercent.toFixed(0)} % of a core` +
+    (s.receivedHeights
+      ? `, received ${Object.entries(s.receivedHeights)
+          .map(([h, n]) => `${n}×${h}p`)
+          .join(' ')}`
+      : '') +
     `${s.retry ? ' (again)' : ''}${s.held ? '' : ' — below 27'}`
   );
 }
 
 export function describeCapacity(r: CapacityResult): string {
   return (
-    `client capacity: ${r.capacity} remote ${r.recording.width}×${r.recording.height} ${r.recording.codec} tiles ` +
+    `client capacity${r.simulcast ? ' with simulcast (360p + 180p layers)' : ' without simulcast'}: ` +
+    `${r.capacity} remote ${r.recording.width}×${r.recording.height} ${r.recording.codec} tiles ` +
     `at ≥ ${r.threshold} fps (stopped: ${r.stoppedBy})`
   );
 }
@@ -219,6 +257,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await runClientCapacity({
     steps: DEFAULT_STEPS.filter((n) => n <= max),
     seconds: seconds ? Number(seconds) : undefined,
+    simulcast: !process.argv.includes('--single'),
     onStep: (s) => console.log(describeCapacityStep(s)),
   });
   console.log(describeCapacity(result));

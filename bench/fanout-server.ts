@@ -53,6 +53,8 @@ async function main(): Promise<void> {
       shutdownTimeoutMs: 500,
       maxConnectionsPerAddress: 100_000,
       joinsPerAddressPerMinute: 100_000,
+      // Every microphone to everyone, as the naive server does: this compares forwarding, not loudest-N.
+      maxAudible: 0,
     });
     port = relay.port;
     stop = () => relay.close();

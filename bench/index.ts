@@ -25,6 +25,7 @@ import { describeTransportLatency, describeTransportRow, runTransportLatency } f
 import { codeVersion, loadAverage, machineInfo, waitForQuiet, type MachineInfo } from './machine.js';
 import { describeFanout, fanoutWarnings, medians, runRelayFanout } from './relay-fanout.js';
 import { describeIdleMemory, runIdleMemory } from './idle-memory.js';
+import { describeSimulcastRow, runSimulcastEncode, simulcastVerdict } from './simulcast-encode.js';
 import { renderReport, type BenchRecord, type RelayRecordResult, type StoredResults } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -156,11 +157,32 @@ const BENCHMARKS: Benchmark[] = [
     title: 'Client capacity',
     standalone: 'npx tsx bench/client-capacity.ts',
     needsBundle: true,
-    timeoutSeconds: 300,
+    timeoutSeconds: 600,
     async run() {
+      // The baseline first (every tile 360p, as before simulcast), then simulcast, in the same run.
+      const baseline = await runClientCapacity({
+        simulcast: false,
+        onStep: (s) => console.log(describeCapacityStep(s)),
+      });
+      console.log(`  ${describeCapacity(baseline)}`);
       const result = await runClientCapacity({ onStep: (s) => console.log(describeCapacityStep(s)) });
       console.log(`  ${describeCapacity(result)}`);
-      return result;
+      const ratio = baseline.capacity > 0 ? result.capacity / baseline.capacity : NaN;
+      console.log(`  simulcast / single-layer capacity: ×${ratio.toFixed(2)}`);
+      return { ...result, baseline, ratio };
+    },
+  },
+  {
+    name: 'simulcast',
+    title: 'Simulcast encode cost',
+    standalone: 'npx tsx bench/simulcast-encode.ts',
+    needsBundle: false,
+    timeoutSeconds: 600,
+    async run() {
+      const rows = await runSimulcastEncode({ onRow: (r, all) => console.log(describeSimulcastRow(r, all)) });
+      const choice = simulcastVerdict(rows);
+      for (const line of choice) console.log(`  choice: ${line}`);
+      return { rows, choice };
     },
   },
   {
@@ -190,6 +212,14 @@ const BENCHMARKS: Benchmark[] = [
     needsBundle: false,
     timeoutSeconds: 300,
     run: optional('nats-cluster.ts', 'runNatsClusterBench', (fn) => fn({})),
+  },
+  {
+    name: 'large-room',
+    title: 'Large room: 3 relays on 3-node NATS, simulcast and subscriptions vs broadcast-everything',
+    standalone: 'npx tsx bench/large-room.ts',
+    needsBundle: false,
+    timeoutSeconds: 600,
+    run: optional('large-room.ts', 'runLargeRoomBench', (fn) => fn({})),
   },
 ];
 

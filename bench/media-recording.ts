@@ -69,8 +69,30 @@ export interface RecordOptions {
   codec?: string;
 }
 
-/** Records `seconds` of the element's camera video at `width`×`height`. */
+/**
+ * Records `seconds` of the element's camera video at `width`×`height`. On a
+ * busy machine the publisher's CPU adaptation may step its video down during
+ * the recording (another size, or its top simulcast layer stopped): then it
+ * records again, up to three times in all, and fails rather than return a
+ * recording of another size or with a break in it.
+ */
 export async function recordCamera(options: RecordOptions): Promise<Recording> {
+  for (let attempt = 1; ; attempt++) {
+    const recording = await recordOnce(options);
+    const sizes = new Set(recording.frameSizes);
+    if (sizes.size === 1 && sizes.has(`${options.width}x${options.height}`)) {
+      delete recording.frameSizes;
+      return recording;
+    }
+    if (attempt === 3)
+      throw new Error(
+        `the publisher kept stepping down (sent ${[...sizes].join(', ')}, not ${options.width}x${options.height}): machine too busy`,
+      );
+    console.error(`  recording at ${options.width}x${options.height} got ${[...sizes].join(', ')}: again`);
+  }
+}
+
+async function recordOnce(options: RecordOptions): Promise<Recording & { frameSizes?: string[] }> {
   const { site, browser, width, height, seconds } = options;
   const room = `rec-${width}x${height}-${Date.now().toString(36)}`;
   const frames: { keyframe: boolean; payload: Uint8Array; codec: number; width: number; height: number }[] = [];
@@ -82,7 +104,8 @@ export async function recordCamera(options: RecordOptions): Promise<Recording> {
     onEnvelope: (envelope: DecodedEnvelope) => {
       const media = envelope.media;
       if (envelope.peerJoined) publisherId = envelope.peerJoined.participant?.id ?? publisherId;
-      if (!media || media.kind !== TrackKind.VIDEO || !media.payload) return;
+      // Layer 0 only: a relay that forwards every simulcast layer would otherwise mix sizes.
+      if (!media || media.kind !== TrackKind.VIDEO || !media.payload || (media.layer ?? 0) !== 0) return;
       // Copy: the payload is a view into the socket's buffer.
       frames.push({
         keyframe: !!media.keyframe,
@@ -120,6 +143,7 @@ export async function recordCamera(options: RecordOptions): Promise<Recording> {
       fps: 30,
       sourceFps: kept.length / ((performance.now() - startedAt) / 1000),
       frames: kept.map(({ keyframe, payload }) => ({ keyframe, payload })),
+      frameSizes: kept.map((f) => `${f.width}x${f.height}`),
     };
   } finally {
     await page.close().catch(() => undefined);
@@ -127,46 +151,87 @@ export async function recordCamera(options: RecordOptions): Promise<Recording> {
   }
 }
 
-/** One replayed publisher: its own session, sending a recording at its frame rate. */
+/** One layer of a {@link ReplayBot}: its recording and where the replay of it stands. */
+interface ReplayLayer {
+  recording: Recording;
+  index: number;
+  sequence: number;
+  /** False while the relay's `LayerDemand` leaves it out: not sent. */
+  active: boolean;
+}
+
+/**
+ * One replayed publisher: its own session, sending a recording at its frame
+ * rate. Given several recordings (largest first) it is a simulcast publisher:
+ * it announces them as its camera's layers, sends each as `MediaFrame.layer`
+ * i, sends only the layers the relay's `LayerDemand` names (a layer that starts
+ * again starts at its keyframe), and answers a keyframe request on its layer.
+ */
 export class ReplayBot {
   private timer: NodeJS.Timeout | undefined;
-  private index = 0;
-  private sequence = 0;
   private sentFrames = 0;
+  private readonly layers: ReplayLayer[];
   /** Frames not sent because the socket was backed up (never, on loopback, unless something is wrong). */
   skipped = 0;
   keyframeRequests = 0;
 
   private constructor(
     private readonly client: ProtocolClient,
-    private readonly recording: Recording,
-  ) {}
+    recordings: readonly Recording[],
+  ) {
+    this.layers = recordings.map((recording) => ({ recording, index: 0, sequence: 0, active: true }));
+  }
 
-  static async start(url: string, room: string, name: string, recording: Recording): Promise<ReplayBot> {
-    const asked = { keyframe: (): void => undefined };
+  static async start(
+    url: string,
+    room: string,
+    name: string,
+    recording: Recording | readonly Recording[],
+  ): Promise<ReplayBot> {
+    const recordings = Array.isArray(recording) ? (recording as readonly Recording[]) : [recording as Recording];
+    const simulcast = recordings.length > 1;
+    const handlers = { envelope: (_envelope: DecodedEnvelope): void => undefined };
     const client = await ProtocolClient.join({
       url,
       room,
       name,
-      state: { mic: false, camera: true, screen: false },
-      onEnvelope: (envelope) => {
-        if (envelope.keyframeRequest) asked.keyframe();
+      state: {
+        mic: false,
+        camera: true,
+        screen: false,
+        ...(simulcast
+          ? {
+              videoLayers: recordings.map((r) => ({
+                width: r.width,
+                height: r.height,
+                maxFramerate: r.fps,
+                maxBitrate: Math.round(describeRecording(r).kbps * 1000),
+              })),
+            }
+          : {}),
       },
+      onEnvelope: (envelope) => handlers.envelope(envelope),
     });
-    const bot = new ReplayBot(client, recording);
-    asked.keyframe = () => bot.restartAtKeyframe();
+    const bot = new ReplayBot(client, recordings);
+    handlers.envelope = (envelope) => bot.receive(envelope);
     bot.run();
     return bot;
   }
 
-  /** A peer asked for a keyframe: go on from the recording's first keyframe. */
-  restartAtKeyframe(): void {
+  /** A peer asked for a keyframe of `layer`: go on from that layer's recording's first keyframe. */
+  restartAtKeyframe(layer = 0): void {
     this.keyframeRequests++;
-    this.index = 0;
+    const replay = this.layers[layer];
+    if (replay) replay.index = 0;
   }
 
   get sessionId(): string {
     return this.client.sessionId;
+  }
+
+  /** Frames sent so far of each layer. */
+  get sentPerLayer(): number[] {
+    return this.layers.map((l) => l.sequence);
   }
 
   stop(): void {
@@ -174,8 +239,20 @@ export class ReplayBot {
     this.client.close();
   }
 
+  private receive(envelope: DecodedEnvelope): void {
+    if (envelope.keyframeRequest) this.restartAtKeyframe(envelope.keyframeRequest.layer ?? 0);
+    const demand = envelope.layerDemand;
+    if (demand && (demand.kind ?? 0) === TrackKind.VIDEO) {
+      const wanted = new Set(demand.layers ?? []);
+      this.layers.forEach((layer, i) => {
+        if (wanted.has(i) && !layer.active) layer.index = 0; // starts again at a keyframe
+        layer.active = wanted.has(i);
+      });
+    }
+  }
+
   private run(): void {
-    const interval = 1000 / this.recording.fps;
+    const interval = 1000 / this.layers[0]!.recording.fps;
     const start = performance.now();
     const tick = (): void => {
       this.sendNext();
@@ -187,26 +264,31 @@ export class ReplayBot {
   }
 
   private sendNext(): void {
-    const frame = this.recording.frames[this.index]!;
-    this.index = (this.index + 1) % this.recording.frames.length;
-    const sequence = this.sequence;
-    this.sequence++;
     this.sentFrames++;
-    if (this.client.bufferedAmount > 1024 * 1024) {
-      this.skipped++;
-      return;
-    }
-    this.client.send({
-      media: {
-        kind: TrackKind.VIDEO,
-        codec: this.recording.codec,
-        keyframe: frame.keyframe,
-        sequence,
-        timestamp: Math.round((sequence * 1e6) / this.recording.fps),
-        width: this.recording.width,
-        height: this.recording.height,
-        payload: frame.payload,
-      },
+    this.layers.forEach((replay, layer) => {
+      if (!replay.active) return;
+      const { recording } = replay;
+      const frame = recording.frames[replay.index]!;
+      replay.index = (replay.index + 1) % recording.frames.length;
+      const sequence = replay.sequence;
+      replay.sequence++;
+      if (this.client.bufferedAmount > 1024 * 1024) {
+        this.skipped++;
+        return;
+      }
+      this.client.send({
+        media: {
+          kind: TrackKind.VIDEO,
+          codec: recording.codec,
+          keyframe: frame.keyframe,
+          sequence,
+          layer,
+          timestamp: Math.round((this.sentFrames * 1e6) / recording.fps),
+          width: recording.width,
+          height: recording.height,
+          payload: frame.payload,
+        },
+      });
     });
   }
 }

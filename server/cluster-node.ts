@@ -36,7 +36,13 @@
  * Control messages here are small JSON objects: rare, and readable with `nats sub`.
  */
 import { randomBytes } from 'node:crypto';
-import { mediaState, type MediaStateSnapshot, type ParticipantInit } from '../src/protocol/index.js';
+import {
+  mediaState,
+  type MediaStateInit,
+  type MediaStateSnapshot,
+  type ParticipantInit,
+} from '../src/protocol/index.js';
+import { cleanLayers, type SimulcastLayer } from './simulcast-layers.js';
 import type { Bus, BusSubscription } from './bus/bus.js';
 import { secondToken, subjects } from './bus/subjects.js';
 import { createLogger } from './log.js';
@@ -65,7 +71,7 @@ export interface ClusterOptions {
 interface RosterParticipant {
   id: string;
   name: string;
-  state: MediaStateSnapshot;
+  state: MediaStateSnapshot & { videoLayers?: SimulcastLayer[]; screenLayers?: SimulcastLayer[] };
   decoders: number[];
 }
 
@@ -342,7 +348,7 @@ function toWire(p: ParticipantInit): RosterParticipant {
   return {
     id: p.id ?? '',
     name: p.name ?? '',
-    state: mediaState(p.state),
+    state: withLayers(p.state),
     decoders: [...(p.decoders ?? [])].map(Number),
   };
 }
@@ -356,10 +362,20 @@ function fromWireList(list: unknown): ParticipantInit[] {
     out.push({
       id: item.id,
       name: typeof item.name === 'string' ? item.name : '',
-      state: mediaState(item.state),
+      state: withLayers(item.state),
       decoders: Array.isArray(item.decoders) ? item.decoders.filter((d) => Number.isInteger(d)) : [],
     });
   }
+  return out;
+}
+
+/** The flags of a media state and its announced simulcast layers (bounded), the ones nodes need to route by layer. */
+function withLayers(state: MediaStateInit | null | undefined): RosterParticipant['state'] {
+  const out: RosterParticipant['state'] = mediaState(state);
+  const video = cleanLayers(Array.isArray(state?.videoLayers) ? state.videoLayers : []);
+  const screen = cleanLayers(Array.isArray(state?.screenLayers) ? state.screenLayers : []);
+  if (video.length > 0) out.videoLayers = video;
+  if (screen.length > 0) out.screenLayers = screen;
   return out;
 }
 

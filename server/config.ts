@@ -106,6 +106,13 @@ export interface RelayOptions {
    */
   allowedOrigins?: string[];
   backpressure?: Partial<BackpressureLimits>;
+  /**
+   * Most microphones a room forwards at once: the loudest, by the audio level in
+   * each frame's clear header, with hysteresis. 0 forwards every microphone. Default 3.
+   */
+  maxAudible?: number;
+  /** How long a speaker must be quiet before another may take its place among the audible. Default 1500. */
+  speakerHoldMs?: number;
   /** Keyframe requests per (sender, target): a burst, then a sustained rate. Default 3, then 3 per second. */
   keyframeRequestBurst?: number;
   keyframeRequestsPerSecond?: number;
@@ -185,6 +192,8 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
       closeBytes: options.backpressure?.closeBytes ?? 16 * MiB,
       slowConsumerMs: options.backpressure?.slowConsumerMs ?? 10_000,
     },
+    maxAudible: options.maxAudible ?? 3,
+    speakerHoldMs: options.speakerHoldMs ?? 1500,
     keyframeRequestBurst: options.keyframeRequestBurst ?? 3,
     keyframeRequestsPerSecond: options.keyframeRequestsPerSecond ?? 3,
     maxBadMessagesInRow: options.maxBadMessagesInRow ?? 20,
@@ -222,6 +231,8 @@ function validate(o: ResolvedRelayOptions): void {
   int('nodeHeartbeatMs', o.nodeHeartbeatMs, 10);
   int('rosterSyncTimeoutMs', o.rosterSyncTimeoutMs, 0);
   int('resumeGraceMs', o.resumeGraceMs, 0, 10 * 60_000);
+  int('maxAudible', o.maxAudible, 0, 1000);
+  int('speakerHoldMs', o.speakerHoldMs, 0, 60_000);
   const bp = o.backpressure;
   if (!(bp.videoDropBytes > 0 && bp.videoDropBytes <= bp.audioDropBytes && bp.audioDropBytes <= bp.closeBytes)) {
     throw new ConfigError('backpressure limits must satisfy 0 < videoDropBytes <= audioDropBytes <= closeBytes');
@@ -269,7 +280,7 @@ export function parseNatsServers(value: string | string[]): string[] {
  * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP),
  * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path), `ALLOWED_ORIGINS`,
  * `MAX_ROOMS`, `MAX_CONNECTIONS`, `MAX_CONNECTIONS_PER_ADDRESS`, `JOINS_PER_ADDRESS_PER_MINUTE`,
- * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`.
+ * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`, `MAX_AUDIBLE`, `SPEAKER_HOLD_MS`.
  * Throws {@link ConfigError} with a message that says what to fix.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
@@ -294,6 +305,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
   options.heartbeatIntervalMs = int('HEARTBEAT_INTERVAL_MS');
   options.shutdownTimeoutMs = int('SHUTDOWN_TIMEOUT_MS');
   options.resumeGraceMs = int('RESUME_GRACE_MS');
+  options.maxAudible = int('MAX_AUDIBLE');
+  options.speakerHoldMs = int('SPEAKER_HOLD_MS');
   if (env.RESUME_SECRET) {
     if (env.RESUME_SECRET.length < 16) throw new ConfigError('RESUME_SECRET must be at least 16 characters');
     options.resumeSecret = env.RESUME_SECRET;

@@ -19,6 +19,7 @@ import {
   type BodyKind,
   type DecodedEnvelope,
   type EnvelopeInit,
+  type MediaStateInit,
   type ParticipantInit,
 } from '../src/protocol/index.js';
 import { OPEN_ACCESS, type Access, type PublishKind } from './access-tokens.js';
@@ -36,6 +37,8 @@ import { RESUME_SECRET_BYTES } from './resume-tokens.js';
 import { cleanDisplayName } from './display-name.js';
 import type { LeaveReason, ReplacedHow, RoomMember } from './room-member.js';
 import { maxEnvelopeBytes, type Room } from './room.js';
+import { cleanLayers, MAX_LAYERS } from './simulcast-layers.js';
+import { parseSubscription } from './subscription.js';
 
 const log = createLogger('session');
 
@@ -65,14 +68,21 @@ const CONTROL_CAPS: Partial<Record<BodyKind, number>> = {
 const MAX_KEY_DATA_BYTES = 128;
 const MAX_KEY_MAC_BYTES = 64;
 
-/** The track kind a keyframe request (as the target receives it) asks for, as a limiter key. */
-function keyframeKindOf(bytes: Uint8Array): string {
+/**
+ * The track and layer a keyframe request (as the target receives it) asks for, as
+ * a limiter key: requests for one layer do not use up another's.
+ */
+function keyframeTrackOf(bytes: Uint8Array): string {
   try {
-    return String(decodeEnvelope(bytes).keyframeRequest?.kind ?? 0);
+    const request = decodeEnvelope(bytes).keyframeRequest;
+    return `${request?.kind ?? 0} ${request?.layer ?? 0}`;
   } catch {
-    return '0';
+    return '0 0';
   }
 }
+
+/** `audio_level` of silence (RFC 6464); larger values are read as it. */
+const SILENCE = 127;
 
 /**
  * Most decoders kept from a Join: there are only a handful of codecs, and the list
@@ -116,7 +126,6 @@ export class Connection implements RoomMember {
   private room: Room | undefined;
   /** Set once `Welcome` is sent; until then (a roster sync) only `Ping` is answered. */
   private welcomed = false;
-  private mediaSubject = '';
   private badInRow = 0;
   private ended = false;
   private readonly outbound: Outbound;
@@ -155,7 +164,7 @@ export class Connection implements RoomMember {
     this.origin = { sender: this.sessionIdBytes, node: ctx.node.idBytes };
     this.outbound = new Outbound(link, options.backpressure, ctx.metrics, {
       onSlowConsumer: () => this.slowConsumer(),
-      onKeyframeNeeded: (publisher, kind) => this.requestKeyframeFor(publisher, kind),
+      onKeyframeNeeded: (publisher, kind, layer) => this.requestKeyframeFor(publisher, kind, layer),
     });
     this.keyframeLimiter = new KeyedRateLimiter(options.keyframeRequestBurst, options.keyframeRequestsPerSecond);
     // Across all requesters (on every relay): a publisher asked by a crowd makes at most this many keyframes.
@@ -230,12 +239,12 @@ export class Connection implements RoomMember {
       this.ctx.metrics.dropped.inc('not-subscribed');
       return;
     }
-    this.outbound.media(msg.envelope, msg.sender, msg.kind, msg.keyframe);
+    this.outbound.media(msg.envelope, msg.sender, msg.kind, msg.keyframe, msg.layer);
   }
 
   /** Delivers control (presence, targeted messages) from the bus; never dropped for congestion. */
   deliverControl(bytes: Uint8Array, body: number): void {
-    if (body === BodyField.keyframeRequest && !this.keyframeTargetLimiter.take(keyframeKindOf(bytes))) {
+    if (body === BodyField.keyframeRequest && !this.keyframeTargetLimiter.take(keyframeTrackOf(bytes))) {
       this.ctx.metrics.dropped.inc('keyframe-request-target-rate');
       return;
     }
@@ -316,10 +325,7 @@ export class Connection implements RoomMember {
         this.link.close(CloseCode.Normal, 'left');
         return;
       case 'subscription':
-        // Every publisher's layer 0 is forwarded to everyone until the relay
-        // forwards selectively (large-rooms work); a subscription changes nothing yet.
-        if (!this.room) throw new ProtocolError(ErrorCode.NotJoined, 'send Join first');
-        return;
+        return this.requireRoom().subscribe(this, parseSubscription(envelope.subscription));
       case 'layerDemand':
       case 'activeSpeakers':
       case 'welcome':
@@ -416,7 +422,7 @@ export class Connection implements RoomMember {
       id: this.sessionId,
       name,
       identity: access.identity,
-      state: this.granted(mediaState(join.state)),
+      state: this.granted(mediaState(join.state), join.state),
       decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
     };
     if (join.resumeKey?.length === RESUME_SECRET_BYTES) this.resumeCommitment = Buffer.from(join.resumeKey);
@@ -436,7 +442,6 @@ export class Connection implements RoomMember {
     }
     const room = this.ctx.rooms.open(roomName);
     this.room = room;
-    this.mediaSubject = room.mediaSubjectOf(this.sessionId);
     // At once on a single node; on a room new to this node, once the other nodes told their part of the roster.
     room.whenReady(this, () => this.admitTo(room, me, resumed !== undefined, upgrade));
   }
@@ -562,7 +567,19 @@ export class Connection implements RoomMember {
       }
       return;
     }
-    room.publishMedia(this, this.mediaSubject, raw, kind, Boolean(frame.keyframe));
+    const layer = frame.layer ?? 0;
+    if (layer >= MAX_LAYERS) {
+      throw new ProtocolError(
+        ErrorCode.Malformed,
+        `simulcast layers are 0 to ${MAX_LAYERS - 1}, this frame's ${layer}`,
+      );
+    }
+    room.publishMedia(this, raw, {
+      kind,
+      layer,
+      keyframe: Boolean(frame.keyframe),
+      level: Math.min(frame.audioLevel ?? SILENCE, SILENCE),
+    });
   }
 
   private mediaState(envelope: DecodedEnvelope): void {
@@ -577,18 +594,26 @@ export class Connection implements RoomMember {
     // Nobody knows a hidden participant, so its state would be news about no one.
     if (this.hidden) return;
     // Re-encoded, never forwarded raw: only the three known fields, and no camera claimed without the grant for it.
-    const state = this.granted(mediaState(envelope.mediaState));
+    const state = this.granted(mediaState(envelope.mediaState), envelope.mediaState);
     room.publishState(this, encodeEnvelope({ mediaState: state }), state);
   }
 
-  /** `state` without what the grants don't allow (a camera without `publish: video`…). */
-  private granted(state: MediaStateSnapshot): MediaStateSnapshot {
+  /**
+   * `state` without what the grants don't allow (a camera without `publish: video`…),
+   * with the simulcast layers it announces (bounded) for the tracks it may publish.
+   */
+  private granted(state: MediaStateSnapshot, announced?: MediaStateInit | null): MediaStateInit {
     const publish = this.access.grants.publish;
-    return {
+    const out: MediaStateInit = {
       mic: state.mic && publish.has('audio'),
       camera: state.camera && publish.has('video'),
       screen: state.screen && publish.has('screen'),
     };
+    const video = publish.has('video') ? cleanLayers(announced?.videoLayers) : [];
+    const screen = publish.has('screen') ? cleanLayers(announced?.screenLayers) : [];
+    if (video.length > 0) out.videoLayers = video;
+    if (screen.length > 0) out.screenLayers = screen;
+    return out;
   }
 
   private mayPublish(kind: number): boolean {
@@ -662,9 +687,9 @@ export class Connection implements RoomMember {
   }
 
   private keyframeRequest(envelope: DecodedEnvelope): void {
-    const { target = '', kind } = envelope.keyframeRequest!;
+    const { target = '', kind, layer } = envelope.keyframeRequest!;
     // Re-encoded with only the fields the protocol knows: nothing a client pads in reaches the target.
-    const bytes = encodeEnvelope({ keyframeRequest: { target, kind } });
+    const bytes = encodeEnvelope({ keyframeRequest: { target, kind, layer } });
     this.forwardTo(target ?? '', BodyField.keyframeRequest, bytes, this.keyframeLimiter, 'keyframe-request-rate');
   }
 
@@ -704,11 +729,11 @@ export class Connection implements RoomMember {
     room.sendTo(this, target, body, raw, this.stamp);
   }
 
-  /** Asks `publisher` for a keyframe on this (congested, now drained) receiver's behalf. */
-  private requestKeyframeFor(publisher: string, kind: number): void {
+  /** Asks `publisher` for a keyframe of `layer` on this (congested, now drained) receiver's behalf. */
+  private requestKeyframeFor(publisher: string, kind: number, layer: number): void {
     const room = this.room;
     if (!room || !room.hasParticipant(publisher) || !this.keyframeLimiter.take(publisher)) return;
-    const bytes = encodeEnvelope({ from: this.sessionId, keyframeRequest: { target: publisher, kind } });
+    const bytes = encodeEnvelope({ from: this.sessionId, keyframeRequest: { target: publisher, kind, layer } });
     room.sendTo(this, publisher, BodyField.keyframeRequest, bytes);
   }
 

@@ -33,6 +33,10 @@ export type DropReason =
   | 'video-congested'
   /** Video delta not sent: the receiver lost frames of this track and waits for a keyframe. */
   | 'video-awaiting-keyframe'
+  /** Video delta of a layer a receiver switches to, before that layer's keyframe (it keeps the old layer meanwhile). */
+  | 'layer-awaiting-keyframe'
+  /** Audio frame forwarded to nobody: its microphone is not among the loudest few (counted once per frame). */
+  | 'audio-not-audible'
   /** Audio not sent: the receiver's socket buffer was above the audio limit. */
   | 'audio-congested'
   /** A keyframe request over the per-(sender, target) rate. */

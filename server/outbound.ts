@@ -25,7 +25,7 @@ export interface OutboundHooks {
   /** The buffer passed `closeBytes`; called once. */
   onSlowConsumer(): void;
   /** This receiver waits for a keyframe of `publisher`'s `kind` track and can take one now. */
-  onKeyframeNeeded(publisher: string, kind: number): void;
+  onKeyframeNeeded(publisher: string, kind: number, layer: number): void;
 }
 
 export class Outbound {
@@ -52,7 +52,7 @@ export class Outbound {
   }
 
   /** Sends a media frame unless this receiver's congestion says to drop it. */
-  media(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean): boolean {
+  media(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean, layer = 0): boolean {
     if (!this.writable()) return false;
     const buffered = this.link.bufferedAmount;
     if (buffered >= this.limits.closeBytes) return this.tooSlow();
@@ -79,7 +79,7 @@ export class Outbound {
     }
     if (waiting & bit) {
       if (!keyframe) {
-        this.hooks.onKeyframeNeeded(publisher, kind);
+        this.hooks.onKeyframeNeeded(publisher, kind, layer);
         return this.drop('video-awaiting-keyframe');
       }
       if (waiting === bit) this.awaitingKeyframe.delete(publisher);

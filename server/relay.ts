@@ -104,7 +104,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     // The local bus answers hellos inside `publish`; over NATS they take a round trip.
     discoveryMs: bus.kind === 'local' ? 0 : Math.min(250, opts.nodeHeartbeatMs),
   });
-  const rooms = new Rooms(bus, metrics, node, opts.resumeGraceMs);
+  // What receivers watch is repeated to the other relays as often as a relay says it is alive.
+  const rooms = new Rooms(bus, metrics, node, opts.resumeGraceMs, {
+    demandRefreshMs: opts.nodeHeartbeatMs,
+    maxAudible: opts.maxAudible,
+    speakerHoldMs: opts.speakerHoldMs,
+  });
   node.attach(rooms);
   // Valid through the grace period after the last refresh (Welcome, then every Pong),
   // plus the 3 heartbeat intervals a dead connection may take to be noticed.

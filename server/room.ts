@@ -28,6 +28,7 @@ import {
   encodeEnvelope,
   ErrorCode,
   sameMediaState,
+  TrackKind,
   type MediaStateInit,
   type ParticipantInit,
 } from '../src/protocol/index.js';
@@ -41,9 +42,17 @@ import {
   isFromNode,
   type BusMessage,
 } from './bus/bus-message.js';
-import { lastToken, subjects } from './bus/subjects.js';
+import { lastToken, subjects, trackToken } from './bus/subjects.js';
 import { ProtocolError } from './errors.js';
+import { LayerDemand } from './layer-demand.js';
+import { LayerForwarding } from './layer-forwarding.js';
 import { createLogger } from './log.js';
+import { LoudestSpeakers } from './loudest-speakers.js';
+import { MediaInterest } from './media-interest.js';
+import { decodeDemand, encodeDemand, RemoteDemand, type DemandMessage } from './remote-demand.js';
+import { KeyedRateLimiter } from './rate-limit.js';
+import { MAX_LAYERS, sameLayers } from './simulcast-layers.js';
+import type { WantedTrack } from './subscription.js';
 import type { ClusterRoom } from './cluster-room.js';
 import type { LocalNode } from './local-node.js';
 import type { Metrics } from './metrics.js';
@@ -63,7 +72,37 @@ export interface RoomSettings {
   graceMs: number;
   /** Called when the room may have become empty outside a `Rooms` call (a hold ended). */
   onIdle(room: Room): void;
+  /** How long changes of what is watched gather before publishers hear their `LayerDemand`. Default 50. */
+  demandDebounceMs?: number;
+  /**
+   * How often this node repeats what its receivers watch to the other nodes; a
+   * node silent for three times this no longer counts. Default 2000.
+   */
+  demandRefreshMs?: number;
+  /** Most microphones forwarded at once, the loudest (see `LoudestSpeakers`); 0 forwards all. Default 3. */
+  maxAudible?: number;
+  /** How long a speaker must be quiet before it may lose its place among the audible ones. Default 1500. */
+  speakerHoldMs?: number;
 }
+
+/** How often the room looks whether its active speakers changed (and tells its members if so). */
+const ACTIVE_SPEAKERS_CHECK_MS = 250;
+
+/** How a media frame is routed: its clear header, as the publishing relay read it. */
+export interface MediaRoute {
+  kind: number;
+  layer: number;
+  keyframe: boolean;
+  /** Audio level, 0 loudest..127 silence. */
+  level: number;
+}
+
+/**
+ * Keyframe requests the room makes for receivers switching layer, per publisher,
+ * kind and layer: one at once, then a few per second while receivers still wait.
+ */
+const SWITCH_KEYFRAME_BURST = 1;
+const SWITCH_KEYFRAMES_PER_SECOND = 3;
 
 /** A participant of this node held for a resume. */
 interface Held {
@@ -74,6 +113,9 @@ interface Held {
 
 /** What a room counts. */
 export type RoomMetrics = Pick<Metrics, 'held' | 'dropped'>;
+
+/** The kinds forwarded by layer; every other kind (audio) goes to everyone. */
+const isLayered = (kind: number): boolean => kind === TrackKind.VIDEO || kind === TrackKind.SCREEN;
 
 export class Room implements ClusterRoom {
   /** Participants connected to this node and welcomed, by session id. */
@@ -92,6 +134,23 @@ export class Room implements ClusterRoom {
   private readonly orphans = new Map<string, NodeJS.Timeout>();
   private ready = false;
   private closed = false;
+  /** Who gets which layer of each publisher's video and screen share. */
+  private readonly forwarding: LayerForwarding;
+  /** Tells publishers here which of their layers are watched. */
+  private readonly demand: LayerDemand;
+  /** What this node takes from the bus: all audio, the watched video and screen layers. */
+  private readonly interest: MediaInterest;
+  /** What the other nodes' receivers watch. */
+  private readonly remote: RemoteDemand;
+  /** This node's part as last published (JSON), so only changes go out between refreshes. */
+  private publishedDemand = '';
+  private readonly demandRefresh: NodeJS.Timeout;
+  private demandUrgent = false;
+  /** Whose microphone is forwarded: the loudest few. */
+  private readonly speakers: LoudestSpeakers;
+  private readonly speakersCheck: NodeJS.Timeout;
+  /** Keyframe requests for receivers switching layer, per publisher, kind and layer. */
+  private readonly switchKeyframes = new KeyedRateLimiter(SWITCH_KEYFRAME_BURST, SWITCH_KEYFRAMES_PER_SECOND);
 
   constructor(
     readonly name: string,
@@ -101,10 +160,51 @@ export class Room implements ClusterRoom {
     private readonly settings: RoomSettings = { graceMs: 0, onIdle: () => {} },
   ) {
     this.presenceSubject = subjects.presence(name);
+    this.interest = new MediaInterest(bus, name, (payload) => this.onMedia(payload));
+    const refreshMs = settings.demandRefreshMs ?? 2000;
+    this.remote = new RemoteDemand(3 * refreshMs);
+    this.forwarding = new LayerForwarding({
+      layerWatched: (publisher, kind, layer, watched) => {
+        this.interest.layerWatched(publisher, kind, layer, watched);
+        if (watched) this.publishDemandSoon();
+      },
+      defaultsWatched: (watched) => {
+        this.interest.defaultsWatched(watched);
+        if (watched) this.publishDemandSoon();
+      },
+      deliver: (member, msg) => this.deliverTo(member, msg),
+      keyframeWanted: (member, publisher, kind, layer) => this.askKeyframe(member, publisher, kind, layer),
+      layerCount: (publisher, kind) => this.layerCount(publisher, kind),
+      changed: () => this.demand.schedule(),
+      droppedAwaitingLayer: () => this.metrics.dropped.inc('layer-awaiting-keyframe'),
+    });
+    this.demand = new LayerDemand(
+      {
+        publishers: () => this.localPublishers(),
+        demandOf: (publisher, kind) =>
+          this.forwarding.demandOf(publisher, kind) | this.remote.demandOf(publisher, kind),
+        flushed: () => this.publishDemand(false),
+        send: (publisher, kind, layers) =>
+          this.members
+            .get(publisher)
+            ?.deliverControl(encodeEnvelope({ layerDemand: { kind, layers } }), BodyField.layerDemand),
+      },
+      settings.demandDebounceMs ?? 50,
+    );
     this.subscriptions = [
-      bus.subscribe(subjects.roomMedia(name), (_subject, payload) => this.onMedia(payload)),
       bus.subscribe(this.presenceSubject, (_subject, payload) => this.onPresence(payload)),
+      bus.subscribe(subjects.demand(name), (_subject, payload) => this.onDemand(payload)),
     ];
+    // New to the room: the other nodes tell what their receivers watch at once.
+    this.publishDemand(true, true);
+    this.demandRefresh = setInterval(() => {
+      if (this.remote.expire()) this.demand.schedule();
+      this.publishDemand(true);
+    }, refreshMs);
+    this.demandRefresh.unref();
+    this.speakers = new LoudestSpeakers({ maxAudible: settings.maxAudible ?? 3, holdMs: settings.speakerHoldMs });
+    this.speakersCheck = setInterval(() => this.reportActiveSpeakers(), ACTIVE_SPEAKERS_CHECK_MS);
+    this.speakersCheck.unref();
   }
 
   get size(): number {
@@ -120,9 +220,14 @@ export class Room implements ClusterRoom {
     return this.roster.has(id);
   }
 
-  /** The subject `id`'s media frames are published on. */
-  mediaSubjectOf(id: string): string {
-    return subjects.media(this.name, id);
+  /** The subject on which `id`'s frames of `kind` and `layer` are published. */
+  mediaSubjectOf(id: string, kind: number, layer: number): string {
+    return subjects.media(this.name, id, trackToken(kind, layer));
+  }
+
+  /** Bus subscriptions to single publisher-layers this node holds now (what its receivers watch). */
+  get watchedLayerSubscriptions(): number {
+    return this.interest.layerSubscriptions;
   }
 
   /**
@@ -184,6 +289,10 @@ export class Room implements ClusterRoom {
       id,
       this.bus.subscribe(subjects.to(this.name, id), (subject, payload) => this.onTargeted(subject, payload)),
     );
+    if (old && old !== member) this.forwarding.remove(old);
+    this.forwarding.add(member);
+    // A publisher that resumed may have lost what it was told: it hears its demand again.
+    this.demand.announced(id);
     // After the new member holds the id, so removing the old one takes nothing with it.
     if (old && old !== member) old.replaced(replacing);
     return { others, known };
@@ -195,6 +304,8 @@ export class Room implements ClusterRoom {
     for (const entry of this.roster.values()) others.push(entry.participant);
     const old = this.members.get(member.sessionId);
     this.members.set(member.sessionId, member);
+    if (old && old !== member) this.forwarding.remove(old);
+    this.forwarding.add(member);
     if (old && old !== member) old.replaced();
     return { others, known: false };
   }
@@ -221,6 +332,7 @@ export class Room implements ClusterRoom {
     // Not this connection's any more: a resume took the id over.
     if (this.members.get(member.sessionId) !== member) return;
     this.members.delete(member.sessionId);
+    this.forwarding.remove(member);
     this.targeted.get(member.sessionId)?.unsubscribe();
     this.targeted.delete(member.sessionId);
     if (reason === 'replaced' || member.hidden) return;
@@ -236,6 +348,7 @@ export class Room implements ClusterRoom {
   /** A local participant is gone for good: forget it and tell the room why. */
   private depart(member: RoomMember, reason: LeaveReason): void {
     this.roster.delete(member.sessionId);
+    this.publisherGone(member.sessionId);
     for (const other of this.members.values()) other.forgetPeer(member.sessionId);
     const bytes = encodeEnvelope({ from: member.sessionId, peerLeft: { id: member.sessionId, reason } });
     this.publishPresence(member, BodyField.peerLeft, bytes);
@@ -273,7 +386,7 @@ export class Room implements ClusterRoom {
    * the other members here, then to the other nodes. A frame the bus cannot carry
    * is refused as a whole (`too-large`), so every node sees the same frames.
    */
-  publishMedia(member: RoomMember, subject: string, raw: Uint8Array, kind: number, keyframe: boolean): void {
+  publishMedia(member: RoomMember, raw: Uint8Array, route: MediaRoute): void {
     const length = busMessageLength(member.origin, raw.length + member.stamp.length);
     const max = this.bus.maxPayload;
     if (length > max) {
@@ -283,7 +396,7 @@ export class Room implements ClusterRoom {
         `a ${raw.length}-byte frame is more than the relays' bus carries (${maxEnvelopeBytes(max, member)} bytes): send smaller frames`,
       );
     }
-    const meta = { body: BodyField.media, keyframe, kind };
+    const meta = { body: BodyField.media, ...route };
     const payload = encodeBusMessage(meta, member.origin, raw, member.stamp);
     this.deliverMedia({
       ...meta,
@@ -291,14 +404,31 @@ export class Room implements ClusterRoom {
       node: this.node.id,
       envelope: envelopeOf(payload, member.origin),
     });
-    this.bus.publish(subject, payload);
+    // Layer 0 and audio always go out (receivers elsewhere may take them unasked);
+    // a larger layer only when another node's receivers watch it.
+    const { kind, layer } = route;
+    if (layer > 0 && isLayered(kind) && !((this.remote.demandOf(member.sessionId, kind) >> layer) & 1)) return;
+    this.bus.publish(this.mediaSubjectOf(member.sessionId, kind, layer), payload);
   }
 
   /** Sends a client's `MediaState` (`raw`, as received), stamped, as presence; keeps it in the roster. */
   publishState(member: RoomMember, raw: Uint8Array, state: MediaStateInit): void {
     const entry = this.roster.get(member.sessionId);
-    if (entry) entry.participant.state = state;
+    if (entry) this.setState(member.sessionId, entry, state);
     this.publishPresence(member, BodyField.mediaState, raw, member.stamp);
+  }
+
+  /**
+   * `member`'s Subscription (checked by `parseSubscription`), replacing the previous
+   * one. Publishers the room does not know are left out (they left meanwhile; the
+   * client subscribes again when its roster changes).
+   */
+  subscribe(member: RoomMember, wanted: readonly WantedTrack[]): void {
+    if (this.members.get(member.sessionId) !== member) return;
+    this.forwarding.subscribe(
+      member,
+      wanted.filter((track) => this.roster.has(track.publisher)),
+    );
   }
 
   /** Sends control to one participant, wherever it is connected. */
@@ -344,6 +474,9 @@ export class Room implements ClusterRoom {
       } else if (!sameMediaState(before.participant.state, participant.state)) {
         this.deliverControl(id, BodyField.mediaState, encodeEnvelope({ from: id, mediaState: participant.state }));
       }
+      if (before && !sameAnnouncedLayers(before.participant.state, participant.state)) {
+        this.forwarding.layersChanged(id);
+      }
     }
   }
 
@@ -352,6 +485,7 @@ export class Room implements ClusterRoom {
    * gone with `reason` unless they resumed (on any node) meanwhile. Returns how many there were.
    */
   dropNode(node: string, reason: LeaveReason = 'disconnected'): number {
+    if (this.remote.dropNode(node)) this.demand.schedule();
     let n = 0;
     for (const [id, entry] of this.roster) {
       if (entry.node !== node) continue;
@@ -376,6 +510,12 @@ export class Room implements ClusterRoom {
   /** Stops listening to the bus and holding anyone: the last local participant left, or the relay stops. */
   close(): void {
     this.closed = true;
+    this.demand.close();
+    clearInterval(this.demandRefresh);
+    clearInterval(this.speakersCheck);
+    // Leaving the room: this node's receivers watch nothing any more.
+    if (this.publishedDemand !== '') this.publishPart({ v: 1, node: this.node.id, defaults: [], tracks: [] });
+    this.interest.close();
     for (const sub of this.subscriptions) sub.unsubscribe();
     for (const sub of this.targeted.values()) sub.unsubscribe();
     this.targeted.clear();
@@ -394,6 +534,7 @@ export class Room implements ClusterRoom {
   /** A roster entry is gone: forget it and tell the members here. */
   private peerGone(id: string, reason: LeaveReason): void {
     this.roster.delete(id);
+    this.publisherGone(id);
     for (const member of this.members.values()) member.forgetPeer(id);
     this.deliverControl(id, BodyField.peerLeft, encodeEnvelope({ from: id, peerLeft: { id, reason } }));
   }
@@ -405,15 +546,124 @@ export class Room implements ClusterRoom {
     this.deliverMedia(decodeBusMessage(payload));
   }
 
-  /** A receiver that throws must not stop delivery to the others. */
+  /** Video and screen share by layer (`LayerForwarding`); audio of the loudest few to everyone else. */
   private deliverMedia(msg: BusMessage): void {
+    if (isLayered(msg.kind)) return this.forwarding.deliver(msg);
+    if (msg.kind === TrackKind.AUDIO && !this.speakers.offer(msg.sender, msg.level)) {
+      this.metrics.dropped.inc('audio-not-audible');
+      return;
+    }
     for (const member of this.members.values()) {
-      if (member.sessionId === msg.sender) continue;
+      if (member.sessionId !== msg.sender) this.deliverTo(member, msg);
+    }
+  }
+
+  /** A receiver that throws must not stop delivery to the others. */
+  private deliverTo(member: RoomMember, msg: BusMessage): void {
+    try {
+      member.deliverMedia(msg);
+    } catch (err) {
+      log.error('media delivery failed', { room: this.name, session: member.sessionId, err });
+    }
+  }
+
+  /** Keeps a participant's new media state; new layers re-fit its watchers and tell it its demand again. */
+  private setState(id: string, entry: RosterEntry, state: MediaStateInit): void {
+    const layersChanged = !sameAnnouncedLayers(entry.participant.state, state);
+    entry.participant.state = state;
+    if (!layersChanged) return;
+    this.forwarding.layersChanged(id);
+    if (this.members.has(id)) this.demand.announced(id);
+  }
+
+  /** How many layers `publisher` announced for `kind` (0: none announced, a single layer). */
+  private layerCount(publisher: string, kind: number): number {
+    const state = this.roster.get(publisher)?.participant.state;
+    const layers = kind === TrackKind.SCREEN ? state?.screenLayers : state?.videoLayers;
+    return layers?.length ?? 0;
+  }
+
+  private *localPublishers(): IterableIterator<{ id: string; layerCount(kind: number): number }> {
+    for (const id of this.members.keys()) {
+      yield { id, layerCount: (kind: number) => this.layerCount(id, kind) };
+    }
+  }
+
+  /**
+   * Asks `publisher` for a keyframe of `layer` on behalf of `receiver`, which
+   * switches to it. Receivers switching together share the requests.
+   */
+  private askKeyframe(receiver: RoomMember, publisher: string, kind: number, layer: number): void {
+    if (!this.roster.has(publisher) || !this.switchKeyframes.take(`${publisher} ${kind} ${layer}`)) return;
+    const bytes = encodeEnvelope({ from: receiver.sessionId, keyframeRequest: { target: publisher, kind, layer } });
+    this.sendTo(receiver, publisher, BodyField.keyframeRequest, bytes);
+  }
+
+  /** Publishes this node's demand now if it may have grown: a publisher elsewhere must send what is watched here. */
+  private publishDemandSoon(): void {
+    if (this.demandUrgent) return;
+    this.demandUrgent = true;
+    queueMicrotask(() => {
+      this.demandUrgent = false;
+      this.publishDemand(false);
+    });
+  }
+
+  /** Publishes this node's part of the demand when it changed (or `refresh`), asking the others for theirs with `ask`. */
+  private publishDemand(refresh: boolean, ask = false): void {
+    if (this.closed) return;
+    const tracks: DemandMessage['tracks'] = [...this.forwarding.watched()];
+    const part: DemandMessage = { v: 1, node: this.node.id, defaults: this.forwarding.someDefaults(), tracks };
+    const json = JSON.stringify([part.defaults, tracks]);
+    const empty = tracks.length === 0 && part.defaults.length === 0;
+    if (!ask && (refresh ? empty : json === this.publishedDemand)) return;
+    this.publishedDemand = empty ? '' : json;
+    this.publishPart(ask ? { ...part, ask: true } : part);
+  }
+
+  private publishPart(part: DemandMessage): void {
+    try {
+      this.bus.publish(subjects.demand(this.name), encodeDemand(part));
+    } catch (err) {
+      log.warn('publishing demand failed', { room: this.name, err });
+    }
+  }
+
+  /** Another node's demand: publishers here may need to send other layers. */
+  private onDemand(payload: Uint8Array): void {
+    let part: DemandMessage;
+    try {
+      part = decodeDemand(payload);
+    } catch (err) {
+      log.warn('unreadable demand message', { room: this.name, err });
+      return;
+    }
+    if (part.node === this.node.id) return;
+    if (this.remote.apply(part)) this.demand.schedule();
+    if (part.ask) this.publishDemand(true);
+  }
+
+  /** Tells the members here who the active speakers are, when that changed. */
+  private reportActiveSpeakers(): void {
+    const ids = this.speakers.activeSpeakersChange();
+    if (!ids) return;
+    const bytes = encodeEnvelope({ activeSpeakers: { ids } });
+    for (const member of this.members.values()) {
       try {
-        member.deliverMedia(msg);
+        member.deliverControl(bytes, BodyField.activeSpeakers);
       } catch (err) {
-        log.error('media delivery failed', { room: this.name, session: member.sessionId, err });
+        log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
       }
+    }
+  }
+
+  /** A participant left the room: nobody watches it, and it is told nothing more. */
+  private publisherGone(id: string): void {
+    this.speakers.forget(id);
+    this.forwarding.forgetPublisher(id);
+    this.demand.forget(id);
+    for (const kind of [TrackKind.VIDEO, TrackKind.SCREEN]) {
+      for (let layer = 0; layer < MAX_LAYERS; layer++) this.switchKeyframes.forget(`${id} ${kind} ${layer}`);
     }
   }
 
@@ -446,13 +696,14 @@ export class Room implements ClusterRoom {
         const entry = id ? this.roster.get(id) : undefined;
         if (!id || entry?.node !== msg.node) return;
         this.roster.delete(id);
+        this.publisherGone(id);
         for (const member of this.members.values()) member.forgetPeer(id);
         break;
       }
       case 'mediaState': {
         const entry = this.roster.get(msg.sender);
         if (!entry || entry.node !== msg.node || !envelope.mediaState) return;
-        entry.participant.state = envelope.mediaState;
+        this.setState(msg.sender, entry, envelope.mediaState);
         break;
       }
       default:
@@ -484,6 +735,11 @@ export class Room implements ClusterRoom {
       }
     }
   }
+}
+
+/** Whether two media states announce the same simulcast layers. */
+function sameAnnouncedLayers(a: MediaStateInit | null | undefined, b: MediaStateInit | null | undefined): boolean {
+  return sameLayers(a?.videoLayers, b?.videoLayers) && sameLayers(a?.screenLayers, b?.screenLayers);
 }
 
 /** The largest envelope `member` can send through a bus carrying `maxPayload` bytes. */

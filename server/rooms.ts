@@ -5,7 +5,7 @@
 import type { Bus } from './bus/bus.js';
 import { createLogger } from './log.js';
 import type { RoomsNode } from './local-node.js';
-import { Room, type RoomMetrics } from './room.js';
+import { Room, type RoomMetrics, type RoomSettings } from './room.js';
 import type { LeaveReason, RoomMember } from './room-member.js';
 
 const log = createLogger('rooms');
@@ -19,6 +19,8 @@ export class Rooms {
     private readonly node: RoomsNode,
     /** How long a departed participant is held for a resume (see `Room`). */
     private readonly graceMs = 0,
+    /** Settings of every room besides the grace (see `RoomSettings`). */
+    private readonly roomSettings: Omit<RoomSettings, 'graceMs' | 'onIdle'> = {},
   ) {}
 
   /** Rooms with participants on this node. */
@@ -49,6 +51,7 @@ export class Rooms {
     let room = this.rooms.get(name);
     if (!room) {
       room = new Room(name, this.bus, this.node, this.metrics, {
+        ...this.roomSettings,
         graceMs: this.graceMs,
         onIdle: (idle) => {
           if (idle.isEmpty) this.drop(idle);

@@ -4,28 +4,36 @@
  * node decodes each envelope once (to validate and route it); receiving nodes
  * route on this header and send the tail as it is, never decoding again.
  *
- * Format (version 2), integers are single unsigned bytes:
+ * Format (version 3), integers are single unsigned bytes:
  *
  * | offset    | size | field |
  * |-----------|------|-------|
- * | 0         | 1    | format version, 2 |
+ * | 0         | 1    | format version, 3 |
  * | 1         | 1    | body type: the envelope's body field number (see `body-types.ts`) |
  * | 2         | 1    | flags: bit 0 = keyframe (media only) |
  * | 3         | 1    | track kind (`TrackKind`), 0 when not media |
- * | 4         | 1    | n, length of the sender's session id in bytes |
- * | 5         | 1    | m, length of the publishing relay node's id in bytes |
- * | 6         | n    | sender's session id, ASCII |
- * | 6 + n     | m    | publishing node's id, ASCII |
- * | 6 + n + m | rest | the envelope, `from` stamped with the sender |
+ * | 4         | 1    | simulcast layer (`MediaFrame.layer`), 0 when not media |
+ * | 5         | 1    | audio level (`MediaFrame.audio_level`, 0 loudest..127 silence), 127 when not audio |
+ * | 6         | 1    | n, length of the sender's session id in bytes |
+ * | 7         | 1    | m, length of the publishing relay node's id in bytes |
+ * | 8         | n    | sender's session id, ASCII |
+ * | 8 + n     | m    | publishing node's id, ASCII |
+ * | 8 + n + m | rest | the envelope, `from` stamped with the sender |
  *
  * Receivers need the sender to skip it (media and presence go to everyone else)
- * and to name it in drop decisions; they need kind and keyframe for backpressure.
+ * and to name it in drop decisions; they need kind and keyframe for backpressure,
+ * the layer to forward only the layer each receiver watches, and the audio level
+ * to choose the loudest speakers (version 2 had neither).
  * The node says which relay a participant is connected to (rosters are kept per
  * node, so a node that dies takes exactly its participants with it) and lets a
  * node ignore its own messages on a bus that echoes them (version 1 had no node).
  */
-const FORMAT = 2;
-const HEADER_FIXED = 6;
+const FORMAT = 3;
+const HEADER_FIXED = 8;
+const SENDER_LENGTH_AT = 6;
+const NODE_LENGTH_AT = 7;
+/** `audio_level` of silence (RFC 6464): what a message that is not audio carries. */
+export const SILENT_LEVEL = 127;
 const FLAG_KEYFRAME = 1;
 
 /** The routing facts of one bus message. */
@@ -35,6 +43,10 @@ export interface BusMeta {
   keyframe: boolean;
   /** `TrackKind` value; 0 when not media. */
   kind: number;
+  /** Simulcast layer (0..255); 0 when not media. */
+  layer?: number;
+  /** Audio level, 0 loudest..127 silence; {@link SILENT_LEVEL} when not audio. */
+  level?: number;
 }
 
 /** Who published a bus message: the participant and the relay node it is connected to, as ASCII bytes. */
@@ -45,6 +57,8 @@ export interface BusOrigin {
 
 /** A decoded bus message; `envelope` is a view into the payload, not a copy. */
 export interface BusMessage extends BusMeta {
+  layer: number;
+  level: number;
   sender: string;
   /** Id of the relay node that published it. */
   node: string;
@@ -76,8 +90,10 @@ export function encodeBusMessage(meta: BusMeta, origin: BusOrigin, ...parts: Uin
   out[1] = meta.body;
   out[2] = meta.keyframe ? FLAG_KEYFRAME : 0;
   out[3] = meta.kind;
-  out[4] = origin.sender.length;
-  out[5] = origin.node.length;
+  out[4] = meta.layer ?? 0;
+  out[5] = meta.level ?? SILENT_LEVEL;
+  out[SENDER_LENGTH_AT] = origin.sender.length;
+  out[NODE_LENGTH_AT] = origin.node.length;
   out.set(origin.sender, HEADER_FIXED);
   let at = HEADER_FIXED + origin.sender.length;
   out.set(origin.node, at);
@@ -99,22 +115,24 @@ export function envelopeOf(payload: Buffer, origin: BusOrigin): Buffer {
  * header without decoding it: how a node skips its own messages on a bus that echoes.
  */
 export function isFromNode(payload: Uint8Array, node: Uint8Array): boolean {
-  if (payload.length < HEADER_FIXED || payload[5] !== node.length) return false;
-  const at = HEADER_FIXED + payload[4];
+  if (payload.length < HEADER_FIXED || payload[NODE_LENGTH_AT] !== node.length) return false;
+  const at = HEADER_FIXED + payload[SENDER_LENGTH_AT];
   for (let i = 0; i < node.length; i++) if (payload[at + i] !== node[i]) return false;
   return true;
 }
 
 export function decodeBusMessage(payload: Uint8Array): BusMessage {
   if (payload.length < HEADER_FIXED || payload[0] !== FORMAT) throw new BusMessageError('unknown bus message format');
-  const senderEnd = HEADER_FIXED + payload[4];
-  const start = senderEnd + payload[5];
+  const senderEnd = HEADER_FIXED + payload[SENDER_LENGTH_AT];
+  const start = senderEnd + payload[NODE_LENGTH_AT];
   if (payload.length < start) throw new BusMessageError('truncated bus message');
   const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   return {
     body: payload[1],
     keyframe: (payload[2] & FLAG_KEYFRAME) !== 0,
     kind: payload[3],
+    layer: payload[4],
+    level: payload[5],
     sender: buf.toString('latin1', HEADER_FIXED, senderEnd),
     node: buf.toString('latin1', senderEnd, start),
     envelope: buf.subarray(start),

@@ -3,10 +3,12 @@
  * `[A-Za-z0-9_-]`, so they are valid subject tokens as they are.
  *
  * Room traffic (a node subscribes while it has participants in the room):
- * - `room.<room>.media.<publisher>`: media frames of one publisher. A node
- *   subscribes to `room.<room>.media.*`: today every participant receives every
- *   publisher. Per publisher so that a node can subscribe only to the publishers
- *   its participants watch once clients say which ones they want.
+ * - `room.<room>.media.<publisher>.<track>`: media frames of one publisher's
+ *   track and layer (`trackToken`: `audio`, `video-<layer>`, `screen-<layer>`).
+ *   A node subscribes to every publisher's audio (`media.*.audio`) and only to
+ *   the video and screen layers its participants watch (`media-interest.ts`).
+ * - `room.<room>.demand`: what each node's receivers watch, so a publisher's node
+ *   tells it which layers to send (`remote-demand.ts`; JSON, on change and refreshed).
  * - `room.<room>.presence`: peer joined, peer left, media state; every node in the
  *   room keeps its roster copy from these.
  * - `room.<room>.to.<session id>`: control addressed to one participant (keyframe
@@ -21,12 +23,15 @@
  * - `relay.resume.cutoff`: a session resumed or left, so its earlier resume tokens
  *   are spent on every node (`resume-tokens.ts`).
  */
+import { TrackKind } from '../../src/protocol/index.js';
+
 export const subjects = {
-  media: (room: string, publisher: string) => `room.${room}.media.${publisher}`,
+  media: (room: string, publisher: string, track: string) => `room.${room}.media.${publisher}.${track}`,
+  /** Pattern of one track token (`trackToken`) of every publisher in a room. */
+  anyMedia: (room: string, track: string) => `room.${room}.media.*.${track}`,
+  demand: (room: string) => `room.${room}.demand`,
   presence: (room: string) => `room.${room}.presence`,
   to: (room: string, session: string) => `room.${room}.to.${session}`,
-  /** Pattern of every publisher's media in a room. */
-  roomMedia: (room: string) => `room.${room}.media.*`,
   roster: (room: string) => `room.${room}.roster`,
   rosterReply: (node: string) => `relay.${node}.roster`,
   alive: (node: string) => `relay.${node}.alive`,
@@ -37,6 +42,23 @@ export const subjects = {
   anyAlive: 'relay.*.alive',
   anyBye: 'relay.*.bye',
 } as const;
+
+/**
+ * The subject token of a track and layer: `audio` (audio has no layers),
+ * `video-<layer>`, `screen-<layer>`; `other` for a kind this relay does not route by layer.
+ */
+export function trackToken(kind: number, layer: number): string {
+  switch (kind) {
+    case TrackKind.AUDIO:
+      return 'audio';
+    case TrackKind.VIDEO:
+      return `video-${layer}`;
+    case TrackKind.SCREEN:
+      return `screen-${layer}`;
+    default:
+      return 'other';
+  }
+}
 
 /** Last token of a subject: the publisher of `media.*`, the target of `to.*`. */
 export function lastToken(subject: string): string {

@@ -4,7 +4,7 @@ import { AudioEncodePipeline } from '../codec/audio-encode.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import type { SendQuality } from '../codec/send-adaptation.js';
-import { VideoEncodePipeline } from '../codec/video-encode.js';
+import { VideoEncodePipeline, type SimulcastLayerInfo, type VideoEncodeStats } from '../codec/video-encode.js';
 import { VideoCallError, type VideoCallErrorCode } from './errors.js';
 import type { MediaStateSnapshot } from '../protocol/media-state.js';
 
@@ -17,6 +17,8 @@ export interface LocalMediaCallbacks {
   onError(error: VideoCallError): void;
   /** The video is sent at another size or frame rate (adaptation to load or congestion). */
   onSendQuality(quality: SendQuality): void;
+  /** The simulcast layers sent changed (or the camera went off): announce them. */
+  onLayers(): void;
 }
 
 /**
@@ -34,7 +36,11 @@ export class LocalMedia {
   private closed = false;
   private warnedTooLarge = false;
 
-  constructor(private readonly callbacks: LocalMediaCallbacks) {}
+  constructor(
+    private readonly callbacks: LocalMediaCallbacks,
+    /** Send the camera in simulcast layers (720p, 360p, 180p) rather than one. */
+    private readonly simulcast = true,
+  ) {}
 
   /** Opens the devices asked for; a failure is reported and leaves that device off. */
   async open(want: { camera: boolean; mic: boolean }): Promise<void> {
@@ -54,8 +60,25 @@ export class LocalMedia {
     this.video?.setCodec(codec);
   }
 
-  requestKeyframe(): void {
-    this.video?.requestKeyframe();
+  /** A keyframe soon on `layer` of our video, or on every layer. */
+  requestKeyframe(layer?: number): void {
+    this.video?.requestKeyframe(layer);
+  }
+
+  /** The layers of our camera being sent (index = `MediaFrame.layer`); empty while none is. */
+  get videoLayers(): SimulcastLayerInfo[] {
+    return this.state.camera ? (this.video?.layerInfo ?? []) : [];
+  }
+
+  /** Which layers of our camera someone watches (the relay's `LayerDemand`); the others are not encoded. */
+  setLayerDemand(layers: readonly number[]): void {
+    // A pipeline started later announces its layers afresh, and the relay answers with a new demand.
+    this.video?.setLayerDemand(layers);
+  }
+
+  /** Our video encoder's counters, each layer's among them; null while no video is encoded. */
+  get videoStats(): VideoEncodeStats | null {
+    return this.video?.stats ?? null;
   }
 
   /** What our video is sent at now; null while no video is encoded. */
@@ -100,6 +123,7 @@ export class LocalMedia {
       this.videoTrack?.stop();
       this.videoTrack = null;
       this.state.camera = false;
+      this.callbacks.onLayers();
     } else if (!this.videoTrack) {
       await this.openCamera();
       if (this.videoTrack && sending) this.startVideo(this.videoTrack);
@@ -160,6 +184,8 @@ export class LocalMedia {
       codec: this.codec,
       onEncoded: (media) => this.callbacks.onVideo(media),
       onQuality: (quality) => this.callbacks.onSendQuality(quality),
+      simulcast: this.simulcast,
+      onLayers: () => this.callbacks.onLayers(),
       onError: (error) =>
         this.callbacks.onError(new VideoCallError('codec-unsupported', error.message, { cause: error })),
     });

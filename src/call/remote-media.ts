@@ -12,8 +12,8 @@ import type { FrameTimeline } from './frame-timeline.js';
 
 export interface RemoteMediaOptions {
   playAudio: boolean;
-  /** Ask this participant for a video keyframe. */
-  requestKeyframe(participant: RemoteParticipant): void;
+  /** Ask this participant for a video keyframe of `layer`. */
+  requestKeyframe(participant: RemoteParticipant, layer: number): void;
   /** This participant's played audio level changed noticeably. */
   onLevel(participant: RemoteParticipant): void;
   /** Playout was suspended or resumed (autoplay policy). */
@@ -46,6 +46,12 @@ interface Receivers {
   audioArrivalMs: number;
   /** When their last audio packet arrived (our clock, ms). */
   lastAudioAt: number;
+  /** The simulcast layer being decoded; undefined until a keyframe starts one. */
+  layer: number | undefined;
+  /** The layer we subscribed to (null: none); the decoder moves to it at its first keyframe. */
+  wantedLayer: number | null;
+  /** When a keyframe of the wanted layer was last asked for (our clock, ms). */
+  layerKeyframeAskedAt: number;
 }
 
 /** Video frames whose capture time is remembered while they decode (a second at 30 fps, with room). */
@@ -54,6 +60,9 @@ const MAX_CAPTURE_TIMES = 64;
 const AUDIO_STALE_MS = 300;
 /** Weight of a new sample in the smoothed delays. */
 const DELAY_SMOOTHING = 0.1;
+
+/** Least time between two requests for a keyframe of the layer we switch to. */
+const LAYER_KEYFRAME_REQUEST_MS = 500;
 
 /** How often played levels are read for speaking indicators (the release of {@link nextShownLevel} is per poll). */
 const LEVEL_POLL_MS = 100;
@@ -94,9 +103,12 @@ export class RemoteMedia {
       captureTimes: new Map(),
       audioArrivalMs: Number.NaN,
       lastAudioAt: Number.NEGATIVE_INFINITY,
+      layer: undefined,
+      wantedLayer: 0,
+      layerKeyframeAskedAt: Number.NEGATIVE_INFINITY,
     };
     this.receivers.set(participant, receivers);
-    if (participant.camera) this.options.requestKeyframe(participant);
+    if (participant.camera) this.options.requestKeyframe(participant, 0);
     if (!this.levelTimer) this.levelTimer = setInterval(() => this.pollLevels(), LEVEL_POLL_MS);
   }
 
@@ -105,9 +117,10 @@ export class RemoteMedia {
     const media = encodedMediaOf(frame, this.options.relayClockOffsetMs());
     if (!receivers || !media) return;
     if (media.kind === 'video') {
+      if (!this.followLayer(participant, receivers, media.layer ?? 0, media.keyframe)) return;
       receivers.video ??= new VideoDecodePipeline({
         onFrame: (decoded) => this.decoded(receivers, decoded),
-        onKeyframeNeeded: () => this.options.requestKeyframe(participant),
+        onKeyframeNeeded: () => this.options.requestKeyframe(participant, receivers.layer ?? 0),
       });
       if (media.captureTime !== undefined) {
         receivers.captureTimes.set(media.timestamp, media.captureTime);
@@ -145,7 +158,62 @@ export class RemoteMedia {
   videoStopped(participant: RemoteParticipant): void {
     const receivers = this.receivers.get(participant);
     receivers?.video?.close();
-    if (receivers) receivers.video = null;
+    if (receivers) {
+      receivers.video = null;
+      receivers.layer = undefined;
+    }
+  }
+
+  /**
+   * The layer of their camera we now subscribe to (null: none). The decoder
+   * stays on the layer it has until a keyframe of this one arrives, which is
+   * asked for now, so the picture never stops in between.
+   */
+  setWantedLayer(participant: RemoteParticipant, layer: number | null): void {
+    const receivers = this.receivers.get(participant);
+    if (!receivers || receivers.wantedLayer === layer) return;
+    receivers.wantedLayer = layer;
+    if (layer !== null && receivers.layer !== undefined && layer !== receivers.layer && participant.camera)
+      this.askLayerKeyframe(participant, receivers, layer);
+  }
+
+  /** The layer we subscribe to from `participant`, or null for none. */
+  wantedLayer(participant: RemoteParticipant): number | null {
+    return this.receivers.get(participant)?.wantedLayer ?? null;
+  }
+
+  /**
+   * Whether a video frame of `layer` goes to the decoder. The decoder keeps to
+   * one layer; it moves to another only at a keyframe, and only towards the
+   * one we want (a relay that forwards every layer, or frames of the old layer
+   * still on their way after a switch, never make it flip back and forth). A
+   * delta of the wanted layer before its keyframe means the relay switched us
+   * already: that keyframe is asked for.
+   */
+  private followLayer(participant: RemoteParticipant, receivers: Receivers, layer: number, keyframe: boolean): boolean {
+    const current = receivers.layer;
+    if (layer === current) return true;
+    // Not subscribed (frames from before the relay applied it): keep to the layer we have.
+    const wanted = receivers.wantedLayer ?? current ?? layer;
+    const closer =
+      current === undefined ||
+      layer === wanted ||
+      (current !== wanted && Math.abs(layer - wanted) < Math.abs(current - wanted));
+    if (keyframe && closer) {
+      receivers.layer = layer;
+      participant.videoLayer = layer;
+      return true;
+    }
+    participant.framesOtherLayer++;
+    if (!keyframe && layer === wanted) this.askLayerKeyframe(participant, receivers, layer);
+    return false;
+  }
+
+  private askLayerKeyframe(participant: RemoteParticipant, receivers: Receivers, layer: number): void {
+    const now = wallClockMs();
+    if (now - receivers.layerKeyframeAskedAt < LAYER_KEYFRAME_REQUEST_MS) return;
+    receivers.layerKeyframeAskedAt = now;
+    this.options.requestKeyframe(participant, layer);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { PeerSecurity } from '../e2ee/index.js';
+import type { AnnouncedLayer } from './layer-choice.js';
 import type { MediaStateSnapshot } from '../protocol/media-state.js';
 
 /** Public, read-only view of a remote participant (what `participants` holds). */
@@ -17,6 +18,14 @@ export interface ParticipantInfo {
   readonly audioLevel: number;
   /** Video frames decoded from them so far. */
   readonly framesDecoded: number;
+  /**
+   * The simulcast layer of their camera being decoded now (0 the largest), null
+   * before the first. Which one depends on how large their tile is shown.
+   */
+  readonly videoLayer: number | null;
+  /** Size of the last frame of their video shown, 0 before the first. */
+  readonly videoWidth: number;
+  readonly videoHeight: number;
   /**
    * Estimated glass-to-glass delay of their video, ms: from their camera to our
    * screen (capture time carried in the frame, clocks matched through the
@@ -51,6 +60,13 @@ export class RemoteParticipant implements ParticipantInfo {
   framesDecoded = 0;
   /** Frames dropped because they did not decrypt (E2EE). */
   framesUndecryptable = 0;
+  /** The layers of their camera they announced, largest first (empty: one of unknown size). */
+  videoLayers: AnnouncedLayer[] = [];
+  videoLayer: number | null = null;
+  videoWidth = 0;
+  videoHeight = 0;
+  /** Frames of a layer other than the one decoded, dropped (a switch waits for that layer's keyframe). */
+  framesOtherLayer = 0;
   /** Where end-to-end encryption with them stands; null without E2EE. */
   security: PeerSecurity | null = null;
   private sink: VideoSink | null = null;
@@ -97,6 +113,8 @@ export class RemoteParticipant implements ParticipantInfo {
   /** @internal Called by the room for each decoded frame. */
   deliverFrame(frame: VideoFrame): void {
     this.framesDecoded++;
+    this.videoWidth = frame.displayWidth;
+    this.videoHeight = frame.displayHeight;
     if (this.sink) this.sink(frame);
     else frame.close();
   }
@@ -104,9 +122,25 @@ export class RemoteParticipant implements ParticipantInfo {
   /** A plain snapshot, safe to hand to a page. */
   toJSON(): ParticipantInfo {
     const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode } = this;
+    const { videoLayer, videoWidth, videoHeight } = this;
     const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
     const videoDelayMs = round(this.videoDelayMs);
     const audioDelayMs = round(this.audioDelayMs);
-    return { id, name, mic, camera, screen, audioLevel, framesDecoded, videoDelayMs, audioDelayMs, e2ee, safetyCode };
+    return {
+      id,
+      name,
+      mic,
+      camera,
+      screen,
+      audioLevel,
+      framesDecoded,
+      videoLayer,
+      videoWidth,
+      videoHeight,
+      videoDelayMs,
+      audioDelayMs,
+      e2ee,
+      safetyCode,
+    };
   }
 }

@@ -4,6 +4,7 @@ import {
   type DecodedEnvelope,
   type EnvelopeInit,
   type MediaFrameInit,
+  type MediaStateInit,
   type ParticipantInit,
 } from '../protocol/envelope.js';
 import { codecToWire, mediaFrameHeader, mediaKindToWire, videoCodecFromWire } from './media-frame-wire.js';
@@ -38,9 +39,15 @@ import { RelayConnection, relayError, type ReconnectInfo, type RelayWelcome } fr
 import { RemoteMedia } from './remote-media.js';
 import { FrameTimeline } from './frame-timeline.js';
 import { RemoteParticipant } from './remote-participant.js';
+import { announcedVideoLayers, type AnnouncedLayer, type ViewSize } from './layer-choice.js';
+import { Subscriptions, type VideoView } from './subscriptions.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
 export type { TransportChoice };
+export type { VideoView, ViewSize };
+
+/** How large remote video is taken to be shown until {@link Room.setSubscription} says (360p: the middle layer). */
+const DEFAULT_VIDEO_VIEW: ViewSize = { width: 640, height: 360 };
 
 /** Everything a {@link Room} needs to join. */
 /** How long joining took, ms from `join()`; null for what has not happened yet. */
@@ -88,6 +95,17 @@ export interface RoomOptions {
    * anywhere; without one, people compare safety codes instead.
    */
   passphrase?: string;
+  /**
+   * Send the camera in simulcast layers (about 720p, 360p and 180p, never above
+   * the camera) so each receiver gets the one that fits its tile (default true).
+   */
+  simulcast?: boolean;
+  /**
+   * How large each remote video is taken to be shown, in device pixels, until
+   * {@link Room.setSubscription} is called: the layer received from each
+   * publisher is the smallest at least this tall (default 640×360).
+   */
+  videoView?: ViewSize;
   /** Give up joining after this long (default 10 s). */
   joinTimeoutMs?: number;
   /**
@@ -122,6 +140,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private readonly remote: RemoteMedia;
   private timeline: FrameTimeline | null = null;
   private readonly connection: RelayConnection;
+  private readonly subscriptions: Subscriptions;
   private codec: VideoCodecName = 'vp8';
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
@@ -130,8 +149,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private joinedAt: number | undefined;
   /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
   private roomSecret: Awaited<ReturnType<typeof MediaCrypto.prepareSecret>> = null;
-  private readonly options: Required<Omit<RoomOptions, 'codec' | 'token' | 'passphrase'>> &
-    Pick<RoomOptions, 'codec' | 'token' | 'passphrase'>;
+  private readonly options: Required<Omit<RoomOptions, 'codec' | 'token' | 'passphrase' | 'videoView'>> &
+    Pick<RoomOptions, 'codec' | 'token' | 'passphrase' | 'videoView'>;
 
   constructor(options: RoomOptions) {
     super();
@@ -141,6 +160,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       transport: 'auto',
       playAudio: true,
       e2ee: false,
+      simulcast: true,
       joinTimeoutMs: 10_000,
       reconnectTimeoutMs: DEFAULT_RECONNECT_TIMEOUT_MS,
       ...options,
@@ -155,7 +175,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
           room: this.options.room,
           name: this.options.name,
           token: this.options.token ?? '',
-          state: this.local.state,
+          state: this.wireState(),
           decoders: this.localDecoders.map(codecToWire),
         }),
       },
@@ -169,16 +189,36 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         transportChanged: (transport, previous) => this.transportChanged(transport, previous),
       },
     );
-    this.local = new LocalMedia({
-      onVideo: (media) => this.sendMedia(media, media.keyframe ? 'video-key' : 'video'),
-      onAudio: (media) => this.sendMedia(media, 'audio'),
-      onChange: () => this.emit(new LocalMediaEvent()),
-      onError: (error) => this.emit(new RoomErrorEvent(error)),
-      onSendQuality: (quality) => this.emit(new SendQualityEvent(quality)),
-    });
+    this.local = new LocalMedia(
+      {
+        onVideo: (media) => this.sendMedia(media, media.keyframe ? 'video-key' : 'video'),
+        onAudio: (media) => this.sendMedia(media, 'audio'),
+        onChange: () => this.emit(new LocalMediaEvent()),
+        onError: (error) => this.emit(new RoomErrorEvent(error)),
+        onSendQuality: (quality) => this.emit(new SendQualityEvent(quality)),
+        onLayers: () => this.announceState(),
+      },
+      this.options.simulcast,
+    );
+    this.subscriptions = new Subscriptions(
+      {
+        participants: () => this.participants.values(),
+        send: (tracks) =>
+          this.sendControl({
+            subscription: {
+              tracks: tracks.map((t) => ({ publisher: t.publisher, kind: mediaKindToWire('video'), layer: t.layer })),
+            },
+          }),
+        wanted: (id, layer) => {
+          const participant = this.participants.get(id);
+          if (participant) this.remote.setWantedLayer(participant, layer);
+        },
+      },
+      this.options.videoView ?? DEFAULT_VIDEO_VIEW,
+    );
     this.remote = new RemoteMedia({
       playAudio: this.options.playAudio,
-      requestKeyframe: (participant) => this.requestKeyframeFrom(participant.id),
+      requestKeyframe: (participant, layer) => this.requestKeyframeFrom(participant.id, layer),
       onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant)),
       onPlayoutState: () => this.emit(new LocalMediaEvent()),
       relayClockOffsetMs: () => this.connection.clock.offsetMs,
@@ -211,6 +251,21 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   get sendQuality(): SendQuality | null {
     return this.local.sendQuality;
+  }
+
+  /**
+   * Tells the room what is shown: for each remote participant on screen, how
+   * large their video is drawn, in device pixels. The room subscribes to the
+   * smallest layer of each one's camera at least that large (a 180p tile never
+   * receives 720p), to nothing from participants not listed, and follows
+   * changes (joins, leaves, other layers announced) by itself. Sent to the relay
+   * debounced (~250 ms); null goes back to everyone at the `videoView` size.
+   *
+   * @example
+   * room.setSubscription([{ participant: id, width: 640 * devicePixelRatio, height: 360 * devicePixelRatio }]);
+   */
+  setSubscription(views: readonly VideoView[] | null): void {
+    this.subscriptions.setViews(views);
   }
 
   /**
@@ -393,6 +448,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.joinedAt = wallClockMs();
     if (this.options.e2ee) this.crypto = this.startCrypto();
     for (const p of welcome.roster) this.addParticipant(p, false);
+    // Until it is sent the relay forwards everyone's largest layer: the first pictures come without waiting.
+    this.subscriptions.changed();
     this.chooseCodec();
     this.local.startSending(this.codec);
     this.emit(new RoomJoinedEvent(this.sessionId, this.connection.transportKind!));
@@ -422,8 +479,14 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         break;
       }
       case 'keyframeRequest':
-        this.local.requestKeyframe();
+        // For one layer: the relay moves a receiver onto it, or a receiver lost its reference.
+        this.local.requestKeyframe(env.keyframeRequest?.layer ?? 0);
         break;
+      case 'layerDemand': {
+        const demand = env.layerDemand;
+        if (demand && (demand.kind ?? 0) === mediaKindToWire('video')) this.local.setLayerDemand(demand.layers ?? []);
+        break;
+      }
       case 'error': {
         // Fatal errors end or move the connection (RelayConnection); this one leaves the call going.
         const error = relayError(env.error?.code ?? '', env.error?.message ?? '', false);
@@ -441,7 +504,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (!id || id === this.sessionId || this.participants.has(id)) return;
     const decoders = (init.decoders ?? []).map(videoCodecFromWire).filter((c): c is VideoCodecName => c !== null);
     const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
+    participant.videoLayers = announcedVideoLayers(init.state);
     this.participants.set(id, participant);
+    this.subscriptions.changed();
     this.startKeyExchange(participant);
     this.remote.add(participant);
     this.chooseCodec();
@@ -451,6 +516,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /** A participant announced its mic, camera and screen (or the roster did, after a reconnect). */
   private updateParticipant(participant: RemoteParticipant, state: ParticipantInit['state']): void {
     participant.state = mediaState(state);
+    const layers = announcedVideoLayers(state);
+    if (!sameLayers(layers, participant.videoLayers)) {
+      participant.videoLayers = layers;
+      this.subscriptions.changed();
+    }
     if (!participant.camera) this.remote.videoStopped(participant);
     this.emit(new ParticipantEvent('participant-updated', participant));
   }
@@ -468,6 +538,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.participants.delete(id);
     this.crypto?.peerLeft(id);
     this.remote.remove(participant);
+    this.subscriptions.changed();
     this.chooseCodec();
     this.emit(new ParticipantLeftEvent(participant, reason));
   }
@@ -495,7 +566,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.crypto.encrypt(frame, media.data).then(
       (ciphertext) => this.sendFrame(frame, ciphertext, priority),
       () => {
-        if (priority !== 'audio') this.local.requestKeyframe();
+        if (priority !== 'audio') this.local.requestKeyframe(media.layer ?? 0);
       },
     );
   }
@@ -513,7 +584,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     // and tell the encoder, which steps down when it happens often (congestion).
     if (!this.connection.send(bytes, priority)) {
       if (priority === 'audio') return;
-      this.local.requestKeyframe();
+      // Only that layer's receivers lost their reference.
+      this.local.requestKeyframe(frame.layer ?? 0);
       this.local.videoNotSent();
       return;
     }
@@ -557,8 +629,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     });
   }
 
-  private requestKeyframeFrom(peerId: string): void {
-    this.sendControl({ keyframeRequest: { target: peerId, kind: mediaKindToWire('video') } });
+  /** Asks `peerId` for a keyframe of `layer` of their camera: by default the layer we decode or want from them. */
+  private requestKeyframeFrom(peerId: string, layer?: number): void {
+    const participant = this.participants.get(peerId);
+    const which = layer ?? participant?.videoLayer ?? (participant && this.remote.wantedLayer(participant)) ?? 0;
+    this.sendControl({ keyframeRequest: { target: peerId, kind: mediaKindToWire('video'), layer: which } });
   }
 
   private sendControl(message: EnvelopeInit): void {
@@ -566,7 +641,13 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private announceState(): void {
-    if (this.state === 'joined') this.sendControl({ mediaState: this.local.state });
+    if (this.state === 'joined') this.sendControl({ mediaState: this.wireState() });
+  }
+
+  /** Our `MediaState`: mic, camera, screen, and the layers our camera is sent in. */
+  private wireState(): MediaStateInit {
+    const videoLayers = this.local.videoLayers;
+    return { ...this.local.state, ...(videoLayers.length > 0 ? { videoLayers } : {}) };
   }
 
   /**
@@ -605,6 +686,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       else this.addParticipant(init, true);
     }
     this.chooseCodec();
+    // A new connection: the relay knows nothing of what we want until we say it again.
+    this.subscriptions.resend();
     // Frames were lost both ways: decoders on either side need a fresh start.
     this.local.requestKeyframe();
     for (const participant of this.participants.values()) {
@@ -630,6 +713,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   private transportChanged(transport: 'websocket' | 'webtransport', previous: 'websocket' | 'webtransport'): void {
     if (this.state !== 'joined') return;
+    this.subscriptions.resend();
     this.local.requestKeyframe();
     for (const participant of this.participants.values()) {
       if (participant.camera) this.requestKeyframeFrom(participant.id);
@@ -646,6 +730,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private shutdown(): void {
+    this.subscriptions.close();
     this.crypto?.close();
     this.crypto = null;
     this.local.close();
@@ -654,4 +739,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.remote.close();
     this.connection.close();
   }
+}
+
+/** Whether two announcements list the same layer sizes. */
+function sameLayers(a: readonly AnnouncedLayer[], b: readonly AnnouncedLayer[]): boolean {
+  return a.length === b.length && a.every((l, i) => l.width === b[i]!.width && l.height === b[i]!.height);
 }

@@ -28,6 +28,8 @@ export interface EncodedMedia {
    * frames nothing references (skippable without breaking the picture).
    */
   temporalLayer?: number;
+  /** Simulcast layer of a video frame (`MediaFrame.layer`): 0 the largest; absent or 0 with one layer. */
+  layer?: number;
   /** Coded size of video frames. */
   width?: number;
   height?: number;

@@ -64,6 +64,21 @@ export function sendLadder(sourceHeight: number, maxHeight: number, framerate: n
 }
 
 /**
+ * The rungs for a simulcast send whose layers are `layerHeights` tall (largest
+ * first) at `framerate`: all layers, then without the top one, and so on down to
+ * the smallest alone, then lower frame rates. A step's `height` is the largest
+ * layer still sent: overuse stops the top layer first (the largest share of the
+ * cost), while everyone watching a smaller one sees no change.
+ */
+export function simulcastLadder(layerHeights: readonly number[], framerate: number): SendStep[] {
+  if (layerHeights.length === 0) throw new RangeError('simulcastLadder needs at least one layer');
+  const steps: SendStep[] = layerHeights.map((height) => ({ height, framerate }));
+  const smallest = layerHeights[layerHeights.length - 1]!;
+  for (const rate of FRAMERATES) if (rate < framerate) steps.push({ height: smallest, framerate: rate });
+  return steps;
+}
+
+/**
  * Feed it every encoded frame ({@link frameEncoded}), every frame the encoder
  * skipped for being busy ({@link encoderBusy}) and every video frame the
  * transport could not send ({@link networkDrop}); call {@link check} with the
@@ -152,8 +167,13 @@ export class SendAdaptation {
     if (congested || overused) {
       this.underuseSince = undefined;
       if (this.index === this.ladder.length - 1) return null;
-      // Far behind (twice the interval or more): two rungs at once, to get the delay down fast.
-      const by = !congested && this.usage > 2 * overuseRatio ? 2 : 1;
+      // Far behind (twice the interval or more): two rungs at once, to get the delay down fast; but
+      // never straight into a lower frame rate: the smaller size alone may be enough.
+      const twoDown = this.ladder[this.index + 2];
+      const by =
+        !congested && this.usage > 2 * overuseRatio && twoDown?.framerate === this.ladder[this.index]!.framerate
+          ? 2
+          : 1;
       if (now - this.lastStepUpAt < FAILED_STEP_UP_MS)
         this.stepUpAfterMs = Math.min(this.stepUpAfterMs * 2, this.options.maxStepUpAfterMs);
       return this.moveTo(Math.min(this.ladder.length - 1, this.index + by), congested ? 'network' : 'cpu', now);
@@ -166,6 +186,18 @@ export class SendAdaptation {
     if (now - this.underuseSince < this.stepUpAfterMs) return null;
     this.lastStepUpAt = now;
     return this.moveTo(this.index - 1, this.index - 1 === 0 ? null : this.limitedBy, now);
+  }
+
+  /**
+   * After a step down that relieved nothing (with simulcast: it stopped only
+   * layers nobody watched, which were not encoded anyway), takes the next rung
+   * down at once, for the same reason, when it lowers only the size. Null at
+   * the bottom, when the next rung lowers the frame rate, or at the top.
+   */
+  stepDownFurther(now: number): SendQuality | null {
+    const next = this.ladder[this.index + 1];
+    if (!next || this.limitedBy === null || next.framerate !== this.ladder[this.index]!.framerate) return null;
+    return this.moveTo(this.index + 1, this.limitedBy, now);
   }
 
   private moveTo(index: number, limitedBy: SendLimit | null, now: number): SendQuality {

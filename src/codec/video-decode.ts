@@ -70,6 +70,8 @@ export class VideoDecodePipeline {
   private readonly options: VideoDecodeOptions;
   private decoder: VideoDecoder | undefined;
   private configuredCodec: VideoCodecName | undefined;
+  /** Coded size the decoder was configured for, `WxH` (empty: unknown). */
+  private configuredSize = '';
   private waitingForKeyframe = true;
   private lastSequence: number | undefined;
   private lastKeyframeRequest = -Infinity;
@@ -164,7 +166,13 @@ export class VideoDecodePipeline {
     }
 
     try {
-      if (media.keyframe && (codec !== this.configuredCodec || !this.decoder || this.decoder.state !== 'configured')) {
+      if (
+        media.keyframe &&
+        (codec !== this.configuredCodec ||
+          !this.decoder ||
+          this.decoder.state !== 'configured' ||
+          this.sizeChanged(media))
+      ) {
         this.configure(codec, media);
       }
       const decoder = this.decoder!;
@@ -187,9 +195,19 @@ export class VideoDecodePipeline {
     this.decoder = undefined;
   }
 
+  /**
+   * A keyframe of another size (another simulcast layer, a camera change): the
+   * decoder is configured again, in order with the frames before it (those still
+   * in it come out at their size first, so the picture never blanks).
+   */
+  private sizeChanged(media: EncodedMedia): boolean {
+    return !!media.width && !!media.height && `${media.width}x${media.height}` !== this.configuredSize;
+  }
+
   private configure(codec: VideoCodecName, media: EncodedMedia): void {
     if (!this.decoder || this.decoder.state === 'closed') this.decoder = this.createDecoder();
     this.decoder.configure(videoDecoderConfig(codec, media));
+    this.configuredSize = media.width && media.height ? `${media.width}x${media.height}` : '';
     this.configuredCodec = codec;
     this.counters.codec = codec;
   }

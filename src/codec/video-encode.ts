@@ -1,13 +1,30 @@
 /**
- * Camera track → `VideoEncoder` (realtime) → {@link EncodedMedia}.
+ * Camera track → `VideoEncoder`s (realtime; one per simulcast layer) → {@link EncodedMedia}.
  */
 import { readEach } from '../capture/read-each.js';
 import { videoFrames } from '../capture/video-frames.js';
 import { supportedEncoderConfig, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
-import { nextSequence, type EncodedMedia } from './encoded-media.js';
+import type { EncodedMedia } from './encoded-media.js';
+import { LayerEncoder, type LayerEncoderStats, type LayerSettings } from './layer-encoder.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
-import { SendAdaptation, sendLadder, type SendAdaptationOptions, type SendQuality } from './send-adaptation.js';
+import {
+  SendAdaptation,
+  sendLadder,
+  simulcastLadder,
+  type SendAdaptationOptions,
+  type SendQuality,
+} from './send-adaptation.js';
+import { simulcastLayerSizes, type LayerSize } from './simulcast-layers.js';
 import { encodeSize, videoBitrate } from './video-bitrate.js';
+
+/** One layer as a publisher announces it (`MediaState.video_layers`). */
+export interface SimulcastLayerInfo {
+  width: number;
+  height: number;
+  maxFramerate: number;
+  /** Bits per second. */
+  maxBitrate: number;
+}
 
 /** Options of {@link VideoEncodePipeline}. */
 export interface VideoEncodeOptions {
@@ -39,14 +56,24 @@ export interface VideoEncodeOptions {
   adaptation?: SendAdaptationOptions;
   /** The size or frame rate sent changed, and why. */
   onQuality?: (quality: SendQuality) => void;
+  /**
+   * Send simulcast layers: about 1280×720, 640×360 and 320×180, never larger
+   * than the camera ({@link simulcastLayerSizes}), each from its own encoder.
+   * Default false: one layer of the largest size. With simulcast, overuse
+   * stops the top layer first, then the next, then lowers the frame rate.
+   */
+  simulcast?: boolean;
+  /** The layers sent changed (index = `MediaFrame.layer`, largest first): announce them. */
+  onLayers?: (layers: SimulcastLayerInfo[]) => void;
 }
 
 /** Counters of a {@link VideoEncodePipeline}. */
 export interface VideoEncodeStats {
   codec: VideoCodecName;
-  /** Size being encoded (0 before the first frame). */
+  /** Size of the largest layer being encoded (0 before the first frame). */
   width: number;
   height: number;
+  /** All layers together, bits per second. */
   bitrate: number;
   framesRead: number;
   framesEncoded: number;
@@ -57,8 +84,10 @@ export interface VideoEncodeStats {
   droppedRate: number;
   /** Frames read and discarded while paused. */
   droppedPaused: number;
+  /** Frames read and discarded because nobody watches any layer (`LayerDemand` empty). */
+  droppedUnwatched: number;
   bytes: number;
-  /** Mean time from `encode()` to its output, over the recent frames, in ms. */
+  /** Mean time from `encode()` to its output, over the recent frames, in ms (to the last layer's output). */
   encodeTimeMs: number;
   /** Encoder restarts after errors. */
   restarts: number;
@@ -70,6 +99,8 @@ export interface VideoEncodeStats {
   encodeUsage: number;
   /** Steps down and up taken by the adaptation. */
   qualityChanges: number;
+  /** Each layer being sent, index = `MediaFrame.layer`. */
+  layers: LayerEncoderStats[];
 }
 
 /** The encoder may hold this many frames; beyond it, new frames are dropped (realtime: never queue latency). */
@@ -78,45 +109,44 @@ const MAX_ENCODE_QUEUE = 2;
 const MAX_RESTARTS = 3;
 
 /**
- * Encodes a video track for the room.
+ * Encodes a video track for the room, in one layer or (with `simulcast`) in
+ * several, each frame of the camera handed to every active layer.
  *
- * Frames are closed as soon as they are handed to the encoder (or dropped).
- * Keyframes come every `keyframeIntervalMs`, after every (re)configuration,
- * and on {@link requestKeyframe} (repeated requests coalesce into one).
+ * Frames are closed as soon as they are handed to the encoders (or dropped).
+ * Each layer's keyframes come every `keyframeIntervalMs`, after every
+ * (re)configuration, when it starts again after {@link setLayerDemand} stopped
+ * it, and on {@link requestKeyframe} (repeated requests coalesce into one).
  *
  * @example
- * const pipeline = new VideoEncodePipeline({ codec: 'vp8', onEncoded: (m) => room.sendMedia(m) });
+ * const pipeline = new VideoEncodePipeline({ codec: 'vp8', simulcast: true, onEncoded: (m) => room.sendMedia(m) });
  * pipeline.start(cameraTrack);
- * pipeline.requestKeyframe(); // a peer joined
+ * pipeline.setLayerDemand([1, 2]); // nobody watches the 720p layer
+ * pipeline.requestKeyframe(1); // a receiver switches to 360p
  * pipeline.stop();
  */
 export class VideoEncodePipeline {
   private readonly options: VideoEncodeOptions;
   private track: MediaStreamTrack | undefined;
   private reader: ReadableStreamDefaultReader<VideoFrame> | undefined;
-  private encoder: VideoEncoder | undefined;
+  /** The layers, index = `MediaFrame.layer`; one without simulcast. */
+  private layers: LayerEncoder[] = [];
   private codecName: VideoCodecName;
-  /** Source size the encoder is configured for, `WxH`; changes trigger a reconfiguration. */
+  /** Source size the encoders are configured for, `WxH`; changes trigger a reconfiguration. */
   private sourceKey = '';
   /** True while an asynchronous (re)configuration is under way: frames are dropped meanwhile. */
   private configuring = false;
   private needsConfigure = true;
-  private forceKeyframe = true;
-  private keyframeRequested = false;
-  private lastKeyframeAt = -Infinity;
   private lastEncodedTimestamp = -Infinity;
-  private sequence = 0;
   private failures = 0;
   private stopped = false;
   private isPaused = false;
-  /** Codec the encoder is configured for (differs from `codecName` while a switch is pending). */
-  private configuredCodec: VideoCodecName | undefined;
-  /** Per frame in the encoder, by timestamp: when it went in, with which codec and size (outputs can follow a reconfigure). */
-  private readonly pendingEncodes = new Map<
-    number,
-    { at: number; codec: VideoCodecName; width: number; height: number }
-  >();
-  private readonly counters: VideoEncodeStats;
+  /** Layers someone watches (the relay's `LayerDemand`); null: all (none received yet). */
+  private demand: Set<number> | null = null;
+  /** The announced layers, as a key: a change is announced again. */
+  private layersKey = '';
+  /** Per camera frame in the encoders, by timestamp: layers still to come out and the longest encode time so far. */
+  private readonly frameCosts = new Map<number, { remaining: number; ms: number; keyframe: boolean }>();
+  private readonly counters: Omit<VideoEncodeStats, 'layers'>;
   /** The adaptation for the current source; rebuilt when the source size or rate changes. */
   private adaptation: SendAdaptation | undefined;
   private ladderKey = '';
@@ -135,6 +165,7 @@ export class VideoEncodePipeline {
       droppedBusy: 0,
       droppedRate: 0,
       droppedPaused: 0,
+      droppedUnwatched: 0,
       bytes: 0,
       encodeTimeMs: 0,
       restarts: 0,
@@ -146,8 +177,8 @@ export class VideoEncodePipeline {
   }
 
   /**
-   * Starts encoding `track`, or switches to it (another camera): the encoder is
-   * kept and the next frame is a keyframe. The pipeline never stops the track.
+   * Starts encoding `track`, or switches to it (another camera): the encoders
+   * are kept and the next frame of each layer is a keyframe. The pipeline never stops the track.
    */
   start(track: MediaStreamTrack): void {
     if (track.kind !== 'video') throw new TypeError('VideoEncodePipeline needs a video track');
@@ -157,7 +188,7 @@ export class VideoEncodePipeline {
     this.track = track;
     const reader = videoFrames(track, { forceFallback: this.options.forceFallback ?? false }).getReader();
     this.reader = reader;
-    this.forceKeyframe = true;
+    for (const layer of this.layers) layer.startOver();
     void this.run(reader);
   }
 
@@ -173,10 +204,25 @@ export class VideoEncodePipeline {
 
   /** A snapshot of the counters. */
   get stats(): VideoEncodeStats {
-    return { ...this.counters, codec: this.codecName, encodeUsage: this.adaptation?.encodeUsage ?? Number.NaN };
+    return {
+      ...this.counters,
+      codec: this.codecName,
+      encodeUsage: this.adaptation?.encodeUsage ?? Number.NaN,
+      layers: this.layers.map((l) => l.stats),
+    };
   }
 
-  /** What is sent now (size, frame rate) and why it is less than the best, once the encoder is configured. */
+  /** The layers sent now, as announced (index = `MediaFrame.layer`); empty before the first configuration. */
+  get layerInfo(): SimulcastLayerInfo[] {
+    return this.layers.map((l) => ({
+      width: l.settings?.width ?? 0,
+      height: l.settings?.height ?? 0,
+      maxFramerate: this.counters.framerate,
+      maxBitrate: l.settings?.bitrate ?? 0,
+    }));
+  }
+
+  /** What is sent now (size of the largest layer, frame rate) and why it is less than the best, once configured. */
   get quality(): SendQuality | null {
     if (!this.counters.width) return null;
     return {
@@ -192,14 +238,25 @@ export class VideoEncodePipeline {
   }
 
   /**
-   * Asks for a keyframe soon: the next frame, or the first one `minKeyframeGapMs`
-   * after the previous keyframe. Any number of calls before then give one keyframe.
+   * Asks for a keyframe soon on `layer` (every layer when omitted): its next
+   * frame, or the first one `minKeyframeGapMs` after its previous keyframe. Any
+   * number of calls before then give one keyframe.
    */
-  requestKeyframe(): void {
-    this.keyframeRequested = true;
+  requestKeyframe(layer?: number): void {
+    if (layer === undefined) for (const l of this.layers) l.requestKeyframe();
+    else this.layers[layer]?.requestKeyframe();
   }
 
-  /** Switches codec: the encoder is reconfigured and the next frame is a keyframe. */
+  /**
+   * Which layers someone watches (the relay's `LayerDemand`); null: all. A
+   * layer not listed is not encoded; one listed again starts with a keyframe.
+   */
+  setLayerDemand(layers: readonly number[] | null): void {
+    this.demand = layers === null ? null : new Set(layers);
+    this.applyDemand();
+  }
+
+  /** Switches codec: the encoders are reconfigured and the next frames are keyframes. */
   setCodec(codec: VideoCodecName): void {
     if (codec === this.codecName) return;
     this.codecName = codec;
@@ -211,20 +268,20 @@ export class VideoEncodePipeline {
     this.isPaused = true;
   }
 
-  /** Sends again after {@link pause}, starting with a keyframe. */
+  /** Sends again after {@link pause}, starting with keyframes. */
   resume(): void {
     if (!this.isPaused) return;
     this.isPaused = false;
-    this.forceKeyframe = true;
+    for (const layer of this.layers) layer.startOver();
   }
 
-  /** Stops reading and releases the encoder. The track is left running for its owner. */
+  /** Stops reading and releases the encoders. The track is left running for its owner. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.reader?.cancel().catch(() => {});
     this.reader = undefined;
-    this.closeEncoder();
+    for (const layer of this.layers) layer.close();
   }
 
   private run(reader: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
@@ -248,8 +305,7 @@ export class VideoEncodePipeline {
     if (sourceKey !== this.sourceKey) this.needsConfigure = true;
     if (this.needsConfigure && !this.configuring)
       void this.configure(frame.displayWidth, frame.displayHeight, sourceKey);
-    const encoder = this.encoder;
-    if (this.configuring || !encoder || encoder.state !== 'configured') return;
+    if (this.configuring || this.layers.length === 0 || !this.layers.every((l) => l.ready)) return;
 
     const now = performance.now();
     if (this.adapt(now)) return; // reconfiguring: this frame is skipped
@@ -261,7 +317,13 @@ export class VideoEncodePipeline {
       this.counters.droppedRate++;
       return;
     }
-    if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) {
+    const active = this.layers.filter((l) => l.active);
+    if (active.length === 0) {
+      this.counters.droppedUnwatched++;
+      return;
+    }
+    // One layer behind skips the frame for all: the layers stay in step, and the load is what is too high.
+    if (active.some((l) => l.queueSize > MAX_ENCODE_QUEUE)) {
       this.counters.droppedBusy++;
       this.adaptation?.encoderBusy();
       return;
@@ -269,72 +331,114 @@ export class VideoEncodePipeline {
 
     const interval = this.options.keyframeIntervalMs ?? 5000;
     const minGap = this.options.minKeyframeGapMs ?? 500;
-    const keyFrame =
-      this.forceKeyframe ||
-      now - this.lastKeyframeAt >= interval ||
-      (this.keyframeRequested && now - this.lastKeyframeAt >= minGap);
-    if (keyFrame) {
-      this.forceKeyframe = false;
-      this.keyframeRequested = false;
-      this.lastKeyframeAt = now;
-    }
     this.lastEncodedTimestamp = frame.timestamp;
-    this.pendingEncodes.set(frame.timestamp, {
-      at: now,
-      codec: this.configuredCodec ?? this.codecName,
-      width: this.counters.width,
-      height: this.counters.height,
-    });
-    encoder.encode(frame, { keyFrame });
+    // A frame queued behind a keyframe (any layer's: they share the machine) is slow for that reason:
+    // counted like the keyframe, not as load.
+    const behindKeyframe = active.some((l) => l.keyframePending);
+    this.frameCosts.set(frame.timestamp, { remaining: active.length, ms: 0, keyframe: behindKeyframe });
+    // Entries for frames an encoder dropped would otherwise pile up.
+    if (this.frameCosts.size > 30) this.frameCosts.delete(this.frameCosts.keys().next().value!);
+    for (const layer of active) layer.encode(frame, now, interval, minGap);
   }
 
   private maxFramerate(): number {
     return this.options.maxFramerate ?? 30;
   }
 
-  /** Lets the adaptation decide; true when it changed the step (the encoder is reconfigured). */
+  /** Lets the adaptation decide; true when it changed the step (the encoders are reconfigured). */
   private adapt(now: number): boolean {
-    const change = this.adaptation?.check(now);
+    let change = this.adaptation?.check(now);
     if (!change) return false;
+    // Stopping only layers nobody watches (not encoded anyway) relieves nothing: go on down.
+    while (change && change.height < this.counters.height && this.cutsOnlyInactive(change.height)) {
+      const further = this.adaptation!.stepDownFurther(now);
+      if (!further) break;
+      change = further;
+    }
     this.counters.qualityChanges++;
     this.needsConfigure = true;
     this.sourceKey = '';
     return true;
   }
 
+  /** Whether a step to `height` stops only layers that are not being encoded (simulcast, nobody watches them). */
+  private cutsOnlyInactive(height: number): boolean {
+    if (!this.options.simulcast) return false;
+    const cut = this.layers.filter((l) => (l.settings?.height ?? 0) > height);
+    const kept = this.layers.filter((l) => (l.settings?.height ?? 0) <= height);
+    return cut.length > 0 && cut.every((l) => !l.active) && kept.some((l) => l.active);
+  }
+
   /** The step to send at for this source: from the adaptation, or the top one without it. */
-  private step(sourceHeight: number, sourceRate: number): SendQuality {
+  private step(sourceHeight: number, sourceRate: number, layerHeights: readonly number[] | null): SendQuality {
     const maxHeight = this.options.maxHeight ?? 720;
-    const key = `${sourceHeight}@${sourceRate}`;
+    const key = `${sourceHeight}@${sourceRate}:${layerHeights?.join(',') ?? ''}`;
     if (this.options.adapt !== false && key !== this.ladderKey) {
       // A new source (another camera, a resize): start again from its top step.
       this.ladderKey = key;
-      this.adaptation = new SendAdaptation(sendLadder(sourceHeight, maxHeight, sourceRate), this.options.adaptation);
+      const ladder = layerHeights
+        ? simulcastLadder(layerHeights, sourceRate)
+        : sendLadder(sourceHeight, maxHeight, sourceRate);
+      this.adaptation = new SendAdaptation(ladder, this.options.adaptation);
     }
     return (
-      this.adaptation?.current ?? { height: Math.min(sourceHeight, maxHeight), framerate: sourceRate, limitedBy: null }
+      this.adaptation?.current ?? {
+        height: Math.min(sourceHeight, maxHeight),
+        framerate: sourceRate,
+        limitedBy: null,
+      }
     );
   }
 
-  /** (Re)configures for a source size; frames are dropped until it is done. */
+  /** The sizes to encode for a source at `step`: the simulcast layers not above the step, or one size. */
+  private plan(
+    sourceWidth: number,
+    sourceHeight: number,
+    sourceRate: number,
+  ): { sizes: LayerSize[]; step: SendQuality } {
+    const maxWidth = this.options.maxWidth ?? 1280;
+    const maxHeight = this.options.maxHeight ?? 720;
+    if (!this.options.simulcast) {
+      const step = this.step(sourceHeight, sourceRate, null);
+      return { sizes: [encodeSize(sourceWidth, sourceHeight, maxWidth, step.height)], step };
+    }
+    const all = simulcastLayerSizes(sourceWidth, sourceHeight, maxWidth, maxHeight);
+    const step = this.step(
+      sourceHeight,
+      sourceRate,
+      all.map((l) => l.height),
+    );
+    const sizes = all.filter((l) => l.height <= step.height);
+    return { sizes: sizes.length > 0 ? sizes : all.slice(-1), step };
+  }
+
+  /** (Re)configures every layer for a source size; frames are dropped until it is done. */
   private async configure(sourceWidth: number, sourceHeight: number, sourceKey: string): Promise<void> {
     this.configuring = true;
     this.needsConfigure = false;
     const codec = this.codecName;
     const trackRate = this.track?.getSettings().frameRate;
     const sourceRate = Math.round(Math.min(this.maxFramerate(), trackRate && trackRate > 0 ? trackRate : 30));
-    const step = this.step(sourceHeight, sourceRate);
-    const { width, height } = encodeSize(sourceWidth, sourceHeight, this.options.maxWidth ?? 1280, step.height);
+    const { sizes, step } = this.plan(sourceWidth, sourceHeight, sourceRate);
     const framerate = step.framerate;
-    const bitrate = this.options.bitrate ?? videoBitrate(width, height, framerate);
     const contentHint = this.track?.contentHint ?? '';
+    const settings: LayerSettings[] = sizes.map(({ width, height }) => ({
+      codec,
+      width,
+      height,
+      bitrate: this.options.bitrate ?? videoBitrate(width, height, framerate),
+    }));
     try {
-      const config = await supportedEncoderConfig(
-        videoEncoderConfig(codec, { width, height, framerate, bitrate, contentHint }),
+      const configs = await Promise.all(
+        settings.map((s) => supportedEncoderConfig(videoEncoderConfig(codec, { ...s, framerate, contentHint }))),
       );
       if (this.stopped) return;
-      if (!config) {
-        this.fail('codec-unsupported', `This browser cannot encode ${codec} at ${width}×${height}.`);
+      const unsupported = settings.find((_, i) => !configs[i]);
+      if (unsupported) {
+        this.fail(
+          'codec-unsupported',
+          `This browser cannot encode ${codec} at ${unsupported.width}×${unsupported.height}.`,
+        );
         return;
       }
       // A codec switch requested while we awaited wins: configure again on the next frame.
@@ -342,14 +446,28 @@ export class VideoEncodePipeline {
         this.needsConfigure = true;
         return;
       }
-      if (!this.encoder || this.encoder.state === 'closed') this.encoder = this.createEncoder();
-      this.encoder.configure(config);
-      this.configuredCodec = codec;
+      settings.forEach((s, i) => {
+        this.layers[i] ??= new LayerEncoder(i, {
+          output: (layer, media, encodeMs) => this.output(layer, media, encodeMs),
+          error: (layer, error) => this.encoderError(layer, error),
+        });
+        this.layers[i].configure(configs[i]!, s);
+      });
+      for (const extra of this.layers.splice(settings.length)) extra.close();
+      this.frameCosts.clear();
       this.sourceKey = sourceKey;
-      this.forceKeyframe = true;
-      const changed = this.counters.height !== height || this.counters.framerate !== framerate;
-      Object.assign(this.counters, { width, height, bitrate, framerate, limitedBy: step.limitedBy });
-      if (changed) this.options.onQuality?.({ height, framerate, limitedBy: step.limitedBy });
+      const top = settings[0]!;
+      const bitrate = settings.reduce((sum, s) => sum + s.bitrate, 0);
+      const changed = this.counters.height !== top.height || this.counters.framerate !== framerate;
+      Object.assign(this.counters, {
+        width: top.width,
+        height: top.height,
+        bitrate,
+        framerate,
+        limitedBy: step.limitedBy,
+      });
+      this.layersChanged();
+      if (changed) this.options.onQuality?.({ height: top.height, framerate, limitedBy: step.limitedBy });
     } catch (error) {
       this.fail('codec-unsupported', `Configuring the ${codec} encoder failed.`, error);
     } finally {
@@ -357,66 +475,55 @@ export class VideoEncodePipeline {
     }
   }
 
-  private createEncoder(): VideoEncoder {
-    const encoder: VideoEncoder = new VideoEncoder({
-      output: (chunk, metadata) => this.output(chunk, metadata),
-      error: (error) => this.encoderError(encoder, error),
-    });
-    return encoder;
+  /** Announces the layers when they changed; a demand for the old ones no longer applies. */
+  private layersChanged(): void {
+    const info = this.layerInfo;
+    const key = JSON.stringify(info);
+    if (key === this.layersKey) return this.applyDemand();
+    this.layersKey = key;
+    // Indexes now name other sizes: send them all until the relay says again what is watched.
+    this.demand = null;
+    this.applyDemand();
+    this.options.onLayers?.(info);
   }
 
-  private output(chunk: EncodedVideoChunk, metadata?: EncodedVideoChunkMetadata): void {
-    if (this.stopped) return;
+  private applyDemand(): void {
+    for (const layer of this.layers) layer.setActive(this.demand === null || this.demand.has(layer.index));
+  }
+
+  private output(layer: LayerEncoder, media: EncodedMedia, encodeMs: number | undefined): void {
+    if (this.stopped || this.layers[layer.index] !== layer) return;
     this.failures = 0;
-    const pending = this.pendingEncodes.get(chunk.timestamp);
-    if (pending !== undefined) {
-      this.pendingEncodes.delete(chunk.timestamp);
-      const now = performance.now();
-      const took = now - pending.at;
-      this.counters.encodeTimeMs =
-        this.counters.framesEncoded === 0 ? took : this.counters.encodeTimeMs * 0.9 + took * 0.1;
-      this.adaptation?.frameEncoded(took, chunk.type === 'key', now);
-    }
-    const codec = pending?.codec ?? this.configuredCodec ?? this.codecName;
-    // Entries for frames the encoder dropped would otherwise pile up.
-    if (this.pendingEncodes.size > 30) this.pendingEncodes.clear();
-    const data = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(data);
-    const keyframe = chunk.type === 'key';
-    const decoderConfig = metadata?.decoderConfig;
-    // Frames encoded before a resize can come out after it: label them with their own size.
-    const width = decoderConfig?.codedWidth ?? pending?.width ?? this.counters.width;
-    const height = decoderConfig?.codedHeight ?? pending?.height ?? this.counters.height;
     this.counters.framesEncoded++;
-    this.counters.bytes += data.byteLength;
-    if (keyframe) this.counters.keyframes++;
-    const media: EncodedMedia = {
-      kind: 'video',
-      codec,
-      keyframe,
-      timestamp: chunk.timestamp,
-      sequence: this.sequence,
-      data,
-      width,
-      height,
-      temporalLayer: temporalLayerOf(metadata),
-      // Read from the camera just before encode(): the capture time, to within a frame's wait in the track.
-      captureTime: pending ? performance.timeOrigin + pending.at : undefined,
-    };
-    this.sequence = nextSequence(this.sequence);
+    this.counters.bytes += media.data.byteLength;
+    if (media.keyframe) this.counters.keyframes++;
+    const cost = this.frameCosts.get(media.timestamp);
+    if (cost && encodeMs !== undefined) {
+      cost.ms = Math.max(cost.ms, encodeMs);
+      cost.keyframe ||= media.keyframe;
+      if (--cost.remaining === 0) {
+        // The whole camera frame is out: its cost is the time from encode() to the last layer's output.
+        // The layers' encoders work side by side (in parallel where there are threads, in turn where not),
+        // so this span is what must fit in a frame interval; adding the layers' times up would count
+        // parallel work twice and step down a machine that keeps up.
+        this.frameCosts.delete(media.timestamp);
+        this.counters.encodeTimeMs =
+          this.counters.framesEncoded <= 1 ? cost.ms : this.counters.encodeTimeMs * 0.9 + cost.ms * 0.1;
+        this.adaptation?.frameEncoded(cost.ms, cost.keyframe, performance.now());
+      }
+    }
     this.options.onEncoded(media);
   }
 
-  private encoderError(encoder: VideoEncoder, error: DOMException): void {
-    if (this.stopped || encoder !== this.encoder) return;
-    this.encoder = undefined;
+  private encoderError(layer: LayerEncoder, error: DOMException): void {
+    if (this.stopped || this.layers[layer.index] !== layer) return;
     this.failures++;
     this.counters.restarts++;
     if (this.failures > MAX_RESTARTS) {
       this.fail('encoder-failed', `The ${this.codecName} encoder failed ${this.failures} times in a row.`, error);
       return;
     }
-    // A fresh encoder on the next frame; its first output is a keyframe.
+    // Fresh encoders on the next frame; their first outputs are keyframes.
     this.needsConfigure = true;
     this.sourceKey = '';
   }
@@ -426,15 +533,4 @@ export class VideoEncodePipeline {
     this.stop();
     this.options.onError?.(error);
   }
-
-  private closeEncoder(): void {
-    if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
-    this.encoder = undefined;
-  }
-}
-
-/** The temporal layer WebCodecs reports with `scalabilityMode` (`svc` is not in TypeScript's DOM types yet). */
-function temporalLayerOf(metadata: EncodedVideoChunkMetadata | undefined): number {
-  const svc = (metadata as { svc?: { temporalLayerId?: number } } | undefined)?.svc;
-  return svc?.temporalLayerId ?? 0;
 }

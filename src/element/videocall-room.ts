@@ -4,6 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { asVideoCallError, VideoCallError } from '../call/errors.js';
 import type { ParticipantInfo } from '../call/remote-participant.js';
+import { VideoSubscriptionController } from './video-subscription-controller.js';
 import { Room, type JoinTimes, type RoomState, type TransportChoice } from '../call/room.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import { passphraseFromFragment } from '../e2ee/key-exchange.js';
@@ -126,6 +127,11 @@ export class VideocallRoomElement extends LitElement {
   constructor() {
     super();
     this.addController(this.grid);
+    // After the grid: it measures the tiles the grid has just laid out.
+    new VideoSubscriptionController(this, {
+      root: () => this.renderRoot ?? null,
+      setSubscription: (views) => this.current?.setSubscription(views),
+    });
     // A removed element must not keep the camera on; a moved one keeps its call.
     this.addController(new RemovalWatcher(this, () => this.leave()));
     // While audio waits for a gesture, any click or key press on the page (not only

@@ -65,6 +65,11 @@ export const ErrorCode = {
    * on the connection it has (no new participant is made).
    */
   UpgradeRefused: 'upgrade-refused',
+  /**
+   * A `Subscription` the relay refused (a kind that is not VIDEO or SCREEN, a layer
+   * out of range, a track named twice, too many tracks): the previous one stands.
+   */
+  InvalidSubscription: 'invalid-subscription',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

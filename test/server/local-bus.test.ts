@@ -8,7 +8,8 @@ import {
   isFromNode,
 } from '../../server/bus/bus-message.js';
 import { LocalBus } from '../../server/bus/local-bus.js';
-import { lastToken, secondToken, subjects } from '../../server/bus/subjects.js';
+import { lastToken, secondToken, subjects, trackToken } from '../../server/bus/subjects.js';
+import { TrackKind } from '../../src/protocol/index.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -128,13 +129,17 @@ describe('subject matching', () => {
 });
 
 describe('relay subjects', () => {
-  it('names media per room and publisher, presence per room, and targeted control per session', () => {
-    expect(subjects.media('r1', 'AbC_-1')).toBe('room.r1.media.AbC_-1');
+  it('names media per room, publisher, track and layer, presence per room, and targeted control per session', () => {
+    expect(subjects.media('r1', 'AbC_-1', trackToken(TrackKind.VIDEO, 2))).toBe('room.r1.media.AbC_-1.video-2');
+    expect(subjects.media('r1', 'p', trackToken(TrackKind.SCREEN, 0))).toBe('room.r1.media.p.screen-0');
+    expect(subjects.media('r1', 'p', trackToken(TrackKind.AUDIO, 0))).toBe('room.r1.media.p.audio');
     expect(subjects.presence('r1')).toBe('room.r1.presence');
     expect(subjects.to('r1', 'xyz')).toBe('room.r1.to.xyz');
-    expect(
-      subjectMatches(parseSubject(subjects.roomMedia('r1'), true), parseSubject(subjects.media('r1', 'p'), false)),
-    ).toBe(true);
+    const matches = (pattern: string, subject: string): boolean =>
+      subjectMatches(parseSubject(pattern, true), parseSubject(subject, false));
+    expect(matches(subjects.anyMedia('r1', 'audio'), subjects.media('r1', 'p', 'audio'))).toBe(true);
+    expect(matches(subjects.anyMedia('r1', 'video-0'), subjects.media('r1', 'p', 'video-0'))).toBe(true);
+    expect(matches(subjects.anyMedia('r1', 'video-0'), subjects.media('r1', 'p', 'video-1'))).toBe(false);
     expect(lastToken(subjects.to('r1', 'xyz'))).toBe('xyz');
   });
 
@@ -157,9 +162,27 @@ describe('relay subjects', () => {
 describe('bus messages', () => {
   it('carry the routing facts, the publishing node and the envelope bytes in one buffer', () => {
     const origin = { sender: bytes('Sess1'), node: bytes('node-A') };
-    const payload = encodeBusMessage({ body: 6, keyframe: true, kind: 2 }, origin, bytes('raw'), bytes('+stamp'));
+    const payload = encodeBusMessage(
+      { body: 6, keyframe: true, kind: 2, layer: 2, level: 30 },
+      origin,
+      bytes('raw'),
+      bytes('+stamp'),
+    );
     const msg = decodeBusMessage(payload);
-    expect(msg).toMatchObject({ body: 6, keyframe: true, kind: 2, sender: 'Sess1', node: 'node-A' });
+    expect(msg).toMatchObject({
+      body: 6,
+      keyframe: true,
+      kind: 2,
+      layer: 2,
+      level: 30,
+      sender: 'Sess1',
+      node: 'node-A',
+    });
+    // Not media: layer 0, the level of silence.
+    expect(decodeBusMessage(encodeBusMessage({ body: 4, keyframe: false, kind: 0 }, origin))).toMatchObject({
+      layer: 0,
+      level: 127,
+    });
     expect(Buffer.from(msg.envelope).toString()).toBe('raw+stamp');
     expect(msg.envelope.buffer).toBe(payload.buffer); // a view, not a copy
     expect(Buffer.from(envelopeOf(payload, origin)).toString()).toBe('raw+stamp');
@@ -173,6 +196,8 @@ describe('bus messages', () => {
     expect(() => decodeBusMessage(new Uint8Array([9, 0, 0, 0, 0, 0]))).toThrow(/format/);
     // Version 1 had no node id: a node of this version cannot read it.
     expect(() => decodeBusMessage(new Uint8Array([1, 6, 0, 0, 1, 65]))).toThrow(/format/);
-    expect(() => decodeBusMessage(new Uint8Array([2, 6, 0, 0, 10, 2, 65]))).toThrow(/truncated/);
+    // Version 2 had no layer and no audio level.
+    expect(() => decodeBusMessage(new Uint8Array([2, 6, 0, 0, 10, 2, 65]))).toThrow(/format/);
+    expect(() => decodeBusMessage(new Uint8Array([3, 6, 0, 0, 0, 127, 10, 2, 65]))).toThrow(/truncated/);
   });
 });

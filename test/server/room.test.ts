@@ -21,7 +21,7 @@ import { ProtocolError } from '../../server/errors.js';
 import type { LocalNode } from '../../server/local-node.js';
 import { Metrics } from '../../server/metrics.js';
 import type { RoomMember } from '../../server/room-member.js';
-import { maxEnvelopeBytes, Room, type RoomSettings } from '../../server/room.js';
+import { maxEnvelopeBytes, Room, type MediaRoute, type RoomSettings } from '../../server/room.js';
 
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -95,6 +95,11 @@ function join(room: Room, node: LocalNode, id: string, maxRoomSize = 10): FakeMe
   return member;
 }
 
+/** The routing header of a layer-0 frame of `kind`; audio as someone talking (only the loudest are forwarded). */
+function route(kind: number, keyframe: boolean): MediaRoute {
+  return { kind, layer: 0, keyframe, level: kind === TrackKind.AUDIO ? 30 : 127 };
+}
+
 function mediaFrame(kind: number, keyframe: boolean, payload = [1, 2, 3]): Uint8Array {
   return encodeEnvelope({ media: { kind, keyframe, payload: Uint8Array.from(payload) } });
 }
@@ -133,7 +138,7 @@ describe('Room on one node', () => {
     const b = join(room, node, 'b');
     const c = join(room, node, 'c');
 
-    room.publishMedia(a, room.mediaSubjectOf('a'), mediaFrame(TrackKind.VIDEO, true), TrackKind.VIDEO, true);
+    room.publishMedia(a, mediaFrame(TrackKind.VIDEO, true), route(TrackKind.VIDEO, true));
 
     expect(a.media).toEqual([]);
     for (const receiver of [b, c]) {
@@ -221,7 +226,7 @@ describe('Room on one node', () => {
     const fits = maxEnvelopeBytes(64, a);
 
     const big = mediaFrame(TrackKind.AUDIO, false, new Array<number>(fits).fill(7));
-    expect(() => room.publishMedia(a, room.mediaSubjectOf('a'), big, TrackKind.AUDIO, false)).toThrow(
+    expect(() => room.publishMedia(a, big, route(TrackKind.AUDIO, false))).toThrow(
       expect.objectContaining({ code: ErrorCode.TooLarge }),
     );
     expect(metrics.dropped.get('bus-max-payload')).toBe(1);
@@ -303,7 +308,7 @@ describe('Room on one node', () => {
     expect(known).toBe(true);
     expect(b.control).toEqual([]);
     expect(room.members.get('a')).toBe(fresh);
-    room.publishMedia(b, room.mediaSubjectOf('b'), mediaFrame(TrackKind.AUDIO, false), TrackKind.AUDIO, false);
+    room.publishMedia(b, mediaFrame(TrackKind.AUDIO, false), route(TrackKind.AUDIO, false));
     expect(fresh.media).toHaveLength(1);
     expect(old.media).toEqual([]);
   });
@@ -346,7 +351,7 @@ describe('Rooms of the same name on two nodes sharing a bus', () => {
     const b = join(r1, n1, 'b');
     const c = join(r2, n2, 'c');
 
-    r1.publishMedia(a, r1.mediaSubjectOf('a'), mediaFrame(TrackKind.VIDEO, false), TrackKind.VIDEO, false);
+    r1.publishMedia(a, mediaFrame(TrackKind.VIDEO, false), route(TrackKind.VIDEO, false));
 
     expect(a.media).toEqual([]);
     expect(b.media).toHaveLength(1);

@@ -48,6 +48,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
     keyframe: true,
     timestamp: 1_000_000,
     sequence: 7,
+    layer: 1,
     data: Uint8Array.of(1, 2, 3),
     width: 1280,
     height: 720,
@@ -62,7 +63,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       keyframe: true,
       codec: Codec.VP9,
       audioLevel: 127,
-      layer: 0,
+      layer: 1, // the simulcast layer, authenticated with the rest under E2EE
       width: 1280,
       height: 720,
       captureTime: 0, // unknown
@@ -81,6 +82,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       codec: Codec.OPUS,
       sequence: 0,
       audioLevel: 30,
+      layer: 0,
       width: 0,
       height: 0,
     });
@@ -111,6 +113,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       keyframe: false,
       timestamp: 0,
       sequence: 0,
+      layer: 0,
       data: Uint8Array.of(9),
       width: 0,
       height: 0,

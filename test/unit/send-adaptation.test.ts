@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SendAdaptation, sendLadder, type SendQuality } from '../../src/codec/send-adaptation.js';
+import { SendAdaptation, sendLadder, simulcastLadder, type SendQuality } from '../../src/codec/send-adaptation.js';
 
 /**
  * Drives an adaptation as an encoder at `fps` would: one frame every interval
@@ -135,5 +135,71 @@ describe('SendAdaptation', () => {
     for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]! + 3000);
     expect(gaps.at(-1)!).toBeGreaterThan(2 * gaps[0]!);
     expect(ups.length).toBeLessThanOrEqual(6); // in 2 minutes: not every few seconds
+  });
+});
+
+describe('SendAdaptation with simulcast layers', () => {
+  /** Encode cost of a camera frame in ms: every layer up to the step's height, each by its pixels (`at720` for 720p). */
+  const layersCost = (heights: number[], at720: number) => (q: SendQuality) =>
+    heights.filter((h) => h <= q.height).reduce((sum, h) => sum + (at720 * h * h) / (720 * 720), 0);
+
+  it('has a rung per layer (all, then without the top one, …), then lower frame rates for the smallest', () => {
+    expect(simulcastLadder([720, 360, 180], 30).map((s) => `${s.height}@${s.framerate}`)).toEqual([
+      '720@30',
+      '360@30',
+      '180@30',
+      '180@20',
+      '180@15',
+      '180@10',
+    ]);
+    expect(simulcastLadder([360, 180], 15).map((s) => `${s.height}@${s.framerate}`)).toEqual([
+      '360@15',
+      '180@15',
+      '180@10',
+    ]);
+    expect(() => simulcastLadder([], 30)).toThrow(RangeError);
+  });
+
+  it('stops the top layer first when the three layers together overuse the encoder, and keeps the others', () => {
+    const heights = [720, 360, 180];
+    const adapt = new SendAdaptation(simulcastLadder(heights, 30));
+    // All three 36 ms a frame: 1.08× the interval. Without the top layer 18 ms: 54 %, busy but keeping up.
+    const changes = run(adapt, 0, 20, (q) => (q.height === 720 ? 36 : q.height === 360 ? 18 : 5));
+    expect(changes[0]!.at).toBeLessThanOrEqual(1100);
+    expect(changes[0]!.quality).toEqual({ height: 360, framerate: 30, limitedBy: 'cpu' });
+    expect(changes).toHaveLength(1);
+    expect(adapt.current).toMatchObject({ height: 360, framerate: 30, limitedBy: 'cpu' });
+  });
+
+  it('then steps on down to the smallest layer alone and lower frame rates, and back up when the load goes', () => {
+    const heights = [720, 360, 180];
+    const adapt = new SendAdaptation(simulcastLadder(heights, 30));
+    run(adapt, 0, 20, (q) => Math.max(layersCost(heights, 400)(q), 200)); // hopeless at every rung
+    expect(adapt.current).toEqual({ height: 180, framerate: 10, limitedBy: 'cpu' });
+    const changes = run(adapt, 20_000, 60, 2);
+    expect(changes.map((c) => `${c.quality.height}@${c.quality.framerate}`)).toEqual([
+      '180@15',
+      '180@20',
+      '180@30',
+      '360@30',
+      '720@30',
+    ]);
+    expect(adapt.current).toEqual({ height: 720, framerate: 30, limitedBy: null });
+  });
+
+  it('steps further down at once when a step stopped only layers nobody watches, never into lower frame rates', () => {
+    const adapt = new SendAdaptation(simulcastLadder([720, 360, 180], 30));
+    expect(adapt.stepDownFurther(0)).toBeNull(); // at the top: nothing to go on with
+    run(adapt, 0, 1.2, 36); // overused (1.08× the interval): the first step down, to 360
+    expect(adapt.current).toMatchObject({ height: 360, limitedBy: 'cpu' });
+    expect(adapt.stepDownFurther(1200)).toEqual({ height: 180, framerate: 30, limitedBy: 'cpu' });
+    expect(adapt.stepDownFurther(1200)).toBeNull(); // the next rung lowers the frame rate: not without a reason
+    expect(adapt.current).toEqual({ height: 180, framerate: 30, limitedBy: 'cpu' });
+  });
+
+  it('far behind, jumps two sizes at once but never straight into a lower frame rate', () => {
+    const adapt = new SendAdaptation(simulcastLadder([360, 180], 30));
+    const changes = run(adapt, 0, 1.2, 80); // 2.4× the interval
+    expect(changes[0]!.quality).toEqual({ height: 180, framerate: 30, limitedBy: 'cpu' });
   });
 });

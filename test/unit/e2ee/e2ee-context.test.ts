@@ -220,6 +220,31 @@ describe('E2eeContext: what the relay can and cannot do to frames', () => {
     expect(await codeOf(b.decryptFrame('a', VIDEO_FRAME, cts[11]!))).toBe('e2ee-replay'); // 128 behind: outside
   });
 
+  it('simulcast: layers with the same sequence numbers each decrypt (replay is keyed on the SFrame counter), and a layer cannot be relabelled', async () => {
+    const { a, b, c } = await twoPeople();
+    // Three layers of 30 frames, encoded as a sender does: each camera frame once per layer, sequences per layer.
+    const sent: { frame: MediaFrameFields; ct: Uint8Array }[] = [];
+    for (let seq = 0; seq < 30; seq++) {
+      for (const [layer, width, height] of [
+        [0, 1280, 720],
+        [1, 640, 360],
+        [2, 320, 180],
+      ] as const) {
+        const frame = { ...VIDEO_FRAME, sequence: seq, layer, width, height, keyframe: seq === 0 };
+        sent.push({ frame, ct: await a.encryptFrame(frame, payload(seq * 3 + layer, 32)) });
+      }
+    }
+    // b receives layer 1 only; c receives layer 2 and is switched to layer 0 at frame 15, as the relay does.
+    for (const { frame, ct } of sent.filter((f) => f.frame.layer === 1))
+      expect(await b.decryptFrame('a', frame, ct)).toEqual(payload(frame.sequence! * 3 + 1, 32));
+    const forC = sent.filter((f) => (f.frame.sequence! < 15 ? f.frame.layer === 2 : f.frame.layer === 0));
+    for (const { frame, ct } of forC)
+      expect(await c.decryptFrame('a', frame, ct)).toEqual(payload(frame.sequence! * 3 + frame.layer!, 32));
+    // A relay that relabels a 180p frame as the 720p layer (same sequence) is caught.
+    const small = sent.find((f) => f.frame.layer === 2 && f.frame.sequence === 29)!;
+    expect(await codeOf(b.decryptFrame('a', { ...small.frame, layer: 0 }, small.ct))).toBe('e2ee-decrypt-failed');
+  });
+
   it('returns frames in the order they were given, even when the cipher finishes out of order', async () => {
     // An AES-GCM whose first operations are the slowest.
     let calls = 0;

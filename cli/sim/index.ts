@@ -1,0 +1,15 @@
+/**
+ * Simulated participants that speak the real protocol: what tests, benchmarks
+ * and `videocall-cli bots` drive a relay with. Imports only src/protocol (and
+ * src/shared), so it runs anywhere Node does.
+ */
+export { SimParticipant, SimParticipantError, type SimParticipantOptions, type SimStats } from './sim-participant.js';
+export { DEFAULT_LAYERS, type SimLayer } from './frame-model.js';
+export {
+  chooseTracks,
+  layerFor,
+  type PageView,
+  type RosterPublisher,
+  type Size,
+  type TrackChoice,
+} from './tile-page.js';

@@ -1,0 +1,387 @@
+/**
+ * A simulated participant: a Node WebSocket client that speaks the real
+ * protocol to a relay, for tests, benchmarks and (later) `videocall-cli bots`.
+ *
+ * - It joins, announces its camera's simulcast layers and sends frames of each
+ *   layer at that layer's rate and size, only the layers the relay says someone
+ *   watches (`LayerDemand`; layer 0 until the first one), a started layer and an
+ *   asked-for layer (`KeyframeRequest`) beginning with a keyframe.
+ * - Its microphone sends 20 ms packets whose clear audio level follows a
+ *   speaking schedule, so the relay's loudest-speaker choice has something to choose.
+ * - It subscribes like a browser showing a page of tiles (`tile-page.ts`),
+ *   again whenever the roster or the active speaker changes.
+ * - It counts what it receives. Media is counted from the envelope's first byte
+ *   without decoding, unless `probe` is set: then every frame is decoded for its
+ *   latency (capture time to arrival, one machine's clock) and sequence gaps.
+ */
+import { WebSocket } from 'ws';
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  PROTOCOL_VERSION,
+  TrackKind,
+  type DecodedEnvelope,
+  type EnvelopeInit,
+} from '../../src/protocol/index.js';
+import {
+  AUDIO_PACKET_BYTES,
+  AUDIO_PACKET_MS,
+  DEFAULT_LAYERS,
+  KEYFRAME_INTERVAL_MS,
+  type SimLayer,
+} from './frame-model.js';
+import { chooseTracks, type PageView, type RosterPublisher, type TrackChoice } from './tile-page.js';
+
+/** First byte of an envelope carrying a media frame: field 6, length-delimited. */
+const MEDIA_TAG = (6 << 3) | 2;
+/** Latency samples kept per participant (the latest ones). */
+const MAX_SAMPLES = 4096;
+const SPEAKING_LEVEL = 25;
+const SILENT_LEVEL = 127;
+/** Roster and speaker changes come in bursts: one Subscription after they settle. */
+const SUBSCRIBE_DEBOUNCE_MS = 100;
+
+export interface SimParticipantOptions {
+  /** The relay's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/ws`. */
+  url: string;
+  room: string;
+  name: string;
+  /** Publish a camera in `layers`. Default false. */
+  camera?: boolean;
+  /** Publish a microphone. Default false. */
+  mic?: boolean;
+  layers?: readonly SimLayer[];
+  /** Whether the microphone is speaking at `ms` (since start). Default: never. */
+  speaking?: (ms: number) => boolean;
+  /** The page of tiles it shows; absent: it never subscribes (the relay sends layer 0 of everyone). */
+  view?: PageView;
+  /** Decode every media frame for latency and loss. Default false (count only). */
+  probe?: boolean;
+}
+
+/** What a simulated participant counted. */
+export interface SimStats {
+  framesIn: number;
+  bytesIn: number;
+  /** Probe only: media frames by kind, and video frames by layer. */
+  audioIn: number;
+  videoInByLayer: number[];
+  /** Probe only: video frames missing from sequence gaps within one publisher-layer. */
+  videoLost: number;
+  /** Probe only: latest latency samples, ms. */
+  latencyMs: number[];
+  framesOut: number;
+  bytesOut: number;
+  /** Video frames sent, by layer. */
+  videoOutByLayer: number[];
+  /** Video layers the relay currently asks for. */
+  demanded: number[];
+  keyframeRequests: number;
+  subscriptions: number;
+  activeSpeakers: number;
+  errors: string[];
+}
+
+/** The relay closed the connection or sent a fatal error. */
+export class SimParticipantError extends Error {
+  override readonly name = 'SimParticipantError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+export class SimParticipant {
+  readonly stats: SimStats = {
+    framesIn: 0,
+    bytesIn: 0,
+    audioIn: 0,
+    videoInByLayer: [],
+    videoLost: 0,
+    latencyMs: [],
+    framesOut: 0,
+    bytesOut: 0,
+    videoOutByLayer: [],
+    demanded: [0],
+    keyframeRequests: 0,
+    subscriptions: 0,
+    activeSpeakers: 0,
+    errors: [],
+  };
+  /** Session id from Welcome. */
+  id = '';
+  private ws: WebSocket | undefined;
+  private readonly layers: readonly SimLayer[];
+  private readonly roster = new Map<string, RosterPublisher>();
+  private speaker: string | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private subscribeTimer: NodeJS.Timeout | undefined;
+  private lastSubscription = '';
+  /** Per layer: next frame is a keyframe; frame sequence; when the last keyframe went. */
+  private readonly forceKey: boolean[];
+  private readonly sequence: number[];
+  private readonly lastKey: number[];
+  private audioSequence = 0;
+  private startedAt = 0;
+  private latencyAt = 0;
+  /** Probe: last sequence seen per `publisher layer`. */
+  private readonly lastSeq = new Map<string, number>();
+
+  constructor(private readonly options: SimParticipantOptions) {
+    this.layers = options.layers ?? DEFAULT_LAYERS;
+    this.forceKey = this.layers.map(() => true);
+    this.sequence = this.layers.map(() => 0);
+    this.lastKey = this.layers.map(() => 0);
+  }
+
+  /** Connects and joins; resolves once welcomed. Rejects on a refusal or after `timeoutMs`. */
+  async join(timeoutMs = 10_000): Promise<void> {
+    const ws = new WebSocket(this.options.url, { perMessageDeflate: false });
+    this.ws = ws;
+    ws.binaryType = 'nodebuffer';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new SimParticipantError('timeout', `${this.options.name}: no Welcome`)),
+        timeoutMs,
+      );
+      ws.on('message', (data: Buffer) => {
+        if (this.receive(data) === 'welcome') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      ws.once('open', () => {
+        const { camera = false, mic = false } = this.options;
+        this.send({
+          join: {
+            protocolVersion: PROTOCOL_VERSION,
+            room: this.options.room,
+            name: this.options.name,
+            state: {
+              camera,
+              mic,
+              videoLayers: camera
+                ? this.layers.map((l) => ({
+                    width: l.width,
+                    height: l.height,
+                    maxFramerate: l.fps,
+                    maxBitrate: l.bitrate,
+                  }))
+                : [],
+            },
+          },
+        });
+      });
+      ws.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      ws.once('close', (code, reason) => {
+        clearTimeout(timer);
+        reject(new SimParticipantError(reason.toString() || 'closed', `${this.options.name}: closed ${code}`));
+      });
+    });
+  }
+
+  /** Starts publishing (camera layers, microphone) and the heartbeat. */
+  start(heartbeatMs = 4000): void {
+    this.startedAt = performance.now();
+    this.timers.push(setInterval(() => this.send({ ping: { time: Date.now() } }), heartbeatMs));
+    if (this.options.camera) {
+      this.layers.forEach((layer, l) => {
+        this.timers.push(setInterval(() => this.sendVideo(l), 1000 / layer.fps));
+      });
+    }
+    if (this.options.mic) this.timers.push(setInterval(() => this.sendAudio(), AUDIO_PACKET_MS));
+  }
+
+  /** Stops sending and closes the connection. */
+  close(): void {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    clearTimeout(this.subscribeTimer);
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close();
+  }
+
+  /** Forgets the latency samples and counts so far (to measure a window). */
+  resetCounts(): void {
+    const s = this.stats;
+    s.framesIn = s.bytesIn = s.audioIn = s.videoLost = s.framesOut = s.bytesOut = 0;
+    s.videoInByLayer = [];
+    s.videoOutByLayer = [];
+    s.latencyMs = [];
+    this.latencyAt = 0;
+  }
+
+  private send(message: EnvelopeInit): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const bytes = encodeEnvelope(message);
+    ws.send(bytes);
+    if (message.media) {
+      this.stats.framesOut++;
+      this.stats.bytesOut += bytes.length;
+    }
+  }
+
+  private sendVideo(l: number): void {
+    if (!this.stats.demanded.includes(l)) {
+      this.forceKey[l] = true; // a layer that starts again begins with a keyframe
+      return;
+    }
+    const layer = this.layers[l]!;
+    const now = performance.now();
+    const keyframe = this.forceKey[l]! || now - this.lastKey[l]! >= KEYFRAME_INTERVAL_MS;
+    if (keyframe) {
+      this.forceKey[l] = false;
+      this.lastKey[l] = now;
+    }
+    this.stats.videoOutByLayer[l] = (this.stats.videoOutByLayer[l] ?? 0) + 1;
+    this.send({
+      media: {
+        kind: TrackKind.VIDEO,
+        layer: l,
+        keyframe,
+        sequence: ++this.sequence[l]!,
+        timestamp: Math.round(now * 1000),
+        captureTime: nowUs(),
+        width: layer.width,
+        height: layer.height,
+        payload: new Uint8Array(keyframe ? layer.keyframeBytes : layer.deltaBytes),
+      },
+    });
+  }
+
+  private sendAudio(): void {
+    const speaking = this.options.speaking?.(performance.now() - this.startedAt) ?? false;
+    this.send({
+      media: {
+        kind: TrackKind.AUDIO,
+        sequence: ++this.audioSequence,
+        timestamp: this.audioSequence * AUDIO_PACKET_MS * 1000,
+        captureTime: nowUs(),
+        audioLevel: speaking ? SPEAKING_LEVEL : SILENT_LEVEL,
+        payload: new Uint8Array(AUDIO_PACKET_BYTES),
+      },
+    });
+  }
+
+  /** Handles one message; returns its body type when decoded. */
+  private receive(data: Buffer): DecodedEnvelope['body'] | 'media-counted' {
+    if (data[0] === MEDIA_TAG && !this.options.probe) {
+      this.stats.framesIn++;
+      this.stats.bytesIn += data.length;
+      return 'media-counted';
+    }
+    let envelope: DecodedEnvelope;
+    try {
+      envelope = decodeEnvelope(data);
+    } catch {
+      this.stats.errors.push('undecodable message');
+      return undefined;
+    }
+    switch (envelope.body) {
+      case 'media':
+        this.stats.framesIn++;
+        this.stats.bytesIn += data.length;
+        this.probeMedia(envelope);
+        break;
+      case 'welcome': {
+        this.id = envelope.welcome!.sessionId ?? '';
+        for (const p of envelope.welcome!.roster ?? []) this.upsert(p.id ?? '', p.state);
+        this.scheduleSubscription();
+        break;
+      }
+      case 'peerJoined': {
+        const p = envelope.peerJoined!.participant;
+        if (p?.id) this.upsert(p.id, p.state);
+        this.scheduleSubscription();
+        break;
+      }
+      case 'mediaState':
+        if (envelope.from) this.upsert(envelope.from, envelope.mediaState);
+        this.scheduleSubscription();
+        break;
+      case 'peerLeft':
+        this.roster.delete(envelope.peerLeft!.id ?? '');
+        this.scheduleSubscription();
+        break;
+      case 'activeSpeakers': {
+        this.stats.activeSpeakers++;
+        const first = envelope.activeSpeakers!.ids?.[0];
+        if (first !== this.speaker) {
+          this.speaker = first;
+          this.scheduleSubscription();
+        }
+        break;
+      }
+      case 'layerDemand':
+        if (envelope.layerDemand!.kind === TrackKind.VIDEO)
+          this.stats.demanded = [...(envelope.layerDemand!.layers ?? [])];
+        break;
+      case 'keyframeRequest': {
+        this.stats.keyframeRequests++;
+        const l = envelope.keyframeRequest!.layer ?? 0;
+        if (l < this.forceKey.length) this.forceKey[l] = true;
+        break;
+      }
+      case 'error':
+        this.stats.errors.push(envelope.error!.code ?? 'error');
+        break;
+      default:
+        break;
+    }
+    return envelope.body;
+  }
+
+  private probeMedia(envelope: DecodedEnvelope): void {
+    const media = envelope.media!;
+    const capture = Number(media.captureTime ?? 0);
+    if (capture > 0) {
+      const ms = (nowUs() - capture) / 1000;
+      const samples = this.stats.latencyMs;
+      if (samples.length < MAX_SAMPLES) samples.push(ms);
+      else samples[this.latencyAt++ % MAX_SAMPLES] = ms;
+    }
+    if (media.kind === TrackKind.AUDIO) {
+      this.stats.audioIn++;
+      return;
+    }
+    const layer = media.layer ?? 0;
+    this.stats.videoInByLayer[layer] = (this.stats.videoInByLayer[layer] ?? 0) + 1;
+    const key = `${envelope.from} ${media.kind} ${layer}`;
+    const seq = media.sequence ?? 0;
+    const last = this.lastSeq.get(key);
+    // A switch back to a layer starts at its keyframe, after a gap that is no loss.
+    if (last !== undefined && seq > last + 1 && !media.keyframe) this.stats.videoLost += seq - last - 1;
+    this.lastSeq.set(key, seq);
+  }
+
+  private upsert(id: string, state: DecodedEnvelope['mediaState'] | null | undefined): void {
+    if (!id || id === this.id) return;
+    const layers = (state?.videoLayers ?? []).map((l) => ({ width: l.width ?? 0, height: l.height ?? 0 }));
+    this.roster.set(id, { id, camera: !!state?.camera, videoLayers: layers });
+  }
+
+  private scheduleSubscription(): void {
+    if (!this.options.view || this.subscribeTimer) return;
+    this.subscribeTimer = setTimeout(() => {
+      this.subscribeTimer = undefined;
+      this.subscribe();
+    }, SUBSCRIBE_DEBOUNCE_MS);
+  }
+
+  private subscribe(): void {
+    const view = this.options.view;
+    if (!view) return;
+    const tracks: TrackChoice[] = chooseTracks([...this.roster.values()], view, this.speaker);
+    const json = JSON.stringify(tracks);
+    if (json === this.lastSubscription) return;
+    this.lastSubscription = json;
+    this.stats.subscriptions++;
+    this.send({ subscription: { tracks } });
+  }
+}

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startRelay, type Relay } from '../../server/relay.js';
+import { launchChromium, readRemoteTiles, waitFor, type TestBrowser } from './browser.js';
+
+/** Sets the element's size in CSS pixels (the demo page lets it fill the page). */
+async function sizeElement(page: Page, width: number, height: number): Promise<void> {
+  await page.evaluate(
+    ({ width, height }) => {
+      const el = document.querySelector('videocall-room')!;
+      Object.assign(el.style, { flex: 'none', minHeight: '0', width: `${width}px`, height: `${height}px` });
+    },
+    { width, height },
+  );
+}
+
+/**
+ * The decoded size of the one remote tile (the `<video>`'s frames), the layer
+ * the page says it receives, and the height its publisher announced for that layer.
+ */
+async function remoteTile(
+  page: Page,
+): Promise<{ height: number; layer: number | null; layerHeight: number | undefined } | undefined> {
+  const [tile] = await readRemoteTiles(page);
+  if (!tile || tile.lumaSpread < 8) return undefined;
+  const { layer, layerHeight } = await page.evaluate(() => {
+    const p = document.querySelector('videocall-room')!.roomClient?.participants.values().next().value;
+    return { layer: p?.videoLayer ?? null, layerHeight: p ? p.videoLayers[p.videoLayer ?? -1]?.height : undefined };
+  });
+  return { height: tile.height, layer, layerHeight };
+}
+
+interface LayerCount {
+  active: boolean;
+  height: number;
+  frames: number;
+}
+
+/** The publisher's encoder: which layers it encodes now, and each one's frames so far. */
+function publisherLayers(page: Page): Promise<LayerCount[]> {
+  return page.evaluate(() => {
+    const stats = document.querySelector('videocall-room')!.roomClient?.local.videoStats;
+    return (stats?.layers ?? []).map((l) => ({ active: l.active, height: l.height, frames: l.framesEncoded }));
+  });
+}
+
+/**
+ * Waits for a second in which the publisher encodes exactly the layers of
+ * `heights` (its CPU adaptation may drop its top layer on a busy machine, so the
+ * layers are named by height): those gain frames, the others gain none.
+ */
+async function encodesOnly(page: Page, heights: number[]): Promise<LayerCount[]> {
+  return waitFor(`the publisher to encode only ${heights.join(', ')}p`, async () => {
+    const before = await publisherLayers(page);
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await publisherLayers(page);
+    const same = before.length === after.length && before.every((l, i) => l.height === after[i]!.height);
+    const ok = after.every((l, i) => {
+      const watched = heights.includes(l.height);
+      const gained = l.frames - before[i]!.frames;
+      return l.active === watched && before[i]!.active === watched && (watched ? gained > 0 : gained === 0);
+    });
+    return same && ok ? after : undefined;
+  });
+}
+
+describe('simulcast through a real relay: the tile size chooses the layer', () => {
+  let relay: Relay;
+  let chromium: TestBrowser;
+  let ada: Page;
+  let grace: Page;
+
+  beforeAll(async () => {
+    relay = await startRelay({ host: '127.0.0.1', port: 0 });
+    chromium = await launchChromium();
+    // Ada publishes her camera; Grace only watches (no camera, no microphone: less work on 2 cores).
+    ada = await chromium.newPage(`${relay.url}/?room=e2e-simulcast&name=Ada&mic=off`);
+    grace = await chromium.newPage(`${relay.url}/?room=e2e-simulcast&name=Grace&mic=off&camera=off`);
+    await grace.setViewportSize({ width: 1600, height: 1000 });
+    await sizeElement(grace, 1500, 900);
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await relay?.close();
+  });
+
+  it('a large tile receives the 720p layer, and the publisher encodes only what is watched', async () => {
+    const big = await waitFor('a live 720p remote tile', async () => {
+      const tile = await remoteTile(grace);
+      return tile?.height === 720 ? tile : undefined;
+    });
+    expect(big.layerHeight).toBe(720);
+    const announced = await grace.evaluate(() =>
+      document
+        .querySelector('videocall-room')!
+        .roomClient!.participants.values()
+        .next()
+        .value!.videoLayers.map((l) => l.height),
+    );
+    expect(announced.slice(-2)).toEqual([360, 180]);
+    // Only the 720p layer is watched: the relay's LayerDemand stops the others at Ada's (their bytes stop).
+    await encodesOnly(ada, [720]);
+  });
+
+  it('shrinking the element moves the remote tile to the 180p layer within a couple of seconds; growing brings 720p back', async () => {
+    const shrunkAt = Date.now();
+    await sizeElement(grace, 400, 260);
+    const small = await waitFor(
+      'the remote tile at 180p',
+      async () => {
+        const tile = await remoteTile(grace);
+        return tile?.height === 180 ? tile : undefined;
+      },
+      5000,
+      100,
+    );
+    const toSmall = Date.now() - shrunkAt;
+    expect(small.layerHeight).toBe(180);
+    // Ada now encodes the 180p layer and no longer the 720p one nobody watches.
+    await encodesOnly(ada, [180]);
+
+    const grownAt = Date.now();
+    await sizeElement(grace, 1500, 900);
+    const big = await waitFor(
+      'the remote tile at 720p again',
+      async () => {
+        const tile = await remoteTile(grace);
+        return tile?.height === 720 ? tile : undefined;
+      },
+      5000,
+      100,
+    );
+    const toBig = Date.now() - grownAt;
+    expect(big.layerHeight).toBe(720);
+    const quality = await ada.evaluate(() => document.querySelector('videocall-room')!.roomClient?.sendQuality);
+    console.log(`[simulcast] Ada sends ${JSON.stringify(quality)}`);
+    console.log(`[simulcast] 720p → 180p tile in ${toSmall} ms, 180p → 720p in ${toBig} ms`);
+    expect(toSmall).toBeLessThan(3000);
+    expect(toBig).toBeLessThan(3000);
+  });
+});
