@@ -40,6 +40,7 @@ import { mediaState, type MediaStateSnapshot, type ParticipantInit } from '../sr
 import type { Bus, BusSubscription } from './bus/bus.js';
 import { secondToken, subjects } from './bus/subjects.js';
 import { createLogger } from './log.js';
+import { checkedParticipant } from './presence-validation.js';
 import type { ClusterRoom, RoomDirectory } from './cluster-room.js';
 import type { RoomsNode } from './local-node.js';
 
@@ -347,18 +348,19 @@ function toWire(p: ParticipantInit): RosterParticipant {
   };
 }
 
-/** Participants from another node, kept only when well-formed. */
+/** Participants from another node, kept only when well-formed (checked like client input, see `presence-validation.ts`). */
 function fromWireList(list: unknown): ParticipantInit[] {
   if (!Array.isArray(list)) return [];
   const out: ParticipantInit[] = [];
   for (const item of list as Partial<RosterParticipant>[]) {
-    if (!item || typeof item.id !== 'string' || !item.id) continue;
-    out.push({
+    if (!item || typeof item !== 'object') continue;
+    const participant = checkedParticipant({
       id: item.id,
-      name: typeof item.name === 'string' ? item.name : '',
-      state: mediaState(item.state),
-      decoders: Array.isArray(item.decoders) ? item.decoders.filter((d) => Number.isInteger(d)) : [],
+      name: item.name,
+      state: item.state && typeof item.state === 'object' ? mediaState(item.state) : undefined,
+      decoders: Array.isArray(item.decoders) ? item.decoders : [],
     });
+    if (participant) out.push(participant);
   }
   return out;
 }

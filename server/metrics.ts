@@ -60,7 +60,11 @@ export type DropReason =
   /** WebTransport: an audio datagram found QUIC's datagram queue full. */
   | 'datagram-queue-full'
   /** WebTransport: control for a client that has not opened its control stream. */
-  | 'no-control-stream';
+  | 'no-control-stream'
+  /** A client's control message beyond its byte budget (`controlBytesPerSecond`). */
+  | 'control-budget'
+  /** A media frame of a track an admin muted. */
+  | 'moderated';
 
 /** Gauges read at render time rather than kept up to date. */
 export interface MetricsGauges {
@@ -89,9 +93,9 @@ export class Metrics {
   joinsTotal = 0;
   bytesIn = 0;
   bytesOut = 0;
-  // Indexed by body field number (body-types.ts): counting a message is one array store.
-  private readonly inByField: number[] = new Array<number>(16).fill(0);
-  private readonly outByField: number[] = new Array<number>(16).fill(0);
+  // Indexed by body field number (body-types.ts, all below 64): counting a message is one array store.
+  private readonly inByField: number[] = new Array<number>(64).fill(0);
+  private readonly outByField: number[] = new Array<number>(64).fill(0);
   readonly dropped = new CounterVec();
   /** Errors sent to clients or closes with a reason, by error code (plus `internal`). */
   readonly errors = new CounterVec();
@@ -105,6 +109,10 @@ export class Metrics {
    * access, by reason (an error code, or what was over its limit).
    */
   readonly refused = new CounterVec();
+  /** Lobby outcomes: `waiting` (a joiner had to wait), `admitted`, `denied`. */
+  readonly lobby = new CounterVec();
+  /** Admin actions, by action (`MUTE_MIC`, `REMOVE`, `LOCK_ROOM`, `admit`, `deny`…) and `removed` (enforced). */
+  readonly moderation = new CounterVec();
   /** Access tokens renewed during a call. */
   tokenRefreshes = 0;
   /** Participants held for the grace period, by outcome: `resumed`, `expired`. */
@@ -123,12 +131,12 @@ export class Metrics {
 
   /** Counts one decoded envelope from a client (`field`: its body field number). */
   countIn(field: number): void {
-    this.inByField[field & 15]++;
+    this.inByField[field & 63]++;
   }
 
   /** Counts one envelope sent to a client. */
   countOut(field: number, bytes: number): void {
-    this.outByField[field & 15]++;
+    this.outByField[field & 63]++;
     this.bytesOut += bytes;
   }
 
@@ -227,6 +235,13 @@ export class Metrics {
       'reason',
       this.refused.entries(),
     );
+    vec(
+      'videocall_lobby_total',
+      'Joiners that waited in a lobby, and how it ended (waiting, admitted, denied).',
+      'outcome',
+      this.lobby.entries(),
+    );
+    vec('videocall_moderation_total', 'Admin actions, by action.', 'action', this.moderation.entries());
     family('videocall_token_refreshes_total', 'counter', 'Access tokens renewed during a call.');
     out.push(`videocall_token_refreshes_total ${this.tokenRefreshes}`);
     family('videocall_bus_connected', 'gauge', 'Whether the bus reaches the other relay nodes now (1) or not (0).');

@@ -24,9 +24,9 @@
  */
 import {
   CloseCode,
-  decodeEnvelope,
   encodeEnvelope,
   ErrorCode,
+  ModerationAction,
   sameMediaState,
   type MediaStateInit,
   type ParticipantInit,
@@ -43,7 +43,10 @@ import {
 } from './bus/bus-message.js';
 import { lastToken, subjects } from './bus/subjects.js';
 import { ProtocolError } from './errors.js';
+import { Lobby } from './lobby.js';
 import { createLogger } from './log.js';
+import { decodeRoomControl, encodeRoomControl, type RoomControl } from './room-control.js';
+import { checkedPresence, checkedTargeted, isSessionId } from './presence-validation.js';
 import type { ClusterRoom } from './cluster-room.js';
 import type { LocalNode } from './local-node.js';
 import type { Metrics } from './metrics.js';
@@ -73,7 +76,7 @@ interface Held {
 }
 
 /** What a room counts. */
-export type RoomMetrics = Pick<Metrics, 'held' | 'dropped'>;
+export type RoomMetrics = Pick<Metrics, 'held' | 'dropped'> & Partial<Pick<Metrics, 'refused'>>;
 
 export class Room implements ClusterRoom {
   /** Participants connected to this node and welcomed, by session id. */
@@ -92,6 +95,11 @@ export class Room implements ClusterRoom {
   private readonly orphans = new Map<string, NodeJS.Timeout>();
   private ready = false;
   private closed = false;
+  /** Who waits for an admin to let them in, on every node. */
+  readonly lobby: Lobby;
+  /** An admin locked the room: joiners without `admin` wait in the lobby. */
+  locked = false;
+  private readonly controlSubject: string;
 
   constructor(
     readonly name: string,
@@ -101,10 +109,19 @@ export class Room implements ClusterRoom {
     private readonly settings: RoomSettings = { graceMs: 0, onIdle: () => {} },
   ) {
     this.presenceSubject = subjects.presence(name);
+    this.controlSubject = subjects.roomControl(name);
+    this.lobby = new Lobby(
+      node.id,
+      () => this.members.values(),
+      (message) => this.publishControl(message),
+    );
     this.subscriptions = [
       bus.subscribe(subjects.roomMedia(name), (_subject, payload) => this.onMedia(payload)),
       bus.subscribe(this.presenceSubject, (_subject, payload) => this.onPresence(payload)),
+      bus.subscribe(this.controlSubject, (_subject, payload) => this.onControl(payload)),
     ];
+    // The other nodes of the room tell us their waiters and whether it is locked.
+    this.publishControl({ t: 'hello', node: node.id });
   }
 
   get size(): number {
@@ -113,7 +130,7 @@ export class Room implements ClusterRoom {
 
   /** No member, nobody waiting to join and nobody held for a resume: the room can be dropped. */
   get isEmpty(): boolean {
-    return this.members.size === 0 && this.waiting.size === 0 && this.held.size === 0;
+    return this.members.size === 0 && this.waiting.size === 0 && this.held.size === 0 && this.lobby.localCount === 0;
   }
 
   hasParticipant(id: string): boolean {
@@ -218,6 +235,7 @@ export class Room implements ClusterRoom {
    */
   remove(member: RoomMember, reason: LeaveReason): void {
     if (this.waiting.delete(member)) return;
+    if (this.lobby.leave(member as RoomMember & { admitFromLobby(): void; deniedFromLobby(): void })) return;
     // Not this connection's any more: a resume took the id over.
     if (this.members.get(member.sessionId) !== member) return;
     this.members.delete(member.sessionId);
@@ -352,6 +370,7 @@ export class Room implements ClusterRoom {
    * gone with `reason` unless they resumed (on any node) meanwhile. Returns how many there were.
    */
   dropNode(node: string, reason: LeaveReason = 'disconnected'): number {
+    this.lobby.dropNode(node);
     let n = 0;
     for (const [id, entry] of this.roster) {
       if (entry.node !== node) continue;
@@ -373,6 +392,27 @@ export class Room implements ClusterRoom {
     return n;
   }
 
+  /**
+   * An admin (`by`) locked or unlocked the room, here or (`remote`) on another
+   * node: every member here hears of it (`Moderation` from the admin).
+   */
+  setLocked(locked: boolean, by: string, remote = false): void {
+    // Another node's answer to a `hello` repeats what is known: nothing to tell anyone.
+    if (remote && locked === this.locked) return;
+    this.locked = locked;
+    if (!remote) this.publishControl({ t: 'lock', node: this.node.id, locked, by });
+    const action = locked ? ModerationAction.LOCK_ROOM : ModerationAction.UNLOCK_ROOM;
+    const bytes = encodeEnvelope({ from: by, moderation: { action } });
+    this.deliverControl('', BodyField.moderation, bytes);
+  }
+
+  /** An admin ended the meeting, here or (`remote`) on another node: everyone here, waiters too, is closed. */
+  end(by: string, remote = false): void {
+    if (!remote) this.publishControl({ t: 'end', node: this.node.id, by });
+    for (const member of [...this.members.values()]) member.meetingEnded?.();
+    for (const waiter of this.lobby.localWaiters()) (waiter as Partial<RoomMember>).meetingEnded?.();
+  }
+
   /** Stops listening to the bus and holding anyone: the last local participant left, or the relay stops. */
   close(): void {
     this.closed = true;
@@ -383,6 +423,35 @@ export class Room implements ClusterRoom {
     this.held.clear();
     for (const timer of this.orphans.values()) clearTimeout(timer);
     this.orphans.clear();
+  }
+
+  private publishControl(message: RoomControl): void {
+    try {
+      this.bus.publish(this.controlSubject, encodeRoomControl(message));
+    } catch (err) {
+      log.error('room control publish failed', { room: this.name, err });
+    }
+  }
+
+  /** A lobby, lock or end message from another node, checked like client input. */
+  private onControl(payload: Uint8Array): void {
+    const message = decodeRoomControl(payload);
+    if (!message) {
+      this.metrics.refused?.inc('bus-bad-room-control');
+      return;
+    }
+    if (message.node === this.node.id) return;
+    switch (message.t) {
+      case 'lock':
+        return this.setLocked(message.locked, message.by, true);
+      case 'end':
+        return this.end(message.by, true);
+      case 'hello':
+        if (this.locked) this.publishControl({ t: 'lock', node: this.node.id, locked: true, by: '' });
+        return this.lobby.onControl(message);
+      default:
+        return this.lobby.onControl(message);
+    }
   }
 
   private publishPresence(member: RoomMember, body: number, ...parts: Uint8Array[]): void {
@@ -402,7 +471,22 @@ export class Room implements ClusterRoom {
   // (the local one) brings back every frame this node published: skip it unread.
   private onMedia(payload: Uint8Array): void {
     if (isFromNode(payload, this.node.idBytes)) return;
-    this.deliverMedia(decodeBusMessage(payload));
+    const msg = this.readBus(payload);
+    // Only the header is checked (frames are never decoded here): a media frame of a known kind from a session id.
+    if (!msg || msg.body !== BodyField.media || msg.kind < 1 || msg.kind > 3 || !isSessionId(msg.sender)) {
+      this.metrics.refused?.inc('bus-bad-media');
+      return;
+    }
+    this.deliverMedia(msg);
+  }
+
+  /** A bus message's header, or undefined (counted by the caller) when it is not one. */
+  private readBus(payload: Uint8Array): BusMessage | undefined {
+    try {
+      return decodeBusMessage(payload);
+    } catch {
+      return undefined;
+    }
   }
 
   /** A receiver that throws must not stop delivery to the others. */
@@ -418,21 +502,27 @@ export class Room implements ClusterRoom {
   }
 
   /**
-   * Presence from another node. Presence is rare, so decoding it here (to keep the
-   * roster copy) costs nothing that matters. Each change reaches the members here
-   * once: a join already known (from a snapshot) or a leave of an entry another
-   * node now owns (the participant moved) is not passed on.
+   * Presence from another node, checked and rebuilt like client input (see
+   * `presence-validation.ts`; malformed ones are dropped and counted). Presence is
+   * rare, so decoding it here (to keep the roster copy) costs nothing that matters.
+   * Each change reaches the members here once: a join already known (from a
+   * snapshot) or a leave of an entry another node now owns (the participant moved)
+   * is not passed on.
    */
   private onPresence(payload: Uint8Array): void {
-    const msg = decodeBusMessage(payload);
-    if (msg.node === this.node.id) return;
+    const msg = this.readBus(payload);
+    if (msg?.node === this.node.id) return;
+    const checked = msg && isSessionId(msg.node) ? checkedPresence(msg.envelope, msg.sender) : undefined;
+    if (!msg || !checked) {
+      this.metrics.refused?.inc('bus-bad-presence');
+      return;
+    }
     this.node.seen(msg.node);
-    const envelope = decodeEnvelope(msg.envelope);
+    const envelope = checked.envelope;
     switch (envelope.body) {
       case 'peerJoined': {
-        const participant = envelope.peerJoined?.participant;
-        const id = participant?.id;
-        if (!participant || !id) return;
+        const participant = envelope.peerJoined!.participant!;
+        const id = msg.sender;
         const known = this.roster.has(id);
         this.roster.set(id, { participant, node: msg.node });
         // It resumed on that node: stop holding it, and close a connection of it still open here.
@@ -442,33 +532,37 @@ export class Room implements ClusterRoom {
         break;
       }
       case 'peerLeft': {
-        const id = envelope.peerLeft?.id;
-        const entry = id ? this.roster.get(id) : undefined;
-        if (!id || entry?.node !== msg.node) return;
+        const id = msg.sender;
+        const entry = this.roster.get(id);
+        if (entry?.node !== msg.node) return;
         this.roster.delete(id);
         for (const member of this.members.values()) member.forgetPeer(id);
         break;
       }
       case 'mediaState': {
         const entry = this.roster.get(msg.sender);
-        if (!entry || entry.node !== msg.node || !envelope.mediaState) return;
-        entry.participant.state = envelope.mediaState;
+        if (!entry || entry.node !== msg.node) return;
+        entry.participant.state = envelope.mediaState!;
         break;
       }
       default:
-        log.warn('unexpected presence message', { room: this.name, body: envelope.body });
         return;
     }
-    this.deliverControl(msg.sender, msg.body, msg.envelope);
+    this.deliverControl(msg.sender, checked.body, checked.bytes);
   }
 
   private onTargeted(subject: string, payload: Uint8Array): void {
     const target = this.members.get(lastToken(subject));
     if (!target) return;
-    const msg = decodeBusMessage(payload);
-    if (msg.node === this.node.id) return;
+    const msg = this.readBus(payload);
+    if (msg?.node === this.node.id) return;
+    const bytes = msg ? checkedTargeted(msg.envelope, msg.sender, msg.body) : undefined;
+    if (!msg || !bytes) {
+      this.metrics.refused?.inc('bus-bad-targeted');
+      return;
+    }
     try {
-      target.deliverControl(msg.envelope, msg.body);
+      target.deliverControl(bytes, msg.body);
     } catch (err) {
       log.error('control delivery failed', { room: this.name, session: target.sessionId, err });
     }
