@@ -66,6 +66,8 @@ export interface ClusterOptions {
 interface RosterParticipant {
   id: string;
   name: string;
+  /** The access token's `sub` (empty in open mode): what others see the participant as. */
+  identity?: string;
   state: MediaStateSnapshot;
   decoders: number[];
 }
@@ -343,6 +345,7 @@ function toWire(p: ParticipantInit): RosterParticipant {
   return {
     id: p.id ?? '',
     name: p.name ?? '',
+    identity: p.identity ?? '',
     state: mediaState(p.state),
     decoders: [...(p.decoders ?? [])].map(Number),
   };
@@ -357,6 +360,7 @@ function fromWireList(list: unknown): ParticipantInit[] {
     const participant = checkedParticipant({
       id: item.id,
       name: item.name,
+      identity: typeof item.identity === 'string' ? item.identity : '',
       state: item.state && typeof item.state === 'object' ? mediaState(item.state) : undefined,
       decoders: Array.isArray(item.decoders) ? item.decoders : [],
     });
