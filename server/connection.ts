@@ -559,6 +559,8 @@ export class Connection implements RoomMember {
     if (this.ended) return;
     // Someone already in (a resume) or let in by an admin does not wait again.
     if (!resume && !fromLobby && this.mustWait(room)) return this.waitInLobby(room, me);
+    // An admin's locked mute outlives a reconnect: the room's copy of the state still shows it.
+    const before = resume ? room.stateOf(this.sessionId) : undefined;
     let others: ParticipantInit[];
     let known: boolean;
     try {
@@ -600,6 +602,17 @@ export class Connection implements RoomMember {
     if (this.admin && room.lobby.size > 0) this.outbound.control(room.lobby.knockMessage(), BodyField.knock);
     // A hidden participant (a recorder) is news to nobody.
     if (!this.hidden) room.announceJoin(this, me, known);
+    if (before?.micLocked || before?.cameraLocked) {
+      const kinds = [
+        ...(before.micLocked ? [TrackKind.AUDIO] : []),
+        ...(before.cameraLocked ? [TrackKind.VIDEO, TrackKind.SCREEN] : []),
+      ];
+      for (const kind of kinds) {
+        this.locked.add(kind);
+        this.muted.add(kind);
+      }
+      this.publishModeratedState(room);
+    }
     this.ctx.metrics.joinsTotal++;
     if (resume) this.ctx.metrics.resumes.inc(known ? 'resumed' : 'resumed-unknown');
     log.debug(resume ? 'resumed' : 'joined', { session: this.sessionId, room: room.name, remote: this.remote, known });
@@ -690,7 +703,10 @@ export class Connection implements RoomMember {
     this.waitingAs = me;
     this.ctx.metrics.lobby.inc('waiting');
     room.lobby.knock(this, { id: this.sessionId, name: me.name ?? '', identity: this.identity });
-    this.send({ lobbyWait: { locked: room.locked } }, BodyField.lobbyWait);
+    this.send(
+      { lobbyWait: { locked: room.locked, heartbeatIntervalMs: this.ctx.options.heartbeatIntervalMs } },
+      BodyField.lobbyWait,
+    );
     log.debug('waiting in the lobby', { session: this.sessionId, room: room.name });
   }
 

@@ -137,6 +137,11 @@ export class Room implements ClusterRoom {
     return this.roster.has(id);
   }
 
+  /** Participant `id`'s media state as the room knows it (with an admin's locks), if it is in the roster. */
+  stateOf(id: string): MediaStateInit | undefined {
+    return this.roster.get(id)?.participant.state ?? undefined;
+  }
+
   /** The subject `id`'s media frames are published on. */
   mediaSubjectOf(id: string): string {
     return subjects.media(this.name, id);

@@ -82,6 +82,30 @@ describe('moderation by admins', () => {
     await admin.nextMedia('free-audio');
   });
 
+  it('a locked mute outlives a reconnect: the resumed participant is still muted', async () => {
+    const admin = await joined('m7', 'admin', { admin: true });
+    const bob = await TestClient.connect(relay.wsUrl, 'bob');
+    clients.push(bob);
+    const welcome = await bob.join('m7', 'bob', { token: await token('bob'), state: { mic: true } });
+    await admin.next('peerJoined');
+    admin.send({ moderation: { action: ModerationAction.MUTE_MIC, target: bob.id, lock: true } });
+    await bob.next('moderation');
+    await admin.next('mediaState');
+    bob.terminate();
+    const back = await TestClient.connect(relay.wsUrl, 'bob-back');
+    clients.push(back);
+    const resumed = await back.join('m7', 'bob', {
+      token: await token('bob'),
+      resumeToken: welcome.welcome.resumeToken ?? '',
+      state: { mic: true },
+    });
+    expect(resumed.welcome.resumed).toBe(true);
+    back.sendMedia('escaped', { kind: TrackKind.AUDIO });
+    await admin.expectNone('media', 150);
+    const states = admin.inbox.filter((e) => e.body === 'mediaState');
+    expect(states.at(-1)?.mediaState?.micLocked).toBe(true);
+  });
+
   it('mutes a camera (and screen share) at the relay', async () => {
     const admin = await joined('m3', 'admin', { admin: true });
     const bob = await joined('m3', 'bob');
