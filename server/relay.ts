@@ -24,6 +24,7 @@ import type { RelayContext } from './context.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
+import { PrometheusExport } from './prometheus.js';
 import { relayStats, type RelayStats } from './relay-stats.js';
 import { ResumeTokens } from './resume-tokens.js';
 import { RoomBans } from './room-bans.js';
@@ -216,9 +217,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       ...(bus instanceof NatsBus ? { nats: bus.stats() } : {}),
     },
   });
+  const prometheus = new PrometheusExport(metrics);
   const handler = createRequestHandler({
     ctx,
     gauges,
+    renderMetrics: () => prometheus.render(gauges()),
     shuttingDown: () => closing !== undefined,
     webTransport: () => ({ status: wt.status, info: wt.info() }),
   });

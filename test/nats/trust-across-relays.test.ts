@@ -117,7 +117,7 @@ describe.skipIf(!hasNatsServer())('NATS credentials', () => {
         `listen: 127.0.0.1:${port}`,
         'authorization {',
         '  users: [',
-        '    { user: relay, password: "right-password", permissions: { publish: ["room.>", "relay.>"], subscribe: ["room.>", "relay.>", "_INBOX.>"] } }',
+        '    { user: relay, password: "right-password", permissions: { publish: ["room.>", "relay.>"], subscribe: ["room.>", "relay.>"] } }',
         '  ]',
         '}',
         '',
