@@ -56,11 +56,20 @@ function relays() {
       await Promise.all(Object.values(running).map((relay) => relay.close()));
     },
     async serve(context) {
-      // What a site's backend does: sign a token for the page (`/__token?room=&sub=&ttl=`, ttl in seconds).
+      // What a site's backend does: sign a token for the page (`/__token?room=&sub=&ttl=&grants=`, ttl in seconds).
       if (context.path === '/__token') {
         const q = context.URL.searchParams;
         const now = Math.floor(Date.now() / 1000);
-        const body = await new SignJWT({ room: q.get('room') ?? '*', name: q.get('name') ?? undefined })
+        // `grants=admin,lobby`: those grants set (the others at their defaults).
+        const grants = Object.fromEntries(
+          (q.get('grants') ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((g) => [g, true]),
+        );
+        const claims = { room: q.get('room') ?? '*', name: q.get('name') ?? undefined };
+        if (Object.keys(grants).length > 0) claims.grants = grants;
+        const body = await new SignJWT(claims)
           .setProtectedHeader({ alg: 'HS256' })
           .setSubject(q.get('sub') ?? 'tester')
           .setExpirationTime(now + Number(q.get('ttl') ?? 600))

@@ -18,6 +18,7 @@ const usage = `Usage: videocall-token --room <name|*> --sub <identity> [options]
   --no-chat            no chat
   --admin              moderation rights
   --hidden             a recorder or bot nobody sees (publishes nothing)
+  --lobby              wait in the room's lobby until an admin admits the bearer
   --secret <text>      HS256 secret (default $AUTH_SECRET)
   --key <file>         ES256 or EdDSA private key, PEM (instead of a secret)
 
@@ -37,6 +38,7 @@ try {
       'no-chat': { type: 'boolean', default: false },
       admin: { type: 'boolean', default: false },
       hidden: { type: 'boolean', default: false },
+      lobby: { type: 'boolean', default: false },
       secret: { type: 'string' },
       key: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -75,6 +77,7 @@ const claims = {
     chat: !args['no-chat'],
     admin: args.admin,
     hidden: args.hidden,
+    ...(args.lobby ? { lobby: true } : {}),
   },
 };
 const jwt = new SignJWT(claims)

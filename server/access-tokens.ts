@@ -27,8 +27,10 @@ export interface Grants {
   readonly subscribe: boolean;
   /** Chat and data messages (none exist yet: carried for when they do). */
   readonly chat: boolean;
-  /** Moderation rights (carried for the lobby and moderation, not used yet). */
+  /** Moderation rights: admit or deny from the lobby, mute, remove, lock the room, end the meeting; never waits in the lobby. */
   readonly admin: boolean;
+  /** The bearer waits in the room's lobby until an admin admits it (as everyone without `admin` does in a locked room). */
+  readonly lobby: boolean;
   /** A recorder or bot: in no roster, announced to nobody, and publishing nothing. */
   readonly hidden: boolean;
 }
@@ -51,6 +53,7 @@ export const DEFAULT_GRANTS: Grants = {
   chat: true,
   admin: false,
   hidden: false,
+  lobby: false,
 };
 
 /** Open mode's access: no identity, no expiry, the default grants. */
@@ -176,7 +179,7 @@ function accessOf(payload: JWTPayload, room: string): Access {
 
 /**
  * `grants` as {@link Grants}. Absent: {@link DEFAULT_GRANTS}. Present: `publish`,
- * `subscribe` and `chat` default to allowed, `admin` and `hidden` to not; `publish`
+ * `subscribe` and `chat` default to allowed, `admin`, `hidden` and `lobby` to not; `publish`
  * is `true`, `false` or a list of `audio`, `video`, `screen`. A hidden participant publishes nothing.
  */
 export function grantsOf(claim: unknown): Grants {
@@ -207,6 +210,7 @@ export function grantsOf(claim: unknown): Grants {
     chat: flag('chat', true),
     admin: flag('admin', false),
     hidden,
+    lobby: flag('lobby', false),
   };
 }
 

@@ -23,6 +23,10 @@ export const BodyField = {
   subscription: 20,
   layerDemand: 21,
   activeSpeakers: 22,
+  lobbyWait: 30,
+  knock: 31,
+  admission: 32,
+  moderation: 33,
 } as const satisfies Record<BodyKind, number>;
 
 export type BodyFieldNumber = (typeof BodyField)[BodyKind];
@@ -45,6 +49,10 @@ const LABELS: Record<BodyKind, string> = {
   subscription: 'subscription',
   layerDemand: 'layer_demand',
   activeSpeakers: 'active_speakers',
+  lobbyWait: 'lobby_wait',
+  knock: 'knock',
+  admission: 'admission',
+  moderation: 'moderation',
 };
 
 const LABEL_BY_FIELD: string[] = [];

@@ -46,6 +46,7 @@ import { cleanLayers, type SimulcastLayer } from './simulcast-layers.js';
 import type { Bus, BusSubscription } from './bus/bus.js';
 import { secondToken, subjects } from './bus/subjects.js';
 import { createLogger } from './log.js';
+import { checkedParticipant } from './presence-validation.js';
 import type { ClusterRoom, RoomDirectory } from './cluster-room.js';
 import type { RoomsNode } from './local-node.js';
 
@@ -71,6 +72,8 @@ export interface ClusterOptions {
 interface RosterParticipant {
   id: string;
   name: string;
+  /** The access token's `sub` (empty in open mode): what others see the participant as. */
+  identity?: string;
   state: MediaStateSnapshot & { videoLayers?: SimulcastLayer[]; screenLayers?: SimulcastLayer[] };
   decoders: number[];
 }
@@ -348,23 +351,26 @@ function toWire(p: ParticipantInit): RosterParticipant {
   return {
     id: p.id ?? '',
     name: p.name ?? '',
+    identity: p.identity ?? '',
     state: withLayers(p.state),
     decoders: [...(p.decoders ?? [])].map(Number),
   };
 }
 
-/** Participants from another node, kept only when well-formed. */
+/** Participants from another node, kept only when well-formed (checked like client input, see `presence-validation.ts`). */
 function fromWireList(list: unknown): ParticipantInit[] {
   if (!Array.isArray(list)) return [];
   const out: ParticipantInit[] = [];
   for (const item of list as Partial<RosterParticipant>[]) {
-    if (!item || typeof item.id !== 'string' || !item.id) continue;
-    out.push({
+    if (!item || typeof item !== 'object') continue;
+    const participant = checkedParticipant({
       id: item.id,
-      name: typeof item.name === 'string' ? item.name : '',
-      state: withLayers(item.state),
-      decoders: Array.isArray(item.decoders) ? item.decoders.filter((d) => Number.isInteger(d)) : [],
+      name: item.name,
+      identity: typeof item.identity === 'string' ? item.identity : '',
+      state: item.state && typeof item.state === 'object' ? withLayers(item.state) : undefined,
+      decoders: Array.isArray(item.decoders) ? item.decoders : [],
     });
+    if (participant) out.push(participant);
   }
   return out;
 }

@@ -12,7 +12,7 @@ import {
 import { readPublicKeySetting, type AuthOptions } from './access-tokens.js';
 import type { Bus } from './bus/bus.js';
 import { LocalBus } from './bus/local-bus.js';
-import { NatsBus } from './bus/nats-bus.js';
+import { NatsBus, natsAuthFromEnv, type NatsAuthOptions } from './bus/nats-bus.js';
 import { ConfigError } from './errors.js';
 import { parseAllowedOrigins } from './origins.js';
 import { isLogLevel, type LogLevel } from './log.js';
@@ -113,6 +113,25 @@ export interface RelayOptions {
   maxAudible?: number;
   /** How long a speaker must be quiet before another may take its place among the audible. Default 1500. */
   speakerHoldMs?: number;
+  /**
+   * Every room admits by hand: joiners without the `admin` grant wait in the lobby
+   * until an admin lets them in (as they do in a room an admin locked, or with a
+   * token whose grants say `lobby`). Default false.
+   */
+  lobby?: boolean;
+  /** Most people waiting in one room's lobby on this relay; more are refused (`lobby-full`). Default 100. */
+  maxLobbySize?: number;
+  /** How long an identity an admin removed from a room stays refused there, in ms. Default 12 hours. */
+  removalBanMs?: number;
+  /**
+   * Control (every message but media) a connection may send, in bytes per second,
+   * after a burst of `controlBurstBytes`; beyond it messages are dropped (counted),
+   * and a client that keeps on is closed (`control-flood`). Default 32 KiB/s, burst 128 KiB.
+   */
+  controlBytesPerSecond?: number;
+  controlBurstBytes?: number;
+  /** Credentials and TLS for `natsUrl` (see {@link NatsAuthOptions}). */
+  natsAuth?: NatsAuthOptions;
   /** Keyframe requests per (sender, target): a burst, then a sustained rate. Default 3, then 3 per second. */
   keyframeRequestBurst?: number;
   keyframeRequestsPerSecond?: number;
@@ -142,8 +161,12 @@ export interface RelayWebTransportOptions {
 
 /** {@link RelayOptions} with every default filled in. */
 export interface ResolvedRelayOptions extends Required<
-  Omit<RelayOptions, 'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret' | 'webTransport' | 'auth' | 'allowedOrigins'>
+  Omit<
+    RelayOptions,
+    'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret' | 'webTransport' | 'auth' | 'allowedOrigins' | 'natsAuth'
+  >
 > {
+  natsAuth: NatsAuthOptions | undefined;
   allowedOrigins: string[] | undefined;
   auth: AuthOptions | undefined;
   tls: RelayOptions['tls'];
@@ -178,7 +201,10 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     distDir: options.distDir ?? join(root, 'dist'),
     natsServers,
     // An unconnected NatsBus: `startRelay` connects it.
-    bus: options.bus ?? (natsServers.length > 0 ? new NatsBus({ servers: natsServers }) : new LocalBus()),
+    bus:
+      options.bus ??
+      (natsServers.length > 0 ? new NatsBus({ servers: natsServers, ...options.natsAuth }) : new LocalBus()),
+    natsAuth: options.natsAuth,
     ownsBus: options.bus === undefined,
     nodeHeartbeatMs: options.nodeHeartbeatMs ?? 2000,
     rosterSyncTimeoutMs: options.rosterSyncTimeoutMs ?? 500,
@@ -196,6 +222,11 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     speakerHoldMs: options.speakerHoldMs ?? 1500,
     keyframeRequestBurst: options.keyframeRequestBurst ?? 3,
     keyframeRequestsPerSecond: options.keyframeRequestsPerSecond ?? 3,
+    lobby: options.lobby ?? false,
+    maxLobbySize: options.maxLobbySize ?? 100,
+    removalBanMs: options.removalBanMs ?? 12 * 3600_000,
+    controlBytesPerSecond: options.controlBytesPerSecond ?? 32 * 1024,
+    controlBurstBytes: options.controlBurstBytes ?? 128 * 1024,
     maxBadMessagesInRow: options.maxBadMessagesInRow ?? 20,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 3000,
     version: options.version ?? readPackageVersion(root),
@@ -233,6 +264,11 @@ function validate(o: ResolvedRelayOptions): void {
   int('resumeGraceMs', o.resumeGraceMs, 0, 10 * 60_000);
   int('maxAudible', o.maxAudible, 0, 1000);
   int('speakerHoldMs', o.speakerHoldMs, 0, 60_000);
+  int('maxLobbySize', o.maxLobbySize, 1);
+  int('removalBanMs', o.removalBanMs, 0);
+  int('controlBytesPerSecond', o.controlBytesPerSecond, 1024);
+  // A burst must hold the largest control message (a Join with a token, a Subscription).
+  int('controlBurstBytes', o.controlBurstBytes, 16 * 1024);
   const bp = o.backpressure;
   if (!(bp.videoDropBytes > 0 && bp.videoDropBytes <= bp.audioDropBytes && bp.audioDropBytes <= bp.closeBytes)) {
     throw new ConfigError('backpressure limits must satisfy 0 < videoDropBytes <= audioDropBytes <= closeBytes');
@@ -280,7 +316,9 @@ export function parseNatsServers(value: string | string[]): string[] {
  * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP),
  * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path), `ALLOWED_ORIGINS`,
  * `MAX_ROOMS`, `MAX_CONNECTIONS`, `MAX_CONNECTIONS_PER_ADDRESS`, `JOINS_PER_ADDRESS_PER_MINUTE`,
- * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`, `MAX_AUDIBLE`, `SPEAKER_HOLD_MS`.
+ * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`, `MAX_AUDIBLE`, `SPEAKER_HOLD_MS`, `LOBBY` (`on`/`off`), `MAX_LOBBY_SIZE`, `REMOVAL_BAN_MS`,
+ * `CONTROL_BYTES_PER_SECOND`, `CONTROL_BURST_BYTES`, and for NATS `NATS_CREDS` (a creds file), `NATS_NKEY_SEED`
+ * (a seed file), `NATS_USER` and `NATS_PASS`, `NATS_TOKEN`, `NATS_TLS_CA`, `NATS_TLS_CERT` and `NATS_TLS_KEY`.
  * Throws {@link ConfigError} with a message that says what to fix.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
@@ -307,6 +345,21 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
   options.resumeGraceMs = int('RESUME_GRACE_MS');
   options.maxAudible = int('MAX_AUDIBLE');
   options.speakerHoldMs = int('SPEAKER_HOLD_MS');
+  options.maxLobbySize = int('MAX_LOBBY_SIZE');
+  options.removalBanMs = int('REMOVAL_BAN_MS');
+  options.controlBytesPerSecond = int('CONTROL_BYTES_PER_SECOND');
+  options.controlBurstBytes = int('CONTROL_BURST_BYTES');
+  if (env.LOBBY) {
+    const lobby = env.LOBBY.trim().toLowerCase();
+    if (!['on', 'off', 'true', 'false', '1', '0'].includes(lobby))
+      throw new ConfigError(`LOBBY must be on or off, got "${env.LOBBY}"`);
+    options.lobby = ['on', 'true', '1'].includes(lobby);
+  }
+  const natsAuth = natsAuthFromEnv(env);
+  if (natsAuth) {
+    if (!env.NATS_URL) throw new ConfigError('NATS credentials or TLS are set but NATS_URL is not');
+    options.natsAuth = natsAuth;
+  }
   if (env.RESUME_SECRET) {
     if (env.RESUME_SECRET.length < 16) throw new ConfigError('RESUME_SECRET must be at least 16 characters');
     options.resumeSecret = env.RESUME_SECRET;

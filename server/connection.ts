@@ -12,6 +12,7 @@ import {
   isValidRoomName,
   MAX_NAME_LENGTH,
   mediaState,
+  ModerationAction,
   PROTOCOL_VERSION,
   type MediaStateSnapshot,
   senderStamp,
@@ -63,6 +64,19 @@ const CONTROL_CAPS: Partial<Record<BodyKind, number>> = {
   subscription: 8 * 1024,
   ping: 64,
   leave: 64,
+  admission: 128,
+  moderation: 128,
+};
+
+/** Control messages in a row dropped for the byte budget after which the connection is closed (`control-flood`). */
+const MAX_OVER_BUDGET_IN_ROW = 200;
+
+/** What each moderation action on a participant stops, by track kind. */
+const MUTED_KINDS: Partial<Record<number, number[]>> = {
+  [ModerationAction.MUTE_MIC]: [TrackKind.AUDIO],
+  [ModerationAction.MUTE_CAMERA]: [TrackKind.VIDEO, TrackKind.SCREEN],
+  [ModerationAction.ALLOW_MIC]: [TrackKind.AUDIO],
+  [ModerationAction.ALLOW_CAMERA]: [TrackKind.VIDEO, TrackKind.SCREEN],
 };
 /** Key exchange: a 32-byte commitment or public key, or a 12-byte nonce and a wrapped 16-byte key. */
 const MAX_KEY_DATA_BYTES = 128;
@@ -150,6 +164,17 @@ export class Connection implements RoomMember {
   private resumeCommitment: Uint8Array | undefined;
   /** Track kinds refused for lack of a grant and already told about (one `not-allowed` each). */
   private readonly refusedKinds = new Set<number>();
+  /** Waiting in the room's lobby for an admin: the participant it joins as once admitted. */
+  private waitingAs: ParticipantInit | undefined;
+  /** Track kinds an admin muted: dropped here until the participant turns them on again itself. */
+  private readonly muted = new Set<number>();
+  /** Track kinds an admin muted and locked: dropped until an admin allows them again. */
+  private readonly locked = new Set<number>();
+  /** The media state others were last told of (as granted and moderated). */
+  private state: MediaStateInit = { mic: false, camera: false, screen: false };
+  /** Control bytes this client may send: a burst, then a sustained rate. */
+  private readonly controlBudget: TokenBucket;
+  private overBudgetInRow = 0;
 
   constructor(
     /** The carrier to the client: a WebSocket or a WebTransport session. */
@@ -172,6 +197,7 @@ export class Connection implements RoomMember {
       2 * options.keyframeRequestBurst,
       options.keyframeRequestsPerSecond,
     );
+    this.controlBudget = new TokenBucket(options.controlBurstBytes, options.controlBytesPerSecond);
     this.joinDeadline = setTimeout(() => this.guarded(() => this.missedJoinDeadline()), options.joinDeadlineMs);
     this.joinDeadline.unref();
   }
@@ -179,6 +205,11 @@ export class Connection implements RoomMember {
   /** A recorder or bot (`grants.hidden`): in no roster, announced to nobody. */
   get hidden(): boolean {
     return this.access.grants.hidden;
+  }
+
+  /** Moderation rights (`grants.admin`): sees the lobby, may admit, deny, mute, remove, lock and end. */
+  get admin(): boolean {
+    return this.access.grants.admin;
   }
 
   /** The access token's identity (`sub`); empty in open mode. */
@@ -219,6 +250,7 @@ export class Connection implements RoomMember {
         new ProtocolError(ErrorCode.TooLarge, `a ${body} message is at most ${cap} bytes, this one ${data.length}`),
       );
     }
+    if (body !== 'media' && !this.withinControlBudget(data.length)) return;
     try {
       this.dispatch(envelope, body, data);
       this.badInRow = 0;
@@ -244,6 +276,7 @@ export class Connection implements RoomMember {
 
   /** Delivers control (presence, targeted messages) from the bus; never dropped for congestion. */
   deliverControl(bytes: Uint8Array, body: number): void {
+    if (body === BodyField.moderation) return this.moderated(bytes);
     if (body === BodyField.keyframeRequest && !this.keyframeTargetLimiter.take(keyframeTrackOf(bytes))) {
       this.ctx.metrics.dropped.inc('keyframe-request-target-rate');
       return;
@@ -324,10 +357,16 @@ export class Connection implements RoomMember {
         this.end('left');
         this.link.close(CloseCode.Normal, 'left');
         return;
+      case 'admission':
+        return this.admission(envelope.admission!);
+      case 'moderation':
+        return this.moderation(envelope.moderation!);
       case 'subscription':
         return this.requireRoom().subscribe(this, parseSubscription(envelope.subscription));
       case 'layerDemand':
       case 'activeSpeakers':
+      case 'lobbyWait':
+      case 'knock':
       case 'welcome':
       case 'peerJoined':
       case 'peerLeft':
@@ -377,7 +416,16 @@ export class Connection implements RoomMember {
     if (!tokens.required) return this.joinAs(join, roomName, OPEN_ACCESS);
     this.joining = true;
     tokens.verify(join.token ?? '', roomName).then(
-      (access) => this.guarded(() => this.joinAs(join, roomName, access)),
+      (access) =>
+        this.guarded(() => {
+          // After the await, outside onMessage's handling: a refusal is answered here, not taken for a bug.
+          try {
+            this.joinAs(join, roomName, access);
+          } catch (err) {
+            if (!(err instanceof ProtocolError)) throw err;
+            this.reject(err);
+          }
+        }),
       (err: unknown) =>
         this.guarded(() => {
           if (!(err instanceof ProtocolError)) throw err;
@@ -397,6 +445,14 @@ export class Connection implements RoomMember {
     if (this.ended) return;
     this.joining = false;
     this.access = access;
+    if (this.ctx.bans.isBanned(roomName, access.identity)) {
+      this.ctx.metrics.refused.inc('removed');
+      throw new ProtocolError(
+        ErrorCode.Removed,
+        'an admin removed you from this meeting; you cannot rejoin it',
+        CloseCode.Removed,
+      );
+    }
     // With a token, the name others see is the token's (its `name`, else its `sub`), never the client's.
     const given = access.identity ? (access.name ?? access.identity) : (join.name ?? '');
     // Bounded before normalising (NFKC may grow a string), then checked on what others will see.
@@ -418,11 +474,12 @@ export class Connection implements RoomMember {
       );
     }
     this.scheduleExpiry();
+    this.state = this.granted(mediaState(join.state), join.state);
     const me: ParticipantInit = {
       id: this.sessionId,
       name,
       identity: access.identity,
-      state: this.granted(mediaState(join.state), join.state),
+      state: this.state,
       decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
     };
     if (join.resumeKey?.length === RESUME_SECRET_BYTES) this.resumeCommitment = Buffer.from(join.resumeKey);
@@ -502,8 +559,12 @@ export class Connection implements RoomMember {
     );
   }
 
-  private admitTo(room: Room, me: ParticipantInit, resume: boolean, upgrade = false): void {
+  private admitTo(room: Room, me: ParticipantInit, resume: boolean, upgrade = false, fromLobby = false): void {
     if (this.ended) return;
+    // Someone already in (a resume) or let in by an admin does not wait again.
+    if (!resume && !fromLobby && this.mustWait(room)) return this.waitInLobby(room, me);
+    // An admin's locked mute outlives a reconnect: the room's copy of the state still shows it.
+    const before = resume ? room.stateOf(this.sessionId) : undefined;
     let others: ParticipantInit[];
     let known: boolean;
     try {
@@ -535,12 +596,27 @@ export class Connection implements RoomMember {
           serverVersion: options.version,
           resumeToken: this.resumeToken(),
           resumed: resume,
+          admin: this.admin,
+          locked: room.locked,
         },
       },
       BodyField.welcome,
     );
+    // An admin sees who already waits.
+    if (this.admin && room.lobby.size > 0) this.outbound.control(room.lobby.knockMessage(), BodyField.knock);
     // A hidden participant (a recorder) is news to nobody.
     if (!this.hidden) room.announceJoin(this, me, known);
+    if (before?.micLocked || before?.cameraLocked) {
+      const kinds = [
+        ...(before.micLocked ? [TrackKind.AUDIO] : []),
+        ...(before.cameraLocked ? [TrackKind.VIDEO, TrackKind.SCREEN] : []),
+      ];
+      for (const kind of kinds) {
+        this.locked.add(kind);
+        this.muted.add(kind);
+      }
+      this.publishModeratedState(room);
+    }
     this.ctx.metrics.joinsTotal++;
     if (resume) this.ctx.metrics.resumes.inc(known ? 'resumed' : 'resumed-unknown');
     log.debug(resume ? 'resumed' : 'joined', { session: this.sessionId, room: room.name, remote: this.remote, known });
@@ -565,6 +641,11 @@ export class Connection implements RoomMember {
           false,
         );
       }
+      return;
+    }
+    // Muted by an admin: stopped here, whatever the client does.
+    if (this.muted.has(kind)) {
+      this.ctx.metrics.dropped.inc('moderated');
       return;
     }
     const layer = frame.layer ?? 0;
@@ -595,7 +676,216 @@ export class Connection implements RoomMember {
     if (this.hidden) return;
     // Re-encoded, never forwarded raw: only the three known fields, and no camera claimed without the grant for it.
     const state = this.granted(mediaState(envelope.mediaState), envelope.mediaState);
+    // Turning on what an admin muted (without locking it) ends that mute.
+    if (state.mic && !this.locked.has(TrackKind.AUDIO)) this.muted.delete(TrackKind.AUDIO);
+    if (state.camera && !this.locked.has(TrackKind.VIDEO)) this.muted.delete(TrackKind.VIDEO);
+    if (state.screen && !this.locked.has(TrackKind.SCREEN)) this.muted.delete(TrackKind.SCREEN);
+    this.state = state;
+    this.publishModeratedState(room);
+  }
+
+  /** Tells the room this participant's state as the relay enforces it: what an admin muted is off, and locks shown. */
+  private publishModeratedState(room: Room): void {
+    const s = this.state;
+    const state: MediaStateInit = {
+      mic: s.mic && !this.muted.has(TrackKind.AUDIO),
+      camera: s.camera && !this.muted.has(TrackKind.VIDEO),
+      screen: s.screen && !this.muted.has(TrackKind.SCREEN),
+    };
+    if (s.videoLayers?.length) state.videoLayers = s.videoLayers;
+    if (s.screenLayers?.length) state.screenLayers = s.screenLayers;
+    if (this.locked.has(TrackKind.AUDIO)) state.micLocked = true;
+    if (this.locked.has(TrackKind.VIDEO)) state.cameraLocked = true;
     room.publishState(this, encodeEnvelope({ mediaState: state }), state);
+  }
+
+  /** Whether this joiner waits in the lobby: without `admin`, in a room that admits by hand or a locked one. */
+  private mustWait(room: Room): boolean {
+    const g = this.access.grants;
+    if (g.admin || g.hidden) return false;
+    return g.lobby || this.ctx.options.lobby || room.locked;
+  }
+
+  /** Waits in `room`'s lobby as `me` (nothing of the meeting reaches it) until an admin decides. */
+  private waitInLobby(room: Room, me: ParticipantInit): void {
+    if (room.lobby.localCount >= this.ctx.options.maxLobbySize) {
+      this.ctx.metrics.refused.inc('lobby-full');
+      return this.fail(
+        new ProtocolError(
+          ErrorCode.LobbyFull,
+          `${this.ctx.options.maxLobbySize} people already wait to join this room; try again later`,
+          CloseCode.LobbyFull,
+        ),
+      );
+    }
+    this.waitingAs = me;
+    this.ctx.metrics.lobby.inc('waiting');
+    room.lobby.knock(this, { id: this.sessionId, name: me.name ?? '', identity: this.identity });
+    this.send(
+      { lobbyWait: { locked: room.locked, heartbeatIntervalMs: this.ctx.options.heartbeatIntervalMs } },
+      BodyField.lobbyWait,
+    );
+    log.debug('waiting in the lobby', { session: this.sessionId, room: room.name });
+  }
+
+  /** An admin (on any relay) let this waiter in: it joins now (room size limits still apply). */
+  admitFromLobby(): void {
+    this.guarded(() => {
+      const me = this.waitingAs;
+      this.waitingAs = undefined;
+      if (!me || !this.room || this.ended) return;
+      this.ctx.metrics.lobby.inc('admitted');
+      this.admitTo(this.room, me, false, false, true);
+    });
+  }
+
+  /** An admin (on any relay) turned this waiter away. */
+  deniedFromLobby(): void {
+    this.guarded(() => {
+      this.waitingAs = undefined;
+      this.ctx.metrics.lobby.inc('denied');
+      this.closeWith(
+        ErrorCode.AdmissionDenied,
+        'an admin of this room did not let you in',
+        CloseCode.AdmissionDenied,
+        'left',
+      );
+    });
+  }
+
+  /** An admin (on any relay) ended the meeting: this connection closes for good. */
+  meetingEnded(): void {
+    this.guarded(() => {
+      if (this.ended) return;
+      if (this.welcomed) this.ctx.resumeTokens.revoke(this.sessionId);
+      this.closeWith(ErrorCode.MeetingEnded, 'an admin ended the meeting', CloseCode.MeetingEnded, 'meeting-ended');
+    });
+  }
+
+  /** Throws `not-allowed` (not fatal) unless the access token grants `admin`. */
+  private requireAdmin(what: string): void {
+    if (this.admin) return;
+    this.ctx.metrics.refused.inc('not-admin');
+    throw new ProtocolError(ErrorCode.NotAllowed, `only an admin of this room may ${what}`);
+  }
+
+  /** An admin lets a waiter in or turns it away, wherever it waits. */
+  private admission(admission: NonNullable<DecodedEnvelope['admission']>): void {
+    const room = this.requireRoom();
+    this.requireAdmin('admit or deny people');
+    const id = admission.id ?? '';
+    if (!room.lobby.decide(id, admission.admit === true)) {
+      throw new ProtocolError(ErrorCode.UnknownPeer, `nobody "${id}" waits in the lobby`);
+    }
+    this.ctx.metrics.moderation.inc(admission.admit ? 'admit' : 'deny');
+  }
+
+  /** An admin acts on someone, or on the room. The target's relay enforces it (`moderated`). */
+  private moderation(moderation: NonNullable<DecodedEnvelope['moderation']>): void {
+    const room = this.requireRoom();
+    this.requireAdmin('moderate');
+    const action = moderation.action ?? 0;
+    const name = ModerationAction[action] as string | undefined;
+    switch (action) {
+      case ModerationAction.LOCK_ROOM:
+      case ModerationAction.UNLOCK_ROOM:
+        room.setLocked(action === ModerationAction.LOCK_ROOM, this.sessionId);
+        break;
+      case ModerationAction.END_MEETING:
+        this.ctx.metrics.moderation.inc('END_MEETING');
+        return room.end(this.sessionId);
+      case ModerationAction.MUTE_MIC:
+      case ModerationAction.MUTE_CAMERA:
+      case ModerationAction.ALLOW_MIC:
+      case ModerationAction.ALLOW_CAMERA:
+      case ModerationAction.REMOVE: {
+        const target = moderation.target ?? '';
+        if (target === this.sessionId || !room.hasParticipant(target)) {
+          throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${target}" in this room`);
+        }
+        const bytes = encodeEnvelope({ moderation: { action, target, lock: moderation.lock === true } });
+        room.sendTo(this, target, BodyField.moderation, bytes, this.stamp);
+        break;
+      }
+      default:
+        throw new ProtocolError(ErrorCode.Malformed, `unknown moderation action ${action}`);
+    }
+    this.ctx.metrics.moderation.inc(name ?? String(action));
+  }
+
+  /**
+   * A moderation addressed to this participant (or the room), from an admin whose
+   * relay checked the grant: enforced here, then told to the client so it obeys
+   * and shows why.
+   */
+  private moderated(bytes: Uint8Array): void {
+    if (!this.welcomed || !this.room) return;
+    let moderation;
+    try {
+      moderation = decodeEnvelope(bytes).moderation;
+    } catch {
+      return;
+    }
+    if (!moderation) return;
+    const action = moderation.action ?? 0;
+    const kinds = MUTED_KINDS[action];
+    if (action === ModerationAction.REMOVE) return this.removedByAdmin();
+    if (kinds) {
+      if (moderation.target !== this.sessionId) return;
+      const mute = action === ModerationAction.MUTE_MIC || action === ModerationAction.MUTE_CAMERA;
+      for (const kind of kinds) {
+        if (mute) {
+          this.muted.add(kind);
+          if (moderation.lock) this.locked.add(kind);
+        } else {
+          this.locked.delete(kind);
+        }
+      }
+      this.publishModeratedState(this.room);
+    }
+    this.outbound.control(bytes, BodyField.moderation);
+  }
+
+  /** An admin removed this participant: closed at once, its resume tokens spent, its identity refused here. */
+  private removedByAdmin(): void {
+    if (this.ended) return;
+    this.ctx.metrics.moderation.inc('removed');
+    this.ctx.resumeTokens.revoke(this.sessionId);
+    if (this.room) this.ctx.bans.ban(this.room.name, this.identity);
+    this.closeWith(ErrorCode.Removed, 'an admin removed you from this meeting', CloseCode.Removed, 'removed');
+  }
+
+  /**
+   * Charges a control message of `bytes` to this client's budget. Over it, the
+   * message is dropped (counted; the client is told once per run), and a client
+   * that keeps on is closed (`control-flood`).
+   */
+  private withinControlBudget(bytes: number): boolean {
+    if (this.controlBudget.take(bytes)) {
+      this.overBudgetInRow = 0;
+      return true;
+    }
+    this.ctx.metrics.dropped.inc('control-budget');
+    if (++this.overBudgetInRow >= MAX_OVER_BUDGET_IN_ROW) {
+      this.ctx.metrics.refused.inc('control-flood');
+      this.fail(
+        new ProtocolError(
+          ErrorCode.ControlFlood,
+          `${this.overBudgetInRow} control messages in a row beyond ${this.ctx.options.controlBytesPerSecond} bytes per second`,
+          CloseCode.ControlFlood,
+        ),
+      );
+      return false;
+    }
+    if (this.overBudgetInRow === 1) {
+      this.ctx.metrics.errors.inc(ErrorCode.RateLimited);
+      this.sendError(
+        ErrorCode.RateLimited,
+        `control messages are limited to ${this.ctx.options.controlBytesPerSecond} bytes per second; some were dropped`,
+        false,
+      );
+    }
+    return false;
   }
 
   /**

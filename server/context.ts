@@ -7,6 +7,7 @@ import type { ResolvedRelayOptions } from './config.js';
 import type { Metrics } from './metrics.js';
 import type { OriginPolicy } from './origins.js';
 import type { ResumeTokens } from './resume-tokens.js';
+import type { RoomBans } from './room-bans.js';
 import type { Rooms } from './rooms.js';
 
 export interface RelayContext {
@@ -18,6 +19,8 @@ export interface RelayContext {
   readonly rooms: Rooms;
   /** Signs and checks the tokens participants resume with. */
   readonly resumeTokens: ResumeTokens;
+  /** Identities admins removed from rooms, on every relay. */
+  readonly bans: RoomBans;
   /** Checks access tokens (`required` false in open mode). */
   readonly accessTokens: AccessTokens;
   /** Which pages' origins may connect (`ALLOWED_ORIGINS`). */

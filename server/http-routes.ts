@@ -52,6 +52,8 @@ export interface Health {
 export interface RouteDeps {
   ctx: RelayContext;
   gauges(): MetricsGauges;
+  /** `/metrics`: every family in Prometheus text format (prom-client). */
+  renderMetrics(): Promise<string>;
   shuttingDown(): boolean;
   /** WebTransport's status, and the document clients connect by (undefined when not running). */
   webTransport(): { status: WebTransportStatus; info: WebTransportInfo | undefined };
@@ -105,7 +107,14 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
 
   if (path === '/metrics') {
     res.setHeader('Cache-Control', 'no-store');
-    return send(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', ctx.metrics.render(deps.gauges()));
+    void deps.renderMetrics().then(
+      (body) => send(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', body),
+      (err: unknown) => {
+        log.error('rendering /metrics failed', { err });
+        text(res, 500, 'Internal Server Error\n');
+      },
+    );
+    return;
   }
 
   // Fetched by pages on other origins that embed the element: CORS for the allowed ones only.

@@ -21,13 +21,13 @@ export class TokenBucket {
     return this.tokens + ((this.now() - this.last) / 1000) * this.ratePerSecond >= this.capacity;
   }
 
-  /** Takes one token if there is one. */
-  take(): boolean {
+  /** Takes `n` tokens (one by default, or e.g. a message's bytes) if there are that many. */
+  take(n = 1): boolean {
     const now = this.now();
     this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < n) return false;
+    this.tokens -= n;
     return true;
   }
 }

@@ -24,8 +24,11 @@ import type { RelayContext } from './context.js';
 import { createRequestHandler } from './http-routes.js';
 import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
+import { PrometheusExport } from './prometheus.js';
 import { relayStats, type RelayStats } from './relay-stats.js';
 import { ResumeTokens } from './resume-tokens.js';
+import { RoomBans } from './room-bans.js';
+import { decodeBan, encodeBan } from './room-control.js';
 import { OriginPolicy } from './origins.js';
 import { subjects } from './bus/subjects.js';
 import { Rooms } from './rooms.js';
@@ -125,6 +128,18 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     if (cutoff) resumeTokens.learn(cutoff.id, cutoff.cutoff);
     else metrics.refused.inc('bus-bad-cutoff');
   });
+  const bans = new RoomBans(opts.removalBanMs, Date.now, (room, identity) =>
+    bus.publish(subjects.bans, encodeBan(room, identity)),
+  );
+  // A removal on another relay holds here too (checked like client input).
+  const banSubscription = bus.subscribe(subjects.bans, (_subject, payload) => {
+    const ban = decodeBan(payload);
+    if (ban) bans.learn(ban.room, ban.identity);
+    else metrics.refused.inc('bus-bad-ban');
+  });
+  if (opts.lobby && !accessTokens.required) {
+    log.warn('LOBBY is on in open mode: nobody has the admin grant, so nobody can be let in');
+  }
   if (bus.kind === 'nats' && opts.resumeSecret === undefined) {
     log.warn('RESUME_SECRET is not set: participants can resume only on the relay they were on, not on another one');
   }
@@ -146,6 +161,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     node,
     rooms,
     resumeTokens,
+    bans,
     startedAt: performance.now(),
   };
   try {
@@ -206,9 +222,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
       ...(bus instanceof NatsBus ? { nats: bus.stats() } : {}),
     },
   });
+  const prometheus = new PrometheusExport(metrics);
   const handler = createRequestHandler({
     ctx,
     gauges,
+    renderMetrics: () => prometheus.render(gauges()),
     shuttingDown: () => closing !== undefined,
     webTransport: () => ({ status: wt.status, info: wt.info() }),
   });
@@ -278,6 +296,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     // The others hold this relay's participants on its goodbye, for them to resume there.
     rooms.closeAll();
     cutoffs.unsubscribe();
+    banSubscription.unsubscribe();
     await node.close();
     if (opts.ownsBus) await bus.close();
     log.info('relay stopped', { node: node.id });

@@ -12,11 +12,21 @@ import type { BusMessage, BusOrigin } from './bus/bus-message.js';
  * room holds it for the grace period first; `replaced` is a connection a resume
  * took over, which nobody is told about.
  */
-export type LeaveReason = 'left' | 'timeout' | 'disconnected' | 'server-shutdown' | 'replaced' | 'expired';
+export type LeaveReason =
+  | 'left'
+  | 'timeout'
+  | 'disconnected'
+  | 'server-shutdown'
+  | 'replaced'
+  | 'expired'
+  /** An admin removed it. */
+  | 'removed'
+  /** An admin ended the meeting. */
+  | 'meeting-ended';
 
-/** Reasons that are final: the participant is not held for a resume (it left, or its access ended). */
+/** Reasons that are final: the participant is not held for a resume (it left, its access ended, an admin ended it). */
 export function isFinalLeave(reason: LeaveReason): boolean {
-  return reason === 'left' || reason === 'expired';
+  return reason === 'left' || reason === 'expired' || reason === 'removed' || reason === 'meeting-ended';
 }
 
 /** Why a member's connection was taken over: see {@link RoomMember.replaced}. */
@@ -34,6 +44,10 @@ export interface RoomMember {
    * no roster and never announced, so nobody can see or address it.
    */
   readonly hidden?: boolean;
+  /** The access token grants `admin`: it hears who waits in the lobby (`Knock`). */
+  readonly admin?: boolean;
+  /** An admin ended the meeting (on any node): close, for good. */
+  meetingEnded?(): void;
   /** A media frame of another participant (the room skips the sender). */
   deliverMedia(msg: BusMessage): void;
   /** Control (presence, targeted messages); never dropped for congestion. */

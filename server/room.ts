@@ -24,9 +24,9 @@
  */
 import {
   CloseCode,
-  decodeEnvelope,
   encodeEnvelope,
   ErrorCode,
+  ModerationAction,
   sameMediaState,
   TrackKind,
   type MediaStateInit,
@@ -46,13 +46,16 @@ import { lastToken, subjects, trackToken } from './bus/subjects.js';
 import { ProtocolError } from './errors.js';
 import { LayerDemand } from './layer-demand.js';
 import { LayerForwarding } from './layer-forwarding.js';
-import { createLogger } from './log.js';
 import { LoudestSpeakers } from './loudest-speakers.js';
 import { MediaInterest } from './media-interest.js';
 import { decodeDemand, encodeDemand, RemoteDemand, type DemandMessage } from './remote-demand.js';
 import { KeyedRateLimiter } from './rate-limit.js';
 import { MAX_LAYERS, sameLayers } from './simulcast-layers.js';
 import type { WantedTrack } from './subscription.js';
+import { Lobby } from './lobby.js';
+import { createLogger } from './log.js';
+import { decodeRoomControl, encodeRoomControl, type RoomControl } from './room-control.js';
+import { checkedPresence, checkedTargeted, isSessionId } from './presence-validation.js';
 import type { ClusterRoom } from './cluster-room.js';
 import type { LocalNode } from './local-node.js';
 import type { Metrics } from './metrics.js';
@@ -112,7 +115,7 @@ interface Held {
 }
 
 /** What a room counts. */
-export type RoomMetrics = Pick<Metrics, 'held' | 'dropped'>;
+export type RoomMetrics = Pick<Metrics, 'held' | 'dropped'> & Partial<Pick<Metrics, 'refused'>>;
 
 /** The kinds forwarded by layer; every other kind (audio) goes to everyone. */
 const isLayered = (kind: number): boolean => kind === TrackKind.VIDEO || kind === TrackKind.SCREEN;
@@ -151,6 +154,11 @@ export class Room implements ClusterRoom {
   private readonly speakersCheck: NodeJS.Timeout;
   /** Keyframe requests for receivers switching layer, per publisher, kind and layer. */
   private readonly switchKeyframes = new KeyedRateLimiter(SWITCH_KEYFRAME_BURST, SWITCH_KEYFRAMES_PER_SECOND);
+  /** Who waits for an admin to let them in, on every node. */
+  readonly lobby: Lobby;
+  /** An admin locked the room: joiners without `admin` wait in the lobby. */
+  locked = false;
+  private readonly controlSubject: string;
 
   constructor(
     readonly name: string,
@@ -191,9 +199,16 @@ export class Room implements ClusterRoom {
       },
       settings.demandDebounceMs ?? 50,
     );
+    this.controlSubject = subjects.roomControl(name);
+    this.lobby = new Lobby(
+      node.id,
+      () => this.members.values(),
+      (message) => this.publishControl(message),
+    );
     this.subscriptions = [
       bus.subscribe(this.presenceSubject, (_subject, payload) => this.onPresence(payload)),
       bus.subscribe(subjects.demand(name), (_subject, payload) => this.onDemand(payload)),
+      bus.subscribe(this.controlSubject, (_subject, payload) => this.onControl(payload)),
     ];
     // New to the room: the other nodes tell what their receivers watch at once.
     this.publishDemand(true, true);
@@ -205,6 +220,8 @@ export class Room implements ClusterRoom {
     this.speakers = new LoudestSpeakers({ maxAudible: settings.maxAudible ?? 3, holdMs: settings.speakerHoldMs });
     this.speakersCheck = setInterval(() => this.reportActiveSpeakers(), ACTIVE_SPEAKERS_CHECK_MS);
     this.speakersCheck.unref();
+    // The other nodes of the room tell us their waiters and whether it is locked.
+    this.publishControl({ t: 'hello', node: node.id });
   }
 
   get size(): number {
@@ -213,11 +230,16 @@ export class Room implements ClusterRoom {
 
   /** No member, nobody waiting to join and nobody held for a resume: the room can be dropped. */
   get isEmpty(): boolean {
-    return this.members.size === 0 && this.waiting.size === 0 && this.held.size === 0;
+    return this.members.size === 0 && this.waiting.size === 0 && this.held.size === 0 && this.lobby.localCount === 0;
   }
 
   hasParticipant(id: string): boolean {
     return this.roster.has(id);
+  }
+
+  /** Participant `id`'s media state as the room knows it (with an admin's locks), if it is in the roster. */
+  stateOf(id: string): MediaStateInit | undefined {
+    return this.roster.get(id)?.participant.state ?? undefined;
   }
 
   /** The subject on which `id`'s frames of `kind` and `layer` are published. */
@@ -329,6 +351,7 @@ export class Room implements ClusterRoom {
    */
   remove(member: RoomMember, reason: LeaveReason): void {
     if (this.waiting.delete(member)) return;
+    if (this.lobby.leave(member as RoomMember & { admitFromLobby(): void; deniedFromLobby(): void })) return;
     // Not this connection's any more: a resume took the id over.
     if (this.members.get(member.sessionId) !== member) return;
     this.members.delete(member.sessionId);
@@ -486,6 +509,7 @@ export class Room implements ClusterRoom {
    */
   dropNode(node: string, reason: LeaveReason = 'disconnected'): number {
     if (this.remote.dropNode(node)) this.demand.schedule();
+    this.lobby.dropNode(node);
     let n = 0;
     for (const [id, entry] of this.roster) {
       if (entry.node !== node) continue;
@@ -507,6 +531,27 @@ export class Room implements ClusterRoom {
     return n;
   }
 
+  /**
+   * An admin (`by`) locked or unlocked the room, here or (`remote`) on another
+   * node: every member here hears of it (`Moderation` from the admin).
+   */
+  setLocked(locked: boolean, by: string, remote = false): void {
+    // Another node's answer to a `hello` repeats what is known: nothing to tell anyone.
+    if (remote && locked === this.locked) return;
+    this.locked = locked;
+    if (!remote) this.publishControl({ t: 'lock', node: this.node.id, locked, by });
+    const action = locked ? ModerationAction.LOCK_ROOM : ModerationAction.UNLOCK_ROOM;
+    const bytes = encodeEnvelope({ from: by, moderation: { action } });
+    this.deliverControl('', BodyField.moderation, bytes);
+  }
+
+  /** An admin ended the meeting, here or (`remote`) on another node: everyone here, waiters too, is closed. */
+  end(by: string, remote = false): void {
+    if (!remote) this.publishControl({ t: 'end', node: this.node.id, by });
+    for (const member of [...this.members.values()]) member.meetingEnded?.();
+    for (const waiter of this.lobby.localWaiters()) (waiter as Partial<RoomMember>).meetingEnded?.();
+  }
+
   /** Stops listening to the bus and holding anyone: the last local participant left, or the relay stops. */
   close(): void {
     this.closed = true;
@@ -523,6 +568,35 @@ export class Room implements ClusterRoom {
     this.held.clear();
     for (const timer of this.orphans.values()) clearTimeout(timer);
     this.orphans.clear();
+  }
+
+  private publishControl(message: RoomControl): void {
+    try {
+      this.bus.publish(this.controlSubject, encodeRoomControl(message));
+    } catch (err) {
+      log.error('room control publish failed', { room: this.name, err });
+    }
+  }
+
+  /** A lobby, lock or end message from another node, checked like client input. */
+  private onControl(payload: Uint8Array): void {
+    const message = decodeRoomControl(payload);
+    if (!message) {
+      this.metrics.refused?.inc('bus-bad-room-control');
+      return;
+    }
+    if (message.node === this.node.id) return;
+    switch (message.t) {
+      case 'lock':
+        return this.setLocked(message.locked, message.by, true);
+      case 'end':
+        return this.end(message.by, true);
+      case 'hello':
+        if (this.locked) this.publishControl({ t: 'lock', node: this.node.id, locked: true, by: '' });
+        return this.lobby.onControl(message);
+      default:
+        return this.lobby.onControl(message);
+    }
   }
 
   private publishPresence(member: RoomMember, body: number, ...parts: Uint8Array[]): void {
@@ -543,7 +617,22 @@ export class Room implements ClusterRoom {
   // (the local one) brings back every frame this node published: skip it unread.
   private onMedia(payload: Uint8Array): void {
     if (isFromNode(payload, this.node.idBytes)) return;
-    this.deliverMedia(decodeBusMessage(payload));
+    const msg = this.readBus(payload);
+    // Only the header is checked (frames are never decoded here): a media frame of a known kind from a session id.
+    if (!msg || msg.body !== BodyField.media || msg.kind < 1 || msg.kind > 3 || !isSessionId(msg.sender)) {
+      this.metrics.refused?.inc('bus-bad-media');
+      return;
+    }
+    this.deliverMedia(msg);
+  }
+
+  /** A bus message's header, or undefined (counted by the caller) when it is not one. */
+  private readBus(payload: Uint8Array): BusMessage | undefined {
+    try {
+      return decodeBusMessage(payload);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Video and screen share by layer (`LayerForwarding`); audio of the loudest few to everyone else. */
@@ -668,21 +757,27 @@ export class Room implements ClusterRoom {
   }
 
   /**
-   * Presence from another node. Presence is rare, so decoding it here (to keep the
-   * roster copy) costs nothing that matters. Each change reaches the members here
-   * once: a join already known (from a snapshot) or a leave of an entry another
-   * node now owns (the participant moved) is not passed on.
+   * Presence from another node, checked and rebuilt like client input (see
+   * `presence-validation.ts`; malformed ones are dropped and counted). Presence is
+   * rare, so decoding it here (to keep the roster copy) costs nothing that matters.
+   * Each change reaches the members here once: a join already known (from a
+   * snapshot) or a leave of an entry another node now owns (the participant moved)
+   * is not passed on.
    */
   private onPresence(payload: Uint8Array): void {
-    const msg = decodeBusMessage(payload);
-    if (msg.node === this.node.id) return;
+    const msg = this.readBus(payload);
+    if (msg?.node === this.node.id) return;
+    const checked = msg && isSessionId(msg.node) ? checkedPresence(msg.envelope, msg.sender) : undefined;
+    if (!msg || !checked) {
+      this.metrics.refused?.inc('bus-bad-presence');
+      return;
+    }
     this.node.seen(msg.node);
-    const envelope = decodeEnvelope(msg.envelope);
+    const envelope = checked.envelope;
     switch (envelope.body) {
       case 'peerJoined': {
-        const participant = envelope.peerJoined?.participant;
-        const id = participant?.id;
-        if (!participant || !id) return;
+        const participant = envelope.peerJoined!.participant!;
+        const id = msg.sender;
         const known = this.roster.has(id);
         this.roster.set(id, { participant, node: msg.node });
         // It resumed on that node: stop holding it, and close a connection of it still open here.
@@ -692,9 +787,9 @@ export class Room implements ClusterRoom {
         break;
       }
       case 'peerLeft': {
-        const id = envelope.peerLeft?.id;
-        const entry = id ? this.roster.get(id) : undefined;
-        if (!id || entry?.node !== msg.node) return;
+        const id = msg.sender;
+        const entry = this.roster.get(id);
+        if (entry?.node !== msg.node) return;
         this.roster.delete(id);
         this.publisherGone(id);
         for (const member of this.members.values()) member.forgetPeer(id);
@@ -707,19 +802,23 @@ export class Room implements ClusterRoom {
         break;
       }
       default:
-        log.warn('unexpected presence message', { room: this.name, body: envelope.body });
         return;
     }
-    this.deliverControl(msg.sender, msg.body, msg.envelope);
+    this.deliverControl(msg.sender, checked.body, checked.bytes);
   }
 
   private onTargeted(subject: string, payload: Uint8Array): void {
     const target = this.members.get(lastToken(subject));
     if (!target) return;
-    const msg = decodeBusMessage(payload);
-    if (msg.node === this.node.id) return;
+    const msg = this.readBus(payload);
+    if (msg?.node === this.node.id) return;
+    const bytes = msg ? checkedTargeted(msg.envelope, msg.sender, msg.body) : undefined;
+    if (!msg || !bytes) {
+      this.metrics.refused?.inc('bus-bad-targeted');
+      return;
+    }
     try {
-      target.deliverControl(msg.envelope, msg.body);
+      target.deliverControl(bytes, msg.body);
     } catch (err) {
       log.error('control delivery failed', { room: this.name, session: target.sessionId, err });
     }

@@ -3,11 +3,13 @@
  *
  * Subscriptions sit in a token tree (as in nats-server's sublist) and the
  * matches for each published subject are cached, so publishing a media frame
- * costs one map lookup. Delivery is synchronous, inside `publish`; handlers may
+ * costs one map lookup. The cached subjects sit in a token tree of their own, so
+ * a subscribe or unsubscribe drops just the cached subjects its pattern matches,
+ * walking only their branches: its cost does not grow with the number of rooms. Delivery is synchronous, inside `publish`; handlers may
  * publish, subscribe or unsubscribe while being called.
  */
 import { createLogger } from '../log.js';
-import { parseSubject, subjectMatches, type Bus, type BusHandler, type BusSubscription } from './bus.js';
+import { parseSubject, type Bus, type BusHandler, type BusSubscription } from './bus.js';
 
 const log = createLogger('local-bus');
 
@@ -27,6 +29,14 @@ interface TreeNode {
 
 const node = (): TreeNode => ({ next: new Map(), subs: new Set() });
 
+/** The cached subjects as a token tree: a node ends a cached subject when `subject` is set. */
+interface CacheNode {
+  readonly next: Map<string, CacheNode>;
+  subject?: string;
+}
+
+const cacheNode = (): CacheNode => ({ next: new Map() });
+
 export class LocalBus implements Bus {
   readonly kind = 'local';
   /** In-process: nothing to lose, nothing too large. */
@@ -34,6 +44,7 @@ export class LocalBus implements Bus {
   readonly maxPayload = Infinity;
   private readonly root = node();
   private readonly cache = new Map<string, Sub[]>();
+  private cacheTree = cacheNode();
   private closed = false;
 
   publish(subject: string, payload: Uint8Array): void {
@@ -41,9 +52,20 @@ export class LocalBus implements Bus {
     let matches = this.cache.get(subject);
     if (!matches) {
       matches = [];
-      collect(this.root, parseSubject(subject, false), 0, matches);
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      const tokens = parseSubject(subject, false);
+      collect(this.root, tokens, 0, matches);
+      if (this.cache.size >= CACHE_LIMIT) {
+        this.cache.clear();
+        this.cacheTree = cacheNode();
+      }
       this.cache.set(subject, matches);
+      let at = this.cacheTree;
+      for (const token of tokens) {
+        let child = at.next.get(token);
+        if (!child) at.next.set(token, (child = cacheNode()));
+        at = child;
+      }
+      at.subject = subject;
     }
     // `matches` is never mutated once cached (changes replace or drop the entry), so
     // handlers may change subscriptions while we iterate; `active` skips removed ones.
@@ -86,15 +108,39 @@ export class LocalBus implements Bus {
   async close(): Promise<void> {
     this.closed = true;
     this.cache.clear();
+    this.cacheTree = cacheNode();
     this.root.next.clear();
     this.root.subs.clear();
   }
 
-  /** Drops cached match lists of subjects the changed pattern matches. */
+  /** Drops cached match lists of subjects the changed pattern matches, walking only their branches. */
   private invalidate(pattern: string[]): void {
-    for (const subject of this.cache.keys()) {
-      if (subjectMatches(pattern, subject.split('.'))) this.cache.delete(subject);
+    this.invalidateAt(this.cacheTree, pattern, 0);
+  }
+
+  /** Returns true when `at` was left empty (its parent then drops it, so churn does not leak). */
+  private invalidateAt(at: CacheNode, pattern: string[], i: number): boolean {
+    if (i === pattern.length) {
+      if (at.subject !== undefined) {
+        this.cache.delete(at.subject);
+        at.subject = undefined;
+      }
+    } else if (pattern[i] === '>') {
+      // One or more tokens: everything below this node.
+      for (const child of at.next.values()) this.dropAll(child);
+      at.next.clear();
+    } else if (pattern[i] === '*') {
+      for (const [token, child] of at.next) if (this.invalidateAt(child, pattern, i + 1)) at.next.delete(token);
+    } else {
+      const child = at.next.get(pattern[i]!);
+      if (child && this.invalidateAt(child, pattern, i + 1)) at.next.delete(pattern[i]!);
     }
+    return at.subject === undefined && at.next.size === 0;
+  }
+
+  private dropAll(at: CacheNode): void {
+    if (at.subject !== undefined) this.cache.delete(at.subject);
+    for (const child of at.next.values()) this.dropAll(child);
   }
 
   /** Removes `sub` from the tree and prunes nodes left empty, so room churn does not leak. */

@@ -21,7 +21,18 @@
  * - Pings every few seconds, so a silent network failure is noticed in seconds,
  *   not the client's default minutes.
  */
-import { connect, Events, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { readFileSync } from 'node:fs';
+import {
+  connect,
+  credsAuthenticator,
+  Events,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+  type NatsError,
+  type Subscription,
+} from 'nats';
+import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { BusPayloadError, parseSubject, type Bus, type BusHandler, type BusSubscription } from './bus.js';
 
@@ -35,7 +46,96 @@ const CLOSE_FLUSH_MS = 1000;
 
 const SUBJECT = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 
-export interface NatsBusOptions {
+/**
+ * How a relay proves itself to NATS, and how it checks the server: at most one
+ * way to authenticate (a creds file, an NKey seed file, user and password, or a
+ * token), and TLS (a CA to trust, and a client certificate when the server
+ * requires one). The subjects a relay needs are `room.>` and `relay.>`, to both
+ * publish and subscribe (README: "NATS credentials").
+ */
+export interface NatsAuthOptions {
+  /** Path of a `.creds` file (a user JWT and its NKey seed), as `nsc` makes. */
+  credsFile?: string;
+  /** Path of a file holding an NKey user seed (`SU…`). */
+  nkeySeedFile?: string;
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** PEM file of the CA that signed the servers' certificates (turns TLS on). */
+  tlsCaFile?: string;
+  /** PEM files of a client certificate and its key, for servers that verify clients. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+}
+
+/**
+ * `NATS_CREDS`, `NATS_NKEY_SEED`, `NATS_USER` + `NATS_PASS`, `NATS_TOKEN`, `NATS_TLS_CA`,
+ * `NATS_TLS_CERT` + `NATS_TLS_KEY` as {@link NatsAuthOptions}; undefined when none is set.
+ * Throws {@link ConfigError} for a half-given or ambiguous setting.
+ */
+export function natsAuthFromEnv(env: NodeJS.ProcessEnv): NatsAuthOptions | undefined {
+  const auth: NatsAuthOptions = {};
+  if (env.NATS_CREDS) auth.credsFile = env.NATS_CREDS;
+  if (env.NATS_NKEY_SEED) auth.nkeySeedFile = env.NATS_NKEY_SEED;
+  if (env.NATS_USER) auth.user = env.NATS_USER;
+  if (env.NATS_PASS) auth.pass = env.NATS_PASS;
+  if (env.NATS_TOKEN) auth.token = env.NATS_TOKEN;
+  if (env.NATS_TLS_CA) auth.tlsCaFile = env.NATS_TLS_CA;
+  if (env.NATS_TLS_CERT) auth.tlsCertFile = env.NATS_TLS_CERT;
+  if (env.NATS_TLS_KEY) auth.tlsKeyFile = env.NATS_TLS_KEY;
+  if (Object.keys(auth).length === 0) return undefined;
+  checkNatsAuth(auth);
+  return auth;
+}
+
+/** Throws {@link ConfigError} when `auth` is half-given or names two ways to authenticate. */
+export function checkNatsAuth(auth: NatsAuthOptions): void {
+  if (Boolean(auth.user) !== Boolean(auth.pass)) throw new ConfigError('set both NATS_USER and NATS_PASS, or neither');
+  if (Boolean(auth.tlsCertFile) !== Boolean(auth.tlsKeyFile))
+    throw new ConfigError('set both NATS_TLS_CERT and NATS_TLS_KEY (a client certificate), or neither');
+  const ways = [auth.credsFile, auth.nkeySeedFile, auth.user, auth.token].filter(Boolean).length;
+  if (ways > 1) throw new ConfigError('set one of NATS_CREDS, NATS_NKEY_SEED, NATS_USER/NATS_PASS or NATS_TOKEN');
+}
+
+/** {@link NatsAuthOptions} as the `nats` client's connect options; reads the files now (a missing one is a {@link ConfigError}). */
+function connectAuth(auth: NatsAuthOptions): Partial<ConnectionOptions> {
+  checkNatsAuth(auth);
+  const read = (what: string, path: string): Uint8Array => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`${what}: cannot read "${path}": ${(err as Error).message}`);
+    }
+  };
+  const out: Partial<ConnectionOptions> = {};
+  if (auth.credsFile) out.authenticator = credsAuthenticator(read('NATS_CREDS', auth.credsFile));
+  if (auth.nkeySeedFile) {
+    out.authenticator = nkeyAuthenticator(
+      new TextEncoder().encode(Buffer.from(read('NATS_NKEY_SEED', auth.nkeySeedFile)).toString().trim()),
+    );
+  }
+  if (auth.user) {
+    out.user = auth.user;
+    out.pass = auth.pass;
+  }
+  if (auth.token) out.token = auth.token;
+  if (auth.tlsCaFile || auth.tlsCertFile) {
+    for (const [what, path] of [
+      ['NATS_TLS_CA', auth.tlsCaFile],
+      ['NATS_TLS_CERT', auth.tlsCertFile],
+      ['NATS_TLS_KEY', auth.tlsKeyFile],
+    ] as const) {
+      if (path) read(what, path);
+    }
+    out.tls = {
+      ...(auth.tlsCaFile ? { caFile: auth.tlsCaFile } : {}),
+      ...(auth.tlsCertFile ? { certFile: auth.tlsCertFile, keyFile: auth.tlsKeyFile } : {}),
+    };
+  }
+  return out;
+}
+
+export interface NatsBusOptions extends NatsAuthOptions {
   /** NATS servers, e.g. `['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222']`; `host:port` works too. */
   servers: string[];
   /** Connection name shown by the server's `/connz`. Default `videocall-relay`. */
@@ -216,6 +316,7 @@ export class NatsBus implements Bus {
 
   private async open(): Promise<void> {
     const o = this.options;
+    const auth = connectAuth(o);
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -229,11 +330,16 @@ export class NatsBus implements Bus {
         maxPingOut: 2,
         timeout: o.connectTimeoutMs ?? 5000,
         noRandomize: o.randomize === false,
+        ...auth,
       });
     } catch (err) {
-      throw new BusConnectError(`cannot connect to NATS at ${o.servers.join(', ')}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      const e = err as NatsError;
+      // The server refused our credentials: say so, not just "cannot connect".
+      const refused = e.code === 'AUTHORIZATION_VIOLATION' || /authori[sz]ation|authentication/i.test(e.message);
+      const why = refused
+        ? `the server refused the relay's credentials (${e.message}); check NATS_CREDS, NATS_NKEY_SEED, NATS_USER/NATS_PASS or NATS_TOKEN`
+        : e.message;
+      throw new BusConnectError(`cannot connect to NATS at ${o.servers.join(', ')}: ${why}`, { cause: err });
     }
     if (this.closed) {
       await nc.close();

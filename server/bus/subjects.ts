@@ -22,6 +22,10 @@
  * - `relay.<node>.alive`: a node's heartbeat; `relay.<node>.bye`: its goodbye.
  * - `relay.resume.cutoff`: a session resumed or left, so its earlier resume tokens
  *   are spent on every node (`resume-tokens.ts`).
+ * - `room.<room>.control`: the room's lobby (knocks, admissions), lock and end,
+ *   between the nodes that have the room open (`room-control.ts`).
+ * - `relay.ban`: an admin removed an identity from a room; every node refuses it
+ *   there (`room-bans.ts`), whether or not it has the room open.
  */
 import { TrackKind } from '../../src/protocol/index.js';
 
@@ -37,6 +41,8 @@ export const subjects = {
   alive: (node: string) => `relay.${node}.alive`,
   bye: (node: string) => `relay.${node}.bye`,
   resumeCutoff: 'relay.resume.cutoff',
+  roomControl: (room: string) => `room.${room}.control`,
+  bans: 'relay.ban',
   /** Patterns every node subscribes to once. */
   anyRoster: 'room.*.roster',
   anyAlive: 'relay.*.alive',

@@ -81,6 +81,16 @@ export function describeRelayError(code: string, relayMessage: string): string {
       return 'The relay stopped hearing from this page.';
     case 'slow-consumer':
       return 'The connection is too slow for this call.';
+    case 'admission-denied':
+      return 'The host did not let you into this meeting.';
+    case 'removed':
+      return 'The host removed you from this meeting. You cannot rejoin it.';
+    case 'meeting-ended':
+      return 'The host ended the meeting for everyone.';
+    case 'lobby-full':
+      return 'Too many people are already waiting to be let in. Try again later.';
+    case 'control-flood':
+      return 'This page sent the relay too many messages and was disconnected. Reload the page.';
     case 'session-replaced':
       return 'This call went on in another connection (a reconnect, or the same link opened elsewhere).';
     default:

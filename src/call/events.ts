@@ -122,7 +122,49 @@ export class LocalMediaEvent extends Event {
   }
 }
 
+/** The relay put our join in the room's lobby: we wait for an admin (`locked`: the room was locked). */
+export class RoomWaitingEvent extends Event {
+  constructor(readonly locked: boolean) {
+    super('waiting');
+  }
+}
+
+/** Someone waiting in a room's lobby, as admins see them. */
+export interface KnockingParticipant {
+  /** What {@link Room.admit} and {@link Room.deny} take. */
+  readonly id: string;
+  readonly name: string;
+  /** The access token's `sub`. */
+  readonly identity: string;
+}
+
+/** Admins only: who waits in the lobby now (the whole list; empty when nobody does). */
+export class KnockEvent extends Event {
+  constructor(readonly waiting: readonly KnockingParticipant[]) {
+    super('knock');
+  }
+}
+
+/** What an admin did that concerns us. */
+export type ModerationKind =
+  'mic-muted' | 'camera-muted' | 'mic-allowed' | 'camera-allowed' | 'room-locked' | 'room-unlocked';
+
+/** An admin (`by`, a session id) muted us, allowed us again, or locked or unlocked the room. */
+export class ModeratedEvent extends Event {
+  constructor(
+    readonly kind: ModerationKind,
+    readonly by: string,
+    /** With a mute: we can't turn it back on until an admin allows it. */
+    readonly locked: boolean,
+  ) {
+    super('moderated');
+  }
+}
+
 export interface RoomEventMap {
+  waiting: RoomWaitingEvent;
+  knock: KnockEvent;
+  moderated: ModeratedEvent;
   joined: RoomJoinedEvent;
   'participant-joined': ParticipantEvent;
   'participant-updated': ParticipantEvent;

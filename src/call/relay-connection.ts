@@ -34,6 +34,10 @@ export interface RelayWelcome {
   roster: ParticipantInit[];
   /** True when the relay honoured our resume token and the session id is the one we had. */
   resumed: boolean;
+  /** Our access token grants `admin` (moderation). */
+  admin?: boolean;
+  /** An admin locked the room. */
+  locked?: boolean;
 }
 
 /** How a reconnect went, besides the `Welcome`. */
@@ -48,6 +52,12 @@ export interface ReconnectInfo {
 
 /** What a {@link RelayConnection} tells its owner. Listeners run synchronously. */
 export interface RelayConnectionEvents {
+  /**
+   * The relay put this join in the room's lobby (`locked`: because an admin locked
+   * the room): `Welcome` comes when an admin lets us in, a fatal `admission-denied`
+   * if not. The join timeout no longer applies meanwhile.
+   */
+  waiting?(locked: boolean): void;
   /** The first join succeeded: the relay's `Welcome` (before {@link RelayConnection.open} resolves). */
   welcome(welcome: RelayWelcome): void;
   /** An envelope from the relay while open; pings, pongs and fatal errors are handled here. */
@@ -119,6 +129,8 @@ interface PendingWelcome {
   reject(error: VideoCallError): void;
   /** An error the relay sent before closing: the reason a close gives. */
   relayError: VideoCallError | null;
+  /** The relay put us in the lobby: stop the join timeout, keep the link alive. */
+  waiting(locked: boolean, heartbeatIntervalMs: number): void;
 }
 
 /**
@@ -338,8 +350,10 @@ export class RelayConnection {
           }),
         );
       }, this.options.joinTimeoutMs);
+      let lobbyPings: ReturnType<typeof setInterval> | undefined;
       const settle = () => {
         clearTimeout(timer);
+        clearInterval(lobbyPings);
         this.pending = null;
       };
       this.pending = {
@@ -352,6 +366,16 @@ export class RelayConnection {
           reject(error);
         },
         relayError: null,
+        waiting: (locked, heartbeatIntervalMs) => {
+          clearTimeout(timer);
+          clearInterval(lobbyPings);
+          // Waiting may take minutes: a ping every interval tells the relay we are still here.
+          lobbyPings = setInterval(
+            () => transport.send(encodeEnvelope({ ping: { time: Date.now() } }), 'control'),
+            Math.max(100, heartbeatIntervalMs || 5000),
+          );
+          this.events.waiting?.(locked);
+        },
       };
       this.lastHeard = Date.now();
       const join = this.joinMessage(false);
@@ -405,7 +429,9 @@ export class RelayConnection {
         const resumed = !!w.resumed && sessionId === this.sessionId;
         this.startHeartbeat(w.heartbeatIntervalMs || 5000);
         this.held = [];
-        pending.resolve({ sessionId, roster: w.roster ?? [], resumed });
+        pending.resolve({ sessionId, roster: w.roster ?? [], resumed, admin: !!w.admin, locked: !!w.locked });
+      } else if (env.lobbyWait) {
+        pending.waiting(!!env.lobbyWait.locked, env.lobbyWait.heartbeatIntervalMs ?? 0);
       } else if (env.error) {
         pending.relayError = relayError(env.error.code ?? '', env.error.message ?? '', true);
       }

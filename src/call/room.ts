@@ -1,6 +1,7 @@
 import {
   encodeEnvelope,
   TrackKind,
+  ModerationAction,
   type DecodedEnvelope,
   type EnvelopeInit,
   type MediaFrameInit,
@@ -20,6 +21,11 @@ import { TypedEventTarget } from '../shared/typed-event-target.js';
 import { wallClockMs } from '../shared/clock.js';
 import { asVideoCallError, describeRelayError, VideoCallError } from './errors.js';
 import {
+  KnockEvent,
+  ModeratedEvent,
+  RoomWaitingEvent,
+  type KnockingParticipant,
+  type ModerationKind,
   LocalMediaEvent,
   ParticipantEvent,
   ParticipantLeftEvent,
@@ -135,6 +141,18 @@ export type RoomState = 'idle' | 'connecting' | 'joined' | 'reconnecting' | 'lef
  */
 export class Room extends TypedEventTarget<RoomEventMap> {
   state: RoomState = 'idle';
+  /** True while the relay keeps our join in the room's lobby, until an admin lets us in (or not). */
+  waiting = false;
+  /** Our access token grants `admin`: {@link admit}, {@link deny}, {@link mute}, {@link remove}, {@link lock}, {@link endMeeting}. */
+  admin = false;
+  /** An admin locked the room: new joiners without `admin` wait in the lobby. */
+  locked = false;
+  /** Admins: who waits in the lobby now, on every relay of the room. */
+  knocking: readonly KnockingParticipant[] = [];
+  /** An admin muted our microphone and locked it: it stays off until an admin allows it. */
+  micLocked = false;
+  /** The same for our camera. */
+  cameraLocked = false;
   readonly participants = new Map<string, RemoteParticipant>();
   readonly local: LocalMedia;
   private readonly remote: RemoteMedia;
@@ -181,6 +199,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       },
       {
         welcome: (welcome) => this.joined(welcome),
+        waiting: (locked) => {
+          this.waiting = true;
+          this.emit(new RoomWaitingEvent(locked));
+        },
         message: (envelope) => this.receive(envelope),
         lost: () => this.lost(),
         reconnecting: (attempt, server, reason) => this.emit(new RoomReconnectingEvent(attempt, server, reason)),
@@ -387,16 +409,103 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.finish('left');
   }
 
-  /** Turns the microphone on or off, telling the others. */
+  /** Turns the microphone on or off, telling the others. Refused (`not-allowed`) while an admin keeps it muted. */
   async setMic(on: boolean): Promise<void> {
+    if (on && this.micLocked) throw lockedByAdmin('microphone');
     await this.local.setMic(on);
     this.announceState();
   }
 
-  /** Turns the camera on or off (off releases the device), telling the others. */
+  /** Turns the camera on or off (off releases the device), telling the others. Refused while an admin keeps it off. */
   async setCamera(on: boolean): Promise<void> {
+    if (on && this.cameraLocked) throw lockedByAdmin('camera');
     await this.local.setCamera(on, this.codec, this.state === 'joined' || this.state === 'reconnecting');
     this.announceState();
+  }
+
+  /** Admins: lets participant `id` (from {@link knocking}) in from the lobby. */
+  admit(id: string): void {
+    this.moderate({ admission: { id, admit: true } });
+  }
+
+  /** Admins: turns participant `id` away from the lobby (it sees `admission-denied`). */
+  deny(id: string): void {
+    this.moderate({ admission: { id, admit: false } });
+  }
+
+  /**
+   * Admins: stops participant `id`'s microphone or camera at the relay. It may turn
+   * it on again itself, unless `lock`: then only {@link allow} gives it back.
+   */
+  mute(id: string, what: 'mic' | 'camera', lock = false): void {
+    const action = what === 'mic' ? ModerationAction.MUTE_MIC : ModerationAction.MUTE_CAMERA;
+    this.moderate({ moderation: { action, target: id, lock } });
+  }
+
+  /** Admins: lifts a locked {@link mute}; the participant turns it on itself if it wants. */
+  allow(id: string, what: 'mic' | 'camera'): void {
+    const action = what === 'mic' ? ModerationAction.ALLOW_MIC : ModerationAction.ALLOW_CAMERA;
+    this.moderate({ moderation: { action, target: id } });
+  }
+
+  /** Admins: removes participant `id` from the meeting; its identity cannot rejoin it. */
+  remove(id: string): void {
+    this.moderate({ moderation: { action: ModerationAction.REMOVE, target: id } });
+  }
+
+  /** Admins: locks the room (new joiners without `admin` wait in the lobby), or unlocks it. */
+  lock(locked = true): void {
+    this.moderate({ moderation: { action: locked ? ModerationAction.LOCK_ROOM : ModerationAction.UNLOCK_ROOM } });
+  }
+
+  /** Admins: ends the meeting for everyone (`meeting-ended`). */
+  endMeeting(): void {
+    this.moderate({ moderation: { action: ModerationAction.END_MEETING } });
+  }
+
+  /** Sends an admin's request; the relay checks the grant again (this check only fails fast). */
+  private moderate(message: EnvelopeInit): void {
+    if (this.state !== 'joined')
+      throw new VideoCallError('invalid-state', `Cannot moderate a room that is ${this.state}.`);
+    if (!this.admin) throw new VideoCallError('not-allowed', 'Only an admin of this room can do that.');
+    this.sendControl(message);
+  }
+
+  /** What an admin did about us or the room: obeyed here (the relay enforces it anyway), then told. */
+  private moderated(from: string, action: number, lock: boolean): void {
+    let kind: ModerationKind;
+    switch (action) {
+      case ModerationAction.MUTE_MIC:
+        kind = 'mic-muted';
+        this.micLocked = lock;
+        void this.local.setMic(false).then(() => this.announceState());
+        break;
+      case ModerationAction.MUTE_CAMERA:
+        kind = 'camera-muted';
+        this.cameraLocked = lock;
+        void this.local
+          .setCamera(false, this.codec, true)
+          .then(() => this.announceState())
+          .catch(() => undefined);
+        break;
+      case ModerationAction.ALLOW_MIC:
+        kind = 'mic-allowed';
+        this.micLocked = false;
+        break;
+      case ModerationAction.ALLOW_CAMERA:
+        kind = 'camera-allowed';
+        this.cameraLocked = false;
+        break;
+      case ModerationAction.LOCK_ROOM:
+      case ModerationAction.UNLOCK_ROOM:
+        this.locked = action === ModerationAction.LOCK_ROOM;
+        kind = this.locked ? 'room-locked' : 'room-unlocked';
+        break;
+      default:
+        return;
+    }
+    this.emit(new ModeratedEvent(kind, from, lock));
+    this.emit(new LocalMediaEvent());
   }
 
   /**
@@ -445,6 +554,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private joined(welcome: RelayWelcome): void {
     if (this.state !== 'connecting') return; // left while joining
     this.state = 'joined';
+    this.waiting = false;
+    this.admin = welcome.admin ?? false;
+    this.locked = welcome.locked ?? false;
     this.joinedAt = wallClockMs();
     if (this.options.e2ee) this.crypto = this.startCrypto();
     for (const p of welcome.roster) this.addParticipant(p, false);
@@ -485,6 +597,20 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       case 'layerDemand': {
         const demand = env.layerDemand;
         if (demand && (demand.kind ?? 0) === mediaKindToWire('video')) this.local.setLayerDemand(demand.layers ?? []);
+        break;
+      }
+      case 'knock':
+        this.knocking = (env.knock?.waiting ?? []).map((p) => ({
+          id: p.id ?? '',
+          name: p.name ?? '',
+          identity: p.identity ?? '',
+        }));
+        this.emit(new KnockEvent(this.knocking));
+        break;
+      case 'moderation': {
+        const m = env.moderation;
+        // Targeted actions name us; room actions (lock) name nobody.
+        if (m && (!m.target || m.target === this.sessionId)) this.moderated(from, m.action ?? 0, !!m.lock);
         break;
       }
       case 'error': {
@@ -668,6 +794,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (this.state !== 'reconnecting') return;
     const { resumed } = welcome;
     this.state = 'joined';
+    this.admin = welcome.admin ?? false;
+    this.locked = welcome.locked ?? false;
     const roster = new Map(welcome.roster.map((p) => [p.id ?? '', p]));
     if (!resumed && this.crypto) {
       // Our keys were bound to the old session id: nobody will use them again.
@@ -744,4 +872,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 /** Whether two announcements list the same layer sizes. */
 function sameLayers(a: readonly AnnouncedLayer[], b: readonly AnnouncedLayer[]): boolean {
   return a.length === b.length && a.every((l, i) => l.width === b[i]!.width && l.height === b[i]!.height);
+}
+
+function lockedByAdmin(what: string): VideoCallError {
+  return new VideoCallError('not-allowed', `An admin turned your ${what} off and keeps it off. Ask them to allow it.`);
 }

@@ -7,6 +7,8 @@ export interface CallStatus {
   state: RoomState;
   /** The room name (empty: none set yet). */
   room: string;
+  /** Waiting in the room's lobby for an admin (`locked`: an admin locked the room); null when not. */
+  waiting: { locked: boolean } | null;
   /** What ended the call, once it is `left`; null when left on purpose. */
   endedBy: VideoCallError | null;
   /** True while the browser holds remote audio until a gesture. */
@@ -21,11 +23,18 @@ export interface CallStatus {
 export function overlay({
   state,
   room,
+  waiting,
   endedBy,
   audioSuspended,
   onRejoin,
   onHear,
 }: CallStatus): TemplateResult | typeof nothing {
+  if (state === 'connecting' && waiting) {
+    return html`<div part="overlay waiting" role="status">
+      <div>Waiting for the host to let you in…</div>
+      ${waiting.locked ? html`<div>The room is locked.</div>` : nothing}
+    </div>`;
+  }
   if (state === 'connecting') return html`<div part="overlay" role="status">Joining ${room}…</div>`;
   if (state === 'left') {
     return html`<div part="overlay" role=${endedBy ? 'alert' : 'status'}>

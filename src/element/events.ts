@@ -154,6 +154,35 @@ export class VcErrorEvent extends Event {
   }
 }
 
+/** The relay put this element's join in the room's lobby: it waits for an admin (`locked`: the room is locked). */
+export class VcWaitingEvent extends Event {
+  constructor(readonly locked: boolean) {
+    super('vc-waiting', init);
+  }
+}
+
+/**
+ * Admins: who waits in the lobby now (the whole list; empty when nobody does).
+ * Answer with the element's `admit(id)` or `deny(id)`.
+ */
+export class VcKnockEvent extends Event {
+  constructor(readonly waiting: readonly { id: string; name: string; identity: string }[]) {
+    super('vc-knock', init);
+  }
+}
+
+/** An admin muted this participant, allowed it again, or locked or unlocked the room. */
+export class VcModeratedEvent extends Event {
+  constructor(
+    /** `mic-muted`, `camera-muted`, `mic-allowed`, `camera-allowed`, `room-locked` or `room-unlocked`. */
+    readonly kind: string,
+    /** With a mute: it stays until an admin allows it. */
+    readonly locked: boolean,
+  ) {
+    super('vc-moderated', init);
+  }
+}
+
 /** The room events a page hears of, each as its `vc-*` twin. */
 type PageEventType =
   | 'joined'
@@ -162,7 +191,10 @@ type PageEventType =
   | 'reconnecting'
   | 'reconnected'
   | 'transport-changed'
-  | 'send-quality';
+  | 'send-quality'
+  | 'waiting'
+  | 'knock'
+  | 'moderated';
 
 /**
  * The `vc-*` event a page sees for each room event it may know of, made from the
@@ -179,6 +211,9 @@ const PAGE_EVENTS: { [K in PageEventType]: (event: RoomEventMap[K], room: string
   reconnected: (e) => new VcReconnectedEvent(e.resumed, e.sessionId, e.server, e.transport, e.downtimeMs),
   'transport-changed': (e) => new VcTransportChangedEvent(e.transport, e.previous),
   'send-quality': (e) => new VcSendQualityEvent(e.quality.height, e.quality.framerate, e.quality.limitedBy),
+  waiting: (e) => new VcWaitingEvent(e.locked),
+  knock: (e) => new VcKnockEvent(e.waiting.map((p) => ({ ...p }))),
+  moderated: (e) => new VcModeratedEvent(e.kind, e.locked),
 };
 
 /**
@@ -206,5 +241,8 @@ declare global {
     'vc-reconnected': VcReconnectedEvent;
     'vc-transport-changed': VcTransportChangedEvent;
     'vc-send-quality': VcSendQualityEvent;
+    'vc-waiting': VcWaitingEvent;
+    'vc-knock': VcKnockEvent;
+    'vc-moderated': VcModeratedEvent;
   }
 }

@@ -211,6 +211,30 @@ export const styles = css`
     transform: translateX(-50%);
     z-index: 2;
   }
+  [part~='lobby'] {
+    position: absolute;
+    top: var(--vc-gap);
+    right: var(--vc-gap);
+    z-index: 2;
+    display: flex;
+    flex-direction: column;
+    gap: 8px;
+    padding: 10px 14px;
+    border-radius: 8px;
+    background: rgb(20 22 28 / 92%);
+    font-size: 0.9rem;
+  }
+  [part~='knock'] {
+    display: flex;
+    align-items: center;
+    gap: 8px;
+  }
+  [part~='knock-name'] {
+    flex: 1;
+  }
+  [part~='deny-button'] {
+    background: var(--vc-danger);
+  }
   [part~='action'] {
     border: none;
     border-radius: 8px;

@@ -13,6 +13,7 @@ import { controlBar } from './controls.js';
 import { forwardToPage, VcErrorEvent, VcLeftEvent } from './events.js';
 import { GestureListener } from './gesture-listener.js';
 import { GridLayoutController } from './grid-layout-controller.js';
+import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
 import { styles } from './styles.js';
 import { localTile, remoteTile } from './tiles.js';
@@ -41,6 +42,9 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-reconnected - {@link VcReconnectedEvent} back in the call after `vc-reconnecting`
  * @fires vc-transport-changed - {@link VcTransportChangedEvent} the call moved to WebTransport after joining on WebSocket
  * @fires vc-send-quality - {@link VcSendQualityEvent} our video is now sent at another size or frame rate (load or congestion)
+ * @fires vc-waiting - {@link VcWaitingEvent} the join waits in the room's lobby for an admin
+ * @fires vc-knock - {@link VcKnockEvent} admins: who waits in the lobby now (answer with `admit()` / `deny()`)
+ * @fires vc-moderated - {@link VcModeratedEvent} an admin muted us, allowed us again, or (un)locked the room
  *
  * @csspart stage - the area holding the tiles
  * @csspart grid - the tile grid
@@ -55,7 +59,8 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart control - each control button (also `mic-button`, `camera-button`, `leave-button`)
  * @csspart notice - a passing message (also `error`, and `reconnecting` for the banner shown while reconnecting)
  * @csspart overlay - what covers the call when it is not running (connecting, ended, click to hear)
- * @csspart action - a button on the overlay
+ * @csspart action - a button on the overlay (also `admit-button`, `deny-button` in the lobby panel)
+ * @csspart lobby - admins: the panel of people waiting to join (`lobby-title`, `knock`, `knock-name`)
  *
  * @cssprop --vc-background - background of the element
  * @cssprop --vc-tile-background - background of a tile without video
@@ -113,6 +118,7 @@ export class VideocallRoomElement extends LitElement {
   @state() private roomState: RoomState = 'idle';
   @state() private notice: { text: string; error: boolean } | null = null;
   @state() private endedBy: VideoCallError | null = null;
+  @state() private waiting: { locked: boolean } | null = null;
 
   private current: Room | null = null;
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -227,6 +233,36 @@ export class VideocallRoomElement extends LitElement {
     }
   }
 
+  /** Admins: lets someone waiting in the lobby (an id from `vc-knock`) in. */
+  admit(id: string): void {
+    this.current?.admit(id);
+  }
+
+  /** Admins: turns someone waiting in the lobby away. */
+  deny(id: string): void {
+    this.current?.deny(id);
+  }
+
+  /** Admins: mutes a participant's `mic` or `camera` at the relay (`lock`: until allowed again). */
+  mute(id: string, what: 'mic' | 'camera', lock = false): void {
+    this.current?.mute(id, what, lock);
+  }
+
+  /** Admins: removes a participant from the meeting for good (`remove()` is the DOM's: it removes the element). */
+  removeParticipant(id: string): void {
+    this.current?.remove(id);
+  }
+
+  /** Admins: locks the room (newcomers wait in the lobby), or unlocks it. */
+  lockRoom(locked = true): void {
+    this.current?.lock(locked);
+  }
+
+  /** Admins: ends the meeting for everyone. */
+  endMeeting(): void {
+    this.current?.endMeeting();
+  }
+
   /** Leaves the room and releases camera and microphone. */
   leave(): void {
     const room = this.current;
@@ -245,7 +281,19 @@ export class VideocallRoomElement extends LitElement {
     const rerender = live(() => this.requestUpdate());
     room.addEventListener(
       'joined',
-      live(() => (this.roomState = 'joined')),
+      live(() => {
+        this.roomState = 'joined';
+        this.waiting = null;
+      }),
+    );
+    room.addEventListener(
+      'waiting',
+      live((e) => (this.waiting = { locked: e.locked })),
+    );
+    room.addEventListener('knock', rerender);
+    room.addEventListener(
+      'moderated',
+      live((e) => this.show(describeModeration(e.kind, e.locked), false)),
     );
     room.addEventListener(
       'reconnecting',
@@ -284,7 +332,12 @@ export class VideocallRoomElement extends LitElement {
     this.reported.add(error);
     this.dispatchEvent(new VcErrorEvent(error.code, error.message, error.fatal));
     if (error.fatal) return; // the overlay says it
-    this.notice = { text: error.message, error: true };
+    this.show(error.message, true);
+  }
+
+  /** A passing message over the call. */
+  private show(text: string, error: boolean): void {
+    this.notice = { text, error };
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(() => (this.notice = null), 8000);
   }
@@ -293,6 +346,7 @@ export class VideocallRoomElement extends LitElement {
     if (this.roomState === 'left' && this.endedBy === error) return;
     const wasFatal = error?.fatal ?? false;
     this.roomState = 'left';
+    this.waiting = null;
     this.endedBy = error;
     // Errors raised by join() itself never went through the room's error event.
     if (error && wasFatal && !this.reported.has(error)) {
@@ -344,10 +398,14 @@ export class VideocallRoomElement extends LitElement {
     const room = this.current;
     if (!room) return;
     const on = !room.local.state[device];
-    void (device === 'mic' ? room.setMic(on) : room.setCamera(on)).then(() => {
-      this[device] = room.local.state[device] ? 'on' : 'off';
-      this.requestUpdate();
-    });
+    void (device === 'mic' ? room.setMic(on) : room.setCamera(on)).then(
+      () => {
+        this[device] = room.local.state[device] ? 'on' : 'off';
+        this.requestUpdate();
+      },
+      // An admin keeps it off: say so.
+      (error: unknown) => this.report(asVideoCallError(error)),
+    );
   }
 
   private toggleMic = (): void => this.toggle('mic');
@@ -374,6 +432,7 @@ export class VideocallRoomElement extends LitElement {
     const status: CallStatus = {
       state: this.roomState,
       room: this.room,
+      waiting: this.waiting,
       endedBy: this.endedBy,
       audioSuspended: !!room?.audioSuspended,
       notice: this.notice,
@@ -392,6 +451,15 @@ export class VideocallRoomElement extends LitElement {
           ${repeat(remotes, (p) => p.id, remoteTile)}
         </div>
         ${overlay(status)} ${notice(status)}
+        ${
+          joined && room.admin
+            ? lobbyPanel({
+                knocking: room.knocking,
+                onAdmit: (id) => room.admit(id),
+                onDeny: (id) => room.deny(id),
+              })
+            : nothing
+        }
       </div>
       ${
         inCall

@@ -8,6 +8,7 @@ import { videocall } from './gen/videocall.js';
 export const Envelope = videocall.Envelope;
 export const TrackKind = videocall.TrackKind;
 export const Codec = videocall.Codec;
+export const ModerationAction = videocall.ModerationAction;
 
 /** Plain-object shape of each message, as the generated code accepts it. */
 export type EnvelopeInit = videocall.Envelope.$Properties;
@@ -17,6 +18,7 @@ export type ParticipantInit = videocall.Participant.$Properties;
 export type MediaFrameInit = videocall.MediaFrame.$Properties;
 export type MediaStateInit = videocall.MediaState.$Properties;
 export type ErrorInit = videocall.Error.$Properties;
+export type ModerationInit = videocall.Moderation.$Properties;
 
 /** A decoded envelope. */
 export type DecodedEnvelope = videocall.Envelope;

@@ -70,6 +70,16 @@ export const ErrorCode = {
    * out of range, a track named twice, too many tracks): the previous one stands.
    */
   InvalidSubscription: 'invalid-subscription',
+  /** An admin turned this participant away from the room's lobby. */
+  AdmissionDenied: 'admission-denied',
+  /** An admin removed this participant; its identity cannot rejoin the room for the rest of the meeting. */
+  Removed: 'removed',
+  /** An admin ended the meeting for everyone. */
+  MeetingEnded: 'meeting-ended',
+  /** Too many people already wait in this room's lobby. */
+  LobbyFull: 'lobby-full',
+  /** The client kept sending control messages beyond its byte budget. */
+  ControlFlood: 'control-flood',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -116,6 +126,11 @@ export const FINAL_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.TokenExpired,
   ErrorCode.TokenWrongRoom,
   ErrorCode.JoinDeadline,
+  ErrorCode.AdmissionDenied,
+  ErrorCode.Removed,
+  ErrorCode.MeetingEnded,
+  ErrorCode.LobbyFull,
+  ErrorCode.ControlFlood,
 ]);
 
 /**
@@ -144,6 +159,11 @@ export const CloseCode = {
   TooManyConnections: 4017,
   TransportUpgrade: 4018,
   UpgradeRefused: 4019,
+  AdmissionDenied: 4020,
+  Removed: 4021,
+  MeetingEnded: 4022,
+  LobbyFull: 4023,
+  ControlFlood: 4024,
   /** RFC 6455: the server hit an unexpected condition. */
   Internal: 1011,
 } as const;

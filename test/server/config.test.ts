@@ -75,6 +75,44 @@ describe('configuration from the environment', () => {
     },
   );
 
+  it('reads the lobby, removal ban and control budget settings', () => {
+    const { options } = optionsFromEnv({
+      LOBBY: 'on',
+      MAX_LOBBY_SIZE: '7',
+      REMOVAL_BAN_MS: '60000',
+      CONTROL_BYTES_PER_SECOND: '4096',
+      CONTROL_BURST_BYTES: '65536',
+    });
+    expect(options).toMatchObject({
+      lobby: true,
+      maxLobbySize: 7,
+      removalBanMs: 60000,
+      controlBytesPerSecond: 4096,
+      controlBurstBytes: 65536,
+    });
+    expect(optionsFromEnv({ LOBBY: 'off' }).options.lobby).toBe(false);
+    expect(() => optionsFromEnv({ LOBBY: 'maybe' })).toThrow(/LOBBY must be on or off/);
+    expect(() => resolveOptions({ controlBurstBytes: 1000 })).toThrow(/controlBurstBytes/);
+  });
+
+  it('reads NATS credentials and TLS, refusing half-given or ambiguous ones', () => {
+    const url = { NATS_URL: 'nats://127.0.0.1:4222' };
+    expect(optionsFromEnv({ ...url, NATS_USER: 'relay', NATS_PASS: 'pw' }).options.natsAuth).toEqual({
+      user: 'relay',
+      pass: 'pw',
+    });
+    expect(
+      optionsFromEnv({ ...url, NATS_CREDS: '/etc/relay.creds', NATS_TLS_CA: '/etc/ca.pem' }).options.natsAuth,
+    ).toEqual({
+      credsFile: '/etc/relay.creds',
+      tlsCaFile: '/etc/ca.pem',
+    });
+    expect(() => optionsFromEnv({ ...url, NATS_USER: 'relay' })).toThrow(/NATS_USER and NATS_PASS/);
+    expect(() => optionsFromEnv({ ...url, NATS_TOKEN: 't', NATS_USER: 'u', NATS_PASS: 'p' })).toThrow(/one of/);
+    expect(() => optionsFromEnv({ ...url, NATS_TLS_CERT: '/c.pem' })).toThrow(/NATS_TLS_KEY/);
+    expect(() => optionsFromEnv({ NATS_TOKEN: 't' })).toThrow(/NATS_URL is not/);
+  });
+
   it('refuses only one of TLS_CERT and TLS_KEY', () => {
     expect(() => optionsFromEnv({ TLS_CERT: '/x.pem' })).toThrow(/both TLS_CERT and TLS_KEY/);
   });

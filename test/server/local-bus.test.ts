@@ -36,6 +36,33 @@ describe('LocalBus', () => {
     expect(other).toEqual(['room.b.to.x']);
   });
 
+  it('after many cached subjects, a new or dropped subscription changes exactly the subjects it matches', () => {
+    const bus = new LocalBus();
+    for (let r = 0; r < 500; r++) {
+      recorder(bus, `room.r${r}.media.*`);
+      bus.publish(`room.r${r}.media.p`, bytes('x'));
+      bus.publish(`room.r${r}.presence`, bytes('x'));
+    }
+    // Cached before these subscriptions existed: each must now reach them.
+    const star = recorder(bus, 'room.r7.media.*');
+    const tail = recorder(bus, 'room.r8.>');
+    const exact = recorder(bus, 'room.r9.presence');
+    const any = recorder(bus, 'room.*.presence');
+    for (const s of ['room.r7.media.p', 'room.r8.media.p', 'room.r8.presence', 'room.r9.presence', 'room.r10.presence'])
+      bus.publish(s, bytes(s));
+    expect(star).toEqual(['room.r7.media.p']);
+    expect(tail).toEqual(['room.r8.media.p', 'room.r8.presence']);
+    expect(exact).toEqual(['room.r9.presence']);
+    expect(any).toEqual(['room.r8.presence', 'room.r9.presence', 'room.r10.presence']);
+    const dropped: string[] = [];
+    const sub = bus.subscribe('room.r7.>', (subject) => dropped.push(subject));
+    bus.publish('room.r7.media.p', bytes('a'));
+    sub.unsubscribe();
+    bus.publish('room.r7.media.p', bytes('b'));
+    expect(dropped).toEqual(['room.r7.media.p']);
+    expect(star).toEqual(['room.r7.media.p', 'room.r7.media.p', 'room.r7.media.p']);
+  });
+
   it('passes the payload through untouched', () => {
     const bus = new LocalBus();
     const payload = bytes('hello');
