@@ -59,13 +59,16 @@ export function pathBreakdown(
   playout: PlayoutSample[],
   senderId: string,
 ): PathBreakdown {
-  const own = new Map(sender.filter((r) => r.participant === '').map((r) => [`${r.kind}|${r.timestamp}`, r]));
+  // The sender keeps a record per simulcast layer; the receiver's record says which layer it got.
+  const own = new Map(
+    sender.filter((r) => r.participant === '').map((r) => [`${r.kind}|${r.timestamp}|${r.layer ?? 0}`, r]),
+  );
   const result: PathBreakdown = { video: [], audio: [] };
   for (const kind of ['video', 'audio'] as const) {
     const pairs = receiver
       .filter((r) => r.participant === senderId && r.kind === kind)
       .flatMap((r) => {
-        const s = own.get(`${kind}|${r.timestamp}`);
+        const s = own.get(`${kind}|${r.timestamp}|${r.layer ?? 0}`);
         return s ? [[s, r] as const] : [];
       });
     for (const [label, from, to, fromSender, toSender] of STAGES) {

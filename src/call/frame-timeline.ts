@@ -24,6 +24,11 @@ export interface TimelineRecord {
   kind: 'audio' | 'video';
   /** The frame's media timestamp (µs), the same on both ends. */
   timestamp: number;
+  /**
+   * Its simulcast layer (0 the largest). A sender keeps one record per layer of a
+   * frame; a receiver gets one layer of each frame, noted when it arrives.
+   */
+  layer: number;
   /** When it passed each stage (wall clock, ms). */
   marks: Partial<Record<TimelineStage, number>>;
 }
@@ -52,21 +57,28 @@ export class FrameTimeline {
 
   constructor(private readonly limit = DEFAULT_LIMIT) {}
 
-  /** Notes that a frame passed `stage` at `at` (default now). Later marks of a stage overwrite earlier ones. */
+  /**
+   * Notes that a frame passed `stage` at `at` (default now). Later marks of a
+   * stage overwrite earlier ones. `layer` tells our own frames' layers apart and
+   * is noted on a received frame's record.
+   */
   mark(
     participant: string,
     kind: 'audio' | 'video',
     timestamp: number,
     stage: TimelineStage,
     at = wallClockMs(),
+    layer?: number,
   ): void {
-    const key = `${participant}|${kind}|${timestamp}`;
+    const key = participant === '' ? `|${kind}|${timestamp}|${layer ?? 0}` : `${participant}|${kind}|${timestamp}`;
     let record = this.records.get(key);
     if (!record) {
-      record = { participant, kind, timestamp, marks: {} };
+      record = { participant, kind, timestamp, layer: layer ?? 0, marks: {} };
       this.records.set(key, record);
       // Oldest first in a Map: drop the oldest beyond the limit.
       if (this.records.size > this.limit) this.records.delete(this.records.keys().next().value!);
+    } else if (layer !== undefined) {
+      record.layer = layer;
     }
     record.marks[stage] = at;
   }

@@ -684,8 +684,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const frame = mediaFrameHeader(media, this.connection.clock.offsetMs);
     if (this.timeline) {
       if (media.captureTime !== undefined)
-        this.timeline.mark('', media.kind, media.timestamp, 'capture', media.captureTime);
-      this.timeline.mark('', media.kind, media.timestamp, 'encoded');
+        this.timeline.mark('', media.kind, media.timestamp, 'capture', media.captureTime, media.layer ?? 0);
+      this.timeline.mark('', media.kind, media.timestamp, 'encoded', undefined, media.layer ?? 0);
     }
     if (!this.crypto) return this.sendFrame(frame, media.data, priority);
     // Results come back in call order, so frames leave in the order they were encoded.
@@ -715,14 +715,15 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       this.local.videoNotSent();
       return;
     }
-    this.timeline?.mark('', priority === 'audio' ? 'audio' : 'video', frame.timestamp ?? 0, 'sent');
+    const kind = priority === 'audio' ? 'audio' : 'video';
+    this.timeline?.mark('', kind, frame.timestamp ?? 0, 'sent', undefined, frame.layer ?? 0);
   }
 
   /** Hands a received frame to its decoder, decrypting it first with E2EE. */
   private receiveMedia(participant: RemoteParticipant, frame: MediaFrameInit): void {
     const timeline = this.timeline;
     const kind = frame.kind === TrackKind.AUDIO ? 'audio' : 'video';
-    timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'received');
+    timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'received', undefined, frame.layer ?? 0);
     if (!this.crypto) {
       timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'decrypted');
       return this.remote.receive(participant, frame);

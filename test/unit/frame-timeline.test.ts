@@ -10,9 +10,22 @@ describe('FrameTimeline', () => {
     timeline.mark('p1', 'video', 33_000, 'received', 115);
     timeline.mark('', 'audio', 33_000, 'capture', 101);
     expect(timeline.list()).toEqual([
-      { participant: '', kind: 'video', timestamp: 33_000, marks: { capture: 100, encoded: 108, sent: 109 } },
-      { participant: 'p1', kind: 'video', timestamp: 33_000, marks: { received: 115 } },
-      { participant: '', kind: 'audio', timestamp: 33_000, marks: { capture: 101 } },
+      { participant: '', kind: 'video', timestamp: 33_000, layer: 0, marks: { capture: 100, encoded: 108, sent: 109 } },
+      { participant: 'p1', kind: 'video', timestamp: 33_000, layer: 0, marks: { received: 115 } },
+      { participant: '', kind: 'audio', timestamp: 33_000, layer: 0, marks: { capture: 101 } },
+    ]);
+  });
+
+  it('keeps a record per simulcast layer of our own frames, and notes the layer a receiver got', () => {
+    const timeline = new FrameTimeline();
+    timeline.mark('', 'video', 66_000, 'encoded', 200, 0);
+    timeline.mark('', 'video', 66_000, 'encoded', 203, 2);
+    timeline.mark('p1', 'video', 66_000, 'received', 210, 2);
+    timeline.mark('p1', 'video', 66_000, 'decoded', 214);
+    expect(timeline.list()).toEqual([
+      { participant: '', kind: 'video', timestamp: 66_000, layer: 0, marks: { encoded: 200 } },
+      { participant: '', kind: 'video', timestamp: 66_000, layer: 2, marks: { encoded: 203 } },
+      { participant: 'p1', kind: 'video', timestamp: 66_000, layer: 2, marks: { received: 210, decoded: 214 } },
     ]);
   });
 
