@@ -111,6 +111,8 @@ export class Metrics {
   readonly refused = new CounterVec();
   /** Access tokens renewed during a call. */
   tokenRefreshes = 0;
+  /** Receivers moved to smaller simulcast layers (or back up) for congestion, per step. */
+  layerFloorChanges = 0;
   /** Participants held for the grace period, by outcome: `resumed`, `expired`. */
   readonly held = new CounterVec();
   /**
@@ -233,6 +235,12 @@ export class Metrics {
     );
     family('videocall_token_refreshes_total', 'counter', 'Access tokens renewed during a call.');
     out.push(`videocall_token_refreshes_total ${this.tokenRefreshes}`);
+    family(
+      'videocall_layer_floor_changes_total',
+      'counter',
+      'Receivers moved a simulcast layer down (or back up) because their link backed up (or drained).',
+    );
+    out.push(`videocall_layer_floor_changes_total ${this.layerFloorChanges}`);
     family('videocall_bus_connected', 'gauge', 'Whether the bus reaches the other relay nodes now (1) or not (0).');
     out.push(`videocall_bus_connected{bus="${g.bus.kind}"} ${g.bus.connected ? 1 : 0}`);
     family('videocall_relay_nodes', 'gauge', 'Relay nodes known alive on the bus, this one included.');

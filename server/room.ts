@@ -225,6 +225,11 @@ export class Room implements ClusterRoom {
     return subjects.media(this.name, id, trackToken(kind, layer));
   }
 
+  /** Holds `member`'s video and screen share at layer `floor` or smaller (congestion control; 0 lifts it). */
+  setLayerFloor(member: RoomMember, floor: number): void {
+    if (this.members.get(member.sessionId) === member) this.forwarding.setFloor(member, floor);
+  }
+
   /** Bus subscriptions to single publisher-layers this node holds now (what its receivers watch). */
   get watchedLayerSubscriptions(): number {
     return this.interest.layerSubscriptions;
