@@ -650,8 +650,10 @@ export class Room implements ClusterRoom {
 
   /** Tells the members here who the active speakers are, when that changed. */
   private reportActiveSpeakers(): void {
-    const ids = this.speakers.activeSpeakersChange();
-    if (!ids) return;
+    const speaking = this.speakers.activeSpeakersChange();
+    if (!speaking) return;
+    // A hidden participant (a recorder) is named to nobody, speaking or not.
+    const ids = speaking.filter((id) => this.roster.has(id));
     const bytes = encodeEnvelope({ activeSpeakers: { ids } });
     for (const member of this.members.values()) {
       try {
