@@ -20,6 +20,7 @@
  *     npx tsx bench/large-room.ts [--participants 1000] [--publishers 30] [--seconds 8] [--baseline-participants 200]
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LAYERS, SimParticipant, type PageView } from '../cli/sim/index.js';
 import { startRelayProcess, type RelayProcess } from '../test/nats/helpers.js';
@@ -45,6 +46,8 @@ export interface LargeRoomResult {
   /** Seconds it took everyone to join. */
   joinSeconds: number;
   sentPerSecond: number;
+  /** What the publishers' timers would send per second on an idle machine (audio, and the layers asked for). */
+  scheduledPerSecond: number;
   deliveredPerSecond: number;
   deliveredMBps: number;
   /** Frames a receiver got per second, on average. */
@@ -58,14 +61,22 @@ export interface LargeRoomResult {
   /** The relays together: % of one core, and per participant. */
   relayCpuPercent: number;
   relayCpuPerParticipant: number;
+  /** Relay CPU per frame delivered to a receiver, µs (all relays together). */
+  relayMicrosPerDelivered: number;
+  /**
+   * The relays' CPU (% of one core) if the publishers sent all they schedule:
+   * this run's per-frame cost times the scheduled load (deliveries scale with sends).
+   */
+  relayCpuAtScheduledPercent: number;
   relayRssMiB: number;
   /** Relay memory the participants added (RSS now minus before they joined), per participant. */
   relayKiBPerParticipant: number;
   natsMsgsInPerSecond: number;
   natsMsgsOutPerSecond: number;
   natsCpuPercent: number;
-  /** This process (every simulated participant): % of one core. */
+  /** This process (every simulated participant): % of one core, and its event loop's p99 delay. */
   clientsCpuPercent: number;
+  clientsLoopDelayP99Ms: number;
 }
 
 const VIEW: PageView = {
@@ -180,8 +191,11 @@ async function measure(
     const dropsBefore = await relayDrops(relays);
     const varzBefore = await natsVarz(nats);
     const cpuBefore = [cpuTicks(relayPids), cpuTicks(natsPids), process.cpuUsage()] as const;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const start = performance.now();
     await sleep(s.seconds * 1000);
+    loop.disable();
     const seconds = (performance.now() - start) / 1000;
     const relayCpu = cpuTicks(relayPids) - cpuBefore[0];
     const natsCpu = cpuTicks(natsPids) - cpuBefore[1];
@@ -190,6 +204,11 @@ async function measure(
     const dropsAfter = await relayDrops(relays);
     const relayRss = relayPids.reduce((sum, pid) => sum + rssBytes(pid), 0);
 
+    let scheduled = 0;
+    for (const sim of sims.slice(0, s.publishers)) {
+      const layers = selective ? DEFAULT_LAYERS : [DEFAULT_LAYERS[1]!];
+      scheduled += 1000 / 20 + sim.stats.demanded.reduce((sum, l) => sum + (layers[l]?.fps ?? 0), 0);
+    }
     let sent = 0;
     let delivered = 0;
     let bytes = 0;
@@ -217,6 +236,7 @@ async function measure(
       seconds,
       joinSeconds,
       sentPerSecond: sent / seconds,
+      scheduledPerSecond: scheduled,
       deliveredPerSecond: delivered / seconds,
       deliveredMBps: bytes / seconds / 1e6,
       perReceiverPerSecond: delivered / seconds / s.participants,
@@ -226,12 +246,15 @@ async function measure(
       relayDrops: drops,
       relayCpuPercent: core(relayCpu),
       relayCpuPerParticipant: core(relayCpu) / s.participants,
+      relayMicrosPerDelivered: ((relayCpu / TICKS_PER_SECOND) * 1e6) / Math.max(1, delivered),
+      relayCpuAtScheduledPercent: (core(relayCpu) * scheduled) / Math.max(1, sent / seconds),
       relayRssMiB: relayRss / 2 ** 20,
       relayKiBPerParticipant: (relayRss - idleRss) / 1024 / s.participants,
       natsMsgsInPerSecond: (varzAfter.inMsgs - varzBefore.inMsgs) / seconds,
       natsMsgsOutPerSecond: (varzAfter.outMsgs - varzBefore.outMsgs) / seconds,
       natsCpuPercent: core(natsCpu),
       clientsCpuPercent: ((clientCpu.user + clientCpu.system) / 1e6 / seconds) * 100,
+      clientsLoopDelayP99Ms: loop.percentile(99) / 1e6,
     };
   } finally {
     for (const sim of sims) sim.close();
@@ -246,13 +269,14 @@ export function describeLargeRoom(r: LargeRoomResult): string {
     .join(', ');
   return (
     `${r.mode.padEnd(9)} ${r.participants} participants (${r.publishers} publishing), joined in ${f(r.joinSeconds)} s: ` +
-    `sent ${f(r.sentPerSecond, 0)} frames/s, delivered ${f(r.deliveredPerSecond, 0)} frames/s ` +
+    `sent ${f(r.sentPerSecond, 0)} frames/s (of ${f(r.scheduledPerSecond, 0)} scheduled), delivered ${f(r.deliveredPerSecond, 0)} frames/s ` +
     `(${f(r.perReceiverPerSecond)} per receiver, ${f(r.deliveredMBps)} MB/s), p50 ${f(r.latencyP50Ms, 2)} ms, ` +
     `p99 ${f(r.latencyP99Ms, 2)} ms, video lost at probes ${r.videoLost}, relay drops: ${loss || 'none'}; ` +
-    `relays CPU ${f(r.relayCpuPercent)} % (${f(r.relayCpuPerParticipant, 3)} % per participant), ` +
+    `relays CPU ${f(r.relayCpuPercent)} % (${f(r.relayCpuPerParticipant, 3)} % per participant, ` +
+    `${f(r.relayMicrosPerDelivered, 2)} µs per delivered frame; ${f(r.relayCpuAtScheduledPercent, 0)} % at the scheduled load), ` +
     `RSS ${f(r.relayRssMiB)} MiB (${f(r.relayKiBPerParticipant)} KiB per participant); ` +
     `NATS (3 servers, routes included) ${f(r.natsMsgsInPerSecond, 0)} msgs/s in, ${f(r.natsMsgsOutPerSecond, 0)} out, CPU ${f(r.natsCpuPercent)} %; ` +
-    `clients CPU ${f(r.clientsCpuPercent)} %`
+    `clients CPU ${f(r.clientsCpuPercent)} %, event loop delay p99 ${f(r.clientsLoopDelayP99Ms)} ms`
   );
 }
 

@@ -40,6 +40,7 @@ import type { LeaveReason, ReplacedHow, RoomMember } from './room-member.js';
 import { maxEnvelopeBytes, type Room } from './room.js';
 import { cleanLayers, MAX_LAYERS } from './simulcast-layers.js';
 import { parseSubscription } from './subscription.js';
+import { ReceiverCongestion } from './receiver-congestion.js';
 
 const log = createLogger('session');
 
@@ -143,6 +144,8 @@ export class Connection implements RoomMember {
   private badInRow = 0;
   private ended = false;
   private readonly outbound: Outbound;
+  /** Moves this receiver to smaller layers when its link backs up. */
+  private readonly congestion: ReceiverCongestion;
   private readonly keyframeLimiter: KeyedRateLimiter;
   /** A handshake is 3 messages and a key share 1 per rotation: a burst of 16, then 8/s, is ample. */
   private readonly keyExchangeLimiter = new KeyedRateLimiter(16, 8);
@@ -190,7 +193,17 @@ export class Connection implements RoomMember {
     this.outbound = new Outbound(link, options.backpressure, ctx.metrics, {
       onSlowConsumer: () => this.slowConsumer(),
       onKeyframeNeeded: (publisher, kind, layer) => this.requestKeyframeFor(publisher, kind, layer),
+      videoBacklog: (buffered) => this.congestion.observe(buffered),
     });
+    // Smaller layers well before video is dropped (at videoDropBytes), and back up once drained for a while.
+    const downBytes = Math.floor(options.backpressure.videoDropBytes / 4);
+    this.congestion = new ReceiverCongestion(
+      { downBytes, clearBytes: Math.floor(downBytes / 4), stepMs: 500, upAfterMs: 3000, maxFloor: MAX_LAYERS - 1 },
+      (floor) => {
+        this.ctx.metrics.layerFloorChanges++;
+        this.room?.setLayerFloor(this, floor);
+      },
+    );
     this.keyframeLimiter = new KeyedRateLimiter(options.keyframeRequestBurst, options.keyframeRequestsPerSecond);
     // Across all requesters (on every relay): a publisher asked by a crowd makes at most this many keyframes.
     this.keyframeTargetLimiter = new KeyedRateLimiter(

@@ -64,6 +64,8 @@ export class LayerForwarding {
   private readonly tracks = new Map<string, Layers>();
   /** Per receiver, its watches by `trackKey`. */
   private readonly watches = new Map<RoomMember, Map<string, Watch>>();
+  /** Receivers held at smaller layers for congestion: the least layer index they get. */
+  private readonly floors = new Map<RoomMember, number>();
 
   constructor(private readonly hooks: LayerForwardingHooks) {}
 
@@ -77,6 +79,7 @@ export class LayerForwarding {
 
   /** A receiver left: forget its watches. */
   remove(member: RoomMember): void {
+    this.floors.delete(member);
     if (this.defaults.delete(member)) {
       if (this.defaults.size === 0) this.hooks.defaultsWatched?.(false);
       this.hooks.changed();
@@ -117,7 +120,7 @@ export class LayerForwarding {
       if (publisher === member.sessionId) continue;
       const key = trackKey(publisher, kind);
       keep.add(key);
-      const target = this.fit(publisher, kind, layer);
+      const target = this.fit(publisher, kind, layer, member);
       const watch = mine.get(key);
       if (!watch) {
         // A receiver that took the defaults gets layer 0 already: it keeps it until the switch.
@@ -146,8 +149,22 @@ export class LayerForwarding {
       if (!key.startsWith(`${publisher} `)) continue;
       const watches = new Set<Watch>();
       for (const set of layers) if (set) for (const watch of set) watches.add(watch);
-      for (const watch of watches) this.retarget(watch, this.fit(publisher, watch.kind, watch.asked));
+      for (const watch of watches) this.retarget(watch, this.fit(publisher, watch.kind, watch.asked, watch.member));
     }
+    this.hooks.changed();
+  }
+
+  /**
+   * Holds `member` at layer `floor` or smaller (congestion control; 0 lifts it):
+   * each of its tracks moves at that layer's next keyframe.
+   */
+  setFloor(member: RoomMember, floor: number): void {
+    if ((this.floors.get(member) ?? 0) === floor) return;
+    if (floor > 0) this.floors.set(member, floor);
+    else this.floors.delete(member);
+    const mine = this.watches.get(member);
+    if (!mine) return;
+    for (const watch of mine.values()) this.retarget(watch, this.fit(watch.publisher, watch.kind, watch.asked, member));
     this.hooks.changed();
   }
 
@@ -218,10 +235,13 @@ export class LayerForwarding {
     }
   }
 
-  /** `asked`, fitted to the layers `publisher` announced: the smallest it has when it has fewer. */
-  private fit(publisher: string, kind: number, asked: number): number {
+  /**
+   * `asked`, no larger than `member`'s congestion floor allows, fitted to the
+   * layers `publisher` announced: the smallest it has when it has fewer.
+   */
+  private fit(publisher: string, kind: number, asked: number, member: RoomMember): number {
     const count = this.hooks.layerCount(publisher, kind);
-    return Math.min(asked, Math.max(count, 1) - 1);
+    return Math.min(Math.max(asked, this.floors.get(member) ?? 0), Math.max(count, 1) - 1);
   }
 
   private retarget(watch: Watch, target: number): void {

@@ -119,6 +119,8 @@ export class Metrics {
   readonly moderation = new CounterVec();
   /** Access tokens renewed during a call. */
   tokenRefreshes = 0;
+  /** Receivers moved to smaller simulcast layers (or back up) for congestion, per step. */
+  layerFloorChanges = 0;
   /** Participants held for the grace period, by outcome: `resumed`, `expired`. */
   readonly held = new CounterVec();
   /**

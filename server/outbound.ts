@@ -26,6 +26,8 @@ export interface OutboundHooks {
   onSlowConsumer(): void;
   /** This receiver waits for a keyframe of `publisher`'s `kind` track and can take one now. */
   onKeyframeNeeded(publisher: string, kind: number, layer: number): void;
+  /** A video frame is about to go to this receiver with `buffered` bytes waiting: congestion control watches it. */
+  videoBacklog?(buffered: number): void;
 }
 
 export class Outbound {
@@ -70,6 +72,7 @@ export class Outbound {
       return this.send(bytes, publisher, kind, keyframe);
     }
 
+    this.hooks.videoBacklog?.(buffered);
     const bit = 1 << (kind & 31);
     // Per receiver and frame: skip the lookup in the usual case, no track waiting.
     const waiting = this.awaitingKeyframe.size === 0 ? 0 : (this.awaitingKeyframe.get(publisher) ?? 0);

@@ -128,6 +128,12 @@ export class PrometheusExport {
       'Access tokens renewed during a call.',
       () => m.tokenRefreshes,
     );
+    this.counter(
+      this.base,
+      'videocall_layer_floor_changes_total',
+      'Receivers moved a simulcast layer down (or back up) because their link backed up (or drained).',
+      () => m.layerFloorChanges,
+    );
     this.gauge(
       this.base,
       'videocall_bus_connected',

@@ -39,6 +39,7 @@ export interface RelayStats {
   resumes: Record<string, number>;
   /** Access tokens renewed during a call. */
   tokenRefreshes: number;
+  layerFloorChanges: number;
   uptimeSeconds: number;
   /** The bus: its kind, whether it reaches the other nodes now, and the relay nodes known alive (this one included). */
   bus: { kind: Bus['kind']; connected: boolean; nodes: number };
@@ -71,5 +72,6 @@ export function relayStats(g: MetricsGauges, metrics: Metrics, webTransport: Web
     refused: metrics.refused.toObject(),
     resumes: metrics.resumes.toObject(),
     tokenRefreshes: metrics.tokenRefreshes,
+    layerFloorChanges: metrics.layerFloorChanges,
   };
 }

@@ -247,6 +247,11 @@ export class Room implements ClusterRoom {
     return subjects.media(this.name, id, trackToken(kind, layer));
   }
 
+  /** Holds `member`'s video and screen share at layer `floor` or smaller (congestion control; 0 lifts it). */
+  setLayerFloor(member: RoomMember, floor: number): void {
+    if (this.members.get(member.sessionId) === member) this.forwarding.setFloor(member, floor);
+  }
+
   /** Bus subscriptions to single publisher-layers this node holds now (what its receivers watch). */
   get watchedLayerSubscriptions(): number {
     return this.interest.layerSubscriptions;
@@ -734,8 +739,10 @@ export class Room implements ClusterRoom {
 
   /** Tells the members here who the active speakers are, when that changed. */
   private reportActiveSpeakers(): void {
-    const ids = this.speakers.activeSpeakersChange();
-    if (!ids) return;
+    const speaking = this.speakers.activeSpeakersChange();
+    if (!speaking) return;
+    // A hidden participant (a recorder) is named to nobody, speaking or not.
+    const ids = speaking.filter((id) => this.roster.has(id));
     const bytes = encodeEnvelope({ activeSpeakers: { ids } });
     for (const member of this.members.values()) {
       try {

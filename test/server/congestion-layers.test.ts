@@ -1,0 +1,103 @@
+/**
+ * Congestion control per receiver: a receiver whose link backs up is moved to a
+ * smaller layer before the relay drops its video, while the others keep the top
+ * layer; once drained for a while it is moved back up.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TrackKind, type DecodedEnvelope } from '../../src/protocol/index.js';
+import type { Relay } from '../../server/relay.js';
+import { sleep, startTestRelay, TestClient, waitFor } from './helpers.js';
+
+const KiB = 1024;
+const LAYER_BYTES = [32 * KiB, 8 * KiB, 2 * KiB];
+const LAYERS = [
+  { width: 1280, height: 720 },
+  { width: 640, height: 360 },
+  { width: 320, height: 180 },
+];
+
+let relay: Relay;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await relay.close();
+});
+
+/** Keyframe requests `p` received so far for `layer`, from `from` (taken out of its inbox). */
+function requests(p: TestClient, from: string): DecodedEnvelope[] {
+  const out: DecodedEnvelope[] = [];
+  for (let i = 0; i < p.inbox.length;) {
+    const e = p.inbox[i]!;
+    if (e.body === 'keyframeRequest' && e.from === from) {
+      p.inbox.splice(i, 1);
+      out.push(e);
+    } else i++;
+  }
+  return out;
+}
+
+describe('congestion control by layer', () => {
+  it('moves a receiver whose link backs up to a smaller layer before dropping its video; the others keep the top layer', async () => {
+    relay = await startTestRelay({
+      backpressure: { videoDropBytes: 1024 * KiB, audioDropBytes: 4096 * KiB, closeBytes: 64 * 1024 * KiB },
+    });
+    const p = await TestClient.joined(relay, 'r', 'p', { state: { camera: true, videoLayers: LAYERS } });
+    const slow = await TestClient.joined(relay, 'r', 'slow');
+    const fast = await TestClient.joined(relay, 'r', 'fast');
+    clients.push(p, slow, fast);
+    for (const c of [slow, fast])
+      c.send({ subscription: { tracks: [{ publisher: p.id, kind: TrackKind.VIDEO, layer: 0 }] } });
+    await sleep(100);
+    let seq = 0;
+    const round = (keyframe = false): void => {
+      seq++;
+      for (const layer of [0, 1, 2]) {
+        const payload = new Uint8Array(LAYER_BYTES[layer]!);
+        p.send({ media: { kind: TrackKind.VIDEO, layer, keyframe, sequence: seq, payload } });
+      }
+    };
+    round(true);
+    await waitFor(() => fast.inbox.some((e) => e.body === 'media'), 2000, 'the first keyframe at fast');
+    requests(p, slow.id);
+
+    slow.pauseReading();
+    // Flood, paced by the receiver that reads, until the relay asks for a smaller layer for slow.
+    let down: DecodedEnvelope | undefined;
+    for (let i = 0; i < 2000 && !down; i++) {
+      const before = fast.received;
+      round();
+      await waitFor(() => fast.received > before, 5000, 'fast to keep up');
+      down = requests(p, slow.id).find((e) => (e.keyframeRequest!.layer ?? 0) > 0);
+    }
+    expect(down, 'a keyframe request for a smaller layer on behalf of the slow receiver').toBeDefined();
+    // Moved before anything was dropped for it.
+    expect(relay.stats().dropped['video-congested'] ?? 0).toBe(0);
+    expect(relay.stats().layerFloorChanges).toBeGreaterThanOrEqual(1);
+    const lowered = down!.keyframeRequest!.layer!;
+
+    // The publisher sends that layer's keyframe; fast still gets layer 0 only, slow (once it reads) the smaller one.
+    round(true);
+    fast.inbox.length = 0;
+    for (let i = 0; i < 5; i++) round();
+    slow.resumeReading();
+    await waitFor(
+      () => slow.inbox.some((e) => e.media?.keyframe && e.media.layer === lowered),
+      5000,
+      `slow to get layer ${lowered}'s keyframe`,
+    );
+    await waitFor(() => fast.inbox.filter((e) => e.body === 'media').length >= 6, 2000, 'fast to get the rounds');
+    expect(fast.inbox.filter((e) => e.body === 'media').every((e) => (e.media!.layer ?? 0) === 0)).toBe(true);
+    const after = slow.inbox.slice(slow.inbox.findIndex((e) => e.media?.keyframe && e.media.layer === lowered));
+    expect(after.filter((e) => e.body === 'media').every((e) => e.media!.layer === lowered)).toBe(true);
+
+    // Drained for a while: moved back up to the layer it asked for.
+    let up: DecodedEnvelope | undefined;
+    const deadline = Date.now() + 8000;
+    while (!up && Date.now() < deadline) {
+      round();
+      await sleep(50);
+      up = requests(p, slow.id).find((e) => (e.keyframeRequest!.layer ?? 0) < lowered);
+    }
+    expect(up, 'a keyframe request for a larger layer once slow drained').toBeDefined();
+  }, 30_000);
+});
