@@ -33,6 +33,8 @@ export interface LayerEncoderStats {
   bitrate: number;
   /** False while nobody watches it (the relay's `LayerDemand`): frames are not encoded. */
   active: boolean;
+  /** Frames handed to its encoder. */
+  framesIn: number;
   framesEncoded: number;
   keyframes: number;
   bytes: number;
@@ -55,7 +57,7 @@ export class LayerEncoder {
   keyframePending = false;
   /** Per frame in the encoder, by timestamp: when it went in, with which settings. */
   private readonly pending = new Map<number, { at: number; settings: LayerSettings }>();
-  private readonly counters = { framesEncoded: 0, keyframes: 0, bytes: 0 };
+  private readonly counters = { framesIn: 0, framesEncoded: 0, keyframes: 0, bytes: 0 };
 
   constructor(
     /** `MediaFrame.layer` of this layer. */
@@ -120,6 +122,7 @@ export class LayerEncoder {
       this.lastKeyframeAt = now;
     }
     if (keyFrame) this.keyframePending = true;
+    this.counters.framesIn++;
     this.pending.set(frame.timestamp, { at: now, settings: this.settings });
     encoder.encode(frame, { keyFrame });
     return keyFrame;
