@@ -221,6 +221,14 @@ const BENCHMARKS: Benchmark[] = [
     timeoutSeconds: 600,
     run: optional('large-room.ts', 'runLargeRoomBench', (fn) => fn({})),
   },
+  {
+    name: 'flood',
+    title: 'Call latency under a flood from one address',
+    standalone: 'npx tsx bench/flood-latency.ts',
+    needsBundle: false,
+    timeoutSeconds: 180,
+    run: optional('flood-latency.ts', 'runFloodLatency', (fn) => fn({})),
+  },
 ];
 
 function readStored(): StoredResults {

@@ -130,6 +130,15 @@ export interface RelayOptions {
    */
   controlBytesPerSecond?: number;
   controlBurstBytes?: number;
+  /**
+   * Control other participants cause to be sent to one receiver, in bytes per
+   * second after a burst of `receiverControlBurstBytes`, so many senders together
+   * cannot flood one receiver; beyond it, key exchange and keyframe requests are
+   * dropped and state updates coalesced to the latest (see `receiver-control-budget.ts`).
+   * Default 64 KiB/s, burst 256 KiB.
+   */
+  receiverControlBytesPerSecond?: number;
+  receiverControlBurstBytes?: number;
   /** Credentials and TLS for `natsUrl` (see {@link NatsAuthOptions}). */
   natsAuth?: NatsAuthOptions;
   /** Keyframe requests per (sender, target): a burst, then a sustained rate. Default 3, then 3 per second. */
@@ -227,6 +236,8 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     removalBanMs: options.removalBanMs ?? 12 * 3600_000,
     controlBytesPerSecond: options.controlBytesPerSecond ?? 32 * 1024,
     controlBurstBytes: options.controlBurstBytes ?? 128 * 1024,
+    receiverControlBytesPerSecond: options.receiverControlBytesPerSecond ?? 64 * 1024,
+    receiverControlBurstBytes: options.receiverControlBurstBytes ?? 256 * 1024,
     maxBadMessagesInRow: options.maxBadMessagesInRow ?? 20,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 3000,
     version: options.version ?? readPackageVersion(root),
@@ -269,6 +280,9 @@ function validate(o: ResolvedRelayOptions): void {
   int('controlBytesPerSecond', o.controlBytesPerSecond, 1024);
   // A burst must hold the largest control message (a Join with a token, a Subscription).
   int('controlBurstBytes', o.controlBurstBytes, 16 * 1024);
+  int('receiverControlBytesPerSecond', o.receiverControlBytesPerSecond, 1024);
+  // A burst must hold the largest control message a receiver gets (a Knock listing a full lobby).
+  int('receiverControlBurstBytes', o.receiverControlBurstBytes, 16 * 1024);
   const bp = o.backpressure;
   if (!(bp.videoDropBytes > 0 && bp.videoDropBytes <= bp.audioDropBytes && bp.audioDropBytes <= bp.closeBytes)) {
     throw new ConfigError('backpressure limits must satisfy 0 < videoDropBytes <= audioDropBytes <= closeBytes');
@@ -349,6 +363,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
   options.removalBanMs = int('REMOVAL_BAN_MS');
   options.controlBytesPerSecond = int('CONTROL_BYTES_PER_SECOND');
   options.controlBurstBytes = int('CONTROL_BURST_BYTES');
+  options.receiverControlBytesPerSecond = int('RECEIVER_CONTROL_BYTES_PER_SECOND');
+  options.receiverControlBurstBytes = int('RECEIVER_CONTROL_BURST_BYTES');
   if (env.LOBBY) {
     const lobby = env.LOBBY.trim().toLowerCase();
     if (!['on', 'off', 'true', 'false', '1', '0'].includes(lobby))

@@ -33,6 +33,7 @@ import { INTERNAL_ERROR, INTERNAL_ERROR_CLOSE, ProtocolError } from './errors.js
 import { createLogger } from './log.js';
 import type { DropReason } from './metrics.js';
 import { Outbound } from './outbound.js';
+import { ReceiverControlBudget } from './receiver-control-budget.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
 import { RESUME_SECRET_BYTES } from './resume-tokens.js';
 import { cleanDisplayName } from './display-name.js';
@@ -178,6 +179,8 @@ export class Connection implements RoomMember {
   /** Control bytes this client may send: a burst, then a sustained rate. */
   private readonly controlBudget: TokenBucket;
   private overBudgetInRow = 0;
+  /** What others may send this client in control bytes per second. */
+  private readonly receiverBudget: ReceiverControlBudget;
 
   constructor(
     /** The carrier to the client: a WebSocket or a WebTransport session. */
@@ -211,6 +214,12 @@ export class Connection implements RoomMember {
       options.keyframeRequestsPerSecond,
     );
     this.controlBudget = new TokenBucket(options.controlBurstBytes, options.controlBytesPerSecond);
+    this.receiverBudget = new ReceiverControlBudget(
+      { bytesPerSecond: options.receiverControlBytesPerSecond, burstBytes: options.receiverControlBurstBytes },
+      (bytes, body) => this.outbound.control(bytes, body),
+      (outcome) =>
+        this.ctx.metrics.dropped.inc(outcome === 'dropped' ? 'receiver-control-budget' : 'receiver-control-coalesced'),
+    );
     this.joinDeadline = setTimeout(() => this.guarded(() => this.missedJoinDeadline()), options.joinDeadlineMs);
     this.joinDeadline.unref();
   }
@@ -287,18 +296,23 @@ export class Connection implements RoomMember {
     this.outbound.media(msg.envelope, msg.sender, msg.kind, msg.keyframe, msg.layer);
   }
 
-  /** Delivers control (presence, targeted messages) from the bus; never dropped for congestion. */
-  deliverControl(bytes: Uint8Array, body: number): void {
+  /**
+   * Delivers control (presence, targeted messages) from the bus, caused by
+   * `sender`; never dropped for congestion, but within this receiver's control
+   * byte budget (`receiver-control-budget.ts`).
+   */
+  deliverControl(bytes: Uint8Array, body: number, sender = ''): void {
     if (body === BodyField.moderation) return this.moderated(bytes);
     if (body === BodyField.keyframeRequest && !this.keyframeTargetLimiter.take(keyframeTrackOf(bytes))) {
       this.ctx.metrics.dropped.inc('keyframe-request-target-rate');
       return;
     }
-    this.outbound.control(bytes, body);
+    this.receiverBudget.offer(bytes, body, sender);
   }
 
   /** Another participant left: forget what was kept about it. */
   forgetPeer(id: string): void {
+    this.receiverBudget.forget(id);
     this.outbound.forgetPublisher(id);
     this.keyframeLimiter.forget(id);
     this.keyExchangeLimiter.forget(id);
@@ -1092,6 +1106,7 @@ export class Connection implements RoomMember {
   private end(reason: LeaveReason): void {
     if (this.ended) return;
     this.ended = true;
+    this.receiverBudget.close();
     clearTimeout(this.expiryTimer);
     clearTimeout(this.joinDeadline);
     if (this.room) this.ctx.rooms.leave(this.room, this, reason);

@@ -67,6 +67,10 @@ export type DropReason =
   | 'no-control-stream'
   /** A client's control message beyond its byte budget (`controlBytesPerSecond`). */
   | 'control-budget'
+  /** Droppable control (key exchange, keyframe requests) beyond its receiver's budget (`receiverControlBytesPerSecond`). */
+  | 'receiver-control-budget'
+  /** A held latest-wins control message (a peer's MediaState…) replaced by a newer one before its receiver's budget allowed it. */
+  | 'receiver-control-coalesced'
   /** A media frame of a track an admin muted. */
   | 'moderated';
 

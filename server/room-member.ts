@@ -50,8 +50,12 @@ export interface RoomMember {
   meetingEnded?(): void;
   /** A media frame of another participant (the room skips the sender). */
   deliverMedia(msg: BusMessage): void;
-  /** Control (presence, targeted messages); never dropped for congestion. */
-  deliverControl(bytes: Uint8Array, body: number): void;
+  /**
+   * Control (presence, targeted messages) caused by `sender` (a session id; none
+   * for the relay's own); never dropped for congestion, but within the receiver's
+   * control byte budget.
+   */
+  deliverControl(bytes: Uint8Array, body: number, sender?: string): void;
   /** Participant `id` left: forget what was kept about it. */
   forgetPeer(id: string): void;
   /**

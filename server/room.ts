@@ -463,7 +463,7 @@ export class Room implements ClusterRoom {
   sendTo(sender: RoomMember, target: string, body: number, ...parts: Uint8Array[]): void {
     const local = this.members.get(target);
     if (local) {
-      local.deliverControl(parts.length === 1 ? parts[0] : Buffer.concat(parts), body);
+      local.deliverControl(parts.length === 1 ? parts[0] : Buffer.concat(parts), body, sender.sessionId);
       return;
     }
     const payload = encodeBusMessage({ body, keyframe: false, kind: 0 }, sender.origin, ...parts);
@@ -825,7 +825,7 @@ export class Room implements ClusterRoom {
       return;
     }
     try {
-      target.deliverControl(bytes, msg.body);
+      target.deliverControl(bytes, msg.body, msg.sender);
     } catch (err) {
       log.error('control delivery failed', { room: this.name, session: target.sessionId, err });
     }
@@ -835,7 +835,7 @@ export class Room implements ClusterRoom {
     for (const member of this.members.values()) {
       if (member.sessionId === sender) continue;
       try {
-        member.deliverControl(bytes, body);
+        member.deliverControl(bytes, body, sender);
       } catch (err) {
         log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
       }
