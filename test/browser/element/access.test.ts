@@ -101,11 +101,11 @@ describe('<videocall-room token> on a relay that requires access tokens', () => 
       ></videocall-room>`,
     );
     // Listening from the start: on a slow machine the join itself can take a good part of the token's life.
-    const ended = oneEvent(el, 'vc-error');
+    const ended = oneEvent(el, 'vc-error') as Promise<unknown> as Promise<VcErrorEvent>;
     await el.join();
     // The call was joined before the token ran out: this is the in-call expiry, not a refused join.
     expect(el.state).to.equal('joined');
-    const error = (await ended) as VcErrorEvent;
+    const error = await ended;
     expect(error.code).to.equal('token-expired');
     expect(error.message).to.match(/expired/i);
     await waitUntil(() => el.state === 'left', 'the call ends', { timeout: 3000 });
