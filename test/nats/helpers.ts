@@ -9,7 +9,8 @@ import { NatsBus, type NatsBusOptions } from '../../server/bus/nats-bus.js';
 import type { Relay, RelayOptions } from '../../server/relay.js';
 import type { Health } from '../../server/http-routes.js';
 import { startTestRelay, TestClient, waitFor } from '../server/helpers.js';
-import { killOnExit, stopProcess } from './nats-cluster.js';
+import { afterAll, beforeAll } from 'vitest';
+import { killOnExit, NatsCluster, stopProcess, type NatsClusterOptions } from './nats-cluster.js';
 
 /** Cluster timings for tests: heartbeats every 300 ms, so a silent node is gone in about a second. */
 export const FAST: RelayOptions = { nodeHeartbeatMs: 300, rosterSyncTimeoutMs: 1000 };
@@ -131,4 +132,38 @@ export async function mediaFlows(
         throw new Error(`no media from ${sender.label} reached ${receiver.label} within ${timeoutMs} ms`);
     }
   }
+}
+
+/** `list` starting at `i`: relay i tries NATS server i first, then the others. */
+export const rotate = <T>(list: T[], i: number): T[] => [...list.slice(i), ...list.slice(0, i)];
+
+/** A suite's NATS cluster with a relay on each server, and the clients its tests made. */
+export interface RelayCluster {
+  /** Set once the suite's `beforeAll` ran. */
+  nats: NatsCluster;
+  /** Filled in place by `beforeAll` (relay i starts on server i), so a suite may keep the array. */
+  readonly relays: ClusterRelay[];
+  /** Closed after the suite, before the relays. */
+  readonly clients: TestClient[];
+}
+
+/**
+ * Starts a NATS cluster (`options`, three servers by default) and one relay per
+ * server before the suite's tests, once they all see each other, and stops
+ * everything after them.
+ */
+export function useRelayCluster(options: NatsClusterOptions = {}): RelayCluster {
+  const cluster = { relays: [], clients: [] } as unknown as RelayCluster;
+  beforeAll(async () => {
+    cluster.nats = await NatsCluster.start(options);
+    const urls = cluster.nats.urls;
+    cluster.relays.push(...(await Promise.all(urls.map((_, i) => startClusterRelay(rotate(urls, i))))));
+    await waitForNodes(cluster.relays, urls.length);
+  });
+  afterAll(async () => {
+    for (const c of cluster.clients) c.close();
+    await Promise.all(cluster.relays.map((r) => r.close()));
+    await cluster.nats?.stop();
+  });
+  return cluster;
 }

@@ -5,13 +5,11 @@
  * relay that died.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TrackKind, type DecodedEnvelope } from '../../src/protocol/index.js';
 import { TestClient, waitFor } from '../server/helpers.js';
-import { startClusterRelay, startRelayProcess, waitForNodes, type ClusterRelay } from './helpers.js';
-import { hasNatsServer, NatsCluster } from './nats-cluster.js';
-
-const rotate = <T>(list: T[], i: number): T[] => [...list.slice(i), ...list.slice(0, i)];
+import { startRelayProcess, useRelayCluster, waitForNodes } from './helpers.js';
+import { hasNatsServer } from './nats-cluster.js';
 
 const LAYERS = [
   { width: 1280, height: 720 },
@@ -51,26 +49,14 @@ async function demandBecomes(p: TestClient, layers: number[], timeoutMs = 5000):
 }
 
 describe.skipIf(!hasNatsServer())('simulcast layers across three relays on a three-node NATS cluster', () => {
-  let nats: NatsCluster | undefined;
-  let relays: ClusterRelay[] = [];
-  const clients: TestClient[] = [];
+  const cluster = useRelayCluster({ size: 3 });
+  const { relays, clients } = cluster;
   const join = async (relay: { wsUrl: string }, room: string, name: string, publisher = false): Promise<TestClient> => {
     const state = publisher ? { camera: true, mic: true, videoLayers: LAYERS } : {};
     const c = await TestClient.joined(relay, room, name, { state });
     clients.push(c);
     return c;
   };
-
-  beforeAll(async () => {
-    nats = await NatsCluster.start({ size: 3 });
-    relays = await Promise.all([0, 1, 2].map((i) => startClusterRelay(rotate(nats!.urls, i))));
-    await waitForNodes(relays, 3);
-  });
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await Promise.all(relays.map((r) => r.close()));
-    await nats?.stop();
-  });
 
   it('brings each relay only the publisher-layers its receivers watch, and tells the publisher the union', async () => {
     const p = await join(relays[0]!, 'layers', 'p', true);
@@ -115,7 +101,7 @@ describe.skipIf(!hasNatsServer())('simulcast layers across three relays on a thr
   it('forgets the demand of a relay that dies without a word, so the publisher stops that layer', async () => {
     const p = await join(relays[0]!, 'dies', 'p', true);
     const dying = await startRelayProcess({
-      natsUrl: nats!.urls.join(','),
+      natsUrl: cluster.nats.urls.join(','),
       nodeHeartbeatMs: 300,
       rosterSyncTimeoutMs: 1000,
       resumeGraceMs: 60_000,

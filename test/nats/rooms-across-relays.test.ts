@@ -1,36 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, TrackKind } from '../../src/protocol/index.js';
 import { payloadText, TestClient } from '../server/helpers.js';
-import { health, startClusterRelay, waitForNodes, type ClusterRelay } from './helpers.js';
-import { hasNatsServer, NatsCluster } from './nats-cluster.js';
-
-/** `list` starting at `i`: relay i tries NATS server i first, then the others. */
-const rotate = <T>(list: T[], i: number): T[] => [...list.slice(i), ...list.slice(0, i)];
+import { health, useRelayCluster } from './helpers.js';
+import { hasNatsServer } from './nats-cluster.js';
 
 describe.skipIf(!hasNatsServer())('one room across three relays on a three-node NATS cluster', () => {
-  let nats: NatsCluster | undefined;
-  let relays: ClusterRelay[] = [];
-  const clients: TestClient[] = [];
+  const cluster = useRelayCluster({ size: 3 });
+  const { relays, clients } = cluster;
   const join = async (relay: number, room: string, name: string, extra = {}): Promise<TestClient> => {
     const c = await TestClient.joined(relays[relay], room, name, extra);
     clients.push(c);
     return c;
   };
 
-  beforeAll(async () => {
-    nats = await NatsCluster.start({ size: 3 });
-    relays = await Promise.all([0, 1, 2].map((i) => startClusterRelay(rotate(nats!.urls, i))));
-    await waitForNodes(relays, 3);
-  });
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await Promise.all(relays.map((r) => r.close()));
-    await nats?.stop();
-  });
-
   it('runs each relay on its own NATS server, and each knows all three relay nodes', async () => {
     for (const [i, relay] of relays.entries()) {
-      expect(relay.natsBus.stats().server).toBe(`127.0.0.1:${nats!.servers[i].port}`);
+      expect(relay.natsBus.stats().server).toBe(`127.0.0.1:${cluster.nats.servers[i].port}`);
       expect(await health(relay)).toMatchObject({ status: 'ok', bus: 'nats', busConnected: true, nodes: 3 });
     }
   });
@@ -115,20 +100,7 @@ describe.skipIf(!hasNatsServer())('one room across three relays on a three-node 
 
 describe.skipIf(!hasNatsServer())("a NATS cluster's max_payload", () => {
   const MAX_PAYLOAD = 64 * 1024;
-  let nats: NatsCluster | undefined;
-  let relays: ClusterRelay[] = [];
-  const clients: TestClient[] = [];
-
-  beforeAll(async () => {
-    nats = await NatsCluster.start({ size: 2, maxPayload: MAX_PAYLOAD });
-    relays = await Promise.all([0, 1].map((i) => startClusterRelay(rotate(nats!.urls, i))));
-    await waitForNodes(relays, 2);
-  });
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await Promise.all(relays.map((r) => r.close()));
-    await nats?.stop();
-  });
+  const { relays, clients } = useRelayCluster({ size: 2, maxPayload: MAX_PAYLOAD });
 
   it('is read from the server and announced to clients as the largest message they may send', async () => {
     expect(relays[0].natsBus.maxPayload).toBe(MAX_PAYLOAD);
