@@ -534,8 +534,8 @@ export class AudioJitterBuffer {
   }
 }
 
-/** Inserts `value` into ascending `list` (binary search; the list stays short, so the shift is cheap). */
-function insertSorted(list: number[], value: number): void {
+/** The first index of ascending `list` whose value is not below `value` (binary search). */
+function lowerBound(list: number[], value: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -543,17 +543,16 @@ function insertSorted(list: number[], value: number): void {
     if (list[mid]! < value) lo = mid + 1;
     else hi = mid;
   }
-  list.splice(lo, 0, value);
+  return lo;
+}
+
+/** Inserts `value` into ascending `list` (the list stays short, so the shift is cheap). */
+function insertSorted(list: number[], value: number): void {
+  list.splice(lowerBound(list, value), 0, value);
 }
 
 /** Removes one occurrence of `value` from ascending `list`. */
 function removeSorted(list: number[], value: number): void {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  if (list[lo] === value) list.splice(lo, 1);
+  const at = lowerBound(list, value);
+  if (list[at] === value) list.splice(at, 1);
 }
