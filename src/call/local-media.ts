@@ -35,6 +35,15 @@ export class LocalMedia {
   private codec: VideoCodecName = 'vp8';
   private closed = false;
   private warnedTooLarge = false;
+  /**
+   * Each device's last queued operation. Opening, switching on and off run one
+   * after another per device: a click while the device is still opening at join
+   * waits for it, rather than opening a second one or being undone by it.
+   */
+  private readonly queues: Record<'camera' | 'mic', Promise<void>> = {
+    camera: Promise.resolve(),
+    mic: Promise.resolve(),
+  };
 
   constructor(
     private readonly callbacks: LocalMediaCallbacks,
@@ -44,7 +53,17 @@ export class LocalMedia {
 
   /** Opens the devices asked for; a failure is reported and leaves that device off. */
   async open(want: { camera: boolean; mic: boolean }): Promise<void> {
-    await Promise.all([want.camera ? this.openCamera() : undefined, want.mic ? this.openMic() : undefined]);
+    await Promise.all([
+      want.camera ? this.queued('camera', () => this.openCamera()) : undefined,
+      want.mic ? this.queued('mic', () => this.openMic()) : undefined,
+    ]);
+  }
+
+  /** Runs `work` after the device's earlier operations (see {@link queues}). */
+  private queued(device: 'camera' | 'mic', work: () => Promise<void>): Promise<void> {
+    const run = this.queues[device].then(work);
+    this.queues[device] = run.catch(() => undefined);
+    return run;
   }
 
   /** Starts encoding and sending whatever devices are open. */
@@ -103,7 +122,11 @@ export class LocalMedia {
     );
   }
 
-  async setMic(on: boolean): Promise<void> {
+  setMic(on: boolean): Promise<void> {
+    return this.queued('mic', () => this.switchMic(on));
+  }
+
+  private async switchMic(on: boolean): Promise<void> {
     if (on && !this.audioTrack) {
       await this.openMic();
       if (this.audioTrack && this.sending) this.startAudio(this.audioTrack);
@@ -114,7 +137,11 @@ export class LocalMedia {
     this.callbacks.onChange();
   }
 
-  async setCamera(on: boolean, codec: VideoCodecName, sending: boolean): Promise<void> {
+  setCamera(on: boolean, codec: VideoCodecName, sending: boolean): Promise<void> {
+    return this.queued('camera', () => this.switchCamera(on, codec, sending));
+  }
+
+  private async switchCamera(on: boolean, codec: VideoCodecName, sending: boolean): Promise<void> {
     this.codec = codec;
     if (!on) {
       // Off means off: stop the track so the camera light goes out.

@@ -162,6 +162,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private codec: VideoCodecName = 'vp8';
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
+  /** Settles when the devices are open and the encoders known (see {@link prepare}). */
+  private mediaReady: Promise<void> = Promise.resolve();
+  /** True once sending started: the encoders are known, so the codec can be chosen. */
+  private mediaKnown = false;
   private crypto: MediaCrypto | null = null;
   private joinStartedAt = 0;
   private joinedAt: number | undefined;
@@ -384,13 +388,20 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       // of joining, and the first `VideoEncoder.isConfigSupported` can hold the main
       // thread for a second or more on a busy machine (measured: bench/wt-join-steps.ts).
       // Started first, the relay's WebTransport info is on its way meanwhile.
-      let prepared!: { resolve(): void; reject(error: unknown): void };
-      const ready = new Promise<void>((resolve, reject) => (prepared = { resolve, reject }));
+      // `Join` waits only for what it carries (the decoders) and what the first
+      // messages need (the passphrase's key): the others' media starts flowing to us
+      // while the camera and microphone open, and ours follows as soon as they are.
+      let gate!: { resolve(): void; reject(error: unknown): void };
+      const ready = new Promise<void>((resolve, reject) => (gate = { resolve, reject }));
       const opening = this.connection.open(ready);
       opening.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
-      this.prepare().then(prepared.resolve, prepared.reject);
+      const { joinable, media } = this.prepare();
+      this.mediaReady = media;
+      media.catch(() => undefined); // awaited below, after the relay answered
+      joinable.then(gate.resolve, gate.reject);
       await ready;
       await opening;
+      await media;
     } catch (error) {
       const failure = asVideoCallError(error);
       this.shutdown();
@@ -419,7 +430,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /** Turns the camera on or off (off releases the device), telling the others. Refused while an admin keeps it off. */
   async setCamera(on: boolean): Promise<void> {
     if (on && this.cameraLocked) throw lockedByAdmin('camera');
-    await this.local.setCamera(on, this.codec, this.state === 'joined' || this.state === 'reconnecting');
+    // Before sending started (devices still opening at join) the camera only opens; startSending() sends it.
+    await this.local.setCamera(
+      on,
+      this.codec,
+      this.mediaKnown && (this.state === 'joined' || this.state === 'reconnecting'),
+    );
     this.announceState();
   }
 
@@ -529,25 +545,34 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     return this.connection.transport;
   }
 
-  /** Opens the devices, probes the codecs and stretches the passphrase: what joining waits for. */
-  private async prepare(): Promise<void> {
+  /**
+   * Opens the devices, probes the codecs and stretches the passphrase, all at
+   * once. `joinable` settles when `Join` can go (the decoders we announce, the
+   * room key E2EE needs from the first message); `media` when the devices are
+   * open and the encoders known, which sending waits for.
+   */
+  private prepare(): { joinable: Promise<void>; media: Promise<void> } {
     const { room } = this.options;
     const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
     const secret = this.options.e2ee ? MediaCrypto.prepareSecret(this.options.passphrase, room) : null;
-    const [decoders, encoders, roomSecret] = await Promise.all([detectDecoders(), detectEncoders(), secret, capture]);
-    this.localDecoders = decoders;
-    this.localEncoders = encoders;
-    this.roomSecret = roomSecret ?? null;
-    if (this.options.codec && !encoders.includes(this.options.codec)) {
-      this.emit(
-        new RoomErrorEvent(
-          new VideoCallError(
-            'codec-unsupported',
-            `This browser cannot use ${this.options.codec}; using another codec.`,
+    const joinable = Promise.all([detectDecoders(), secret]).then(([decoders, roomSecret]) => {
+      this.localDecoders = decoders;
+      this.roomSecret = roomSecret ?? null;
+    });
+    const media = Promise.all([detectEncoders(), capture]).then(([encoders]) => {
+      this.localEncoders = encoders;
+      if (this.options.codec && !encoders.includes(this.options.codec)) {
+        this.emit(
+          new RoomErrorEvent(
+            new VideoCallError(
+              'codec-unsupported',
+              `This browser cannot use ${this.options.codec}; using another codec.`,
+            ),
           ),
-        ),
-      );
-    }
+        );
+      }
+    });
+    return { joinable, media };
   }
 
   /** The relay let us in: the others are in `welcome.roster`. */
@@ -562,8 +587,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     for (const p of welcome.roster) this.addParticipant(p, false);
     // Until it is sent the relay forwards everyone's largest layer: the first pictures come without waiting.
     this.subscriptions.changed();
-    this.chooseCodec();
-    this.local.startSending(this.codec);
+    // The devices may still be opening: start sending (and say what we send) once they are.
+    void this.mediaReady.then(
+      () => this.startSending(),
+      () => undefined, // join() reports it
+    );
     this.emit(new RoomJoinedEvent(this.sessionId, this.connection.transportKind!));
     for (const p of this.participants.values()) this.emit(new ParticipantEvent('participant-joined', p));
   }
@@ -669,8 +697,18 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.emit(new ParticipantLeftEvent(participant, reason));
   }
 
+  /** Our devices are open and the encoders known: encode and send, and tell the others what we send. */
+  private startSending(): void {
+    if (this.state !== 'joined' && this.state !== 'reconnecting') return;
+    this.mediaKnown = true;
+    this.chooseCodec();
+    this.local.startSending(this.codec);
+    this.announceState();
+  }
+
   /** Picks the best codec every participant can decode; switching sends a keyframe. */
   private chooseCodec(): void {
+    if (!this.mediaKnown) return; // before our encoders are known; startSending() chooses
     const next = this.remote.chooseCodec(this.localEncoders, [...this.participants.values()], this.options.codec);
     if (next === this.codec) return;
     this.codec = next;

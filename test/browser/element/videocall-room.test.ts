@@ -61,7 +61,11 @@ describe('<videocall-room>', () => {
       expect(el.state).to.equal('joined');
       const video = shadow(el).querySelector<HTMLVideoElement>('[part~="tile-local"] video')!;
       await waitUntil(() => video.videoWidth > 0, 'self-view never showed the camera', { timeout: 10000 });
-      expect(shadow(el).querySelector('[part~="mic-button"]')?.getAttribute('aria-pressed')).to.equal('true');
+      // vc-joined may come before the microphone has opened (joining does not wait for the devices).
+      const micButton = () => shadow(el).querySelector('[part~="mic-button"]')?.getAttribute('aria-pressed');
+      await waitUntil(() => micButton() === 'true', 'the mic button never showed the microphone on', {
+        timeout: 10000,
+      });
       // What the video is sent at: at most the camera's height, and why it is less if it is.
       await waitUntil(() => el.sendQuality !== null, 'sendQuality never said what is sent', { timeout: 10000 });
       const quality = el.sendQuality!;
