@@ -5,12 +5,34 @@
 import processorCode from './jitter-worklet-processor.ts?worklet';
 import type { JitterBufferStats } from './audio-jitter-buffer.js';
 import type { JitterProcessorMessage, JitterProcessorReport } from './jitter-worklet-processor.js';
+import { OutputGlitchMonitor } from './output-glitches.js';
 
 /** Options of {@link AudioPlayout}. */
 export interface AudioPlayoutOptions {
   /** How often each stream reports its level and stats; default 100 ms. */
   reportIntervalMs?: number;
+  /**
+   * Start on the smallest output buffer (Chromium: 2.7 ms base + 8 ms device,
+   * against 10 + 30 ms at `'interactive'`), and step up to `'interactive'` for
+   * good if the output glitches (see output-glitches.ts). Default: true where
+   * the browser reports glitches (`AudioContext.playbackStats`), false elsewhere,
+   * where a glitching output could not be noticed.
+   */
+  lowLatency?: boolean;
 }
+
+/** How the output is buffered: the smallest buffer, or the browser's `'interactive'` one. */
+export type OutputMode = 'low-latency' | 'interactive';
+
+/** Chromium's `AudioContext.playbackStats` (not in the DOM typings yet): cumulative since the context started. */
+interface PlaybackStats {
+  underrunEvents: number;
+  underrunDuration: number;
+  totalDuration: number;
+}
+
+/** How often a low-latency output's glitches are read. */
+const GLITCH_CHECK_MS = 1000;
 
 /** One remote stream being played. */
 export interface PlayoutStream {
@@ -58,31 +80,43 @@ const MAX_EARLY_PUSHES = 3;
 export class AudioPlayout {
   /** Called whenever {@link state} changes. */
   onstatechange: (() => void) | null = null;
-  /** The context everything plays through (48 kHz where the browser allows it). */
-  readonly context: AudioContext;
   /** Settles when the worklet is loaded; rejects if it cannot be (streams then stay silent). */
   readonly ready: Promise<void>;
+  /** Called when the output moved to a larger buffer because it glitched. */
+  onoutputchange: ((mode: OutputMode) => void) | null = null;
 
   private readonly options: AudioPlayoutOptions;
   private readonly streams = new Set<PlayoutStreamImpl>();
+  private ctx: AudioContext;
+  private mode: OutputMode;
   private loaded = false;
   private closed = false;
   private readonly moduleUrl: string;
+  private glitchTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: AudioPlayoutOptions = {}) {
     this.options = options;
-    this.context = createContext();
-    this.context.onstatechange = () => this.onstatechange?.();
+    this.mode = (options.lowLatency ?? reportsGlitches()) ? 'low-latency' : 'interactive';
     this.moduleUrl = URL.createObjectURL(new Blob([processorCode], { type: 'text/javascript' }));
-    this.ready = this.context.audioWorklet.addModule(this.moduleUrl).then(() => {
+    this.ctx = this.openContext();
+    this.ready = this.ctx.audioWorklet.addModule(this.moduleUrl).then(() => {
       this.loaded = true;
       if (this.closed) return;
       for (const stream of this.streams) stream.attach();
     });
     // Nobody may await `ready`; a failure shows as silence and in `stats` staying undefined.
     this.ready.catch(() => {});
-    // Try at once: this succeeds where autoplay is allowed (or after a gesture already happened).
-    void this.context.resume().catch(() => {});
+    if (this.mode === 'low-latency' && reportsGlitches()) this.watchGlitches();
+  }
+
+  /** The context everything plays through now (48 kHz where the browser allows it); replaced if the output steps up. */
+  get context(): AudioContext {
+    return this.ctx;
+  }
+
+  /** How the output is buffered now. */
+  get outputMode(): OutputMode {
+    return this.mode;
   }
 
   /** `'running'`, `'suspended'` (waiting for a user gesture) or `'closed'`. */
@@ -110,10 +144,61 @@ export class AudioPlayout {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.glitchTimer);
     for (const stream of [...this.streams]) stream.close();
     URL.revokeObjectURL(this.moduleUrl);
-    if (this.context.state !== 'closed') await this.context.close();
+    if (this.ctx.state !== 'closed') await this.ctx.close();
   }
+
+  /** A context for {@link mode}, tried at once: resuming succeeds where autoplay is allowed (or after a gesture). */
+  private openContext(): AudioContext {
+    const context = createContext(this.mode === 'low-latency' ? 0 : 'interactive');
+    context.onstatechange = () => this.onstatechange?.();
+    void context.resume().catch(() => {});
+    return context;
+  }
+
+  /** Reads the low-latency output's glitches, and steps up to `'interactive'` when they come too often. */
+  private watchGlitches(): void {
+    const monitor = new OutputGlitchMonitor();
+    this.glitchTimer = setInterval(() => {
+      const stats = (this.ctx as AudioContext & { playbackStats?: PlaybackStats }).playbackStats;
+      if (this.ctx.state !== 'running' || !stats) return;
+      if (monitor.sample(stats.underrunEvents, performance.now())) void this.stepUp();
+    }, GLITCH_CHECK_MS);
+  }
+
+  /**
+   * Moves every stream onto a new `'interactive'` context and closes the old one,
+   * as a glitching low-latency output does by itself. Each stream's jitter buffer
+   * starts again: one short gap, once per call. Settles when the streams play again.
+   */
+  async stepUp(): Promise<void> {
+    clearInterval(this.glitchTimer);
+    if (this.closed || this.mode === 'interactive') return;
+    this.mode = 'interactive';
+    const old = this.ctx;
+    old.onstatechange = null;
+    this.ctx = this.openContext();
+    this.loaded = false; // streams made meanwhile wait for the new context's worklet
+    for (const stream of this.streams) stream.moveTo(this.ctx);
+    try {
+      await this.ctx.audioWorklet.addModule(this.moduleUrl);
+      this.loaded = true;
+      if (this.closed) return;
+      for (const stream of this.streams) stream.attach();
+    } catch {
+      // As at the start: a worklet that cannot load leaves the streams silent.
+    }
+    void old.close().catch(() => {});
+    this.onoutputchange?.(this.mode);
+    this.onstatechange?.();
+  }
+}
+
+/** Whether this browser says when its audio output glitched (Chromium's `playbackStats`). */
+function reportsGlitches(): boolean {
+  return typeof AudioContext !== 'undefined' && 'playbackStats' in AudioContext.prototype;
 }
 
 class PlayoutStreamImpl implements PlayoutStream {
@@ -122,13 +207,13 @@ class PlayoutStreamImpl implements PlayoutStream {
   onlevel: ((rms: number) => void) | null = null;
   stats: JitterBufferStats | undefined;
   private node: AudioWorkletNode | undefined;
-  private readonly gain: GainNode;
+  private gain: GainNode;
   private early: JitterProcessorMessage[] = [];
   private closed = false;
 
   constructor(
     readonly id: string,
-    private readonly context: AudioContext,
+    private context: AudioContext,
     private readonly reportIntervalMs: number,
     private readonly onClose: () => void,
   ) {
@@ -142,6 +227,20 @@ class PlayoutStreamImpl implements PlayoutStream {
 
   set volume(value: number) {
     this.gain.gain.value = Math.max(0, value);
+  }
+
+  /** Leaves the old context for `context`; {@link attach} follows once its worklet is loaded. */
+  moveTo(context: AudioContext): void {
+    if (this.closed) return;
+    const volume = this.volume;
+    this.node?.port.close();
+    this.node?.disconnect();
+    this.node = undefined;
+    this.gain.disconnect();
+    this.context = context;
+    this.gain = context.createGain();
+    this.gain.gain.value = volume;
+    this.gain.connect(context.destination);
   }
 
   /** Creates the worklet node once the module is loaded, and hands it what arrived meanwhile. */
@@ -199,10 +298,10 @@ class PlayoutStreamImpl implements PlayoutStream {
 }
 
 /** 48 kHz (Opus's rate: no resampling in the worklet) where allowed, else the device rate. */
-function createContext(): AudioContext {
+function createContext(latencyHint: AudioContextLatencyCategory | number): AudioContext {
   try {
-    return new AudioContext({ sampleRate: 48000, latencyHint: 'interactive' });
+    return new AudioContext({ sampleRate: 48000, latencyHint });
   } catch {
-    return new AudioContext({ latencyHint: 'interactive' });
+    return new AudioContext({ latencyHint });
   }
 }

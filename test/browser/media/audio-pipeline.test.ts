@@ -166,6 +166,44 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     expect(stream.level).to.be.lessThan(0.4); // the gain is after the meter: volume does not hide activity
   });
 
+  it('plays through the smallest output buffer, and steps up to the larger one without going quiet', async () => {
+    const playout = new AudioPlayout({ reportIntervalMs: 50, lowLatency: true });
+    cleanups.push(() => playout.close());
+    await playout.ready;
+    expect(playout.outputMode).to.equal('low-latency');
+    const small = playout.context.baseLatency + playout.context.outputLatency;
+    const changes: string[] = [];
+    playout.onoutputchange = (mode) => changes.push(mode);
+    const stream = playout.createStream('tone');
+    // A 440 Hz sine at half scale, pushed in 20 ms packets at real pace, for 3 s.
+    const start = performance.now();
+    const before: number[] = [];
+    const after: number[] = [];
+    let t = 0;
+    let stepped: Promise<void> | undefined;
+    while (t < 150 * 960) {
+      const due = ((performance.now() - start) / 1000) * 48000 + 960;
+      for (; t < due && t < 150 * 960; t += 960) {
+        const pcm = new Float32Array(960);
+        for (let i = 0; i < 960; i++) pcm[i] = 0.5 * Math.sin((2 * Math.PI * 440 * (t + i)) / 48000);
+        stream.push(pcm, t);
+      }
+      const elapsed = performance.now() - start;
+      if (elapsed > 600 && elapsed < 1400) before.push(stream.level);
+      if (elapsed > 1400 && !stepped) stepped = playout.stepUp();
+      if (elapsed > 2200) after.push(stream.level);
+      await sleep(10);
+    }
+    await stepped;
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    expect(median(before), 'plays on the small buffer').to.be.within(0.3, 0.4);
+    expect(median(after), 'plays on after stepping up').to.be.within(0.3, 0.4);
+    expect(playout.outputMode).to.equal('interactive');
+    expect(changes).to.deep.equal(['interactive']);
+    expect(playout.context.baseLatency + playout.context.outputLatency).to.be.greaterThan(small);
+    expect(playout.state).to.equal('running');
+  });
+
   it('tells when autoplay policy (or anything) suspends the context, and resumes', async () => {
     const playout = new AudioPlayout();
     cleanups.push(() => playout.close());
