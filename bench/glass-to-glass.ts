@@ -54,6 +54,11 @@ export interface GlassToGlassOptions {
    * Default false.
    */
   mic?: boolean;
+  /**
+   * Overrides the `latencyHint` of the receiver's `AudioContext`s (seconds, or a
+   * category), to compare output buffer sizes in one build. Default: the product's.
+   */
+  audioLatencyHint?: number | 'interactive' | 'balanced' | 'playback';
 }
 
 /** The product's own figures for the sender, read from the receiver's `participants` every 100 ms. */
@@ -107,6 +112,37 @@ export interface GlassToGlassResult {
   mouthToEarP95Ms?: number;
   /** Each stage of the path, from the product's own timeline (`Room.startTimeline`). */
   breakdown?: PathBreakdown;
+  /** The receiver's audio output, from its `AudioContext` (Chromium's `playbackStats` where present). */
+  audioOutput?: AudioOutputFigures;
+}
+
+/** What the receiver's audio output did over the measurement. */
+export interface AudioOutputFigures {
+  latencyHint: string;
+  baseLatencyMs: number;
+  outputLatencyMs: number;
+  /** Glitches: the audio thread did not deliver in time (`playbackStats.underrunEvents`), per minute. */
+  underrunsPerMinute: number | null;
+  /** Share of the time filled by those glitches, %. */
+  underrunPercent: number | null;
+}
+
+/**
+ * An init script that keeps every `AudioContext` the page makes (to read its
+ * latency and playback stats) and, given a hint, makes them with it.
+ */
+function audioContextProbeScript(hint: number | string | undefined): string {
+  return `(() => {
+    const Original = window.AudioContext;
+    const hint = ${JSON.stringify(hint ?? null)};
+    window.vcAudioContexts = [];
+    window.AudioContext = class extends Original {
+      constructor(options) {
+        super(hint === null ? options : { ...(options || {}), latencyHint: hint });
+        window.vcAudioContexts.push(this);
+      }
+    };
+  })();`;
 }
 
 /** Mean of `performance.timeOrigin + performance.now() − Date.now()` in a page (Date's 1 ms steps average out). */
@@ -138,7 +174,9 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     );
     const receiver = await browser.newPage(
       `${site.url}/?room=${room}&name=Receiver&camera=off&mic=off${param(options.receiverTransport ?? options.transport)}${secret}`,
-      (options.mic ? outputOnsetDetectorScript() : '') + (options.initScript ? `\n;${options.initScript}` : ''),
+      audioContextProbeScript(options.audioLatencyHint) +
+        (options.mic ? `\n;${outputOnsetDetectorScript()}` : '') +
+        (options.initScript ? `\n;${options.initScript}` : ''),
     );
     const live = await poll(
       () =>
@@ -161,6 +199,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     const [senderOffset, receiverOffset] = [await clockOffset(sender), await clockOffset(receiver)];
 
     await startTimelines([sender, receiver]);
+    const audioBefore = await playbackStatsOf(receiver);
     const share = cpuShare();
     const measureFrom = Date.now();
     // The product's own estimates, sampled while the barcode is read.
@@ -224,6 +263,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       { ...BARCODE, frames },
     );
     const cpu = share.stop();
+    const audioAfter = await playbackStatsOf(receiver);
     const statsOf = (page: Page) =>
       page.evaluate(() => {
         // The transport is internal to the room; its counters are read here for diagnosis only.
@@ -285,11 +325,59 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       mouthToEarP95Ms: m2e ? percentile(m2e, 0.95) : undefined,
       chromiumCpuPercent: cpu.ours,
       othersCpuPercent: cpu.others,
+      audioOutput: audioAfter ? audioOutputFigures(options.audioLatencyHint, audioBefore, audioAfter) : undefined,
     };
   } finally {
     await browser.close();
     await site.close();
   }
+}
+
+interface PlaybackSnapshot {
+  baseLatency: number;
+  outputLatency: number;
+  /** Chromium's AudioPlaybackStats, seconds and counts since the context started; null where absent. */
+  underrunEvents: number | null;
+  underrunDuration: number | null;
+  totalDuration: number | null;
+}
+
+/** The receiver's playout context (the one with the most audio rendered), or null before there is one. */
+function playbackStatsOf(page: Page): Promise<PlaybackSnapshot | null> {
+  return page.evaluate(() => {
+    type Stats = { underrunEvents: number; underrunDuration: number; totalDuration: number };
+    const contexts = (window as unknown as { vcAudioContexts?: (AudioContext & { playbackStats?: Stats })[] })
+      .vcAudioContexts;
+    const ctx = [...(contexts ?? [])].filter((c) => c.state !== 'closed').sort((a, b) => b.currentTime - a.currentTime)[0];
+    if (!ctx) return null;
+    const stats = ctx.playbackStats;
+    return {
+      baseLatency: ctx.baseLatency,
+      outputLatency: ctx.outputLatency,
+      underrunEvents: stats?.underrunEvents ?? null,
+      underrunDuration: stats?.underrunDuration ?? null,
+      totalDuration: stats?.totalDuration ?? null,
+    };
+  });
+}
+
+function audioOutputFigures(
+  hint: number | string | undefined,
+  before: PlaybackSnapshot | null,
+  after: PlaybackSnapshot,
+): AudioOutputFigures {
+  const delta = (k: 'underrunEvents' | 'underrunDuration' | 'totalDuration') =>
+    after[k] === null ? null : after[k]! - (before?.[k] ?? 0);
+  const total = delta('totalDuration');
+  const events = delta('underrunEvents');
+  const duration = delta('underrunDuration');
+  return {
+    latencyHint: hint === undefined ? 'product default' : String(hint),
+    baseLatencyMs: after.baseLatency * 1000,
+    outputLatencyMs: after.outputLatency * 1000,
+    underrunsPerMinute: total && events !== null ? (events / total) * 60 : null,
+    underrunPercent: total && duration !== null ? (duration / total) * 100 : null,
+  };
 }
 
 /** Percentiles of the product's estimates (video, audio, and their difference where both are known). */
@@ -325,8 +413,20 @@ export function describeGlassToGlass(r: GlassToGlassResult): string {
     `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${r.samplesMs.length} pictures, ` +
     `${r.receivedFps.toFixed(1)} pictures/s seen, ${r.unreadable} unreadable reads, clock skew ${r.clockSkewMs.toFixed(2)} ms; ` +
     `CPU: ours ${r.chromiumCpuPercent.toFixed(0)} %, other processes ${r.othersCpuPercent.toFixed(0)} % of a core` +
+    (r.audioOutput
+      ? `\n  audio output (latencyHint ${r.audioOutput.latencyHint}): base ${r.audioOutput.baseLatencyMs.toFixed(1)} ms + output ${r.audioOutput.outputLatencyMs.toFixed(1)} ms; ` +
+        `underruns ${r.audioOutput.underrunsPerMinute?.toFixed(1) ?? 'n/a'}/min (${r.audioOutput.underrunPercent?.toFixed(2) ?? 'n/a'} % of the time)`
+      : '') +
     (r.breakdown ? `\n${describeBreakdown(r.breakdown)}` : '')
   );
+}
+
+function latencyHintArgument(value: string | undefined): GlassToGlassOptions['audioLatencyHint'] {
+  if (value === undefined) return undefined;
+  if (value === 'interactive' || value === 'balanced' || value === 'playback') return value;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`--audio-latency-hint: seconds or a category, not ${value}`);
+  return seconds;
 }
 
 function argument(name: string): string | undefined {
@@ -347,6 +447,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     height: size?.[1],
     e2ee: process.argv.includes('--e2ee'),
     mic: process.argv.includes('--mic'),
+    audioLatencyHint: latencyHintArgument(argument('--audio-latency-hint')),
   });
   console.log(describeGlassToGlass(result));
 }
