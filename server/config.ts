@@ -164,6 +164,13 @@ export interface RelayWebTransportOptions {
   enabled?: boolean;
   /** UDP port. Default: the relay's TCP port (a free one when that is 0). */
   port?: number;
+  /**
+   * QUIC Retry address validation (`QUIC_RETRY`): `auto` (default) sends Retries while
+   * `retryThreshold` connections are still handshaking, `always` for every new client, `never`.
+   */
+  retry?: 'auto' | 'always' | 'never';
+  /** Half-open QUIC connections from which `auto` sends Retries (`QUIC_RETRY_THRESHOLD`). Default 64. */
+  retryThreshold?: number;
   /** @internal Tests act out a missing QUIC binding with it. */
   loadBinding?: () => Promise<QuicheLoad>;
 }
@@ -183,7 +190,13 @@ export interface ResolvedRelayOptions extends Required<
   /** `natsUrl` as a list; empty without NATS. */
   natsServers: string[];
   backpressure: BackpressureLimits;
-  webTransport: { enabled: boolean; port: number | undefined; loadBinding?: () => Promise<QuicheLoad> };
+  webTransport: {
+    enabled: boolean;
+    port: number | undefined;
+    retry?: 'auto' | 'always' | 'never';
+    retryThreshold?: number;
+    loadBinding?: () => Promise<QuicheLoad>;
+  };
   /** True when `bus` was created here, so the relay owns (and closes) it. */
   ownsBus: boolean;
 }
@@ -244,6 +257,10 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     webTransport: {
       enabled: options.webTransport?.enabled ?? true,
       port: options.webTransport?.port,
+      ...(options.webTransport?.retry ? { retry: options.webTransport.retry } : {}),
+      ...(options.webTransport?.retryThreshold !== undefined
+        ? { retryThreshold: options.webTransport.retryThreshold }
+        : {}),
       ...(options.webTransport?.loadBinding ? { loadBinding: options.webTransport.loadBinding } : {}),
     },
   };
@@ -259,6 +276,10 @@ function validate(o: ResolvedRelayOptions): void {
   };
   int('port', o.port, 0, 65535);
   if (o.webTransport.port !== undefined) int('webTransport.port', o.webTransport.port, 0, 65535);
+  if (o.webTransport.retryThreshold !== undefined) int('webTransport.retryThreshold', o.webTransport.retryThreshold, 1);
+  if (o.webTransport.retry !== undefined && !['auto', 'always', 'never'].includes(o.webTransport.retry)) {
+    throw new ConfigError(`webTransport.retry must be auto, always or never, got ${String(o.webTransport.retry)}`);
+  }
   int('maxMessageBytes', o.maxMessageBytes, 1024, 64 * MiB);
   int('maxRoomSize', o.maxRoomSize, 1);
   int('maxRooms', o.maxRooms, 1);
@@ -327,7 +348,7 @@ export function parseNatsServers(value: string | string[]): string[] {
  * Reads the relay's environment variables: `PORT`, `HOST`, `TLS_CERT` and `TLS_KEY`
  * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
  * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`,
- * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP),
+ * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP), `QUIC_RETRY`, `QUIC_RETRY_THRESHOLD`,
  * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path), `ALLOWED_ORIGINS`,
  * `MAX_ROOMS`, `MAX_CONNECTIONS`, `MAX_CONNECTIONS_PER_ADDRESS`, `JOINS_PER_ADDRESS_PER_MINUTE`,
  * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`, `MAX_AUDIBLE`, `SPEAKER_HOLD_MS`, `LOBBY` (`on`/`off`), `MAX_LOBBY_SIZE`, `REMOVAL_BAN_MS`,

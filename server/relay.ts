@@ -33,7 +33,7 @@ import { OriginPolicy } from './origins.js';
 import { subjects } from './bus/subjects.js';
 import { Rooms } from './rooms.js';
 import { WsEndpoint } from './ws-endpoint.js';
-import { startRelayWebTransport, type RelayWebTransport } from './wt-server.js';
+import { quicGauges, startRelayWebTransport, type RelayWebTransport } from './wt-server.js';
 import { WtEndpoint } from './wt-endpoint.js';
 
 export type { BackpressureLimits, RelayOptions } from './config.js';
@@ -184,6 +184,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     limits: {
       // Outbound closes a slow consumer at `closeBytes`: QUIC must queue at least that much before refusing writes.
       maxBufferedBytes: Math.max(16 * 1024 * 1024, opts.backpressure.closeBytes + 2 * opts.maxMessageBytes),
+      ...(opts.webTransport.retry ? { retry: opts.webTransport.retry } : {}),
+      ...(opts.webTransport.retryThreshold ? { retryThreshold: opts.webTransport.retryThreshold } : {}),
     },
     // The CONNECT's Origin; the page's own host is this relay's HTTP port on the same host name.
     authorize: (request) => {
@@ -209,9 +211,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   const gauges = (): MetricsGauges => ({
     connections: endpoint.connections + wtEndpoint.connections,
-    ...(wt.server
-      ? { webTransport: { sessions: wtEndpoint.connections, quicConnections: wt.server.stats().connections } }
-      : {}),
+    ...(wt.server ? { webTransport: { sessions: wtEndpoint.connections, ...quicGauges(wt.server.stats()) } } : {}),
     rooms: rooms.count,
     participants: rooms.participants,
     uptimeSeconds: Math.round((performance.now() - ctx.startedAt) / 1000),
