@@ -94,6 +94,11 @@ interface RosterReply {
   node: string;
   room: string;
   members: RosterParticipant[];
+  /**
+   * The room is locked there. Part of the sync that gates admission, so a room
+   * just opened on a node cannot admit anyone before it knows of the lock.
+   */
+  locked?: boolean;
 }
 
 interface Peer {
@@ -121,6 +126,11 @@ export class ClusterNode implements RoomsNode {
   readonly idBytes: Buffer;
   private readonly peers = new Map<string, Peer>();
   private readonly pending = new Map<ClusterRoom, PendingSync>();
+  /**
+   * Rooms whose roster sync timed out: the nodes that have not answered yet, so
+   * whether the room is locked is unknown; joiners without `admin` wait for them.
+   */
+  private readonly lockPending = new Map<ClusterRoom, { missing: Set<string>; timer: NodeJS.Timeout }>();
   private rooms: RoomDirectory = { get: () => undefined, values: () => [] };
   private readonly subscriptions: BusSubscription[] = [];
   private stopListening: () => void = () => {};
@@ -211,6 +221,7 @@ export class ClusterNode implements RoomsNode {
     clearInterval(this.sweep);
     this.stopListening();
     for (const room of [...this.pending.keys()]) this.finishSync(room, 'closed');
+    for (const room of [...this.lockPending.keys()]) this.lockSettled(room);
     this.publish(subjects.bye(this.id), { node: this.id });
     for (const sub of this.subscriptions) sub.unsubscribe();
     this.subscriptions.length = 0;
@@ -260,6 +271,7 @@ export class ClusterNode implements RoomsNode {
       node: this.id,
       room: secondToken(subject),
       members: (room?.snapshot() ?? []).map(toWire),
+      ...(room?.locked ? { locked: true } : {}),
     };
     this.publish(subjects.rosterReply(request.node), reply);
   }
@@ -270,7 +282,11 @@ export class ClusterNode implements RoomsNode {
     this.seen(reply.node);
     const room = this.rooms.get(reply.room);
     if (!room) return;
+    // The lock first: admission (markReady) may follow from this very reply.
+    if (reply.locked === true && !room.locked) room.setLocked?.(true, '', true);
     room.applySnapshot(reply.node, fromWireList(reply.members));
+    const late = this.lockPending.get(room);
+    if (late?.missing.delete(reply.node) && late.missing.size === 0) this.lockSettled(room);
     const sync = this.pending.get(room);
     if (sync) {
       sync.waitingFor.delete(reply.node);
@@ -294,7 +310,26 @@ export class ClusterNode implements RoomsNode {
     const fields = { room: room.name, ms: Math.round(performance.now() - sync.startedAt) };
     if (why === 'timeout') log.warn('roster sync timed out', { ...fields, missing: [...sync.waitingFor] });
     else log.debug('roster synced', fields);
-    room.markReady();
+    if (why !== 'timeout' || sync.waitingFor.size === 0) return room.markReady();
+    // The roster can be completed later, but a lock cannot be taken back from someone let in:
+    // joiners without admin wait for the silent nodes' answer, until they are found gone, or
+    // (a live node whose answer was lost) for as long as finding a node gone takes.
+    const timer = setTimeout(() => {
+      log.warn('room lock state unconfirmed: admitting', { room: room.name, missing: [...sync.waitingFor] });
+      this.lockSettled(room);
+    }, MISSED_HEARTBEATS * this.options.heartbeatMs);
+    timer.unref();
+    this.lockPending.set(room, { missing: new Set(sync.waitingFor), timer });
+    room.markReady(false);
+  }
+
+  /** Every node of `room` has said whether it is locked (or is gone, or the wait ran out). */
+  private lockSettled(room: ClusterRoom): void {
+    const late = this.lockPending.get(room);
+    if (!late) return;
+    this.lockPending.delete(room);
+    clearTimeout(late.timer);
+    room.markLockKnown?.();
   }
 
   private addPeer(node: string, intervalMs: number): void {
@@ -318,6 +353,9 @@ export class ClusterNode implements RoomsNode {
     if (known || participants > 0) log.warn('relay node gone', { node, why, participants, nodes: this.nodes });
     for (const [room, sync] of this.pending) {
       if (sync.waitingFor.delete(node)) this.maybeFinishSync(room);
+    }
+    for (const [room, late] of [...this.lockPending]) {
+      if (late.missing.delete(node) && late.missing.size === 0) this.lockSettled(room);
     }
   }
 

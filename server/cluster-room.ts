@@ -12,8 +12,18 @@ export interface ClusterRoom {
   snapshot(): ParticipantInit[];
   /** `node`'s list of its participants there, taken as the truth about them. */
   applySnapshot(node: string, participants: ParticipantInit[]): void;
-  /** The roster sync is over (complete, or timed out): admit whoever waits. Idempotent. */
-  markReady(): void;
+  /**
+   * The roster sync is over (complete, or timed out): admit whoever waits. Idempotent.
+   * `lockKnown` false (a timeout): some node has not said whether the room is locked,
+   * so joiners without `admin` keep waiting until {@link markLockKnown}.
+   */
+  markReady(lockKnown?: boolean): void;
+  /** Every node has now said whether the room is locked (or is gone, or the wait ran out). */
+  markLockKnown?(): void;
+  /** Whether an admin locked the room (a roster sync answer carries it). */
+  readonly locked?: boolean;
+  /** Another node (`remote`) says the room is locked. */
+  setLocked?(locked: boolean, by: string, remote?: boolean): void;
   /** `node` is gone: its participants leave (after the grace period). Returns how many there were. */
   dropNode(node: string, reason?: LeaveReason): number;
 }

@@ -156,6 +156,12 @@ export interface RelayOptions {
    * Default on; a relay whose QUIC binding or UDP port is unavailable runs without it.
    */
   webTransport?: RelayWebTransportOptions;
+  /** Serve `/metrics` on this plain-HTTP port instead of the relay's own (`METRICS_PORT`; 0 picks one). */
+  metricsPort?: number;
+  /** Interface for `metricsPort` (`METRICS_HOST`). Default `host`. */
+  metricsHost?: string;
+  /** `/metrics` answers only `Authorization: Bearer <metricsToken>` (`METRICS_TOKEN`, 16+ characters). */
+  metricsToken?: string;
 }
 
 /** {@link RelayOptions.webTransport}. */
@@ -164,6 +170,13 @@ export interface RelayWebTransportOptions {
   enabled?: boolean;
   /** UDP port. Default: the relay's TCP port (a free one when that is 0). */
   port?: number;
+  /**
+   * QUIC Retry address validation (`QUIC_RETRY`): `auto` (default) sends Retries while
+   * `retryThreshold` connections are still handshaking, `always` for every new client, `never`.
+   */
+  retry?: 'auto' | 'always' | 'never';
+  /** Half-open QUIC connections from which `auto` sends Retries (`QUIC_RETRY_THRESHOLD`). Default 64. */
+  retryThreshold?: number;
   /** @internal Tests act out a missing QUIC binding with it. */
   loadBinding?: () => Promise<QuicheLoad>;
 }
@@ -172,9 +185,22 @@ export interface RelayWebTransportOptions {
 export interface ResolvedRelayOptions extends Required<
   Omit<
     RelayOptions,
-    'tls' | 'backpressure' | 'natsUrl' | 'resumeSecret' | 'webTransport' | 'auth' | 'allowedOrigins' | 'natsAuth'
+    | 'tls'
+    | 'backpressure'
+    | 'natsUrl'
+    | 'resumeSecret'
+    | 'webTransport'
+    | 'auth'
+    | 'allowedOrigins'
+    | 'natsAuth'
+    | 'metricsPort'
+    | 'metricsHost'
+    | 'metricsToken'
   >
 > {
+  metricsPort: number | undefined;
+  metricsHost: string | undefined;
+  metricsToken: string | undefined;
   natsAuth: NatsAuthOptions | undefined;
   allowedOrigins: string[] | undefined;
   auth: AuthOptions | undefined;
@@ -183,7 +209,13 @@ export interface ResolvedRelayOptions extends Required<
   /** `natsUrl` as a list; empty without NATS. */
   natsServers: string[];
   backpressure: BackpressureLimits;
-  webTransport: { enabled: boolean; port: number | undefined; loadBinding?: () => Promise<QuicheLoad> };
+  webTransport: {
+    enabled: boolean;
+    port: number | undefined;
+    retry?: 'auto' | 'always' | 'never';
+    retryThreshold?: number;
+    loadBinding?: () => Promise<QuicheLoad>;
+  };
   /** True when `bus` was created here, so the relay owns (and closes) it. */
   ownsBus: boolean;
 }
@@ -219,6 +251,9 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     rosterSyncTimeoutMs: options.rosterSyncTimeoutMs ?? 500,
     resumeGraceMs: options.resumeGraceMs ?? 10_000,
     resumeSecret: options.resumeSecret,
+    metricsPort: options.metricsPort,
+    metricsHost: options.metricsHost,
+    metricsToken: options.metricsToken,
     auth: options.auth,
     allowedOrigins: options.allowedOrigins,
     backpressure: {
@@ -244,6 +279,10 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     webTransport: {
       enabled: options.webTransport?.enabled ?? true,
       port: options.webTransport?.port,
+      ...(options.webTransport?.retry ? { retry: options.webTransport.retry } : {}),
+      ...(options.webTransport?.retryThreshold !== undefined
+        ? { retryThreshold: options.webTransport.retryThreshold }
+        : {}),
       ...(options.webTransport?.loadBinding ? { loadBinding: options.webTransport.loadBinding } : {}),
     },
   };
@@ -259,6 +298,17 @@ function validate(o: ResolvedRelayOptions): void {
   };
   int('port', o.port, 0, 65535);
   if (o.webTransport.port !== undefined) int('webTransport.port', o.webTransport.port, 0, 65535);
+  if (o.metricsPort !== undefined) int('metricsPort', o.metricsPort, 0, 65535);
+  if (o.metricsPort !== undefined && o.metricsPort !== 0 && o.metricsPort === o.port) {
+    throw new ConfigError('metricsPort must differ from port: it is a server of its own');
+  }
+  if (o.metricsToken !== undefined && o.metricsToken.length < 16) {
+    throw new ConfigError('METRICS_TOKEN (metricsToken) must be at least 16 characters');
+  }
+  if (o.webTransport.retryThreshold !== undefined) int('webTransport.retryThreshold', o.webTransport.retryThreshold, 1);
+  if (o.webTransport.retry !== undefined && !['auto', 'always', 'never'].includes(o.webTransport.retry)) {
+    throw new ConfigError(`webTransport.retry must be auto, always or never, got ${String(o.webTransport.retry)}`);
+  }
   int('maxMessageBytes', o.maxMessageBytes, 1024, 64 * MiB);
   int('maxRoomSize', o.maxRoomSize, 1);
   int('maxRooms', o.maxRooms, 1);
@@ -327,11 +377,11 @@ export function parseNatsServers(value: string | string[]): string[] {
  * Reads the relay's environment variables: `PORT`, `HOST`, `TLS_CERT` and `TLS_KEY`
  * (PEM file paths, both or neither), `MAX_MESSAGE_BYTES`, `MAX_ROOM_SIZE`,
  * `HEARTBEAT_INTERVAL_MS`, `DEMO_DIR`, `DIST_DIR`, `SHUTDOWN_TIMEOUT_MS`, `LOG_LEVEL`, `NATS_URL`,
- * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP),
+ * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP), `QUIC_RETRY`, `QUIC_RETRY_THRESHOLD`,
  * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path), `ALLOWED_ORIGINS`,
  * `MAX_ROOMS`, `MAX_CONNECTIONS`, `MAX_CONNECTIONS_PER_ADDRESS`, `JOINS_PER_ADDRESS_PER_MINUTE`,
  * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`, `MAX_AUDIBLE`, `SPEAKER_HOLD_MS`, `LOBBY` (`on`/`off`), `MAX_LOBBY_SIZE`, `REMOVAL_BAN_MS`,
- * `CONTROL_BYTES_PER_SECOND`, `CONTROL_BURST_BYTES`, and for NATS `NATS_CREDS` (a creds file), `NATS_NKEY_SEED`
+ * `CONTROL_BYTES_PER_SECOND`, `CONTROL_BURST_BYTES`, `METRICS_PORT`, `METRICS_HOST`, `METRICS_TOKEN`, and for NATS `NATS_CREDS` (a creds file), `NATS_NKEY_SEED`
  * (a seed file), `NATS_USER` and `NATS_PASS`, `NATS_TOKEN`, `NATS_TLS_CA`, `NATS_TLS_CERT` and `NATS_TLS_KEY`.
  * Throws {@link ConfigError} with a message that says what to fix.
  */
@@ -345,6 +395,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
     return Number(raw);
   };
   options.port = int('PORT');
+  options.metricsPort = int('METRICS_PORT');
+  if (env.METRICS_HOST) options.metricsHost = env.METRICS_HOST;
+  if (env.METRICS_TOKEN) options.metricsToken = env.METRICS_TOKEN;
   if (env.HOST) options.host = env.HOST;
   options.maxMessageBytes = int('MAX_MESSAGE_BYTES');
   options.maxRoomSize = int('MAX_ROOM_SIZE');

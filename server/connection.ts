@@ -589,6 +589,10 @@ export class Connection implements RoomMember {
   private admitTo(room: Room, me: ParticipantInit, resume: boolean, upgrade = false, fromLobby = false): void {
     if (this.ended) return;
     // Someone already in (a resume) or let in by an admin does not wait again.
+    if (!resume && !fromLobby && !this.admin && !room.lockKnown) {
+      // A node of the room has not said whether it is locked: no admission before it does.
+      return room.whenLockKnown(this, () => this.admitTo(room, me, resume, upgrade, fromLobby));
+    }
     if (!resume && !fromLobby && this.mustWait(room)) return this.waitInLobby(room, me);
     // An admin's locked mute outlives a reconnect: the room's copy of the state still shows it.
     const before = resume ? room.stateOf(this.sessionId) : undefined;

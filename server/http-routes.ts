@@ -17,6 +17,7 @@ import {
 } from '../src/protocol/index.js';
 import type { RelayContext } from './context.js';
 import { createLogger } from './log.js';
+import { serveMetrics, type MetricsAccess } from './metrics-endpoint.js';
 import type { MetricsGauges } from './metrics.js';
 import { resolveUnder, serveFile } from './static-files.js';
 import type { WebTransportStatus } from './wt-server.js';
@@ -52,8 +53,8 @@ export interface Health {
 export interface RouteDeps {
   ctx: RelayContext;
   gauges(): MetricsGauges;
-  /** `/metrics`: every family in Prometheus text format (prom-client). */
-  renderMetrics(): Promise<string>;
+  /** `/metrics`: every family in Prometheus text format (prom-client); undefined when served on `METRICS_PORT` instead. */
+  metrics: MetricsAccess | undefined;
   shuttingDown(): boolean;
   /** WebTransport's status, and the document clients connect by (undefined when not running). */
   webTransport(): { status: WebTransportStatus; info: WebTransportInfo | undefined };
@@ -105,17 +106,7 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
     );
   }
 
-  if (path === '/metrics') {
-    res.setHeader('Cache-Control', 'no-store');
-    void deps.renderMetrics().then(
-      (body) => send(req, res, 200, 'text/plain; version=0.0.4; charset=utf-8', body),
-      (err: unknown) => {
-        log.error('rendering /metrics failed', { err });
-        text(res, 500, 'Internal Server Error\n');
-      },
-    );
-    return;
-  }
+  if (path === '/metrics' && deps.metrics) return serveMetrics(deps.metrics, req, res);
 
   // Fetched by pages on other origins that embed the element: CORS for the allowed ones only.
   if (path === WEBTRANSPORT_INFO_PATH || BUNDLE_FILES.has(path)) {

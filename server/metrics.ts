@@ -79,7 +79,16 @@ export interface MetricsGauges {
   /** Client connections open now: WebSocket connections and WebTransport sessions. */
   connections: number;
   /** WebTransport, when it runs: relay sessions and QUIC connections open now. */
-  webTransport?: { sessions: number; quicConnections: number };
+  webTransport?: {
+    sessions: number;
+    quicConnections: number;
+    /** QUIC connections still in their handshake. */
+    quicHandshaking?: number;
+    /** QUIC Retry packets sent (address validation). */
+    quicRetries?: number;
+    /** Client Initials dropped for their address-validation token, by reason. */
+    quicInvalidTokens?: Record<string, number>;
+  };
   rooms: number;
   participants: number;
   uptimeSeconds: number;

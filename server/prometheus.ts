@@ -56,6 +56,25 @@ export class PrometheusExport {
       'QUIC connections open now (each carries WebTransport sessions).',
       () => g().webTransport?.quicConnections ?? 0,
     );
+    this.gauge(
+      this.webTransport,
+      'videocall_quic_handshaking',
+      'QUIC connections still in their handshake (half-open); QUIC_RETRY=auto sends Retries above a threshold.',
+      () => g().webTransport?.quicHandshaking ?? 0,
+    );
+    this.counter(
+      this.webTransport,
+      'videocall_quic_retries_total',
+      'QUIC Retry packets sent to validate client addresses.',
+      () => g().webTransport?.quicRetries ?? 0,
+    );
+    this.counter(
+      this.webTransport,
+      'videocall_quic_invalid_tokens_total',
+      'Client Initials dropped for their address-validation token, by reason (malformed, unauthentic, expired).',
+      () => Object.entries(g().webTransport?.quicInvalidTokens ?? {}),
+      'reason',
+    );
     this.counter(
       this.webTransport,
       'videocall_webtransport_refused_streams_total',

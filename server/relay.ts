@@ -22,6 +22,7 @@ import { ClusterNode } from './cluster-node.js';
 import { resolveOptions, type RelayOptions } from './config.js';
 import type { RelayContext } from './context.js';
 import { createRequestHandler } from './http-routes.js';
+import { startMetricsServer, type MetricsAccess, type MetricsServer } from './metrics-endpoint.js';
 import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
 import { PrometheusExport } from './prometheus.js';
@@ -33,7 +34,7 @@ import { OriginPolicy } from './origins.js';
 import { subjects } from './bus/subjects.js';
 import { Rooms } from './rooms.js';
 import { WsEndpoint } from './ws-endpoint.js';
-import { startRelayWebTransport, type RelayWebTransport } from './wt-server.js';
+import { quicGauges, startRelayWebTransport, type RelayWebTransport } from './wt-server.js';
 import { WtEndpoint } from './wt-endpoint.js';
 
 export type { BackpressureLimits, RelayOptions } from './config.js';
@@ -62,6 +63,8 @@ export interface Relay {
   readonly bus: Bus;
   /** The WebTransport endpoint; absent when it does not run (`/healthz` says why). */
   readonly webTransport?: RelayWebTransportEndpoint;
+  /** With `metricsPort`: where `/metrics` is served instead of on `url`. */
+  readonly metricsUrl?: string;
   stats(): RelayStats;
   /**
    * Stops the relay: no new connections, every client gets `Error{server-shutdown}`
@@ -184,6 +187,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     limits: {
       // Outbound closes a slow consumer at `closeBytes`: QUIC must queue at least that much before refusing writes.
       maxBufferedBytes: Math.max(16 * 1024 * 1024, opts.backpressure.closeBytes + 2 * opts.maxMessageBytes),
+      ...(opts.webTransport.retry ? { retry: opts.webTransport.retry } : {}),
+      ...(opts.webTransport.retryThreshold ? { retryThreshold: opts.webTransport.retryThreshold } : {}),
     },
     // The CONNECT's Origin; the page's own host is this relay's HTTP port on the same host name.
     authorize: (request) => {
@@ -209,9 +214,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
 
   const gauges = (): MetricsGauges => ({
     connections: endpoint.connections + wtEndpoint.connections,
-    ...(wt.server
-      ? { webTransport: { sessions: wtEndpoint.connections, quicConnections: wt.server.stats().connections } }
-      : {}),
+    ...(wt.server ? { webTransport: { sessions: wtEndpoint.connections, ...quicGauges(wt.server.stats()) } } : {}),
     rooms: rooms.count,
     participants: rooms.participants,
     uptimeSeconds: Math.round((performance.now() - ctx.startedAt) / 1000),
@@ -223,10 +226,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     },
   });
   const prometheus = new PrometheusExport(metrics);
+  const metricsAccess: MetricsAccess = {
+    token: opts.metricsToken,
+    render: () => prometheus.render(gauges()),
+    refused: () => metrics.refused.inc('metrics-token'),
+  };
   const handler = createRequestHandler({
     ctx,
     gauges,
-    renderMetrics: () => prometheus.render(gauges()),
+    metrics: opts.metricsPort === undefined ? metricsAccess : undefined,
     shuttingDown: () => closing !== undefined,
     webTransport: () => ({ status: wt.status, info: wt.info() }),
   });
@@ -257,6 +265,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     else socket.destroy();
   });
 
+  let metricsServer: MetricsServer | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -265,7 +274,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
         resolve();
       });
     });
+    if (opts.metricsPort !== undefined) {
+      metricsServer = await startMetricsServer(opts.metricsHost ?? opts.host, opts.metricsPort, metricsAccess);
+    }
   } catch (err) {
+    if (server.listening) server.close();
     await endpoint.shutdown(0);
     await wtEndpoint.shutdown(0);
     await wt.close();
@@ -299,6 +312,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     banSubscription.unsubscribe();
     await node.close();
     if (opts.ownsBus) await bus.close();
+    await metricsServer?.close();
     log.info('relay stopped', { node: node.id });
   };
 
@@ -310,6 +324,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     node: node.id,
     bus,
     ...webTransportEndpoint(wt, shownHost),
+    ...(metricsServer
+      ? { metricsUrl: `http://${displayHost(opts.metricsHost ?? opts.host)}:${metricsServer.port}/metrics` }
+      : {}),
     stats: () => relayStats(gauges(), metrics, wt.status.status),
     close: () => (closing ??= close()),
   };

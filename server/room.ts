@@ -136,6 +136,7 @@ export class Room implements ClusterRoom {
   /** Participants of nodes that are gone, held for a resume elsewhere: the timers, by session id. */
   private readonly orphans = new Map<string, NodeJS.Timeout>();
   private ready = false;
+  private lockConfirmed = true;
   private closed = false;
   /** Who gets which layer of each publisher's video and screen share. */
   private readonly forwarding: LayerForwarding;
@@ -267,10 +268,36 @@ export class Room implements ClusterRoom {
     else this.waiting.set(member, admit);
   }
 
-  /** The roster sync is over (complete, or timed out): admit whoever waits. Idempotent. */
-  markReady(): void {
+  /**
+   * The roster sync is over (complete, or timed out): admit whoever waits. Idempotent.
+   * With `lockKnown` false, joiners without `admin` wait on for {@link markLockKnown}.
+   */
+  markReady(lockKnown = true): void {
     if (this.ready || this.closed) return;
     this.ready = true;
+    this.lockConfirmed = lockKnown;
+    this.admitWaiting();
+  }
+
+  /** Whether every node of the room has said if it is locked; until then joiners without `admin` wait. */
+  get lockKnown(): boolean {
+    return this.lockConfirmed;
+  }
+
+  /** Runs `admit` once the room's lock state is known (at once, mostly). Dropped by {@link remove}. */
+  whenLockKnown(member: RoomMember, admit: () => void): void {
+    if (this.lockConfirmed || this.closed) admit();
+    else this.waiting.set(member, admit);
+  }
+
+  /** The nodes that were silent in the roster sync have answered, or are gone. Idempotent. */
+  markLockKnown(): void {
+    if (this.lockConfirmed || this.closed) return;
+    this.lockConfirmed = true;
+    this.admitWaiting();
+  }
+
+  private admitWaiting(): void {
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     for (const admit of waiting) admit();

@@ -12,7 +12,9 @@ import {
   WebTransportError,
   type QuicheLoad,
   type QuicLimits,
+  type QuicRetryMode,
   type WebTransportServer,
+  type WebTransportServerStats,
   type WebTransportRequest,
   type WebTransportSession,
 } from './webtransport/index.js';
@@ -52,13 +54,22 @@ export interface RelayWebTransport {
   close(): Promise<void>;
 }
 
+/** What {@link webTransportEnv} reads. */
+export interface WebTransportEnv {
+  enabled?: boolean;
+  port?: number;
+  retry?: QuicRetryMode;
+  retryThreshold?: number;
+}
+
 /**
- * Reads `WEBTRANSPORT` (`off`/`0`/`false` turn it off) and `WT_PORT` (a UDP port).
+ * Reads `WEBTRANSPORT` (`off`/`0`/`false` turn it off), `WT_PORT` (a UDP port),
+ * `QUIC_RETRY` (`auto`, `always`, `never`) and `QUIC_RETRY_THRESHOLD` (half-open connections).
  *
  * @throws {@link WebTransportError} `invalid-argument` for a malformed value.
  */
-export function webTransportEnv(env: NodeJS.ProcessEnv): { enabled?: boolean; port?: number } {
-  const out: { enabled?: boolean; port?: number } = {};
+export function webTransportEnv(env: NodeJS.ProcessEnv): WebTransportEnv {
+  const out: WebTransportEnv = {};
   const flag = env.WEBTRANSPORT?.trim().toLowerCase();
   if (flag) {
     if (['off', '0', 'false', 'no'].includes(flag)) out.enabled = false;
@@ -79,7 +90,42 @@ export function webTransportEnv(env: NodeJS.ProcessEnv): { enabled?: boolean; po
     }
     out.port = port;
   }
+  const retry = env.QUIC_RETRY?.trim().toLowerCase();
+  if (retry) {
+    if (retry !== 'auto' && retry !== 'always' && retry !== 'never') {
+      throw new WebTransportError(
+        'invalid-argument',
+        `QUIC_RETRY must be auto, always or never, not ${JSON.stringify(env.QUIC_RETRY)}`,
+      );
+    }
+    out.retry = retry;
+  }
+  if (env.QUIC_RETRY_THRESHOLD !== undefined && env.QUIC_RETRY_THRESHOLD !== '') {
+    const threshold = Number(env.QUIC_RETRY_THRESHOLD);
+    if (!/^\d+$/.test(env.QUIC_RETRY_THRESHOLD.trim()) || threshold < 1) {
+      throw new WebTransportError(
+        'invalid-argument',
+        `QUIC_RETRY_THRESHOLD must be a whole number of connections (1 or more), not ${JSON.stringify(env.QUIC_RETRY_THRESHOLD)}`,
+      );
+    }
+    out.retryThreshold = threshold;
+  }
   return out;
+}
+
+/** The QUIC figures `/metrics` shows, from the server's counters. */
+export function quicGauges(stats: WebTransportServerStats): {
+  quicConnections: number;
+  quicHandshaking: number;
+  quicRetries: number;
+  quicInvalidTokens: Record<string, number>;
+} {
+  return {
+    quicConnections: stats.connections,
+    quicHandshaking: stats.handshaking,
+    quicRetries: stats.retriesSent,
+    quicInvalidTokens: { ...stats.invalidTokens },
+  };
 }
 
 /** Starts WebTransport for a relay. Never rejects: failures leave it `unavailable`, logged. */

@@ -9,7 +9,7 @@ export { H3Error, H3ErrorCode, WebTransportError, type WebTransportErrorCode } f
 export type { WebTransportRequest } from './h3-connection.js';
 export type { LogFields, LoggerFactory, WebTransportLogger } from './logger.js';
 export type { QuicheLoad } from './quic-binding.js';
-export type { QuicLimits } from './quic-endpoint.js';
+export type { QuicLimits, QuicRetryMode } from './quic-endpoint.js';
 export {
   startWebTransportServer,
   webTransportAvailability,

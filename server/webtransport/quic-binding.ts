@@ -90,6 +90,8 @@ export interface QuicheHeader {
   version: number;
   dcid: Uint8Array;
   scid: Uint8Array;
+  /** An Initial's token (empty or absent when it has none). */
+  token?: Uint8Array | null;
 }
 
 export interface Quiche {
@@ -99,6 +101,15 @@ export interface Quiche {
   Type: { Initial: number; Short: number };
   Shutdown: { Read: number; Write: number };
   negotiateVersion(scid: Uint8Array, dcid: Uint8Array, out: Uint8Array): number;
+  /** Writes a Retry answering an Initial (its `scid`, `dcid`) into `out`; returns its length. */
+  retry(
+    scid: Uint8Array,
+    dcid: Uint8Array,
+    newScid: Uint8Array,
+    token: Uint8Array,
+    version: number,
+    out: Uint8Array,
+  ): number;
   versionIsSupported(version: number): boolean;
   Config: {
     new (): QuicheConfig;

@@ -50,6 +50,8 @@ export interface ConnectionOwner {
   markDirty(connection: QuicConnection): void;
   finish(connection: QuicConnection): void;
   onTimer(connection: QuicConnection): void;
+  /** The handshake completed. */
+  handshakeDone?(connection: QuicConnection): void;
   sendPacket(packet: Buffer, to: HostPort): void;
 }
 
@@ -279,6 +281,7 @@ export class QuicConnection {
     }
     if (!this.announced && this.conn.isEstablished()) {
       this.announced = true;
+      this.endpoint.handshakeDone?.(this);
       this.guard(() => this.handler.onEstablished?.());
     }
     if (this.announced && !this.closing) {

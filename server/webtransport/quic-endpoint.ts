@@ -12,13 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { H3ErrorCode, WebTransportError } from './errors.js';
 import { silentLoggers, type LoggerFactory, type WebTransportLogger } from './logger.js';
-import type { HostPort, Quiche, QuicheConfig, QuicheConnection } from './quic-binding.js';
+import type { HostPort, Quiche, QuicheConfig, QuicheConnection, QuicheHeader } from './quic-binding.js';
 import {
   MAX_SEND_UDP_PAYLOAD,
   QuicConnection,
   type ConnectionOwner,
   type QuicConnectionHandler,
 } from './quic-connection.js';
+import { DEFAULT_RETRY_TOKEN_LIFETIME_MS, RetryTokens, type RetryTokenRefusal } from './retry-tokens.js';
 
 export type { QuicCloseInfo, QuicConnectionHandler } from './quic-connection.js';
 export { QuicConnection } from './quic-connection.js';
@@ -53,7 +54,24 @@ export interface QuicLimits {
   datagramQueueLength: number;
   /** Bytes an application may queue on one connection's streams before writes are refused. Default 16 MiB. */
   maxBufferedBytes: number;
+  /**
+   * Retry-based address validation (RFC 9000 §8.1.2): an Initial without a token is
+   * answered with a Retry, and a connection opens only for an Initial that returns a
+   * valid token, so spoofed source addresses cannot hold connection slots. It costs
+   * an honest client one round trip. `auto` (default): only while at least
+   * {@link retryThreshold} connections are still handshaking; `always`; `never`.
+   */
+  retry: QuicRetryMode;
+  /** Handshaking (half-open) connections from which `auto` sends Retries. Default 64. */
+  retryThreshold: number;
+  /** How long a Retry token is accepted, ms. Default 10000. */
+  retryTokenLifetimeMs: number;
 }
+
+/** {@link QuicLimits.retry}. */
+export type QuicRetryMode = 'auto' | 'always' | 'never';
+
+export const QUIC_RETRY_MODES: readonly QuicRetryMode[] = ['auto', 'always', 'never'];
 
 export const DEFAULT_QUIC_LIMITS: QuicLimits = {
   maxConnections: 1000,
@@ -64,6 +82,9 @@ export const DEFAULT_QUIC_LIMITS: QuicLimits = {
   maxStreamData: 2 * 1024 * 1024,
   datagramQueueLength: 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
+  retry: 'auto',
+  retryThreshold: 64,
+  retryTokenLifetimeMs: DEFAULT_RETRY_TOKEN_LIFETIME_MS,
 };
 
 /** Counters of one endpoint. */
@@ -77,6 +98,12 @@ export interface QuicEndpointStats {
   bytesIn: number;
   bytesOut: number;
   handlerErrors: number;
+  /** Connections accepted and not yet through their handshake. */
+  handshaking: number;
+  /** Retry packets sent. */
+  retriesSent: number;
+  /** Initials dropped for their token, by reason. */
+  invalidTokens: Record<RetryTokenRefusal, number>;
 }
 
 export interface QuicEndpointOptions {
@@ -112,12 +139,18 @@ export class QuicEndpoint implements ConnectionOwner {
     bytesIn: 0,
     bytesOut: 0,
     handlerErrors: 0,
+    handshaking: 0,
+    retriesSent: 0,
+    invalidTokens: { malformed: 0, unauthentic: 0, expired: 0 },
   };
   /** @internal Shared stream read buffer (the loop is single-threaded). */
   readonly readBuffer = Buffer.allocUnsafe(STREAM_READ_BUFFER);
   private readonly byId = new Map<string, QuicConnection>();
   private readonly connections = new Set<QuicConnection>();
   private readonly dirty = new Set<QuicConnection>();
+  /** Accepted connections whose handshake has not completed: what a spoofed flood would fill. */
+  private readonly handshaking = new Set<QuicConnection>();
+  private readonly retryTokens: RetryTokens;
   private flushScheduled = false;
   /** UDP sends handed to the socket and not yet done: close waits for them. */
   private sending = 0;
@@ -132,7 +165,9 @@ export class QuicEndpoint implements ConnectionOwner {
     private readonly onConnection: (connection: QuicConnection) => QuicConnectionHandler,
     /** @internal Where the endpoint and its connections log. */
     readonly log: WebTransportLogger,
-  ) {}
+  ) {
+    this.retryTokens = new RetryTokens({ lifetimeMs: limits.retryTokenLifetimeMs });
+  }
 
   /**
    * Binds the UDP socket and starts accepting.
@@ -142,6 +177,12 @@ export class QuicEndpoint implements ConnectionOwner {
    */
   static async start(quiche: Quiche, options: QuicEndpointOptions): Promise<QuicEndpoint> {
     const limits = { ...DEFAULT_QUIC_LIMITS, ...options.limits };
+    if (!QUIC_RETRY_MODES.includes(limits.retry)) {
+      throw new WebTransportError(
+        'invalid-argument',
+        `QUIC retry mode must be auto, always or never, not ${JSON.stringify(limits.retry)}`,
+      );
+    }
     const log = (options.logger ?? silentLoggers)('quic');
     let config: QuicheConfig;
     try {
@@ -273,8 +314,16 @@ export class QuicEndpoint implements ConnectionOwner {
     for (const id of connection.ids) this.byId.delete(id);
     this.connections.delete(connection);
     this.stats.connections = this.connections.size;
+    this.handshaking.delete(connection);
+    this.stats.handshaking = this.handshaking.size;
     this.log.debug('connection closed', { conn: connection.traceId, ...info });
     connection.guard(() => connection.handler.onClosed?.(info));
+  }
+
+  /** @internal The connection's handshake completed: it no longer counts as half-open. */
+  handshakeDone(connection: QuicConnection): void {
+    this.handshaking.delete(connection);
+    this.stats.handshaking = this.handshaking.size;
   }
 
   private flushAll(): void {
@@ -331,20 +380,66 @@ export class QuicEndpoint implements ConnectionOwner {
       this.stats.packetsDropped++;
       return;
     }
+    const token = header.token;
+    if (token && token.length > 0) {
+      // Checked whatever the mode: a client may bring back a token from a Retry sent under load.
+      const check = this.retryTokens.check(token, remote, header.dcid);
+      if (!check.ok) {
+        // Dropped rather than closed with INVALID_TOKEN: answering would make us a reflector.
+        this.stats.invalidTokens[check.reason]++;
+        this.stats.packetsDropped++;
+        this.log.debug('Initial with an invalid token dropped', { reason: check.reason, remote });
+        return;
+      }
+      this.accept(packet, header.dcid, remote, check.originalDcid);
+      return;
+    }
+    if (this.retryNeeded()) {
+      this.sendRetry(header, remote);
+      return;
+    }
     this.accept(packet, header.dcid, remote);
   }
 
-  private accept(packet: Buffer, originalDcid: Uint8Array, remote: HostPort): void {
+  private retryNeeded(): boolean {
+    const { retry, retryThreshold } = this.limits;
+    if (retry === 'auto') return this.handshaking.size >= retryThreshold;
+    return retry === 'always';
+  }
+
+  /** Answers an Initial with a Retry: no state is kept, the token carries it. */
+  private sendRetry(header: QuicheHeader, remote: HostPort): void {
+    const retryScid = randomBytes(this.quiche.MAX_CONN_ID_LEN);
+    const out = Buffer.allocUnsafe(MAX_SEND_UDP_PAYLOAD);
+    try {
+      const token = this.retryTokens.mint(remote, header.dcid, retryScid);
+      const length = this.quiche.retry(header.scid, header.dcid, retryScid, token, header.version, out);
+      this.sendPacket(out.subarray(0, length), remote);
+      this.stats.retriesSent++;
+      this.stats.packetsOut++;
+      this.stats.bytesOut += length;
+    } catch (err) {
+      this.stats.packetsDropped++;
+      this.log.debug('retry failed', { err: (err as Error).message });
+    }
+  }
+
+  /**
+   * Opens a connection for a client Initial. With `validatedOdcid` (from a valid Retry
+   * token) the Initial's DCID is the ID our Retry chose, and quiche echoes both in its
+   * transport parameters so the client can tell the Retry was ours.
+   */
+  private accept(packet: Buffer, dcid: Uint8Array, remote: HostPort, validatedOdcid?: Uint8Array): void {
     const refuse = this.connections.size >= this.limits.maxConnections;
     // Refusals also hold state until their close is sent; cap those too so a flood costs little.
     if (refuse && this.connections.size >= this.limits.maxConnections + 64) {
       this.stats.packetsDropped++;
       return;
     }
-    const scid = randomBytes(this.quiche.MAX_CONN_ID_LEN);
+    const scid = validatedOdcid ? dcid : randomBytes(this.quiche.MAX_CONN_ID_LEN);
     let conn: QuicheConnection;
     try {
-      conn = this.quiche.Connection.accept(scid, null, this.local, remote, this.config);
+      conn = this.quiche.Connection.accept(scid, validatedOdcid ?? null, this.local, remote, this.config);
     } catch (err) {
       this.log.debug('accept failed', { err: (err as Error).message });
       this.stats.packetsDropped++;
@@ -352,11 +447,14 @@ export class QuicEndpoint implements ConnectionOwner {
     }
     const connection = new QuicConnection(conn, this, remote, this.limits.maxBufferedBytes);
     // Both IDs: the client keeps using its original destination ID until it sees ours,
-    // and a second Initial under it must not open a duplicate connection.
-    connection.ids.push(hex(originalDcid), hex(scid));
+    // and a second Initial under it must not open a duplicate connection. After a
+    // Retry the client already uses ours.
+    connection.ids.push(...(validatedOdcid ? [hex(scid)] : [hex(dcid), hex(scid)]));
     for (const id of connection.ids) this.byId.set(id, connection);
     this.connections.add(connection);
     this.stats.connections = this.connections.size;
+    this.handshaking.add(connection);
+    this.stats.handshaking = this.handshaking.size;
     if (refuse) {
       this.stats.refused++;
       this.log.warn('connection refused: at the connection limit', { limit: this.limits.maxConnections });
