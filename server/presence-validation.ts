@@ -17,6 +17,7 @@ import {
 } from '../src/protocol/index.js';
 import { BodyField } from './body-types.js';
 import { cleanDisplayName } from './display-name.js';
+import { checkedBusChat } from './chat-messages.js';
 
 /** Session ids (and node ids) are short base64url tokens. */
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -95,6 +96,11 @@ export function checkedPresence(
       if (!state) return undefined;
       return rebuilt(BodyField.mediaState, { from: sender, mediaState: state });
     }
+    case 'chat': {
+      const chat = checkedBusChat(bytes, sender);
+      if (!chat) return undefined;
+      return { body: BodyField.chat, envelope: decodeEnvelope(chat), bytes: chat };
+    }
     default:
       return undefined;
   }
@@ -106,6 +112,8 @@ export function checkedPresence(
  * header says, re-encoded with the known fields. Undefined when anything is off.
  */
 export function checkedTargeted(bytes: Uint8Array, sender: string, body: number): Uint8Array | undefined {
+  // A chat message to one person is larger, and checked on its own terms.
+  if (body === BodyField.chat) return checkedBusChat(bytes, sender);
   if (!isSessionId(sender) || bytes.length > MAX_TARGETED_BYTES) return undefined;
   let envelope: DecodedEnvelope;
   try {
