@@ -16,7 +16,7 @@ import {
   type DecodedEnvelope,
 } from '../src/protocol/index.js';
 import { ProtocolError } from './errors.js';
-import { isSessionId } from './presence-validation.js';
+import { isSessionId } from './session-id.js';
 
 /** A client's chat message as the relay forwards it. */
 export interface OutgoingChat {

@@ -18,9 +18,8 @@ import {
 import { BodyField } from './body-types.js';
 import { cleanDisplayName } from './display-name.js';
 import { checkedBusChat } from './chat-messages.js';
+import { isSessionId } from './session-id.js';
 
-/** Session ids (and node ids) are short base64url tokens. */
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_IDENTITY = 256;
 const MAX_DECODERS = 16;
 const MAX_LAYERS = 8;
@@ -28,9 +27,7 @@ const MAX_REASON = 32;
 /** Targeted control is small (a keyframe request, a key share, a moderation). */
 const MAX_TARGETED_BYTES = 1024;
 
-export function isSessionId(value: unknown): value is string {
-  return typeof value === 'string' && ID.test(value);
-}
+export { isSessionId };
 
 /** A participant from another node, rebuilt within the limits; undefined when it can't be one. */
 export function checkedParticipant(p: ParticipantInit | null | undefined): ParticipantInit | undefined {
