@@ -27,6 +27,7 @@ export const BodyField = {
   knock: 31,
   admission: 32,
   moderation: 33,
+  chat: 40,
 } as const satisfies Record<BodyKind, number>;
 
 export type BodyFieldNumber = (typeof BodyField)[BodyKind];
@@ -53,6 +54,7 @@ const LABELS: Record<BodyKind, string> = {
   knock: 'knock',
   admission: 'admission',
   moderation: 'moderation',
+  chat: 'chat',
 };
 
 const LABEL_BY_FIELD: string[] = [];

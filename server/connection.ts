@@ -5,8 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  CHAT_BURST,
+  CHAT_PER_SECOND,
   CloseCode,
   decodeEnvelope,
+  MAX_CHAT_ENVELOPE_BYTES,
   encodeEnvelope,
   ErrorCode,
   isValidRoomName,
@@ -42,6 +45,7 @@ import { maxEnvelopeBytes, type Room } from './room.js';
 import { cleanLayers, MAX_LAYERS } from './simulcast-layers.js';
 import { parseSubscription } from './subscription.js';
 import { ReceiverCongestion } from './receiver-congestion.js';
+import { outgoingChat } from './chat-messages.js';
 
 const log = createLogger('session');
 
@@ -68,6 +72,7 @@ const CONTROL_CAPS: Partial<Record<BodyKind, number>> = {
   leave: 64,
   admission: 128,
   moderation: 128,
+  chat: MAX_CHAT_ENVELOPE_BYTES,
 };
 
 /** Control messages in a row dropped for the byte budget after which the connection is closed (`control-flood`). */
@@ -152,6 +157,9 @@ export class Connection implements RoomMember {
   private readonly keyExchangeLimiter = new KeyedRateLimiter(16, 8);
   private readonly mediaStateLimiter = new TokenBucket(MEDIA_STATE_BURST, MEDIA_STATE_PER_SECOND);
   private readonly refreshLimiter = new TokenBucket(TOKEN_REFRESH_BURST, TOKEN_REFRESH_PER_SECOND);
+  /** Chat and app-data messages: a burst, then a sustained rate; beyond it dropped, and the client told once per run. */
+  private readonly chatLimiter = new TokenBucket(CHAT_BURST, CHAT_PER_SECOND);
+  private chatOverRateInRow = 0;
   /** Keyframe requests this participant receives, per track kind, from everyone together. */
   private readonly keyframeTargetLimiter: KeyedRateLimiter;
   /** Closes a connection that never sends `Join` (cleared when it does). */
@@ -390,6 +398,8 @@ export class Connection implements RoomMember {
         return this.moderation(envelope.moderation!);
       case 'subscription':
         return this.requireRoom().subscribe(this, parseSubscription(envelope.subscription));
+      case 'chat':
+        return this.chat(envelope.chat!);
       case 'layerDemand':
       case 'activeSpeakers':
       case 'lobbyWait':
@@ -692,6 +702,31 @@ export class Connection implements RoomMember {
       keyframe: Boolean(frame.keyframe),
       level: Math.min(frame.audioLevel ?? SILENCE, SILENCE),
     });
+  }
+
+  /**
+   * A chat or app-data message: checked, stamped with the sender and the relay's
+   * clock, and delivered to everyone or only to the recipients it names (on any
+   * relay). Over the rate it is dropped (counted) and the sender told once per run.
+   */
+  private chat(chat: NonNullable<DecodedEnvelope['chat']>): void {
+    const room = this.requireRoom();
+    if (!this.access.grants.chat) {
+      this.ctx.metrics.refused.inc('not-granted-chat');
+      throw new ProtocolError(ErrorCode.NotAllowed, 'the access token does not allow chat in this room');
+    }
+    if (this.hidden) throw new ProtocolError(ErrorCode.NotAllowed, 'a hidden participant cannot chat');
+    const message = outgoingChat(chat, this.sessionId, Date.now());
+    if (!this.chatLimiter.take()) {
+      this.ctx.metrics.dropped.inc('chat-rate');
+      if (++this.chatOverRateInRow > 1) return;
+      throw new ProtocolError(
+        ErrorCode.RateLimited,
+        `at most ${CHAT_PER_SECOND} chat messages per second (bursts of ${CHAT_BURST}); some were dropped`,
+      );
+    }
+    this.chatOverRateInRow = 0;
+    room.sendChat(this, message.to, message.bytes);
   }
 
   private mediaState(envelope: DecodedEnvelope): void {

@@ -47,6 +47,8 @@ export type DropReason =
   | 'key-exchange-rate'
   /** A media state change over the per-connection rate (the sender gets `rate-limited`). */
   | 'media-state-rate'
+  /** A chat or app-data message over the per-connection rate (the sender gets `rate-limited`). */
+  | 'chat-rate'
   /** A media frame whose kind the sender's access token does not allow publishing. */
   | 'not-granted'
   /** A media frame for a receiver whose token does not allow subscribing. */

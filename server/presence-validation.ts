@@ -17,9 +17,9 @@ import {
 } from '../src/protocol/index.js';
 import { BodyField } from './body-types.js';
 import { cleanDisplayName } from './display-name.js';
+import { checkedBusChat } from './chat-messages.js';
+import { isSessionId } from './session-id.js';
 
-/** Session ids (and node ids) are short base64url tokens. */
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_IDENTITY = 256;
 const MAX_DECODERS = 16;
 const MAX_LAYERS = 8;
@@ -27,9 +27,7 @@ const MAX_REASON = 32;
 /** Targeted control is small (a keyframe request, a key share, a moderation). */
 const MAX_TARGETED_BYTES = 1024;
 
-export function isSessionId(value: unknown): value is string {
-  return typeof value === 'string' && ID.test(value);
-}
+export { isSessionId };
 
 /** A participant from another node, rebuilt within the limits; undefined when it can't be one. */
 export function checkedParticipant(p: ParticipantInit | null | undefined): ParticipantInit | undefined {
@@ -95,6 +93,11 @@ export function checkedPresence(
       if (!state) return undefined;
       return rebuilt(BodyField.mediaState, { from: sender, mediaState: state });
     }
+    case 'chat': {
+      const chat = checkedBusChat(bytes, sender);
+      if (!chat) return undefined;
+      return { body: BodyField.chat, envelope: decodeEnvelope(chat), bytes: chat };
+    }
     default:
       return undefined;
   }
@@ -106,6 +109,8 @@ export function checkedPresence(
  * header says, re-encoded with the known fields. Undefined when anything is off.
  */
 export function checkedTargeted(bytes: Uint8Array, sender: string, body: number): Uint8Array | undefined {
+  // A chat message to one person is larger, and checked on its own terms.
+  if (body === BodyField.chat) return checkedBusChat(bytes, sender);
   if (!isSessionId(sender) || bytes.length > MAX_TARGETED_BYTES) return undefined;
   let envelope: DecodedEnvelope;
   try {

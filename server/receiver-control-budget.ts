@@ -11,8 +11,10 @@
  * - latest-wins (a peer's `MediaState`, `ActiveSpeakers`, `Knock`): held, one per
  *   peer and type, and sent when the budget refills; a newer one replaces the
  *   held one (counted as coalesced), since only the latest state matters;
- * - droppable (key exchange, keyframe requests): dropped and counted; their
- *   senders retry (a keyframe request is asked again, a key exchange restarts).
+ * - droppable (key exchange, keyframe requests, chat and app data): dropped and
+ *   counted; their senders retry (a keyframe request is asked again, a key
+ *   exchange restarts); a chat flood from many senders at once loses messages
+ *   rather than delay who joined or left.
  *
  * The receiver's own replies (`Welcome`, its errors, `Pong`) never pass here.
  */
@@ -30,6 +32,7 @@ export function controlClassOf(body: number): ControlClass {
       return 'latest';
     case BodyField.keyExchange:
     case BodyField.keyframeRequest:
+    case BodyField.chat:
       return 'droppable';
     default:
       return 'essential';

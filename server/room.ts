@@ -486,6 +486,21 @@ export class Room implements ClusterRoom {
     );
   }
 
+  /**
+   * A chat message (`bytes`, checked and stamped) from `sender`: to everyone in
+   * the room (`to` empty) with presence, so it follows the joins before it; else
+   * to each recipient only, wherever it is connected. Throws `unknown-peer`, and
+   * sends nothing, when a recipient is not (or no longer) in the room.
+   */
+  sendChat(sender: RoomMember, to: readonly string[], bytes: Uint8Array): void {
+    if (to.length === 0) return this.publishPresence(sender, BodyField.chat, bytes);
+    const missing = to.find((id) => id === sender.sessionId || !this.roster.has(id));
+    if (missing !== undefined) {
+      throw new ProtocolError(ErrorCode.UnknownPeer, `no other participant "${missing}" in this room`);
+    }
+    for (const id of to) this.sendTo(sender, id, BodyField.chat, bytes);
+  }
+
   /** Sends control to one participant, wherever it is connected. */
   sendTo(sender: RoomMember, target: string, body: number, ...parts: Uint8Array[]): void {
     const local = this.members.get(target);
@@ -835,6 +850,10 @@ export class Room implements ClusterRoom {
         this.setState(msg.sender, entry, envelope.mediaState);
         break;
       }
+      case 'chat':
+        // Only from a participant of that node (a node may not speak for others).
+        if (this.roster.get(msg.sender)?.node !== msg.node) return;
+        break;
       default:
         return;
     }

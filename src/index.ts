@@ -16,7 +16,9 @@ export {
   VcReconnectingEvent,
   VcSendQualityEvent,
   VcTransportChangedEvent,
+  VcMessageEvent,
 } from './element/events.js';
+export type { RoomMessageEvent, SendOptions } from './call/chat.js';
 export { Room, type JoinTimes, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
 export type { RoomEventMap } from './call/events.js';
 export type { FrameTimeline, PlayoutSample, TimelineRecord, TimelineStage } from './call/frame-timeline.js';

@@ -10,9 +10,11 @@
  * - `room.<room>.demand`: what each node's receivers watch, so a publisher's node
  *   tells it which layers to send (`remote-demand.ts`; JSON, on change and refreshed).
  * - `room.<room>.presence`: peer joined, peer left, media state; every node in the
- *   room keeps its roster copy from these.
+ *   room keeps its roster copy from these. Chat to everyone goes here too, so it
+ *   reaches each node after the join of its sender.
  * - `room.<room>.to.<session id>`: control addressed to one participant (keyframe
- *   requests, key exchange), subscribed by the one node it is connected to.
+ *   requests, key exchange, chat to chosen people), subscribed by the one node it
+ *   is connected to.
  *
  * Cluster control (see `cluster.ts`; JSON payloads, rare):
  * - `room.<room>.roster`: "here are my participants in this room, send me yours";

@@ -21,7 +21,8 @@ export type VideoCallErrorCode =
   | 'codec-unsupported'
   | 'webcodecs-unsupported'
   | 'join-timeout'
-  | 'invalid-state';
+  | 'invalid-state'
+  | 'invalid-argument';
 
 /** An error with a stable `code`; `message` says what a person can do about it. */
 export class VideoCallError extends CodedError<VideoCallErrorCode> {

@@ -93,6 +93,16 @@ export class MediaCrypto {
     return this.e2ee.decryptFrame(from, frame, frame.payload ?? new Uint8Array(0));
   }
 
+  /** A chat message's content (an encoded `ChatContent`) sealed for `to` (empty: everyone). */
+  sealChat(to: readonly string[], plaintext: Uint8Array): Promise<Uint8Array> {
+    return this.e2ee.encryptChat(to, plaintext);
+  }
+
+  /** A sealed chat message's content; rejects (drop it, or retry on `e2ee-unknown-key`) on any failure. */
+  openChat(from: string, to: readonly string[], sealed: Uint8Array): Promise<Uint8Array> {
+    return this.e2ee.decryptChat(from, to, sealed);
+  }
+
   close(): void {
     this.e2ee.close();
   }

@@ -47,10 +47,12 @@ import { FrameTimeline } from './frame-timeline.js';
 import { RemoteParticipant } from './remote-participant.js';
 import { announcedVideoLayers, type AnnouncedLayer, type ViewSize } from './layer-choice.js';
 import { Subscriptions, type VideoView } from './subscriptions.js';
+import { RoomChat, type SendOptions } from './chat.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
 export type { TransportChoice };
 export type { VideoView, ViewSize };
+export type { SendOptions };
 
 /** How large remote video is taken to be shown until {@link Room.setSubscription} says (360p: the middle layer). */
 const DEFAULT_VIDEO_VIEW: ViewSize = { width: 640, height: 360 };
@@ -159,6 +161,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private timeline: FrameTimeline | null = null;
   private readonly connection: RelayConnection;
   private readonly subscriptions: Subscriptions;
+  private readonly chat: RoomChat;
+  /** Chat messages dropped because they did not decrypt (E2EE), or came in clear while E2EE is on. */
+  undecryptableMessages = 0;
   private codec: VideoCodecName = 'vp8';
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
@@ -242,6 +247,15 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       },
       this.options.videoView ?? DEFAULT_VIDEO_VIEW,
     );
+    this.chat = new RoomChat({
+      canSend: () => this.state === 'joined',
+      hasParticipant: (id) => this.participants.has(id),
+      crypto: () => this.crypto,
+      send: (message) => this.sendControl(message),
+      relayClockOffsetMs: () => this.connection.clock.offsetMs,
+      received: (event) => this.emit(event),
+      undecryptable: () => this.undecryptableMessages++,
+    });
     this.remote = new RemoteMedia({
       playAudio: this.options.playAudio,
       requestKeyframe: (participant, layer) => this.requestKeyframeFrom(participant.id, layer),
@@ -439,6 +453,30 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.announceState();
   }
 
+  /**
+   * Sends a chat message to everyone, or only to the participant ids in `to`;
+   * end-to-end encrypted when E2EE is on. The others get a `message` event (we
+   * get none for our own). Rejects with a {@link VideoCallError}: `invalid-state`
+   * (not joined), `invalid-argument` (empty, or a recipient not in the call),
+   * `too-large` (over 4000 characters). The relay may answer `rate-limited`
+   * (an `error` event) beyond 10 messages a second.
+   *
+   * @example
+   * await room.sendMessage('Can you hear me?', { to: participant.id });
+   */
+  sendMessage(text: string, options?: SendOptions): Promise<void> {
+    return this.chat.send({ text }, options);
+  }
+
+  /**
+   * Sends app data (bytes, at most 15 KiB) to everyone, or only to `to`, like
+   * {@link sendMessage}: for a host page's own features (reactions, shared
+   * state). Encode text or JSON with `TextEncoder` first.
+   */
+  sendData(data: Uint8Array, options?: SendOptions): Promise<void> {
+    return this.chat.send({ data }, options);
+  }
+
   /** Admins: lets participant `id` (from {@link knocking}) in from the lobby. */
   admit(id: string): void {
     this.moderate({ admission: { id, admit: true } });
@@ -627,6 +665,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         if (demand && (demand.kind ?? 0) === mediaKindToWire('video')) this.local.setLayerDemand(demand.layers ?? []);
         break;
       }
+      case 'chat':
+        if (env.chat) this.chat.receive(from, env.chat);
+        break;
       case 'knock':
         this.knocking = (env.knock?.waiting ?? []).map((p) => ({
           id: p.id ?? '',
@@ -898,6 +939,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 
   private shutdown(): void {
     this.subscriptions.close();
+    this.chat.close();
     this.crypto?.close();
     this.crypto = null;
     this.local.close();

@@ -39,6 +39,7 @@ import {
   type RoomSecret,
 } from './key-exchange.js';
 import { validateKeyExchange, type KeyExchangeMessage } from './key-messages.js';
+import { chatMetadata } from './chat-metadata.js';
 import { mediaFrameMetadata, type MediaFrameFields } from './media-metadata.js';
 import { SenderKeys, type SenderKeysOptions } from './sender-keys.js';
 import { parseSFrameHeader } from './sframe-header.js';
@@ -261,6 +262,48 @@ export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
       throw error;
     });
     return peer ? peer.decrypts.add(work) : work;
+  }
+
+  /**
+   * Seals one of our chat or app-data messages (`plaintext`, an encoded
+   * `ChatContent`) to `to` (empty: everyone) under our sender key, in the chat
+   * domain (`chat-metadata.ts`): the counter is shared with our media frames, so
+   * no nonce repeats, and the metadata keeps a chat from passing as media.
+   */
+  encryptChat(to: readonly string[], plaintext: Uint8Array): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE context is closed.'));
+    let metadata: Uint8Array;
+    try {
+      metadata = chatMetadata(this.sessionId, to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.encrypts.add(this.keys.encrypt(metadata, plaintext));
+  }
+
+  /**
+   * Opens a sealed chat message the relay stamped as from `senderId`, addressed
+   * to `to`. Rejects like {@link decryptFrame}; with `e2ee-unknown-key` the key
+   * is asked for, and the caller may try again once it came.
+   */
+  decryptChat(senderId: string, to: readonly string[], sealed: Uint8Array): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new E2eeError('e2ee-invalid-state', 'The E2EE context is closed.'));
+    const peer = this.peers.get(senderId);
+    if (peer?.status === 'mismatch') {
+      return Promise.reject(
+        new E2eeError('e2ee-key-mismatch', `${senderId} failed key verification; its messages are refused.`),
+      );
+    }
+    let metadata: Uint8Array;
+    try {
+      metadata = chatMetadata(senderId, to);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.keys.decrypt(senderId, metadata, sealed).catch((error: unknown) => {
+      if (peer && error instanceof E2eeError && error.code === 'e2ee-unknown-key') this.onMissingKey(peer, sealed);
+      throw error;
+    });
   }
 
   /**

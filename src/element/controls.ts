@@ -8,10 +8,12 @@ export interface ControlBarState {
   onMic: () => void;
   onCamera: () => void;
   onLeave: () => void;
+  /** More buttons (chat, people…), shown before Leave. */
+  extra?: readonly unknown[];
 }
 
 /** The bar under the tiles: microphone, camera, leave. */
-export function controlBar({ mic, camera, onMic, onCamera, onLeave }: ControlBarState): TemplateResult {
+export function controlBar({ mic, camera, onMic, onCamera, onLeave, extra = [] }: ControlBarState): TemplateResult {
   return html`<div part="controls" role="toolbar" aria-label="Call controls">
     ${deviceButton('mic-button', mic, mic ? 'Mute microphone' : 'Unmute microphone', mic ? micIcon : micOffIcon, onMic)}
     ${deviceButton(
@@ -21,6 +23,7 @@ export function controlBar({ mic, camera, onMic, onCamera, onLeave }: ControlBar
       camera ? cameraIcon : cameraOffIcon,
       onCamera,
     )}
+    ${extra}
     <button part="control leave-button" @click=${onLeave}>Leave</button>
   </div>`;
 }

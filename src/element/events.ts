@@ -184,6 +184,27 @@ export class VcModeratedEvent extends Event {
 }
 
 /** The room events a page hears of, each as its `vc-*` twin. */
+export class VcMessageEvent extends Event {
+  constructor(
+    /** The sender's participant id. */
+    readonly from: string,
+    /** The sender's display name when the message came. */
+    readonly fromName: string,
+    /** The text of a chat message (`sendMessage`); undefined for app data. */
+    readonly text: string | undefined,
+    /** The bytes of app data (`sendData`); undefined for a chat message. */
+    readonly data: Uint8Array | undefined,
+    /** The recipients the sender named (participant ids); empty when it went to everyone. */
+    readonly to: readonly string[],
+    /** When the relay took it, ms since the Unix epoch (`new Date(at)`). */
+    readonly at: number,
+    /** True when it came end-to-end encrypted. */
+    readonly encrypted: boolean,
+  ) {
+    super('vc-message', init);
+  }
+}
+
 type PageEventType =
   | 'joined'
   | 'participant-joined'
@@ -244,5 +265,6 @@ declare global {
     'vc-waiting': VcWaitingEvent;
     'vc-knock': VcKnockEvent;
     'vc-moderated': VcModeratedEvent;
+    'vc-message': VcMessageEvent;
   }
 }

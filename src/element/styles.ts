@@ -243,3 +243,29 @@ export const styles = css`
     color: #fff;
   }
 `;
+
+/** The chat button's unread badge (the chat panel styles itself). */
+export const chatButtonStyles = css`
+  [part~='chat-button'] {
+    position: relative;
+  }
+  [part~='chat-button'][aria-expanded='true'] {
+    background: var(--vc-accent);
+  }
+  [part~='badge'] {
+    position: absolute;
+    top: -4px;
+    right: -4px;
+    min-width: 18px;
+    height: 18px;
+    padding: 0 4px;
+    box-sizing: border-box;
+    border-radius: 9px;
+    background: var(--vc-danger);
+    color: #fff;
+    font-size: 0.7rem;
+    font-weight: 700;
+    line-height: 18px;
+    text-align: center;
+  }
+`;

@@ -15,7 +15,12 @@ import { GestureListener } from './gesture-listener.js';
 import { GridLayoutController } from './grid-layout-controller.js';
 import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
-import { styles } from './styles.js';
+import { chatButtonStyles, styles } from './styles.js';
+import { chatButton } from './chat-button.js';
+import { ChatController } from './chat-controller.js';
+import { CHAT_PANEL_PARTS } from './chat-panel.js';
+import { languageOf } from './chat-strings.js';
+import type { SendOptions } from '../call/chat.js';
 import { localTile, remoteTile } from './tiles.js';
 
 /** Where the bundle was loaded from: the default relay. */
@@ -45,6 +50,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-waiting - {@link VcWaitingEvent} the join waits in the room's lobby for an admin
  * @fires vc-knock - {@link VcKnockEvent} admins: who waits in the lobby now (answer with `admit()` / `deny()`)
  * @fires vc-moderated - {@link VcModeratedEvent} an admin muted us, allowed us again, or (un)locked the room
+ * @fires vc-message - {@link VcMessageEvent} a chat message or app data from someone else (`from`, `text` or `data`, `to`, `at`)
  *
  * @csspart stage - the area holding the tiles
  * @csspart grid - the tile grid
@@ -61,6 +67,8 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart overlay - what covers the call when it is not running (connecting, ended, click to hear)
  * @csspart action - a button on the overlay (also `admit-button`, `deny-button` in the lobby panel)
  * @csspart lobby - admins: the panel of people waiting to join (`lobby-title`, `knock`, `knock-name`)
+ * @csspart chat - the chat panel (`chat-header`, `chat-title`, `chat-close`, `chat-log`, `chat-empty`, `chat-message` with `chat-own` / `chat-private`, `chat-meta`, `chat-sender`, `chat-to`, `chat-time`, `chat-text`, `chat-form`, `chat-recipient`, `chat-input`, `chat-send`, `chat-error`)
+ * @csspart chat-button - the control that opens the chat; `badge` on it counts unread messages
  *
  * @cssprop --vc-background - background of the element
  * @cssprop --vc-tile-background - background of a tile without video
@@ -75,7 +83,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @cssprop --vc-control-size - size of the control buttons
  */
 export class VideocallRoomElement extends LitElement {
-  static override styles = styles;
+  static override styles = [styles, chatButtonStyles];
 
   /**
    * The relay's base URL (http, https, ws or wss), or several relays of one cluster
@@ -124,6 +132,8 @@ export class VideocallRoomElement extends LitElement {
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Errors already fired as `vc-error`, so a fatal one is not fired twice. */
   private readonly reported = new WeakSet<VideoCallError>();
+
+  private readonly chat = new ChatController(this);
 
   private readonly grid = new GridLayoutController(this, {
     stage: () => this.renderRoot?.querySelector<HTMLElement>('[part~="stage"]') ?? null,
@@ -223,6 +233,7 @@ export class VideocallRoomElement extends LitElement {
     });
     this.current = room;
     this.bind(room);
+    this.chat.bind(room);
     this.roomState = 'connecting';
     try {
       await room.join();
@@ -231,6 +242,36 @@ export class VideocallRoomElement extends LitElement {
       if (this.current === room) this.end(failure);
       throw failure;
     }
+  }
+
+  /**
+   * Sends a chat message to everyone, or only to the participant ids in `to`
+   * (end-to-end encrypted when E2EE is on); it shows in the chat panel. The
+   * others get `vc-message`. Rejects with a {@link VideoCallError}:
+   * `invalid-state` (not in a call), `invalid-argument` (empty, or `to` names
+   * someone not in the call), `too-large` (over 4000 characters).
+   *
+   * @example
+   * await call.sendMessage('Slides are up', { to: call.participants[0].id });
+   */
+  sendMessage(text: string, options: SendOptions = {}): Promise<void> {
+    const to = options.to === undefined ? [] : typeof options.to === 'string' ? [options.to] : options.to;
+    if (!this.current)
+      return Promise.reject(new VideoCallError('invalid-state', 'Join the call before sending messages.'));
+    return this.chat.send(text, to);
+  }
+
+  /**
+   * Sends app data (a `Uint8Array` or `ArrayBuffer`, at most 15 KiB) to everyone
+   * or to `to`, for the page's own features; others get it as `vc-message` with
+   * `data`. Not shown in the chat. Rejects like {@link sendMessage}.
+   *
+   * @example
+   * await call.sendData(new TextEncoder().encode(JSON.stringify({ reaction: '👏' })));
+   */
+  sendData(data: Uint8Array | ArrayBuffer, options: SendOptions = {}): Promise<void> {
+    if (!this.current) return Promise.reject(new VideoCallError('invalid-state', 'Join the call before sending data.'));
+    return this.current.sendData(data instanceof ArrayBuffer ? new Uint8Array(data) : data, options);
   }
 
   /** Admins: lets someone waiting in the lobby (an id from `vc-knock`) in. */
@@ -418,6 +459,26 @@ export class VideocallRoomElement extends LitElement {
     void this.current?.resumeAudio().then(() => this.requestUpdate());
   };
 
+  private onChatClick = (): void => {
+    this.chat.toggle();
+    if (this.chat.open)
+      void this.updateComplete.then(() => this.renderRoot.querySelector('videocall-chat-panel')?.focus());
+  };
+
+  private chatPanel(room: Room): TemplateResult {
+    return html`<videocall-chat-panel
+      exportparts=${CHAT_PANEL_PARTS}
+      .entries=${this.chat.entries}
+      .recipients=${[...room.participants.values()].map((p) => ({ id: p.id, name: p.name }))}
+      .lang=${languageOf(this)}
+      .send=${(text: string, to: readonly string[]) => this.chat.send(text, to)}
+      .close=${() => {
+        this.chat.toggle(false);
+        this.renderRoot.querySelector<HTMLElement>('[part~="chat-button"]')?.focus();
+      }}
+    ></videocall-chat-panel>`;
+  }
+
   /** E2EE settings from the attributes and the URL fragment. */
   private encryption(): { e2ee: boolean; passphrase?: string } {
     const passphrase = this.passphrase || passphraseFromFragment(globalThis.location?.hash ?? '') || undefined;
@@ -450,7 +511,7 @@ export class VideocallRoomElement extends LitElement {
           })}
           ${repeat(remotes, (p) => p.id, remoteTile)}
         </div>
-        ${overlay(status)} ${notice(status)}
+        ${overlay(status)} ${notice(status)} ${inCall && this.chat.open ? this.chatPanel(room) : nothing}
         ${
           joined && room.admin
             ? lobbyPanel({
@@ -469,6 +530,7 @@ export class VideocallRoomElement extends LitElement {
               onMic: this.toggleMic,
               onCamera: this.toggleCamera,
               onLeave: this.onLeaveClick,
+              extra: [chatButton(languageOf(this), this.chat.open, this.chat.unread, this.onChatClick)],
             })
           : nothing
       }

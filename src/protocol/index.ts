@@ -5,3 +5,4 @@ export * from './media-state.js';
 export * from './version.js';
 export * from './stream-framing.js';
 export * from './endpoints.js';
+export * from './chat.js';

@@ -61,6 +61,7 @@ const examples: { [K in BodyKind]: EnvelopeInit } = {
     },
   },
   keyframeRequest: { keyframeRequest: { target: 'p2', kind: TrackKind.SCREEN, layer: 1 } },
+  chat: { chat: { to: ['p1', 'p2'], sealed: new Uint8Array([9, 8, 7]), at: 1_790_000_000_123 } },
   mediaState: {
     mediaState: {
       mic: false,

@@ -40,6 +40,7 @@ describe('ReceiverControlBudget', () => {
     expect(controlClassOf(BodyField.knock)).toBe('latest');
     expect(controlClassOf(BodyField.keyExchange)).toBe('droppable');
     expect(controlClassOf(BodyField.keyframeRequest)).toBe('droppable');
+    expect(controlClassOf(BodyField.chat)).toBe('droppable');
   });
 
   it('drops droppables beyond the budget, always sends essentials, and refills', () => {
