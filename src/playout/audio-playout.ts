@@ -95,6 +95,18 @@ export class AudioPlayout {
     if (this.context.state !== 'closed') await this.context.resume();
   }
 
+  /**
+   * Plays through the audio output `deviceId` (from `enumerateDevices`, kind
+   * `audiooutput`; empty: the system default). Resolves false where the browser
+   * cannot choose the output of an `AudioContext` (Chromium 110+ can).
+   */
+  async setSinkId(deviceId: string): Promise<boolean> {
+    const context = this.context as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+    if (typeof context.setSinkId !== 'function' || this.closed) return false;
+    await context.setSinkId(deviceId);
+    return true;
+  }
+
   /** A new stream to play (one per remote participant). */
   createStream(id: string): PlayoutStream {
     if (this.closed) throw new Error('AudioPlayout is closed');
