@@ -98,7 +98,12 @@ export default {
   browsers: [
     playwrightLauncher({
       product: 'chromium',
-      launchOptions: { executablePath: CHROMIUM_PATH, headless: true, args: chromiumArgs() },
+      launchOptions: {
+        executablePath: CHROMIUM_PATH,
+        headless: true,
+        // Two fake cameras (and Chromium's two fake mics and speakers), for the device-picker tests.
+        args: chromiumArgs(['--use-fake-device-for-media-stream=device-count=2']),
+      },
     }),
   ],
 };

@@ -44,6 +44,8 @@ export class LocalMedia {
     camera: Promise.resolve(),
     mic: Promise.resolve(),
   };
+  /** The camera and microphone asked for (`deviceId`s); unset: the browser's default. */
+  private readonly preferred: { camera?: string; mic?: string } = {};
 
   constructor(
     private readonly callbacks: LocalMediaCallbacks,
@@ -158,6 +160,55 @@ export class LocalMedia {
     this.callbacks.onChange();
   }
 
+  /**
+   * Uses `deviceId` for `device` from now on; when that device is open, the new
+   * one replaces it at once (the encoder restarts on it, the mute state stays).
+   * @throws {VideoCallError} `camera-missing`, `mic-missing`… when it cannot be opened (the old one stays)
+   */
+  selectDevice(device: 'camera' | 'mic', deviceId: string): Promise<void> {
+    // After the device's earlier operations, like switching it on or off (see `queues`).
+    return this.queued(device, () => this.switchDevice(device, deviceId));
+  }
+
+  private async switchDevice(device: 'camera' | 'mic', deviceId: string): Promise<void> {
+    this.preferred[device] = deviceId || undefined;
+    const current = device === 'camera' ? this.videoTrack : this.audioTrack;
+    if (!current || current.getSettings().deviceId === deviceId) return;
+    let track: MediaStreamTrack;
+    try {
+      track = await (device === 'camera' ? openCamera({ deviceId }) : openMicrophone({ deviceId }));
+    } catch (error) {
+      throw deviceError(error, device);
+    }
+    if (this.closed) return track.stop();
+    this.useTrack(device, track);
+  }
+
+  /** The `deviceId`s of the camera and microphone open now (null: not open). */
+  get devicesInUse(): { camera: string | null; mic: string | null } {
+    return {
+      camera: this.videoTrack?.getSettings().deviceId ?? null,
+      mic: this.audioTrack?.getSettings().deviceId ?? null,
+    };
+  }
+
+  /** Puts a freshly opened `track` in place of the current one of `device`, sending it if sending. */
+  private useTrack(device: 'camera' | 'mic', track: MediaStreamTrack): void {
+    const old = device === 'camera' ? this.videoTrack : this.audioTrack;
+    track.addEventListener('ended', () => this.deviceEnded(track));
+    if (device === 'camera') {
+      this.videoTrack = track;
+      this.state.camera = true;
+      if (this.sending) this.startVideo(track);
+    } else {
+      this.audioTrack = track;
+      track.enabled = this.state.mic;
+      if (this.sending) this.startAudio(track);
+    }
+    old?.stop();
+    this.callbacks.onChange();
+  }
+
   close(): void {
     this.closed = true;
     this.sending = false;
@@ -181,7 +232,7 @@ export class LocalMedia {
   /** Opens one device; a failure is reported and leaves it off. */
   private async openDevice(device: 'camera' | 'mic'): Promise<void> {
     try {
-      const track = await (device === 'camera' ? openCamera() : openMicrophone());
+      const track = await this.openPreferred(device);
       if (this.closed) return track.stop();
       if (device === 'camera') this.videoTrack = track;
       else this.audioTrack = track;
@@ -194,8 +245,43 @@ export class LocalMedia {
     this.callbacks.onChange();
   }
 
-  /** A device went away (unplugged, permission revoked): carry on without it. */
+  /** The preferred device of that kind, else (it is gone, or none is preferred) the browser's default. */
+  private async openPreferred(device: 'camera' | 'mic'): Promise<MediaStreamTrack> {
+    const open = (deviceId?: string) => (device === 'camera' ? openCamera({ deviceId }) : openMicrophone({ deviceId }));
+    const deviceId = this.preferred[device];
+    if (!deviceId) return open();
+    try {
+      return await open(deviceId);
+    } catch (error) {
+      if (error instanceof CaptureError && error.code.endsWith('-denied')) throw error;
+      return open();
+    }
+  }
+
+  /**
+   * A device went away (unplugged, permission revoked): go on with another one of
+   * its kind where there is one (not a frozen tile), else without it.
+   */
   private deviceEnded(track: MediaStreamTrack): void {
+    if (this.closed || (track !== this.videoTrack && track !== this.audioTrack)) return;
+    const device = track === this.videoTrack ? 'camera' : 'mic';
+    const lost = track.getSettings().deviceId;
+    const wanted = this.preferred[device];
+    // The one preferred is gone: take the default, never reopen the lost one by its id.
+    if (wanted && wanted === lost) this.preferred[device] = undefined;
+    this.openPreferred(device).then(
+      (next) => {
+        const current = device === 'camera' ? this.videoTrack : this.audioTrack;
+        // Turned off, switched or closed meanwhile: this replacement is not wanted.
+        if (this.closed || current !== track) return next.stop();
+        this.useTrack(device, next);
+      },
+      () => this.carryOnWithout(track),
+    );
+  }
+
+  /** No other device of that kind: carry on without it. */
+  private carryOnWithout(track: MediaStreamTrack): void {
     if (track === this.videoTrack) void this.setCamera(false, this.codec, this.sending);
     if (track === this.audioTrack) {
       this.audio?.stop();

@@ -71,6 +71,8 @@ const LEVEL_POLL_MS = 100;
 export class RemoteMedia {
   private readonly receivers = new Map<RemoteParticipant, Receivers>();
   private playout: AudioPlayout | null = null;
+  /** The chosen audio output; empty: the default. */
+  private speaker = '';
   private levelTimer: ReturnType<typeof setInterval> | undefined;
   /** When the first remote video frame was shown, and the first remote audio handed to playout (our clock, ms). */
   firstVideoAt: number | undefined;
@@ -84,6 +86,14 @@ export class RemoteMedia {
 
   async resumeAudio(): Promise<void> {
     await this.playout?.resume();
+  }
+
+  /** The audio output to play through (empty: the default); kept for a playout made later. */
+  async setSpeaker(deviceId: string): Promise<boolean> {
+    this.speaker = deviceId;
+    return this.playout
+      ? this.playout.setSinkId(deviceId)
+      : typeof AudioContext !== 'undefined' && 'setSinkId' in AudioContext.prototype;
   }
 
   add(participant: RemoteParticipant): void {
@@ -293,6 +303,8 @@ export class RemoteMedia {
   private ensurePlayout(): AudioPlayout {
     if (!this.playout) {
       this.playout = new AudioPlayout();
+      // A wrong or unplugged output leaves the default playing.
+      if (this.speaker) this.playout.setSinkId(this.speaker).catch(() => undefined);
       this.playout.onstatechange = () => this.options.onPlayoutState();
       // A context born suspended (autoplay policy) never fires statechange: say so now.
       queueMicrotask(() => this.options.onPlayoutState());

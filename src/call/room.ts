@@ -477,6 +477,14 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     return this.chat.send({ data }, options);
   }
 
+  /**
+   * Plays the call through audio output `deviceId` (empty: the default). Resolves
+   * false where the browser cannot choose the output; rejects when the device is not there.
+   */
+  setSpeaker(deviceId: string): Promise<boolean> {
+    return this.remote.setSpeaker(deviceId);
+  }
+
   /** Admins: lets participant `id` (from {@link knocking}) in from the lobby. */
   admit(id: string): void {
     this.moderate({ admission: { id, admit: true } });

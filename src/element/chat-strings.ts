@@ -37,19 +37,3 @@ defineStrings({
     'chat.someone': 'Qualcuno che è uscito',
   },
 });
-
-/**
- * The language `element` speaks: its own or its nearest ancestor's `lang`,
- * else the page's, else the browser's. (Where the element gets a `lang`
- * property of its own, that one is what counts.)
- */
-export function languageOf(element: Element): string {
-  const own = (element as Element & { lang?: string }).lang;
-  return (
-    own ||
-    element.closest('[lang]')?.getAttribute('lang') ||
-    element.ownerDocument?.documentElement.lang ||
-    globalThis.navigator?.language ||
-    'en'
-  );
-}

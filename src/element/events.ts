@@ -2,6 +2,7 @@ import type { VideoCallErrorCode } from '../call/errors.js';
 import type { RoomEventMap } from '../call/events.js';
 import type { ParticipantInfo } from '../call/remote-participant.js';
 import type { TypedEventTarget } from '../shared/typed-event-target.js';
+import type { VcDeviceChangedEvent } from './device-events.js';
 
 const init = { bubbles: true, composed: true } as const;
 
@@ -266,5 +267,6 @@ declare global {
     'vc-knock': VcKnockEvent;
     'vc-moderated': VcModeratedEvent;
     'vc-message': VcMessageEvent;
+    'vc-device-changed': VcDeviceChangedEvent;
   }
 }

@@ -32,6 +32,22 @@ export function availableLanguages(): string[] {
 }
 
 /**
+ * The text for `key` in `lang` when the catalogue has it (in that language or in
+ * English), else `fallback`: for texts that come with their own English
+ * wording, such as an error's message, translated by its code where we can.
+ */
+export function translateOr(
+  lang: string,
+  key: string,
+  fallback: string,
+  params?: Record<string, string | number>,
+): string {
+  const primary = lang.toLowerCase().split('-')[0] ?? 'en';
+  if (catalogues.get(primary)?.[key] === undefined) return fallback;
+  return translate(lang, key, params);
+}
+
+/**
  * The text for `key` in `lang` (`it-IT` looks up `it`), with `{param}`
  * placeholders replaced; English, then the key, when missing.
  */
@@ -41,3 +57,139 @@ export function translate(lang: string, key: string, params?: Record<string, str
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (match, name: string) => (name in params ? String(params[name]) : match));
 }
+
+/**
+ * The language an element speaks: its own `lang` attribute, else the nearest
+ * ancestor's (crossing shadow roots, so an element inside another component
+ * follows that component's host), else the document's, else the browser's, else
+ * English. Lowercase BCP 47 tag, as written (`it-IT`); {@link translate} picks its primary subtag.
+ */
+export function languageOf(element: Element): string {
+  let node: Element | null = element;
+  while (node) {
+    const lang = node.getAttribute('lang');
+    if (lang) return lang.toLowerCase();
+    node = node.parentElement ?? ((node.getRootNode() as ShadowRoot).host || null);
+  }
+  const page = element.ownerDocument?.documentElement.getAttribute('lang');
+  return (page || globalThis.navigator?.language || 'en').toLowerCase();
+}
+
+/**
+ * The element's own strings. Features add theirs next to their code with
+ * {@link defineStrings}; a site rewords or adds a language the same way, or
+ * through `VideocallRoomElement.defineStrings`.
+ */
+defineStrings({
+  en: {
+    'controls.label': 'Call controls',
+    'controls.mic': 'Microphone',
+    'controls.micMute': 'Mute microphone',
+    'controls.micUnmute': 'Unmute microphone',
+    'controls.camera': 'Camera',
+    'controls.cameraOff': 'Turn camera off',
+    'controls.cameraOn': 'Turn camera on',
+    'controls.leave': 'Leave',
+    'status.waiting': 'Waiting for the host to let you in…',
+    'status.locked': 'The room is locked.',
+    'status.joining': 'Joining {room}…',
+    'status.left': 'You left the call.',
+    'status.tryAgain': 'Try again',
+    'status.rejoin': 'Rejoin',
+    'status.noRoom': 'Set a room to start a call.',
+    'status.hear': 'Click to hear the call',
+    'status.reconnecting': 'Reconnecting…',
+    'tile.guest': 'Guest',
+    'tile.you': '{name} (you)',
+    'tile.micOff': 'Microphone off',
+    'tile.cameraOff': 'Camera off',
+    'tile.selfEncrypted': 'Your media is end-to-end encrypted',
+    'tile.cantDecrypt': "Can't decrypt {name}: a different passphrase, or the keys were tampered with.",
+    'tile.verified': 'End-to-end encrypted, verified',
+    'tile.unverified': 'End-to-end encrypted. Compare this code with {name}',
+    'tile.pending': 'Exchanging keys…',
+    'tile.mismatch': 'Keys do not match',
+    'lobby.label': 'Waiting to join',
+    'lobby.one': '1 person wants to join',
+    'lobby.many': '{n} people want to join',
+    'lobby.admit': 'Admit',
+    'lobby.deny': 'Deny',
+    'moderation.mic-muted': 'An admin muted your microphone.',
+    'moderation.mic-muted-locked': 'An admin muted your microphone. You can turn it on again when they allow it.',
+    'moderation.camera-muted': 'An admin turned your camera off.',
+    'moderation.camera-muted-locked': 'An admin turned your camera off. You can turn it on again when they allow it.',
+    'moderation.mic-allowed': 'An admin allowed your microphone again.',
+    'moderation.camera-allowed': 'An admin allowed your camera again.',
+    'moderation.room-locked': 'The room is locked: new people wait until an admin lets them in.',
+    'moderation.room-unlocked': 'The room is unlocked.',
+    'announce.joined': 'You joined the call.',
+    'announce.participantJoined': '{name} joined.',
+    'announce.participantLeft': '{name} left.',
+    'announce.left': 'You left the call.',
+    'error.webcodecs-unsupported':
+      'This browser cannot make video calls: it lacks WebCodecs. Use a recent Chrome, Edge, Firefox or Safari.',
+  },
+  it: {
+    'controls.label': 'Controlli della chiamata',
+    'controls.mic': 'Microfono',
+    'controls.micMute': 'Disattiva il microfono',
+    'controls.micUnmute': 'Attiva il microfono',
+    'controls.camera': 'Videocamera',
+    'controls.cameraOff': 'Spegni la videocamera',
+    'controls.cameraOn': 'Accendi la videocamera',
+    'controls.leave': 'Esci',
+    'status.waiting': 'In attesa che l’organizzatore ti faccia entrare…',
+    'status.locked': 'La stanza è chiusa.',
+    'status.joining': 'Ingresso in {room}…',
+    'status.left': 'Hai lasciato la chiamata.',
+    'status.tryAgain': 'Riprova',
+    'status.rejoin': 'Rientra',
+    'status.noRoom': 'Indica una stanza per iniziare una chiamata.',
+    'status.hear': 'Fai clic per sentire la chiamata',
+    'status.reconnecting': 'Riconnessione…',
+    'tile.guest': 'Ospite',
+    'tile.you': '{name} (tu)',
+    'tile.micOff': 'Microfono spento',
+    'tile.cameraOff': 'Videocamera spenta',
+    'tile.selfEncrypted': 'I tuoi contenuti sono cifrati end-to-end',
+    'tile.cantDecrypt': 'Impossibile decifrare {name}: una passphrase diversa, oppure le chiavi sono state manomesse.',
+    'tile.verified': 'Cifrato end-to-end, verificato',
+    'tile.unverified': 'Cifrato end-to-end. Confronta questo codice con {name}',
+    'tile.pending': 'Scambio delle chiavi…',
+    'tile.mismatch': 'Le chiavi non corrispondono',
+    'lobby.label': 'In attesa di entrare',
+    'lobby.one': '1 persona vuole entrare',
+    'lobby.many': '{n} persone vogliono entrare',
+    'lobby.admit': 'Fai entrare',
+    'lobby.deny': 'Rifiuta',
+    'moderation.mic-muted': 'Un amministratore ha disattivato il tuo microfono.',
+    'moderation.mic-muted-locked':
+      'Un amministratore ha disattivato il tuo microfono. Potrai riattivarlo quando lo consentirà.',
+    'moderation.camera-muted': 'Un amministratore ha spento la tua videocamera.',
+    'moderation.camera-muted-locked':
+      'Un amministratore ha spento la tua videocamera. Potrai riaccenderla quando lo consentirà.',
+    'moderation.mic-allowed': 'Un amministratore ha di nuovo consentito il tuo microfono.',
+    'moderation.camera-allowed': 'Un amministratore ha di nuovo consentito la tua videocamera.',
+    'moderation.room-locked': 'La stanza è chiusa: chi arriva attende che un amministratore lo faccia entrare.',
+    'moderation.room-unlocked': 'La stanza è aperta.',
+    'announce.joined': 'Sei entrato nella chiamata.',
+    'announce.participantJoined': '{name} è entrato.',
+    'announce.participantLeft': '{name} è uscito.',
+    'announce.left': 'Hai lasciato la chiamata.',
+    'error.camera-denied':
+      'L’accesso alla videocamera è stato negato: consentilo a questo sito nel browser, poi riprova.',
+    'error.camera-missing': 'Nessuna videocamera corrisponde: collegane una o scegline un’altra.',
+    'error.mic-denied': 'L’accesso al microfono è stato negato: consentilo a questo sito nel browser, poi riprova.',
+    'error.mic-missing': 'Nessun microfono corrisponde: collegane uno o scegline un altro.',
+    'error.capture-failed':
+      'Impossibile avviare il dispositivo: forse lo usa un’altra applicazione, o la pagina non è sicura (https).',
+    'error.relay-unreachable': 'Impossibile raggiungere il server della chiamata. Controlla la connessione e riprova.',
+    'error.connection-lost': 'La connessione alla chiamata si è interrotta.',
+    'error.room-full': 'La stanza è piena. Riprova più tardi o entra in un’altra stanza.',
+    'error.webcodecs-unsupported':
+      'Questo browser non può fare videochiamate (manca WebCodecs). Usa una versione recente di Chrome, Edge, Firefox o Safari.',
+    'error.admission-denied': 'L’organizzatore non ti ha fatto entrare nella riunione.',
+    'error.removed': 'L’organizzatore ti ha rimosso dalla riunione. Non puoi rientrare.',
+    'error.meeting-ended': 'L’organizzatore ha chiuso la riunione per tutti.',
+  },
+});

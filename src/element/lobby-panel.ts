@@ -1,5 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { KnockingParticipant, ModerationKind } from '../call/events.js';
+import { translate } from './i18n.js';
 
 /** What the admins' lobby panel shows and does. */
 export interface LobbyPanel {
@@ -7,42 +8,33 @@ export interface LobbyPanel {
   knocking: readonly KnockingParticipant[];
   onAdmit: (id: string) => void;
   onDeny: (id: string) => void;
+  /** The language to speak (default English). */
+  lang?: string;
 }
 
 /** Admins: who waits to be let in, each with Admit and Deny. Nothing while nobody waits. */
-export function lobbyPanel({ knocking, onAdmit, onDeny }: LobbyPanel): TemplateResult | typeof nothing {
+export function lobbyPanel({ knocking, onAdmit, onDeny, lang = 'en' }: LobbyPanel): TemplateResult | typeof nothing {
   if (knocking.length === 0) return nothing;
-  return html`<div part="lobby" role="region" aria-label="Waiting to join">
-    <div part="lobby-title">${knocking.length === 1 ? '1 person wants' : `${knocking.length} people want`} to join</div>
-    ${knocking.map(
-      (p) =>
-        html`<div part="knock" data-id=${p.id}>
-          <span part="knock-name">${p.name || p.identity || 'Guest'}</span>
-          <button part="action admit-button" @click=${() => onAdmit(p.id)}>Admit</button>
-          <button part="action deny-button" @click=${() => onDeny(p.id)}>Deny</button>
-        </div>`,
-    )}
+  const t = (key: string, params?: Record<string, string | number>) => translate(lang, key, params);
+  return html`<div part="lobby" role="region" aria-label=${t('lobby.label')}>
+    <div part="lobby-title">${knocking.length === 1 ? t('lobby.one') : t('lobby.many', { n: knocking.length })}</div>
+    ${knocking.map((p) => {
+      const name = p.name || p.identity || t('tile.guest');
+      return html`<div part="knock" data-id=${p.id}>
+        <span part="knock-name">${name}</span>
+        <button part="action admit-button" aria-label="${t('lobby.admit')}: ${name}" @click=${() => onAdmit(p.id)}>
+          ${t('lobby.admit')}
+        </button>
+        <button part="action deny-button" aria-label="${t('lobby.deny')}: ${name}" @click=${() => onDeny(p.id)}>
+          ${t('lobby.deny')}
+        </button>
+      </div>`;
+    })}
   </div>`;
 }
 
 /** What to tell a person an admin did about them or the room. */
-export function describeModeration(kind: ModerationKind, locked: boolean): string {
-  switch (kind) {
-    case 'mic-muted':
-      return locked
-        ? 'An admin muted your microphone. You can turn it on again when they allow it.'
-        : 'An admin muted your microphone.';
-    case 'camera-muted':
-      return locked
-        ? 'An admin turned your camera off. You can turn it on again when they allow it.'
-        : 'An admin turned your camera off.';
-    case 'mic-allowed':
-      return 'An admin allowed your microphone again.';
-    case 'camera-allowed':
-      return 'An admin allowed your camera again.';
-    case 'room-locked':
-      return 'The room is locked: new people wait until an admin lets them in.';
-    case 'room-unlocked':
-      return 'The room is unlocked.';
-  }
+export function describeModeration(kind: ModerationKind, locked: boolean, lang = 'en'): string {
+  const muted = kind === 'mic-muted' || kind === 'camera-muted';
+  return translate(lang, `moderation.${kind}${muted && locked ? '-locked' : ''}`);
 }

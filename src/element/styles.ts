@@ -1,34 +1,93 @@
 import { css } from 'lit';
 
+/** The light theme's colours: `theme="light"`, or the system's preference without a `theme`. */
+const light = css`
+  --vc-background: #f4f5f7;
+  --vc-tile-background: #e3e6eb;
+  --vc-text: #1d2330;
+  --vc-muted-text: #4a5361;
+  --vc-accent: #2563eb;
+  --vc-action: #2563eb;
+  --vc-danger: #c62a2f;
+  --vc-danger-text: #b4232a;
+  --vc-speaking: #1e7a52;
+  --vc-control-background: #dde1e8;
+  --vc-panel-background: rgb(255 255 255 / 97%);
+  --vc-overlay-background: rgb(244 245 247 / 90%);
+  color-scheme: light;
+`;
+
 /** The element's look. Every colour and size a site may want to change is a `--vc-*` property. */
 export const styles = css`
+  :host([theme='light']) {
+    ${light}
+  }
+  @media (prefers-color-scheme: light) {
+    :host(:not([theme='dark'])) {
+      ${light}
+    }
+  }
   :host {
     --vc-background: #111318;
     --vc-tile-background: #1f232b;
     --vc-text: #f2f4f7;
     --vc-muted-text: #a3aab8;
     --vc-accent: #4f8cff;
-    --vc-danger: #e5484d;
+    --vc-danger: #d1343a;
     --vc-speaking: #3ccf91;
     --vc-radius: 10px;
     --vc-gap: 8px;
     --vc-font: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
     --vc-control-size: 44px;
+    --vc-action: #2563eb;
+    --vc-on-action: #fff;
+    --vc-danger-text: #ff6b70;
+    --vc-control-background: #2b303b;
+    --vc-label-background: rgb(0 0 0 / 60%);
+    --vc-label-text: #fff;
+    --vc-indicator: #ff8589;
+    --vc-panel-background: rgb(20 22 28 / 96%);
+    --vc-overlay-background: rgb(10 12 16 / 80%);
+    --vc-video-background: #000;
+    --vc-width: 640px;
+    --vc-height: 480px;
+    --vc-min-height: 240px;
+    --vc-font-size: 16px;
+    color-scheme: dark;
 
+    /*
+     * The page may override any of these on the element; the call is laid out in
+     * the frame below, which it cannot reach. Size containment makes the element's
+     * size never depend on its content (a page's 'display: block' once gave a
+     * stage of zero height): it takes the page's width and height, else
+     * --vc-width × --vc-height. Layout containment makes it the frame's
+     * containing block whatever 'position' the page sets.
+     */
+    display: block;
+    box-sizing: border-box;
+    contain: size layout paint style;
+    contain-intrinsic-size: var(--vc-width) var(--vc-height);
+    min-width: 0;
+    min-height: var(--vc-min-height);
+    border-radius: var(--vc-radius);
+  }
+  /* Hidden means hidden, even when the page sets a display on the element (shadow !important wins). */
+  :host([hidden]) {
+    display: none !important;
+  }
+  [part~='frame'] {
+    position: absolute;
+    inset: 0;
     display: flex;
     flex-direction: column;
-    position: relative;
-    box-sizing: border-box;
-    min-height: 240px;
-    height: 480px;
+    overflow: hidden;
+    border-radius: inherit;
     background: var(--vc-background);
     color: var(--vc-text);
     font-family: var(--vc-font);
-    border-radius: var(--vc-radius);
-    overflow: hidden;
-  }
-  :host([hidden]) {
-    display: none;
+    font-size: var(--vc-font-size);
+    line-height: 1.4;
+    text-align: start;
   }
   [part~='stage'] {
     position: relative;
@@ -62,7 +121,7 @@ export const styles = css`
     width: 100%;
     height: 100%;
     object-fit: contain;
-    background: #000;
+    background: var(--vc-video-background);
   }
   [part~='tile-local'] video[part~='video'] {
     transform: scaleX(-1); /* a self-view is a mirror */
@@ -88,14 +147,15 @@ export const styles = css`
     align-items: center;
     padding: 2px 8px;
     border-radius: 6px;
-    background: rgb(0 0 0 / 55%);
+    background: var(--vc-label-background);
+    color: var(--vc-label-text);
     font-size: 0.85rem;
     white-space: nowrap;
     overflow: hidden;
     text-overflow: ellipsis;
   }
   [part~='indicator'] {
-    color: var(--vc-danger);
+    color: var(--vc-indicator);
     display: inline-flex;
   }
   [part~='indicator'] svg,
@@ -107,15 +167,10 @@ export const styles = css`
   [part~='lock'][part~='verified'] {
     color: var(--vc-speaking);
   }
-  [part~='lock'][part~='unverified'] {
-    color: var(--vc-text);
-    gap: 4px;
-  }
-  [part~='lock'][part~='pending'] {
-    color: var(--vc-muted-text);
-  }
+  [part~='lock'][part~='unverified'],
+  [part~='lock'][part~='pending'],
   [part~='lock'][part~='self'] {
-    color: var(--vc-text);
+    color: var(--vc-label-text);
   }
   [part~='cant-decrypt'] svg {
     width: 2rem;
@@ -133,7 +188,7 @@ export const styles = css`
     font-size: 0.9rem;
     font-weight: 500;
     text-align: center;
-    color: var(--vc-danger);
+    color: var(--vc-danger-text);
   }
   [part~='notice'] {
     position: absolute;
@@ -141,7 +196,7 @@ export const styles = css`
     z-index: 2;
     padding: 10px 14px;
     border-radius: 8px;
-    background: rgb(20 22 28 / 92%);
+    background: var(--vc-panel-background);
     border-left: 4px solid var(--vc-accent);
     font-size: 0.9rem;
   }
@@ -165,7 +220,7 @@ export const styles = css`
     justify-content: center;
     text-align: center;
     padding: 24px;
-    background: rgb(10 12 16 / 80%);
+    background: var(--vc-overlay-background);
   }
   [part~='controls'] {
     display: flex;
@@ -183,7 +238,7 @@ export const styles = css`
     height: var(--vc-control-size);
     border-radius: 50%;
     border: none;
-    background: #2b303b;
+    background: var(--vc-control-background);
     font-size: 1.2rem;
     display: inline-flex;
     align-items: center;
@@ -191,9 +246,11 @@ export const styles = css`
   }
   [part~='control'][aria-pressed='false'] {
     background: var(--vc-danger);
+    color: var(--vc-on-action);
   }
   [part~='leave-button'] {
     background: var(--vc-danger);
+    color: var(--vc-on-action);
     width: auto;
     padding: 0 18px;
     border-radius: 22px;
@@ -221,7 +278,7 @@ export const styles = css`
     gap: 8px;
     padding: 10px 14px;
     border-radius: 8px;
-    background: rgb(20 22 28 / 92%);
+    background: var(--vc-panel-background);
     font-size: 0.9rem;
   }
   [part~='knock'] {
@@ -239,8 +296,76 @@ export const styles = css`
     border: none;
     border-radius: 8px;
     padding: 8px 16px;
-    background: var(--vc-accent);
-    color: #fff;
+    background: var(--vc-action);
+    color: var(--vc-on-action);
+  }
+  [part~='settings'] {
+    position: absolute;
+    top: var(--vc-gap);
+    right: var(--vc-gap);
+    z-index: 4;
+    width: min(320px, calc(100% - 2 * var(--vc-gap)));
+    max-height: calc(100% - 2 * var(--vc-gap));
+    overflow: auto;
+    box-sizing: border-box;
+    display: flex;
+    flex-direction: column;
+    gap: 12px;
+    padding: 12px 14px 14px;
+    border-radius: var(--vc-radius);
+    background: var(--vc-panel-background);
+    box-shadow: 0 4px 24px rgb(0 0 0 / 40%);
+    font-size: 0.9rem;
+  }
+  [part~='settings-header'] {
+    display: flex;
+    align-items: center;
+    justify-content: space-between;
+  }
+  [part~='settings-title'] {
+    margin: 0;
+    font-size: 1rem;
+    font-weight: 600;
+  }
+  [part~='close-button'] {
+    padding: 4px 10px;
+    background: transparent;
+    color: inherit;
+  }
+  [part~='setting'] {
+    display: flex;
+    flex-direction: column;
+    gap: 4px;
+  }
+  [part~='setting-label'] {
+    color: var(--vc-muted-text);
+  }
+  [part~='device-select'] {
+    font: inherit;
+    color: var(--vc-text);
+    background: var(--vc-tile-background);
+    border: 1px solid var(--vc-muted-text);
+    border-radius: 6px;
+    padding: 6px 8px;
+    min-width: 0;
+  }
+  [part~='device-select']:focus-visible,
+  [part~='close-button']:focus-visible {
+    outline: 2px solid var(--vc-accent);
+    outline-offset: 2px;
+  }
+  [part~='setting-note'] {
+    margin: 0;
+    color: var(--vc-muted-text);
+  }
+  /* Live regions: heard, not seen (what they say is on screen in other forms). */
+  [part~='announcer'] {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
   }
 `;
 

@@ -2,6 +2,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import type { RemoteParticipant } from '../call/remote-participant.js';
 import { canRenderToTrack } from '../render/track-renderer.js';
 import { cameraOffIcon, lockIcon, lockOpenIcon, micOffIcon } from './icons.js';
+import { translate } from './i18n.js';
 import { remoteVideo } from './remote-video.js';
 import { selfView } from './self-view.js';
 
@@ -23,78 +24,91 @@ export interface LocalTileState {
   mic: boolean;
   /** True when our media is end-to-end encrypted. */
   encrypted: boolean;
+  /** The language to speak (default English). */
+  lang?: string;
 }
 
 /** Our own tile: the mirrored self-view (or initials), and our name. */
-export function localTile({ name, videoTrack, mic, encrypted }: LocalTileState): TemplateResult {
+export function localTile({ name, videoTrack, mic, encrypted, lang = 'en' }: LocalTileState): TemplateResult {
+  const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
   const cameraOn = !!videoTrack;
-  const label = `${name || 'Guest'} (you)`;
+  const label = t('tile.you', { name: name || t('tile.guest') });
   return html`<div part="tile tile-local" data-id="local" aria-label=${label}>
     <video part="video" muted playsinline autoplay ?hidden=${!cameraOn} ${selfView(videoTrack)}></video>
-    ${cameraOn ? nothing : html`<div part="avatar">${initials(name || 'Guest')}</div>`}
+    ${cameraOn ? nothing : html`<div part="avatar" aria-hidden="true">${initials(name || t('tile.guest'))}</div>`}
     <div part="label">
-      ${mic ? nothing : html`<span part="indicator mic-off" title="Microphone off">${micOffIcon}</span>`}
-      ${
-        encrypted
-          ? html`<span part="indicator lock self" title="Your media is end-to-end encrypted">${lockIcon}</span>`
-          : nothing
-      }
+      ${mic ? nothing : indicator('mic-off', t('tile.micOff'), micOffIcon)}
+      ${encrypted ? indicator('lock self', t('tile.selfEncrypted'), lockIcon) : nothing}
       <span>${label}</span>
     </div>
   </div>`;
 }
 
 /** A remote participant's tile: their video (or initials), what they mute, and how their media is secured. */
-export function remoteTile(p: RemoteParticipant): TemplateResult {
-  if (p.e2ee === 'mismatch') return undecryptableTile(p);
+export function remoteTile(p: RemoteParticipant, lang = 'en'): TemplateResult {
+  const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
+  const name = p.name || t('tile.guest');
+  if (p.e2ee === 'mismatch') return undecryptableTile(p, name, lang);
   const speaking = p.mic && p.audioLevel > SPEAKING_LEVEL;
   return html`<div
     part="tile tile-remote ${speaking ? 'speaking' : ''}"
     class=${speaking ? 'speaking' : ''}
     data-id=${p.id}
-    aria-label=${p.name}
+    aria-label=${name}
   >
     ${
       TRACK_RENDER
         ? html`<video part="video" data-id=${p.id} muted playsinline ?hidden=${!p.camera} ${remoteVideo(p)}></video>`
         : html`<canvas part="video" data-id=${p.id} ?hidden=${!p.camera} ${remoteVideo(p)}></canvas>`
     }
-    ${p.camera ? nothing : html`<div part="avatar">${initials(p.name)}</div>`}
+    ${p.camera ? nothing : html`<div part="avatar" aria-hidden="true">${initials(p.name)}</div>`}
     <div part="label">
-      ${p.mic ? nothing : html`<span part="indicator mic-off" title="Microphone off">${micOffIcon}</span>`}
-      ${p.camera ? nothing : html`<span part="indicator camera-off" title="Camera off">${cameraOffIcon}</span>`}
-      ${security(p)}
-      <span>${p.name || 'Guest'}</span>
+      ${p.mic ? nothing : indicator('mic-off', t('tile.micOff'), micOffIcon)}
+      ${p.camera ? nothing : indicator('camera-off', t('tile.cameraOff'), cameraOffIcon)} ${security(p, lang)}
+      <span>${name}</span>
     </div>
   </div>`;
 }
 
 /** Their keys failed verification: say so plainly, and never show their bytes. */
-function undecryptableTile(p: RemoteParticipant): TemplateResult {
-  return html`<div part="tile tile-remote undecryptable" data-id=${p.id} aria-label=${p.name}>
+function undecryptableTile(p: RemoteParticipant, name: string, lang: string): TemplateResult {
+  return html`<div part="tile tile-remote undecryptable" data-id=${p.id} aria-label=${name}>
     <div part="avatar cant-decrypt">
       <span>${lockOpenIcon}</span>
-      <span>Can't decrypt ${p.name || 'Guest'}: a different passphrase, or the keys were tampered with.</span>
+      <span>${translate(lang, 'tile.cantDecrypt', { name })}</span>
     </div>
-    <div part="label">${security(p)}<span>${p.name || 'Guest'}</span></div>
+    <div part="label">${security(p, lang)}<span>${name}</span></div>
   </div>`;
 }
 
+/**
+ * A sign on a tile: an icon with its meaning as a tooltip and, for assistive
+ * technology, as its name (an image role, so the name is read).
+ */
+function indicator(part: string, text: string, icon: TemplateResult, extra?: TemplateResult): TemplateResult {
+  return html`<span part="indicator ${part}" role="img" aria-label=${text} title=${text}
+    >${icon}${extra ?? nothing}</span
+  >`;
+}
+
 /** The lock on a remote tile: how far end-to-end encryption with them got. */
-function security(p: RemoteParticipant): TemplateResult | typeof nothing {
+function security(p: RemoteParticipant, lang: string): TemplateResult | typeof nothing {
+  const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
   switch (p.e2ee) {
     case 'off':
       return nothing;
     case 'verified':
-      return html`<span part="indicator lock verified" title="End-to-end encrypted, verified">${lockIcon}</span>`;
+      return indicator('lock verified', t('tile.verified'), lockIcon);
     case 'unverified':
-      return html`<span part="indicator lock unverified" title="End-to-end encrypted. Compare this code with ${p.name}"
-        >${lockIcon}<span part="safety-code">${p.safetyCode}</span></span
-      >`;
+      // The code is the point: a visible text beside the lock, not only in the tooltip.
+      return html`${indicator('lock unverified', t('tile.unverified', { name: p.name || t('tile.guest') }), lockIcon)}<span
+          part="safety-code"
+          >${p.safetyCode}</span
+        >`;
     case 'pending':
-      return html`<span part="indicator lock pending" title="Exchanging keys…">${lockOpenIcon}</span>`;
+      return indicator('lock pending', t('tile.pending'), lockOpenIcon);
     case 'mismatch':
-      return html`<span part="indicator lock mismatch" title="Keys do not match">${lockOpenIcon}</span>`;
+      return indicator('lock mismatch', t('tile.mismatch'), lockOpenIcon);
   }
 }
 

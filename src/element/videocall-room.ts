@@ -8,18 +8,24 @@ import { VideoSubscriptionController } from './video-subscription-controller.js'
 import { Room, type JoinTimes, type RoomState, type TransportChoice } from '../call/room.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import { passphraseFromFragment } from '../e2ee/key-exchange.js';
-import { notice, overlay, type CallStatus } from './call-status.js';
+import { Announcer } from './announcer.js';
+import { unsupportedBrowser } from './browser-support.js';
+import { errorText, notice, overlay, type CallStatus } from './call-status.js';
 import { controlBar } from './controls.js';
 import { forwardToPage, VcErrorEvent, VcLeftEvent } from './events.js';
 import { GestureListener } from './gesture-listener.js';
 import { GridLayoutController } from './grid-layout-controller.js';
+import { addFrame } from './host-frame.js';
+import { DeviceController, SPEAKER_SELECTABLE } from './device-controller.js';
+import type { DeviceKind } from './device-preferences.js';
+import { deviceSettings } from './device-settings.js';
+import { defineStrings, languageOf, translate } from './i18n.js';
 import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
 import { chatButtonStyles, styles } from './styles.js';
 import { chatButton } from './chat-button.js';
 import { ChatController } from './chat-controller.js';
 import { CHAT_PANEL_PARTS } from './chat-panel.js';
-import { languageOf } from './chat-strings.js';
 import type { SendOptions } from '../call/chat.js';
 import { localTile, remoteTile } from './tiles.js';
 
@@ -51,7 +57,9 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-knock - {@link VcKnockEvent} admins: who waits in the lobby now (answer with `admit()` / `deny()`)
  * @fires vc-moderated - {@link VcModeratedEvent} an admin muted us, allowed us again, or (un)locked the room
  * @fires vc-message - {@link VcMessageEvent} a chat message or app data from someone else (`from`, `text` or `data`, `to`, `at`)
+ * @fires vc-device-changed - {@link VcDeviceChangedEvent} the camera, mic or speaker in use changed (`selected` or `fallback` after an unplug)
  *
+ * @csspart frame - the element's whole box (the page's CSS on the element never lays out what is inside)
  * @csspart stage - the area holding the tiles
  * @csspart grid - the tile grid
  * @csspart tile - one participant's tile (also `tile-local`, `tile-remote`, `speaking`)
@@ -62,10 +70,12 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart safety-code - the code to compare aloud with an unverified peer (E2EE without a passphrase)
  * @csspart cant-decrypt - what a tile shows instead of media that does not decrypt
  * @csspart controls - the control bar
- * @csspart control - each control button (also `mic-button`, `camera-button`, `leave-button`)
+ * @csspart control - each control button (also `mic-button`, `camera-button`, `settings-button`, `leave-button`)
  * @csspart notice - a passing message (also `error`, and `reconnecting` for the banner shown while reconnecting)
  * @csspart overlay - what covers the call when it is not running (connecting, ended, click to hear)
  * @csspart action - a button on the overlay (also `admit-button`, `deny-button` in the lobby panel)
+ * @csspart settings - the settings panel (`settings-header`, `settings-title`, `setting` with `camera-setting`, `mic-setting`, `speaker-setting`; `setting-label`, `setting-note`, `close-button`)
+ * @csspart device-select - a device picker (also `camera-select`, `mic-select`, `speaker-select`)
  * @csspart lobby - admins: the panel of people waiting to join (`lobby-title`, `knock`, `knock-name`)
  * @csspart chat - the chat panel (`chat-header`, `chat-title`, `chat-close`, `chat-log`, `chat-empty`, `chat-message` with `chat-own` / `chat-private`, `chat-meta`, `chat-sender`, `chat-to`, `chat-time`, `chat-text`, `chat-form`, `chat-recipient`, `chat-input`, `chat-send`, `chat-error`)
  * @csspart chat-button - the control that opens the chat; `badge` on it counts unread messages
@@ -81,9 +91,37 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @cssprop --vc-gap - space between tiles
  * @cssprop --vc-font - font family
  * @cssprop --vc-control-size - size of the control buttons
+ * @cssprop --vc-action - background of action buttons (Rejoin, Admit) with --vc-on-action text
+ * @cssprop --vc-on-action - text and icons on --vc-action and --vc-danger
+ * @cssprop --vc-danger-text - error text on the element's background
+ * @cssprop --vc-control-background - background of a control that is on
+ * @cssprop --vc-label-background - background of the name bar on a tile (over video: dark in both themes)
+ * @cssprop --vc-label-text - text of the name bar
+ * @cssprop --vc-indicator - colour of the mic-off and camera-off signs in the name bar
+ * @cssprop --vc-panel-background - background of panels and notices
+ * @cssprop --vc-overlay-background - what covers the call while it is not running
+ * @cssprop --vc-video-background - letterbox around video
+ * @cssprop --vc-width - width when the page sets none and nothing stretches the element (default 640px)
+ * @cssprop --vc-height - height when the page sets none (default 480px)
+ * @cssprop --vc-min-height - the least height the element takes (default 240px)
+ * @cssprop --vc-font-size - base text size (default 16px, whatever the page's)
  */
 export class VideocallRoomElement extends LitElement {
   static override styles = [styles, chatButtonStyles];
+
+  /**
+   * Adds or rewords the element's strings, per language (`en`, `it`, or any
+   * other: a site adds one this way), for every element on the page. Keys are
+   * listed in `src/element/i18n.ts` and next to each feature; a key missing in a
+   * language falls back to English. The language is the element's `lang`, else
+   * the nearest ancestor's, else the page's.
+   *
+   * @example
+   * ```js
+   * customElements.get('videocall-room').defineStrings({ de: { 'controls.leave': 'Verlassen' } });
+   * ```
+   */
+  static defineStrings = defineStrings;
 
   /**
    * The relay's base URL (http, https, ws or wss), or several relays of one cluster
@@ -112,6 +150,11 @@ export class VideocallRoomElement extends LitElement {
    * Setting a fresh one during the call renews access without rejoining.
    */
   @property() token = '';
+  /**
+   * `light` or `dark`; unset (default): the person's system preference
+   * (`prefers-color-scheme`). Every colour is also a `--vc-*` property.
+   */
+  @property({ reflect: true }) theme: 'light' | 'dark' | '' = '';
   /** Don't join by itself: the page calls {@link join}. */
   @property({ type: Boolean, reflect: true }) manual = false;
   /** Encrypt media end to end: the relay routes it but cannot read it. */
@@ -127,8 +170,11 @@ export class VideocallRoomElement extends LitElement {
   @state() private notice: { text: string; error: boolean } | null = null;
   @state() private endedBy: VideoCallError | null = null;
   @state() private waiting: { locked: boolean } | null = null;
+  @state() private settingsOpen = false;
 
   private current: Room | null = null;
+  /** What this browser lacks for any call (checked once); null where calls work. */
+  private readonly unsupported = unsupportedBrowser();
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Errors already fired as `vc-error`, so a fatal one is not fired twice. */
   private readonly reported = new WeakSet<VideoCallError>();
@@ -140,9 +186,15 @@ export class VideocallRoomElement extends LitElement {
     tileCount: () => (this.inCall ? 1 + (this.current?.participants.size ?? 0) : 1),
   });
 
+  /** Cameras, microphones and speakers: listed, chosen, remembered, followed when unplugged. */
+  private readonly deviceControl: DeviceController;
+  /** Joins, leaves and errors, said to screen readers. */
+  private readonly announcer = new Announcer(this);
+
   constructor() {
     super();
     this.addController(this.grid);
+    this.deviceControl = new DeviceController(this, { room: () => this.current });
     // After the grid: it measures the tiles the grid has just laid out.
     new VideoSubscriptionController(this, {
       root: () => this.renderRoot ?? null,
@@ -159,6 +211,24 @@ export class VideocallRoomElement extends LitElement {
         () => this.onHearClick(),
       ),
     );
+  }
+
+  /** Renders into a frame in the shadow root, laid out the same whatever CSS the page sets on the element. */
+  protected override createRenderRoot(): HTMLElement {
+    const frame = addFrame(super.createRenderRoot());
+    // LitElement aimed at the shadow root's first child; render into the frame instead.
+    this.renderOptions.renderBefore = null;
+    return frame;
+  }
+
+  /** `lang` is the DOM's own attribute: follow it too, so a change re-renders in the new language. */
+  static override get observedAttributes(): string[] {
+    return [...super.observedAttributes, 'lang'];
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    super.attributeChangedCallback(name, old, value);
+    if (name === 'lang') this.requestUpdate();
   }
 
   /** The remote participants, as a snapshot. */
@@ -209,6 +279,13 @@ export class VideocallRoomElement extends LitElement {
    */
   override connectedCallback(): void {
     super.connectedCallback();
+    // Said at once (and once), rather than a blank element, when this browser cannot call.
+    // After the page's script that added the element has had a chance to listen.
+    const unsupported = this.unsupported;
+    if (unsupported && !this.reported.has(unsupported)) {
+      this.reported.add(unsupported);
+      queueMicrotask(() => this.report(unsupported));
+    }
     if (!this.manual && this.room && this.roomState === 'idle') void this.join().catch(() => undefined);
   }
 
@@ -218,6 +295,7 @@ export class VideocallRoomElement extends LitElement {
    */
   async join(): Promise<void> {
     if (this.current && (this.roomState === 'connecting' || this.inCall)) return;
+    if (this.unsupported) throw this.unsupported;
     this.endedBy = null;
     this.notice = null;
     const room = new Room({
@@ -232,6 +310,7 @@ export class VideocallRoomElement extends LitElement {
       ...this.encryption(),
     });
     this.current = room;
+    this.deviceControl.prepare(room);
     this.bind(room);
     this.chat.bind(room);
     this.roomState = 'connecting';
@@ -325,6 +404,7 @@ export class VideocallRoomElement extends LitElement {
       live(() => {
         this.roomState = 'joined';
         this.waiting = null;
+        this.announcer.say(translate(this.language, 'announce.joined'));
       }),
     );
     room.addEventListener(
@@ -333,8 +413,12 @@ export class VideocallRoomElement extends LitElement {
     );
     room.addEventListener('knock', rerender);
     room.addEventListener(
+      'local-media',
+      live(() => this.deviceControl.noteLocalMedia()),
+    );
+    room.addEventListener(
       'moderated',
-      live((e) => this.show(describeModeration(e.kind, e.locked), false)),
+      live((e) => this.show(describeModeration(e.kind, e.locked, this.language), false)),
     );
     room.addEventListener(
       'reconnecting',
@@ -358,6 +442,16 @@ export class VideocallRoomElement extends LitElement {
       'error',
       live((e) => this.report(e.error)),
     );
+    const announce = (key: string, name: string) =>
+      this.announcer.say(translate(this.language, key, { name: name || translate(this.language, 'tile.guest') }));
+    room.addEventListener(
+      'participant-joined',
+      live((e) => announce('announce.participantJoined', e.participant.name)),
+    );
+    room.addEventListener(
+      'participant-left',
+      live((e) => announce('announce.participantLeft', e.participant.name)),
+    );
     room.addEventListener(
       'left',
       live((e) => this.end(e.error ?? null)),
@@ -372,8 +466,9 @@ export class VideocallRoomElement extends LitElement {
   private report(error: VideoCallError): void {
     this.reported.add(error);
     this.dispatchEvent(new VcErrorEvent(error.code, error.message, error.fatal));
-    if (error.fatal) return; // the overlay says it
-    this.show(error.message, true);
+    if (error.fatal) return; // the overlay says it (an alert)
+    this.show(errorText(error, this.language), true);
+    this.announcer.say(errorText(error, this.language), true);
   }
 
   /** A passing message over the call. */
@@ -395,6 +490,8 @@ export class VideocallRoomElement extends LitElement {
       this.dispatchEvent(new VcErrorEvent(error.code, error.message, true));
     }
     this.dispatchEvent(new VcLeftEvent(error ? error.code : 'left'));
+    // An error is said by the overlay (an alert); a leave on purpose here.
+    if (!error) this.announcer.say(translate(this.language, 'announce.left'));
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -434,24 +531,93 @@ export class VideocallRoomElement extends LitElement {
     return this.roomState === 'joined' || this.roomState === 'reconnecting';
   }
 
-  /** A device button: switch it, then reflect it into the attribute, so `mic` and `camera` always say what is sent. */
+  /**
+   * Turns the microphone on or off, as its button does. Before the call it sets
+   * what the join opens. Resolves with whether the microphone is on afterwards
+   * (false when it could not be opened: `vc-error` says why); rejects with a
+   * {@link VideoCallError} `moderated` while an admin keeps it off. The `mic`
+   * attribute always says what is sent.
+   */
+  setMicEnabled(on: boolean): Promise<boolean> {
+    return this.setDevice('mic', on);
+  }
+
+  /** Turns the camera on or off, as its button does; otherwise as {@link setMicEnabled}. */
+  setCameraEnabled(on: boolean): Promise<boolean> {
+    return this.setDevice('camera', on);
+  }
+
+  /**
+   * Uses the camera, microphone or speaker `deviceId` (from
+   * `navigator.mediaDevices.enumerateDevices()`; empty: the default) now and in
+   * later calls on this site, as the settings panel does. Fires
+   * `vc-device-changed`. Rejects with a {@link VideoCallError} (`camera-missing`,
+   * `mic-missing`…) when it cannot be opened, the device in use staying; for
+   * `speaker`, with a `NotSupportedError` where the browser cannot choose the output.
+   */
+  selectDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    return this.deviceControl.select(kind, deviceId);
+  }
+
+  /** The device chosen or in use per kind (empty: the default). */
+  get selectedDevices(): Record<DeviceKind, string> {
+    const c = this.deviceControl;
+    return { camera: c.inUse('camera'), mic: c.inUse('mic'), speaker: c.inUse('speaker') };
+  }
+
+  /** The language the element speaks: its `lang`, else the nearest ancestor's, else the page's. */
+  get language(): string {
+    return languageOf(this);
+  }
+
+  /** Switches a device, then reflects it into the attribute, so `mic` and `camera` always say what is sent. */
+  private async setDevice(device: 'mic' | 'camera', on: boolean): Promise<boolean> {
+    const room = this.current;
+    if (!room || !this.inCall) {
+      this[device] = on ? 'on' : 'off';
+      return on;
+    }
+    try {
+      await (device === 'mic' ? room.setMic(on) : room.setCamera(on));
+    } catch (error) {
+      // An admin keeps it off: say so.
+      const failure = asVideoCallError(error);
+      this.report(failure);
+      throw failure;
+    } finally {
+      this[device] = room.local.state[device] ? 'on' : 'off';
+      this.requestUpdate();
+    }
+    return room.local.state[device];
+  }
+
+  /** A device button: the opposite of what is sent now. */
   private toggle(device: 'mic' | 'camera'): void {
     const room = this.current;
     if (!room) return;
-    const on = !room.local.state[device];
-    void (device === 'mic' ? room.setMic(on) : room.setCamera(on)).then(
-      () => {
-        this[device] = room.local.state[device] ? 'on' : 'off';
-        this.requestUpdate();
-      },
-      // An admin keeps it off: say so.
-      (error: unknown) => this.report(asVideoCallError(error)),
-    );
+    this.setDevice(device, !room.local.state[device]).catch(() => undefined);
   }
 
   private toggleMic = (): void => this.toggle('mic');
   private toggleCamera = (): void => this.toggle('camera');
   private onLeaveClick = (): void => this.leave();
+  private toggleSettings = (): void => {
+    this.settingsOpen = !this.settingsOpen;
+    if (this.settingsOpen) void this.deviceControl.refresh();
+    // Focus follows: into the panel when it opens, back to its button when it closes.
+    void this.updateComplete.then(() => {
+      const target = this.settingsOpen
+        ? '[part~="device-select"]:not([disabled]), [part~="close-button"]'
+        : '[part~="settings-button"]';
+      this.renderRoot.querySelector<HTMLElement>(target)?.focus();
+    });
+  };
+  private onDeviceSelect = (kind: DeviceKind, deviceId: string): void => {
+    this.selectDevice(kind, deviceId).catch((error: unknown) => {
+      if (error instanceof VideoCallError) this.report(error);
+      this.requestUpdate(); // the picker goes back to what is in use
+    });
+  };
   private onRejoinClick = (): void => {
     void this.join().catch(() => undefined);
   };
@@ -499,6 +665,8 @@ export class VideocallRoomElement extends LitElement {
       notice: this.notice,
       onRejoin: this.onRejoinClick,
       onHear: this.onHearClick,
+      lang: this.language,
+      unsupported: this.unsupported,
     };
     return html`
       <div part="stage" data-transport=${(joined && room.transportKind) || nothing}>
@@ -508,16 +676,35 @@ export class VideocallRoomElement extends LitElement {
             videoTrack: room?.local.videoTrack ?? null,
             mic: room?.local.state.mic ?? false,
             encrypted: !!room && room.encryption !== 'off',
+            lang: status.lang,
           })}
-          ${repeat(remotes, (p) => p.id, remoteTile)}
+          ${repeat(
+            remotes,
+            (p) => p.id,
+            (p) => remoteTile(p, status.lang),
+          )}
         </div>
-        ${overlay(status)} ${notice(status)} ${inCall && this.chat.open ? this.chatPanel(room) : nothing}
+        ${overlay(status)} ${notice(status)} ${this.announcer.render()}
+        ${inCall && this.chat.open ? this.chatPanel(room) : nothing}
         ${
           joined && room.admin
             ? lobbyPanel({
                 knocking: room.knocking,
                 onAdmit: (id) => room.admit(id),
                 onDeny: (id) => room.deny(id),
+                lang: status.lang,
+              })
+            : nothing
+        }
+        ${
+          inCall && this.settingsOpen
+            ? deviceSettings({
+                lang: this.language,
+                devices: this.deviceControl.devices,
+                selected: (kind) => this.deviceControl.inUse(kind),
+                speakerSelectable: SPEAKER_SELECTABLE,
+                onSelect: this.onDeviceSelect,
+                onClose: this.toggleSettings,
               })
             : nothing
         }
@@ -530,7 +717,13 @@ export class VideocallRoomElement extends LitElement {
               onMic: this.toggleMic,
               onCamera: this.toggleCamera,
               onLeave: this.onLeaveClick,
-              extra: [chatButton(languageOf(this), this.chat.open, this.chat.unread, this.onChatClick)],
+              lang: status.lang,
+              settings: {
+                open: this.settingsOpen,
+                label: translate(this.language, 'settings.title'),
+                onToggle: this.toggleSettings,
+              },
+              extra: [chatButton(this.language, this.chat.open, this.chat.unread, this.onChatClick)],
             })
           : nothing
       }

@@ -93,6 +93,8 @@ export class AudioPlayout {
   private closed = false;
   private readonly moduleUrl: string;
   private glitchTimer: ReturnType<typeof setInterval> | undefined;
+  /** The output chosen with {@link setSinkId}; a context made later (stepping up) plays there too. */
+  private sinkId = '';
 
   constructor(options: AudioPlayoutOptions = {}) {
     this.options = options;
@@ -127,6 +129,19 @@ export class AudioPlayout {
   /** Resumes playback; call from a user gesture (a click) when {@link state} is `'suspended'`. */
   async resume(): Promise<void> {
     if (this.context.state !== 'closed') await this.context.resume();
+  }
+
+  /**
+   * Plays through the audio output `deviceId` (from `enumerateDevices`, kind
+   * `audiooutput`; empty: the system default). Resolves false where the browser
+   * cannot choose the output of an `AudioContext` (Chromium 110+ can).
+   */
+  async setSinkId(deviceId: string): Promise<boolean> {
+    const context = this.context as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+    if (typeof context.setSinkId !== 'function' || this.closed) return false;
+    await context.setSinkId(deviceId);
+    this.sinkId = deviceId;
+    return true;
   }
 
   /** A new stream to play (one per remote participant). */
@@ -180,6 +195,10 @@ export class AudioPlayout {
     const old = this.ctx;
     old.onstatechange = null;
     this.ctx = this.openContext();
+    if (this.sinkId) {
+      const context = this.ctx as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+      void context.setSinkId?.(this.sinkId).catch(() => undefined); // gone meanwhile: the default plays
+    }
     this.loaded = false; // streams made meanwhile wait for the new context's worklet
     for (const stream of this.streams) stream.moveTo(this.ctx);
     try {
