@@ -1,6 +1,7 @@
 import type { SendQuality } from '../codec/send-adaptation.js';
 import type { VideoCallError } from './errors.js';
 import type { RemoteParticipant } from './remote-participant.js';
+import type { ActiveSpeakerEvent, ScreenShareEvent } from './large-room-events.js';
 
 /** The room joined: the relay accepted us. */
 export class RoomJoinedEvent extends Event {
@@ -176,6 +177,8 @@ export interface RoomEventMap {
   'transport-changed': RoomTransportChangedEvent;
   'local-media': LocalMediaEvent;
   'send-quality': SendQualityEvent;
+  'screen-share': ScreenShareEvent;
+  'active-speaker': ActiveSpeakerEvent;
   // Indexed so the map satisfies Record<string, Event>.
   [type: string]: Event;
 }

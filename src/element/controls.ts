@@ -1,5 +1,5 @@
-import { html, type TemplateResult } from 'lit';
-import { cameraIcon, cameraOffIcon, micIcon, micOffIcon } from './icons.js';
+import { html, nothing, type TemplateResult } from 'lit';
+import { cameraIcon, cameraOffIcon, micIcon, micOffIcon, screenIcon } from './icons.js';
 
 /** What the control bar shows and does. */
 export interface ControlBarState {
@@ -8,10 +8,12 @@ export interface ControlBarState {
   onMic: () => void;
   onCamera: () => void;
   onLeave: () => void;
+  /** Screen sharing (`screen-button`), where the browser can share a screen: on while sharing, and its label. */
+  screenShare?: { on: boolean; label: string; onClick: () => void } | null;
 }
 
 /** The bar under the tiles: microphone, camera, leave. */
-export function controlBar({ mic, camera, onMic, onCamera, onLeave }: ControlBarState): TemplateResult {
+export function controlBar({ mic, camera, onMic, onCamera, onLeave, screenShare }: ControlBarState): TemplateResult {
   return html`<div part="controls" role="toolbar" aria-label="Call controls">
     ${deviceButton('mic-button', mic, mic ? 'Mute microphone' : 'Unmute microphone', mic ? micIcon : micOffIcon, onMic)}
     ${deviceButton(
@@ -21,6 +23,7 @@ export function controlBar({ mic, camera, onMic, onCamera, onLeave }: ControlBar
       camera ? cameraIcon : cameraOffIcon,
       onCamera,
     )}
+    ${screenShare ? deviceButton('screen-button', screenShare.on, screenShare.label, screenIcon, screenShare.onClick) : nothing}
     <button part="control leave-button" @click=${onLeave}>Leave</button>
   </div>`;
 }

@@ -21,3 +21,6 @@ export const lockIcon = icon(
 export const lockOpenIcon = icon(
   svg`<path d="M18 8h-9V6a3 3 0 0 1 5.82-1.01l1.89-.66A5 5 0 0 0 7 6v2H6a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V10a2 2 0 0 0-2-2Zm-6 9a2 2 0 1 1 0-4 2 2 0 0 1 0 4Z"/>`,
 );
+export const screenIcon = icon(
+  svg`<path d="M20 18a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2H0v2h24v-2h-4ZM4 16V6h16v10H4Zm7-8.5-4 4h3V15h2v-3.5h3l-4-4Z"/>`,
+);

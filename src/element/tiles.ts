@@ -44,12 +44,22 @@ export function localTile({ name, videoTrack, mic, encrypted }: LocalTileState):
   </div>`;
 }
 
+/** What a remote tile shows beyond the participant's own state. */
+export interface RemoteTileExtras {
+  /**
+   * The room's active speaker (the relay's choice): part `active-speaker` and
+   * a `speaking-indicator` sign in the label, whose text says it (not colour alone).
+   */
+  activeSpeaker?: TemplateResult | null;
+}
+
 /** A remote participant's tile: their video (or initials), what they mute, and how their media is secured. */
-export function remoteTile(p: RemoteParticipant): TemplateResult {
+export function remoteTile(p: RemoteParticipant, extras: RemoteTileExtras = {}): TemplateResult {
   if (p.e2ee === 'mismatch') return undecryptableTile(p);
   const speaking = p.mic && p.audioLevel > SPEAKING_LEVEL;
+  const active = extras.activeSpeaker ?? null;
   return html`<div
-    part="tile tile-remote ${speaking ? 'speaking' : ''}"
+    part="tile tile-remote ${speaking ? 'speaking' : ''} ${active ? 'active-speaker' : ''}"
     class=${speaking ? 'speaking' : ''}
     data-id=${p.id}
     aria-label=${p.name}
@@ -63,7 +73,7 @@ export function remoteTile(p: RemoteParticipant): TemplateResult {
     <div part="label">
       ${p.mic ? nothing : html`<span part="indicator mic-off" title="Microphone off">${micOffIcon}</span>`}
       ${p.camera ? nothing : html`<span part="indicator camera-off" title="Camera off">${cameraOffIcon}</span>`}
-      ${security(p)}
+      ${security(p)} ${active ?? nothing}
       <span>${p.name || 'Guest'}</span>
     </div>
   </div>`;

@@ -1,7 +1,5 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { repeat } from 'lit/directives/repeat.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import { asVideoCallError, VideoCallError } from '../call/errors.js';
 import type { ParticipantInfo } from '../call/remote-participant.js';
 import { VideoSubscriptionController } from './video-subscription-controller.js';
@@ -16,7 +14,12 @@ import { GridLayoutController } from './grid-layout-controller.js';
 import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
 import { styles } from './styles.js';
-import { localTile, remoteTile } from './tiles.js';
+import { localTile } from './tiles.js';
+import { forwardLargeRoomEvents } from './large-room-events.js';
+import { hostLang, translate } from './large-room-strings.js';
+import { largeRoomStyles } from './large-room-styles.js';
+import { StageController } from './stage-controller.js';
+import type { StageLayout } from '../layout/stage-plan.js';
 
 /** Where the bundle was loaded from: the default relay. */
 const SCRIPT_BASE = new URL('.', import.meta.url).href;
@@ -45,6 +48,8 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-waiting - {@link VcWaitingEvent} the join waits in the room's lobby for an admin
  * @fires vc-knock - {@link VcKnockEvent} admins: who waits in the lobby now (answer with `admit()` / `deny()`)
  * @fires vc-moderated - {@link VcModeratedEvent} an admin muted us, allowed us again, or (un)locked the room
+ * @fires vc-screen-share - {@link VcScreenShareEvent} someone (or this element) started or stopped sharing a screen
+ * @fires vc-active-speaker - {@link VcActiveSpeakerEvent} the active speaker changed
  *
  * @csspart stage - the area holding the tiles
  * @csspart grid - the tile grid
@@ -61,6 +66,10 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart overlay - what covers the call when it is not running (connecting, ended, click to hear)
  * @csspart action - a button on the overlay (also `admit-button`, `deny-button` in the lobby panel)
  * @csspart lobby - admins: the panel of people waiting to join (`lobby-title`, `knock`, `knock-name`)
+ * @csspart tile-screen - a screen share's tile (also `tile-remote` for others' shares, `tile-local-screen` for ours)
+ * @csspart active-speaker - on the active speaker's tile, with a `speaking-indicator` sign in its name bar
+ * @csspart speaker-layout - `layout="speaker"`: the box of the `featured` tile and the `filmstrip` (of `strip-slot`s)
+ * @csspart pager - previous/next page controls (`previous-page`, `next-page`, `page-status`) when not everyone fits
  *
  * @cssprop --vc-background - background of the element
  * @cssprop --vc-tile-background - background of a tile without video
@@ -75,7 +84,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @cssprop --vc-control-size - size of the control buttons
  */
 export class VideocallRoomElement extends LitElement {
-  static override styles = styles;
+  static override styles = [styles, largeRoomStyles];
 
   /**
    * The relay's base URL (http, https, ws or wss), or several relays of one cluster
@@ -113,6 +122,18 @@ export class VideocallRoomElement extends LitElement {
    * fragment `#vc-key=…`, which browsers never send to any server.
    */
   @property() passphrase = '';
+  /**
+   * `grid` (default): tiles of equal size. `speaker`: the active speaker large
+   * (a screen share, when there is one, wins) and the others in a filmstrip.
+   * Each tile is received in the layer that fits its size.
+   */
+  @property({ reflect: true }) layout: StageLayout = 'grid';
+  /**
+   * Most tiles on one page; beyond it the tiles are paged (previous/next), and
+   * people on other pages cost nothing but their roster entry. Default (0):
+   * as many as fit the element at 160×90 or more, at most 25.
+   */
+  @property({ type: Number, attribute: 'max-tiles', reflect: true }) maxTiles = 0;
 
   /** `idle`, `connecting`, `joined`, `reconnecting` or `left`. */
   @state() private roomState: RoomState = 'idle';
@@ -127,7 +148,15 @@ export class VideocallRoomElement extends LitElement {
 
   private readonly grid = new GridLayoutController(this, {
     stage: () => this.renderRoot?.querySelector<HTMLElement>('[part~="stage"]') ?? null,
-    tileCount: () => (this.inCall ? 1 + (this.current?.participants.size ?? 0) : 1),
+    tileCount: () => (this.inCall ? this.stage.tileCount : 1),
+  });
+
+  private readonly stage: StageController = new StageController(this, {
+    stage: () => this.renderRoot?.querySelector<HTMLElement>('[part~="stage"]') ?? null,
+    room: () => (this.inCall ? this.current : null),
+    layout: () => (this.layout === 'speaker' ? 'speaker' : 'grid'),
+    maxTiles: () => this.maxTiles,
+    lang: () => hostLang(this),
   });
 
   constructor() {
@@ -186,6 +215,44 @@ export class VideocallRoomElement extends LitElement {
    */
   get joinTimes(): JoinTimes | null {
     return this.current?.joinTimes ?? null;
+  }
+
+  /**
+   * Who speaks now (the relay's choice from audio levels, with hysteresis): a
+   * participant's id, our own session id, or null. Changes come as `vc-active-speaker`.
+   */
+  get activeSpeaker(): string | null {
+    return this.inCall ? (this.current?.activeSpeaker ?? null) : null;
+  }
+
+  /** True while this element shares a screen. */
+  get screenSharing(): boolean {
+    return !!this.current?.screenSharing;
+  }
+
+  /**
+   * Shares a screen, window or tab (the browser asks which) beside the camera.
+   * Rejects with a {@link VideoCallError} (`screen-denied` when the picker is
+   * dismissed, `screen-unsupported`, `screen-failed`), also fired as `vc-error`
+   * unless the person just cancelled.
+   */
+  async startScreenShare(): Promise<void> {
+    const room = this.current;
+    if (!room || !this.inCall) throw new VideoCallError('invalid-state', 'Join the call before sharing a screen.');
+    try {
+      await room.startScreenShare();
+    } catch (error) {
+      const failure = asVideoCallError(error);
+      if (failure.code !== 'screen-denied') this.report(failure);
+      throw failure;
+    } finally {
+      this.requestUpdate();
+    }
+  }
+
+  /** Stops sharing the screen. */
+  stopScreenShare(): void {
+    this.current?.stopScreenShare();
   }
 
   /** The headless room behind the element, for pages that need more than attributes. */
@@ -310,6 +377,8 @@ export class VideocallRoomElement extends LitElement {
       'local-media',
       'reconnected',
       'transport-changed',
+      'screen-share',
+      'active-speaker',
     ]) {
       room.addEventListener(type, rerender);
     }
@@ -324,6 +393,10 @@ export class VideocallRoomElement extends LitElement {
     forwardToPage(
       room,
       () => this.room,
+      live((e) => this.dispatchEvent(e)),
+    );
+    forwardLargeRoomEvents(
+      room,
       live((e) => this.dispatchEvent(e)),
     );
   }
@@ -411,6 +484,10 @@ export class VideocallRoomElement extends LitElement {
   private toggleMic = (): void => this.toggle('mic');
   private toggleCamera = (): void => this.toggle('camera');
   private onLeaveClick = (): void => this.leave();
+  private onScreenClick = (): void => {
+    if (this.current?.screenSharing) this.stopScreenShare();
+    else void this.startScreenShare().catch(() => undefined);
+  };
   private onRejoinClick = (): void => {
     void this.join().catch(() => undefined);
   };
@@ -428,7 +505,9 @@ export class VideocallRoomElement extends LitElement {
     const room = this.current;
     const joined = this.roomState === 'joined' && room;
     const inCall = this.inCall && room;
-    const remotes = inCall ? [...room.participants.values()] : [];
+    const plan = this.stage.plan();
+    const lang = hostLang(this);
+    const canShare = typeof navigator !== 'undefined' && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
     const status: CallStatus = {
       state: this.roomState,
       room: this.room,
@@ -441,15 +520,14 @@ export class VideocallRoomElement extends LitElement {
     };
     return html`
       <div part="stage" data-transport=${(joined && room.transportKind) || nothing}>
-        <div part="grid" style=${styleMap(this.grid.style)}>
-          ${localTile({
+        ${this.stage.render(plan, this.grid.style, () =>
+          localTile({
             name: this.name,
             videoTrack: room?.local.videoTrack ?? null,
             mic: room?.local.state.mic ?? false,
             encrypted: !!room && room.encryption !== 'off',
-          })}
-          ${repeat(remotes, (p) => p.id, remoteTile)}
-        </div>
+          }),
+        )}
         ${overlay(status)} ${notice(status)}
         ${
           joined && room.admin
@@ -461,6 +539,7 @@ export class VideocallRoomElement extends LitElement {
             : nothing
         }
       </div>
+      ${inCall ? this.stage.pager(plan) : nothing}
       ${
         inCall
           ? controlBar({
@@ -469,6 +548,13 @@ export class VideocallRoomElement extends LitElement {
               onMic: this.toggleMic,
               onCamera: this.toggleCamera,
               onLeave: this.onLeaveClick,
+              screenShare: canShare
+                ? {
+                    on: room.screenSharing,
+                    label: translate(lang, room.screenSharing ? 'screen.stop' : 'screen.start'),
+                    onClick: this.onScreenClick,
+                  }
+                : null,
             })
           : nothing
       }
