@@ -645,6 +645,9 @@ export class Connection implements RoomMember {
     );
     // An admin sees who already waits.
     if (this.admin && room.lobby.size > 0) this.outbound.control(room.lobby.knockMessage(), BodyField.knock);
+    // A joiner learns who speaks now, not only at the next change (a page shows the speaker large at once).
+    const speakers = room.activeSpeakersMessage();
+    if (speakers) this.outbound.control(speakers, BodyField.activeSpeakers);
     // A hidden participant (a recorder) is news to nobody.
     if (!this.hidden) room.announceJoin(this, me, known);
     if (before?.micLocked || before?.cameraLocked) {

@@ -90,6 +90,11 @@ export class LoudestSpeakers {
     this.audible.delete(publisher);
   }
 
+  /** The active speakers as last reported by {@link activeSpeakersChange}, loudest first. */
+  get current(): readonly string[] {
+    return this.active;
+  }
+
   /** Who is forwarded now (for tests and metrics). */
   get audibleIds(): string[] {
     return [...this.audible.keys()];

@@ -779,6 +779,12 @@ export class Room implements ClusterRoom {
     if (part.ask) this.publishDemand(true);
   }
 
+  /** `ActiveSpeakers` with who speaks now, for a joiner (hidden participants never named); null when nobody does. */
+  activeSpeakersMessage(): Uint8Array | null {
+    const ids = this.speakers.current.filter((id) => this.roster.has(id));
+    return ids.length > 0 ? encodeEnvelope({ activeSpeakers: { ids } }) : null;
+  }
+
   /** Tells the members here who the active speakers are, when that changed. */
   private reportActiveSpeakers(): void {
     const speaking = this.speakers.activeSpeakersChange();

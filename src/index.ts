@@ -19,6 +19,8 @@ export {
   VcMessageEvent,
 } from './element/events.js';
 export type { RoomMessageEvent, SendOptions } from './call/chat.js';
+export { VcActiveSpeakerEvent, VcScreenShareEvent } from './element/large-room-events.js';
+export { ActiveSpeakerEvent, ScreenShareEvent } from './call/large-room-events.js';
 export { Room, type JoinTimes, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
 export type { RoomEventMap } from './call/events.js';
 export type { FrameTimeline, PlayoutSample, TimelineRecord, TimelineStage } from './call/frame-timeline.js';

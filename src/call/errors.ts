@@ -2,6 +2,7 @@ import { CodedError } from '../shared/coded-error.js';
 import type { ErrorCode } from '../protocol/error-codes.js';
 import type { E2eeErrorCode } from '../e2ee/errors.js';
 import { TransportError, type TransportErrorCode } from '../transport/errors.js';
+import type { ScreenCaptureErrorCode } from '../capture/screen-capture.js';
 
 /**
  * Codes of the errors a page can meet, carried by {@link VideoCallError} and the
@@ -16,6 +17,7 @@ export type VideoCallErrorCode =
   | 'mic-denied'
   | 'mic-missing'
   | 'capture-failed'
+  | ScreenCaptureErrorCode
   | TransportErrorCode
   | 'connection-lost'
   | 'codec-unsupported'

@@ -16,10 +16,10 @@ const CODEC_TO_WIRE: Readonly<Record<CodecName, videocall.Codec>> = {
   h264: Codec.H264,
 };
 
-// Screen frames have no kind here yet: screen sharing will come with its own design.
 const KIND_TO_WIRE: Readonly<Record<MediaKind, videocall.TrackKind>> = {
   audio: TrackKind.AUDIO,
   video: TrackKind.VIDEO,
+  screen: TrackKind.SCREEN,
 };
 
 /** `table` read backwards: wire value → name. */
@@ -51,7 +51,7 @@ export function mediaKindToWire(kind: MediaKind): videocall.TrackKind {
   return KIND_TO_WIRE[kind];
 }
 
-/** The media kind of a wire `TrackKind` value; null for an unset, unknown or (for now) screen one. */
+/** The media kind of a wire `TrackKind` value; null for an unset or unknown one. */
 export function mediaKindFromWire(value: number | null | undefined): MediaKind | null {
   return KIND_FROM_WIRE.get(value ?? 0) ?? null;
 }

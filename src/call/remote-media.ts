@@ -5,6 +5,7 @@ import { AudioPlayout, type PlayoutStream } from '../playout/audio-playout.js';
 import { VideoPacer } from '../playout/video-pacer.js';
 import { wallClockMs } from '../shared/clock.js';
 import type { MediaFrameInit } from '../protocol/envelope.js';
+import { layerStep } from './layer-follow.js';
 import { nextShownLevel } from './level-meter.js';
 import { encodedMediaOf } from './media-frame-wire.js';
 import type { RemoteParticipant } from './remote-participant.js';
@@ -201,21 +202,15 @@ export class RemoteMedia {
    * already: that keyframe is asked for.
    */
   private followLayer(participant: RemoteParticipant, receivers: Receivers, layer: number, keyframe: boolean): boolean {
-    const current = receivers.layer;
-    if (layer === current) return true;
-    // Not subscribed (frames from before the relay applied it): keep to the layer we have.
-    const wanted = receivers.wantedLayer ?? current ?? layer;
-    const closer =
-      current === undefined ||
-      layer === wanted ||
-      (current !== wanted && Math.abs(layer - wanted) < Math.abs(current - wanted));
-    if (keyframe && closer) {
+    if (layer === receivers.layer) return true;
+    const step = layerStep(receivers.layer, receivers.wantedLayer, layer, keyframe);
+    if (step === 'switch') {
       receivers.layer = layer;
       participant.videoLayer = layer;
       return true;
     }
     participant.framesOtherLayer++;
-    if (!keyframe && layer === wanted) this.askLayerKeyframe(participant, receivers, layer);
+    if (step === 'drop-ask') this.askLayerKeyframe(participant, receivers, layer);
     return false;
   }
 

@@ -26,6 +26,11 @@ export interface ParticipantInfo {
   /** Size of the last frame of their video shown, 0 before the first. */
   readonly videoWidth: number;
   readonly videoHeight: number;
+  /** The layer of their screen share decoded now (0 the largest); null when none is. */
+  readonly screenLayer: number | null;
+  /** Size of the last frame of their screen share shown; 0 while none is. */
+  readonly screenWidth: number;
+  readonly screenHeight: number;
   /**
    * Estimated glass-to-glass delay of their video, ms: from their camera to our
    * screen (capture time carried in the frame, clocks matched through the
@@ -70,6 +75,14 @@ export class RemoteParticipant implements ParticipantInfo {
   /** Where end-to-end encryption with them stands; null without E2EE. */
   security: PeerSecurity | null = null;
   private sink: VideoSink | null = null;
+  /** The layers of their screen share they announced, largest first (empty while not sharing). */
+  screenLayers: AnnouncedLayer[] = [];
+  screenLayer: number | null = null;
+  screenWidth = 0;
+  screenHeight = 0;
+  /** Screen share frames decoded from them so far. */
+  screenFramesDecoded = 0;
+  private screenSink: VideoSink | null = null;
   videoDelayMs: number | null = null;
   /** @internal Read from the room's playout when asked (see {@link toJSON}). */
   audioDelayMs: number | null = null;
@@ -105,6 +118,20 @@ export class RemoteParticipant implements ParticipantInfo {
     this.sink = sink;
   }
 
+  /** Shows this participant's screen share through `sink` (null to stop). */
+  setScreenSink(sink: VideoSink | null): void {
+    this.screenSink = sink;
+  }
+
+  /** @internal Called by the room for each decoded frame of their screen share. */
+  deliverScreenFrame(frame: VideoFrame): void {
+    this.screenFramesDecoded++;
+    this.screenWidth = frame.displayWidth;
+    this.screenHeight = frame.displayHeight;
+    if (this.screenSink) this.screenSink(frame);
+    else frame.close();
+  }
+
   /** @internal A shown frame took `ms` from their camera to our screen. */
   noteVideoDelay(ms: number): void {
     this.videoDelayMs = this.videoDelayMs === null ? ms : this.videoDelayMs + 0.1 * (ms - this.videoDelayMs);
@@ -122,7 +149,7 @@ export class RemoteParticipant implements ParticipantInfo {
   /** A plain snapshot, safe to hand to a page. */
   toJSON(): ParticipantInfo {
     const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode } = this;
-    const { videoLayer, videoWidth, videoHeight } = this;
+    const { videoLayer, videoWidth, videoHeight, screenLayer, screenWidth, screenHeight } = this;
     const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
     const videoDelayMs = round(this.videoDelayMs);
     const audioDelayMs = round(this.audioDelayMs);
@@ -137,6 +164,9 @@ export class RemoteParticipant implements ParticipantInfo {
       videoLayer,
       videoWidth,
       videoHeight,
+      screenLayer,
+      screenWidth,
+      screenHeight,
       videoDelayMs,
       audioDelayMs,
       e2ee,

@@ -8,7 +8,13 @@ import {
   type MediaStateInit,
   type ParticipantInit,
 } from '../protocol/envelope.js';
-import { codecToWire, mediaFrameHeader, mediaKindToWire, videoCodecFromWire } from './media-frame-wire.js';
+import {
+  codecToWire,
+  encodedMediaOf,
+  mediaFrameHeader,
+  mediaKindToWire,
+  videoCodecFromWire,
+} from './media-frame-wire.js';
 import { isValidRoomName } from '../protocol/limits.js';
 import { mediaState } from '../protocol/media-state.js';
 import type { TransportChoice } from '../transport/connect.js';
@@ -48,6 +54,9 @@ import { RemoteParticipant } from './remote-participant.js';
 import { announcedVideoLayers, type AnnouncedLayer, type ViewSize } from './layer-choice.js';
 import { Subscriptions, type VideoView } from './subscriptions.js';
 import { RoomChat, type SendOptions } from './chat.js';
+import { LocalScreen } from './local-screen.js';
+import { RemoteScreens } from './remote-screen.js';
+import { ActiveSpeakerEvent, ScreenShareEvent } from './large-room-events.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
 export type { TransportChoice };
@@ -157,6 +166,17 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   cameraLocked = false;
   readonly participants = new Map<string, RemoteParticipant>();
   readonly local: LocalMedia;
+  /** Our screen share: {@link startScreenShare}, {@link stopScreenShare}. */
+  readonly screenShare: LocalScreen;
+  /**
+   * Who speaks now, as the relay chose from audio levels (with hysteresis): a
+   * participant's id, our own {@link sessionId}, or null when nobody does.
+   * Changes come as `active-speaker`.
+   */
+  activeSpeaker: string | null = null;
+  /** The current speakers, loudest first (the relay forwards their audio). */
+  activeSpeakers: readonly string[] = [];
+  private readonly screens: RemoteScreens;
   private readonly remote: RemoteMedia;
   private timeline: FrameTimeline | null = null;
   private readonly connection: RelayConnection;
@@ -237,12 +257,17 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         send: (tracks) =>
           this.sendControl({
             subscription: {
-              tracks: tracks.map((t) => ({ publisher: t.publisher, kind: mediaKindToWire('video'), layer: t.layer })),
+              tracks: tracks.map((t) => ({
+                publisher: t.publisher,
+                kind: mediaKindToWire(t.kind ?? 'video'),
+                layer: t.layer,
+              })),
             },
           }),
-        wanted: (id, layer) => {
+        wanted: (id, layer, kind) => {
           const participant = this.participants.get(id);
-          if (participant) this.remote.setWantedLayer(participant, layer);
+          if (participant && kind === 'screen') this.screens.setWantedLayer(participant, layer);
+          else if (participant) this.remote.setWantedLayer(participant, layer);
         },
       },
       this.options.videoView ?? DEFAULT_VIDEO_VIEW,
@@ -255,6 +280,15 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       relayClockOffsetMs: () => this.connection.clock.offsetMs,
       received: (event) => this.emit(event),
       undecryptable: () => this.undecryptableMessages++,
+    });
+    this.screenShare = new LocalScreen({
+      onScreen: (media) => this.sendMedia(media, media.keyframe ? 'video-key' : 'video'),
+      onChange: () => this.screenShareChanged(),
+      onError: (error) =>
+        this.emit(new RoomErrorEvent(new VideoCallError('codec-unsupported', error.message, { cause: error }))),
+    });
+    this.screens = new RemoteScreens({
+      requestKeyframe: (participant, layer) => this.requestKeyframeFrom(participant.id, layer, 'screen'),
     });
     this.remote = new RemoteMedia({
       playAudio: this.options.playAudio,
@@ -306,6 +340,38 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   setSubscription(views: readonly VideoView[] | null): void {
     this.subscriptions.setViews(views);
+  }
+
+  /**
+   * Shares a screen, window or tab (the browser asks which) as its own track,
+   * beside the camera: full resolution (up to 1080p) at up to 15 fps, kept
+   * sharp for text, plus a smaller layer. Resolves once it is sent; rejects
+   * with a {@link VideoCallError} `screen-denied` (the picker was dismissed),
+   * `screen-unsupported` or `screen-failed`. Sharing stops with
+   * {@link stopScreenShare}, or by the browser's own "Stop sharing".
+   */
+  async startScreenShare(): Promise<void> {
+    if (this.state !== 'joined' && this.state !== 'reconnecting')
+      throw new VideoCallError('invalid-state', `Cannot share a screen in a room that is ${this.state}.`);
+    try {
+      await this.screenShare.start(this.codec);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const known = code === 'screen-denied' || code === 'screen-unsupported' || code === 'screen-failed';
+      throw new VideoCallError(known ? code : 'screen-failed', (error as Error).message, { cause: error });
+    }
+    // Left while the picker was open: nothing to share into.
+    if ((this.state as RoomState) === 'left') this.screenShare.stop();
+  }
+
+  /** Stops sharing the screen (the camera goes on). */
+  stopScreenShare(): void {
+    this.screenShare.stop();
+  }
+
+  /** True while we share a screen. */
+  get screenSharing(): boolean {
+    return this.screenShare.sharing;
   }
 
   /**
@@ -666,15 +732,21 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       }
       case 'keyframeRequest':
         // For one layer: the relay moves a receiver onto it, or a receiver lost its reference.
-        this.local.requestKeyframe(env.keyframeRequest?.layer ?? 0);
+        if (env.keyframeRequest?.kind === mediaKindToWire('screen'))
+          this.screenShare.requestKeyframe(env.keyframeRequest.layer ?? 0);
+        else this.local.requestKeyframe(env.keyframeRequest?.layer ?? 0);
         break;
       case 'layerDemand': {
         const demand = env.layerDemand;
         if (demand && (demand.kind ?? 0) === mediaKindToWire('video')) this.local.setLayerDemand(demand.layers ?? []);
+        if (demand && demand.kind === mediaKindToWire('screen')) this.screenShare.setLayerDemand(demand.layers ?? []);
         break;
       }
       case 'chat':
         if (env.chat) this.chat.receive(from, env.chat);
+        break;
+      case 'activeSpeakers':
+        this.speakersChanged(env.activeSpeakers?.ids ?? []);
         break;
       case 'knock':
         this.knocking = (env.knock?.waiting ?? []).map((p) => ({
@@ -708,6 +780,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const decoders = (init.decoders ?? []).map(videoCodecFromWire).filter((c): c is VideoCodecName => c !== null);
     const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
     participant.videoLayers = announcedVideoLayers(init.state);
+    participant.screenLayers = announcedScreenLayers(init.state);
     this.participants.set(id, participant);
     this.subscriptions.changed();
     this.startKeyExchange(participant);
@@ -718,13 +791,21 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 
   /** A participant announced its mic, camera and screen (or the roster did, after a reconnect). */
   private updateParticipant(participant: RemoteParticipant, state: ParticipantInit['state']): void {
+    const wasSharing = participant.screen;
     participant.state = mediaState(state);
     const layers = announcedVideoLayers(state);
     if (!sameLayers(layers, participant.videoLayers)) {
       participant.videoLayers = layers;
       this.subscriptions.changed();
     }
+    const screenLayers = announcedScreenLayers(state);
+    if (!sameLayers(screenLayers, participant.screenLayers) || wasSharing !== participant.screen) {
+      participant.screenLayers = screenLayers;
+      this.subscriptions.changed();
+    }
     if (!participant.camera) this.remote.videoStopped(participant);
+    if (wasSharing && !participant.screen) this.screens.stopped(participant);
+    if (wasSharing !== participant.screen) this.emit(new ScreenShareEvent(participant.id, participant.screen, false));
     this.emit(new ParticipantEvent('participant-updated', participant));
   }
 
@@ -741,6 +822,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.participants.delete(id);
     this.crypto?.peerLeft(id);
     this.remote.remove(participant);
+    this.screens.remove(participant);
     this.subscriptions.changed();
     this.chooseCodec();
     this.emit(new ParticipantLeftEvent(participant, reason));
@@ -762,6 +844,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (next === this.codec) return;
     this.codec = next;
     if (this.state === 'joined') this.local.setCodec(next);
+    this.screenShare.setCodec(next);
   }
 
   private sendMedia(media: EncodedMedia, priority: SendPriority): void {
@@ -769,7 +852,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     // Every header field is set explicitly: with E2EE they are authenticated as sent.
     // Capture times go out on the relay's clock: receivers with other clocks still get true delays.
     const frame = mediaFrameHeader(media, this.connection.clock.offsetMs);
-    if (this.timeline) {
+    // The timeline follows the camera and the microphone; a screen share's timestamps would mix with the camera's.
+    if (this.timeline && media.kind !== 'screen') {
       if (media.captureTime !== undefined)
         this.timeline.mark('', media.kind, media.timestamp, 'capture', media.captureTime, media.layer ?? 0);
       this.timeline.mark('', media.kind, media.timestamp, 'encoded', undefined, media.layer ?? 0);
@@ -779,7 +863,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.crypto.encrypt(frame, media.data).then(
       (ciphertext) => this.sendFrame(frame, ciphertext, priority),
       () => {
-        if (priority !== 'audio') this.local.requestKeyframe(media.layer ?? 0);
+        if (priority !== 'audio') this.keyframeAgain(frame);
       },
     );
   }
@@ -798,16 +882,18 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (!this.connection.send(bytes, priority)) {
       if (priority === 'audio') return;
       // Only that layer's receivers lost their reference.
-      this.local.requestKeyframe(frame.layer ?? 0);
-      this.local.videoNotSent();
+      this.keyframeAgain(frame);
+      if (frame.kind !== TrackKind.SCREEN) this.local.videoNotSent();
       return;
     }
+    if (frame.kind === TrackKind.SCREEN) return;
     const kind = priority === 'audio' ? 'audio' : 'video';
     this.timeline?.mark('', kind, frame.timestamp ?? 0, 'sent', undefined, frame.layer ?? 0);
   }
 
   /** Hands a received frame to its decoder, decrypting it first with E2EE. */
   private receiveMedia(participant: RemoteParticipant, frame: MediaFrameInit): void {
+    if (frame.kind === TrackKind.SCREEN) return this.receiveScreen(participant, frame);
     const timeline = this.timeline;
     const kind = frame.kind === TrackKind.AUDIO ? 'audio' : 'video';
     timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'received', undefined, frame.layer ?? 0);
@@ -828,6 +914,45 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     );
   }
 
+  /** A frame of a participant's screen share: decrypted with E2EE like any frame, then to its own decoder. */
+  private receiveScreen(participant: RemoteParticipant, frame: MediaFrameInit): void {
+    const deliver = (payload: Uint8Array | null | undefined) => {
+      const media = encodedMediaOf({ ...frame, payload }, this.connection.clock.offsetMs);
+      if (media && this.participants.get(participant.id) === participant) this.screens.receive(participant, media);
+    };
+    if (!this.crypto) return deliver(frame.payload);
+    this.crypto.decrypt(participant.id, frame).then(deliver, () => participant.framesUndecryptable++);
+  }
+
+  /** A frame of ours was not sent: its layer (camera or screen) starts again from a keyframe. */
+  private keyframeAgain(frame: MediaFrameInit): void {
+    if (frame.kind === TrackKind.SCREEN) this.screenShare.requestKeyframe(frame.layer ?? 0);
+    else this.local.requestKeyframe(frame.layer ?? 0);
+  }
+
+  /** Our screen share started, stopped, or announced other layers. */
+  private screenShareChanged(): void {
+    const sharing = this.screenShare.sharing;
+    const announced = this.local.state.screen;
+    this.local.state.screen = sharing;
+    this.announceState();
+    this.emit(new LocalMediaEvent());
+    if (announced !== sharing) this.emit(new ScreenShareEvent(this.sessionId, sharing, true));
+  }
+
+  /** The relay's `ActiveSpeakers`: the first is the active speaker. */
+  private speakersChanged(ids: readonly string[]): void {
+    const speakers = ids.filter((id) => typeof id === 'string' && id !== '');
+    const speaker = speakers[0] ?? null;
+    const same =
+      speakers.length === this.activeSpeakers.length && speakers.every((id, i) => id === this.activeSpeakers[i]);
+    if (same) return;
+    this.activeSpeakers = speakers;
+    const changed = speaker !== this.activeSpeaker;
+    this.activeSpeaker = speaker;
+    if (changed) this.emit(new ActiveSpeakerEvent(speaker, speakers));
+  }
+
   private startCrypto(): MediaCrypto {
     return MediaCrypto.start(this.options.room, this.sessionId, this.roomSecret, {
       sendControl: (message) => this.sendControl(message),
@@ -843,11 +968,15 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     });
   }
 
-  /** Asks `peerId` for a keyframe of `layer` of their camera: by default the layer we decode or want from them. */
-  private requestKeyframeFrom(peerId: string, layer?: number): void {
+  /** Asks `peerId` for a keyframe of `layer` of their camera (or screen): by default the layer we decode or want from them. */
+  private requestKeyframeFrom(peerId: string, layer?: number, kind: 'video' | 'screen' = 'video'): void {
     const participant = this.participants.get(peerId);
-    const which = layer ?? participant?.videoLayer ?? (participant && this.remote.wantedLayer(participant)) ?? 0;
-    this.sendControl({ keyframeRequest: { target: peerId, kind: mediaKindToWire('video'), layer: which } });
+    const which =
+      layer ??
+      (kind === 'screen'
+        ? (participant?.screenLayer ?? 0)
+        : (participant?.videoLayer ?? (participant && this.remote.wantedLayer(participant)) ?? 0));
+    this.sendControl({ keyframeRequest: { target: peerId, kind: mediaKindToWire(kind), layer: which } });
   }
 
   private sendControl(message: EnvelopeInit): void {
@@ -858,10 +987,16 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (this.state === 'joined') this.sendControl({ mediaState: this.wireState() });
   }
 
-  /** Our `MediaState`: mic, camera, screen, and the layers our camera is sent in. */
+  /** Our `MediaState`: mic, camera, screen, and the layers our camera and screen are sent in. */
   private wireState(): MediaStateInit {
     const videoLayers = this.local.videoLayers;
-    return { ...this.local.state, ...(videoLayers.length > 0 ? { videoLayers } : {}) };
+    const screenLayers = this.screenShare.layers;
+    return {
+      ...this.local.state,
+      screen: this.screenShare.sharing,
+      ...(videoLayers.length > 0 ? { videoLayers } : {}),
+      ...(screenLayers.length > 0 ? { screenLayers } : {}),
+    };
   }
 
   /**
@@ -906,8 +1041,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.subscriptions.resend();
     // Frames were lost both ways: decoders on either side need a fresh start.
     this.local.requestKeyframe();
+    this.screenShare.requestKeyframe();
     for (const participant of this.participants.values()) {
       if (participant.camera) this.requestKeyframeFrom(participant.id);
+      if (participant.screen) this.requestKeyframeFrom(participant.id, undefined, 'screen');
     }
     this.announceState();
     this.emit(
@@ -948,6 +1085,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private shutdown(): void {
     this.subscriptions.close();
     this.chat.close();
+    this.screenShare.stop();
+    this.screens.close();
     this.crypto?.close();
     this.crypto = null;
     this.local.close();
@@ -956,6 +1095,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.remote.close();
     this.connection.close();
   }
+}
+
+/** The layers of a participant's screen share as announced in its `MediaState` (largest first). */
+function announcedScreenLayers(state: ParticipantInit['state']): AnnouncedLayer[] {
+  return announcedVideoLayers(state ? { videoLayers: state.screenLayers ?? [] } : null);
 }
 
 /** Whether two announcements list the same layer sizes. */

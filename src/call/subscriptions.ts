@@ -7,26 +7,39 @@
  */
 import { chooseLayer, type AnnouncedLayer, type ViewSize } from './layer-choice.js';
 
-/** How large one participant's video is shown, in device pixels. */
+/** How large one participant's video (or screen share) is shown, in device pixels. */
 export interface VideoView extends ViewSize {
   /** Their session id. */
   participant: string;
+  /** Their camera (`video`, the default) or their screen share (`screen`). */
+  kind?: 'video' | 'screen';
 }
 
 /** One publisher's layer to receive. */
 export interface LayerWanted {
   publisher: string;
   layer: number;
+  /** Absent for their camera; `screen` for their screen share. */
+  kind?: 'screen';
+}
+
+/** A participant as subscriptions see it. */
+export interface SubscribablePublisher {
+  readonly id: string;
+  readonly videoLayers: readonly AnnouncedLayer[];
+  /** True while they share a screen, in `screenLayers`. */
+  readonly screen?: boolean;
+  readonly screenLayers?: readonly AnnouncedLayer[];
 }
 
 /** What {@link Subscriptions} needs from the room. */
 export interface SubscriptionHooks {
   /** The participants, with the layers each announced. */
-  participants(): Iterable<{ readonly id: string; readonly videoLayers: readonly AnnouncedLayer[] }>;
+  participants(): Iterable<SubscribablePublisher>;
   /** Send this subscription to the relay (it replaces the previous one). */
   send(tracks: LayerWanted[]): void;
-  /** The layer now wanted from each participant (null: none). */
-  wanted(participantId: string, layer: number | null): void;
+  /** The layer now wanted from each participant's camera, and from the screen of each one sharing (null: none). */
+  wanted(participantId: string, layer: number | null, kind: 'video' | 'screen'): void;
 }
 
 /** Default wait before a change is sent: a resize or relayout settles first. */
@@ -52,13 +65,11 @@ export class Subscriptions {
    * shown and get nothing. Null: everyone at the default size.
    */
   setViews(views: readonly VideoView[] | null): void {
-    const key =
-      views === null ? '' : JSON.stringify([...views].sort((a, b) => (a.participant < b.participant ? -1 : 1)));
+    const key = views === null ? '' : JSON.stringify([...views].sort((a, b) => (viewKey(a) < viewKey(b) ? -1 : 1)));
     if (key === this.viewsKey && (views === null) === (this.views === null)) return;
     const before = this.views;
     this.viewsKey = key;
-    this.views =
-      views === null ? null : new Map(views.map((v) => [v.participant, { width: v.width, height: v.height }]));
+    this.views = views === null ? null : new Map(views.map((v) => [viewKey(v), { width: v.width, height: v.height }]));
     // A tile newly shown is waited for by a person (joining, a page turned): no debounce for it.
     const shown = this.views !== null && before !== null && [...this.views.keys()].some((id) => !before.has(id));
     if (shown || (before === null && this.views !== null)) this.flushSoon();
@@ -98,6 +109,10 @@ export class Subscriptions {
       const view = this.views === null ? this.defaultView : this.views.get(p.id);
       const layer = view ? chooseLayer(p.videoLayers, view) : null;
       if (layer !== null) tracks.push({ publisher: p.id, layer });
+      if (!p.screen) continue;
+      const screenView = this.views === null ? this.defaultView : this.views.get(`screen:${p.id}`);
+      const screenLayer = screenView ? chooseLayer(p.screenLayers ?? [], screenView) : null;
+      if (screenLayer !== null) tracks.push({ publisher: p.id, layer: screenLayer, kind: 'screen' });
     }
     return tracks;
   }
@@ -112,10 +127,18 @@ export class Subscriptions {
     if (this.closed) return;
     const tracks = this.plan();
     const key = JSON.stringify(tracks);
-    const byPublisher = new Map(tracks.map((t) => [t.publisher, t.layer]));
-    for (const p of this.hooks.participants()) this.hooks.wanted(p.id, byPublisher.get(p.id) ?? null);
+    const byPublisher = new Map(tracks.map((t) => [t.kind ? `screen:${t.publisher}` : t.publisher, t.layer]));
+    for (const p of this.hooks.participants()) {
+      this.hooks.wanted(p.id, byPublisher.get(p.id) ?? null, 'video');
+      if (p.screen) this.hooks.wanted(p.id, byPublisher.get(`screen:${p.id}`) ?? null, 'screen');
+    }
     if (!force && key === this.lastSentKey) return;
     this.lastSentKey = key;
     this.hooks.send(tracks);
   }
+}
+
+/** A view's key: the participant's id for a camera, `screen:` and the id for a screen share. */
+function viewKey(view: VideoView): string {
+  return view.kind === 'screen' ? `screen:${view.participant}` : view.participant;
 }

@@ -6,8 +6,8 @@
  */
 import type { CodecName } from './codec-names.js';
 
-/** What a track carries. */
-export type MediaKind = 'audio' | 'video';
+/** What a track carries: microphone, camera, or a shared screen (its own track, with its own layers). */
+export type MediaKind = 'audio' | 'video' | 'screen';
 
 export type { CodecName };
 

@@ -63,6 +63,8 @@ export class LayerEncoder {
     /** `MediaFrame.layer` of this layer. */
     readonly index: number,
     private readonly callbacks: LayerEncoderCallbacks,
+    /** The track this layer belongs to: the camera, or a shared screen. */
+    private readonly kind: 'video' | 'screen' = 'video',
   ) {}
 
   get stats(): LayerEncoderStats {
@@ -165,7 +167,7 @@ export class LayerEncoder {
     this.counters.bytes += data.byteLength;
     if (keyframe) this.counters.keyframes++;
     const media: EncodedMedia = {
-      kind: 'video',
+      kind: this.kind,
       codec: settings.codec,
       keyframe,
       timestamp: chunk.timestamp,

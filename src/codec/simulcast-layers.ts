@@ -19,26 +19,27 @@ export interface LayerSize {
   height: number;
 }
 
-/** Heights of the layers below the top one, largest first. */
-const LOWER_HEIGHTS = [360, 180];
+/** Heights of a camera's layers below the top one, largest first. */
+export const CAMERA_LOWER_HEIGHTS: readonly number[] = [360, 180];
 /** A lower layer is kept only when at most this share of the one above (else it adds little). */
 const MAX_STEP_RATIO = 0.75;
 
 /**
  * The layers for a `sourceWidth`×`sourceHeight` camera, largest first (index =
  * `MediaFrame.layer`): the source capped at `maxWidth`×`maxHeight`, then 360p
- * and 180p where they are clearly smaller than the layer above. Same aspect
- * ratio as the source, even sides.
+ * and 180p (or `lowerHeights`) where they are clearly smaller than the layer
+ * above. Same aspect ratio as the source, even sides.
  */
 export function simulcastLayerSizes(
   sourceWidth: number,
   sourceHeight: number,
   maxWidth: number,
   maxHeight: number,
+  lowerHeights: readonly number[] = CAMERA_LOWER_HEIGHTS,
 ): LayerSize[] {
   const top = encodeSize(sourceWidth, sourceHeight, maxWidth, maxHeight);
   const layers = [top];
-  for (const height of LOWER_HEIGHTS) {
+  for (const height of lowerHeights) {
     const above = layers[layers.length - 1]!;
     if (height > MAX_STEP_RATIO * above.height) continue;
     layers.push(encodeSize(sourceWidth, sourceHeight, Number.POSITIVE_INFINITY, height));

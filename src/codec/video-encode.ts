@@ -65,6 +65,12 @@ export interface VideoEncodeOptions {
   simulcast?: boolean;
   /** The layers sent changed (index = `MediaFrame.layer`, largest first): announce them. */
   onLayers?: (layers: SimulcastLayerInfo[]) => void;
+  /** The track encoded: `video` (the camera, default) or `screen`; frames carry it as their kind. */
+  kind?: 'video' | 'screen';
+  /** With simulcast, the heights of the layers below the top one (default 360 and 180). */
+  lowerLayerHeights?: readonly number[];
+  /** Multiplies the default {@link videoBitrate} (default 1): screens spend more per pixel to keep text sharp. */
+  bitrateFactor?: number;
 }
 
 /** Counters of a {@link VideoEncodePipeline}. */
@@ -105,6 +111,8 @@ export interface VideoEncodeStats {
 
 /** The encoder may hold this many frames; beyond it, new frames are dropped (realtime: never queue latency). */
 const MAX_ENCODE_QUEUE = 2;
+/** No layer is given more than this, whatever `bitrateFactor` asks (bits per second). */
+const MAX_LAYER_BITRATE = 6_000_000;
 /** Consecutive encoder failures before giving up. */
 const MAX_RESTARTS = 3;
 
@@ -402,7 +410,7 @@ export class VideoEncodePipeline {
       const step = this.step(sourceHeight, sourceRate, null);
       return { sizes: [encodeSize(sourceWidth, sourceHeight, maxWidth, step.height)], step };
     }
-    const all = simulcastLayerSizes(sourceWidth, sourceHeight, maxWidth, maxHeight);
+    const all = simulcastLayerSizes(sourceWidth, sourceHeight, maxWidth, maxHeight, this.options.lowerLayerHeights);
     const step = this.step(
       sourceHeight,
       sourceRate,
@@ -426,7 +434,12 @@ export class VideoEncodePipeline {
       codec,
       width,
       height,
-      bitrate: this.options.bitrate ?? videoBitrate(width, height, framerate),
+      bitrate:
+        this.options.bitrate ??
+        Math.min(
+          MAX_LAYER_BITRATE,
+          Math.round(videoBitrate(width, height, framerate) * (this.options.bitrateFactor ?? 1)),
+        ),
     }));
     try {
       const configs = await Promise.all(
@@ -447,10 +460,14 @@ export class VideoEncodePipeline {
         return;
       }
       settings.forEach((s, i) => {
-        this.layers[i] ??= new LayerEncoder(i, {
-          output: (layer, media, encodeMs) => this.output(layer, media, encodeMs),
-          error: (layer, error) => this.encoderError(layer, error),
-        });
+        this.layers[i] ??= new LayerEncoder(
+          i,
+          {
+            output: (layer, media, encodeMs) => this.output(layer, media, encodeMs),
+            error: (layer, error) => this.encoderError(layer, error),
+          },
+          this.options.kind,
+        );
         this.layers[i].configure(configs[i]!, s);
       });
       for (const extra of this.layers.splice(settings.length)) extra.close();

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { translate } from './i18n.js';
-import { cameraIcon, cameraOffIcon, micIcon, micOffIcon, settingsIcon } from './icons.js';
+import { cameraIcon, cameraOffIcon, micIcon, micOffIcon, screenIcon, settingsIcon } from './icons.js';
 
 /** What the control bar shows and does. */
 export interface ControlBarState {
@@ -15,6 +15,8 @@ export interface ControlBarState {
   settings?: { open: boolean; label: string; onToggle: () => void };
   /** More buttons (chat, people…), shown before Leave. */
   extra?: readonly unknown[];
+  /** Screen sharing (`screen-button`), where the browser can share a screen: on while sharing, and its label. */
+  screenShare?: { on: boolean; label: string; onClick: () => void } | null;
 }
 
 /** The bar under the tiles: microphone, camera, leave. */
@@ -27,6 +29,7 @@ export function controlBar({
   settings,
   lang = 'en',
   extra = [],
+  screenShare,
 }: ControlBarState): TemplateResult {
   const t = (key: string) => translate(lang, key);
   return html`<div part="controls" role="toolbar" aria-label=${t('controls.label')}>
@@ -46,6 +49,18 @@ export function controlBar({
       camera ? cameraIcon : cameraOffIcon,
       onCamera,
     )}
+    ${
+      screenShare
+        ? deviceButton(
+            'screen-button',
+            screenShare.on,
+            screenShare.label,
+            screenShare.label,
+            screenIcon,
+            screenShare.onClick,
+          )
+        : nothing
+    }
     ${settings ? settingsButton(settings) : nothing} ${extra}
     <button part="control leave-button" @click=${onLeave}>${t('controls.leave')}</button>
   </div>`;

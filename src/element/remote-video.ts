@@ -10,7 +10,13 @@ import { TrackFrameRenderer } from '../render/track-renderer.js';
  * template (e.g. after a key mismatch) gets a new element whose directive attaches
  * before the old one detaches: only the owner may take the sink away.
  */
-const owners = new WeakMap<RemoteParticipant, RemoteVideoDirective>();
+const owners = {
+  video: new WeakMap<RemoteParticipant, RemoteVideoDirective>(),
+  screen: new WeakMap<RemoteParticipant, RemoteVideoDirective>(),
+};
+
+/** Which of a participant's pictures a directive shows: their camera, or their screen share. */
+export type RemotePicture = 'video' | 'screen';
 
 /**
  * Shows a remote participant's video in the `<video>` (through a track
@@ -23,20 +29,25 @@ class RemoteVideoDirective extends AsyncDirective {
   private target: HTMLCanvasElement | HTMLVideoElement | null = null;
   private participant: RemoteParticipant | null = null;
   private renderer: FrameRenderer | null = null;
+  private kind: RemotePicture = 'video';
 
   constructor(part: PartInfo) {
     super(part);
     if (part.type !== PartType.ELEMENT) throw new Error('remoteVideo() belongs on a <video> or <canvas> element');
   }
 
-  render(_participant: RemoteParticipant): typeof nothing {
+  render(_participant: RemoteParticipant, _kind?: RemotePicture): typeof nothing {
     return nothing;
   }
 
-  override update(part: ElementPart, [participant]: [RemoteParticipant]): typeof nothing {
-    if (participant !== this.participant) this.detach();
+  override update(
+    part: ElementPart,
+    [participant, kind = 'video']: [RemoteParticipant, RemotePicture?],
+  ): typeof nothing {
+    if (participant !== this.participant || kind !== this.kind) this.detach();
     this.target = part.element as HTMLCanvasElement | HTMLVideoElement;
     this.participant = participant;
+    this.kind = kind;
     if (this.isConnected) this.attach();
     return nothing;
   }
@@ -55,8 +66,10 @@ class RemoteVideoDirective extends AsyncDirective {
     const renderer =
       target instanceof HTMLVideoElement ? new TrackFrameRenderer(target) : new CanvasFrameRenderer(target);
     this.renderer = renderer;
-    owners.set(participant, this);
-    participant.setVideoSink((frame) => renderer.draw(frame));
+    owners[this.kind].set(participant, this);
+    const sink = (frame: VideoFrame) => renderer.draw(frame);
+    if (this.kind === 'screen') participant.setScreenSink(sink);
+    else participant.setVideoSink(sink);
   }
 
   private detach(): void {
@@ -64,12 +77,16 @@ class RemoteVideoDirective extends AsyncDirective {
     if (!renderer) return;
     renderer.close();
     this.renderer = null;
-    if (participant && owners.get(participant) === this) {
-      owners.delete(participant);
-      participant.setVideoSink(null);
+    if (participant && owners[this.kind].get(participant) === this) {
+      owners[this.kind].delete(participant);
+      if (this.kind === 'screen') participant.setScreenSink(null);
+      else participant.setVideoSink(null);
     }
   }
 }
 
-/** `<video ${remoteVideo(participant)}>` (or `<canvas …>`): that participant's decoded video, shown as it comes. */
+/**
+ * `<video ${remoteVideo(participant)}>` (or `<canvas …>`): that participant's decoded video, shown as it comes;
+ * `remoteVideo(participant, 'screen')`: their screen share.
+ */
 export const remoteVideo = directive(RemoteVideoDirective);

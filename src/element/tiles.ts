@@ -44,14 +44,24 @@ export function localTile({ name, videoTrack, mic, encrypted, lang = 'en' }: Loc
   </div>`;
 }
 
+/** What a remote tile shows beyond the participant's own state. */
+export interface RemoteTileExtras {
+  /**
+   * The room's active speaker (the relay's choice): part `active-speaker` and
+   * a `speaking-indicator` sign in the label, whose text says it (not colour alone).
+   */
+  activeSpeaker?: TemplateResult | null;
+}
+
 /** A remote participant's tile: their video (or initials), what they mute, and how their media is secured. */
-export function remoteTile(p: RemoteParticipant, lang = 'en'): TemplateResult {
+export function remoteTile(p: RemoteParticipant, lang = 'en', extras: RemoteTileExtras = {}): TemplateResult {
   const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
   const name = p.name || t('tile.guest');
   if (p.e2ee === 'mismatch') return undecryptableTile(p, name, lang);
   const speaking = p.mic && p.audioLevel > SPEAKING_LEVEL;
+  const active = extras.activeSpeaker ?? null;
   return html`<div
-    part="tile tile-remote ${speaking ? 'speaking' : ''}"
+    part="tile tile-remote ${speaking ? 'speaking' : ''} ${active ? 'active-speaker' : ''}"
     class=${speaking ? 'speaking' : ''}
     data-id=${p.id}
     aria-label=${name}
@@ -65,6 +75,7 @@ export function remoteTile(p: RemoteParticipant, lang = 'en'): TemplateResult {
     <div part="label">
       ${p.mic ? nothing : indicator('mic-off', t('tile.micOff'), micOffIcon)}
       ${p.camera ? nothing : indicator('camera-off', t('tile.cameraOff'), cameraOffIcon)} ${security(p, lang)}
+      ${active ?? nothing}
       <span>${name}</span>
     </div>
   </div>`;

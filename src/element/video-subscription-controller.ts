@@ -68,7 +68,10 @@ export class VideoSubscriptionController implements ReactiveController {
     const views: VideoView[] = [];
     for (const [tile, size] of this.sizes) {
       const participant = (tile as HTMLElement).dataset['id'];
-      if (participant && size.width > 0 && size.height > 0) views.push({ participant, ...size });
+      // A screen share's tile (`data-kind="screen"`) subscribes to their screen, not their camera.
+      const kind = (tile as HTMLElement).dataset['kind'] === 'screen' ? ('screen' as const) : undefined;
+      if (participant && size.width > 0 && size.height > 0)
+        views.push({ participant, ...size, ...(kind ? { kind } : {}) });
     }
     this.source.setSubscription(views);
   }

@@ -1,7 +1,5 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { repeat } from 'lit/directives/repeat.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import { asVideoCallError, VideoCallError } from '../call/errors.js';
 import type { ParticipantInfo } from '../call/remote-participant.js';
 import { VideoSubscriptionController } from './video-subscription-controller.js';
@@ -27,7 +25,12 @@ import { chatButton } from './chat-button.js';
 import { ChatController } from './chat-controller.js';
 import { CHAT_PANEL_PARTS } from './chat-panel.js';
 import type { SendOptions } from '../call/chat.js';
-import { localTile, remoteTile } from './tiles.js';
+import { localTile } from './tiles.js';
+import { forwardLargeRoomEvents } from './large-room-events.js';
+import './large-room-strings.js';
+import { largeRoomStyles } from './large-room-styles.js';
+import { StageController } from './stage-controller.js';
+import type { StageLayout } from '../layout/stage-plan.js';
 
 /** Where the bundle was loaded from: the default relay. */
 const SCRIPT_BASE = new URL('.', import.meta.url).href;
@@ -58,6 +61,8 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-moderated - {@link VcModeratedEvent} an admin muted us, allowed us again, or (un)locked the room
  * @fires vc-message - {@link VcMessageEvent} a chat message or app data from someone else (`from`, `text` or `data`, `to`, `at`)
  * @fires vc-device-changed - {@link VcDeviceChangedEvent} the camera, mic or speaker in use changed (`selected` or `fallback` after an unplug)
+ * @fires vc-screen-share - {@link VcScreenShareEvent} someone (or this element) started or stopped sharing a screen
+ * @fires vc-active-speaker - {@link VcActiveSpeakerEvent} the active speaker changed
  *
  * @csspart frame - the element's whole box (the page's CSS on the element never lays out what is inside)
  * @csspart stage - the area holding the tiles
@@ -79,6 +84,10 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart lobby - admins: the panel of people waiting to join (`lobby-title`, `knock`, `knock-name`)
  * @csspart chat - the chat panel (`chat-header`, `chat-title`, `chat-close`, `chat-log`, `chat-empty`, `chat-message` with `chat-own` / `chat-private`, `chat-meta`, `chat-sender`, `chat-to`, `chat-time`, `chat-text`, `chat-form`, `chat-recipient`, `chat-input`, `chat-send`, `chat-error`)
  * @csspart chat-button - the control that opens the chat; `badge` on it counts unread messages
+ * @csspart tile-screen - a screen share's tile (also `tile-remote` for others' shares, `tile-local-screen` for ours)
+ * @csspart active-speaker - on the active speaker's tile, with a `speaking-indicator` sign in its name bar
+ * @csspart speaker-layout - `layout="speaker"`: the box of the `featured` tile and the `filmstrip` (of `strip-slot`s)
+ * @csspart pager - previous/next page controls (`previous-page`, `next-page`, `page-status`) when not everyone fits
  *
  * @cssprop --vc-background - background of the element
  * @cssprop --vc-tile-background - background of a tile without video
@@ -107,7 +116,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @cssprop --vc-font-size - base text size (default 16px, whatever the page's)
  */
 export class VideocallRoomElement extends LitElement {
-  static override styles = [styles, chatButtonStyles];
+  static override styles = [styles, chatButtonStyles, largeRoomStyles];
 
   /**
    * Adds or rewords the element's strings, per language (`en`, `it`, or any
@@ -164,6 +173,18 @@ export class VideocallRoomElement extends LitElement {
    * fragment `#vc-key=…`, which browsers never send to any server.
    */
   @property() passphrase = '';
+  /**
+   * `grid` (default): tiles of equal size. `speaker`: the active speaker large
+   * (a screen share, when there is one, wins) and the others in a filmstrip.
+   * Each tile is received in the layer that fits its size.
+   */
+  @property({ reflect: true }) layout: StageLayout = 'grid';
+  /**
+   * Most tiles on one page; beyond it the tiles are paged (previous/next), and
+   * people on other pages cost nothing but their roster entry. Default (0):
+   * as many as fit the element at 160×90 or more, at most 25.
+   */
+  @property({ type: Number, attribute: 'max-tiles', reflect: true }) maxTiles = 0;
 
   /** `idle`, `connecting`, `joined`, `reconnecting` or `left`. */
   @state() private roomState: RoomState = 'idle';
@@ -183,7 +204,15 @@ export class VideocallRoomElement extends LitElement {
 
   private readonly grid = new GridLayoutController(this, {
     stage: () => this.renderRoot?.querySelector<HTMLElement>('[part~="stage"]') ?? null,
-    tileCount: () => (this.inCall ? 1 + (this.current?.participants.size ?? 0) : 1),
+    tileCount: () => (this.inCall ? this.stage.tileCount : 1),
+  });
+
+  private readonly stage: StageController = new StageController(this, {
+    stage: () => this.renderRoot?.querySelector<HTMLElement>('[part~="stage"]') ?? null,
+    room: () => (this.inCall ? this.current : null),
+    layout: () => (this.layout === 'speaker' ? 'speaker' : 'grid'),
+    maxTiles: () => this.maxTiles,
+    lang: () => this.language,
   });
 
   /** Cameras, microphones and speakers: listed, chosen, remembered, followed when unplugged. */
@@ -266,6 +295,44 @@ export class VideocallRoomElement extends LitElement {
    */
   get joinTimes(): JoinTimes | null {
     return this.current?.joinTimes ?? null;
+  }
+
+  /**
+   * Who speaks now (the relay's choice from audio levels, with hysteresis): a
+   * participant's id, our own session id, or null. Changes come as `vc-active-speaker`.
+   */
+  get activeSpeaker(): string | null {
+    return this.inCall ? (this.current?.activeSpeaker ?? null) : null;
+  }
+
+  /** True while this element shares a screen. */
+  get screenSharing(): boolean {
+    return !!this.current?.screenSharing;
+  }
+
+  /**
+   * Shares a screen, window or tab (the browser asks which) beside the camera.
+   * Rejects with a {@link VideoCallError} (`screen-denied` when the picker is
+   * dismissed, `screen-unsupported`, `screen-failed`), also fired as `vc-error`
+   * unless the person just cancelled.
+   */
+  async startScreenShare(): Promise<void> {
+    const room = this.current;
+    if (!room || !this.inCall) throw new VideoCallError('invalid-state', 'Join the call before sharing a screen.');
+    try {
+      await room.startScreenShare();
+    } catch (error) {
+      const failure = asVideoCallError(error);
+      if (failure.code !== 'screen-denied') this.report(failure);
+      throw failure;
+    } finally {
+      this.requestUpdate();
+    }
+  }
+
+  /** Stops sharing the screen. */
+  stopScreenShare(): void {
+    this.current?.stopScreenShare();
   }
 
   /** The headless room behind the element, for pages that need more than attributes. */
@@ -435,6 +502,8 @@ export class VideocallRoomElement extends LitElement {
       'local-media',
       'reconnected',
       'transport-changed',
+      'screen-share',
+      'active-speaker',
     ]) {
       room.addEventListener(type, rerender);
     }
@@ -459,6 +528,10 @@ export class VideocallRoomElement extends LitElement {
     forwardToPage(
       room,
       () => this.room,
+      live((e) => this.dispatchEvent(e)),
+    );
+    forwardLargeRoomEvents(
+      room,
       live((e) => this.dispatchEvent(e)),
     );
   }
@@ -618,6 +691,10 @@ export class VideocallRoomElement extends LitElement {
       this.requestUpdate(); // the picker goes back to what is in use
     });
   };
+  private onScreenClick = (): void => {
+    if (this.current?.screenSharing) this.stopScreenShare();
+    else void this.startScreenShare().catch(() => undefined);
+  };
   private onRejoinClick = (): void => {
     void this.join().catch(() => undefined);
   };
@@ -655,7 +732,8 @@ export class VideocallRoomElement extends LitElement {
     const room = this.current;
     const joined = this.roomState === 'joined' && room;
     const inCall = this.inCall && room;
-    const remotes = inCall ? [...room.participants.values()] : [];
+    const plan = this.stage.plan();
+    const canShare = typeof navigator !== 'undefined' && typeof navigator.mediaDevices?.getDisplayMedia === 'function';
     const status: CallStatus = {
       state: this.roomState,
       room: this.room,
@@ -670,20 +748,15 @@ export class VideocallRoomElement extends LitElement {
     };
     return html`
       <div part="stage" data-transport=${(joined && room.transportKind) || nothing}>
-        <div part="grid" style=${styleMap(this.grid.style)}>
-          ${localTile({
+        ${this.stage.render(plan, this.grid.style, () =>
+          localTile({
             name: this.name,
             videoTrack: room?.local.videoTrack ?? null,
             mic: room?.local.state.mic ?? false,
             encrypted: !!room && room.encryption !== 'off',
             lang: status.lang,
-          })}
-          ${repeat(
-            remotes,
-            (p) => p.id,
-            (p) => remoteTile(p, status.lang),
-          )}
-        </div>
+          }),
+        )}
         ${overlay(status)} ${notice(status)} ${this.announcer.render()}
         ${inCall && this.chat.open ? this.chatPanel(room) : nothing}
         ${
@@ -709,6 +782,7 @@ export class VideocallRoomElement extends LitElement {
             : nothing
         }
       </div>
+      ${inCall ? this.stage.pager(plan) : nothing}
       ${
         inCall
           ? controlBar({
@@ -724,6 +798,13 @@ export class VideocallRoomElement extends LitElement {
                 onToggle: this.toggleSettings,
               },
               extra: [chatButton(this.language, this.chat.open, this.chat.unread, this.onChatClick)],
+              screenShare: canShare
+                ? {
+                    on: room.screenSharing,
+                    label: translate(this.language, room.screenSharing ? 'screen.stop' : 'screen.start'),
+                    onClick: this.onScreenClick,
+                  }
+                : null,
             })
           : nothing
       }

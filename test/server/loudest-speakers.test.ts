@@ -159,3 +159,39 @@ describe('loudest microphones through the relay', () => {
     );
   });
 });
+
+describe('active speakers for a joiner', () => {
+  let relay: Relay | undefined;
+  const clients: TestClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await relay?.close();
+  });
+
+  it('a participant who joins while someone speaks is told who, right after Welcome, without waiting for a change', async () => {
+    relay = await startTestRelay({ maxAudible: 2, speakerHoldMs: 2000 });
+    const a = await TestClient.joined(relay, 'j', 'a');
+    const early = await TestClient.joined(relay, 'j', 'early');
+    clients.push(a, early);
+    for (let i = 0; i < 15; i++) {
+      a.sendMedia(`a${i}`, { kind: TrackKind.AUDIO, audioLevel: SPEECH }, 80);
+      await sleep(20);
+    }
+    await waitFor(() => early.inbox.some((e) => e.activeSpeakers?.ids?.[0] === a.id), 2000, 'a speaking');
+    const late = await TestClient.joined(relay, 'j', 'late');
+    clients.push(late);
+    await waitFor(() => late.inbox.some((e) => e.body === 'activeSpeakers'), 1000, 'the joiner told');
+    const told = late.inbox.filter((e) => e.body === 'activeSpeakers');
+    expect(told[0]!.activeSpeakers!.ids).toEqual([a.id]);
+  });
+
+  it('nobody speaking: a joiner gets no ActiveSpeakers', async () => {
+    relay = await startTestRelay();
+    const a = await TestClient.joined(relay, 'q', 'a');
+    clients.push(a);
+    const late = await TestClient.joined(relay, 'q', 'late');
+    clients.push(late);
+    await sleep(600);
+    expect(late.inbox.some((e) => e.body === 'activeSpeakers')).toBe(false);
+  });
+});

@@ -30,12 +30,13 @@ describe('wire enums ⇄ media names', () => {
     expect(videoCodecFromWire(99)).toBeNull();
   });
 
-  it('maps audio and video to their track kinds and back; screen and unset have no kind yet', () => {
+  it('maps audio, video and screen to their track kinds and back; unset has no kind', () => {
     expect(mediaKindToWire('audio')).toBe(TrackKind.AUDIO);
     expect(mediaKindToWire('video')).toBe(TrackKind.VIDEO);
+    expect(mediaKindToWire('screen')).toBe(TrackKind.SCREEN);
     expect(mediaKindFromWire(TrackKind.AUDIO)).toBe('audio');
     expect(mediaKindFromWire(TrackKind.VIDEO)).toBe('video');
-    expect(mediaKindFromWire(TrackKind.SCREEN)).toBeNull();
+    expect(mediaKindFromWire(TrackKind.SCREEN)).toBe('screen');
     expect(mediaKindFromWire(TrackKind.TRACK_KIND_UNSPECIFIED)).toBeNull();
     expect(mediaKindFromWire(null)).toBeNull();
   });
@@ -125,7 +126,11 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
   it('refuses frames without a payload or with a kind or codec it does not know', () => {
     const payload = Uint8Array.of(1);
     expect(encodedMediaOf({ kind: TrackKind.VIDEO, codec: Codec.VP8 })).toBeNull();
-    expect(encodedMediaOf({ kind: TrackKind.SCREEN, codec: Codec.VP8, payload })).toBeNull();
+    expect(
+      encodedMediaOf({ kind: 9 as (typeof TrackKind)[keyof typeof TrackKind], codec: Codec.VP8, payload }),
+    ).toBeNull();
+    // A screen share is a track of its own kind.
+    expect(encodedMediaOf({ kind: TrackKind.SCREEN, codec: Codec.VP8, payload })?.kind).toBe('screen');
     expect(encodedMediaOf({ kind: TrackKind.VIDEO, payload })).toBeNull();
     expect(
       encodedMediaOf({ kind: TrackKind.VIDEO, codec: 42 as (typeof Codec)[keyof typeof Codec], payload }),

@@ -1,0 +1,127 @@
+/**
+ * This participant's screen share: the captured track and its encoders, sent
+ * as its own track (`SCREEN`) in its own layers, beside the camera.
+ *
+ * Sharpness over motion: the top layer is the screen at full resolution (up to
+ * 1080p) at up to 15 fps, with the encoder told the content is detail/text and
+ * given more bits per pixel than a camera; a smaller layer (360p) serves
+ * thumbnails and filmstrips. The size is never stepped down for load (the
+ * camera's adaptation would blur text): a busy encoder skips frames instead.
+ *
+ * Tab audio is not shared. Mixed into the microphone, it would carry the
+ * microphone's audio level, so the relay's loudest-speaker choice and the
+ * active speaker would follow a video playing in a tab rather than who talks;
+ * and a shared tab playing this very call would send everyone their own voices
+ * back. A separate audio track per share would be the right design; it needs a
+ * new track kind on the wire.
+ */
+import { openScreen, SCREEN_FRAME_RATE, SCREEN_MAX_HEIGHT, SCREEN_MAX_WIDTH } from '../capture/screen-capture.js';
+import type { VideoCodecName } from '../codec/codec-support.js';
+import type { EncodedMedia } from '../codec/encoded-media.js';
+import { VideoEncodePipeline, type SimulcastLayerInfo, type VideoEncodeStats } from '../codec/video-encode.js';
+
+/** Heights of the screen's layers below the full-resolution one. */
+const SCREEN_LOWER_HEIGHTS: readonly number[] = [360];
+/** Text needs sharp edges; a mostly still screen spends those bits on the few regions that change. */
+const SCREEN_BITRATE_FACTOR = 1.5;
+/** A late joiner waits at most this long for a picture when its keyframe request is lost. */
+const SCREEN_KEYFRAME_INTERVAL_MS = 3000;
+
+export interface LocalScreenCallbacks {
+  onScreen(media: EncodedMedia): void;
+  /** Sharing started or stopped, or its layers changed: announce the state. */
+  onChange(): void;
+  /** The encoder failed: sharing stopped. */
+  onError(error: Error): void;
+}
+
+export class LocalScreen {
+  /** The shared screen's track while sharing. */
+  track: MediaStreamTrack | null = null;
+  private pipeline: VideoEncodePipeline | null = null;
+  private codec: VideoCodecName = 'vp8';
+
+  constructor(private readonly callbacks: LocalScreenCallbacks) {}
+
+  /** True while a screen is shared. */
+  get sharing(): boolean {
+    return this.track !== null;
+  }
+
+  /**
+   * Asks the person for a screen and starts sending it with `codec`. Resolves
+   * once capture runs; rejects with a {@link ScreenCaptureError} when the
+   * picker is dismissed or the browser cannot share.
+   */
+  async start(codec: VideoCodecName): Promise<void> {
+    if (this.track) return;
+    const track = await openScreen();
+    this.codec = codec;
+    this.track = track;
+    // The browser's own "Stop sharing" bar, or the shared window closing.
+    track.addEventListener('ended', () => {
+      if (this.track === track) this.stop();
+    });
+    this.pipeline = new VideoEncodePipeline({
+      codec,
+      kind: 'screen',
+      simulcast: true,
+      lowerLayerHeights: SCREEN_LOWER_HEIGHTS,
+      maxWidth: SCREEN_MAX_WIDTH,
+      maxHeight: SCREEN_MAX_HEIGHT,
+      maxFramerate: SCREEN_FRAME_RATE,
+      bitrateFactor: SCREEN_BITRATE_FACTOR,
+      keyframeIntervalMs: SCREEN_KEYFRAME_INTERVAL_MS,
+      adapt: false,
+      onEncoded: (media) => this.callbacks.onScreen(media),
+      onLayers: () => this.callbacks.onChange(),
+      onError: (error) => {
+        if (error.code === 'capture-ended') return; // the track ended: 'ended' stops sharing
+        this.stop();
+        this.callbacks.onError(error);
+      },
+    });
+    this.pipeline.start(track);
+    this.callbacks.onChange();
+  }
+
+  /** Stops sharing and releases the screen; the camera is untouched. */
+  stop(): void {
+    if (!this.track) return;
+    this.pipeline?.stop();
+    this.pipeline = null;
+    this.track.stop();
+    this.track = null;
+    this.callbacks.onChange();
+  }
+
+  /** The layers of the screen being sent (index = `MediaFrame.layer`); empty while not sharing. */
+  get layers(): SimulcastLayerInfo[] {
+    return this.track ? (this.pipeline?.layerInfo ?? []) : [];
+  }
+
+  /** Which layers someone watches (`LayerDemand` for SCREEN); the others are not encoded. */
+  setLayerDemand(layers: readonly number[]): void {
+    this.pipeline?.setLayerDemand(layers);
+  }
+
+  /** A keyframe soon on `layer`, or on every layer. */
+  requestKeyframe(layer?: number): void {
+    this.pipeline?.requestKeyframe(layer);
+  }
+
+  setCodec(codec: VideoCodecName): void {
+    this.codec = codec;
+    this.pipeline?.setCodec(codec);
+  }
+
+  /** The screen encoder's counters; null while not sharing. */
+  get stats(): VideoEncodeStats | null {
+    return this.pipeline?.stats ?? null;
+  }
+
+  /** The codec the screen is (or would be) sent with. */
+  get codecName(): VideoCodecName {
+    return this.codec;
+  }
+}

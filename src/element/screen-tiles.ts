@@ -1,0 +1,41 @@
+/** Tiles of screen shares: a remote participant's (decoded, subscribed like video) and our own preview. */
+import { html, type TemplateResult } from 'lit';
+import type { RemoteParticipant } from '../call/remote-participant.js';
+import { canRenderToTrack } from '../render/track-renderer.js';
+import { translate } from './large-room-strings.js';
+import { remoteVideo } from './remote-video.js';
+import { selfView } from './self-view.js';
+
+const TRACK_RENDER = canRenderToTrack();
+
+/**
+ * A remote participant's screen share: `tile-remote` (so it is measured and
+ * subscribed like a camera tile) with `tile-screen` and `data-kind="screen"`.
+ */
+export function remoteScreenTile(p: RemoteParticipant, lang: string): TemplateResult {
+  const label = translate(lang, 'screen.tile', { name: p.name || 'Guest' });
+  return html`<div part="tile tile-remote tile-screen" data-id=${p.id} data-kind="screen" aria-label=${label}>
+    ${
+      TRACK_RENDER
+        ? html`<video
+            part="video screen"
+            data-id=${p.id}
+            data-kind="screen"
+            muted
+            playsinline
+            ${remoteVideo(p, 'screen')}
+          ></video>`
+        : html`<canvas part="video screen" data-id=${p.id} data-kind="screen" ${remoteVideo(p, 'screen')}></canvas>`
+    }
+    <div part="label"><span>${label}</span></div>
+  </div>`;
+}
+
+/** What we share, as we share it (not mirrored: text must read the right way round). */
+export function localScreenTile(track: MediaStreamTrack | null, lang: string): TemplateResult {
+  const label = translate(lang, 'screen.local');
+  return html`<div part="tile tile-local-screen tile-screen" data-id="local-screen" aria-label=${label}>
+    <video part="video screen" muted playsinline autoplay ${selfView(track)}></video>
+    <div part="label"><span>${label}</span></div>
+  </div>`;
+}
