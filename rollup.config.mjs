@@ -5,7 +5,8 @@ import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
 import { builtinModules } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { integrity } from './scripts/rollup-integrity.mjs';
 import { workletInline } from './scripts/rollup-worklet-inline.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -25,18 +26,40 @@ const withoutLong = () => ({
   load: (id) => (id === '\0without-long' ? 'export default null;' : null),
 });
 
+const browserPlugins = () => [
+  version(),
+  withoutLong(),
+  workletInline(),
+  resolve({ browser: true, exportConditions: ['browser', 'production'] }),
+  commonjs(),
+  ts(),
+];
+const minified = () => terser({ format: { comments: false } });
+
+// One graph, two files: the ES module (`<script type="module">`, bundlers) and a classic
+// script for CMS embeds that cannot load modules (`<script src=…iife.js>`; the element
+// is defined, the exports are on `window.VideocallRoom`).
 const browser = {
   input: 'src/index.ts',
-  output: { file: 'dist/videocall-room.js', format: 'es', sourcemap: true },
-  plugins: [
-    version(),
-    withoutLong(),
-    workletInline(),
-    resolve({ browser: true, exportConditions: ['browser', 'production'] }),
-    commonjs(),
-    ts(),
-    terser({ format: { comments: false } }),
+  output: [
+    { file: 'dist/videocall-room.js', format: 'es', sourcemap: true, plugins: [minified(), integrity()] },
+    {
+      file: 'dist/videocall-room.iife.js',
+      format: 'iife',
+      name: 'VideocallRoom',
+      inlineDynamicImports: true,
+      sourcemap: true,
+      plugins: [minified(), integrity()],
+    },
   ],
+  plugins: browserPlugins(),
+};
+
+// `videocall-room/room`: the headless call without the element, for pages with their own UI.
+const headless = {
+  input: 'src/headless.ts',
+  output: { file: 'dist/room.js', format: 'es', sourcemap: true, plugins: [minified()] },
+  plugins: browserPlugins(),
 };
 
 const external = [
@@ -54,10 +77,18 @@ const server = {
     format: 'es',
     sourcemap: true,
     entryFileNames: '[name].js',
+    // dist/server.js is the package's `videocall-relay` command.
+    banner: (chunk) => (chunk.name === 'server' ? '#!/usr/bin/env node' : ''),
     chunkFileNames: 'server-chunks/[name]-[hash].js',
   },
   external: (id) => external.some((e) => id === e || id.startsWith(`${e}/`)),
-  plugins: [version(), resolve({ preferBuiltins: true }), ts()],
+  plugins: [
+    // Chunk names carry hashes: without this, old ones pile up (and would be packed).
+    { name: 'clean-chunks', buildStart: () => rmSync('dist/server-chunks', { recursive: true, force: true }) },
+    version(),
+    resolve({ preferBuiltins: true }),
+    ts(),
+  ],
 };
 
-export default [browser, server];
+export default [browser, headless, server];

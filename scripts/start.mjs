@@ -1,49 +1,17 @@
 // `npm start`: runs the built relay (dist/server.js) at once when dist/ is newer
 // than everything it is built from; otherwise builds first (`npm run build`), so a
 // fresh clone still needs only `npm ci && npm start`. Type-checking is `npm test`'s job.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildIfStale } from './build-if-stale.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** What the build reads: a change to any of these makes dist/ stale. */
-const SOURCES = ['src', 'server', 'proto', 'scripts', 'rollup.config.mjs', 'package.json', 'tsconfig.build.json'];
-/** What the build writes (each must exist and be newer than every source). */
-const OUTPUTS = ['dist/server.js', 'dist/relay.js', 'dist/videocall-room.js'];
-
-/** Newest modification time under `path` (files only; a missing path counts as 0). */
-function newest(path) {
-  if (!existsSync(path)) return 0;
-  const info = statSync(path);
-  if (!info.isDirectory()) return info.mtimeMs;
-  let max = 0;
-  for (const entry of readdirSync(path)) max = Math.max(max, newest(join(path, entry)));
-  return max;
-}
-
-/** Why dist/ must be rebuilt, or null when it is up to date. */
-export function staleReason(dir = root) {
-  const missing = OUTPUTS.find((out) => !existsSync(join(dir, out)));
-  if (missing) return `${missing} is missing`;
-  const built = Math.min(...OUTPUTS.map((out) => statSync(join(dir, out)).mtimeMs));
-  const changed = SOURCES.find((src) => newest(join(dir, src)) > built);
-  return changed ? `${changed} changed since the last build` : null;
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const reason = staleReason();
-  if (reason) {
-    console.log(`Building first: ${reason}.`);
-    const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-    if (build.status !== 0) process.exit(build.status ?? 1);
-  }
-  // A child, not an import: the relay keeps its own argv, and signals reach it as before.
-  const relay = spawn(process.execPath, [join(root, 'dist', 'server.js'), ...process.argv.slice(2)], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => relay.kill(signal));
-  relay.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-}
+buildIfStale(root);
+// A child, not an import: the relay keeps its own argv, and signals reach it as before.
+const relay = spawn(process.execPath, [join(root, 'dist', 'server.js'), ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => relay.kill(signal));
+relay.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

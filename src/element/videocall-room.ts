@@ -17,6 +17,7 @@ import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
 import { styles } from './styles.js';
 import { localTile, remoteTile } from './tiles.js';
+import { PACKAGE_VERSION } from './package-version.js';
 
 /** Where the bundle was loaded from: the default relay. */
 const SCRIPT_BASE = new URL('.', import.meta.url).href;
@@ -33,6 +34,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * Removing the element from the page leaves the call (once it has stayed out for
  * a moment); moving it elsewhere in the page, as frameworks do, keeps the call.
  *
+ * @tag videocall-room
  * @fires vc-joined - {@link VcJoinedEvent} the room was joined
  * @fires vc-participant-joined - {@link VcParticipantJoinedEvent} someone joined
  * @fires vc-participant-left - {@link VcParticipantLeftEvent} someone left
@@ -76,6 +78,14 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  */
 export class VideocallRoomElement extends LitElement {
   static override styles = styles;
+
+  /** The package version (semver) of this element's code; also on each instance. */
+  static readonly version: string = PACKAGE_VERSION;
+
+  /** The package version (semver) of this element's code, e.g. for a support request. */
+  get version(): string {
+    return PACKAGE_VERSION;
+  }
 
   /**
    * The relay's base URL (http, https, ws or wss), or several relays of one cluster
