@@ -39,7 +39,8 @@ import {
   type RoomEventMap,
 } from './events.js';
 import { LocalMedia } from './local-media.js';
-import { MediaCrypto } from './media-crypto.js';
+import type { MediaCrypto } from './media-crypto.js';
+import { loadMediaCrypto } from './load-media-crypto.js';
 import { DEFAULT_RECONNECT_TIMEOUT_MS } from './reconnect.js';
 import { RelayConnection, relayError, type ReconnectInfo, type RelayWelcome } from './relay-connection.js';
 import { RemoteMedia } from './remote-media.js';
@@ -163,6 +164,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private localDecoders: VideoCodecName[] = [];
   private localEncoders: VideoCodecName[] = [];
   private crypto: MediaCrypto | null = null;
+  /** The E2EE code, once `prepare` loaded it (only with `e2ee`). */
+  private cryptoCode: typeof MediaCrypto | null = null;
   private joinStartedAt = 0;
   private joinedAt: number | undefined;
   /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
@@ -533,7 +536,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private async prepare(): Promise<void> {
     const { room } = this.options;
     const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
-    const secret = this.options.e2ee ? MediaCrypto.prepareSecret(this.options.passphrase, room) : null;
+    const secret = this.options.e2ee
+      ? loadMediaCrypto().then((code) => {
+          this.cryptoCode = code;
+          return code.prepareSecret(this.options.passphrase, room);
+        })
+      : null;
     const [decoders, encoders, roomSecret] = await Promise.all([detectDecoders(), detectEncoders(), secret, capture]);
     this.localDecoders = decoders;
     this.localEncoders = encoders;
@@ -742,7 +750,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private startCrypto(): MediaCrypto {
-    return MediaCrypto.start(this.options.room, this.sessionId, this.roomSecret, {
+    // `prepare` loaded it: joining waits for prepare, and only an encrypting room starts crypto.
+    if (!this.cryptoCode) throw new Error('the E2EE code is not loaded');
+    return this.cryptoCode.start(this.options.room, this.sessionId, this.roomSecret, {
       sendControl: (message) => this.sendControl(message),
       keyframeNeeded: () => this.local.requestKeyframe(),
       requestKeyframeFrom: (peerId) => this.requestKeyframeFrom(peerId),

@@ -7,7 +7,7 @@ import type { ParticipantInfo } from '../call/remote-participant.js';
 import { VideoSubscriptionController } from './video-subscription-controller.js';
 import { Room, type JoinTimes, type RoomState, type TransportChoice } from '../call/room.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
-import { passphraseFromFragment } from '../e2ee/key-exchange.js';
+import { passphraseFromFragment } from '../e2ee/passphrase.js';
 import { notice, overlay, type CallStatus } from './call-status.js';
 import { controlBar } from './controls.js';
 import { forwardToPage, VcErrorEvent, VcLeftEvent } from './events.js';

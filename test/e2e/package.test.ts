@@ -54,7 +54,7 @@ beforeAll(() => {
     symlinkSync(join(ROOT, 'node_modules', dep), link, 'dir');
   }
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
-}, 600_000);
+}, 1_200_000);
 
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });

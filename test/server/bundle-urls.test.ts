@@ -9,6 +9,7 @@ const APP = 'https://app.example';
 const MODULE = 'export const x = 1;';
 const CLASSIC = 'var VideocallRoom = (function () { return {}; })();';
 const INTEGRITY = '{"videocall-room.js":"sha384-abc"}\n';
+const CHUNK = 'export const e2ee = 1;';
 
 let tmp: string;
 let relay: Relay; // open to any origin
@@ -22,6 +23,8 @@ beforeAll(async () => {
   writeFileSync(join(dist, 'videocall-room.iife.js'), CLASSIC);
   writeFileSync(join(dist, 'videocall-room.iife.js.map'), '{"version":3}');
   writeFileSync(join(dist, 'integrity.json'), INTEGRITY);
+  mkdirSync(join(dist, 'chunks'));
+  writeFileSync(join(dist, 'chunks', 'media-crypto-AbC_1-2.js'), CHUNK);
   writeFileSync(join(dist, 'room.js'), '// the headless build: npm only, not served');
   relay = await startTestRelay({ distDir: dist, version: '1.2.3' });
   guarded = await startTestRelay({ distDir: dist, version: '1.2.3', allowedOrigins: [APP] });
@@ -85,6 +88,19 @@ describe('the relay serves the bundle for embeds', () => {
     const refused = await get(guarded, '/videocall-room.iife.js', { Origin: 'https://evil.example' });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('serves the on-demand chunks (E2EE) as immutable, beside the module and under the version', async () => {
+    for (const path of ['/chunks/media-crypto-AbC_1-2.js', '/v1.2.3/chunks/media-crypto-AbC_1-2.js']) {
+      const res = await get(relay, path, { Origin: 'https://any.example' });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(await res.text()).toBe(CHUNK);
+    }
+    expect((await get(relay, '/chunks/missing-x.js')).status).toBe(503);
+    expect((await get(relay, '/chunks/../server.js')).status).toBe(404);
+    expect((await get(relay, '/chunks/sub/x.js')).status).toBe(404);
   });
 
   it('reports its version and protocol at /healthz', async () => {
