@@ -64,7 +64,11 @@ const browser = {
     },
   ],
   plugins: [
-    { name: 'clean-chunks', buildStart: () => rmSync('dist/chunks', { recursive: true, force: true }) },
+    {
+      name: 'clean-chunks',
+      buildStart: () =>
+        ['dist/chunks', 'dist/integrity.json'].forEach((p) => rmSync(p, { recursive: true, force: true })),
+    },
     ...browserPlugins(),
   ],
 };
