@@ -2,7 +2,7 @@
 // Two passes: the runtime code without comments (smaller bundle), and a commented
 // copy only for pbts, which reads the JSDoc to write the TypeScript declarations.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,16 @@ const common = [
   '--no-typeurl',
   '--no-beautify',
 ];
+
+// Up to date (outputs newer than the .proto and this script): nothing to do, so
+// `npm run build` and `npm start` don't pay for pbjs on every run. `--force` regenerates.
+const outputs = [join(out, 'videocall.js'), join(out, 'videocall.d.ts')];
+const mtime = (file) => statSync(file).mtimeMs;
+const upToDate =
+  !process.argv.includes('--force') &&
+  outputs.every(existsSync) &&
+  Math.min(...outputs.map(mtime)) >= Math.max(mtime(proto), mtime(fileURLToPath(import.meta.url)));
+if (upToDate) process.exit(0);
 
 mkdirSync(out, { recursive: true });
 const tmp = mkdtempSync(join(tmpdir(), 'vc-proto-'));

@@ -2,7 +2,7 @@
 // its own (TypeScript, its imports inlined, minified) and gives its code as a string.
 // The element turns the string into a Blob URL for `audioWorklet.addModule`, so the
 // product stays one self-contained file that any site can load with one script tag.
-import typescript from '@rollup/plugin-typescript';
+import esbuild from 'rollup-plugin-esbuild';
 import resolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import { rollup } from 'rollup';
@@ -23,18 +23,7 @@ export function workletInline() {
       const input = id.slice(0, -SUFFIX.length);
       const bundle = await rollup({
         input,
-        plugins: [
-          resolve(),
-          typescript({
-            tsconfig: './tsconfig.build.json',
-            outDir: undefined,
-            sourceMap: false,
-            declaration: false,
-            noEmit: false,
-            include: ['src/**/*.ts', '*.d.ts'],
-          }),
-          terser(),
-        ],
+        plugins: [resolve(), esbuild({ tsconfig: './tsconfig.build.json', target: 'es2022' }), terser()],
       });
       try {
         const { output } = await bundle.generate({ format: 'iife' });

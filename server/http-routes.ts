@@ -2,7 +2,7 @@
  * The relay's HTTP routes (everything but the WebSocket upgrade):
  *
  * - `/` and other paths: the demo page and its files, from `demoDir`
- * - `/videocall-room.js` (+ `.map`): the client bundle, from `distDir`
+ * - `/videocall-room.js`, `/videocall-room.iife.js`, `/v<version>/…`: the client bundle, from `distDir` (bundle-files.ts)
  * - `/healthz`: JSON status for load balancers and people
  * - `/metrics`: Prometheus text format
  * - `/webtransport.json`: where the WebTransport endpoint is (404 when it isn't running)
@@ -19,12 +19,11 @@ import type { RelayContext } from './context.js';
 import { createLogger } from './log.js';
 import { serveMetrics, type MetricsAccess } from './metrics-endpoint.js';
 import type { MetricsGauges } from './metrics.js';
+import { bundleRequest } from './bundle-files.js';
 import { resolveUnder, serveFile } from './static-files.js';
 import type { WebTransportStatus } from './wt-server.js';
 
 const log = createLogger('http');
-
-const BUNDLE_FILES = new Set(['/videocall-room.js', '/videocall-room.js.map']);
 
 /**
  * The `/healthz` body. `degraded` (still HTTP 200): the bus is reconnecting, so
@@ -108,8 +107,9 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
 
   if (path === '/metrics' && deps.metrics) return serveMetrics(deps.metrics, req, res);
 
+  const bundle = bundleRequest(path, ctx.options.version);
   // Fetched by pages on other origins that embed the element: CORS for the allowed ones only.
-  if (path === WEBTRANSPORT_INFO_PATH || BUNDLE_FILES.has(path)) {
+  if (path === WEBTRANSPORT_INFO_PATH || bundle) {
     if (!cors(ctx, req, res)) return text(res, 403, 'Forbidden: this origin may not use this relay\n');
   }
 
@@ -131,9 +131,13 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
     return text(res, 426, `Upgrade Required: ${WEBSOCKET_PATH} is the relay's WebSocket endpoint\n`);
   }
 
-  if (BUNDLE_FILES.has(path)) {
+  if (bundle?.kind === 'other-version') {
+    res.setHeader('Cache-Control', 'no-store');
+    return text(res, 404, `This relay serves videocall-room ${ctx.options.version}, not ${bundle.requested}.\n`);
+  }
+  if (bundle) {
     const { distDir } = ctx.options;
-    const served = await serveFile(req, res, distDir, join(distDir, path.slice(1)));
+    const served = await serveFile(req, res, distDir, join(distDir, bundle.file), bundle.cacheControl);
     if (served === 'not-found') {
       res.setHeader('Cache-Control', 'no-store');
       text(res, 503, `The client bundle ${path} is not built: run \`npm run build\`, then reload.\n`);

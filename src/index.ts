@@ -3,6 +3,7 @@
  * Importing this module defines the element.
  * @packageDocumentation
  */
+import { defineVideocallRoom } from './element/define-element.js';
 import { VideocallRoomElement } from './element/videocall-room.js';
 
 export { VideocallRoomElement } from './element/videocall-room.js';
@@ -29,5 +30,7 @@ export type { ParticipantInfo } from './call/remote-participant.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export { PROTOCOL_VERSION } from './protocol/version.js';
 
-// Loading the script twice (two embeds on one page) must not throw.
-if (!customElements.get('videocall-room')) customElements.define('videocall-room', VideocallRoomElement);
+export { PACKAGE_VERSION } from './element/package-version.js';
+
+// Loading the script twice (two embeds on one page) must not throw; two versions warn.
+defineVideocallRoom(VideocallRoomElement);

@@ -84,7 +84,7 @@ export class RemoteParticipant implements ParticipantInfo {
   screenFramesDecoded = 0;
   private screenSink: VideoSink | null = null;
   videoDelayMs: number | null = null;
-  /** @internal Read from the room's playout when asked (see {@link toJSON}). */
+  /** Mouth-to-ear delay estimate (ms); read from the room's playout when asked (see {@link toJSON}). */
   audioDelayMs: number | null = null;
 
   constructor(

@@ -45,7 +45,8 @@ import {
   type RoomEventMap,
 } from './events.js';
 import { LocalMedia } from './local-media.js';
-import { MediaCrypto } from './media-crypto.js';
+import type { MediaCrypto } from './media-crypto.js';
+import { loadMediaCrypto } from './load-media-crypto.js';
 import { DEFAULT_RECONNECT_TIMEOUT_MS } from './reconnect.js';
 import { RelayConnection, relayError, type ReconnectInfo, type RelayWelcome } from './relay-connection.js';
 import { RemoteMedia } from './remote-media.js';
@@ -192,6 +193,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /** True once sending started: the encoders are known, so the codec can be chosen. */
   private mediaKnown = false;
   private crypto: MediaCrypto | null = null;
+  /** The E2EE code, once `prepare` loaded it (only with `e2ee`). */
+  private cryptoCode: typeof MediaCrypto | null = null;
   private joinStartedAt = 0;
   private joinedAt: number | undefined;
   /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
@@ -666,7 +669,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private prepare(): { joinable: Promise<void>; media: Promise<void> } {
     const { room } = this.options;
     const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
-    const secret = this.options.e2ee ? MediaCrypto.prepareSecret(this.options.passphrase, room) : null;
+    const secret = this.options.e2ee
+      ? loadMediaCrypto().then((code) => {
+          this.cryptoCode = code;
+          return code.prepareSecret(this.options.passphrase, room);
+        })
+      : null;
     const joinable = Promise.all([detectDecoders(), secret]).then(([decoders, roomSecret]) => {
       this.localDecoders = decoders;
       this.roomSecret = roomSecret ?? null;
@@ -954,7 +962,9 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private startCrypto(): MediaCrypto {
-    return MediaCrypto.start(this.options.room, this.sessionId, this.roomSecret, {
+    // `prepare` loaded it: joining waits for prepare, and only an encrypting room starts crypto.
+    if (!this.cryptoCode) throw new Error('the E2EE code is not loaded');
+    return this.cryptoCode.start(this.options.room, this.sessionId, this.roomSecret, {
       sendControl: (message) => this.sendControl(message),
       keyframeNeeded: () => this.local.requestKeyframe(),
       requestKeyframeFrom: (peerId) => this.requestKeyframeFrom(peerId),

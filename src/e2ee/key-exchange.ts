@@ -43,6 +43,7 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { concatBytes } from '../shared/bytes.js';
 import { compareIds, equalBytes, lengthPrefixed16, uint64Bytes, utf8 } from './bytes.js';
 import { E2eeError } from './errors.js';
+import { normalizePassphrase } from './passphrase.js';
 import type { KeyExchangeMessage, KeyExchangeStep } from './key-messages.js';
 
 const LABEL_COMMIT = utf8('videocall-room commit v1');
@@ -68,37 +69,8 @@ export interface RoomSecret {
   readonly pairwiseSalt: Uint8Array;
 }
 
-/**
- * Passphrases compare equal when people would say they are: Unicode NFKC,
- * surrounding whitespace dropped. Empty means no passphrase.
- */
-export function normalizePassphrase(passphrase: string): string {
-  return passphrase.normalize('NFKC').trim();
-}
-
-/**
- * The passphrase in a page URL's fragment, `#vc-key=…` (also `#…&vc-key=…`),
- * percent-decoded; null when there is none. Browsers never send the fragment to
- * a server, so a link can carry the passphrase past the relay.
- *
- * @example
- * ```ts
- * passphraseFromFragment(location.hash); // "#vc-key=blue%20horse" → "blue horse"
- * ```
- */
-export function passphraseFromFragment(fragment: string): string | null {
-  const params = fragment.replace(/^#/, '').split('&');
-  for (const param of params) {
-    if (!param.startsWith('vc-key=')) continue;
-    try {
-      const value = normalizePassphrase(decodeURIComponent(param.slice('vc-key='.length).replace(/\+/g, ' ')));
-      return value || null;
-    } catch {
-      return null; // broken percent-encoding: no usable passphrase
-    }
-  }
-  return null;
-}
+// In their own module so the page can read a passphrase without loading the key exchange.
+export { normalizePassphrase, passphraseFromFragment } from './passphrase.js';
 
 /**
  * Derives the {@link RoomSecret} of `passphrase` in `room` with scrypt

@@ -5,7 +5,7 @@ import type { ParticipantInfo } from '../call/remote-participant.js';
 import { VideoSubscriptionController } from './video-subscription-controller.js';
 import { Room, type JoinTimes, type RoomState, type TransportChoice } from '../call/room.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
-import { passphraseFromFragment } from '../e2ee/key-exchange.js';
+import { passphraseFromFragment } from '../e2ee/passphrase.js';
 import { Announcer } from './announcer.js';
 import { unsupportedBrowser } from './browser-support.js';
 import { errorText, notice, overlay, type CallStatus } from './call-status.js';
@@ -31,6 +31,7 @@ import './large-room-strings.js';
 import { largeRoomStyles } from './large-room-styles.js';
 import { StageController } from './stage-controller.js';
 import type { StageLayout } from '../layout/stage-plan.js';
+import { PACKAGE_VERSION } from './package-version.js';
 
 /** Where the bundle was loaded from: the default relay. */
 const SCRIPT_BASE = new URL('.', import.meta.url).href;
@@ -47,6 +48,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * Removing the element from the page leaves the call (once it has stayed out for
  * a moment); moving it elsewhere in the page, as frameworks do, keeps the call.
  *
+ * @tag videocall-room
  * @fires vc-joined - {@link VcJoinedEvent} the room was joined
  * @fires vc-participant-joined - {@link VcParticipantJoinedEvent} someone joined
  * @fires vc-participant-left - {@link VcParticipantLeftEvent} someone left
@@ -131,6 +133,14 @@ export class VideocallRoomElement extends LitElement {
    * ```
    */
   static defineStrings = defineStrings;
+
+  /** The package version (semver) of this element's code; also on each instance. */
+  static readonly version: string = PACKAGE_VERSION;
+
+  /** The package version (semver) of this element's code, e.g. for a support request. */
+  get version(): string {
+    return PACKAGE_VERSION;
+  }
 
   /**
    * The relay's base URL (http, https, ws or wss), or several relays of one cluster
