@@ -87,9 +87,10 @@ const external = [
   ...Object.keys(pkg.optionalDependencies ?? {}),
 ];
 
-// `server.js` runs the relay; `relay.js` exports `startRelay` for tools and tests.
+// `server.js` runs the relay; `relay.js` exports `startRelay` for tools and tests;
+// `cli.js` is videocall-cli (bin/videocall-cli.mjs runs it).
 const server = {
-  input: { server: 'server/main.ts', relay: 'server/relay.ts' },
+  input: { server: 'server/main.ts', relay: 'server/relay.ts', cli: 'cli/main.ts' },
   output: {
     dir: 'dist',
     format: 'es',

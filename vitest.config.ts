@@ -14,6 +14,7 @@ export default defineConfig({
             'test/server/**/*.test.ts',
             'test/webtransport/**/*.test.ts',
             'test/sim/**/*.test.ts',
+            'test/cli/**/*.test.ts',
           ],
           testTimeout: 20_000,
         },

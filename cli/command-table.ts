@@ -1,0 +1,9 @@
+/**
+ * The subcommands of `videocall-cli`, in the order `--help` lists them. A new
+ * command is a file in `cli/commands/` exporting a {@link Command}, added here.
+ */
+import type { Command } from './command.js';
+import { info } from './commands/info.js';
+import { stream } from './commands/stream.js';
+
+export const COMMANDS: readonly Command[] = [stream, info];
