@@ -49,6 +49,9 @@ export interface FleetTotals {
   joined: number;
   count: number;
   framesOut: number;
+  /** Of `framesOut`: microphone packets (sent at 50/s whatever anyone watches) and camera frames. */
+  audioOut: number;
+  videoOut: number;
   framesIn: number;
   bytesOut: number;
   bytesIn: number;
@@ -102,7 +105,8 @@ export class BotFleet {
           bot.joined = true;
           bot.sim.start();
         } catch (error) {
-          bot.joinError = joinErrorText(error);
+          // Stopped while it was joining: that is no failure of the relay's.
+          if (!this.stopping) bot.joinError = joinErrorText(error);
           bot.sim.close();
         }
       }
@@ -120,6 +124,8 @@ export class BotFleet {
       joined: 0,
       count: this.bots.length,
       framesOut: 0,
+      audioOut: 0,
+      videoOut: 0,
       framesIn: 0,
       bytesOut: 0,
       bytesIn: 0,
@@ -129,6 +135,9 @@ export class BotFleet {
       const s = b.sim.stats;
       if (b.joined) t.joined++;
       t.framesOut += s.framesOut;
+      const video = s.videoOutByLayer.reduce((n, v) => n + (v ?? 0), 0);
+      t.videoOut += video;
+      t.audioOut += s.framesOut - video;
       t.framesIn += s.framesIn;
       t.bytesOut += s.bytesOut;
       t.bytesIn += s.bytesIn;

@@ -87,7 +87,9 @@ async function run(argv: string[]): Promise<number> {
 }
 
 async function runFleet(fleet: BotFleet, seconds: number | undefined, json: boolean): Promise<number> {
-  const tty = process.stdout.isTTY === true;
+  // With --json, stdout holds only the summary: progress goes to stderr.
+  const out = json ? process.stderr : process.stdout;
+  const tty = out.isTTY === true;
   const started = performance.now();
   let before: FleetTotals = fleet.totals();
   let beforeAt = started;
@@ -100,7 +102,7 @@ async function runFleet(fleet: BotFleet, seconds: number | undefined, json: bool
     const line = progressLine(totals, before, now - beforeAt, now - started);
     before = totals;
     beforeAt = now;
-    process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+    out.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
   }, 1000);
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -119,7 +121,7 @@ async function runFleet(fleet: BotFleet, seconds: number | undefined, json: bool
     clearTimeout(timer);
     process.off('SIGINT', finish);
     process.off('SIGTERM', finish);
-    if (tty) process.stdout.write('\r\x1b[K');
+    if (tty) out.write('\r\x1b[K');
     await fleet.stop();
   }
   const elapsed = (performance.now() - started) / 1000;
