@@ -163,7 +163,7 @@ describe('videocall-cli record', () => {
         expect(lumaSpread(f.file, probed.duration! / 2), key).toBeGreaterThan(8);
       }
     }
-  });
+  }, 300_000);
 
   it('records an end-to-end encrypted call with its passphrase, and refuses without it or with a wrong one', async () => {
     const passphrase = 'correct horse';
@@ -215,7 +215,7 @@ describe('videocall-cli record', () => {
     expect(Math.max(...audio.map((f) => maxVolume(f.file)))).toBeGreaterThan(-30);
     await ada.close();
     await grace.close();
-  });
+  }, 300_000);
 
   it('says what went wrong, with a stable code and exit code', async () => {
     const cases: { args: string[]; env?: NodeJS.ProcessEnv; exit: number; message: RegExp }[] = [
@@ -270,5 +270,5 @@ describe('videocall-cli record', () => {
     const help = runCli(['record', '--help']);
     expect(await help.exited).toBe(0);
     expect(help.stdout).toMatch(/^Usage: videocall-cli record --server URL --room R --out DIR/);
-  });
+  }, 240_000);
 });
