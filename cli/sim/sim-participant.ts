@@ -206,6 +206,21 @@ export class SimParticipant {
     if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close();
   }
 
+  /**
+   * Leaves on purpose (others see "left" at once, not after the resume grace
+   * period) and closes; resolves once the connection is closed (at most `timeoutMs`).
+   */
+  async leave(timeoutMs = 2000): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return this.close();
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    this.send({ leave: {} });
+    this.close();
+    const timer = setTimeout(() => ws.terminate(), timeoutMs);
+    await closed;
+    clearTimeout(timer);
+  }
+
   /** Forgets the latency samples and counts so far (to measure a window). */
   resetCounts(): void {
     const s = this.stats;
