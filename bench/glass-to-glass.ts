@@ -348,7 +348,9 @@ function playbackStatsOf(page: Page): Promise<PlaybackSnapshot | null> {
     type Stats = { underrunEvents: number; underrunDuration: number; totalDuration: number };
     const contexts = (window as unknown as { vcAudioContexts?: (AudioContext & { playbackStats?: Stats })[] })
       .vcAudioContexts;
-    const ctx = [...(contexts ?? [])].filter((c) => c.state !== 'closed').sort((a, b) => b.currentTime - a.currentTime)[0];
+    const ctx = [...(contexts ?? [])]
+      .filter((c) => c.state !== 'closed')
+      .sort((a, b) => b.currentTime - a.currentTime)[0];
     if (!ctx) return null;
     const stats = ctx.playbackStats;
     return {
@@ -425,7 +427,8 @@ function latencyHintArgument(value: string | undefined): GlassToGlassOptions['au
   if (value === undefined) return undefined;
   if (value === 'interactive' || value === 'balanced' || value === 'playback') return value;
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`--audio-latency-hint: seconds or a category, not ${value}`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new Error(`--audio-latency-hint: seconds or a category, not ${value}`);
   return seconds;
 }
 

@@ -70,10 +70,14 @@ describe('screen share through a real relay', () => {
     ada = await chromium.newPage(`${relay.url}/?room=e2e-screen&name=Ada&mic=off`);
     grace = await chromium.newPage(`${relay.url}/?room=e2e-screen&name=Grace&mic=off&camera=off`);
     await grace.setViewportSize({ width: 1280, height: 800 });
-    await waitFor('both joined', async () => {
-      const n = await grace.evaluate(() => document.querySelector('videocall-room')?.participants.length ?? 0);
-      return n === 1 ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'both joined',
+      async () => {
+        const n = await grace.evaluate(() => document.querySelector('videocall-room')?.participants.length ?? 0);
+        return n === 1 ? true : undefined;
+      },
+      60_000,
+    );
     await changes(grace, 'video');
   }, 90_000);
 
