@@ -3,7 +3,7 @@
 // `integrity="sha384-…"` (README) and the relay can serve the same list.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export function sriOf(code) {
   return `sha384-${createHash('sha384').update(code).digest('base64')}`;
@@ -22,7 +22,7 @@ export function integrity() {
         // First output of this build: start the list.
       }
       for (const chunk of Object.values(bundle)) {
-        if (chunk.type === 'chunk') list[basename(chunk.fileName)] = sriOf(chunk.code);
+        if (chunk.type === 'chunk') list[chunk.fileName] = sriOf(chunk.code);
       }
       writeFileSync(file, JSON.stringify(list, null, 2) + '\n');
     },
