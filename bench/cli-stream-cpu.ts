@@ -1,0 +1,145 @@
+/**
+ * CPU per source streamed by `videocall-cli stream --test-pattern --tone`, at
+ * 720p30 and 360p30 (VP8 and H.264), against a baseline measured in the same
+ * process: ffmpeg alone running the very command line the CLI runs, its pipes
+ * read and discarded. The difference is what the Node side costs (parsing the
+ * pipes, framing, the protocol, sending); the total is what a streaming
+ * machine needs. A simulated viewer watches, so the relay asks for the video.
+ *
+ * Run: `npm run build && npx tsx bench/cli-stream-cpu.ts [seconds]` (default 15
+ * per measurement, after 4 s of warm-up). CPU is % of one core, from
+ * /proc/<pid>/stat (user + system). The machine is shared: the load average
+ * printed with each row says how disturbed it was.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SimParticipant } from '../cli/sim/index.js';
+import { ffmpegArgs, type EncodeSettings } from '../cli/media/ffmpeg-args.js';
+import { startRelay } from '../server/relay.js';
+import { loadAverage } from './machine.js';
+
+const CLI_BIN = fileURLToPath(new URL('../bin/videocall-cli.mjs', import.meta.url));
+const WARMUP_MS = 4000;
+const SECONDS = Number(process.argv[2] ?? 15);
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS = 100;
+
+/** User + system CPU seconds of `pid` so far; 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return NaN; // gone: the row shows NaN rather than a wrong figure
+  }
+}
+
+/** The encoding ffmpeg the CLI `pid` started (not its `ffmpeg -version` check), if running yet. */
+function encoderOf(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return children.map(Number).filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('pipe:3'));
+  } catch {
+    return [];
+  }
+}
+
+/** CPU % of one core the processes `pids()` use over {@link SECONDS}, after the warm-up; `ready` first. */
+async function measure(
+  pids: () => number[],
+  ready: () => boolean = () => true,
+  onStart: () => void = () => undefined,
+): Promise<number[]> {
+  // Bounded: a loaded machine may take long to start Node and ffmpeg.
+  for (let i = 0; i < 300 && !ready(); i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const ids = pids();
+  const before = ids.map(cpuSeconds);
+  onStart();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const elapsed = (performance.now() - started) / 1000;
+  return ids.map((id, i) => Math.round(((cpuSeconds(id) - before[i]!) / elapsed) * 1000) / 10);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('close', () => resolve());
+    child.kill('SIGINT');
+  });
+}
+
+async function baseline(settings: EncodeSettings): Promise<number> {
+  const child = spawn('ffmpeg', ffmpegArgs(settings), {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  for (const fd of [3, 4, 5]) (child.stdio[fd] as NodeJS.ReadableStream).resume();
+  const [cpu] = await measure(() => [child.pid!]);
+  await stop(child);
+  return cpu!;
+}
+
+async function viaCli(
+  url: string,
+  room: string,
+  s: EncodeSettings,
+  started: () => void,
+): Promise<{ node: number; ffmpeg: number }> {
+  const args = ['stream', '--server', url, '--room', room, '--test-pattern', '--tone', '--quiet'];
+  args.push('--size', `${s.width}x${s.height}`, '--fps', String(s.fps), '--codec', s.codec);
+  args.push('--bitrate', String(s.bitrate), '--keyframe-interval', String(s.keyframeInterval / s.fps));
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: 'ignore' });
+  const [node, ffmpeg] = await measure(
+    () => [child.pid!, ...encoderOf(child.pid!)],
+    () => encoderOf(child.pid!).length > 0,
+    started,
+  );
+  await stop(child);
+  return { node: node!, ffmpeg: ffmpeg ?? 0 };
+}
+
+const relay = await startRelay({ host: '127.0.0.1', port: 0 });
+console.log(`videocall-cli stream CPU (% of one core), ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up`);
+console.log(
+  'source              codec  ffmpeg alone  CLI: node + ffmpeg = total  node/baseline  load (1 min), video a viewer got',
+);
+const cases: [number, number, number][] = [
+  [1280, 720, 1_500_000],
+  [640, 360, 600_000],
+];
+let n = 0;
+for (const codec of ['vp8', 'h264'] as const) {
+  for (const [width, height, bitrate] of cases) {
+    const settings: EncodeSettings = {
+      video: { kind: 'test-pattern' },
+      audio: { kind: 'tone' },
+      codec,
+      width,
+      height,
+      fps: 30,
+      bitrate,
+      keyframeInterval: 60,
+      audioBitrate: 32_000,
+    };
+    const room = `bench-${n++}`;
+    const viewer = new SimParticipant({ url: relay.wsUrl, room, name: 'viewer', probe: true });
+    await viewer.join();
+    viewer.start();
+    const alone = await baseline(settings);
+    const cli = await viaCli(relay.url, room, settings, () => viewer.resetCounts());
+    const fps = Math.round(((viewer.stats.videoInByLayer[0] ?? 0) / SECONDS) * 10) / 10;
+    viewer.close();
+    const total = Math.round((cli.node + cli.ffmpeg) * 10) / 10;
+    const ratio = alone > 0 ? (cli.node / alone).toFixed(2) : 'n/a';
+    console.log(
+      `${`${width}x${height}@30 + tone`.padEnd(20)}${codec.padEnd(7)}${`${alone}%`.padEnd(14)}` +
+        `${`${cli.node}% + ${cli.ffmpeg}% = ${total}%`.padEnd(27)}${ratio.padEnd(15)}${loadAverage()[0]}` +
+        `   viewer: ${fps} fps`,
+    );
+  }
+}
+await relay.close();
+console.log('Figures disturbed: the machine is shared (see the load column); compare rows of one run.');
