@@ -5,7 +5,8 @@
  * (3 layers as demanded, microphone) and subscribing like a page of 9 tiles plus
  * the active speaker, and measures over a window after all joined:
  * - microphone packets sent / expected (50 per bot per second, whatever anyone
- *   watches): below 0.95 the bots' timers no longer keep real time;
+ *   watches): below 0.9 the bots' timers no longer keep real time (setInterval at 20 ms
+ *   drifts a few per cent even on an idle machine);
  * - the event loop's delay (p50, p99): what every timer of every bot waits;
  * - this process's CPU, and its CPU per bot as a ratio to the smallest fleet's
  *   (the baseline, measured in the same run).
@@ -25,7 +26,7 @@ import { BotFleet, type FleetTotals } from '../cli/bots/bot-fleet.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const AUDIO_PER_SECOND = 50;
 /** Behind: fewer microphone packets than this share of real time, or timers this late. */
-const KEEPS_UP_RATIO = 0.95;
+const KEEPS_UP_RATIO = 0.9;
 const KEEPS_UP_P99_MS = 100;
 
 export interface CapacityRow {
