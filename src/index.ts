@@ -17,6 +17,7 @@ export {
   VcSendQualityEvent,
   VcTransportChangedEvent,
   VcMessageEvent,
+  VcHandEvent,
 } from './element/events.js';
 export type { RoomMessageEvent, SendOptions } from './call/chat.js';
 export { Room, type JoinTimes, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';

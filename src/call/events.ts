@@ -2,6 +2,7 @@ import type { SendQuality } from '../codec/send-adaptation.js';
 import type { VideoCallError } from './errors.js';
 import type { RemoteParticipant } from './remote-participant.js';
 import type { RoomMessageEvent } from './chat.js';
+import type { HandEvent } from './hand-event.js';
 
 /** The room joined: the relay accepted us. */
 export class RoomJoinedEvent extends Event {
@@ -178,6 +179,7 @@ export interface RoomEventMap {
   'local-media': LocalMediaEvent;
   'send-quality': SendQualityEvent;
   message: RoomMessageEvent;
+  hand: HandEvent;
   // Indexed so the map satisfies Record<string, Event>.
   [type: string]: Event;
 }

@@ -45,6 +45,8 @@ export interface ParticipantInfo {
   readonly e2ee: 'off' | PeerSecurity['status'];
   /** The safety code to compare with them ("1234 5678"), once keys are exchanged. */
   readonly safetyCode: string | null;
+  /** They raised their hand (to speak), and have not lowered it. */
+  readonly handRaised: boolean;
 }
 
 /** Receives each decoded frame of a remote participant; it must close the frame. */
@@ -69,6 +71,8 @@ export class RemoteParticipant implements ParticipantInfo {
   framesOtherLayer = 0;
   /** Where end-to-end encryption with them stands; null without E2EE. */
   security: PeerSecurity | null = null;
+  /** They raised their hand (from their `MediaState`). */
+  handRaised = false;
   private sink: VideoSink | null = null;
   videoDelayMs: number | null = null;
   /** @internal Read from the room's playout when asked (see {@link toJSON}). */
@@ -121,7 +125,7 @@ export class RemoteParticipant implements ParticipantInfo {
 
   /** A plain snapshot, safe to hand to a page. */
   toJSON(): ParticipantInfo {
-    const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode } = this;
+    const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode, handRaised } = this;
     const { videoLayer, videoWidth, videoHeight } = this;
     const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
     const videoDelayMs = round(this.videoDelayMs);
@@ -141,6 +145,7 @@ export class RemoteParticipant implements ParticipantInfo {
       audioDelayMs,
       e2ee,
       safetyCode,
+      handRaised,
     };
   }
 }

@@ -48,6 +48,7 @@ import { RemoteParticipant } from './remote-participant.js';
 import { announcedVideoLayers, type AnnouncedLayer, type ViewSize } from './layer-choice.js';
 import { Subscriptions, type VideoView } from './subscriptions.js';
 import { RoomChat, type SendOptions } from './chat.js';
+import { HandEvent } from './hand-event.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
 export type { TransportChoice };
@@ -162,6 +163,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private readonly connection: RelayConnection;
   private readonly subscriptions: Subscriptions;
   private readonly chat: RoomChat;
+  /** We raised our hand ({@link raiseHand}); the others see it until {@link lowerHand}. */
+  handRaised = false;
   /** Chat messages dropped because they did not decrypt (E2EE), or came in clear while E2EE is on. */
   undecryptableMessages = 0;
   private codec: VideoCodecName = 'vp8';
@@ -461,6 +464,23 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     return this.chat.send({ data }, options);
   }
 
+  /** Raises our hand: the others see it (a `hand` event there, and here) until {@link lowerHand}. */
+  raiseHand(): void {
+    this.setHand(true);
+  }
+
+  /** Lowers our hand. */
+  lowerHand(): void {
+    this.setHand(false);
+  }
+
+  private setHand(raised: boolean): void {
+    if (this.handRaised === raised) return;
+    this.handRaised = raised;
+    this.announceState();
+    this.emit(new HandEvent(this.sessionId, raised, true));
+  }
+
   /** Admins: lets participant `id` (from {@link knocking}) in from the lobby. */
   admit(id: string): void {
     this.moderate({ admission: { id, admit: true } });
@@ -672,6 +692,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const decoders = (init.decoders ?? []).map(videoCodecFromWire).filter((c): c is VideoCodecName => c !== null);
     const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
     participant.videoLayers = announcedVideoLayers(init.state);
+    participant.handRaised = !!init.state?.handRaised;
     this.participants.set(id, participant);
     this.subscriptions.changed();
     this.startKeyExchange(participant);
@@ -689,6 +710,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       this.subscriptions.changed();
     }
     if (!participant.camera) this.remote.videoStopped(participant);
+    const raised = !!state?.handRaised;
+    if (raised !== participant.handRaised) {
+      participant.handRaised = raised;
+      this.emit(new HandEvent(participant.id, raised, false));
+    }
     this.emit(new ParticipantEvent('participant-updated', participant));
   }
 
@@ -815,7 +841,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /** Our `MediaState`: mic, camera, screen, and the layers our camera is sent in. */
   private wireState(): MediaStateInit {
     const videoLayers = this.local.videoLayers;
-    return { ...this.local.state, ...(videoLayers.length > 0 ? { videoLayers } : {}) };
+    return {
+      ...this.local.state,
+      ...(videoLayers.length > 0 ? { videoLayers } : {}),
+      ...(this.handRaised ? { handRaised: true } : {}),
+    };
   }
 
   /**

@@ -4,6 +4,7 @@ import { canRenderToTrack } from '../render/track-renderer.js';
 import { cameraOffIcon, lockIcon, lockOpenIcon, micOffIcon } from './icons.js';
 import { remoteVideo } from './remote-video.js';
 import { selfView } from './self-view.js';
+import { handIndicator } from './hand.js';
 
 /** A level above this (0..1, RMS of played audio) lights a tile's speaking ring. */
 const SPEAKING_LEVEL = 0.02;
@@ -63,7 +64,7 @@ export function remoteTile(p: RemoteParticipant): TemplateResult {
     <div part="label">
       ${p.mic ? nothing : html`<span part="indicator mic-off" title="Microphone off">${micOffIcon}</span>`}
       ${p.camera ? nothing : html`<span part="indicator camera-off" title="Camera off">${cameraOffIcon}</span>`}
-      ${security(p)}
+      ${security(p)} ${p.handRaised ? handIndicator(document.documentElement.lang || 'en') : nothing}
       <span>${p.name || 'Guest'}</span>
     </div>
   </div>`;

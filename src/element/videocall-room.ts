@@ -15,11 +15,12 @@ import { GestureListener } from './gesture-listener.js';
 import { GridLayoutController } from './grid-layout-controller.js';
 import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
-import { chatButtonStyles, styles } from './styles.js';
+import { chatButtonStyles, handStyles, styles } from './styles.js';
 import { chatButton } from './chat-button.js';
 import { ChatController } from './chat-controller.js';
 import { CHAT_PANEL_PARTS } from './chat-panel.js';
 import { languageOf } from './chat-strings.js';
+import { handButton } from './hand.js';
 import type { SendOptions } from '../call/chat.js';
 import { localTile, remoteTile } from './tiles.js';
 
@@ -50,6 +51,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-waiting - {@link VcWaitingEvent} the join waits in the room's lobby for an admin
  * @fires vc-knock - {@link VcKnockEvent} admins: who waits in the lobby now (answer with `admit()` / `deny()`)
  * @fires vc-moderated - {@link VcModeratedEvent} an admin muted us, allowed us again, or (un)locked the room
+ * @fires vc-hand - {@link VcHandEvent} someone (or this element) raised or lowered their hand
  * @fires vc-message - {@link VcMessageEvent} a chat message or app data from someone else (`from`, `text` or `data`, `to`, `at`)
  *
  * @csspart stage - the area holding the tiles
@@ -68,6 +70,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart action - a button on the overlay (also `admit-button`, `deny-button` in the lobby panel)
  * @csspart lobby - admins: the panel of people waiting to join (`lobby-title`, `knock`, `knock-name`)
  * @csspart chat - the chat panel (`chat-header`, `chat-title`, `chat-close`, `chat-log`, `chat-empty`, `chat-message` with `chat-own` / `chat-private`, `chat-meta`, `chat-sender`, `chat-to`, `chat-time`, `chat-text`, `chat-form`, `chat-recipient`, `chat-input`, `chat-send`, `chat-error`)
+ * @csspart hand-button - the control that raises and lowers this participant's hand; `hand-raised` marks a tile whose participant raised it
  * @csspart chat-button - the control that opens the chat; `badge` on it counts unread messages
  *
  * @cssprop --vc-background - background of the element
@@ -81,9 +84,10 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @cssprop --vc-gap - space between tiles
  * @cssprop --vc-font - font family
  * @cssprop --vc-control-size - size of the control buttons
+ * @cssprop --vc-hand - the raised-hand sign and the pressed raise-hand button
  */
 export class VideocallRoomElement extends LitElement {
-  static override styles = [styles, chatButtonStyles];
+  static override styles = [styles, chatButtonStyles, handStyles];
 
   /**
    * The relay's base URL (http, https, ws or wss), or several relays of one cluster
@@ -274,6 +278,21 @@ export class VideocallRoomElement extends LitElement {
     return this.current.sendData(data instanceof ArrayBuffer ? new Uint8Array(data) : data, options);
   }
 
+  /** True while this element's hand is raised. */
+  get handRaised(): boolean {
+    return this.current?.handRaised ?? false;
+  }
+
+  /** Raises this participant's hand: the others see it on its tile and get `vc-hand`. */
+  raiseHand(): void {
+    this.current?.raiseHand();
+  }
+
+  /** Lowers this participant's hand. */
+  lowerHand(): void {
+    this.current?.lowerHand();
+  }
+
   /** Admins: lets someone waiting in the lobby (an id from `vc-knock`) in. */
   admit(id: string): void {
     this.current?.admit(id);
@@ -349,6 +368,7 @@ export class VideocallRoomElement extends LitElement {
       'participant-updated',
       'participant-left',
       'local-media',
+      'hand',
       'reconnected',
       'transport-changed',
     ]) {
@@ -459,6 +479,12 @@ export class VideocallRoomElement extends LitElement {
     void this.current?.resumeAudio().then(() => this.requestUpdate());
   };
 
+  private onHandClick = (): void => {
+    const room = this.current;
+    if (room?.handRaised) room.lowerHand();
+    else room?.raiseHand();
+  };
+
   private onChatClick = (): void => {
     this.chat.toggle();
     if (this.chat.open)
@@ -530,7 +556,10 @@ export class VideocallRoomElement extends LitElement {
               onMic: this.toggleMic,
               onCamera: this.toggleCamera,
               onLeave: this.onLeaveClick,
-              extra: [chatButton(languageOf(this), this.chat.open, this.chat.unread, this.onChatClick)],
+              extra: [
+                handButton(languageOf(this), room.handRaised, this.onHandClick),
+                chatButton(languageOf(this), this.chat.open, this.chat.unread, this.onChatClick),
+              ],
             })
           : nothing
       }
