@@ -765,6 +765,7 @@ export class Connection implements RoomMember {
     if (s.screenLayers?.length) state.screenLayers = s.screenLayers;
     if (this.locked.has(TrackKind.AUDIO)) state.micLocked = true;
     if (this.locked.has(TrackKind.VIDEO)) state.cameraLocked = true;
+    if (s.handRaised) state.handRaised = true;
     room.publishState(this, encodeEnvelope({ mediaState: state }), state);
   }
 
@@ -972,6 +973,7 @@ export class Connection implements RoomMember {
     const screen = publish.has('screen') ? cleanLayers(announced?.screenLayers) : [];
     if (video.length > 0) out.videoLayers = video;
     if (screen.length > 0) out.screenLayers = screen;
+    if (announced?.handRaised) out.handRaised = true;
     return out;
   }
 

@@ -62,6 +62,7 @@ export function checkedState(s: MediaStateInit | null | undefined): MediaStateIn
   if (screenLayers.length) out.screenLayers = screenLayers.map(layer);
   if (s?.micLocked) out.micLocked = true;
   if (s?.cameraLocked) out.cameraLocked = true;
+  if (s?.handRaised) out.handRaised = true;
   return out;
 }
 

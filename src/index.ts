@@ -18,6 +18,7 @@ export {
   VcSendQualityEvent,
   VcTransportChangedEvent,
   VcMessageEvent,
+  VcHandEvent,
 } from './element/events.js';
 export type { RoomMessageEvent, SendOptions } from './call/chat.js';
 export { VcActiveSpeakerEvent, VcScreenShareEvent } from './element/large-room-events.js';

@@ -3,6 +3,7 @@ import type { VideoCallError } from './errors.js';
 import type { RemoteParticipant } from './remote-participant.js';
 import type { RoomMessageEvent } from './chat.js';
 import type { ActiveSpeakerEvent, ScreenShareEvent } from './large-room-events.js';
+import type { HandEvent } from './hand-event.js';
 
 /** The room joined: the relay accepted us. */
 export class RoomJoinedEvent extends Event {
@@ -181,6 +182,7 @@ export interface RoomEventMap {
   message: RoomMessageEvent;
   'screen-share': ScreenShareEvent;
   'active-speaker': ActiveSpeakerEvent;
+  hand: HandEvent;
   // Indexed so the map satisfies Record<string, Event>.
   [type: string]: Event;
 }

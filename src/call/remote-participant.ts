@@ -50,6 +50,8 @@ export interface ParticipantInfo {
   readonly e2ee: 'off' | PeerSecurity['status'];
   /** The safety code to compare with them ("1234 5678"), once keys are exchanged. */
   readonly safetyCode: string | null;
+  /** They raised their hand (to speak), and have not lowered it. */
+  readonly handRaised: boolean;
 }
 
 /** Receives each decoded frame of a remote participant; it must close the frame. */
@@ -74,6 +76,8 @@ export class RemoteParticipant implements ParticipantInfo {
   framesOtherLayer = 0;
   /** Where end-to-end encryption with them stands; null without E2EE. */
   security: PeerSecurity | null = null;
+  /** They raised their hand (from their `MediaState`). */
+  handRaised = false;
   private sink: VideoSink | null = null;
   /** The layers of their screen share they announced, largest first (empty while not sharing). */
   screenLayers: AnnouncedLayer[] = [];
@@ -148,7 +152,7 @@ export class RemoteParticipant implements ParticipantInfo {
 
   /** A plain snapshot, safe to hand to a page. */
   toJSON(): ParticipantInfo {
-    const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode } = this;
+    const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode, handRaised } = this;
     const { videoLayer, videoWidth, videoHeight, screenLayer, screenWidth, screenHeight } = this;
     const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
     const videoDelayMs = round(this.videoDelayMs);
@@ -171,6 +175,7 @@ export class RemoteParticipant implements ParticipantInfo {
       audioDelayMs,
       e2ee,
       safetyCode,
+      handRaised,
     };
   }
 }

@@ -58,6 +58,7 @@ import { RoomChat, type SendOptions } from './chat.js';
 import { LocalScreen } from './local-screen.js';
 import { RemoteScreens } from './remote-screen.js';
 import { ActiveSpeakerEvent, ScreenShareEvent } from './large-room-events.js';
+import { HandEvent } from './hand-event.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
 export type { TransportChoice };
@@ -183,6 +184,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private readonly connection: RelayConnection;
   private readonly subscriptions: Subscriptions;
   private readonly chat: RoomChat;
+  /** We raised our hand ({@link raiseHand}); the others see it until {@link lowerHand}. */
+  handRaised = false;
   /** Chat messages dropped because they did not decrypt (E2EE), or came in clear while E2EE is on. */
   undecryptableMessages = 0;
   private codec: VideoCodecName = 'vp8';
@@ -554,6 +557,23 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     return this.remote.setSpeaker(deviceId);
   }
 
+  /** Raises our hand: the others see it (a `hand` event there, and here) until {@link lowerHand}. */
+  raiseHand(): void {
+    this.setHand(true);
+  }
+
+  /** Lowers our hand. */
+  lowerHand(): void {
+    this.setHand(false);
+  }
+
+  private setHand(raised: boolean): void {
+    if (this.handRaised === raised) return;
+    this.handRaised = raised;
+    this.announceState();
+    this.emit(new HandEvent(this.sessionId, raised, true));
+  }
+
   /** Admins: lets participant `id` (from {@link knocking}) in from the lobby. */
   admit(id: string): void {
     this.moderate({ admission: { id, admit: true } });
@@ -789,6 +809,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const participant = new RemoteParticipant(id, init.name ?? '', mediaState(init.state), decoders);
     participant.videoLayers = announcedVideoLayers(init.state);
     participant.screenLayers = announcedScreenLayers(init.state);
+    participant.handRaised = !!init.state?.handRaised;
     this.participants.set(id, participant);
     this.subscriptions.changed();
     this.startKeyExchange(participant);
@@ -814,6 +835,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (!participant.camera) this.remote.videoStopped(participant);
     if (wasSharing && !participant.screen) this.screens.stopped(participant);
     if (wasSharing !== participant.screen) this.emit(new ScreenShareEvent(participant.id, participant.screen, false));
+    const raised = !!state?.handRaised;
+    if (raised !== participant.handRaised) {
+      participant.handRaised = raised;
+      this.emit(new HandEvent(participant.id, raised, false));
+    }
     this.emit(new ParticipantEvent('participant-updated', participant));
   }
 
@@ -1006,6 +1032,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       screen: this.screenShare.sharing,
       ...(videoLayers.length > 0 ? { videoLayers } : {}),
       ...(screenLayers.length > 0 ? { screenLayers } : {}),
+      ...(this.handRaised ? { handRaised: true } : {}),
     };
   }
 

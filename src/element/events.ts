@@ -206,6 +206,19 @@ export class VcMessageEvent extends Event {
   }
 }
 
+export class VcHandEvent extends Event {
+  constructor(
+    /** Who: a participant id (this element's own session id when `local`). */
+    readonly participantId: string,
+    /** True when the hand went up, false when it came down. */
+    readonly raised: boolean,
+    /** True for this element's own hand (`raiseHand()`, `lowerHand()` or its button). */
+    readonly local: boolean,
+  ) {
+    super('vc-hand', init);
+  }
+}
+
 type PageEventType =
   | 'joined'
   | 'participant-joined'
@@ -216,7 +229,8 @@ type PageEventType =
   | 'send-quality'
   | 'waiting'
   | 'knock'
-  | 'moderated';
+  | 'moderated'
+  | 'hand';
 
 /**
  * The `vc-*` event a page sees for each room event it may know of, made from the
@@ -236,6 +250,7 @@ const PAGE_EVENTS: { [K in PageEventType]: (event: RoomEventMap[K], room: string
   waiting: (e) => new VcWaitingEvent(e.locked),
   knock: (e) => new VcKnockEvent(e.waiting.map((p) => ({ ...p }))),
   moderated: (e) => new VcModeratedEvent(e.kind, e.locked),
+  hand: (e) => new VcHandEvent(e.participantId, e.raised, e.local),
 };
 
 /**
@@ -268,5 +283,6 @@ declare global {
     'vc-moderated': VcModeratedEvent;
     'vc-message': VcMessageEvent;
     'vc-device-changed': VcDeviceChangedEvent;
+    'vc-hand': VcHandEvent;
   }
 }

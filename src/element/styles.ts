@@ -394,3 +394,17 @@ export const chatButtonStyles = css`
     text-align: center;
   }
 `;
+
+/** The raise-hand control (pressed while the hand is up) and the hand on a tile. */
+export const handStyles = css`
+  [part~='hand-button'][aria-pressed='false'] {
+    background: #2b303b;
+  }
+  [part~='hand-button'][aria-pressed='true'] {
+    background: var(--vc-hand, #f5b700);
+    color: #111318;
+  }
+  [part~='hand-raised'] {
+    color: var(--vc-hand, #f5b700);
+  }
+`;

@@ -5,6 +5,7 @@ import { cameraOffIcon, lockIcon, lockOpenIcon, micOffIcon } from './icons.js';
 import { translate } from './i18n.js';
 import { remoteVideo } from './remote-video.js';
 import { selfView } from './self-view.js';
+import { handIndicator } from './hand.js';
 
 /** A level above this (0..1, RMS of played audio) lights a tile's speaking ring. */
 const SPEAKING_LEVEL = 0.02;
@@ -75,7 +76,7 @@ export function remoteTile(p: RemoteParticipant, lang = 'en', extras: RemoteTile
     <div part="label">
       ${p.mic ? nothing : indicator('mic-off', t('tile.micOff'), micOffIcon)}
       ${p.camera ? nothing : indicator('camera-off', t('tile.cameraOff'), cameraOffIcon)} ${security(p, lang)}
-      ${active ?? nothing}
+      ${active ?? nothing} ${p.handRaised ? handIndicator(lang) : nothing}
       <span>${name}</span>
     </div>
   </div>`;

@@ -20,10 +20,11 @@ import { deviceSettings } from './device-settings.js';
 import { defineStrings, languageOf, translate } from './i18n.js';
 import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
-import { chatButtonStyles, styles } from './styles.js';
+import { chatButtonStyles, handStyles, styles } from './styles.js';
 import { chatButton } from './chat-button.js';
 import { ChatController } from './chat-controller.js';
 import { CHAT_PANEL_PARTS } from './chat-panel.js';
+import { handButton } from './hand.js';
 import type { SendOptions } from '../call/chat.js';
 import { localTile } from './tiles.js';
 import { forwardLargeRoomEvents } from './large-room-events.js';
@@ -61,6 +62,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-waiting - {@link VcWaitingEvent} the join waits in the room's lobby for an admin
  * @fires vc-knock - {@link VcKnockEvent} admins: who waits in the lobby now (answer with `admit()` / `deny()`)
  * @fires vc-moderated - {@link VcModeratedEvent} an admin muted us, allowed us again, or (un)locked the room
+ * @fires vc-hand - {@link VcHandEvent} someone (or this element) raised or lowered their hand
  * @fires vc-message - {@link VcMessageEvent} a chat message or app data from someone else (`from`, `text` or `data`, `to`, `at`)
  * @fires vc-device-changed - {@link VcDeviceChangedEvent} the camera, mic or speaker in use changed (`selected` or `fallback` after an unplug)
  * @fires vc-screen-share - {@link VcScreenShareEvent} someone (or this element) started or stopped sharing a screen
@@ -85,6 +87,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart device-select - a device picker (also `camera-select`, `mic-select`, `speaker-select`)
  * @csspart lobby - admins: the panel of people waiting to join (`lobby-title`, `knock`, `knock-name`)
  * @csspart chat - the chat panel (`chat-header`, `chat-title`, `chat-close`, `chat-log`, `chat-empty`, `chat-message` with `chat-own` / `chat-private`, `chat-meta`, `chat-sender`, `chat-to`, `chat-time`, `chat-text`, `chat-form`, `chat-recipient`, `chat-input`, `chat-send`, `chat-error`)
+ * @csspart hand-button - the control that raises and lowers this participant's hand; `hand-raised` marks a tile whose participant raised it
  * @csspart chat-button - the control that opens the chat; `badge` on it counts unread messages
  * @csspart tile-screen - a screen share's tile (also `tile-remote` for others' shares, `tile-local-screen` for ours)
  * @csspart active-speaker - on the active speaker's tile, with a `speaking-indicator` sign in its name bar
@@ -116,9 +119,10 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @cssprop --vc-height - height when the page sets none (default 480px)
  * @cssprop --vc-min-height - the least height the element takes (default 240px)
  * @cssprop --vc-font-size - base text size (default 16px, whatever the page's)
+ * @cssprop --vc-hand - the raised-hand sign and the pressed raise-hand button
  */
 export class VideocallRoomElement extends LitElement {
-  static override styles = [styles, chatButtonStyles, largeRoomStyles];
+  static override styles = [styles, chatButtonStyles, largeRoomStyles, handStyles];
 
   /**
    * Adds or rewords the element's strings, per language (`en`, `it`, or any
@@ -430,6 +434,21 @@ export class VideocallRoomElement extends LitElement {
     return this.current.sendData(data instanceof ArrayBuffer ? new Uint8Array(data) : data, options);
   }
 
+  /** True while this element's hand is raised. */
+  get handRaised(): boolean {
+    return this.current?.handRaised ?? false;
+  }
+
+  /** Raises this participant's hand: the others see it on its tile and get `vc-hand`. */
+  raiseHand(): void {
+    this.current?.raiseHand();
+  }
+
+  /** Lowers this participant's hand. */
+  lowerHand(): void {
+    this.current?.lowerHand();
+  }
+
   /** Admins: lets someone waiting in the lobby (an id from `vc-knock`) in. */
   admit(id: string): void {
     this.current?.admit(id);
@@ -510,6 +529,7 @@ export class VideocallRoomElement extends LitElement {
       'participant-updated',
       'participant-left',
       'local-media',
+      'hand',
       'reconnected',
       'transport-changed',
       'screen-share',
@@ -712,6 +732,12 @@ export class VideocallRoomElement extends LitElement {
     void this.current?.resumeAudio().then(() => this.requestUpdate());
   };
 
+  private onHandClick = (): void => {
+    const room = this.current;
+    if (room?.handRaised) room.lowerHand();
+    else room?.raiseHand();
+  };
+
   private onChatClick = (): void => {
     this.chat.toggle();
     if (this.chat.open)
@@ -807,7 +833,10 @@ export class VideocallRoomElement extends LitElement {
                 label: translate(this.language, 'settings.title'),
                 onToggle: this.toggleSettings,
               },
-              extra: [chatButton(this.language, this.chat.open, this.chat.unread, this.onChatClick)],
+              extra: [
+                handButton(this.language, room.handRaised, this.onHandClick),
+                chatButton(this.language, this.chat.open, this.chat.unread, this.onChatClick),
+              ],
               screenShare: canShare
                 ? {
                     on: room.screenSharing,

@@ -17,5 +17,10 @@ export function mediaState(init: MediaStateInit | null | undefined): MediaStateS
 
 /** True when two wire states announce the same thing (absent and false are the same). */
 export function sameMediaState(a: MediaStateInit | null | undefined, b: MediaStateInit | null | undefined): boolean {
-  return !!a?.mic === !!b?.mic && !!a?.camera === !!b?.camera && !!a?.screen === !!b?.screen;
+  return (
+    !!a?.mic === !!b?.mic &&
+    !!a?.camera === !!b?.camera &&
+    !!a?.screen === !!b?.screen &&
+    !!a?.handRaised === !!b?.handRaised
+  );
 }
