@@ -101,8 +101,9 @@ export default {
       launchOptions: {
         executablePath: CHROMIUM_PATH,
         headless: true,
-        // Two fake cameras (and Chromium's two fake mics and speakers), for the device-picker tests.
-        args: chromiumArgs(['--use-fake-device-for-media-stream=device-count=2']),
+        // Three fake cameras (the second is a Y16 depth camera that gives no picture; the third an
+        // MJPEG one) and Chromium's two fake mics and speakers, for the device-picker tests.
+        args: chromiumArgs(['--use-fake-device-for-media-stream=device-count=3']),
       },
     }),
   ],

@@ -32,6 +32,8 @@ export class DeviceController implements ReactiveController {
   /** The camera and mic ids last seen in use, to tell a fallback from a choice. */
   private lastInUse: { camera: string | null; mic: string | null } = { camera: null, mic: null };
   private readonly onDeviceChange = (): void => void this.refresh();
+  /** Kinds being switched by {@link select}: their change is a choice, not a fallback. */
+  private readonly selecting = new Set<DeviceKind>();
 
   constructor(
     private readonly host: ReactiveControllerHost & HTMLElement,
@@ -85,8 +87,13 @@ export class DeviceController implements ReactiveController {
       throw new DOMException('This browser cannot choose where audio plays.', 'NotSupportedError');
     }
     const room = this.source.room();
-    if (room && kind === 'speaker') await room.setSpeaker(deviceId);
-    else if (room && room.state !== 'left') await room.local.selectDevice(kind as 'camera' | 'mic', deviceId);
+    this.selecting.add(kind);
+    try {
+      if (room && kind === 'speaker') await room.setSpeaker(deviceId);
+      else if (room && room.state !== 'left') await room.local.selectDevice(kind as 'camera' | 'mic', deviceId);
+    } finally {
+      this.selecting.delete(kind);
+    }
     if (deviceId) this.choices = { ...this.choices, [kind]: deviceId };
     else this.choices = Object.fromEntries(Object.entries(this.choices).filter(([k]) => k !== kind));
     saveDeviceChoice(kind, deviceId);
@@ -116,7 +123,7 @@ export class DeviceController implements ReactiveController {
     for (const kind of ['camera', 'mic'] as const) {
       const before = this.lastInUse[kind];
       const after = now[kind];
-      if (before && after && before !== after) {
+      if (before && after && before !== after && !this.selecting.has(kind)) {
         void this.refresh();
         this.host.dispatchEvent(new VcDeviceChangedEvent(kind, after, this.labelOf(kind, after), 'fallback'));
       }

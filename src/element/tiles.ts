@@ -34,7 +34,7 @@ export function localTile({ name, videoTrack, mic, encrypted, lang = 'en' }: Loc
   const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
   const cameraOn = !!videoTrack;
   const label = t('tile.you', { name: name || t('tile.guest') });
-  return html`<div part="tile tile-local" data-id="local" aria-label=${label}>
+  return html`<div part="tile tile-local" data-id="local" role="group" aria-label=${label}>
     <video part="video" muted playsinline autoplay ?hidden=${!cameraOn} ${selfView(videoTrack)}></video>
     ${cameraOn ? nothing : html`<div part="avatar" aria-hidden="true">${initials(name || t('tile.guest'))}</div>`}
     <div part="label">
@@ -65,6 +65,7 @@ export function remoteTile(p: RemoteParticipant, lang = 'en', extras: RemoteTile
     part="tile tile-remote ${speaking ? 'speaking' : ''} ${active ? 'active-speaker' : ''}"
     class=${speaking ? 'speaking' : ''}
     data-id=${p.id}
+    role="group"
     aria-label=${name}
   >
     ${
@@ -84,7 +85,7 @@ export function remoteTile(p: RemoteParticipant, lang = 'en', extras: RemoteTile
 
 /** Their keys failed verification: say so plainly, and never show their bytes. */
 function undecryptableTile(p: RemoteParticipant, name: string, lang: string): TemplateResult {
-  return html`<div part="tile tile-remote undecryptable" data-id=${p.id} aria-label=${name}>
+  return html`<div part="tile tile-remote undecryptable" data-id=${p.id} role="group" aria-label=${name}>
     <div part="avatar cant-decrypt">
       <span>${lockOpenIcon}</span>
       <span>${translate(lang, 'tile.cantDecrypt', { name })}</span>

@@ -638,7 +638,7 @@ export class VideocallRoomElement extends LitElement {
    * Turns the microphone on or off, as its button does. Before the call it sets
    * what the join opens. Resolves with whether the microphone is on afterwards
    * (false when it could not be opened: `vc-error` says why); rejects with a
-   * {@link VideoCallError} `moderated` while an admin keeps it off. The `mic`
+   * {@link VideoCallError} `not-allowed` while an admin keeps it off. The `mic`
    * attribute always says what is sent.
    */
   setMicEnabled(on: boolean): Promise<boolean> {
@@ -709,10 +709,12 @@ export class VideocallRoomElement extends LitElement {
     if (this.settingsOpen) void this.deviceControl.refresh();
     // Focus follows: into the panel when it opens, back to its button when it closes.
     void this.updateComplete.then(() => {
+      const root = this.renderRoot;
       const target = this.settingsOpen
-        ? '[part~="device-select"]:not([disabled]), [part~="close-button"]'
-        : '[part~="settings-button"]';
-      this.renderRoot.querySelector<HTMLElement>(target)?.focus();
+        ? (root.querySelector<HTMLElement>('[part~="device-select"]:not([disabled])') ??
+          root.querySelector<HTMLElement>('[part~="close-button"]'))
+        : root.querySelector<HTMLElement>('[part~="settings-button"]');
+      target?.focus();
     });
   };
   private onDeviceSelect = (kind: DeviceKind, deviceId: string): void => {

@@ -6,7 +6,7 @@ import type { VideocallRoomElement } from '../../../src/element/videocall-room.j
 import type { VcDeviceChangedEvent } from '../../../src/element/device-events.js';
 import { STORAGE_KEY } from '../../../src/element/device-preferences.js';
 
-// The runner starts Chromium with two fake cameras, two fake mics and two fake speakers.
+// The runner starts Chromium with three fake cameras (the third an MJPEG one), two fake mics and two fake speakers.
 interface Relays {
   open: string;
 }
@@ -77,16 +77,21 @@ describe('<videocall-room> devices', function () {
     shadow.querySelector<HTMLButtonElement>('[part~="settings-button"]')!.click();
     await waitUntil(() => shadow.querySelector('[part~="settings"]'), 'no settings panel');
     const cameraSelect = shadow.querySelector<HTMLSelectElement>('[part~="camera-select"]')!;
-    await waitUntil(() => cameraSelect.options.length === 2, 'the camera picker does not list both cameras');
+    await waitUntil(() => cameraSelect.options.length === 3, 'the camera picker does not list the three cameras');
     expect(shadow.querySelector<HTMLSelectElement>('[part~="mic-select"]')!.options.length).to.be.at.least(2);
     expect(shadow.querySelector<HTMLSelectElement>('[part~="speaker-select"]')!.options.length).to.be.at.least(2);
     // Labels, since permission was granted by the join.
-    expect([...cameraSelect.options].map((o) => o.text)).to.deep.equal(['fake_device_0', 'fake_device_1']);
+    expect([...cameraSelect.options].map((o) => o.text)).to.deep.equal([
+      'fake_device_0',
+      'fake_device_1',
+      'fake_device_2',
+    ]);
     // The picker shows the camera in use; focus went into the panel.
     expect(cameraSelect.value).to.equal(cameraInUse(ada));
     expect(shadow.activeElement).to.equal(cameraSelect);
 
-    const other = [...cameraSelect.options].find((o) => o.value !== cameraSelect.value)!;
+    // The third fake camera (MJPEG); the second is a depth camera without a picture.
+    const other = cameraSelect.options[2]!;
     const changed = oneEvent(ada, 'vc-device-changed') as Promise<VcDeviceChangedEvent>;
     cameraSelect.value = other.value;
     cameraSelect.dispatchEvent(new Event('change'));
@@ -120,16 +125,16 @@ describe('<videocall-room> devices', function () {
 
   it('unplugging the camera in use falls back to the other one, not a frozen tile', async () => {
     const cameras = await devices('videoinput');
-    expect(cameras).to.have.length(2);
+    expect(cameras).to.have.length(3);
     const room = uniqueRoom();
     const ada = call(room, 'Ada');
     const grace = call(room, 'Grace', { camera: 'off' });
     elements.push(ada, grace);
     // Chosen before joining: the join opens it.
-    await ada.selectDevice('camera', cameras[1]!.deviceId);
+    await ada.selectDevice('camera', cameras[2]!.deviceId);
     await ada.join();
     await grace.join();
-    expect(cameraInUse(ada)).to.equal(cameras[1]!.deviceId);
+    expect(cameraInUse(ada)).to.equal(cameras[2]!.deviceId);
     await seesLiveVideo(grace, 'before the unplug');
 
     // An unplug as the browser reports it: the track ends (stop() alone fires no `ended`).
