@@ -103,10 +103,14 @@ describe('forwardToPage', () => {
       videoLayer: null,
       videoWidth: 0,
       videoHeight: 0,
+      screenLayer: null,
+      screenWidth: 0,
+      screenHeight: 0,
       videoDelayMs: null,
       audioDelayMs: null,
       e2ee: 'off',
       safetyCode: null,
+      handRaised: false,
     });
     expect(left.type).toBe('vc-participant-left');
     expect(left.participant.framesDecoded).toBe(7);
