@@ -368,8 +368,10 @@ function audioOutputFigures(
   before: PlaybackSnapshot | null,
   after: PlaybackSnapshot,
 ): AudioOutputFigures {
+  // A context made during the run (the product stepped its output up) counts from zero.
+  const replaced = before !== null && after.totalDuration !== null && after.totalDuration < (before.totalDuration ?? 0);
   const delta = (k: 'underrunEvents' | 'underrunDuration' | 'totalDuration') =>
-    after[k] === null ? null : after[k]! - (before?.[k] ?? 0);
+    after[k] === null ? null : after[k]! - (replaced ? 0 : (before?.[k] ?? 0));
   const total = delta('totalDuration');
   const events = delta('underrunEvents');
   const duration = delta('underrunDuration');
