@@ -4,7 +4,7 @@
  */
 import { CodedError } from '../../src/shared/coded-error.js';
 
-/** Stable codes of the failures `record` and `bots` report. */
+/** Stable codes of the failures `bots` reports (and `record`, still on the cli-record branch). */
 export type CliErrorCode =
   | 'usage'
   | 'relay-unreachable'

@@ -1,13 +1,12 @@
 /**
  * Test-only entry point: runs one of the CLI commands this branch adds as a
- * process would (`node --import tsx test/e2e/cli-command.ts record …`), so tests
+ * process would (`node --import tsx test/e2e/cli-command.ts bots …`), so tests
  * see its real exit code, output and signal handling. The real entry point
  * (cli/main.ts) wires the same command objects.
  */
 import { botsCommand } from '../../cli/commands/bots.js';
-import { recordCommand } from '../../cli/commands/record.js';
 
-const commands = { record: recordCommand, bots: botsCommand } as const;
+const commands = { bots: botsCommand } as const;
 const [name, ...argv] = process.argv.slice(2);
 const command = commands[name as keyof typeof commands];
 if (!command) {
