@@ -683,8 +683,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /**
    * Opens the devices, probes the codecs and stretches the passphrase, all at
    * once. `joinable` settles when `Join` can go (the decoders we announce, the
-   * room key E2EE needs from the first message); `media` when the devices are
-   * open and the encoders known, which sending waits for.
+   * room key E2EE needs from the first message, and the codec probes); `media`
+   * when the devices are open too, which sending waits for.
    */
   private prepare(): { joinable: Promise<void>; media: Promise<void> } {
     const { room } = this.options;
@@ -695,11 +695,15 @@ export class Room extends TypedEventTarget<RoomEventMap> {
           return code.prepareSecret(this.options.passphrase, room);
         })
       : null;
-    const joinable = Promise.all([detectDecoders(), secret]).then(([decoders, roomSecret]) => {
+    // The codec probes go before Join too: the first `isConfigSupported` can hold the main
+    // thread for a second or more, which after Join would miss heartbeats (a relay with a short
+    // heartbeat then drops us). Opening the devices does not block the thread: Join need not wait.
+    const encoders = detectEncoders();
+    const joinable = Promise.all([detectDecoders(), secret, encoders]).then(([decoders, roomSecret]) => {
       this.localDecoders = decoders;
       this.roomSecret = roomSecret ?? null;
     });
-    const media = Promise.all([detectEncoders(), capture]).then(([encoders]) => {
+    const media = Promise.all([encoders, capture]).then(([encoders]) => {
       this.localEncoders = encoders;
       if (this.options.codec && !encoders.includes(this.options.codec)) {
         this.emit(
