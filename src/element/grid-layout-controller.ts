@@ -25,6 +25,8 @@ export class GridLayoutController implements ReactiveController {
   layout: GridLayout = { columns: 1, rows: 1, tileWidth: 0, tileHeight: 0 };
   private observer: ResizeObserver | null = null;
   private observed: HTMLElement | null = null;
+  /** Tile count at the last relayout (-1: none yet). */
+  private laidOutCount = -1;
 
   constructor(
     private readonly host: ReactiveControllerHost & HTMLElement,
@@ -52,7 +54,10 @@ export class GridLayoutController implements ReactiveController {
 
   hostUpdated(): void {
     this.observeStage();
-    this.relayout();
+    // The element renders many times a second in a call (levels, speakers, stats); measuring
+    // the stage each time forces style and layout. Its size is the ResizeObserver's job, so a
+    // render only relayouts when the number of tiles changed.
+    if (this.source.tileCount() !== this.laidOutCount) this.relayout();
   }
 
   /** Observes the stage once it exists (the first render makes it; a reconnect needs it again). */
@@ -69,7 +74,8 @@ export class GridLayoutController implements ReactiveController {
     if (!stage) return;
     const gap = parseFloat(getComputedStyle(this.host).getPropertyValue('--vc-gap')) || DEFAULT_GAP;
     const rect = stage.getBoundingClientRect();
-    const next = bestGrid(this.source.tileCount(), rect.width - 2 * gap, rect.height - 2 * gap, TILE_ASPECT, gap);
+    this.laidOutCount = this.source.tileCount();
+    const next = bestGrid(this.laidOutCount, rect.width - 2 * gap, rect.height - 2 * gap, TILE_ASPECT, gap);
     const current = this.layout;
     if (
       next.columns !== current.columns ||
