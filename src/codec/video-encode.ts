@@ -1,6 +1,7 @@
 /**
  * Camera track → `VideoEncoder`s (realtime; one per simulcast layer) → {@link EncodedMedia}.
  */
+import { CaptureSizer, type CaptureSize } from '../capture/capture-sizer.js';
 import { readEach } from '../capture/read-each.js';
 import { videoFrames } from '../capture/video-frames.js';
 import { supportedEncoderConfig, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
@@ -71,6 +72,11 @@ export interface VideoEncodeOptions {
   lowerLayerHeights?: readonly number[];
   /** Multiplies the default {@link videoBitrate} (default 1): screens spend more per pixel to keep text sharp. */
   bitrateFactor?: number;
+  /**
+   * Have the camera capture no larger than the largest layer encoded (default
+   * true, camera only, where the browser scales captures: {@link CaptureSizer}).
+   */
+  fitCapture?: boolean;
 }
 
 /** Counters of a {@link VideoEncodePipeline}. */
@@ -157,6 +163,10 @@ export class VideoEncodePipeline {
   private readonly counters: Omit<VideoEncodeStats, 'layers'>;
   /** The adaptation for the current source; rebuilt when the source size or rate changes. */
   private adaptation: SendAdaptation | undefined;
+  /** The camera's own size (frames smaller than it are our {@link sizer}'s doing). */
+  private native: CaptureSize | null = null;
+  /** Keeps the camera capturing no larger than the largest layer encoded; undefined where it cannot. */
+  private sizer: CaptureSizer | undefined;
   private ladderKey = '';
 
   constructor(options: VideoEncodeOptions) {
@@ -193,6 +203,9 @@ export class VideoEncodePipeline {
     if (this.stopped) throw new Error('VideoEncodePipeline: start() after stop()');
     if (track === this.track) return;
     this.reader?.cancel().catch(() => {});
+    this.sizer?.stop();
+    this.sizer = undefined;
+    this.native = null;
     this.track = track;
     const reader = videoFrames(track, { forceFallback: this.options.forceFallback ?? false }).getReader();
     this.reader = reader;
@@ -289,6 +302,7 @@ export class VideoEncodePipeline {
     this.stopped = true;
     this.reader?.cancel().catch(() => {});
     this.reader = undefined;
+    this.sizer?.stop();
     for (const layer of this.layers) layer.close();
   }
 
@@ -309,10 +323,10 @@ export class VideoEncodePipeline {
       this.counters.droppedPaused++;
       return;
     }
-    const sourceKey = `${frame.displayWidth}x${frame.displayHeight}`;
+    const source = this.sourceSize(frame.displayWidth, frame.displayHeight);
+    const sourceKey = `${source.width}x${source.height}`;
     if (sourceKey !== this.sourceKey) this.needsConfigure = true;
-    if (this.needsConfigure && !this.configuring)
-      void this.configure(frame.displayWidth, frame.displayHeight, sourceKey);
+    if (this.needsConfigure && !this.configuring) void this.configure(source.width, source.height, sourceKey);
     if (this.configuring || this.layers.length === 0 || !this.layers.every((l) => l.ready)) return;
 
     const now = performance.now();
@@ -347,6 +361,38 @@ export class VideoEncodePipeline {
     // Entries for frames an encoder dropped would otherwise pile up.
     if (this.frameCosts.size > 30) this.frameCosts.delete(this.frameCosts.keys().next().value!);
     for (const layer of active) layer.encode(frame, now, interval, minGap);
+  }
+
+  /**
+   * The source's size for planning layers and the adaptation's ladder: the
+   * camera's own, also while our {@link sizer} has it capture smaller (a frame
+   * of a size it asked for). Any other size is a new source.
+   */
+  private sourceSize(width: number, height: number): CaptureSize {
+    const native = this.native;
+    if (native && ((width === native.width && height === native.height) || this.sizer?.owns(width, height))) {
+      return native;
+    }
+    this.native = { width, height };
+    this.sizer?.stop();
+    const track = this.track;
+    this.sizer =
+      track && this.options.kind !== 'screen' && this.options.fitCapture !== false && CaptureSizer.canResize(track)
+        ? new CaptureSizer(track, this.native)
+        : undefined;
+    return this.native;
+  }
+
+  /** Has the camera capture the largest layer being encoded (not below 360p: the self-view shows it). */
+  private fitCapture(): void {
+    if (!this.sizer) return;
+    let top: CaptureSize | null = null;
+    for (const layer of this.layers) {
+      const size = layer.settings;
+      if (layer.active && size && (!top || size.height > top.height)) top = { width: size.width, height: size.height };
+    }
+    // Nobody watches any layer: nothing is encoded, and the next viewer's layer is not known yet.
+    if (top) this.sizer.fit(top);
   }
 
   private maxFramerate(): number {
@@ -506,6 +552,7 @@ export class VideoEncodePipeline {
 
   private applyDemand(): void {
     for (const layer of this.layers) layer.setActive(this.demand === null || this.demand.has(layer.index));
+    this.fitCapture();
   }
 
   private output(layer: LayerEncoder, media: EncodedMedia, encodeMs: number | undefined): void {
