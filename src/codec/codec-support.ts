@@ -3,6 +3,7 @@
  * which codec a sender should use for a given room.
  */
 import type { CodecName, VideoCodecName } from './codec-names.js';
+import { rememberedCodecs } from './codec-support-cache.js';
 
 export type { VideoCodecName };
 
@@ -146,27 +147,31 @@ async function supportedCodecs(isSupported: (name: VideoCodecName) => Promise<bo
 
 /**
  * The video codecs this browser can decode, in {@link DEFAULT_CODEC_PREFERENCE} order.
- * Sent to the room in `Join.decoders`.
+ * Sent to the room in `Join.decoders`. Remembered per browser version (codec-support-cache.ts).
  */
 export async function detectDecoders(): Promise<VideoCodecName[]> {
   if (typeof VideoDecoder === 'undefined') return [];
-  return supportedCodecs(
-    async (name) =>
-      (await VideoDecoder.isConfigSupported(videoDecoderConfig(name, { width: 1280, height: 720 }))).supported === true,
+  const config = (name: VideoCodecName) => videoDecoderConfig(name, { width: 1280, height: 720 });
+  return rememberedCodecs('decoders', probeKey(config), () =>
+    supportedCodecs(async (name) => (await VideoDecoder.isConfigSupported(config(name))).supported === true),
   );
+}
+
+/** What the probes ask, as a key: remembered answers to other questions are not reused. */
+function probeKey(config: (name: VideoCodecName) => object): string {
+  return JSON.stringify(DEFAULT_CODEC_PREFERENCE.map(config));
 }
 
 /**
  * The video codecs this browser can encode in realtime at 1280×720, in
- * {@link DEFAULT_CODEC_PREFERENCE} order.
+ * {@link DEFAULT_CODEC_PREFERENCE} order. Remembered per browser version (codec-support-cache.ts).
  */
 export async function detectEncoders(): Promise<VideoCodecName[]> {
   if (typeof VideoEncoder === 'undefined') return [];
-  return supportedCodecs(
-    async (name) =>
-      (await supportedEncoderConfig(
-        videoEncoderConfig(name, { width: 1280, height: 720, framerate: 30, bitrate: 1_300_000 }),
-      )) !== null,
+  const config = (name: VideoCodecName) =>
+    videoEncoderConfig(name, { width: 1280, height: 720, framerate: 30, bitrate: 1_300_000 });
+  return rememberedCodecs('encoders', probeKey(config), () =>
+    supportedCodecs(async (name) => (await supportedEncoderConfig(config(name))) !== null),
   );
 }
 

@@ -4,6 +4,7 @@
 import { CaptureSizer, type CaptureSize } from '../capture/capture-sizer.js';
 import { readEach } from '../capture/read-each.js';
 import { videoFrames } from '../capture/video-frames.js';
+import { forgetCodecSupport } from './codec-support-cache.js';
 import { supportedEncoderConfig, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
 import type { EncodedMedia } from './encoded-media.js';
 import { LayerEncoder, type LayerEncoderStats, type LayerSettings } from './layer-encoder.js';
@@ -494,6 +495,8 @@ export class VideoEncodePipeline {
       if (this.stopped) return;
       const unsupported = settings.find((_, i) => !configs[i]);
       if (unsupported) {
+        // A codec remembered as supported that is not (a changed machine): probe afresh next time.
+        forgetCodecSupport();
         this.fail(
           'codec-unsupported',
           `This browser cannot encode ${codec} at ${unsupported.width}×${unsupported.height}.`,

@@ -45,6 +45,45 @@ describe('codec support in this browser', () => {
     expect(await detectEncoders()).to.have.members(['vp8', 'vp9', 'av1', 'h264']);
   });
 
+  it('remembers the answers per browser version, so a second join asks the browser nothing', async () => {
+    const key = 'videocall-room:codec-support';
+    const original = VideoDecoder.isConfigSupported.bind(VideoDecoder);
+    let asked = 0;
+    VideoDecoder.isConfigSupported = (config) => {
+      asked++;
+      return original(config);
+    };
+    try {
+      localStorage.removeItem(key);
+      const first = await detectDecoders();
+      expect(asked, 'nothing remembered: the browser is asked').to.be.greaterThan(0);
+      expect(JSON.parse(localStorage.getItem(key)!).decoders).to.deep.equal(first);
+
+      asked = 0;
+      expect(await detectDecoders()).to.deep.equal(first);
+      expect(asked, 'remembered: not asked again').to.equal(0);
+
+      const stored = JSON.parse(localStorage.getItem(key)!);
+      localStorage.setItem(key, JSON.stringify({ ...stored, browser: 'Chromium/1.0 (an older version)' }));
+      expect(await detectDecoders()).to.deep.equal(first);
+      expect(asked, 'another browser version: asked again').to.be.greaterThan(0);
+
+      asked = 0;
+      localStorage.setItem(key, '{"browser": 42, "decoders": "vp8"');
+      expect(await detectDecoders()).to.deep.equal(first);
+      expect(asked, 'damaged storage: asked again').to.be.greaterThan(0);
+      expect(JSON.parse(localStorage.getItem(key)!).decoders, 'and mended').to.deep.equal(first);
+
+      asked = 0;
+      localStorage.setItem(key, JSON.stringify({ ...stored, decoders: ['vp8', 'not-a-codec'] }));
+      expect(await detectDecoders()).to.deep.equal(first);
+      expect(asked, 'an unknown codec name is not trusted').to.be.greaterThan(0);
+    } finally {
+      VideoDecoder.isConfigSupported = original;
+      localStorage.removeItem(key);
+    }
+  });
+
   it('chooses a codec every peer can decode from what it can encode', async () => {
     const local = await detectEncoders();
     expect(chooseCodec(local, [['vp8'], ['vp8', 'vp9']]).codec).to.equal('vp8');
