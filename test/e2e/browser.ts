@@ -1,6 +1,8 @@
 // Headless Chromium for end-to-end tests: Debian's binary, driven by playwright-core.
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
+import { startRelay, type Relay, type RelayOptions } from '../../server/relay.js';
 import { chromiumArgs, CHROMIUM_PATH, freshProfileDir } from '../chromium.mjs';
 
 export interface TestBrowser {
@@ -112,4 +114,21 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * A relay on a free loopback port and a Chromium, started before a file's tests and closed after
+ * them. Read `relay` and `chromium` from the returned object inside the tests.
+ */
+export function relayAndChromium(options: RelayOptions = {}): { relay: Relay; chromium: TestBrowser } {
+  const env = {} as { relay: Relay; chromium: TestBrowser };
+  beforeAll(async () => {
+    env.relay = await startRelay({ host: '127.0.0.1', port: 0, ...options });
+    env.chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await env.chromium?.close();
+    await env.relay?.close();
+  });
+  return env;
 }

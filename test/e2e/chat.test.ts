@@ -4,12 +4,11 @@
  * third page gets nothing); and with E2EE, opaque to a listener on the relay (a
  * raw WebSocket participant in the same room).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { decodeEnvelope, encodeEnvelope, PROTOCOL_VERSION } from '../../src/protocol/index.js';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import { relayAndChromium, waitFor, type TestBrowser } from './browser.js';
 
 interface Seen {
   from: string;
@@ -56,22 +55,11 @@ const sessionId = (page: Page): Promise<string> =>
   page.evaluate(() => document.querySelector('videocall-room')!.roomClient!.sessionId);
 
 describe('chat between browsers through a real relay', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    chromium = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await relay?.close();
-  });
+  const env = relayAndChromium();
 
   it('chats both ways through the panel, with an unread badge until the panel is opened', async () => {
-    const ada = await callPage(chromium, `${relay.url}/?room=talk&name=Ada&mic=off&camera=off`);
-    const bob = await callPage(chromium, `${relay.url}/?room=talk&name=Bob&mic=off&camera=off`);
+    const ada = await callPage(env.chromium, `${env.relay.url}/?room=talk&name=Ada&mic=off&camera=off`);
+    const bob = await callPage(env.chromium, `${env.relay.url}/?room=talk&name=Bob&mic=off&camera=off`);
     await peers(ada, 1);
     await peers(bob, 1);
 
@@ -111,9 +99,9 @@ describe('chat between browsers through a real relay', () => {
   });
 
   it('delivers to one person only: a third page gets neither the message nor the data', async () => {
-    const ada = await callPage(chromium, `${relay.url}/?room=whisper&name=Ada&mic=off&camera=off`);
-    const bob = await callPage(chromium, `${relay.url}/?room=whisper&name=Bob&mic=off&camera=off`);
-    const cy = await callPage(chromium, `${relay.url}/?room=whisper&name=Cy&mic=off&camera=off`);
+    const ada = await callPage(env.chromium, `${env.relay.url}/?room=whisper&name=Ada&mic=off&camera=off`);
+    const bob = await callPage(env.chromium, `${env.relay.url}/?room=whisper&name=Bob&mic=off&camera=off`);
+    const cy = await callPage(env.chromium, `${env.relay.url}/?room=whisper&name=Cy&mic=off&camera=off`);
     const ids = await peers(ada, 2);
     await peers(bob, 2);
     await peers(cy, 2);
@@ -160,7 +148,7 @@ describe('chat between browsers through a real relay', () => {
   it('with E2EE, a listener on the relay sees only ciphertext, and the recipients read it', async () => {
     const secret = 'the eagle lands at midnight';
     const chats: { bytes: Buffer; content: string }[] = [];
-    const socket = new WebSocket(`${relay.url.replace(/^http/, 'ws')}/ws`);
+    const socket = new WebSocket(`${env.relay.url.replace(/^http/, 'ws')}/ws`);
     await new Promise((resolve, reject) => {
       socket.once('open', resolve);
       socket.once('error', reject);
@@ -175,8 +163,14 @@ describe('chat between browsers through a real relay', () => {
     // Alive for the relay's heartbeat check (the pages' key exchange takes a while on a busy machine).
     const heartbeat = setInterval(() => socket.send(encodeEnvelope({ ping: { time: Date.now() } })), 2000);
     try {
-      const ada = await callPage(chromium, `${relay.url}/?room=sealed&name=Ada&mic=off&camera=off#vc-key=blue%20horse`);
-      const bob = await callPage(chromium, `${relay.url}/?room=sealed&name=Bob&mic=off&camera=off#vc-key=blue%20horse`);
+      const ada = await callPage(
+        env.chromium,
+        `${env.relay.url}/?room=sealed&name=Ada&mic=off&camera=off#vc-key=blue%20horse`,
+      );
+      const bob = await callPage(
+        env.chromium,
+        `${env.relay.url}/?room=sealed&name=Bob&mic=off&camera=off#vc-key=blue%20horse`,
+      );
       await waitFor('Ada and Bob verified', async () => {
         const info = await ada.evaluate(() => document.querySelector('videocall-room')!.participants);
         return info.find((p) => p.name === 'Bob')?.e2ee === 'verified' ? true : undefined;

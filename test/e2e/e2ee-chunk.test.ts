@@ -1,33 +1,22 @@
 // E2EE is a chunk of its own: a plain call never downloads it; a call with a passphrase
 // fetches it (from the relay, beside the module) and joins.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { relayAndChromium, waitFor } from './browser.js';
 
 describe('the E2EE chunk', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    chromium = await launchChromium();
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await relay?.close();
-  });
+  const env = relayAndChromium();
 
   /** Opens the demo page at `query`, waits until it joined, and lists the scripts it fetched. */
   async function join(query: string): Promise<string[]> {
-    const page = await chromium.context.newPage();
+    const page = await env.chromium.context.newPage();
     const scripts: string[] = [];
     page.on('response', (res) => {
       if (res.request().resourceType() === 'script' || res.url().endsWith('.js'))
         scripts.push(`${res.status()} ${new URL(res.url()).pathname}`);
     });
-    const before = relay.stats().participants;
-    await page.goto(`${relay.url}/${query}`);
-    await waitFor('the page to join', async () => (relay.stats().participants > before ? true : undefined), 60_000);
+    const before = env.relay.stats().participants;
+    await page.goto(`${env.relay.url}/${query}`);
+    await waitFor('the page to join', async () => (env.relay.stats().participants > before ? true : undefined), 60_000);
     const state = await page.evaluate(() => document.querySelector('videocall-room')?.state);
     expect(state).toBe('joined');
     await page.close();

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { decodeEnvelope, encodeEnvelope, PROTOCOL_VERSION, TrackKind } from '../../src/protocol/index.js';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { launchChromium, readRemoteTiles, waitFor, type TestBrowser, type TileLook } from './browser.js';
+import { relayAndChromium, readRemoteTiles, waitFor, type TileLook } from './browser.js';
+import type { Relay } from '../../server/relay.js';
 
 /** A VP8 keyframe carries the start code 9d 01 2a after its 3-byte frame tag (RFC 6386 §9.1). */
 function hasVp8StartCode(payload: Uint8Array): boolean {
@@ -56,24 +56,13 @@ async function tileNotice(page: Page, name: string): Promise<string> {
 }
 
 describe('end-to-end encryption between browsers through a real relay', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    chromium = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await relay?.close();
-  });
+  const env = relayAndChromium();
 
   it('without e2ee, the relay sees VP8 keyframes in the clear (the check below can find them)', async () => {
-    const observer = await Observer.join(relay, 'plain');
+    const observer = await Observer.join(env.relay, 'plain');
     const pages = [
-      await chromium.newPage(`${relay.url}/?room=plain&name=A&codec=vp8&mic=off`),
-      await chromium.newPage(`${relay.url}/?room=plain&name=B&codec=vp8&mic=off`),
+      await env.chromium.newPage(`${env.relay.url}/?room=plain&name=A&codec=vp8&mic=off`),
+      await env.chromium.newPage(`${env.relay.url}/?room=plain&name=B&codec=vp8&mic=off`),
     ];
     await waitFor('plaintext keyframes at the observer', async () =>
       observer.videoKeyframes().length >= 2 ? true : undefined,
@@ -84,9 +73,13 @@ describe('end-to-end encryption between browsers through a real relay', () => {
   });
 
   it('two pages with the same passphrase see each other; a wrong passphrase sees no picture; the relay sees no plaintext', async () => {
-    const observer = await Observer.join(relay, 'secret');
-    const ada = await chromium.newPage(`${relay.url}/?room=secret&name=Ada&codec=vp8&e2ee#vc-key=correct%20horse`);
-    const grace = await chromium.newPage(`${relay.url}/?room=secret&name=Grace&codec=vp8#vc-key=correct%20horse`);
+    const observer = await Observer.join(env.relay, 'secret');
+    const ada = await env.chromium.newPage(
+      `${env.relay.url}/?room=secret&name=Ada&codec=vp8&e2ee#vc-key=correct%20horse`,
+    );
+    const grace = await env.chromium.newPage(
+      `${env.relay.url}/?room=secret&name=Grace&codec=vp8#vc-key=correct%20horse`,
+    );
 
     for (const [page, other] of [
       [ada, 'Grace'],
@@ -100,7 +93,9 @@ describe('end-to-end encryption between browsers through a real relay', () => {
       expect(info.find((p) => p.name === other)?.e2ee).toBe('verified');
     }
 
-    const mallory = await chromium.newPage(`${relay.url}/?room=secret&name=Mallory&codec=vp8#vc-key=wrong%20guess`);
+    const mallory = await env.chromium.newPage(
+      `${env.relay.url}/?room=secret&name=Mallory&codec=vp8#vc-key=wrong%20guess`,
+    );
     const errors = await mallory.evaluateHandle(() => {
       const codes: string[] = [];
       document.querySelector('videocall-room')!.addEventListener('vc-error', (e) => codes.push(e.code));

@@ -1,25 +1,13 @@
 /** Raise hand between browsers: the button, the sign on the other page's tile, the `vc-hand` event. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { relayAndChromium, waitFor } from './browser.js';
 
 describe('raise hand between browsers', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    chromium = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await relay?.close();
-  });
+  const env = relayAndChromium();
 
   it('shows a raised hand on the tile the others see, with its label, until it is lowered', async () => {
-    const ada = await chromium.newPage(`${relay.url}/?room=hands&name=Ada&mic=off&camera=off`);
-    const bob = await chromium.newPage(`${relay.url}/?room=hands&name=Bob&mic=off&camera=off`);
+    const ada = await env.chromium.newPage(`${env.relay.url}/?room=hands&name=Ada&mic=off&camera=off`);
+    const bob = await env.chromium.newPage(`${env.relay.url}/?room=hands&name=Bob&mic=off&camera=off`);
     await bob.evaluate(() => {
       const w = window as unknown as { __hands: unknown[] };
       w.__hands = [];
