@@ -22,6 +22,7 @@ export {
 } from './element/events.js';
 export type { RoomMessageEvent, SendOptions } from './call/chat.js';
 export { VcActiveSpeakerEvent, VcScreenShareEvent } from './element/large-room-events.js';
+export { VcPrejoinEvent } from './element/prejoin-events.js';
 export { ActiveSpeakerEvent, ScreenShareEvent } from './call/large-room-events.js';
 export { Room, type JoinTimes, type RoomOptions, type RoomState, type TransportChoice } from './call/room.js';
 export type { RoomEventMap } from './call/events.js';

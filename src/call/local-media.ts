@@ -61,6 +61,11 @@ export class LocalMedia {
     ]);
   }
 
+  /** Settles once the operations queued so far (opening, switching on or off, choosing a device) are done. */
+  settled(): Promise<void> {
+    return Promise.all([this.queues.camera, this.queues.mic]).then(() => undefined);
+  }
+
   /** Runs `work` after the device's earlier operations (see {@link queues}). */
   private queued(device: 'camera' | 'mic', work: () => Promise<void>): Promise<void> {
     const run = this.queues[device].then(work);

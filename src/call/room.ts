@@ -198,6 +198,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private crypto: MediaCrypto | null = null;
   /** The E2EE code, once `prepare` loaded it (only with `e2ee`). */
   private cryptoCode: typeof MediaCrypto | null = null;
+  /** Set by {@link preview}: the devices were opened before joining. */
+  private previewing: Promise<void> | null = null;
   private joinStartedAt = 0;
   private joinedAt: number | undefined;
   /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
@@ -496,9 +498,30 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     }
   }
 
+  /**
+   * Before {@link join}: opens the camera and microphone asked for in the options
+   * now, for a pre-join preview in {@link local}. Toggling ({@link setMic},
+   * {@link setCamera}) and choosing devices work meanwhile; `join()` then sends
+   * the devices as they are, without opening them again. Resolves once they are
+   * open (a device that fails is left off and reported as an `error` event).
+   */
+  preview(): Promise<void> {
+    if (this.state !== 'idle') return Promise.reject(new VideoCallError('invalid-state', 'Preview before joining.'));
+    this.previewing ??= this.local.open({ camera: this.options.camera, mic: this.options.mic });
+    return this.previewing;
+  }
+
+  /** The display name others will see; only before {@link join} (the relay fixes it at join). */
+  setName(name: string): void {
+    if (this.state !== 'idle') throw new VideoCallError('invalid-state', 'The name is set before joining.');
+    this.options.name = name;
+  }
+
   /** Leaves the room, stops capture and releases every device. */
   leave(): void {
     if (this.state === 'left' || this.state === 'idle') {
+      // Before joining, a preview may hold the camera and microphone.
+      if (this.state === 'idle') this.local.close();
       this.state = 'left';
       return;
     }
@@ -688,7 +711,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   private prepare(): { joinable: Promise<void>; media: Promise<void> } {
     const { room } = this.options;
-    const capture = this.local.open({ camera: this.options.camera, mic: this.options.mic });
+    // After a preview the devices are as the person left them (toggled, switched): use those.
+    const capture = this.previewing
+      ? this.previewing.then(() => this.local.settled())
+      : this.local.open({ camera: this.options.camera, mic: this.options.mic });
     const secret = this.options.e2ee
       ? loadMediaCrypto().then((code) => {
           this.cryptoCode = code;

@@ -59,7 +59,13 @@ export class VideocallChatPanelElement extends LitElement {
       flex-direction: column;
       min-height: 0;
       border-radius: var(--vc-radius, 10px);
-      background: var(--vc-panel-background, rgb(20 22 28 / 96%));
+      /* The panel colour may be translucent: laid over the element's own background, the video beneath never shows through. */
+      background:
+        linear-gradient(
+          var(--vc-panel-background, rgb(20 22 28 / 96%)),
+          var(--vc-panel-background, rgb(20 22 28 / 96%))
+        ),
+        var(--vc-background, #111318);
       color: var(--vc-text, #f2f4f7);
       font-size: 0.9rem;
       overflow: hidden;

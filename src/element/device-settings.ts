@@ -62,13 +62,22 @@ export function deviceSettings(s: DeviceSettings): TemplateResult {
         ✕
       </button>
     </div>
-    ${picker(s, 'camera', t)} ${picker(s, 'mic', t)}
-    ${s.speakerSelectable ? picker(s, 'speaker', t) : html`<p part="setting-note">${t('settings.speakerFixed')}</p>`}
+    ${devicePickers(s)}
   </div>`;
 }
 
+/**
+ * The camera, microphone and speaker pickers (or, for the speaker, a note where
+ * the browser cannot choose it): the settings panel's, also on the pre-join screen.
+ */
+export function devicePickers(s: Omit<DeviceSettings, 'onClose'>): TemplateResult {
+  const t = (key: string, params?: Record<string, string | number>) => translate(s.lang, key, params);
+  return html`${picker(s, 'camera', t)} ${picker(s, 'mic', t)}
+  ${s.speakerSelectable ? picker(s, 'speaker', t) : html`<p part="setting-note">${t('settings.speakerFixed')}</p>`}`;
+}
+
 function picker(
-  s: DeviceSettings,
+  s: Omit<DeviceSettings, 'onClose'>,
   kind: DeviceKind,
   t: (key: string, params?: Record<string, string | number>) => string,
 ): TemplateResult {

@@ -21,10 +21,11 @@ export const largeRoomStyles = css`
     background: #000;
   }
   [part~='screen-button'][aria-pressed='false'] {
-    background: #2b303b;
+    background: var(--vc-control-background);
   }
   [part~='screen-button'][aria-pressed='true'] {
     background: var(--vc-accent);
+    color: var(--vc-on-action);
   }
   [part~='speaker-layout'] {
     position: absolute;

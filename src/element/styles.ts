@@ -244,7 +244,9 @@ export const styles = css`
     align-items: center;
     justify-content: center;
   }
-  [part~='control'][aria-pressed='false'] {
+  /* Off is an alarm only for what others then miss: the mic and the camera. Other toggles are neutral when off. */
+  [part~='mic-button'][aria-pressed='false'],
+  [part~='camera-button'][aria-pressed='false'] {
     background: var(--vc-danger);
     color: var(--vc-on-action);
   }
@@ -313,7 +315,8 @@ export const styles = css`
     gap: 12px;
     padding: 12px 14px 14px;
     border-radius: var(--vc-radius);
-    background: var(--vc-panel-background);
+    /* Opaque over the video, whatever alpha the panel colour has (as the chat panel). */
+    background: linear-gradient(var(--vc-panel-background), var(--vc-panel-background)), var(--vc-background);
     box-shadow: 0 4px 24px rgb(0 0 0 / 40%);
     font-size: 0.9rem;
   }
@@ -398,7 +401,7 @@ export const chatButtonStyles = css`
 /** The raise-hand control (pressed while the hand is up) and the hand on a tile. */
 export const handStyles = css`
   [part~='hand-button'][aria-pressed='false'] {
-    background: #2b303b;
+    background: var(--vc-control-background);
   }
   [part~='hand-button'][aria-pressed='true'] {
     background: var(--vc-hand, #f5b700);

@@ -33,6 +33,7 @@ import { largeRoomStyles } from './large-room-styles.js';
 import { StageController } from './stage-controller.js';
 import type { StageLayout } from '../layout/stage-plan.js';
 import { PACKAGE_VERSION } from './package-version.js';
+import { PrejoinController } from './prejoin-controller.js';
 
 /** Where the bundle was loaded from: the default relay. */
 const SCRIPT_BASE = new URL('.', import.meta.url).href;
@@ -67,6 +68,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-device-changed - {@link VcDeviceChangedEvent} the camera, mic or speaker in use changed (`selected` or `fallback` after an unplug)
  * @fires vc-screen-share - {@link VcScreenShareEvent} someone (or this element) started or stopped sharing a screen
  * @fires vc-active-speaker - {@link VcActiveSpeakerEvent} the active speaker changed
+ * @fires vc-prejoin - {@link VcPrejoinEvent} the pre-join screen is shown (`reason`: `prejoin` or `no-name`); `vc-joined` follows its Join
  *
  * @csspart frame - the element's whole box (the page's CSS on the element never lays out what is inside)
  * @csspart stage - the area holding the tiles
@@ -93,6 +95,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart active-speaker - on the active speaker's tile, with a `speaking-indicator` sign in its name bar
  * @csspart speaker-layout - `layout="speaker"`: the box of the `featured` tile and the `filmstrip` (of `strip-slot`s)
  * @csspart pager - previous/next page controls (`previous-page`, `next-page`, `page-status`) when not everyone fits
+ * @csspart prejoin - the pre-join screen (`prejoin-preview`, `prejoin-video`, `prejoin-camera-off`, `prejoin-toggles`, `prejoin-toggle` with `prejoin-mic` / `prejoin-camera`, `prejoin-level`, `prejoin-level-bar`, `prejoin-form`, `prejoin-title`, `prejoin-room`, `prejoin-name-label`, `prejoin-name`, `prejoin-error`, `prejoin-problem`, `prejoin-devices`, `prejoin-join`; its device pickers carry the settings panel's parts)
  *
  * @cssprop --vc-background - background of the element
  * @cssprop --vc-tile-background - background of a tile without video
@@ -199,6 +202,11 @@ export class VideocallRoomElement extends LitElement {
    * as many as fit the element at 160×90 or more, at most 25.
    */
   @property({ type: Number, attribute: 'max-tiles', reflect: true }) maxTiles = 0;
+  /**
+   * Show the pre-join screen before joining (camera preview, name, mic and camera
+   * toggles, devices, Join), even when `name` is set. Without `name` it is shown anyway.
+   */
+  @property({ type: Boolean, reflect: true }) prejoin = false;
 
   /** `idle`, `connecting`, `joined`, `reconnecting` or `left`. */
   @state() private roomState: RoomState = 'idle';
@@ -233,11 +241,22 @@ export class VideocallRoomElement extends LitElement {
   private readonly deviceControl: DeviceController;
   /** Joins, leaves and errors, said to screen readers. */
   private readonly announcer = new Announcer(this);
+  /** The pre-join screen, before joining when `name` is missing or `prejoin` is set. */
+  private readonly preJoin: PrejoinController;
 
   constructor() {
     super();
     this.addController(this.grid);
     this.deviceControl = new DeviceController(this, { room: () => this.current });
+    this.preJoin = new PrejoinController(this, {
+      createRoom: () => this.createRoom(),
+      dropRoom: (room) => {
+        if (this.current === room) this.current = null;
+      },
+      devices: this.deviceControl,
+      speakerSelectable: SPEAKER_SELECTABLE,
+      onDeviceSelect: (kind, deviceId) => this.onDeviceSelect(kind, deviceId),
+    });
     // After the grid: it measures the tiles the grid has just laid out.
     new VideoSubscriptionController(this, {
       root: () => this.renderRoot ?? null,
@@ -377,8 +396,24 @@ export class VideocallRoomElement extends LitElement {
   async join(): Promise<void> {
     if (this.current && (this.roomState === 'connecting' || this.inCall)) return;
     if (this.unsupported) throw this.unsupported;
+    // No name, or `prejoin`: the pre-join screen first; its Join comes back here.
+    if (this.preJoin.wanted()) return this.preJoin.show();
     this.endedBy = null;
     this.notice = null;
+    const room = this.preJoin.take() ?? this.createRoom();
+    room.setName(this.name || 'Guest');
+    this.roomState = 'connecting';
+    try {
+      await room.join();
+    } catch (error) {
+      const failure = asVideoCallError(error);
+      if (this.current === room) this.end(failure);
+      throw failure;
+    }
+  }
+
+  /** A room for the attributes as they are, followed by the element and given the chosen devices; not joined. */
+  private createRoom(): Room {
     const room = new Room({
       server: this.server.trim() || SCRIPT_BASE,
       room: this.room,
@@ -394,14 +429,7 @@ export class VideocallRoomElement extends LitElement {
     this.deviceControl.prepare(room);
     this.bind(room);
     this.chat.bind(room);
-    this.roomState = 'connecting';
-    try {
-      await room.join();
-    } catch (error) {
-      const failure = asVideoCallError(error);
-      if (this.current === room) this.end(failure);
-      throw failure;
-    }
+    return room;
   }
 
   /**
@@ -481,6 +509,7 @@ export class VideocallRoomElement extends LitElement {
 
   /** Leaves the room and releases camera and microphone. */
   leave(): void {
+    if (this.preJoin.cancel()) return; // closing the pre-join screen releases its camera
     const room = this.current;
     if (!room || room.state === 'left') return;
     room.leave();
@@ -796,7 +825,7 @@ export class VideocallRoomElement extends LitElement {
           }),
         )}
         ${overlay(status)} ${notice(status)} ${this.announcer.render()}
-        ${inCall && this.chat.open ? this.chatPanel(room) : nothing}
+        ${inCall && this.chat.open ? this.chatPanel(room) : nothing} ${this.preJoin.render()}
         ${
           joined && room.admin
             ? lobbyPanel({

@@ -1,0 +1,113 @@
+/**
+ * The open chat panel covers the remote video under it: what a person sees there
+ * (a real screenshot of the composited page, not the DOM) is the panel's flat
+ * background, not the moving picture of the tile beneath.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startRelay, type Relay } from '../../server/relay.js';
+import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+
+/** Luma spread and mean colour of a region of the screen, from a screenshot decoded in the page. */
+async function lookOf(
+  page: Page,
+  clip: { x: number; y: number; width: number; height: number },
+): Promise<{ spread: number; range: number; mean: [number, number, number] }> {
+  const png = (await page.screenshot({ clip })).toString('base64');
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(img, 0, 0);
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const luma: number[] = [];
+    const sum = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) {
+      luma.push(0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!);
+      for (let c = 0; c < 3; c++) sum[c]! += data[i + c]!;
+    }
+    const n = luma.length;
+    const avg = luma.reduce((a, b) => a + b, 0) / n;
+    const spread = Math.sqrt(luma.reduce((a, b) => a + (b - avg) ** 2, 0) / n);
+    // Max − min: a faint picture through a nearly opaque panel moves it by several levels, a flat fill not at all.
+    const range = Math.max(...luma) - Math.min(...luma);
+    return { spread, range, mean: sum.map((s) => Math.round(s / n)) as [number, number, number] };
+  }, png);
+}
+
+describe('the chat panel over the remote video', () => {
+  let relay: Relay;
+  let chromium: TestBrowser;
+
+  beforeAll(async () => {
+    relay = await startRelay({ host: '127.0.0.1', port: 0 });
+    chromium = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await relay?.close();
+  });
+
+  for (const theme of ['dark', 'light'] as const) {
+    it(`covers it fully (${theme} theme): the screen there is the panel, flat, not the video`, async () => {
+      const room = `cover-${theme}`;
+      const ada = await chromium.newPage(`${relay.url}/?room=${room}&name=Ada&mic=off&camera=off`);
+      const bob = await chromium.newPage(`${relay.url}/?room=${room}&name=Bob&mic=off`);
+      await ada.evaluate((t) => document.querySelector('videocall-room')!.setAttribute('theme', t), theme);
+      // Bob's camera is decoded and shown on Ada's page.
+      await waitFor(
+        'Bob’s video on Ada’s page',
+        async () =>
+          (await ada.evaluate(() => document.querySelector('videocall-room')!.participants[0]?.framesDecoded ?? 0)) > 10
+            ? true
+            : undefined,
+        40_000, // two pages encoding and decoding on a busy machine
+      );
+      const tile = ada.locator('[part~="tile-remote"] [part~="video"]');
+      const tileBox = (await tile.boundingBox())!;
+      // The tile alone, before the panel opens: a live camera picture, far from flat.
+      const before = await lookOf(ada, tileBox);
+      expect(before.spread).toBeGreaterThan(10);
+
+      await ada.locator('[part~="chat-button"]').click();
+      const panel = ada.locator('videocall-chat-panel');
+      await panel.waitFor();
+      const panelBox = (await panel.boundingBox())!;
+      // The part of the panel's message list over the remote tile, below the "no messages" line.
+      const x = Math.max(panelBox.x, tileBox.x) + 8;
+      const right = Math.min(panelBox.x + panelBox.width, tileBox.x + tileBox.width) - 8;
+      const y = panelBox.y + panelBox.height * 0.3;
+      const clip = { x, y, width: right - x, height: panelBox.height * 0.3 };
+      expect(clip.width, 'the panel does not lie over the remote tile').toBeGreaterThan(40);
+
+      // Hit testing: the panel is what is at those points.
+      const onTop = await ada.evaluate(
+        ({ points }) => {
+          const root = document.querySelector('videocall-room')!.shadowRoot!;
+          return points.map(([px, py]) => root.elementFromPoint(px!, py!)?.localName ?? null);
+        },
+        {
+          points: [
+            [clip.x + clip.width / 2, clip.y + clip.height / 2],
+            [panelBox.x + panelBox.width / 2, panelBox.y + panelBox.height / 2],
+          ],
+        },
+      );
+      expect(onTop).toEqual(['videocall-chat-panel', 'videocall-chat-panel']);
+
+      // What is painted: for a second, the region stays flat (the video moves beneath it).
+      for (let i = 0; i < 4; i++) {
+        const look = await lookOf(ada, clip);
+        expect(look.range, `the video shows through the panel (${JSON.stringify(look)})`).toBeLessThanOrEqual(2);
+        await ada.waitForTimeout(250);
+      }
+      await ada.close();
+      await bob.close();
+    }, 60_000);
+  }
+});
