@@ -18,17 +18,8 @@ const version = () => ({
   load: (id) => (id === 'virtual:version' ? `export default ${JSON.stringify(pkg.version)};` : null),
 });
 
-// protobufjs bundles long.js (11 kB) for 64-bit fields; src/protocol/protobuf-runtime.ts
-// turns it off anyway (plain numbers), so the browser build leaves it out.
-const withoutLong = () => ({
-  name: 'without-long',
-  resolveId: (id) => (id === 'long' ? '\0without-long' : null),
-  load: (id) => (id === '\0without-long' ? 'export default null;' : null),
-});
-
 const browserPlugins = () => [
   version(),
-  withoutLong(),
   workletInline(),
   resolve({ browser: true, exportConditions: ['browser', 'production'] }),
   commonjs(),

@@ -16,22 +16,6 @@ const workletInline = {
   },
 };
 
-/** protobufjs ships CommonJS; browsers need it as an ES module (rollup's commonjs plugin does this for the bundle). */
-const protobufAsEsm = {
-  name: 'protobuf-esm',
-  async serve(context) {
-    if (!context.path.endsWith('/node_modules/protobufjs/minimal.js')) return undefined;
-    const result = await build({
-      entryPoints: [`.${context.path}`],
-      bundle: true,
-      format: 'esm',
-      write: false,
-      target: 'es2022',
-    });
-    return { body: result.outputFiles[0].text, type: 'js' };
-  },
-};
-
 /** The secured test relay's HS256 secret: test-only, like the relays themselves. */
 const TOKEN_SECRET = 'the element tests token secret, 32+ bytes';
 
@@ -89,12 +73,7 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 10 * 60 * 1000,
   testFramework: { config: { timeout: 30000 } },
-  plugins: [
-    relays(),
-    protobufAsEsm,
-    workletInline,
-    esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }),
-  ],
+  plugins: [relays(), workletInline, esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' })],
   browsers: [
     playwrightLauncher({
       product: 'chromium',

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
-import { BUNDLE_PATH, describeBundleSize, runBundleSize } from './bundle-size.js';
+import { BUNDLE_PATH, describeBundleSize, describeComposition, runBundleSize } from './bundle-size.js';
 import { describeCapacity, describeCapacityStep, runClientCapacity } from './client-capacity.js';
 import { describeGlassToGlass } from './glass-to-glass.js';
 import { runLatencyMatrix } from './latency-matrix.js';
@@ -188,12 +188,13 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: 'bundle',
     title: 'Bundle size',
-    standalone: 'npm run build && npx tsx bench/bundle-size.ts',
+    standalone: 'npm run build && npx tsx bench/bundle-size.ts [--modules N]',
     needsBundle: true,
     timeoutSeconds: 30,
     async run() {
       const result = runBundleSize();
       console.log(`  ${describeBundleSize(result)}`);
+      console.log(describeComposition(result));
       return result;
     },
   },

@@ -491,24 +491,37 @@ function capacitySection(record: BenchRecord, charts: Record<string, string>): s
 }
 
 function bundleSection(record: BenchRecord): string {
-  const r = record.result as BundleSizeResult;
-  return [
+  // Records stored before the composition was measured have neither files nor compositions.
+  type Stored = Omit<BundleSizeResult, 'files' | 'compositions'> & Partial<BundleSizeResult>;
+  const r = record.result as Stored;
+  const out = [
     runLine(record),
     '',
     table(
       ['file', 'minified', 'min + gzip (level 9)', 'built'],
-      [
-        [
-          `\`${r.file}\` (served as \`/videocall-room.js\`)`,
-          `**${kB(r.minifiedBytes)}**`,
-          `**${kB(r.gzipBytes)}**`,
-          when(r.builtAt),
-        ],
-      ],
+      (r.files ?? [r]).map((f, i) => [
+        i === 0 ? `\`${f.file}\` (served as \`/videocall-room.js\`)` : `\`${f.file}\``,
+        i === 0 ? `**${kB(f.minifiedBytes)}**` : kB(f.minifiedBytes),
+        i === 0 ? `**${kB(f.gzipBytes)}**` : kB(f.gzipBytes),
+        i === 0 ? when(r.builtAt) : '',
+      ]),
     ),
     '',
-    'One self-contained ES module with everything it needs inlined (Lit, the protobuf runtime, the audio worklet, and the E2EE code with its `@noble` crypto), built by `npm run build` (rollup + terser); kB = 1000 bytes.',
-  ].join('\n');
+    'The module is what a plain call loads; `dist/chunks/` are fetched on demand (E2EE, panels); the `.iife.js` is the classic-script build with everything inlined; `room.js` the headless call. Built by `npm run build` (rollup + terser); kB = 1000 bytes.',
+  ];
+  for (const c of r.compositions ?? []) {
+    const total = r.files?.find((f) => f.file === c.file)?.gzipBytes ?? 0;
+    out.push(
+      '',
+      `\`${c.file}\` by area (minified bytes attributed through the source map; each area gzipped alone, scaled to the file's ${kB(total)}):`,
+      '',
+      table(
+        ['area', 'minified', 'min + gzip (est.)', 'share'],
+        c.areas.map((a) => [a.area, kB(a.minifiedBytes), kB(a.gzipBytes), `${n0((a.gzipBytes / total) * 100)} %`]),
+      ),
+    );
+  }
+  return out.join('\n');
 }
 
 function idleMemorySection(record: BenchRecord): string {

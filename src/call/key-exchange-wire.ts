@@ -4,7 +4,6 @@
  * from the E2EE layer's {@link KeyExchangeMessage}. The step enum is converted
  * here and nowhere else.
  */
-import '../protocol/protobuf-runtime.js'; // first: numbers, not Long, for 64-bit fields
 import { videocall } from '../protocol/gen/videocall.js';
 import type { KeyExchangeMessage, KeyExchangeStep } from '../e2ee/key-messages.js';
 

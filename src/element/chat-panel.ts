@@ -12,28 +12,7 @@ export interface ChatRecipient {
   name: string;
 }
 
-/** The parts of the panel, passed up through `<videocall-room>` with `exportparts`. */
-export const CHAT_PANEL_PARTS = [
-  'chat',
-  'chat-header',
-  'chat-title',
-  'chat-close',
-  'chat-log',
-  'chat-empty',
-  'chat-message',
-  'chat-own',
-  'chat-private',
-  'chat-meta',
-  'chat-sender',
-  'chat-to',
-  'chat-time',
-  'chat-text',
-  'chat-form',
-  'chat-recipient',
-  'chat-input',
-  'chat-send',
-  'chat-error',
-].join(', ');
+export { CHAT_PANEL_PARTS } from './chat-panel-parts.js';
 
 /**
  * The chat panel inside `<videocall-room>`: the call's messages (newest at the

@@ -1,31 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { DeviceKind } from './device-preferences.js';
-import { defineStrings, translate } from './i18n.js';
-
-defineStrings({
-  en: {
-    'settings.title': 'Settings',
-    'settings.camera': 'Camera',
-    'settings.mic': 'Microphone',
-    'settings.speaker': 'Speaker',
-    'settings.default': 'Default',
-    'settings.unnamed': '{kind} {n}',
-    'settings.none': 'None found',
-    'settings.speakerFixed': 'This browser plays calls through the system’s audio output.',
-    'settings.close': 'Close settings',
-  },
-  it: {
-    'settings.title': 'Impostazioni',
-    'settings.camera': 'Videocamera',
-    'settings.mic': 'Microfono',
-    'settings.speaker': 'Altoparlante',
-    'settings.default': 'Predefinito',
-    'settings.unnamed': '{kind} {n}',
-    'settings.none': 'Nessuno trovato',
-    'settings.speakerFixed': 'Questo browser riproduce le chiamate dall’uscita audio del sistema.',
-    'settings.close': 'Chiudi le impostazioni',
-  },
-});
+import './device-settings-strings.js';
+import { translate } from './i18n.js';
 
 /** What the settings panel shows and does. */
 export interface DeviceSettings {

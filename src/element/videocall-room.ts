@@ -16,14 +16,15 @@ import { GridLayoutController } from './grid-layout-controller.js';
 import { addFrame } from './host-frame.js';
 import { DeviceController, SPEAKER_SELECTABLE } from './device-controller.js';
 import type { DeviceKind } from './device-preferences.js';
-import { deviceSettings } from './device-settings.js';
+import './device-settings-strings.js';
 import { defineStrings, languageOf, translate } from './i18n.js';
 import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
 import { chatButtonStyles, handStyles, styles } from './styles.js';
 import { chatButton } from './chat-button.js';
 import { ChatController } from './chat-controller.js';
-import { CHAT_PANEL_PARTS } from './chat-panel.js';
+import { CHAT_PANEL_PARTS } from './chat-panel-parts.js';
+import { lazyPanel } from './lazy-panel.js';
 import { handButton } from './hand.js';
 import type { SendOptions } from '../call/chat.js';
 import { localTile } from './tiles.js';
@@ -223,6 +224,10 @@ export class VideocallRoomElement extends LitElement {
   private readonly reported = new WeakSet<VideoCallError>();
 
   private readonly chat = new ChatController(this);
+  /** `<videocall-chat-panel>`, fetched the first time the chat opens. */
+  private readonly chatPanelModule = lazyPanel(this, () => import('./chat-panel.js'));
+  /** The device settings panel, fetched the first time it opens. */
+  private readonly settingsPanel = lazyPanel(this, () => import('./device-settings.js'));
 
   private readonly grid = new GridLayoutController(this, {
     stage: () => this.renderRoot?.querySelector<HTMLElement>('[part~="stage"]') ?? null,
@@ -737,7 +742,14 @@ export class VideocallRoomElement extends LitElement {
     this.settingsOpen = !this.settingsOpen;
     if (this.settingsOpen) void this.deviceControl.refresh();
     // Focus follows: into the panel when it opens, back to its button when it closes.
-    void this.updateComplete.then(() => {
+    // The panel is a chunk (lazyPanel reports one that failed to load; focus then stays).
+    const ready = this.settingsOpen
+      ? this.settingsPanel.load().then(
+          () => this.updateComplete,
+          () => this.updateComplete,
+        )
+      : this.updateComplete;
+    void ready.then(() => {
       const root = this.renderRoot;
       const target = this.settingsOpen
         ? (root.querySelector<HTMLElement>('[part~="device-select"]:not([disabled])') ??
@@ -772,7 +784,11 @@ export class VideocallRoomElement extends LitElement {
   private onChatClick = (): void => {
     this.chat.toggle();
     if (this.chat.open)
-      void this.updateComplete.then(() => this.renderRoot.querySelector('videocall-chat-panel')?.focus());
+      void this.chatPanelModule
+        .load()
+        .then(() => this.updateComplete)
+        .then(() => this.renderRoot.querySelector('videocall-chat-panel')?.focus())
+        .catch(() => undefined); // a chunk that failed to load is reported by lazyPanel
   };
 
   private chatPanel(room: Room): TemplateResult {
@@ -825,7 +841,7 @@ export class VideocallRoomElement extends LitElement {
           }),
         )}
         ${overlay(status)} ${notice(status)} ${this.announcer.render()}
-        ${inCall && this.chat.open ? this.chatPanel(room) : nothing} ${this.preJoin.render()}
+        ${inCall && this.chat.open ? this.chatPanelModule.render(() => this.chatPanel(room)) : nothing} ${this.preJoin.render()}
         ${
           joined && room.admin
             ? lobbyPanel({
@@ -838,14 +854,16 @@ export class VideocallRoomElement extends LitElement {
         }
         ${
           inCall && this.settingsOpen
-            ? deviceSettings({
-                lang: this.language,
-                devices: this.deviceControl.devices,
-                selected: (kind) => this.deviceControl.inUse(kind),
-                speakerSelectable: SPEAKER_SELECTABLE,
-                onSelect: this.onDeviceSelect,
-                onClose: this.toggleSettings,
-              })
+            ? this.settingsPanel.render(({ deviceSettings }) =>
+                deviceSettings({
+                  lang: this.language,
+                  devices: this.deviceControl.devices,
+                  selected: (kind) => this.deviceControl.inUse(kind),
+                  speakerSelectable: SPEAKER_SELECTABLE,
+                  onSelect: this.onDeviceSelect,
+                  onClose: this.toggleSettings,
+                }),
+              )
             : nothing
         }
       </div>

@@ -3,7 +3,6 @@
  * proto/videocall.proto): the limits both ends keep, and the inner content that
  * end-to-end encryption seals.
  */
-import './protobuf-runtime.js';
 import { videocall } from './gen/videocall.js';
 
 export type ChatMessageInit = videocall.ChatMessage.$Properties;

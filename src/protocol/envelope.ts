@@ -1,8 +1,8 @@
 /**
  * Encoding and decoding of the wire envelope, shared by the relay and the client.
- * The generated code lives in `./gen/` (made by `scripts/gen-proto.mjs`, not committed).
+ * The generated code lives in `./gen/` (made by `scripts/gen-proto.mjs`, not committed),
+ * over the codec in `./wire-codec.ts`.
  */
-import './protobuf-runtime.js'; // first: numbers, not Long, for 64-bit fields
 import { videocall } from './gen/videocall.js';
 
 export const Envelope = videocall.Envelope;
@@ -30,7 +30,7 @@ export function encodeEnvelope(message: EnvelopeInit): Uint8Array {
 }
 
 /**
- * Decodes one envelope. Throws (a `RangeError`, or `Error` from protobufjs) on
+ * Decodes one envelope. Throws (a `RangeError`, or an `Error`) on
  * bytes that are not a valid envelope; callers turn that into a `malformed` error.
  * `payload` bytes are views into `bytes`, not copies.
  */
