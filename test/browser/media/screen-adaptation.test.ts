@@ -114,16 +114,27 @@ describe('screen share adaptation (text canvas → the screen encoder)', () => {
       limitedBy: 'network',
     });
     expect(qualities.map((q) => q.height)).to.deep.equal(qualities.map(() => 720));
-    // Settle, then count what goes out over two seconds.
+    // Settle, then count the frames of two seconds of the screen, by their capture timestamps: what the
+    // encoder was given to send, whenever a busy machine gets them out.
     await sleep(800);
-    const from = performance.now();
-    await sleep(2000);
-    const window = sent.filter((m) => m.at >= from);
+    const from = Math.max(...sent.map((m) => m.timestamp));
+    const to = from + 2_000_000;
+    const before = encoder.stats;
+    const past = (layer: number) => sent.some((m) => m.layer === layer && m.timestamp > to);
+    expect(await waitFor(() => past(0) && past(1), 20_000), 'both layers encoded past the window').to.equal(true);
+    const stats = encoder.stats;
+    const counts = JSON.stringify({
+      read: stats.framesRead - before.framesRead,
+      droppedRate: stats.droppedRate - before.droppedRate,
+      droppedBusy: stats.droppedBusy - before.droppedBusy,
+    });
+    const window = sent.filter((m) => m.timestamp > from && m.timestamp <= to);
     const top = window.filter((m) => m.layer === 0);
     expect(top.every((m) => m.width === 1280 && m.height === 720)).to.equal(true);
-    // 5 fps for 2 s: 10, give or take a frame at each end; never the 30 of 15 fps.
-    expect(top.length).to.be.within(7, 12);
-    expect(window.filter((m) => m.layer === 1).length).to.be.within(7, 12);
+    // At most 5 a second (10, and one for the edges), never the 30 of 15 fps; and still live: the source
+    // comes at ~12-15 fps with jitter, so every 3rd frame or so, fewer when a busy encoder skips one.
+    expect(top.length, counts).to.be.within(4, 11);
+    expect(window.filter((m) => m.layer === 1).length, counts).to.be.within(4, 11);
     expect(encoder.stats.droppedRate).to.be.greaterThan(0);
   });
 });
