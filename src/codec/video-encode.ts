@@ -56,6 +56,13 @@ export interface VideoEncodeOptions {
   adapt?: boolean;
   /** Tuning of the adaptation (tests). */
   adaptation?: SendAdaptationOptions;
+  /**
+   * What the adaptation gives up first when the encoder or the network falls
+   * behind: `motion` (default, a camera) keeps the frame rate and steps the
+   * size down; `detail` (a screen of text) steps the frame rate down to 5 fps
+   * at full size first ({@link detailLadder}), and only then the size.
+   */
+  favour?: 'motion' | 'detail';
   /** The size or frame rate sent changed, and why. */
   onQuality?: (quality: SendQuality) => void;
   /**
@@ -73,13 +80,6 @@ export interface VideoEncodeOptions {
   lowerLayerHeights?: readonly number[];
   /** Multiplies the default {@link videoBitrate} (default 1): screens spend more per pixel to keep text sharp. */
   bitrateFactor?: number;
-  /**
-   * What the adaptation gives up first when the encoder or the network falls
-   * behind: `motion` (default, a camera) keeps the frame rate and steps the
-   * size down; `detail` (a screen of text) steps the frame rate down to 5 fps
-   * at full size first ({@link detailLadder}), and only then the size.
-   */
-  favour?: 'motion' | 'detail';
 }
 
 /** Counters of a {@link VideoEncodePipeline}. */
