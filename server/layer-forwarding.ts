@@ -15,6 +15,7 @@
  * and its target layer, so a frame costs a lookup and a loop over the receivers
  * of exactly that layer: a room of 1000 does not loop over 1000 per frame.
  */
+import { TrackKind } from '../src/protocol/index.js';
 import type { BusMessage } from './bus/bus-message.js';
 import type { RoomMember } from './room-member.js';
 import type { WantedTrack } from './subscription.js';
@@ -238,10 +239,14 @@ export class LayerForwarding {
   /**
    * `asked`, no larger than `member`'s congestion floor allows, fitted to the
    * layers `publisher` announced: the smallest it has when it has fewer.
+   * A screen share lags the floor by one step: the cameras give way first, so
+   * the text people read stays sharp for as long as something else can yield.
    */
   private fit(publisher: string, kind: number, asked: number, member: RoomMember): number {
     const count = this.hooks.layerCount(publisher, kind);
-    return Math.min(Math.max(asked, this.floors.get(member) ?? 0), Math.max(count, 1) - 1);
+    const floor = this.floors.get(member) ?? 0;
+    const held = kind === TrackKind.SCREEN ? Math.max(0, floor - 1) : floor;
+    return Math.min(Math.max(asked, held), Math.max(count, 1) - 1);
   }
 
   private retarget(watch: Watch, target: number): void {

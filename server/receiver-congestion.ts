@@ -9,7 +9,8 @@
  * cannot drain what it is sent. Each step down lowers every subscribed track by
  * one layer (a `floor` on the layer index, 0 = none); steps come at most every
  * `stepMs`, so a switch (which waits for a keyframe) has time to take effect.
- * Only video and screen share move: audio and control are untouched.
+ * Only video and screen share move (a screen share one step behind the
+ * cameras, see `LayerForwarding`): audio and control are untouched.
  */
 
 export interface CongestionLimits {

@@ -3,7 +3,14 @@
  * and `videocall-cli bots` drive a relay with. Imports only src/protocol (and
  * src/shared), so it runs anywhere Node does.
  */
-export { SimParticipant, SimParticipantError, type SimParticipantOptions, type SimStats } from './sim-participant.js';
+export {
+  SimParticipant,
+  SimParticipantError,
+  type SimClip,
+  type SimParticipantOptions,
+  type SimPublisherIn,
+  type SimStats,
+} from './sim-participant.js';
 export { DEFAULT_LAYERS, type SimLayer } from './frame-model.js';
 export {
   chooseTracks,

@@ -12,7 +12,10 @@
  *   again whenever the roster or the active speaker changes.
  * - It counts what it receives. Media is counted from the envelope's first byte
  *   without decoding, unless `probe` is set: then every frame is decoded for its
- *   latency (capture time to arrival, one machine's clock) and sequence gaps.
+ *   latency (capture time to arrival, one machine's clock) and sequence gaps,
+ *   and counted per publisher (bytes, and whether its first frame was a keyframe).
+ * - With `clips`, a layer sends real coded frames (e.g. VP8 from ffmpeg) in a
+ *   loop instead of placeholder bytes, so a browser in the room decodes a picture.
  */
 import { WebSocket } from 'ws';
 import {
@@ -57,6 +60,32 @@ export interface SimParticipantOptions {
   view?: PageView;
   /** Decode every media frame for latency and loss. Default false (count only). */
   probe?: boolean;
+  /**
+   * Real coded frames to send, per layer (index = layer), instead of
+   * placeholder bytes of the layer's sizes. A layer with a clip sends its
+   * frames in a loop at the layer's rate, and goes back to the clip's first
+   * frame (a keyframe) when a keyframe is due or asked for.
+   */
+  clips?: readonly (SimClip | undefined)[];
+}
+
+/** A short coded video, looped by a simulated camera layer. */
+export interface SimClip {
+  /** The wire `Codec` value of the frames (e.g. `Codec.VP8` from src/protocol). */
+  codec: number;
+  /** Coded frames in order; the first one is a keyframe. */
+  frames: readonly { data: Uint8Array; keyframe: boolean }[];
+}
+
+/** Probe only: what one publisher's video cost a receiver, since the last {@link SimParticipant.resetCounts}. */
+export interface SimPublisherIn {
+  frames: number;
+  /** Whole envelopes, as received. */
+  bytes: number;
+  /** `performance.now()` when its first video frame arrived. */
+  firstAt: number;
+  /** Whether that first frame was a keyframe (a receiver can start decoding there). */
+  firstKeyframe: boolean;
 }
 
 /** What a simulated participant counted. */
@@ -70,6 +99,11 @@ export interface SimStats {
   videoLost: number;
   /** Probe only: latest latency samples, ms. */
   latencyMs: number[];
+  /** Probe only: video (camera and screen) received, by publisher id. */
+  videoInByPublisher: Record<string, SimPublisherIn>;
+  /** Messages other than media received (roster, control, heartbeat), and their bytes. */
+  controlIn: number;
+  controlBytesIn: number;
   framesOut: number;
   bytesOut: number;
   /** Video frames sent, by layer. */
@@ -103,6 +137,9 @@ export class SimParticipant {
     videoInByLayer: [],
     videoLost: 0,
     latencyMs: [],
+    videoInByPublisher: {},
+    controlIn: 0,
+    controlBytesIn: 0,
     framesOut: 0,
     bytesOut: 0,
     videoOutByLayer: [],
@@ -125,6 +162,9 @@ export class SimParticipant {
   private readonly forceKey: boolean[];
   private readonly sequence: number[];
   private readonly lastKey: number[];
+  /** Per layer with a clip: the index of the next clip frame. */
+  private readonly clipAt: number[];
+  private view: PageView | undefined;
   private audioSequence = 0;
   private startedAt = 0;
   private latencyAt = 0;
@@ -136,6 +176,11 @@ export class SimParticipant {
     this.forceKey = this.layers.map(() => true);
     this.sequence = this.layers.map(() => 0);
     this.lastKey = this.layers.map(() => 0);
+    this.clipAt = this.layers.map(() => 0);
+    this.view = options.view;
+    for (const clip of options.clips ?? []) {
+      if (clip && !clip.frames[0]?.keyframe) throw new RangeError('a SimClip starts with a keyframe');
+    }
   }
 
   /** Connects and joins; resolves once welcomed. Rejects on a refusal or after `timeoutMs`. */
@@ -221,10 +266,28 @@ export class SimParticipant {
     clearTimeout(timer);
   }
 
+  /**
+   * Shows another page of tiles (or another view): subscribes to it at once, as
+   * a browser does when its page is turned.
+   */
+  setView(view: PageView): void {
+    this.view = view;
+    clearTimeout(this.subscribeTimer);
+    this.subscribeTimer = undefined;
+    this.subscribe();
+  }
+
+  /** The tracks the current view subscribes to now, from the roster as it stands. */
+  get subscribedTracks(): TrackChoice[] {
+    return this.view ? chooseTracks([...this.roster.values()], this.view, this.speaker) : [];
+  }
+
   /** Forgets the latency samples and counts so far (to measure a window). */
   resetCounts(): void {
     const s = this.stats;
     s.framesIn = s.bytesIn = s.audioIn = s.videoLost = s.framesOut = s.bytesOut = 0;
+    s.controlIn = s.controlBytesIn = 0;
+    s.videoInByPublisher = {};
     s.videoInByLayer = [];
     s.videoOutByLayer = [];
     s.latencyMs = [];
@@ -249,7 +312,18 @@ export class SimParticipant {
     }
     const layer = this.layers[l]!;
     const now = performance.now();
-    const keyframe = this.forceKey[l]! || now - this.lastKey[l]! >= KEYFRAME_INTERVAL_MS;
+    const clip = this.options.clips?.[l];
+    let keyframe = this.forceKey[l]! || now - this.lastKey[l]! >= KEYFRAME_INTERVAL_MS;
+    let payload: Uint8Array;
+    if (clip) {
+      // A keyframe due: back to the clip's start. The clip's own keyframes (its loop) count too.
+      if (keyframe || this.clipAt[l]! >= clip.frames.length) this.clipAt[l] = 0;
+      const frame = clip.frames[this.clipAt[l]!++]!;
+      keyframe = frame.keyframe;
+      payload = frame.data;
+    } else {
+      payload = new Uint8Array(keyframe ? layer.keyframeBytes : layer.deltaBytes);
+    }
     if (keyframe) {
       this.forceKey[l] = false;
       this.lastKey[l] = now;
@@ -265,7 +339,8 @@ export class SimParticipant {
         captureTime: nowUs(),
         width: layer.width,
         height: layer.height,
-        payload: new Uint8Array(keyframe ? layer.keyframeBytes : layer.deltaBytes),
+        ...(clip ? { codec: clip.codec } : {}),
+        payload,
       },
     });
   }
@@ -298,11 +373,15 @@ export class SimParticipant {
       this.stats.errors.push('undecodable message');
       return undefined;
     }
+    if (envelope.body !== 'media') {
+      this.stats.controlIn++;
+      this.stats.controlBytesIn += data.length;
+    }
     switch (envelope.body) {
       case 'media':
         this.stats.framesIn++;
         this.stats.bytesIn += data.length;
-        this.probeMedia(envelope);
+        this.probeMedia(envelope, data.length);
         break;
       case 'welcome': {
         this.id = envelope.welcome!.sessionId ?? '';
@@ -352,7 +431,7 @@ export class SimParticipant {
     return envelope.body;
   }
 
-  private probeMedia(envelope: DecodedEnvelope): void {
+  private probeMedia(envelope: DecodedEnvelope, bytes: number): void {
     const media = envelope.media!;
     const capture = Number(media.captureTime ?? 0);
     if (capture > 0) {
@@ -367,6 +446,18 @@ export class SimParticipant {
     }
     const layer = media.layer ?? 0;
     this.stats.videoInByLayer[layer] = (this.stats.videoInByLayer[layer] ?? 0) + 1;
+    const from = this.stats.videoInByPublisher[envelope.from];
+    if (from) {
+      from.frames++;
+      from.bytes += bytes;
+    } else {
+      this.stats.videoInByPublisher[envelope.from] = {
+        frames: 1,
+        bytes,
+        firstAt: performance.now(),
+        firstKeyframe: !!media.keyframe,
+      };
+    }
     const key = `${envelope.from} ${media.kind} ${layer}`;
     const seq = media.sequence ?? 0;
     const last = this.lastSeq.get(key);
@@ -382,7 +473,7 @@ export class SimParticipant {
   }
 
   private scheduleSubscription(): void {
-    if (!this.options.view || this.subscribeTimer) return;
+    if (!this.view || this.subscribeTimer) return;
     this.subscribeTimer = setTimeout(() => {
       this.subscribeTimer = undefined;
       this.subscribe();
@@ -390,9 +481,8 @@ export class SimParticipant {
   }
 
   private subscribe(): void {
-    const view = this.options.view;
-    if (!view) return;
-    const tracks: TrackChoice[] = chooseTracks([...this.roster.values()], view, this.speaker);
+    if (!this.view) return;
+    const tracks = this.subscribedTracks;
     const json = JSON.stringify(tracks);
     if (json === this.lastSubscription) return;
     this.lastSubscription = json;

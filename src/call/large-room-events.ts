@@ -1,12 +1,12 @@
 /** Room events of large rooms: who shares a screen, who speaks. */
 
 /**
- * Someone started or stopped sharing a screen: `participant` is their id, or
+ * Someone started or stopped sharing a screen: `participantId` is their id, or
  * our own session id with `local`.
  */
 export class ScreenShareEvent extends Event {
   constructor(
-    readonly participant: string,
+    readonly participantId: string,
     readonly sharing: boolean,
     readonly local: boolean,
   ) {
@@ -16,12 +16,12 @@ export class ScreenShareEvent extends Event {
 
 /**
  * The room's active speaker changed (the relay's choice from audio levels,
- * with hysteresis): `speaker` is their id (ours when it is us), null when
- * nobody speaks; `speakers` the current speakers, loudest first.
+ * with hysteresis): `participantId` is their id (ours when it is us), null when
+ * nobody speaks; `speakers` the current speakers' ids, loudest first.
  */
 export class ActiveSpeakerEvent extends Event {
   constructor(
-    readonly speaker: string | null,
+    readonly participantId: string | null,
     readonly speakers: readonly string[],
   ) {
     super('active-speaker');

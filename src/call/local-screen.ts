@@ -5,8 +5,10 @@
  * Sharpness over motion: the top layer is the screen at full resolution (up to
  * 1080p) at up to 15 fps, with the encoder told the content is detail/text and
  * given more bits per pixel than a camera; a smaller layer (360p) serves
- * thumbnails and filmstrips. The size is never stepped down for load (the
- * camera's adaptation would blur text): a busy encoder skips frames instead.
+ * thumbnails and filmstrips. When the encoder is overused or the network drops
+ * frames, the frame rate steps down first (15, 10, then 5 fps, every layer at
+ * full size), and only below that is the top layer given up (`detailLadder`):
+ * text stays readable at 5 fps, not at a smaller size. Back up as it recovers.
  *
  * Tab audio is not shared. Mixed into the microphone, it would carry the
  * microphone's audio level, so the relay's loudest-speaker choice and the
@@ -18,7 +20,12 @@
 import { openScreen, SCREEN_FRAME_RATE, SCREEN_MAX_HEIGHT, SCREEN_MAX_WIDTH } from '../capture/screen-capture.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
-import { VideoEncodePipeline, type SimulcastLayerInfo, type VideoEncodeStats } from '../codec/video-encode.js';
+import {
+  VideoEncodePipeline,
+  type SimulcastLayerInfo,
+  type VideoEncodeOptions,
+  type VideoEncodeStats,
+} from '../codec/video-encode.js';
 
 /** Heights of the screen's layers below the full-resolution one. */
 const SCREEN_LOWER_HEIGHTS: readonly number[] = [360];
@@ -26,6 +33,20 @@ const SCREEN_LOWER_HEIGHTS: readonly number[] = [360];
 const SCREEN_BITRATE_FACTOR = 1.5;
 /** A late joiner waits at most this long for a picture when its keyframe request is lost. */
 const SCREEN_KEYFRAME_INTERVAL_MS = 3000;
+
+/** How a screen is encoded (besides its codec and callbacks): its layers, rate, bits, and what it gives up first. */
+export const SCREEN_ENCODE_OPTIONS = {
+  kind: 'screen',
+  simulcast: true,
+  lowerLayerHeights: SCREEN_LOWER_HEIGHTS,
+  maxWidth: SCREEN_MAX_WIDTH,
+  maxHeight: SCREEN_MAX_HEIGHT,
+  maxFramerate: SCREEN_FRAME_RATE,
+  bitrateFactor: SCREEN_BITRATE_FACTOR,
+  keyframeIntervalMs: SCREEN_KEYFRAME_INTERVAL_MS,
+  adapt: true,
+  favour: 'detail',
+} as const satisfies Partial<VideoEncodeOptions>;
 
 export interface LocalScreenCallbacks {
   onScreen(media: EncodedMedia): void;
@@ -64,15 +85,7 @@ export class LocalScreen {
     });
     this.pipeline = new VideoEncodePipeline({
       codec,
-      kind: 'screen',
-      simulcast: true,
-      lowerLayerHeights: SCREEN_LOWER_HEIGHTS,
-      maxWidth: SCREEN_MAX_WIDTH,
-      maxHeight: SCREEN_MAX_HEIGHT,
-      maxFramerate: SCREEN_FRAME_RATE,
-      bitrateFactor: SCREEN_BITRATE_FACTOR,
-      keyframeIntervalMs: SCREEN_KEYFRAME_INTERVAL_MS,
-      adapt: false,
+      ...SCREEN_ENCODE_OPTIONS,
       onEncoded: (media) => this.callbacks.onScreen(media),
       onLayers: () => this.callbacks.onChange(),
       onError: (error) => {
@@ -103,6 +116,11 @@ export class LocalScreen {
   /** Which layers someone watches (`LayerDemand` for SCREEN); the others are not encoded. */
   setLayerDemand(layers: readonly number[]): void {
     this.pipeline?.setLayerDemand(layers);
+  }
+
+  /** The transport could not send one of our screen frames (congestion): counts towards a lower frame rate. */
+  networkDrop(): void {
+    this.pipeline?.networkDrop();
   }
 
   /** A keyframe soon on `layer`, or on every layer. */

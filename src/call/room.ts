@@ -948,6 +948,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       // Only that layer's receivers lost their reference.
       this.keyframeAgain(frame);
       if (frame.kind !== TrackKind.SCREEN) this.local.videoNotSent();
+      else this.screenShare.networkDrop();
       return;
     }
     if (frame.kind === TrackKind.SCREEN) return;

@@ -78,6 +78,26 @@ export function simulcastLadder(layerHeights: readonly number[], framerate: numb
   return steps;
 }
 
+/** Frame rates content that favours detail steps through, at full size, before any size is given up. */
+const DETAIL_FRAMERATES = [10, 5];
+
+/**
+ * The rungs for content where sharpness matters more than motion (a shared
+ * screen of text, `contentHint` `detail`), with layers `layerHeights` tall
+ * (largest first; one height without simulcast): every layer at `framerate`,
+ * then 10 and 5 fps at full size, and only then, at 5 fps, the layers from the
+ * top down. Text stays readable at 5 fps; it does not at a smaller size.
+ */
+export function detailLadder(layerHeights: readonly number[], framerate: number): SendStep[] {
+  if (layerHeights.length === 0) throw new RangeError('detailLadder needs at least one layer');
+  const top = layerHeights[0]!;
+  const steps: SendStep[] = [{ height: top, framerate }];
+  for (const rate of DETAIL_FRAMERATES) if (rate < framerate) steps.push({ height: top, framerate: rate });
+  const slowest = steps[steps.length - 1]!.framerate;
+  for (const height of layerHeights.slice(1)) steps.push({ height, framerate: slowest });
+  return steps;
+}
+
 /**
  * Feed it every encoded frame ({@link frameEncoded}), every frame the encoder
  * skipped for being busy ({@link encoderBusy}) and every video frame the

@@ -10,11 +10,13 @@ import type { EncodedMedia } from './encoded-media.js';
 import { LayerEncoder, type LayerEncoderStats, type LayerSettings } from './layer-encoder.js';
 import { MediaPipelineError } from './media-pipeline-error.js';
 import {
+  detailLadder,
   SendAdaptation,
   sendLadder,
   simulcastLadder,
   type SendAdaptationOptions,
   type SendQuality,
+  type SendStep,
 } from './send-adaptation.js';
 import { simulcastLayerSizes, type LayerSize } from './simulcast-layers.js';
 import { encodeSize, videoBitrate } from './video-bitrate.js';
@@ -56,6 +58,13 @@ export interface VideoEncodeOptions {
   adapt?: boolean;
   /** Tuning of the adaptation (tests). */
   adaptation?: SendAdaptationOptions;
+  /**
+   * What the adaptation gives up first when the encoder or the network falls
+   * behind: `motion` (default, a camera) keeps the frame rate and steps the
+   * size down; `detail` (a screen of text) steps the frame rate down to 5 fps
+   * at full size first ({@link detailLadder}), and only then the size.
+   */
+  favour?: 'motion' | 'detail';
   /** The size or frame rate sent changed, and why. */
   onQuality?: (quality: SendQuality) => void;
   /**
@@ -431,9 +440,12 @@ export class VideoEncodePipeline {
     if (this.options.adapt !== false && key !== this.ladderKey) {
       // A new source (another camera, a resize): start again from its top step.
       this.ladderKey = key;
-      const ladder = layerHeights
-        ? simulcastLadder(layerHeights, sourceRate)
-        : sendLadder(sourceHeight, maxHeight, sourceRate);
+      const ladder =
+        this.options.favour === 'detail'
+          ? detailLadder(layerHeights ?? ladderHeights(sendLadder(sourceHeight, maxHeight, sourceRate)), sourceRate)
+          : layerHeights
+            ? simulcastLadder(layerHeights, sourceRate)
+            : sendLadder(sourceHeight, maxHeight, sourceRate);
       this.adaptation = new SendAdaptation(ladder, this.options.adaptation);
     }
     return (
@@ -600,4 +612,10 @@ export class VideoEncodePipeline {
     this.stop();
     this.options.onError?.(error);
   }
+}
+
+/** The sizes a one-layer ladder steps through (its rungs at the full frame rate). */
+function ladderHeights(ladder: readonly SendStep[]): number[] {
+  const rate = ladder[0]!.framerate;
+  return ladder.filter((s) => s.framerate === rate).map((s) => s.height);
 }

@@ -1,4 +1,7 @@
-/** The element's events of large rooms: screen shares and the active speaker. */
+/**
+ * The element's events of large rooms: screen shares and the active speaker.
+ * Like `vc-hand`, each names who it is about by `participantId`.
+ */
 import type { ActiveSpeakerEvent, ScreenShareEvent } from '../call/large-room-events.js';
 import type { RoomEventMap } from '../call/events.js';
 import type { TypedEventTarget } from '../shared/typed-event-target.js';
@@ -10,13 +13,13 @@ const init = { bubbles: true, composed: true } as const;
  *
  * @example
  * ```js
- * call.addEventListener('vc-screen-share', (e) => console.log(e.local ? 'you' : e.participant, e.sharing));
+ * call.addEventListener('vc-screen-share', (e) => console.log(e.local ? 'you' : e.participantId, e.sharing));
  * ```
  */
 export class VcScreenShareEvent extends Event {
   constructor(
-    /** Their session id (ours when `local`). */
-    readonly participant: string,
+    /** Their participant id (ours when `local`). */
+    readonly participantId: string,
     /** True when they started, false when they stopped. */
     readonly sharing: boolean,
     /** True for this element's own screen share. */
@@ -32,14 +35,14 @@ export class VcScreenShareEvent extends Event {
  *
  * @example
  * ```js
- * call.addEventListener('vc-active-speaker', (e) => highlight(e.speaker));
+ * call.addEventListener('vc-active-speaker', (e) => highlight(e.participantId));
  * ```
  */
 export class VcActiveSpeakerEvent extends Event {
   constructor(
-    /** Their session id (ours when it is us); null when nobody speaks. */
-    readonly speaker: string | null,
-    /** Everyone speaking now, loudest first. */
+    /** The active speaker's participant id (ours when it is us); null when nobody speaks. */
+    readonly participantId: string | null,
+    /** The participant ids of everyone speaking now, loudest first. */
     readonly speakers: readonly string[],
   ) {
     super('vc-active-speaker', init);
@@ -49,10 +52,10 @@ export class VcActiveSpeakerEvent extends Event {
 /** Passes the room's `screen-share` and `active-speaker` to `fire` as their `vc-*` twins. */
 export function forwardLargeRoomEvents(source: TypedEventTarget<RoomEventMap>, fire: (event: Event) => void): void {
   source.addEventListener('screen-share', (e: ScreenShareEvent) =>
-    fire(new VcScreenShareEvent(e.participant, e.sharing, e.local)),
+    fire(new VcScreenShareEvent(e.participantId, e.sharing, e.local)),
   );
   source.addEventListener('active-speaker', (e: ActiveSpeakerEvent) =>
-    fire(new VcActiveSpeakerEvent(e.speaker, [...e.speakers])),
+    fire(new VcActiveSpeakerEvent(e.participantId, [...e.speakers])),
   );
 }
 

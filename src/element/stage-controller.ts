@@ -19,7 +19,7 @@ import {
 } from '../layout/stage-plan.js';
 import { translate } from './large-room-strings.js';
 import { localScreenTile, remoteScreenTile } from './screen-tiles.js';
-import { remoteTile } from './tiles.js';
+import { remoteTile, type TileExtras } from './tiles.js';
 
 /** What the controller needs from its element. */
 export interface StageSource {
@@ -110,9 +110,14 @@ export class StageController implements ReactiveController {
 
   /**
    * The stage's tiles for `plan`: `local` renders our own camera tile (from the
-   * element, which knows its name and devices), the rest here.
+   * element, which knows its name and devices; `extras` marks it as the active
+   * speaker when the relay picks us), the rest here.
    */
-  render(plan: StagePlan, gridStyle: Record<string, string>, localTile: () => TemplateResult): TemplateResult {
+  render(
+    plan: StagePlan,
+    gridStyle: Record<string, string>,
+    localTile: (extras: TileExtras) => TemplateResult,
+  ): TemplateResult {
     const tile = (key: TileKey) => this.tile(key, localTile);
     if (plan.featured === null) {
       return html`<div part="grid" style=${styleMap(gridStyle)}>${repeat(plan.tiles, (k) => k, tile)}</div>`;
@@ -163,24 +168,29 @@ export class StageController implements ReactiveController {
     </nav>`;
   }
 
-  private tile(key: TileKey, localTile: () => TemplateResult): TemplateResult {
+  private tile(key: TileKey, localTile: (extras: TileExtras) => TemplateResult): TemplateResult {
     const room = this.source.room();
     const lang = this.source.lang();
-    if (key === 'local') return localTile();
+    // Our own session id when the relay picks us: our tile wears the ring too.
+    if (key === 'local') {
+      const us = !!room && room.activeSpeaker !== null && room.activeSpeaker === room.sessionId;
+      return localTile({ activeSpeaker: us ? this.speakingSign(lang, 'speaker.indicatorSelf') : null });
+    }
     if (key === 'local-screen') return localScreenTile(room?.screenShare.track ?? null, lang);
     const [kind, id] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
     const p = room?.participants.get(id);
     if (!p) return html``;
     if (kind === 'screen') return remoteScreenTile(p, lang);
     const active = room?.activeSpeaker === id && cameraKey(id) === key;
-    const label = translate(lang, 'speaker.indicator');
-    return remoteTile(p, lang, {
-      activeSpeaker: active
-        ? html`<span part="indicator speaking-indicator" title=${label}
-            >${speakingIcon}<span class="visually-hidden">${label}</span></span
-          >`
-        : null,
-    });
+    return remoteTile(p, lang, { activeSpeaker: active ? this.speakingSign(lang, 'speaker.indicator') : null });
+  }
+
+  /** The active speaker's sign in a tile's name bar: an icon, and text that says it (not colour alone). */
+  private speakingSign(lang: string, key: 'speaker.indicator' | 'speaker.indicatorSelf'): TemplateResult {
+    const label = translate(lang, key);
+    return html`<span part="indicator speaking-indicator" title=${label}
+      >${speakingIcon}<span class="visually-hidden">${label}</span></span
+    >`;
   }
 
   /** Tiles one page holds: `max-tiles`, or what fits the stage; the filmstrip's in the speaker layout. */

@@ -29,24 +29,8 @@ export interface LocalTileState {
   lang?: string;
 }
 
-/** Our own tile: the mirrored self-view (or initials), and our name. */
-export function localTile({ name, videoTrack, mic, encrypted, lang = 'en' }: LocalTileState): TemplateResult {
-  const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
-  const cameraOn = !!videoTrack;
-  const label = t('tile.you', { name: name || t('tile.guest') });
-  return html`<div part="tile tile-local" data-id="local" role="group" aria-label=${label}>
-    <video part="video" muted playsinline autoplay ?hidden=${!cameraOn} ${selfView(videoTrack)}></video>
-    ${cameraOn ? nothing : html`<div part="avatar" aria-hidden="true">${initials(name || t('tile.guest'))}</div>`}
-    <div part="label">
-      ${mic ? nothing : indicator('mic-off', t('tile.micOff'), micOffIcon)}
-      ${encrypted ? indicator('lock self', t('tile.selfEncrypted'), lockIcon) : nothing}
-      <span>${label}</span>
-    </div>
-  </div>`;
-}
-
-/** What a remote tile shows beyond the participant's own state. */
-export interface RemoteTileExtras {
+/** What a tile shows beyond the participant's own state (ours or a remote one's). */
+export interface TileExtras {
   /**
    * The room's active speaker (the relay's choice): part `active-speaker` and
    * a `speaking-indicator` sign in the label, whose text says it (not colour alone).
@@ -54,8 +38,40 @@ export interface RemoteTileExtras {
   activeSpeaker?: TemplateResult | null;
 }
 
+/** @deprecated Use {@link TileExtras}. */
+export type RemoteTileExtras = TileExtras;
+
+/**
+ * Our own tile: the mirrored self-view (or initials), and our name. When the
+ * relay picks us as the active speaker it wears the same ring and sign as
+ * anyone else's tile, so people see that the room hears them.
+ */
+export function localTile(
+  { name, videoTrack, mic, encrypted, lang = 'en' }: LocalTileState,
+  extras: TileExtras = {},
+): TemplateResult {
+  const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
+  const cameraOn = !!videoTrack;
+  const label = t('tile.you', { name: name || t('tile.guest') });
+  const active = extras.activeSpeaker ?? null;
+  return html`<div
+    part="tile tile-local ${active ? 'active-speaker' : ''}"
+    data-id="local"
+    role="group"
+    aria-label=${label}
+  >
+    <video part="video" muted playsinline autoplay ?hidden=${!cameraOn} ${selfView(videoTrack)}></video>
+    ${cameraOn ? nothing : html`<div part="avatar" aria-hidden="true">${initials(name || t('tile.guest'))}</div>`}
+    <div part="label">
+      ${mic ? nothing : indicator('mic-off', t('tile.micOff'), micOffIcon)}
+      ${encrypted ? indicator('lock self', t('tile.selfEncrypted'), lockIcon) : nothing} ${active ?? nothing}
+      <span>${label}</span>
+    </div>
+  </div>`;
+}
+
 /** A remote participant's tile: their video (or initials), what they mute, and how their media is secured. */
-export function remoteTile(p: RemoteParticipant, lang = 'en', extras: RemoteTileExtras = {}): TemplateResult {
+export function remoteTile(p: RemoteParticipant, lang = 'en', extras: TileExtras = {}): TemplateResult {
   const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
   const name = p.name || t('tile.guest');
   if (p.e2ee === 'mismatch') return undecryptableTile(p, name, lang);

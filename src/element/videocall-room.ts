@@ -831,14 +831,17 @@ export class VideocallRoomElement extends LitElement {
     };
     return html`
       <div part="stage" data-transport=${(joined && room.transportKind) || nothing}>
-        ${this.stage.render(plan, this.grid.style, () =>
-          localTile({
-            name: this.name,
-            videoTrack: room?.local.videoTrack ?? null,
-            mic: room?.local.state.mic ?? false,
-            encrypted: !!room && room.encryption !== 'off',
-            lang: status.lang,
-          }),
+        ${this.stage.render(plan, this.grid.style, (extras) =>
+          localTile(
+            {
+              name: this.name,
+              videoTrack: room?.local.videoTrack ?? null,
+              mic: room?.local.state.mic ?? false,
+              encrypted: !!room && room.encryption !== 'off',
+              lang: status.lang,
+            },
+            extras,
+          ),
         )}
         ${overlay(status)} ${notice(status)} ${this.announcer.render()}
         ${inCall && this.chat.open ? this.chatPanelModule.render(() => this.chatPanel(room)) : nothing} ${this.preJoin.render()}

@@ -69,7 +69,7 @@ describe('a large room in one page: active speaker large, a page of tiles, pages
       const seen: (string | null)[] = [];
       (globalThis as unknown as { speakerEvents: (string | null)[] }).speakerEvents = seen;
       document.addEventListener('vc-active-speaker', (e) =>
-        seen.push((e as Event & { speaker: string | null }).speaker),
+        seen.push((e as Event & { participantId: string | null }).participantId),
       );
     });
     page = await chromium.newPage(

@@ -89,12 +89,12 @@ describe('screen share through a real relay', () => {
   it('the screen button shares: the other page gets a second, live tile, and the camera keeps going', async () => {
     const events = grace.evaluate(
       () =>
-        new Promise<{ sharing: boolean; local: boolean; participant: string }>((resolve) =>
+        new Promise<{ sharing: boolean; local: boolean; participantId: string }>((resolve) =>
           document
             .querySelector('videocall-room')!
             .addEventListener(
               'vc-screen-share',
-              (e) => resolve({ sharing: e.sharing, local: e.local, participant: e.participant }),
+              (e) => resolve({ sharing: e.sharing, local: e.local, participantId: e.participantId }),
               {
                 once: true,
               },
@@ -110,7 +110,7 @@ describe('screen share through a real relay', () => {
 
     const event = await events;
     const adaId = await ada.evaluate(() => document.querySelector('videocall-room')!.roomClient!.sessionId);
-    expect(event).toEqual({ sharing: true, local: false, participant: adaId });
+    expect(event).toEqual({ sharing: true, local: false, participantId: adaId });
 
     const screen = await changes(grace, 'screen');
     expect(screen.id).toBe(adaId);

@@ -100,4 +100,77 @@ describe('congestion control by layer', () => {
     }
     expect(up, 'a keyframe request for a larger layer once slow drained').toBeDefined();
   }, 30_000);
+
+  it('moves the cameras down first and keeps a screen share at full size until the next step', async () => {
+    relay = await startTestRelay({
+      backpressure: { videoDropBytes: 1024 * KiB, audioDropBytes: 4096 * KiB, closeBytes: 64 * 1024 * KiB },
+    });
+    const screenLayers = [
+      { width: 1920, height: 1080 },
+      { width: 640, height: 360 },
+    ];
+    const p = await TestClient.joined(relay, 'r', 'p', {
+      state: { camera: true, screen: true, videoLayers: LAYERS, screenLayers },
+    });
+    const slow = await TestClient.joined(relay, 'r', 'slow');
+    const fast = await TestClient.joined(relay, 'r', 'fast');
+    clients.push(p, slow, fast);
+    const watchBoth = {
+      subscription: {
+        tracks: [
+          { publisher: p.id, kind: TrackKind.VIDEO, layer: 0 },
+          { publisher: p.id, kind: TrackKind.SCREEN, layer: 0 },
+        ],
+      },
+    };
+    for (const c of [slow, fast]) c.send(watchBoth);
+    await sleep(100);
+    let seq = 0;
+    const round = (keyframe = false): void => {
+      seq++;
+      for (const layer of [0, 1, 2]) {
+        const payload = new Uint8Array(LAYER_BYTES[layer]!);
+        p.send({ media: { kind: TrackKind.VIDEO, layer, keyframe, sequence: seq, payload } });
+      }
+      for (const layer of [0, 1]) {
+        const payload = new Uint8Array(LAYER_BYTES[layer + 1]!);
+        p.send({ media: { kind: TrackKind.SCREEN, layer, keyframe, sequence: seq, payload } });
+      }
+    };
+    round(true);
+    await waitFor(() => fast.inbox.filter((e) => e.body === 'media').length >= 2, 2000, 'both keyframes at fast');
+    requests(p, slow.id);
+
+    slow.pauseReading();
+    // Flood until the relay asks for something smaller on behalf of slow: the first congestion step.
+    let first: DecodedEnvelope[] = [];
+    for (let i = 0; i < 2000 && first.length === 0; i++) {
+      const before = fast.received;
+      round();
+      await waitFor(() => fast.received > before, 5000, 'fast to keep up');
+      first = requests(p, slow.id).filter((e) => (e.keyframeRequest!.layer ?? 0) > 0);
+    }
+    // The step's requests go out together; nothing is sent meanwhile, so no further step comes.
+    await sleep(100);
+    first.push(...requests(p, slow.id).filter((e) => (e.keyframeRequest!.layer ?? 0) > 0));
+    expect(relay.stats().layerFloorChanges).toBe(1);
+    // The camera goes down a layer; the screen share stays at 1080p for now.
+    expect(first.map((e) => `${e.keyframeRequest!.kind}:${e.keyframeRequest!.layer}`)).toEqual([
+      `${TrackKind.VIDEO}:1`,
+    ]);
+
+    // Still backed up: the next step takes the screen share down too.
+    let screenDown: DecodedEnvelope | undefined;
+    for (let i = 0; i < 2000 && !screenDown; i++) {
+      const before = fast.received;
+      round();
+      await waitFor(() => fast.received > before, 5000, 'fast to keep up');
+      screenDown = requests(p, slow.id).find(
+        (e) => e.keyframeRequest!.kind === TrackKind.SCREEN && (e.keyframeRequest!.layer ?? 0) === 1,
+      );
+    }
+    expect(screenDown, 'the screen share moved down at the second step').toBeDefined();
+    expect(relay.stats().layerFloorChanges).toBeGreaterThanOrEqual(2);
+    slow.resumeReading();
+  }, 30_000);
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SendAdaptation, sendLadder, simulcastLadder, type SendQuality } from '../../src/codec/send-adaptation.js';
+import {
+  detailLadder,
+  SendAdaptation,
+  sendLadder,
+  simulcastLadder,
+  type SendQuality,
+} from '../../src/codec/send-adaptation.js';
 
 /**
  * Drives an adaptation as an encoder at `fps` would: one frame every interval
@@ -201,5 +207,50 @@ describe('SendAdaptation with simulcast layers', () => {
     const adapt = new SendAdaptation(simulcastLadder([360, 180], 30));
     const changes = run(adapt, 0, 1.2, 80); // 2.4× the interval
     expect(changes[0]!.quality).toEqual({ height: 180, framerate: 30, limitedBy: 'cpu' });
+  });
+});
+
+describe('SendAdaptation for detail (a screen share of text)', () => {
+  /** Encode cost in ms of a screen frame: each layer by its pixels (`at1080` for 1080p), whatever the frame rate. */
+  const screenCost = (heights: number[], at1080: number) => (q: SendQuality) =>
+    heights.filter((h) => h <= q.height).reduce((sum, h) => sum + (at1080 * h * h) / (1080 * 1080), 0);
+
+  it('lowers the frame rate to 5 fps at full size first, then gives up layers from the top at 5 fps', () => {
+    expect(detailLadder([1080, 360], 15).map((s) => `${s.height}@${s.framerate}`)).toEqual([
+      '1080@15',
+      '1080@10',
+      '1080@5',
+      '360@5',
+    ]);
+    // A screen already slow keeps its rate until 5; one layer only: sizes after the rates.
+    expect(detailLadder([720], 10).map((s) => `${s.height}@${s.framerate}`)).toEqual(['720@10', '720@5']);
+    expect(detailLadder([720, 540, 360], 5).map((s) => `${s.height}@${s.framerate}`)).toEqual([
+      '720@5',
+      '540@5',
+      '360@5',
+    ]);
+    expect(() => detailLadder([], 15)).toThrow(RangeError);
+  });
+
+  it('an encoder too slow for 15 fps of a 1080p screen settles at a lower frame rate, still 1080p', () => {
+    const heights = [1080, 360];
+    const adapt = new SendAdaptation(detailLadder(heights, 15));
+    // 100 ms a 1080p frame (+11 for 360p): 1.67× the 15 fps interval, 1.1× at 10 fps, 0.56× at 5 fps.
+    const changes = run(adapt, 0, 30, screenCost(heights, 100));
+    expect(changes.map((c) => `${c.quality.height}@${c.quality.framerate}`)).toEqual(['1080@10', '1080@5']);
+    expect(adapt.current).toEqual({ height: 1080, framerate: 5, limitedBy: 'cpu' });
+  });
+
+  it('a congested network takes the frame rate first, then the top layer; back up in the same order reversed', () => {
+    const adapt = new SendAdaptation(detailLadder([1080, 360], 15));
+    const down = run(adapt, 0, 10, 5, { networkDropsPerSecond: 5 });
+    expect(down.map((c) => `${c.quality.height}@${c.quality.framerate} ${c.quality.limitedBy}`)).toEqual([
+      '1080@10 network',
+      '1080@5 network',
+      '360@5 network',
+    ]);
+    const up = run(adapt, 10_000, 60, 5);
+    expect(up.map((c) => `${c.quality.height}@${c.quality.framerate}`)).toEqual(['1080@5', '1080@10', '1080@15']);
+    expect(adapt.current.limitedBy).toBeNull();
   });
 });
