@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HandQueue, matchesQuery, orderPeople, type PersonRow } from '../../../src/element/people-order.js';
+import { HandQueue } from '../../../src/element/hand-queue.js';
+import { matchesQuery, orderPeople, type PersonRow } from '../../../src/element/people-order.js';
 
 const person = (id: string, name: string, extra: Partial<PersonRow> = {}): PersonRow => ({
   id,
