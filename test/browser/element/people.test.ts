@@ -1,5 +1,5 @@
 /// <reference types="mocha" />
-import { expect, waitUntil } from '@open-wc/testing';
+import { expect, waitUntil as waitUntilQuick } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 // The built bundle, exactly what a site loads with its script tag.
 import '../../../dist/videocall-room.js';
@@ -16,6 +16,13 @@ declare global {
     axe: { run(context: Element, options?: object): Promise<AxeResult> };
   }
 }
+
+/**
+ * Waits for what another participant did to show here: through the relay, on a machine shared by
+ * several sessions, that can take seconds (the condition is the same; only the patience is longer).
+ */
+const waitUntil = (condition: () => unknown, message?: string, options: { timeout?: number } = {}) =>
+  waitUntilQuick(condition, message, { timeout: 8000, ...options });
 
 const relays: Relays = await (await fetch('/__relays.json')).json();
 let counter = 0;
@@ -67,7 +74,10 @@ const signsOf = (el: VideocallRoomElement, name: string) => rows(el).find((r) =>
 
 async function openPanel(el: VideocallRoomElement): Promise<void> {
   button(el).click();
-  await waitUntil(() => panelOf(el)?.shadowRoot?.querySelector('[part~="people-list"]'), 'the panel did not open');
+  // The first opening downloads the panel's chunk: allow for a busy machine.
+  await waitUntil(() => panelOf(el)?.shadowRoot?.querySelector('[part~="people-list"]'), 'the panel did not open', {
+    timeout: 10000,
+  });
 }
 
 async function violations(el: Element): Promise<string[]> {
@@ -84,6 +94,24 @@ async function violations(el: Element): Promise<string[]> {
 describe('<videocall-room> People panel', function () {
   this.timeout(90000);
   const elements: VideocallRoomElement[] = [];
+  // The first join in a fresh browser also warms up codecs, which on a machine shared by several
+  // sessions can pass the relay's join deadline: that is not what these tests are about, so warm up
+  // first (up to three tries). No People panel is opened here.
+  before(async function () {
+    this.timeout(120000);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const warm = call(uniqueRoom(), 'Warm-up');
+      try {
+        await warm.join();
+        return;
+      } catch {
+        // Try again: the next join finds the codecs warm.
+      } finally {
+        warm.leave();
+        warm.remove();
+      }
+    }
+  });
   afterEach(() => {
     for (const el of elements.splice(0)) {
       el.leave();
@@ -97,9 +125,9 @@ describe('<videocall-room> People panel', function () {
     const room = uniqueRoom();
     const ada = call(room, 'Ada');
     const cy = call(room, 'Cy', { camera: 'off' });
-    const bo = call(room, 'Bo', { mic: 'on' });
+    const bo = call(room, 'Bo', { mic: 'on', camera: 'off' });
     elements.push(ada, bo, cy);
-    await Promise.all([ada.join(), bo.join(), cy.join()]);
+    for (const el of [ada, bo, cy]) await el.join(); // one at a time: the machine is shared
     await waitUntil(() => [ada, bo, cy].every((e) => e.participants.length === 2), 'they did not all meet');
     // The count on the button, in its accessible name too.
     await waitUntil(() => button(ada).textContent!.trim() === '3', `count: ${button(ada).textContent}`);
@@ -115,7 +143,7 @@ describe('<videocall-room> People panel', function () {
     expect(names(cy)).to.deep.equal(['Cy (you)', 'Ada', 'Bo']);
     expect(signsOf(ada, 'Cy')).to.include.members(['Microphone off', 'Camera off']);
     await waitUntil(() => signsOf(ada, 'Bo').includes('Microphone on') && signsOf(cy, 'Bo').includes('Microphone on'));
-    expect(signsOf(ada, 'Bo')).to.include('Camera on');
+    expect(signsOf(cy, 'Ada')).to.include('Camera on');
 
     // Bo mutes: both other panels say so, with a sign that has a name (not a colour).
     await bo.setMicEnabled(false);
@@ -139,7 +167,7 @@ describe('<videocall-room> People panel', function () {
     const bo = call(room, 'Bo', { camera: 'off' });
     const cy = call(room, 'Cy', { camera: 'off' });
     elements.push(ada, bo, cy);
-    await Promise.all([ada.join(), bo.join(), cy.join()]);
+    for (const el of [ada, bo, cy]) await el.join(); // one at a time: the machine is shared
     await waitUntil(() => [ada, bo, cy].every((e) => e.participants.length === 2), 'they did not all meet');
     await openPanel(ada);
     await openPanel(cy);
@@ -179,7 +207,7 @@ describe('<videocall-room> People panel', function () {
     const bo = call(room, 'Bo', { camera: 'off', passphrase: 'correct horse battery' });
     const eve = call(room, 'Eve', { camera: 'off', passphrase: 'a different one' });
     elements.push(ada, bo, eve);
-    await Promise.all([ada.join(), bo.join(), eve.join()]);
+    for (const el of [ada, bo, eve]) await el.join(); // one at a time: the machine is shared
     await waitUntil(() => ada.participants.length === 2, 'they did not meet');
     await openPanel(ada);
     await waitUntil(
@@ -196,7 +224,7 @@ describe('<videocall-room> People panel', function () {
     const cy = call(open, 'Cy', { camera: 'off', e2ee: '' });
     const dan = call(open, 'Dan', { camera: 'off', e2ee: '' });
     elements.push(cy, dan);
-    await Promise.all([cy.join(), dan.join()]);
+    for (const el of [cy, dan]) await el.join(); // one at a time: the machine is shared
     await openPanel(cy);
     await waitUntil(() => rows(cy).find((r) => r.name === 'Dan')?.safetyCode, 'no safety code in the panel', {
       timeout: 20000,
@@ -217,7 +245,7 @@ describe('<videocall-room> People panel', function () {
     const bo = call(room, 'Bo', { camera: 'off' });
     elements.push(ada, bo);
     try {
-      await Promise.all([ada.join(), bo.join()]);
+      for (const el of [ada, bo]) await el.join(); // one at a time: the machine is shared
       await waitUntil(() => ada.participants.length === 1, 'they did not meet');
       const shadow = ada.shadowRoot!;
       before.focus();
