@@ -24,7 +24,9 @@ export type VideoCallErrorCode =
   | 'webcodecs-unsupported'
   | 'join-timeout'
   | 'invalid-state'
-  | 'invalid-argument';
+  | 'invalid-argument'
+  // A part of the element loaded on demand (a panel) could not be downloaded; not fatal.
+  | 'module-load-failed';
 
 /** An error with a stable `code`; `message` says what a person can do about it. */
 export class VideoCallError extends CodedError<VideoCallErrorCode> {

@@ -109,6 +109,29 @@ export class StageController implements ReactiveController {
   }
 
   /**
+   * Turns to the page that shows `id`'s camera tile (in the grid, or in the
+   * speaker layout's filmstrip or large), as the People panel asks; false when
+   * they are not in the call. A tile already in view keeps the page.
+   */
+  reveal(id: string): boolean {
+    if (!this.source.room()?.participants.has(id)) return false;
+    const key = cameraKey(id);
+    const inView = (plan: StagePlan) => plan.featured === key || plan.tiles.includes(key);
+    const start = this.page;
+    if (inView(this.plan())) return true;
+    for (let page = 0; page < this.current.pages; page++) {
+      this.page = page;
+      if (inView(this.plan())) {
+        this.host.requestUpdate();
+        return true;
+      }
+    }
+    this.page = start;
+    this.plan();
+    return false;
+  }
+
+  /**
    * The stage's tiles for `plan`: `local` renders our own camera tile (from the
    * element, which knows its name and devices; `extras` marks it as the active
    * speaker when the relay picks us), the rest here.

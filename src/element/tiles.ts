@@ -1,5 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import type { RemoteParticipant } from '../call/remote-participant.js';
+import type { ParticipantInfo, RemoteParticipant } from '../call/remote-participant.js';
 import { canRenderToTrack } from '../render/track-renderer.js';
 import { cameraOffIcon, lockIcon, lockOpenIcon, micOffIcon } from './icons.js';
 import { translate } from './i18n.js';
@@ -75,7 +75,7 @@ export function remoteTile(p: RemoteParticipant, lang = 'en', extras: TileExtras
   const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
   const name = p.name || t('tile.guest');
   if (p.e2ee === 'mismatch') return undecryptableTile(p, name, lang);
-  const speaking = p.mic && p.audioLevel > SPEAKING_LEVEL;
+  const speaking = isSpeaking(p);
   const active = extras.activeSpeaker ?? null;
   return html`<div
     part="tile tile-remote ${speaking ? 'speaking' : ''} ${active ? 'active-speaker' : ''}"
@@ -110,18 +110,26 @@ function undecryptableTile(p: RemoteParticipant, name: string, lang: string): Te
   </div>`;
 }
 
+/** Whether a tile (or the People panel) shows them speaking: their mic is on and its played level is up. */
+export function isSpeaking(p: Pick<ParticipantInfo, 'mic' | 'audioLevel'>): boolean {
+  return p.mic && p.audioLevel > SPEAKING_LEVEL;
+}
+
 /**
  * A sign on a tile: an icon with its meaning as a tooltip and, for assistive
  * technology, as its name (an image role, so the name is read).
  */
-function indicator(part: string, text: string, icon: TemplateResult, extra?: TemplateResult): TemplateResult {
+export function indicator(part: string, text: string, icon: TemplateResult, extra?: TemplateResult): TemplateResult {
   return html`<span part="indicator ${part}" role="img" aria-label=${text} title=${text}
     >${icon}${extra ?? nothing}</span
   >`;
 }
 
-/** The lock on a remote tile: how far end-to-end encryption with them got. */
-function security(p: RemoteParticipant, lang: string): TemplateResult | typeof nothing {
+/** The lock on a remote tile (and in the People panel): how far end-to-end encryption with them got. */
+export function security(
+  p: Pick<ParticipantInfo, 'e2ee' | 'name' | 'safetyCode'>,
+  lang: string,
+): TemplateResult | typeof nothing {
   const t = (key: string, params?: Record<string, string>) => translate(lang, key, params);
   switch (p.e2ee) {
     case 'off':

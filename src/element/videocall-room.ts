@@ -26,6 +26,8 @@ import { ChatController } from './chat-controller.js';
 import { CHAT_PANEL_PARTS } from './chat-panel-parts.js';
 import { lazyPanel } from './lazy-panel.js';
 import { handButton } from './hand.js';
+import { peopleButton, peopleButtonStyles } from './people-button.js';
+import { PeopleController } from './people-controller.js';
 import type { SendOptions } from '../call/chat.js';
 import { localTile } from './tiles.js';
 import { forwardLargeRoomEvents } from './large-room-events.js';
@@ -92,6 +94,8 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart chat - the chat panel (`chat-header`, `chat-title`, `chat-close`, `chat-log`, `chat-empty`, `chat-message` with `chat-own` / `chat-private`, `chat-meta`, `chat-sender`, `chat-to`, `chat-time`, `chat-text`, `chat-form`, `chat-recipient`, `chat-input`, `chat-send`, `chat-error`)
  * @csspart hand-button - the control that raises and lowers this participant's hand; `hand-raised` marks a tile whose participant raised it
  * @csspart chat-button - the control that opens the chat; `badge` on it counts unread messages
+ * @csspart people-button - the control that opens the People panel; `people-count` on it says how many are in the call
+ * @csspart people-panel - the People panel (`people-header`, `people-title`, `people-close`, `people-filter`, `people-list`, `people-empty`, `person` with `person-you` / `person-speaking` / `person-hand`, `person-name`, `person-show`, `person-states`, `lower-hand`; signs are `indicator` with `mic-on`, `mic-off`, `camera-on`, `camera-off`, `screen-sharing`, `speaking-indicator`, `hand-raised`, `lock`…)
  * @csspart tile-screen - a screen share's tile (also `tile-remote` for others' shares, `tile-local-screen` for ours)
  * @csspart active-speaker - on the active speaker's tile, with a `speaking-indicator` sign in its name bar
  * @csspart speaker-layout - `layout="speaker"`: the box of the `featured` tile and the `filmstrip` (of `strip-slot`s)
@@ -126,7 +130,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @cssprop --vc-hand - the raised-hand sign and the pressed raise-hand button
  */
 export class VideocallRoomElement extends LitElement {
-  static override styles = [styles, chatButtonStyles, largeRoomStyles, handStyles];
+  static override styles = [styles, chatButtonStyles, largeRoomStyles, handStyles, peopleButtonStyles];
 
   /**
    * Adds or rewords the element's strings, per language (`en`, `it`, or any
@@ -228,6 +232,18 @@ export class VideocallRoomElement extends LitElement {
   private readonly chatPanelModule = lazyPanel(this, () => import('./chat-panel.js'));
   /** The device settings panel, fetched the first time it opens. */
   private readonly settingsPanel = lazyPanel(this, () => import('./device-settings.js'));
+
+  /** The People panel: one side panel at a time, so opening it closes the chat and the settings. */
+  private readonly people: PeopleController = new PeopleController(this, {
+    root: () => this.renderRoot ?? null,
+    name: () => this.name,
+    lang: () => this.language,
+    reveal: (id) => this.stage.reveal(id),
+    opening: () => {
+      this.chat.toggle(false);
+      this.settingsOpen = false;
+    },
+  });
 
   private readonly grid = new GridLayoutController(this, {
     stage: () => this.renderRoot?.querySelector<HTMLElement>('[part~="stage"]') ?? null,
@@ -434,6 +450,7 @@ export class VideocallRoomElement extends LitElement {
     this.deviceControl.prepare(room);
     this.bind(room);
     this.chat.bind(room);
+    this.people.bind(room);
     return room;
   }
 
@@ -480,6 +497,38 @@ export class VideocallRoomElement extends LitElement {
   /** Lowers this participant's hand. */
   lowerHand(): void {
     this.current?.lowerHand();
+  }
+
+  /**
+   * Ids of the participants with a hand up, first raised first (ours is our
+   * session id): the order of the People panel. Hands already up when we joined
+   * come in the roster's order.
+   */
+  get raisedHands(): string[] {
+    return this.inCall ? this.people.raisedHands : [];
+  }
+
+  /**
+   * Opens (`true`), closes (`false`) or toggles the People panel; resolves once
+   * it is shown. Its code is downloaded the first time it opens: rejects with a
+   * {@link VideoCallError} `module-load-failed` when that fails, `invalid-state`
+   * outside a call.
+   */
+  async togglePeople(open?: boolean): Promise<void> {
+    if (!this.current || !this.inCall) {
+      if (open === false) return;
+      throw new VideoCallError('invalid-state', 'Join the call before opening the people list.');
+    }
+    await this.people.toggle(open);
+  }
+
+  /**
+   * Brings participant `id`'s tile into view, as a click on them in the People
+   * panel does: the grid (or the speaker layout's filmstrip) turns to the page
+   * that shows them. Returns false when they are not in the call.
+   */
+  showParticipant(id: string): boolean {
+    return this.inCall ? this.stage.reveal(id) : false;
   }
 
   /** Admins: lets someone waiting in the lobby (an id from `vc-knock`) in. */
@@ -741,6 +790,7 @@ export class VideocallRoomElement extends LitElement {
   private toggleSettings = (): void => {
     this.settingsOpen = !this.settingsOpen;
     if (this.settingsOpen) void this.deviceControl.refresh();
+    if (this.settingsOpen) void this.people.toggle(false);
     // Focus follows: into the panel when it opens, back to its button when it closes.
     // The panel is a chunk (lazyPanel reports one that failed to load; focus then stays).
     const ready = this.settingsOpen
@@ -783,12 +833,23 @@ export class VideocallRoomElement extends LitElement {
 
   private onChatClick = (): void => {
     this.chat.toggle();
+    if (this.chat.open) void this.people.toggle(false);
     if (this.chat.open)
       void this.chatPanelModule
         .load()
         .then(() => this.updateComplete)
         .then(() => this.renderRoot.querySelector('videocall-chat-panel')?.focus())
         .catch(() => undefined); // a chunk that failed to load is reported by lazyPanel
+  };
+
+  private onPeopleClick = (): void => {
+    const opening = !this.people.open;
+    this.people.toggle(opening).then(
+      () => {
+        if (opening) this.renderRoot.querySelector('videocall-people-panel')?.focus();
+      },
+      (error: unknown) => this.report(asVideoCallError(error)),
+    );
   };
 
   private chatPanel(room: Room): TemplateResult {
@@ -844,7 +905,8 @@ export class VideocallRoomElement extends LitElement {
           ),
         )}
         ${overlay(status)} ${notice(status)} ${this.announcer.render()}
-        ${inCall && this.chat.open ? this.chatPanelModule.render(() => this.chatPanel(room)) : nothing} ${this.preJoin.render()}
+        ${inCall && this.chat.open ? this.chatPanelModule.render(() => this.chatPanel(room)) : nothing}
+        ${inCall ? this.people.render() : nothing} ${this.preJoin.render()}
         ${
           joined && room.admin
             ? lobbyPanel({
@@ -887,6 +949,7 @@ export class VideocallRoomElement extends LitElement {
               },
               extra: [
                 handButton(this.language, room.handRaised, this.onHandClick),
+                peopleButton(this.language, this.people.open, this.people.count, this.onPeopleClick),
                 chatButton(this.language, this.chat.open, this.chat.unread, this.onChatClick),
               ],
               screenShare: canShare

@@ -101,13 +101,14 @@ describe('<videocall-room> accessibility and languages', function () {
     const shadow = ada.shadowRoot!;
     before.focus();
     const order: string[] = [];
-    // The bar as merged: devices, screen share (Chromium can share), settings, hand, chat, leave.
+    // The bar as merged: devices, screen share (Chromium can share), settings, hand, people, chat, leave.
     const controls = [
       'mic-button',
       'camera-button',
       'screen-button',
       'settings-button',
       'hand-button',
+      'people-button',
       'chat-button',
       'leave-button',
     ];
