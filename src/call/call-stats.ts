@@ -133,7 +133,11 @@ export interface CallStats {
   at: number;
   /** The transport the call runs on (`websocket` or `webtransport`); null while not connected. */
   transport: 'websocket' | 'webtransport' | null;
-  /** Round trip to the relay, ms (the last ping); null before the first. */
+  /**
+   * Round trip to the relay, ms: the shortest of the recent pings (the last 8,
+   * about a minute), so a moment the page's main thread was busy does not
+   * count as network delay; null before the first.
+   */
   rttMs: number | null;
   local: LocalStats;
   participants: ParticipantStats[];

@@ -317,7 +317,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         return stats ? { stats, muted: !this.local.state.mic } : null;
       },
       transport: () => (this.state === 'joined' ? this.connection.transportKind : null),
-      rttMs: () => this.connection.rttMs || null,
+      // The shortest recent round trip: the path's delay, not a moment this page's main thread was busy.
+      rttMs: () => (Number.isNaN(this.connection.clock.rttMs) ? null : this.connection.clock.rttMs),
       qualityChanged: (participant, quality, previous) =>
         this.emit(new QualityChangedEvent(participant.id, quality, previous)),
     });

@@ -42,7 +42,7 @@ export interface StatsSource {
   localVideo(): VideoEncodeStats | null;
   localAudio(): { stats: AudioEncodeStats; muted: boolean } | null;
   transport(): 'websocket' | 'webtransport' | null;
-  /** Last round trip to the relay, ms; null before the first. */
+  /** Round trip to the relay, ms (the shortest recent one); null before the first. */
   rttMs(): number | null;
   /** A participant's connection class changed. */
   qualityChanged(participant: RemoteParticipant, quality: ConnectionQuality, previous: ConnectionQuality): void;
@@ -135,7 +135,7 @@ export class StatsCollector {
     return {
       at: Date.now(),
       transport: this.source.transport(),
-      rttMs: rtt === null || !(rtt > 0) ? null : rtt,
+      rttMs: rtt === null || !(rtt >= 0) ? null : round(rtt, 1),
       local: this.localStats(),
       participants,
     };
