@@ -37,6 +37,8 @@ export interface DeviceSettings {
   speakerSelectable: boolean;
   onSelect: (kind: DeviceKind, deviceId: string) => void;
   onClose: () => void;
+  /** Opens the call's statistics (a button at the panel's foot when given). */
+  onStats?: () => void;
 }
 
 /**
@@ -64,6 +66,7 @@ export function deviceSettings(s: DeviceSettings): TemplateResult {
     </div>
     ${picker(s, 'camera', t)} ${picker(s, 'mic', t)}
     ${s.speakerSelectable ? picker(s, 'speaker', t) : html`<p part="setting-note">${t('settings.speakerFixed')}</p>`}
+    ${s.onStats ? html`<button part="action stats-button" @click=${s.onStats}>${t('stats.open')}</button>` : nothing}
   </div>`;
 }
 
