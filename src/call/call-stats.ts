@@ -30,10 +30,10 @@ export interface LocalLayerStats {
 export interface LocalVideoStats {
   /** Video codec sent: `vp8`, `vp9`, `av1` or `h264`. */
   codec: string;
-  /** Size of the largest layer sent, pixels (0 before the first frame). */
+  /** Size of the largest layer being encoded now, pixels (0 before the first frame). */
   width: number;
   height: number;
-  /** Frames per second encoded in the largest layer sent. */
+  /** Frames per second encoded in that layer. */
   fps: number | null;
   /** Frame rate aimed at now (the adaptation may lower it), frames per second. */
   targetFps: number;

@@ -284,7 +284,8 @@ export class StatsCollector {
       fps: round(w.rate(`f${l.layer}`), 1),
       bitrateKbps: kbps(w.rate(`b${l.layer}`)),
     }));
-    const top = layers.find((l) => l.active) ?? layers[0];
+    // The largest layer being encoded now (under load the top ones stop while still announced).
+    const top = layers.find((l) => (l.fps ?? 0) > 0) ?? layers.find((l) => l.active) ?? layers[0];
     return {
       video: video
         ? {

@@ -3,6 +3,8 @@ import { RemoteParticipant } from '../../../src/call/remote-participant.js';
 import { StatsCollector, type ReceiverSnapshot, STEADY_JUDGEMENTS } from '../../../src/call/stats-collector.js';
 import type { ConnectionQuality } from '../../../src/call/connection-quality.js';
 import type { JitterBufferStats } from '../../../src/playout/audio-jitter-buffer.js';
+import type { VideoEncodeStats } from '../../../src/codec/video-encode.js';
+import type { AudioEncodeStats } from '../../../src/codec/audio-encode.js';
 
 /** A participant sending 20 fps video and 50 packets/s audio to a collector on a fake clock. */
 function call() {
@@ -110,5 +112,61 @@ describe('StatsCollector', () => {
     expect(video.freezes).toBe(1);
     expect(video.totalFreezes).toBe(1);
     expect(collector.collect().participants[0]!.quality).not.toBe('good');
+  });
+
+  it('reports what is sent from the largest layer still encoded, and the audio muted as 0 kbit/s', () => {
+    let now = 0;
+    const layer = (i: number, height: number) => ({
+      layer: i,
+      width: (height * 16) / 9,
+      height,
+      bitrate: 0,
+      active: true,
+      framesIn: 0,
+      framesEncoded: 0,
+      keyframes: 0,
+      bytes: 0,
+    });
+    const video = {
+      codec: 'vp8',
+      width: 1280,
+      height: 720,
+      bytes: 0,
+      framerate: 30,
+      limitedBy: 'cpu',
+      encodeTimeMs: 4,
+      layers: [layer(0, 720), layer(1, 360), layer(2, 180)],
+    } as unknown as VideoEncodeStats;
+    const audio = { bytes: 0 } as AudioEncodeStats;
+    let muted = false;
+    const collector = new StatsCollector(
+      {
+        participants: () => [],
+        receivers: () => null,
+        localVideo: () => video,
+        localAudio: () => ({ stats: audio, muted }),
+        transport: () => 'webtransport',
+        rttMs: () => null,
+        qualityChanged: () => undefined,
+      },
+      () => now,
+    );
+    for (let s = 0; s < 4; s++) {
+      // The 720p layer stopped for load: only 360p and 180p are encoded, 30 fps each.
+      for (const l of [video.layers[1]!, video.layers[2]!]) {
+        l.framesEncoded += 30;
+        l.bytes += 30 * 1000;
+      }
+      video.bytes += 60_000;
+      audio.bytes += 4000;
+      now += 1000;
+      collector.sample();
+    }
+    const local = collector.collect().local;
+    expect(local.video).toMatchObject({ height: 360, fps: 30, bitrateKbps: 480, limitedBy: 'cpu', targetFps: 30 });
+    expect(local.video!.layers.map((l) => l.fps)).toEqual([0, 30, 30]);
+    expect(local.audio).toEqual({ codec: 'opus', bitrateKbps: 32, muted: false });
+    muted = true;
+    expect(collector.collect().local.audio).toEqual({ codec: 'opus', bitrateKbps: 0, muted: true });
   });
 });
