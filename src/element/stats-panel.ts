@@ -106,6 +106,10 @@ export class VideocallStatsPanelElement extends LitElement {
       font-weight: 600;
       padding-bottom: 4px;
     }
+    [part~='stats-body']:focus-visible {
+      outline: 2px solid var(--vc-accent, #4f8cff);
+      outline-offset: -2px;
+    }
     [part~='stats-label'] {
       text-align: left;
       font-weight: normal;
@@ -187,7 +191,7 @@ export class VideocallStatsPanelElement extends LitElement {
             </p>`
           : nothing
       }
-      <div part="stats-body">
+      <div part="stats-body" tabindex="0" role="region" aria-labelledby="title">
         ${
           s
             ? html`${this.table(this.t('stats.you'), 'local', this.localRows(s.local))}
