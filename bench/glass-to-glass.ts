@@ -73,6 +73,10 @@ export interface ProductEstimates {
   avOffsetP50Ms: number;
   avOffsetP95AbsMs: number;
   samples: number;
+  /** `getStats()`'s `glassToGlassMs` for the sender, read every 500 ms over the same window (what host pages see). */
+  getStatsP50Ms?: number;
+  getStatsP95Ms?: number;
+  getStatsSamples?: number;
 }
 
 export interface GlassToGlassResult {
@@ -210,6 +214,23 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
         const p = document.querySelector('videocall-room')?.participants[0];
         if (p) w.benchEstimates!.push([p.videoDelayMs, p.audioDelayMs]);
       }, 100);
+      // The same figure as host pages read it, through getStats(), where the build has it.
+      const s = window as unknown as { benchStats?: number[]; benchStatsTimer?: number };
+      s.benchStats = [];
+      s.benchStatsTimer = window.setInterval(() => {
+        const el = document.querySelector('videocall-room') as
+          | (Element & {
+              getStats?: () => Promise<{ participants: { video: { glassToGlassMs: number | null } | null }[] }>;
+            })
+          | null;
+        void el
+          ?.getStats?.()
+          .then((stats) => {
+            const g2g = stats.participants[0]?.video?.glassToGlassMs;
+            if (typeof g2g === 'number') s.benchStats!.push(g2g);
+          })
+          .catch(() => undefined);
+      }, 500);
     });
     const read = await receiver.evaluate(
       ({ columns, rows, bandFraction, frames }) =>
@@ -277,6 +298,11 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       clearInterval(w.benchTimer);
       return w.benchEstimates ?? [];
     });
+    const getStatsSamples = await receiver.evaluate(() => {
+      const s = window as unknown as { benchStats?: number[]; benchStatsTimer?: number };
+      clearInterval(s.benchStatsTimer);
+      return s.benchStats ?? [];
+    });
     const sendQuality = await sender.evaluate(() => document.querySelector('videocall-room')?.sendQuality ?? null);
     const senderId = await receiver.evaluate(() => document.querySelector('videocall-room')?.participants[0]?.id ?? '');
     const senderTimeline = await collectTimeline(sender);
@@ -318,7 +344,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       clockSkewMs: receiverOffset - senderOffset,
       e2ee: !!options.e2ee,
       sendQuality,
-      estimates: estimatesOf(estimateSamples),
+      estimates: withGetStats(estimatesOf(estimateSamples), getStatsSamples),
       breakdown,
       mouthToEarMs: mouthToEar?.map((s) => Math.round(s * 10) / 10),
       mouthToEarP50Ms: m2e ? percentile(m2e, 0.5) : undefined,
@@ -384,6 +410,18 @@ function audioOutputFigures(
   };
 }
 
+/** Adds the percentiles of `getStats()`'s glass-to-glass figure, when the page had it. */
+function withGetStats(estimates: ProductEstimates, samples: number[]): ProductEstimates {
+  if (samples.length === 0) return estimates;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    ...estimates,
+    getStatsP50Ms: percentile(sorted, 0.5),
+    getStatsP95Ms: percentile(sorted, 0.95),
+    getStatsSamples: sorted.length,
+  };
+}
+
 /** Percentiles of the product's estimates (video, audio, and their difference where both are known). */
 function estimatesOf(samples: [number | null, number | null][]): ProductEstimates {
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -412,7 +450,10 @@ export function describeGlassToGlass(r: GlassToGlassResult): string {
       : '') +
     (est
       ? `[product: video ${est.videoDelayP50Ms.toFixed(0)}/${est.videoDelayP95Ms.toFixed(0)} ms, audio ${est.audioDelayP50Ms.toFixed(0)}/${est.audioDelayP95Ms.toFixed(0)} ms, ` +
-        `A/V offset p50 ${est.avOffsetP50Ms.toFixed(0)} ms |p95| ${est.avOffsetP95AbsMs.toFixed(0)} ms] `
+        `A/V offset p50 ${est.avOffsetP50Ms.toFixed(0)} ms |p95| ${est.avOffsetP95AbsMs.toFixed(0)} ms] ` +
+        (est.getStatsP50Ms !== undefined
+          ? `[getStats() glassToGlassMs ${est.getStatsP50Ms.toFixed(0)}/${est.getStatsP95Ms!.toFixed(0)} ms over ${est.getStatsSamples} reads, vs measured ${r.p50Ms.toFixed(0)}/${r.p95Ms.toFixed(0)}] `
+          : '')
       : '') +
     `(min ${r.minMs.toFixed(1)}, max ${r.maxMs.toFixed(1)}) over ${r.samplesMs.length} pictures, ` +
     `${r.receivedFps.toFixed(1)} pictures/s seen, ${r.unreadable} unreadable reads, clock skew ${r.clockSkewMs.toFixed(2)} ms; ` +

@@ -18,3 +18,16 @@ export { VideoCallError, type VideoCallErrorCode } from './call/errors.js';
 export type { ParticipantInfo } from './call/remote-participant.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export { PROTOCOL_VERSION } from './protocol/version.js';
+export type {
+  CallStats,
+  ConnectionQuality,
+  LocalAudioStats,
+  LocalLayerStats,
+  LocalStats,
+  LocalVideoStats,
+  ParticipantStats,
+  QualityReason,
+  RemoteAudioStats,
+  RemoteVideoStats,
+} from './call/call-stats.js';
+export { QualityChangedEvent } from './call/quality-event.js';

@@ -32,6 +32,21 @@ export type { ParticipantInfo } from './call/remote-participant.js';
 export { ErrorCode } from './protocol/error-codes.js';
 export { PROTOCOL_VERSION } from './protocol/version.js';
 
+export { VcQualityChangedEvent } from './element/quality-events.js';
+export type {
+  CallStats,
+  ConnectionQuality,
+  LocalAudioStats,
+  LocalLayerStats,
+  LocalStats,
+  LocalVideoStats,
+  ParticipantStats,
+  QualityReason,
+  RemoteAudioStats,
+  RemoteVideoStats,
+} from './call/call-stats.js';
+export { QualityChangedEvent } from './call/quality-event.js';
+
 export { PACKAGE_VERSION } from './element/package-version.js';
 
 // Loading the script twice (two embeds on one page) must not throw; two versions warn.

@@ -4,6 +4,7 @@ import type { RemoteParticipant } from './remote-participant.js';
 import type { RoomMessageEvent } from './chat.js';
 import type { ActiveSpeakerEvent, ScreenShareEvent } from './large-room-events.js';
 import type { HandEvent } from './hand-event.js';
+import type { QualityChangedEvent } from './quality-event.js';
 
 /** The room joined: the relay accepted us. */
 export class RoomJoinedEvent extends Event {
@@ -183,6 +184,7 @@ export interface RoomEventMap {
   'screen-share': ScreenShareEvent;
   'active-speaker': ActiveSpeakerEvent;
   hand: HandEvent;
+  'quality-changed': QualityChangedEvent;
   // Indexed so the map satisfies Record<string, Event>.
   [type: string]: Event;
 }

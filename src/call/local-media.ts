@@ -1,6 +1,6 @@
 import { openCamera, openMicrophone } from '../capture/devices.js';
 import { CaptureError } from '../capture/capture-error.js';
-import { AudioEncodePipeline } from '../codec/audio-encode.js';
+import { AudioEncodePipeline, type AudioEncodeStats } from '../codec/audio-encode.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import type { SendQuality } from '../codec/send-adaptation.js';
@@ -105,6 +105,11 @@ export class LocalMedia {
   /** Our video encoder's counters, each layer's among them; null while no video is encoded. */
   get videoStats(): VideoEncodeStats | null {
     return this.video?.stats ?? null;
+  }
+
+  /** Our audio encoder's counters; null while no microphone is encoded. */
+  get audioStats(): AudioEncodeStats | null {
+    return this.audio?.stats ?? null;
   }
 
   /** What our video is sent at now; null while no video is encoded. */

@@ -10,6 +10,7 @@ import { nextShownLevel } from './level-meter.js';
 import { encodedMediaOf } from './media-frame-wire.js';
 import type { RemoteParticipant } from './remote-participant.js';
 import type { FrameTimeline } from './frame-timeline.js';
+import type { ReceiverSnapshot } from './stats-collector.js';
 
 export interface RemoteMediaOptions {
   playAudio: boolean;
@@ -230,6 +231,19 @@ export class RemoteMedia {
     const receivers = this.receivers.get(participant);
     if (!receivers) return null;
     return this.audioDelay(receivers, wallClockMs());
+  }
+
+  /** What this participant's decoders, pacer and playout say now, for the stats; null when not received. */
+  receiverStats(participant: RemoteParticipant): ReceiverSnapshot | null {
+    const receivers = this.receivers.get(participant);
+    if (!receivers) return null;
+    return {
+      video: receivers.video?.stats ?? null,
+      audio: receivers.audio?.stats ?? null,
+      playout: receivers.playout?.stats,
+      pacer: receivers.pacer.stats,
+      wantedLayer: receivers.wantedLayer,
+    };
   }
 
   /** A decoded video frame: it waits for its audio (lip sync), then is shown. */

@@ -1,6 +1,8 @@
 import type { PeerSecurity } from '../e2ee/index.js';
 import type { AnnouncedLayer } from './layer-choice.js';
 import type { MediaStateSnapshot } from '../protocol/media-state.js';
+import type { ConnectionQuality } from './connection-quality.js';
+import { ReceiveCounters } from './receive-counters.js';
 
 /** Public, read-only view of a remote participant (what `participants` holds). */
 export interface ParticipantInfo {
@@ -90,6 +92,10 @@ export class RemoteParticipant implements ParticipantInfo {
   videoDelayMs: number | null = null;
   /** Mouth-to-ear delay estimate (ms); read from the room's playout when asked (see {@link toJSON}). */
   audioDelayMs: number | null = null;
+  /** Their connection's class as the room's stats last judged it (see `Room.getStats`). */
+  quality: ConnectionQuality = 'good';
+  /** @internal What arrived from them and when their pictures were shown, for the stats. */
+  readonly received = new ReceiveCounters();
 
   constructor(
     readonly id: string,
@@ -144,6 +150,7 @@ export class RemoteParticipant implements ParticipantInfo {
   /** @internal Called by the room for each decoded frame. */
   deliverFrame(frame: VideoFrame): void {
     this.framesDecoded++;
+    this.received.freezes.shown(performance.now());
     this.videoWidth = frame.displayWidth;
     this.videoHeight = frame.displayHeight;
     if (this.sink) this.sink(frame);

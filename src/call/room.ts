@@ -59,6 +59,9 @@ import { LocalScreen } from './local-screen.js';
 import { RemoteScreens } from './remote-screen.js';
 import { ActiveSpeakerEvent, ScreenShareEvent } from './large-room-events.js';
 import { HandEvent } from './hand-event.js';
+import { StatsCollector } from './stats-collector.js';
+import { QualityChangedEvent } from './quality-event.js';
+import type { CallStats } from './call-stats.js';
 
 /** How a {@link Room} reaches the relay: `auto`, `websocket` or `webtransport`. */
 export type { TransportChoice };
@@ -184,6 +187,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private readonly connection: RelayConnection;
   private readonly subscriptions: Subscriptions;
   private readonly chat: RoomChat;
+  private readonly stats: StatsCollector;
   /** We raised our hand ({@link raiseHand}); the others see it until {@link lowerHand}. */
   handRaised = false;
   /** Chat messages dropped because they did not decrypt (E2EE), or came in clear while E2EE is on. */
@@ -306,6 +310,35 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       relayClockOffsetMs: () => this.connection.clock.offsetMs,
       timeline: () => this.timeline,
     });
+    this.stats = new StatsCollector({
+      participants: () => this.participants.values(),
+      receivers: (participant) => this.remote.receiverStats(participant),
+      localVideo: () => (this.local.state.camera ? this.local.videoStats : null),
+      localAudio: () => {
+        const stats = this.local.audioStats;
+        return stats ? { stats, muted: !this.local.state.mic } : null;
+      },
+      transport: () => (this.state === 'joined' ? this.connection.transportKind : null),
+      // The shortest recent round trip: the path's delay, not a moment this page's main thread was busy.
+      rttMs: () => (Number.isNaN(this.connection.clock.rttMs) ? null : this.connection.clock.rttMs),
+      qualityChanged: (participant, quality, previous) =>
+        this.emit(new QualityChangedEvent(participant.id, quality, previous)),
+    });
+  }
+
+  /**
+   * The call's figures now, the same the element's stats panel and quality
+   * indicators show: transport and round trip to the relay, what we send, and
+   * per participant what we receive (frame rate, bitrate, size, codec, layer,
+   * freezes, loss, jitter buffer, glass-to-glass and mouth-to-ear delays) and
+   * their connection's class. Plain data (JSON-serialisable); see {@link CallStats}.
+   *
+   * @example
+   * const { participants } = await room.getStats();
+   * for (const p of participants) console.log(p.name, p.video?.fps, p.quality);
+   */
+  async getStats(): Promise<CallStats> {
+    return this.stats.collect();
   }
 
   /**
@@ -753,6 +786,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.admin = welcome.admin ?? false;
     this.locked = welcome.locked ?? false;
     this.joinedAt = wallClockMs();
+    this.stats.start();
     if (this.options.e2ee) this.crypto = this.startCrypto();
     for (const p of welcome.roster) this.addParticipant(p, false);
     // Until it is sent the relay forwards everyone's largest layer: the first pictures come without waiting.
@@ -961,6 +995,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (frame.kind === TrackKind.SCREEN) return this.receiveScreen(participant, frame);
     const timeline = this.timeline;
     const kind = frame.kind === TrackKind.AUDIO ? 'audio' : 'video';
+    participant.received[kind].frame(frame.payload?.length ?? 0, frame.layer ?? 0, frame.sequence ?? undefined);
     timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'received', undefined, frame.layer ?? 0);
     if (!this.crypto) {
       timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'decrypted');
@@ -1151,6 +1186,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private shutdown(): void {
+    this.stats.stop();
     this.subscriptions.close();
     this.chat.close();
     this.screenShare.stop();

@@ -13,6 +13,8 @@ export interface DeviceSettings {
   speakerSelectable: boolean;
   onSelect: (kind: DeviceKind, deviceId: string) => void;
   onClose: () => void;
+  /** Opens the call's statistics (a button at the panel's foot when given). */
+  onStats?: () => void;
 }
 
 /**
@@ -39,6 +41,7 @@ export function deviceSettings(s: DeviceSettings): TemplateResult {
       </button>
     </div>
     ${devicePickers(s)}
+    ${s.onStats ? html`<button part="action stats-button" @click=${s.onStats}>${t('stats.open')}</button>` : nothing}
   </div>`;
 }
 

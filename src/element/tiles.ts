@@ -6,6 +6,7 @@ import { translate } from './i18n.js';
 import { remoteVideo } from './remote-video.js';
 import { selfView } from './self-view.js';
 import { handIndicator } from './hand.js';
+import { qualityIndicator } from './quality-indicator.js';
 
 /** A level above this (0..1, RMS of played audio) lights a tile's speaking ring. */
 const SPEAKING_LEVEL = 0.02;
@@ -93,7 +94,7 @@ export function remoteTile(p: RemoteParticipant, lang = 'en', extras: TileExtras
     <div part="label">
       ${p.mic ? nothing : indicator('mic-off', t('tile.micOff'), micOffIcon)}
       ${p.camera ? nothing : indicator('camera-off', t('tile.cameraOff'), cameraOffIcon)} ${security(p, lang)}
-      ${active ?? nothing} ${p.handRaised ? handIndicator(lang) : nothing}
+      ${active ?? nothing} ${p.handRaised ? handIndicator(lang) : nothing} ${qualityIndicator(p, lang)}
       <span>${name}</span>
     </div>
   </div>`;

@@ -37,6 +37,10 @@ import { StageController } from './stage-controller.js';
 import type { StageLayout } from '../layout/stage-plan.js';
 import { PACKAGE_VERSION } from './package-version.js';
 import { PrejoinController } from './prejoin-controller.js';
+import { StatsPanelController } from './stats-panel-controller.js';
+import { forwardQualityEvents } from './quality-events.js';
+import { qualityStyles } from './quality-indicator.js';
+import type { CallStats } from '../call/call-stats.js';
 
 /** Where the bundle was loaded from: the default relay. */
 const SCRIPT_BASE = new URL('.', import.meta.url).href;
@@ -72,6 +76,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-screen-share - {@link VcScreenShareEvent} someone (or this element) started or stopped sharing a screen
  * @fires vc-active-speaker - {@link VcActiveSpeakerEvent} the active speaker changed
  * @fires vc-prejoin - {@link VcPrejoinEvent} the pre-join screen is shown (`reason`: `prejoin` or `no-name`); `vc-joined` follows its Join
+ * @fires vc-quality-changed - {@link VcQualityChangedEvent} a remote participant's connection class changed (`good`, `fair`, `poor`)
  *
  * @csspart frame - the element's whole box (the page's CSS on the element never lays out what is inside)
  * @csspart stage - the area holding the tiles
@@ -101,6 +106,9 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart speaker-layout - `layout="speaker"`: the box of the `featured` tile and the `filmstrip` (of `strip-slot`s)
  * @csspart pager - previous/next page controls (`previous-page`, `next-page`, `page-status`) when not everyone fits
  * @csspart prejoin - the pre-join screen (`prejoin-preview`, `prejoin-video`, `prejoin-camera-off`, `prejoin-toggles`, `prejoin-toggle` with `prejoin-mic` / `prejoin-camera`, `prejoin-level`, `prejoin-level-bar`, `prejoin-form`, `prejoin-title`, `prejoin-room`, `prejoin-name-label`, `prejoin-name`, `prejoin-error`, `prejoin-problem`, `prejoin-devices`, `prejoin-join`; its device pickers carry the settings panel's parts)
+ * @csspart quality - the connection bars on a remote tile (an `indicator`, with `quality-good`, `quality-fair` or `quality-poor`)
+ * @csspart stats-button - the settings panel's button that opens the statistics
+ * @csspart stats-panel - the statistics panel (`stats-header`, `stats-title`, `stats-close`, `stats-summary`, `stats-body`, `stats-table` per participant with `stats-caption`, `stats-row`, `stats-label`, `stats-value`; `stats-empty`)
  *
  * @cssprop --vc-background - background of the element
  * @cssprop --vc-tile-background - background of a tile without video
@@ -128,9 +136,10 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @cssprop --vc-min-height - the least height the element takes (default 240px)
  * @cssprop --vc-font-size - base text size (default 16px, whatever the page's)
  * @cssprop --vc-hand - the raised-hand sign and the pressed raise-hand button
+ * @cssprop --vc-quality-good - the connection bars when good (--vc-quality-fair, --vc-quality-poor likewise)
  */
 export class VideocallRoomElement extends LitElement {
-  static override styles = [styles, chatButtonStyles, largeRoomStyles, handStyles, peopleButtonStyles];
+  static override styles = [styles, chatButtonStyles, largeRoomStyles, handStyles, peopleButtonStyles, qualityStyles];
 
   /**
    * Adds or rewords the element's strings, per language (`en`, `it`, or any
@@ -244,6 +253,9 @@ export class VideocallRoomElement extends LitElement {
       this.settingsOpen = false;
     },
   });
+  private readonly statsPanel = new StatsPanelController(this, () =>
+    this.renderRoot.querySelector<HTMLElement>('[part~="settings-button"]'),
+  );
 
   private readonly grid = new GridLayoutController(this, {
     stage: () => this.renderRoot?.querySelector<HTMLElement>('[part~="stage"]') ?? null,
@@ -387,6 +399,24 @@ export class VideocallRoomElement extends LitElement {
   /** Stops sharing the screen. */
   stopScreenShare(): void {
     this.current?.stopScreenShare();
+  }
+
+  /**
+   * The call's figures now: transport and round trip, what this element sends,
+   * and per participant what it receives (frame rate, bitrate, size, codec,
+   * layer, freezes, loss, jitter buffer, glass-to-glass and mouth-to-ear delays)
+   * with their connection's class, the same the stats panel and the tiles'
+   * bars show. Plain data, JSON-serialisable; see {@link CallStats}. Rejects
+   * with a {@link VideoCallError} `invalid-state` before the element joined.
+   *
+   * @example
+   * const stats = await call.getStats();
+   * console.table(stats.participants.map((p) => ({ name: p.name, fps: p.video?.fps, quality: p.quality })));
+   */
+  getStats(): Promise<CallStats> {
+    const room = this.current;
+    if (!room) return Promise.reject(new VideoCallError('invalid-state', 'Join the call before asking for its stats.'));
+    return room.getStats();
   }
 
   /** The headless room behind the element, for pages that need more than attributes. */
@@ -647,6 +677,10 @@ export class VideocallRoomElement extends LitElement {
       room,
       live((e) => this.dispatchEvent(e)),
     );
+    forwardQualityEvents(
+      room,
+      live((e) => this.dispatchEvent(e)),
+    );
   }
 
   private report(error: VideoCallError): void {
@@ -831,6 +865,12 @@ export class VideocallRoomElement extends LitElement {
     else room?.raiseHand();
   };
 
+  /** The settings panel's "Statistics": the stats panel takes its place. */
+  private onStatsClick = (): void => {
+    this.settingsOpen = false;
+    void this.statsPanel.show();
+  };
+
   private onChatClick = (): void => {
     this.chat.toggle();
     if (this.chat.open) void this.people.toggle(false);
@@ -907,6 +947,7 @@ export class VideocallRoomElement extends LitElement {
         ${overlay(status)} ${notice(status)} ${this.announcer.render()}
         ${inCall && this.chat.open ? this.chatPanelModule.render(() => this.chatPanel(room)) : nothing}
         ${inCall ? this.people.render() : nothing} ${this.preJoin.render()}
+        ${inCall ? this.statsPanel.render(() => room.getStats(), this.language) : nothing}
         ${
           joined && room.admin
             ? lobbyPanel({
@@ -927,6 +968,7 @@ export class VideocallRoomElement extends LitElement {
                   speakerSelectable: SPEAKER_SELECTABLE,
                   onSelect: this.onDeviceSelect,
                   onClose: this.toggleSettings,
+                  onStats: this.onStatsClick,
                 }),
               )
             : nothing

@@ -84,6 +84,13 @@ describe('<videocall-room> accessibility and languages', function () {
     ada.shadowRoot!.querySelector<HTMLButtonElement>('[part~="settings-button"]')!.click();
     await waitUntil(() => ada.shadowRoot!.querySelector('[part~="settings"]'), 'no settings panel');
     expect(await violations(ada), 'settings open').to.deep.equal([]);
+    // The settings panel's "Statistics": the stats panel takes its place.
+    ada.shadowRoot!.querySelector<HTMLButtonElement>('[part~="stats-button"]')!.click();
+    await waitUntil(
+      () => ada.shadowRoot!.querySelector('videocall-stats-panel')?.shadowRoot?.querySelector('[part~="stats-table"]'),
+      'no stats panel with its figures',
+    );
+    expect(await violations(ada), 'stats open').to.deep.equal([]);
     ada.leave();
     await waitUntil(() => ada.state === 'left');
     expect(await violations(ada), 'after leaving').to.deep.equal([]);

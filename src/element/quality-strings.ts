@@ -1,0 +1,19 @@
+/** The connection indicator's and the settings panel's "Statistics" strings (English and Italian); the panel's own are in stats-strings.ts. */
+import { defineStrings } from './i18n.js';
+
+defineStrings({
+  en: {
+    'stats.open': 'Statistics',
+    'stats.quality.good': 'good',
+    'stats.quality.fair': 'fair',
+    'stats.quality.poor': 'poor',
+    'stats.connection': 'Connection: {quality}',
+  },
+  it: {
+    'stats.open': 'Statistiche',
+    'stats.quality.good': 'buona',
+    'stats.quality.fair': 'discreta',
+    'stats.quality.poor': 'scarsa',
+    'stats.connection': 'Connessione: {quality}',
+  },
+});
