@@ -57,6 +57,8 @@ export interface SimParticipantOptions {
   view?: PageView;
   /** Decode every media frame for latency and loss. Default false (count only). */
   probe?: boolean;
+  /** Access token, for a relay that requires one. */
+  token?: string;
 }
 
 /** What a simulated participant counted. */
@@ -126,6 +128,8 @@ export class SimParticipant {
   private readonly sequence: number[];
   private readonly lastKey: number[];
   private audioSequence = 0;
+  /** The relay's code when it ended the session (a refused token, a full room). */
+  private fatalCode: string | undefined;
   private startedAt = 0;
   private latencyAt = 0;
   /** Probe: last sequence seen per `publisher layer`. */
@@ -161,6 +165,7 @@ export class SimParticipant {
             protocolVersion: PROTOCOL_VERSION,
             room: this.options.room,
             name: this.options.name,
+            token: this.options.token ?? '',
             state: {
               camera,
               mic,
@@ -182,7 +187,9 @@ export class SimParticipant {
       });
       ws.once('close', (code, reason) => {
         clearTimeout(timer);
-        reject(new SimParticipantError(reason.toString() || 'closed', `${this.options.name}: closed ${code}`));
+        // A refused join: the relay's error code (`token-invalid`…) says why better than the close.
+        const why = this.fatalCode ?? (reason.toString() || 'closed');
+        reject(new SimParticipantError(why, `${this.options.name}: closed ${code}`));
       });
     });
   }
@@ -345,6 +352,7 @@ export class SimParticipant {
       }
       case 'error':
         this.stats.errors.push(envelope.error!.code ?? 'error');
+        if (envelope.error!.fatal) this.fatalCode = envelope.error!.code || 'error';
         break;
       default:
         break;
