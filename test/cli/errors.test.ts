@@ -46,7 +46,7 @@ describe('videocall-cli errors and exit codes', { timeout: 60_000 }, () => {
   it('documents one exit-code table: the README and `videocall-cli --help` list every code with its number', async () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const documented = new Map(
-      [...readme.matchAll(/^\| (\d+) \| `([a-z-]+)` \|/gm)].map((m) => [m[2] as CliErrorCode, Number(m[1])]),
+      [...readme.matchAll(/^\| (\d+) \| `([a-z0-9-]+)` \|/gm)].map((m) => [m[2] as CliErrorCode, Number(m[1])]),
     );
     expect(Object.fromEntries(documented)).toEqual(EXIT_CODES);
     const help = await runCli(['--help']);
