@@ -18,6 +18,8 @@ import { matroskaTrackFor, TrackRecording, type TrackName, type TrackSummary } f
 
 /** Ask a publisher for a keyframe at most this often while its track waits for one. */
 const KEYFRAME_RETRY_MS = 1000;
+/** How long encrypted video seen without E2EE waits for a key exchange to say whether a passphrase is needed. */
+const KEY_EXCHANGE_WAIT_MS = 3000;
 
 export interface RoomRecorderOptions {
   server: string;
@@ -88,6 +90,8 @@ export class RoomRecorder {
   private readonly dropped: Record<string, number> = {};
   private readonly warned = new Set<string>();
   private sawSomeone = false;
+  /** Encrypted video seen without E2EE: ends the recording unless the key exchange says more first. */
+  private encryptedTimer: NodeJS.Timeout | undefined;
   /** Set once the recording ends: a frame still being decrypted then opens no new file. */
   private ending = false;
   /** Whether some peer's keys ever verified against our passphrase. */
@@ -154,6 +158,7 @@ export class RoomRecorder {
     const { reason, error } = await this.stopped;
     this.ending = true;
     clearTimeout(timer);
+    clearTimeout(this.encryptedTimer);
     this.client.leave();
     this.probe?.close();
     for (const r of this.recorded.values()) this.finishTracks(r);
@@ -276,11 +281,16 @@ export class RoomRecorder {
       return this.drop('unsupported-codec');
     }
     if (!this.options.e2ee && matroska.codecId === 'V_VP8' && !isVp8Keyframe(media.data)) {
-      // Ciphertext where a picture should be: the call is encrypted after all (a hidden recorder can't know otherwise).
-      return this.stop(
-        'error',
-        new E2eeRequiredError(`${peer.name}'s video is end-to-end encrypted: record with --passphrase or --e2ee.`),
+      // Ciphertext where a picture should be: the call is encrypted after all. A visible recorder
+      // waits a moment for the key exchange, which also says whether a passphrase is needed.
+      this.drop('encrypted');
+      if (this.encryptedTimer) return;
+      const error = new E2eeRequiredError(
+        `${peer.name}'s video is end-to-end encrypted: record with --passphrase or --e2ee.`,
       );
+      if (!this.probe) return this.stop('error', error);
+      this.encryptedTimer = setTimeout(() => this.stop('error', error), KEY_EXCHANGE_WAIT_MS);
+      return;
     }
     const n = (r.fileCount.get(track) ?? 0) + 1;
     r.fileCount.set(track, n);
