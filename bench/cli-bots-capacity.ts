@@ -1,6 +1,6 @@
 /**
  * How many `videocall-cli bots` one Node process runs before it falls behind.
- * A relay runs in its own process (dist/server.js, limits raised for load);
+ * A relay runs in its own process (test/nats/relay-process.ts, limits raised for load);
  * this process runs fleets of growing size in one room, every bot publishing
  * (3 layers as demanded, microphone) and subscribing like a page of 9 tiles plus
  * the active speaker, and measures over a window after all joined:
@@ -15,15 +15,13 @@
  *
  * The machine is shared with other work: figures are marked with its load.
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BotFleet, type FleetTotals } from '../cli/bots/bot-fleet.js';
+import { startRelayProcess } from '../test/nats/helpers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const AUDIO_PER_SECOND = 50;
 /** Behind: fewer microphone packets than this share of real time, or timers this late. */
 const KEEPS_UP_RATIO = 0.9;
@@ -40,41 +38,6 @@ export interface CapacityRow {
   cpuPerBotRatio: number;
   keepsUp: boolean;
   load1: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRelayProcess(port: number): Promise<() => void> {
-  const child = spawn(process.execPath, ['dist/server.js'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WEBTRANSPORT: 'off',
-      MAX_CONNECTIONS_PER_ADDRESS: '100000',
-      JOINS_PER_ADDRESS_PER_MINUTE: '100000',
-      MAX_ROOM_SIZE: '10000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return () => child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGKILL');
-  throw new Error('relay did not start');
 }
 
 async function measure(url: string, bots: number, seconds: number, room: string) {
@@ -105,13 +68,17 @@ async function measure(url: string, bots: number, seconds: number, room: string)
 
 /** Runs each fleet size in turn; stops growing once a size falls behind. */
 export async function runBotsCapacity(counts: number[], seconds: number): Promise<CapacityRow[]> {
-  const port = await freePort();
-  const stop = await startRelayProcess(port);
+  // The relay in a process of its own (the one the cluster tests use), limits raised for load.
+  const relay = await startRelayProcess({
+    maxConnectionsPerAddress: 100_000,
+    joinsPerAddressPerMinute: 100_000,
+    maxRoomSize: 10_000,
+  });
   const rows: CapacityRow[] = [];
   try {
     let baselineCpuPerBot = 0;
     for (const bots of counts) {
-      const m = await measure(`ws://127.0.0.1:${port}/ws`, bots, seconds, `capacity-${bots}`);
+      const m = await measure(relay.wsUrl, bots, seconds, `capacity-${bots}`);
       const cpuPerBot = m.cpuPercent / bots;
       if (!baselineCpuPerBot) baselineCpuPerBot = cpuPerBot;
       const row: CapacityRow = {
@@ -132,7 +99,7 @@ export async function runBotsCapacity(counts: number[], seconds: number): Promis
       if (!row.keepsUp) break;
     }
   } finally {
-    stop();
+    await relay.stop();
   }
   return rows;
 }

@@ -1,112 +1,68 @@
 /**
- * A participant in Node that speaks the real protocol over a real WebSocket:
- * joins, answers nothing, pings like the element does, and hands every decoded
- * envelope to the caller. The recorder and the replay bots of the browser
- * benchmarks are built on it.
+ * A participant in Node for the browser benchmarks: the CLI's RoomClient
+ * (cli/client/room-client.ts, the element's protocol over a real WebSocket,
+ * heartbeat included) with every envelope handed to the caller raw and raw
+ * envelopes sent as they are. The recorder and the replay bots of
+ * bench/media-recording.ts are built on it.
  */
-import { WebSocket } from 'ws';
-import {
-  Codec,
-  decodeEnvelope,
-  encodeEnvelope,
-  PROTOCOL_VERSION,
-  type DecodedEnvelope,
-  type EnvelopeInit,
-  type MediaStateInit,
-} from '../src/protocol/index.js';
+import { RoomClient } from '../cli/client/room-client.js';
+import type { VideoCodecName } from '../src/codec/codec-names.js';
+import type { DecodedEnvelope, EnvelopeInit, MediaStateInit } from '../src/protocol/index.js';
 
 export interface ProtocolClientOptions {
-  /** The relay's WebSocket URL (`Relay.wsUrl`). */
+  /** The relay's WebSocket URL (`Relay.wsUrl`) or base URL. */
   url: string;
   room: string;
   name: string;
   /** Announced in `Join`; what peers show (camera on means a tile with video). */
   state?: MediaStateInit;
   /** Video codecs announced as decodable. Default VP9, H.264, VP8, AV1 (what Chromium announces). */
-  decoders?: number[];
-  onEnvelope?: (envelope: DecodedEnvelope, bytes: Uint8Array) => void;
+  decoders?: VideoCodecName[];
+  onEnvelope?: (envelope: DecodedEnvelope) => void;
 }
 
 /** A joined participant. */
 export class ProtocolClient {
-  private readonly heartbeat: NodeJS.Timeout;
-
-  private constructor(
-    private readonly ws: WebSocket,
-    readonly sessionId: string,
-    intervalMs: number,
-  ) {
-    // As the element does: a Ping every heartbeat interval keeps a quiet participant in the room.
-    this.heartbeat = setInterval(() => this.send({ ping: { time: Date.now() } }), intervalMs);
-    this.heartbeat.unref();
-  }
+  private constructor(private readonly client: RoomClient) {}
 
   static async join(options: ProtocolClientOptions): Promise<ProtocolClient> {
-    const ws = new WebSocket(options.url, { perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    const welcome = await new Promise<NonNullable<DecodedEnvelope['welcome']>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${options.name}: no Welcome in 10 s`)), 10_000);
-      ws.on('message', function first(data: Buffer) {
-        const envelope = decodeEnvelope(data);
-        if (envelope.welcome) {
-          clearTimeout(timer);
-          ws.off('message', first);
-          resolve(envelope.welcome);
-        } else if (envelope.error) {
-          clearTimeout(timer);
-          reject(new Error(`${options.name}: relay error ${envelope.error.code}: ${envelope.error.message}`));
-        }
-      });
-      ws.send(
-        encodeEnvelope({
-          join: {
-            protocolVersion: PROTOCOL_VERSION,
-            room: options.room,
-            name: options.name,
-            state: options.state ?? { mic: false, camera: false, screen: false },
-            decoders: options.decoders ?? [Codec.VP9, Codec.H264, Codec.VP8, Codec.AV1],
-          },
-        }),
-      );
-    });
-    const client = new ProtocolClient(ws, welcome.sessionId ?? '', welcome.heartbeatIntervalMs || 5000);
-    ws.on('message', (data: Buffer) => {
-      let envelope: DecodedEnvelope;
-      try {
-        envelope = decodeEnvelope(data);
-      } catch {
-        return;
-      }
-      options.onEnvelope?.(envelope, data);
-    });
-    return client;
+    const state = options.state ?? { mic: false, camera: false, screen: false };
+    const client = new RoomClient(
+      {
+        server: options.url,
+        room: options.room,
+        name: options.name,
+        state: () => state,
+        decoders: options.decoders ?? ['vp9', 'h264', 'vp8', 'av1'],
+      },
+      { envelope: (envelope) => options.onEnvelope?.(envelope) },
+    );
+    await client.join();
+    return new ProtocolClient(client);
   }
 
-  /** Bytes waiting in the socket: a sender can skip a frame rather than queue latency. */
-  get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+  get sessionId(): string {
+    return this.client.sessionId;
   }
 
   get open(): boolean {
-    return this.ws.readyState === WebSocket.OPEN;
+    return this.client.open;
   }
 
-  send(message: EnvelopeInit): void {
-    if (this.open) this.ws.send(encodeEnvelope(message));
+  /**
+   * Sends `message` as it is. Media goes as video (a congested socket drops it
+   * rather than queue latency); false when it was not sent.
+   */
+  send(message: EnvelopeInit): boolean {
+    if (!message.media) {
+      this.client.sendControl(message);
+      return true;
+    }
+    return this.client.sendEnvelope(message, message.media.keyframe ? 'video-key' : 'video');
   }
 
-  sendBytes(bytes: Uint8Array): void {
-    if (this.open) this.ws.send(bytes);
-  }
-
+  /** Leaves (the others see it at once) and closes the connection. */
   close(): void {
-    clearInterval(this.heartbeat);
-    if (this.open) this.ws.send(encodeEnvelope({ leave: {} }));
-    this.ws.close(1000, 'left');
-    // A peer that never completes the closing handshake must not keep the bench alive.
-    setTimeout(() => this.ws.terminate(), 1000).unref();
+    this.client.leave();
   }
 }

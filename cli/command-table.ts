@@ -5,6 +5,7 @@
 import type { Command } from './command.js';
 import { botsCommand } from './commands/bots.js';
 import { info } from './commands/info.js';
+import { recordCommand } from './commands/record.js';
 import { stream } from './commands/stream.js';
 
-export const COMMANDS: readonly Command[] = [stream, botsCommand, info];
+export const COMMANDS: readonly Command[] = [stream, recordCommand, botsCommand, info];

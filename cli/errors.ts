@@ -20,6 +20,9 @@ export type CliErrorCode =
   | 'join-refused'
   | 'connection-lost'
   | 'encoder-failed'
+  | 'output-not-writable'
+  | 'e2ee-required'
+  | 'bots-failed'
   | 'internal';
 
 /** Process exit code of each {@link CliErrorCode}; 0 is success, 130 an interrupt that could not leave cleanly. */
@@ -37,7 +40,41 @@ export const EXIT_CODES: Readonly<Record<CliErrorCode, number>> = {
   'join-refused': 11,
   'connection-lost': 12,
   'encoder-failed': 13,
+  'output-not-writable': 14,
+  'e2ee-required': 15,
+  'bots-failed': 16,
 };
+
+/** What each exit code means, for `--help` and the README's table. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<CliErrorCode, string>> = {
+  internal: 'something unexpected (a bug: the message has its stack)',
+  usage: 'bad flags or arguments',
+  'relay-unreachable': 'no relay answered at --server',
+  'token-refused': 'the relay refused the access token',
+  'wrong-passphrase': 'the call uses another passphrase (or none was given for one that needs it)',
+  'ffmpeg-missing': 'ffmpeg is not installed',
+  'device-format-unsupported': 'the camera or audio device cannot deliver the format asked',
+  'file-unreadable': 'the media file is missing or holds no media',
+  'transport-unsupported': '--transport webtransport (no Node client yet)',
+  'codec-unsupported': 'someone in the room cannot decode --codec',
+  'join-refused': 'the relay turned the join away (room full, bad name, removed…)',
+  'connection-lost': 'the relay was lost and did not come back in time',
+  'encoder-failed': 'ffmpeg failed (encoding a stream, or finishing a recorded file)',
+  'output-not-writable': 'record: --out cannot be written',
+  'e2ee-required': 'record: the call is end-to-end encrypted; give --passphrase or --e2ee',
+  'bots-failed': 'bots: some bots could not join',
+};
+
+/**
+ * The exit-code table as `--help` prints it: 0, then `codes` (default all) in
+ * numeric order.
+ */
+export function exitCodeTable(codes: readonly CliErrorCode[] = Object.keys(EXIT_CODES) as CliErrorCode[]): string {
+  const rows = [...codes]
+    .sort((a, b) => EXIT_CODES[a] - EXIT_CODES[b])
+    .map((code) => `  ${String(EXIT_CODES[code]).padStart(3)}  ${code.padEnd(26)} ${EXIT_CODE_MEANINGS[code]}`);
+  return ['Exit codes:', `  ${'0'.padStart(3)}  ${'ok'.padEnd(26)} done`, ...rows].join('\n');
+}
 
 /** An error that ends a `videocall-cli` command with {@link exitCode}. */
 export class CliError extends CodedError<CliErrorCode> {
@@ -168,6 +205,30 @@ export class EncoderFailedError extends CliError {
   override readonly name = 'EncoderFailedError';
   constructor(detail: string) {
     super('encoder-failed', `ffmpeg failed: ${detail}`);
+  }
+}
+
+/** `record --out`: the directory cannot be made or written. */
+export class OutputNotWritableError extends CliError {
+  override readonly name = 'OutputNotWritableError';
+  constructor(path: string, detail: string, options?: { cause?: unknown }) {
+    super('output-not-writable', `Cannot write recordings into ${path} (${detail}): choose another --out.`, options);
+  }
+}
+
+/** `record` without `--passphrase`/`--e2ee` in a call that is end-to-end encrypted. */
+export class E2eeRequiredError extends CliError {
+  override readonly name = 'E2eeRequiredError';
+  constructor(message: string) {
+    super('e2ee-required', message);
+  }
+}
+
+/** `bots`: some of the bots could not join. */
+export class BotsFailedError extends CliError {
+  override readonly name = 'BotsFailedError';
+  constructor(failed: number, count: number, reasons: string[]) {
+    super('bots-failed', `${failed} of ${count} bots could not join (${reasons.join(', ')}).`);
   }
 }
 

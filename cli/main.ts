@@ -1,10 +1,11 @@
 /**
  * `videocall-cli`: stream into a room from a camera, a file or a test pattern,
- * and inspect devices and relays. Dispatches to the commands of
+ * record a room, run load bots, and inspect devices and relays. Dispatches to the commands of
  * `cli/command-table.ts`; a failure prints its message and exits with its code.
  */
 import { COMMANDS } from './command-table.js';
-import { asCliError } from './errors.js';
+import { exitCodeTable } from './errors.js';
+import { runCommand } from './run-command.js';
 import version from 'virtual:version';
 
 function usage(): string {
@@ -18,6 +19,8 @@ function usage(): string {
     'Run `videocall-cli <command> --help` for its options.',
     '  -h, --help      this help',
     '  -v, --version   the version',
+    '',
+    exitCodeTable(),
   ].join('\n');
 }
 
@@ -37,17 +40,5 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`videocall-cli: unknown command ${JSON.stringify(name)}\n\n${usage()}\n`);
     return 2;
   }
-  try {
-    return await command.run(rest);
-  } catch (caught) {
-    const error = asCliError(caught);
-    process.stderr.write(`videocall-cli ${command.name}: ${error.message}\n`);
-    if (error.code === 'usage') process.stderr.write(`Run \`videocall-cli ${command.name} --help\` for its options.\n`);
-    // Scripts asking for JSON get the failure as JSON too.
-    if (rest.includes('--json'))
-      process.stdout.write(
-        `${JSON.stringify({ event: 'error', code: error.code, message: error.message, exitCode: error.exitCode })}\n`,
-      );
-    return error.exitCode;
-  }
+  return runCommand(command, rest);
 }

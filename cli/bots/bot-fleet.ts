@@ -28,6 +28,8 @@ export interface BotFleetOptions {
   /** How many of them publish camera and microphone (the first ones). */
   publish: number;
   namePrefix?: string;
+  /** Access token every bot joins with (a relay that requires one; a `*` room token serves all). */
+  token?: string;
 }
 
 /** One bot's figures. */
@@ -85,6 +87,7 @@ export class BotFleet {
         // Publishers take turns speaking, so the active speaker (and the large tile) moves.
         speaking: (ms) => Math.floor(ms / SPEAKING_TURN_MS) % turns === i,
         view: BROWSER_VIEW,
+        ...(options.token ? { token: options.token } : {}),
       });
       return { sim, name, publishing, joined: false };
     });

@@ -5,9 +5,10 @@
  * E2EE (SFrame, authenticated key exchange, passphrase); media frames go on
  * the wire as the Room puts them (`mediaFrameHeader`). What the Room adds for a
  * page (capture, decoders, tiles) is left to the command that drives this:
- * `stream` publishes through it, a recorder would subscribe through it.
+ * `stream` publishes through it, `record` subscribes through it, and the
+ * benchmarks' protocol clients (bench/protocol-client.ts) are built on it.
  */
-import { type EncodedMedia } from '../../src/codec/encoded-media.js';
+import { type EncodedMedia, type MediaKind } from '../../src/codec/encoded-media.js';
 import type { VideoCodecName } from '../../src/codec/codec-names.js';
 import type { PeerSecurity } from '../../src/e2ee/index.js';
 import { MediaCrypto } from '../../src/call/media-crypto.js';
@@ -24,11 +25,14 @@ import { DEFAULT_RECONNECT_TIMEOUT_MS } from '../../src/call/reconnect.js';
 import {
   encodeEnvelope,
   type DecodedEnvelope,
+  type EnvelopeInit,
   type MediaStateInit,
   type ParticipantInit,
 } from '../../src/protocol/envelope.js';
 import { isValidRoomName } from '../../src/protocol/limits.js';
 import { parseRelayList } from '../../src/transport/relay-list.js';
+import type { SendPriority } from '../../src/transport/transport.js';
+import { relayWebSocketUrl } from '../../src/transport/relay-url.js';
 import {
   CliError,
   ConnectionLostError,
@@ -84,10 +88,37 @@ export interface RoomClientEvents {
   securityChanged?(peer: Peer, security: PeerSecurity): void;
   reconnecting?(attempt: number, reason: string): void;
   reconnected?(resumed: boolean, downtimeMs: number): void;
+  /**
+   * Every envelope from the relay, before the client acts on it, for callers
+   * that need what the client does not interpret (the benchmarks' raw frames,
+   * `record` noticing an encrypted call it was not told about).
+   */
+  envelope?(env: DecodedEnvelope): void;
   /** Something that does not end the call (a peer's wrong passphrase, the relay's non-fatal error). */
   warning?(error: VideoCallError): void;
   /** The call ended for good without {@link RoomClient.leave}: refused, or the relay lost for too long. */
   failed?(error: CliError): void;
+}
+
+/** A track to receive: a publisher's camera (default) or screen, at one simulcast layer. */
+export interface SubscribedTrack {
+  publisher: string;
+  layer: number;
+  kind?: Exclude<MediaKind, 'audio'>;
+}
+
+/**
+ * The relay's WebSocket endpoint for a `--server` value (an http(s) base URL
+ * or the ws(s) endpoint itself; the first of a list); a usage error when it is no URL.
+ */
+export function relayEndpoint(server: string): string {
+  try {
+    return relayWebSocketUrl(parseRelayList(server)[0] ?? '');
+  } catch (error) {
+    throw new UsageError(
+      `--server ${JSON.stringify(server)} is not a relay URL (e.g. http://127.0.0.1:8080): ${(error as Error).message}`,
+    );
+  }
 }
 
 /** Counts of what went over the wire. */
@@ -115,7 +146,7 @@ export class RoomClient {
   private joined = false;
   private left = false;
   /** The last {@link subscribe}, said again after a reconnect (a new connection knows nothing of it). */
-  private subscription: { publisher: string; layer: number }[] | null = null;
+  private subscription: SubscribedTrack[] | null = null;
 
   constructor(
     private readonly options: RoomClientOptions,
@@ -224,16 +255,40 @@ export class RoomClient {
     return true;
   }
 
-  /** Chooses what video to receive (replacing the previous choice); until then the relay sends everyone's layer 0. */
-  subscribe(tracks: { publisher: string; layer: number }[]): void {
+  /**
+   * Chooses what video to receive (replacing the previous choice); until then
+   * the relay sends everyone's camera layer 0. `kind` defaults to the camera.
+   */
+  subscribe(tracks: SubscribedTrack[]): void {
     this.subscription = tracks;
-    const kind = mediaKindToWire('video');
-    this.connection.sendControl({ subscription: { tracks: tracks.map((t) => ({ ...t, kind })) } });
+    this.connection.sendControl({
+      subscription: {
+        tracks: tracks.map((t) => ({
+          publisher: t.publisher,
+          layer: t.layer,
+          kind: mediaKindToWire(t.kind ?? 'video'),
+        })),
+      },
+    });
   }
 
-  /** Asks `peerId` for a keyframe of its camera's `layer`. */
-  requestKeyframe(peerId: string, layer = 0): void {
-    this.connection.sendControl({ keyframeRequest: { target: peerId, kind: mediaKindToWire('video'), layer } });
+  /** Asks `peerId` for a keyframe of its camera's (or screen's) `layer`. */
+  requestKeyframe(peerId: string, layer = 0, kind: Exclude<MediaKind, 'audio'> = 'video'): void {
+    this.connection.sendControl({ keyframeRequest: { target: peerId, kind: mediaKindToWire(kind), layer } });
+  }
+
+  /** Sends a control message as it is (also while joining); the typed methods above cover the usual ones. */
+  sendControl(message: EnvelopeInit): void {
+    this.connection.sendControl(message);
+  }
+
+  /**
+   * Sends an envelope as it is, unencrypted, with `priority` (a congested
+   * transport drops video first). For benchmarks that replay recorded frames;
+   * media of a call goes through {@link sendMedia}. False when not sent.
+   */
+  sendEnvelope(message: EnvelopeInit, priority: SendPriority): boolean {
+    return this.connection.send(encodeEnvelope(message), priority);
   }
 
   /** Leaves the room (the others see it at once) and closes the connection. */
@@ -274,6 +329,7 @@ export class RoomClient {
   }
 
   private receive(env: DecodedEnvelope): void {
+    this.events.envelope?.(env);
     const from = env.from;
     switch (env.body) {
       case 'media': {
@@ -374,7 +430,7 @@ export class RoomClient {
 }
 
 /** Token codes the relay refuses a join with. */
-const TOKEN_CODES: ReadonlySet<string> = new Set([
+export const TOKEN_CODES: ReadonlySet<string> = new Set([
   'unauthorized',
   'token-missing',
   'token-invalid',

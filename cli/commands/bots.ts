@@ -3,11 +3,12 @@
  * publish synthetic frames at real rates and sizes, subscribe like browsers,
  * show live progress and a summary, and leave cleanly.
  */
-import { parseArgs } from 'node:util';
+import { intFlag, numberFlag, parseFlags } from '../args.js';
 import { BotFleet, type FleetTotals } from '../bots/bot-fleet.js';
 import { progressLine, summaryTable } from '../bots/fleet-report.js';
-import { CliError, reportError } from '../client/cli-error.js';
-import { webSocketUrl } from '../client/relay-session.js';
+import { relayEndpoint, TOKEN_CODES } from '../client/room-client.js';
+import type { Command } from '../command.js';
+import { BotsFailedError, exitCodeTable, RelayUnreachableError, TokenRefusedError, UsageError } from '../errors.js';
 
 export const BOTS_HELP = `Usage: videocall-cli bots --count N --room R [options]
 
@@ -21,6 +22,8 @@ synthetic (not decodable pictures): this drives relays, not eyes.
   --count N          how many bots (required)
   --room R           the room they join (required)
   --server URL       the relay (default http://127.0.0.1:8080)
+  --token T          access token they all join with, for a relay that
+                     requires one (mint one for the room with videocall-token)
   --publish N        how many of them publish camera and mic (default: all)
   --seconds S        leave after S seconds (default: until Ctrl-C)
   --json             print the summary as JSON instead of a table
@@ -34,59 +37,41 @@ A relay limits connections and joins per address (MAX_CONNECTIONS_PER_ADDRESS,
 default 100; JOINS_PER_ADDRESS_PER_MINUTE, default 60) and the room size
 (MAX_ROOM_SIZE): raise them on a relay meant for load tests.
 
-Exit codes: 0 every bot joined and left, 2 usage, 3 relay unreachable,
-10 some bots could not join, 1 other.
+${exitCodeTable(['usage', 'relay-unreachable', 'token-refused', 'bots-failed', 'internal'])}
 `;
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        count: { type: 'string' },
-        room: { type: 'string' },
-        server: { type: 'string', default: 'http://127.0.0.1:8080' },
-        publish: { type: 'string' },
-        seconds: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    throw new CliError('usage', `${(error as Error).message}. See videocall-cli bots --help.`);
-  }
-}
-
-function wholeNumber(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new CliError('usage', `${flag} must be a whole number of at least ${min}.`);
-  return n;
-}
+const FLAGS = {
+  count: { type: 'string' },
+  room: { type: 'string' },
+  server: { type: 'string', default: 'http://127.0.0.1:8080' },
+  token: { type: 'string' },
+  publish: { type: 'string' },
+  seconds: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 async function run(argv: string[]): Promise<number> {
-  try {
-    const args = parse(argv);
-    if (args.help) {
-      process.stdout.write(BOTS_HELP);
-      return 0;
-    }
-    const count = wholeNumber(args.count, '--count', 1);
-    if (count === undefined || !args.room)
-      throw new CliError('usage', '--count and --room are required. See videocall-cli bots --help.');
-    const publish = Math.min(count, wholeNumber(args.publish, '--publish', 0) ?? count);
-    const seconds = args.seconds === undefined ? undefined : Number(args.seconds);
-    if (seconds !== undefined && !(seconds > 0)) throw new CliError('usage', '--seconds must be a number above 0.');
-    const fleet = new BotFleet({ url: webSocketUrl(args.server!), room: args.room, count, publish });
-    return await runFleet(fleet, seconds, args.json!);
-  } catch (error) {
-    return reportError(error);
+  const args = parseFlags(argv, FLAGS);
+  if (args.help) {
+    process.stdout.write(BOTS_HELP);
+    return 0;
   }
+  if (args.count === undefined || !args.room) throw new UsageError('--count and --room are required.');
+  const count = intFlag('count', args.count, 1, 1, 100_000);
+  const publish = Math.min(count, intFlag('publish', args.publish, count, 0, 100_000));
+  const seconds = args.seconds === undefined ? undefined : numberFlag('seconds', args.seconds, 0, 0.1, 7 * 24 * 3600);
+  const fleet = new BotFleet({
+    url: relayEndpoint(args.server),
+    room: args.room,
+    count,
+    publish,
+    ...(args.token ? { token: args.token } : {}),
+  });
+  return await runFleet(fleet, args.server, seconds, args.json);
 }
 
-async function runFleet(fleet: BotFleet, seconds: number | undefined, json: boolean): Promise<number> {
+async function runFleet(fleet: BotFleet, server: string, seconds: number | undefined, json: boolean): Promise<number> {
   // With --json, stdout holds only the summary: progress goes to stderr.
   const out = json ? process.stderr : process.stdout;
   const tty = out.isTTY === true;
@@ -112,8 +97,11 @@ async function runFleet(fleet: BotFleet, seconds: number | undefined, json: bool
   try {
     await Promise.race([fleet.start(), done]);
     const failures = fleet.joinFailures;
-    if (failures.length === fleet.totals().count && failures.every((f) => f.error === 'ECONNREFUSED')) {
-      throw new CliError('relay-unreachable', `Cannot reach the relay (${failures[0]!.error}).`);
+    if (failures.length === fleet.totals().count) {
+      const first = failures[0]!.error;
+      if (failures.every((f) => f.error === 'ECONNREFUSED')) throw new RelayUnreachableError(server, `${first}.`);
+      if (TOKEN_CODES.has(first) && failures.every((f) => f.error === first))
+        throw new TokenRefusedError(first, 'no bot could join.');
     }
     await done;
   } finally {
@@ -130,14 +118,11 @@ async function runFleet(fleet: BotFleet, seconds: number | undefined, json: bool
   else process.stdout.write(summaryTable(bots, elapsed));
   const failed = fleet.joinFailures;
   if (failed.length === 0) return 0;
-  process.stderr.write(
-    `error [bots-failed]: ${failed.length} of ${bots.length} bots could not join (${[...new Set(failed.map((f) => f.error))].join(', ')}).\n`,
-  );
-  return 10;
+  throw new BotsFailedError(failed.length, bots.length, [...new Set(failed.map((f) => f.error))]);
 }
 
 /** The `bots` command, as the CLI's command table takes it. */
-export const botsCommand = {
+export const botsCommand: Command = {
   name: 'bots',
   summary: 'run simulated participants against a relay (load tests)',
   run,

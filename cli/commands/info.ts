@@ -4,7 +4,7 @@
  */
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { RelayUnreachableError, type CliError } from '../errors.js';
+import { exitCodeTable, RelayUnreachableError, type CliError } from '../errors.js';
 import { checkFfmpeg } from '../media/ffmpeg-encoder.js';
 import { listAudioDevices, listCameras, type AudioDevice, type Camera } from '../media/devices.js';
 
@@ -17,7 +17,7 @@ the ffmpeg found, and with --server the relay's health and version.
   --json           one JSON object on stdout
   -h, --help       this help
 
-Exit codes: 0 done, 2 usage, 3 relay unreachable (with --server).`;
+${exitCodeTable(['usage', 'relay-unreachable', 'internal'])}`;
 
 const FLAGS = {
   server: { type: 'string' },

@@ -18,6 +18,7 @@ import { bitrateFlag, intFlag, numberFlag, parseFlags, sizeFlag } from '../args.
 import type { Command } from '../command.js';
 import {
   CodecUnsupportedError,
+  exitCodeTable,
   FileUnreadableError,
   UsageError,
   WrongPassphraseError,
@@ -66,9 +67,21 @@ Output:
   --quiet                   no status lines
   -h, --help                this help
 
-Exit codes: 0 done, 2 usage, 3 relay unreachable, 4 token refused, 5 wrong passphrase,
-6 ffmpeg missing, 7 device format unsupported, 8 file unreadable, 9 transport unsupported,
-10 codec not decodable by the room, 11 join refused, 12 connection lost, 13 encoder failed.`;
+${exitCodeTable([
+  'usage',
+  'relay-unreachable',
+  'token-refused',
+  'wrong-passphrase',
+  'ffmpeg-missing',
+  'device-format-unsupported',
+  'file-unreadable',
+  'transport-unsupported',
+  'codec-unsupported',
+  'join-refused',
+  'connection-lost',
+  'encoder-failed',
+  'internal',
+])}`;
 
 const FLAGS = {
   server: { type: 'string' },

@@ -67,6 +67,8 @@ export interface SimParticipantOptions {
    * frame (a keyframe) when a keyframe is due or asked for.
    */
   clips?: readonly (SimClip | undefined)[];
+  /** Access token, for a relay that requires one. */
+  token?: string;
 }
 
 /** A short coded video, looped by a simulated camera layer. */
@@ -166,6 +168,8 @@ export class SimParticipant {
   private readonly clipAt: number[];
   private view: PageView | undefined;
   private audioSequence = 0;
+  /** The relay's code when it ended the session (a refused token, a full room). */
+  private fatalCode: string | undefined;
   private startedAt = 0;
   private latencyAt = 0;
   /** Probe: last sequence seen per `publisher layer`. */
@@ -206,6 +210,7 @@ export class SimParticipant {
             protocolVersion: PROTOCOL_VERSION,
             room: this.options.room,
             name: this.options.name,
+            token: this.options.token ?? '',
             state: {
               camera,
               mic,
@@ -227,7 +232,9 @@ export class SimParticipant {
       });
       ws.once('close', (code, reason) => {
         clearTimeout(timer);
-        reject(new SimParticipantError(reason.toString() || 'closed', `${this.options.name}: closed ${code}`));
+        // A refused join: the relay's error code (`token-invalid`…) says why better than the close.
+        const why = this.fatalCode ?? (reason.toString() || 'closed');
+        reject(new SimParticipantError(why, `${this.options.name}: closed ${code}`));
       });
     });
   }
@@ -424,6 +431,7 @@ export class SimParticipant {
       }
       case 'error':
         this.stats.errors.push(envelope.error!.code ?? 'error');
+        if (envelope.error!.fatal) this.fatalCode = envelope.error!.code || 'error';
         break;
       default:
         break;

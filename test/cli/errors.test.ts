@@ -1,12 +1,12 @@
 // Each failure of videocall-cli gives its message and its own exit code, as a script sees them.
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { Codec, encodeEnvelope, PROTOCOL_VERSION } from '../../src/protocol/index.js';
 import { startRelay, type Relay } from '../../server/relay.js';
-import { EXIT_CODES } from '../../cli/errors.js';
+import { EXIT_CODES, type CliErrorCode } from '../../cli/errors.js';
 import { runCli } from './run-cli.js';
 
 // Each case starts Node (and some ffmpeg): slow on a loaded machine.
@@ -43,6 +43,18 @@ describe('videocall-cli errors and exit codes', { timeout: 60_000 }, () => {
     expect(codes).not.toContain(0);
   });
 
+  it('documents one exit-code table: the README and `videocall-cli --help` list every code with its number', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const documented = new Map(
+      [...readme.matchAll(/^\| (\d+) \| `([a-z0-9-]+)` \|/gm)].map((m) => [m[2] as CliErrorCode, Number(m[1])]),
+    );
+    expect(Object.fromEntries(documented)).toEqual(EXIT_CODES);
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    for (const [code, exit] of Object.entries(EXIT_CODES))
+      expect(help.stdout).toMatch(new RegExp(`^\\s+${exit}\\s+${code}\\s`, 'm'));
+  });
+
   it('usage: a missing source, an unknown flag, an unknown command exit 2 and say what is wrong', async () => {
     const noSource = await runCli(['stream', '--server', relay.url, '--room', 'r']);
     expect(noSource.code).toBe(2);
@@ -56,7 +68,13 @@ describe('videocall-cli errors and exit codes', { timeout: 60_000 }, () => {
   });
 
   it('--help of every command prints its usage and exits 0', async () => {
-    for (const args of [['--help'], ['stream', '--help'], ['info', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['stream', '--help'],
+      ['record', '--help'],
+      ['bots', '--help'],
+      ['info', '--help'],
+    ]) {
       const result = await runCli(args);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/Usage: videocall-cli/);

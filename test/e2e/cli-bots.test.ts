@@ -102,13 +102,13 @@ describe('videocall-cli bots', () => {
       {
         args: ['--room', 'r', '--count', '0'],
         exit: 2,
-        message: /error \[usage\]: --count must be a whole number of at least 1/,
+        message: /error \[usage\]: --count must be a whole number from 1 to 100000, got "0"/,
       },
       { args: ['--count', '2'], exit: 2, message: /error \[usage\]: --count and --room are required/ },
       {
         args: ['--server', 'http://127.0.0.1:1', '--room', 'r', '--count', '2', '--seconds', '3'],
         exit: 3,
-        message: /error \[relay-unreachable\]: Cannot reach the relay \(ECONNREFUSED\)/,
+        message: /error \[relay-unreachable\]: Cannot reach the relay at http:\/\/127\.0\.0\.1:1: ECONNREFUSED/,
       },
     ];
     for (const c of cases) {

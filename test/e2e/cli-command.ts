@@ -1,16 +1,16 @@
 /**
- * Test-only entry point: runs one of the CLI commands this branch adds as a
- * process would (`node --import tsx test/e2e/cli-command.ts bots …`), so tests
- * see its real exit code, output and signal handling. The real entry point
- * (cli/main.ts) wires the same command objects.
+ * Test-only entry point: runs one of the CLI's commands from its TypeScript
+ * source as a process would (`node --import tsx test/e2e/cli-command.ts bots …`),
+ * so tests see its real exit code, output and signal handling without a build.
+ * The real entry point (cli/main.ts) dispatches through the same runCommand.
  */
-import { botsCommand } from '../../cli/commands/bots.js';
+import { COMMANDS } from '../../cli/command-table.js';
+import { runCommand } from '../../cli/run-command.js';
 
-const commands = { bots: botsCommand } as const;
 const [name, ...argv] = process.argv.slice(2);
-const command = commands[name as keyof typeof commands];
+const command = COMMANDS.find((c) => c.name === name);
 if (!command) {
   process.stderr.write(`unknown command ${name}\n`);
   process.exit(2);
 }
-process.exitCode = await command.run(argv);
+process.exitCode = await runCommand(command, argv);
