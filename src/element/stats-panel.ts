@@ -51,7 +51,13 @@ export class VideocallStatsPanelElement extends LitElement {
       flex-direction: column;
       min-height: 0;
       border-radius: var(--vc-radius, 10px);
-      background: var(--vc-panel-background, rgb(20 22 28 / 96%));
+      /* As the chat panel: opaque over the video even when the panel colour is translucent. */
+      background:
+        linear-gradient(
+          var(--vc-panel-background, rgb(20 22 28 / 96%)),
+          var(--vc-panel-background, rgb(20 22 28 / 96%))
+        ),
+        var(--vc-background, #111318);
       color: var(--vc-text, #f2f4f7);
       font-size: 0.85rem;
       overflow: hidden;
