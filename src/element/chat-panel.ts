@@ -1,4 +1,5 @@
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { sidePanelStyles } from './side-panel-styles.js';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { MAX_CHAT_TEXT_LENGTH } from '../protocol/chat.js';
@@ -22,144 +23,110 @@ export { CHAT_PANEL_PARTS } from './chat-panel-parts.js';
  * @csspart chat - the panel (also every `chat-*` part listed in `CHAT_PANEL_PARTS`)
  */
 export class VideocallChatPanelElement extends LitElement {
-  static override styles = css`
-    :host {
-      position: absolute;
-      z-index: 4;
-      top: var(--vc-gap, 8px);
-      right: var(--vc-gap, 8px);
-      bottom: var(--vc-gap, 8px);
-      width: min(22rem, calc(100% - 2 * var(--vc-gap, 8px)));
-      display: flex;
-    }
-    [part~='chat'] {
-      flex: 1;
-      display: flex;
-      flex-direction: column;
-      min-height: 0;
-      border-radius: var(--vc-radius, 10px);
-      /* The panel colour may be translucent: laid over the element's own background, the video beneath never shows through. */
-      background:
-        linear-gradient(
-          var(--vc-panel-background, rgb(20 22 28 / 96%)),
-          var(--vc-panel-background, rgb(20 22 28 / 96%))
-        ),
-        var(--vc-background, #111318);
-      color: var(--vc-text, #f2f4f7);
-      font-size: 0.9rem;
-      overflow: hidden;
-    }
-    [part~='chat-header'] {
-      display: flex;
-      align-items: center;
-      padding: 8px 8px 8px 14px;
-      border-bottom: 1px solid rgb(255 255 255 / 8%);
-    }
-    [part~='chat-title'] {
-      flex: 1;
-      margin: 0;
-      font-size: 1rem;
-    }
-    button,
-    select,
-    textarea {
-      font: inherit;
-      color: inherit;
-    }
-    [part~='chat-close'] {
-      border: none;
-      background: transparent;
-      width: 32px;
-      height: 32px;
-      border-radius: 50%;
-      cursor: pointer;
-      font-size: 1.2rem;
-    }
-    [part~='chat-log'] {
-      flex: 1;
-      min-height: 0;
-      overflow-y: auto;
-      margin: 0;
-      padding: 8px 14px;
-      list-style: none;
-      display: flex;
-      flex-direction: column;
-      gap: 10px;
-    }
-    [part~='chat-empty'] {
-      color: var(--vc-muted-text, #a3aab8);
-    }
-    [part~='chat-message'] {
-      display: flex;
-      flex-direction: column;
-      gap: 2px;
-    }
-    [part~='chat-meta'] {
-      display: flex;
-      gap: 6px;
-      align-items: baseline;
-      flex-wrap: wrap;
-      color: var(--vc-muted-text, #a3aab8);
-      font-size: 0.8rem;
-    }
-    [part~='chat-sender'] {
-      color: var(--vc-text, #f2f4f7);
-      font-weight: 600;
-    }
-    [part~='chat-private'] [part~='chat-to'] {
-      color: var(--vc-accent, #4f8cff);
-    }
-    [part~='chat-text'] {
-      margin: 0;
-      white-space: pre-wrap;
-      overflow-wrap: anywhere;
-    }
-    [part~='chat-form'] {
-      display: flex;
-      flex-direction: column;
-      gap: 6px;
-      padding: 8px 14px 12px;
-      border-top: 1px solid rgb(255 255 255 / 8%);
-    }
-    label {
-      display: flex;
-      gap: 6px;
-      align-items: center;
-      color: var(--vc-muted-text, #a3aab8);
-      font-size: 0.8rem;
-    }
-    [part~='chat-recipient'],
-    [part~='chat-input'] {
-      background: var(--vc-tile-background, #1f232b);
-      border: 1px solid rgb(255 255 255 / 14%);
-      border-radius: 6px;
-      padding: 6px 8px;
-    }
-    [part~='chat-recipient'] {
-      flex: 1;
-    }
-    [part~='chat-input'] {
-      resize: none;
-      min-height: 2.6em;
-    }
-    [part~='chat-send'] {
-      align-self: flex-end;
-      border: none;
-      border-radius: 8px;
-      padding: 6px 16px;
-      background: var(--vc-accent, #4f8cff);
-      color: #fff;
-      cursor: pointer;
-    }
-    [part~='chat-error'] {
-      color: var(--vc-danger, #e5484d);
-      margin: 0;
-    }
-    :focus-visible {
-      outline: 2px solid var(--vc-accent, #4f8cff);
-      outline-offset: 2px;
-    }
-  `;
+  static override styles = [
+    sidePanelStyles({ root: 'chat', header: 'chat-header', title: 'chat-title' }),
+    css`
+      button,
+      select,
+      textarea {
+        font: inherit;
+        color: inherit;
+      }
+      [part~='chat-close'] {
+        border: none;
+        background: transparent;
+        width: 32px;
+        height: 32px;
+        border-radius: 50%;
+        cursor: pointer;
+        font-size: 1.2rem;
+      }
+      [part~='chat-log'] {
+        flex: 1;
+        min-height: 0;
+        overflow-y: auto;
+        margin: 0;
+        padding: 8px 14px;
+        list-style: none;
+        display: flex;
+        flex-direction: column;
+        gap: 10px;
+      }
+      [part~='chat-empty'] {
+        color: var(--vc-muted-text, #a3aab8);
+      }
+      [part~='chat-message'] {
+        display: flex;
+        flex-direction: column;
+        gap: 2px;
+      }
+      [part~='chat-meta'] {
+        display: flex;
+        gap: 6px;
+        align-items: baseline;
+        flex-wrap: wrap;
+        color: var(--vc-muted-text, #a3aab8);
+        font-size: 0.8rem;
+      }
+      [part~='chat-sender'] {
+        color: var(--vc-text, #f2f4f7);
+        font-weight: 600;
+      }
+      [part~='chat-private'] [part~='chat-to'] {
+        color: var(--vc-accent, #4f8cff);
+      }
+      [part~='chat-text'] {
+        margin: 0;
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+      }
+      [part~='chat-form'] {
+        display: flex;
+        flex-direction: column;
+        gap: 6px;
+        padding: 8px 14px 12px;
+        border-top: 1px solid rgb(255 255 255 / 8%);
+      }
+      label {
+        display: flex;
+        gap: 6px;
+        align-items: center;
+        color: var(--vc-muted-text, #a3aab8);
+        font-size: 0.8rem;
+      }
+      [part~='chat-recipient'],
+      [part~='chat-input'] {
+        background: var(--vc-tile-background, #1f232b);
+        border: 1px solid rgb(255 255 255 / 14%);
+        border-radius: 6px;
+        padding: 6px 8px;
+      }
+      [part~='chat-recipient'] {
+        flex: 1;
+      }
+      [part~='chat-input'] {
+        resize: none;
+        min-height: 2.6em;
+      }
+      [part~='chat-send'] {
+        align-self: flex-end;
+        border: none;
+        border-radius: 8px;
+        padding: 6px 16px;
+        background: var(--vc-accent, #4f8cff);
+        color: #fff;
+        cursor: pointer;
+      }
+      [part~='chat-error'] {
+        color: var(--vc-danger, #e5484d);
+        margin: 0;
+      }
+      :focus-visible {
+        outline: 2px solid var(--vc-accent, #4f8cff);
+        outline-offset: 2px;
+      }
+    `,
+  ];
 
   /** The call's messages, oldest first. */
   @property({ attribute: false }) entries: readonly ChatEntry[] = [];

@@ -6,6 +6,7 @@
  * (`PeopleController` imports this module when the panel first opens).
  */
 import { css, html, LitElement, nothing, svg, type TemplateResult } from 'lit';
+import { sidePanelStyles } from './side-panel-styles.js';
 import type { Room } from '../call/room.js';
 import { property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
@@ -69,162 +70,128 @@ const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a.size === b
  * @csspart people-panel - the panel (also every part listed in `PEOPLE_PANEL_PARTS`)
  */
 export class VideocallPeoplePanelElement extends LitElement {
-  static override styles = css`
-    :host {
-      position: absolute;
-      z-index: 4;
-      top: var(--vc-gap, 8px);
-      right: var(--vc-gap, 8px);
-      bottom: var(--vc-gap, 8px);
-      width: min(22rem, calc(100% - 2 * var(--vc-gap, 8px)));
-      display: flex;
-    }
-    [part~='people-panel'] {
-      flex: 1;
-      display: flex;
-      flex-direction: column;
-      min-height: 0;
-      border-radius: var(--vc-radius, 10px);
-      /* As the chat panel: opaque over the video even when the panel colour is translucent. */
-      background:
-        linear-gradient(
-          var(--vc-panel-background, rgb(20 22 28 / 96%)),
-          var(--vc-panel-background, rgb(20 22 28 / 96%))
-        ),
-        var(--vc-background, #111318);
-      color: var(--vc-text, #f2f4f7);
-      font-size: 0.9rem;
-      overflow: hidden;
-    }
-    [part~='people-header'] {
-      display: flex;
-      align-items: center;
-      padding: 8px 8px 8px 14px;
-      border-bottom: 1px solid rgb(127 127 127 / 25%);
-    }
-    [part~='people-title'] {
-      flex: 1;
-      margin: 0;
-      font-size: 1rem;
-    }
-    button,
-    input {
-      font: inherit;
-      color: inherit;
-    }
-    [part~='people-close'] {
-      border: none;
-      background: transparent;
-      width: 32px;
-      height: 32px;
-      border-radius: 50%;
-      cursor: pointer;
-      font-size: 1.2rem;
-    }
-    [part~='people-filter'] {
-      margin: 8px 14px 0;
-      background: var(--vc-tile-background, #1f232b);
-      border: 1px solid var(--vc-muted-text, #a3aab8);
-      border-radius: 6px;
-      padding: 6px 8px;
-    }
-    [part~='people-list'] {
-      flex: 1;
-      min-height: 0;
-      overflow-y: auto;
-      margin: 0;
-      padding: 6px 8px;
-      list-style: none;
-    }
-    [part~='person'] {
-      display: flex;
-      flex-wrap: wrap;
-      align-items: center;
-      gap: 4px 8px;
-      padding: 6px;
-      border-radius: 6px;
-      box-shadow: inset 3px 0 0 0 transparent;
-    }
-    [part~='person-speaking'] {
-      box-shadow: inset 3px 0 0 0 var(--vc-speaking, #3ccf91);
-    }
-    [part~='person-name'] {
-      flex: 1 1 8rem;
-      min-width: 0;
-      overflow: hidden;
-      text-overflow: ellipsis;
-      white-space: nowrap;
-    }
-    [part~='person-show'] {
-      max-width: 100%;
-      border: none;
-      background: transparent;
-      padding: 2px 4px;
-      margin: -2px -4px;
-      border-radius: 4px;
-      cursor: pointer;
-      text-align: start;
-      overflow: hidden;
-      text-overflow: ellipsis;
-      white-space: nowrap;
-    }
-    [part~='person-show']:hover {
-      text-decoration: underline;
-    }
-    [part~='person-states'] {
-      display: inline-flex;
-      align-items: center;
-      gap: 6px;
-    }
-    [part~='indicator'] {
-      display: inline-flex;
-      align-items: center;
-      gap: 2px;
-      color: var(--vc-muted-text, #a3aab8);
-    }
-    [part~='indicator'] svg {
-      width: 1.1em;
-      height: 1.1em;
-      fill: currentColor;
-    }
-    [part~='mic-off'],
-    [part~='camera-off'],
-    [part~='mismatch'] {
-      color: var(--vc-danger-text, #ff6b70);
-    }
-    [part~='speaking-indicator'],
-    [part~='lock'][part~='verified'] {
-      color: var(--vc-speaking, #3ccf91);
-    }
-    [part~='hand-raised'] {
-      color: var(--vc-hand, #f5b700);
-      font-weight: 700;
-      font-size: 0.8rem;
-    }
-    [part~='safety-code'] {
-      font-family: ui-monospace, monospace;
-      font-size: 0.8rem;
-    }
-    [part~='lower-hand'] {
-      border: 1px solid var(--vc-muted-text, #a3aab8);
-      background: transparent;
-      border-radius: 14px;
-      padding: 2px 10px;
-      cursor: pointer;
-      font-size: 0.8rem;
-    }
-    [part~='people-empty'] {
-      padding: 6px;
-      color: var(--vc-muted-text, #a3aab8);
-    }
-    :focus-visible {
-      outline: 2px solid var(--vc-accent, #4f8cff);
-      outline-offset: 2px;
-    }
-    [part~='people-panel']:focus-visible {
-      outline-offset: -2px;
-    }
-  `;
+  static override styles = [
+    sidePanelStyles({ root: 'people-panel', header: 'people-header', title: 'people-title' }),
+    css`
+      button,
+      input {
+        font: inherit;
+        color: inherit;
+      }
+      [part~='people-close'] {
+        border: none;
+        background: transparent;
+        width: 32px;
+        height: 32px;
+        border-radius: 50%;
+        cursor: pointer;
+        font-size: 1.2rem;
+      }
+      [part~='people-filter'] {
+        margin: 8px 14px 0;
+        background: var(--vc-tile-background, #1f232b);
+        border: 1px solid var(--vc-muted-text, #a3aab8);
+        border-radius: 6px;
+        padding: 6px 8px;
+      }
+      [part~='people-list'] {
+        flex: 1;
+        min-height: 0;
+        overflow-y: auto;
+        margin: 0;
+        padding: 6px 8px;
+        list-style: none;
+      }
+      [part~='person'] {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 4px 8px;
+        padding: 6px;
+        border-radius: 6px;
+        box-shadow: inset 3px 0 0 0 transparent;
+      }
+      [part~='person-speaking'] {
+        box-shadow: inset 3px 0 0 0 var(--vc-speaking, #3ccf91);
+      }
+      [part~='person-name'] {
+        flex: 1 1 8rem;
+        min-width: 0;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      [part~='person-show'] {
+        max-width: 100%;
+        border: none;
+        background: transparent;
+        padding: 2px 4px;
+        margin: -2px -4px;
+        border-radius: 4px;
+        cursor: pointer;
+        text-align: start;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      [part~='person-show']:hover {
+        text-decoration: underline;
+      }
+      [part~='person-states'] {
+        display: inline-flex;
+        align-items: center;
+        gap: 6px;
+      }
+      [part~='indicator'] {
+        display: inline-flex;
+        align-items: center;
+        gap: 2px;
+        color: var(--vc-muted-text, #a3aab8);
+      }
+      [part~='indicator'] svg {
+        width: 1.1em;
+        height: 1.1em;
+        fill: currentColor;
+      }
+      [part~='mic-off'],
+      [part~='camera-off'],
+      [part~='mismatch'] {
+        color: var(--vc-danger-text, #ff6b70);
+      }
+      [part~='speaking-indicator'],
+      [part~='lock'][part~='verified'] {
+        color: var(--vc-speaking, #3ccf91);
+      }
+      [part~='hand-raised'] {
+        color: var(--vc-hand, #f5b700);
+        font-weight: 700;
+        font-size: 0.8rem;
+      }
+      [part~='safety-code'] {
+        font-family: ui-monospace, monospace;
+        font-size: 0.8rem;
+      }
+      [part~='lower-hand'] {
+        border: 1px solid var(--vc-muted-text, #a3aab8);
+        background: transparent;
+        border-radius: 14px;
+        padding: 2px 10px;
+        cursor: pointer;
+        font-size: 0.8rem;
+      }
+      [part~='people-empty'] {
+        padding: 6px;
+        color: var(--vc-muted-text, #a3aab8);
+      }
+      :focus-visible {
+        outline: 2px solid var(--vc-accent, #4f8cff);
+        outline-offset: 2px;
+      }
+      [part~='people-panel']:focus-visible {
+        outline-offset: -2px;
+      }
+    `,
+  ];
 
   /** The call whose people it lists (the element renders the panel again when the room changes). */
   @property({ attribute: false }) room: Room | null = null;

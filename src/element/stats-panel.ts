@@ -5,6 +5,7 @@
  * plain call's bundle does not carry it.
  */
 import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
+import { sidePanelStyles } from './side-panel-styles.js';
 import { property, state } from 'lit/decorators.js';
 import type { CallStats, LocalStats, ParticipantStats } from '../call/call-stats.js';
 import { translate } from './i18n.js';
@@ -35,99 +36,71 @@ type Row = [key: string, value: string];
  * @csspart stats-panel - the panel (also every `stats-*` part listed in `STATS_PANEL_PARTS`)
  */
 export class VideocallStatsPanelElement extends LitElement {
-  static override styles = css`
-    :host {
-      position: absolute;
-      z-index: 4;
-      top: var(--vc-gap, 8px);
-      left: var(--vc-gap, 8px);
-      bottom: var(--vc-gap, 8px);
-      width: min(24rem, calc(100% - 2 * var(--vc-gap, 8px)));
-      display: flex;
-    }
-    [part~='stats-panel'] {
-      flex: 1;
-      display: flex;
-      flex-direction: column;
-      min-height: 0;
-      border-radius: var(--vc-radius, 10px);
-      /* As the chat panel: opaque over the video even when the panel colour is translucent. */
-      background:
-        linear-gradient(
-          var(--vc-panel-background, rgb(20 22 28 / 96%)),
-          var(--vc-panel-background, rgb(20 22 28 / 96%))
-        ),
-        var(--vc-background, #111318);
-      color: var(--vc-text, #f2f4f7);
-      font-size: 0.85rem;
-      overflow: hidden;
-    }
-    [part~='stats-panel']:focus-visible {
-      outline: 2px solid var(--vc-accent, #4f8cff);
-      outline-offset: -2px;
-    }
-    [part~='stats-header'] {
-      display: flex;
-      align-items: center;
-      padding: 8px 8px 8px 14px;
-      border-bottom: 1px solid rgb(255 255 255 / 8%);
-    }
-    [part~='stats-title'] {
-      flex: 1;
-      margin: 0;
-      font-size: 1rem;
-    }
-    [part~='stats-close'] {
-      border: none;
-      background: transparent;
-      color: inherit;
-      font: inherit;
-      width: 32px;
-      height: 32px;
-      border-radius: 50%;
-      cursor: pointer;
-      font-size: 1.2rem;
-    }
-    [part~='stats-close']:focus-visible {
-      outline: 2px solid var(--vc-accent, #4f8cff);
-    }
-    [part~='stats-summary'] {
-      margin: 0;
-      padding: 8px 14px 0;
-      color: var(--vc-muted-text, #a3aab8);
-    }
-    [part~='stats-body'] {
-      flex: 1;
-      min-height: 0;
-      overflow-y: auto;
-      padding: 4px 14px 12px;
-    }
-    [part~='stats-table'] {
-      width: 100%;
-      border-collapse: collapse;
-      margin-top: 10px;
-    }
-    [part~='stats-caption'] {
-      text-align: left;
-      font-weight: 600;
-      padding-bottom: 4px;
-    }
-    [part~='stats-body']:focus-visible {
-      outline: 2px solid var(--vc-accent, #4f8cff);
-      outline-offset: -2px;
-    }
-    [part~='stats-label'] {
-      text-align: left;
-      font-weight: normal;
-      color: var(--vc-muted-text, #a3aab8);
-      padding: 2px 8px 2px 0;
-    }
-    [part~='stats-value'] {
-      text-align: right;
-      font-variant-numeric: tabular-nums;
-      padding: 2px 0;
-    }
-  `;
+  static override styles = [
+    sidePanelStyles({ root: 'stats-panel', header: 'stats-header', title: 'stats-title' }, 'left'),
+    css`
+      :host {
+        width: min(24rem, calc(100% - 2 * var(--vc-gap, 8px)));
+      }
+      [part~='stats-panel'] {
+        font-size: 0.85rem;
+      }
+      [part~='stats-panel']:focus-visible {
+        outline: 2px solid var(--vc-accent, #4f8cff);
+        outline-offset: -2px;
+      }
+      [part~='stats-close'] {
+        border: none;
+        background: transparent;
+        color: inherit;
+        font: inherit;
+        width: 32px;
+        height: 32px;
+        border-radius: 50%;
+        cursor: pointer;
+        font-size: 1.2rem;
+      }
+      [part~='stats-close']:focus-visible {
+        outline: 2px solid var(--vc-accent, #4f8cff);
+      }
+      [part~='stats-summary'] {
+        margin: 0;
+        padding: 8px 14px 0;
+        color: var(--vc-muted-text, #a3aab8);
+      }
+      [part~='stats-body'] {
+        flex: 1;
+        min-height: 0;
+        overflow-y: auto;
+        padding: 4px 14px 12px;
+      }
+      [part~='stats-table'] {
+        width: 100%;
+        border-collapse: collapse;
+        margin-top: 10px;
+      }
+      [part~='stats-caption'] {
+        text-align: left;
+        font-weight: 600;
+        padding-bottom: 4px;
+      }
+      [part~='stats-body']:focus-visible {
+        outline: 2px solid var(--vc-accent, #4f8cff);
+        outline-offset: -2px;
+      }
+      [part~='stats-label'] {
+        text-align: left;
+        font-weight: normal;
+        color: var(--vc-muted-text, #a3aab8);
+        padding: 2px 8px 2px 0;
+      }
+      [part~='stats-value'] {
+        text-align: right;
+        font-variant-numeric: tabular-nums;
+        padding: 2px 0;
+      }
+    `,
+  ];
 
   /** The language to speak. */
   @property() override lang = 'en';
