@@ -360,6 +360,8 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
 }
 
 interface PlaybackSnapshot {
+  /** Which context (its index among the page's contexts): the product may replace it mid-run. */
+  context: number;
   baseLatency: number;
   outputLatency: number;
   /** Chromium's AudioPlaybackStats, seconds and counts since the context started; null where absent. */
@@ -374,12 +376,12 @@ function playbackStatsOf(page: Page): Promise<PlaybackSnapshot | null> {
     type Stats = { underrunEvents: number; underrunDuration: number; totalDuration: number };
     const contexts = (window as unknown as { vcAudioContexts?: (AudioContext & { playbackStats?: Stats })[] })
       .vcAudioContexts;
-    const ctx = [...(contexts ?? [])]
-      .filter((c) => c.state !== 'closed')
-      .sort((a, b) => b.currentTime - a.currentTime)[0];
+    const all = [...(contexts ?? [])];
+    const ctx = all.filter((c) => c.state !== 'closed').sort((a, b) => b.currentTime - a.currentTime)[0];
     if (!ctx) return null;
     const stats = ctx.playbackStats;
     return {
+      context: all.indexOf(ctx),
       baseLatency: ctx.baseLatency,
       outputLatency: ctx.outputLatency,
       underrunEvents: stats?.underrunEvents ?? null,
@@ -394,8 +396,9 @@ function audioOutputFigures(
   before: PlaybackSnapshot | null,
   after: PlaybackSnapshot,
 ): AudioOutputFigures {
-  // A context made during the run (the product stepped its output up) counts from zero.
-  const replaced = before !== null && after.totalDuration !== null && after.totalDuration < (before.totalDuration ?? 0);
+  // A context made during the run (the product stepped its output up) counts from zero: comparing its
+  // counters with the old context's gave negative rates.
+  const replaced = before !== null && before.context !== after.context;
   const delta = (k: 'underrunEvents' | 'underrunDuration' | 'totalDuration') =>
     after[k] === null ? null : after[k]! - (replaced ? 0 : (before?.[k] ?? 0));
   const total = delta('totalDuration');
