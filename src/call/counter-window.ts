@@ -54,7 +54,8 @@ export class CounterWindow<K extends string> {
 
   /**
    * What each counter gained from the last snapshot at or before the window's
-   * start (the oldest, with less history) to the newest; null with less than
+   * start (the oldest, with less history) to the newest (from zero for one that
+   * appeared since: counters start at zero); null with less than
    * {@link MIN_SPAN_MS} between them.
    */
   delta(): WindowDelta<K> | null {
@@ -62,8 +63,10 @@ export class CounterWindow<K extends string> {
     const oldest = this.snapshots[0];
     if (!newest || !oldest || newest.at - oldest.at < MIN_SPAN_MS) return null;
     const deltas = {} as Record<K, number>;
-    for (const key of Object.keys(newest.values) as K[])
-      deltas[key] = newest.values[key] - (oldest.values[key] ?? newest.values[key]);
+    // A counter missing from the oldest snapshot appeared since (a video layer once the camera
+    // starts): counters start at zero, so all it counted is in the window. Taking its first value
+    // as the base instead showed a sender encoding 20 fps as 0 fps for the window's first seconds.
+    for (const key of Object.keys(newest.values) as K[]) deltas[key] = newest.values[key] - (oldest.values[key] ?? 0);
     return { spanMs: newest.at - oldest.at, deltas };
   }
 

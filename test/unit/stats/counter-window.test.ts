@@ -71,6 +71,15 @@ describe('CounterWindow', () => {
     expect(w.rate('n')).toBe(0);
   });
 
+  it('counts a counter that appeared within the window from zero (a layer started after the window began)', () => {
+    const w = new CounterWindow<'bytes' | 'frames'>(3000);
+    w.add(0, { bytes: 0 } as Record<'bytes' | 'frames', number>);
+    w.add(1000, { bytes: 100, frames: 20 });
+    w.add(2000, { bytes: 200, frames: 40 });
+    expect(w.rate('frames')).toBe(20);
+    expect(w.rate('bytes')).toBe(100);
+  });
+
   it('ignores a snapshot older than the newest', () => {
     const w = new CounterWindow<'n'>(3000);
     w.add(0, { n: 0 });
