@@ -285,7 +285,12 @@ export class StatsCollector {
       bitrateKbps: kbps(w.rate(`b${l.layer}`)),
     }));
     // The largest layer being encoded now (under load the top ones stop while still announced).
-    const top = layers.find((l) => (l.fps ?? 0) > 0) ?? layers.find((l) => l.active) ?? layers[0];
+    // An inactive layer may still show a frame or two in the window (it stopped within it): prefer active ones.
+    const top =
+      layers.find((l) => l.active && (l.fps ?? 0) > 0) ??
+      layers.find((l) => (l.fps ?? 0) > 0) ??
+      layers.find((l) => l.active) ??
+      layers[0];
     return {
       video: video
         ? {
