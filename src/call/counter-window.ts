@@ -55,7 +55,7 @@ export class CounterWindow<K extends string> {
   /**
    * What each counter gained from the last snapshot at or before the window's
    * start (the oldest, with less history) to the newest (from zero for one that
-   * appeared since: counters start at zero); null with less than
+   * appeared or restarted since: counters start at zero); null with less than
    * {@link MIN_SPAN_MS} between them.
    */
   delta(): WindowDelta<K> | null {
@@ -66,7 +66,13 @@ export class CounterWindow<K extends string> {
     // A counter missing from the oldest snapshot appeared since (a video layer once the camera
     // starts): counters start at zero, so all it counted is in the window. Taking its first value
     // as the base instead showed a sender encoding 20 fps as 0 fps for the window's first seconds.
-    for (const key of Object.keys(newest.values) as K[]) deltas[key] = newest.values[key] - (oldest.values[key] ?? 0);
+    // One that went down restarted (a layer's encoder made anew when the adaptation steps back up):
+    // it counted its value since, not nothing.
+    for (const key of Object.keys(newest.values) as K[]) {
+      const now = newest.values[key];
+      const then = oldest.values[key] ?? 0;
+      deltas[key] = now >= then ? now - then : now;
+    }
     return { spanMs: newest.at - oldest.at, deltas };
   }
 
