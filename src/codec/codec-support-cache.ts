@@ -42,8 +42,8 @@ export async function rememberedCodecs(
   return found;
 }
 
-/** Forgets the remembered answers (an encoder refused a codec it was remembered to support). */
-export function forgetCodecSupport(): void {
+/** Forgets the stored answers (codec-support.ts's `forgetCodecSupport` forgets those in memory too). */
+export function forgetRememberedCodecs(): void {
   try {
     globalThis.localStorage?.removeItem(STORAGE_KEY);
   } catch {

@@ -3,7 +3,7 @@
  * which codec a sender should use for a given room.
  */
 import type { CodecName, VideoCodecName } from './codec-names.js';
-import { rememberedCodecs } from './codec-support-cache.js';
+import { forgetRememberedCodecs, rememberedCodecs } from './codec-support-cache.js';
 
 export type { VideoCodecName };
 
@@ -115,6 +115,16 @@ export async function supportedEncoderConfig(config: VideoEncoderConfig): Promis
   return supported && { ...supported, bitrate: config.bitrate };
 }
 
+/**
+ * Forgets every answer remembered about this browser's codecs, in memory and in
+ * storage: the next probe asks the browser again (an encoder refused a codec it
+ * was remembered to support).
+ */
+export function forgetCodecSupport(): void {
+  encoderSupport.clear();
+  forgetRememberedCodecs();
+}
+
 /** Encoder configurations probed so far (JSON of the config without its bitrate → the supported one or null). */
 const encoderSupport = new Map<string, Promise<VideoEncoderConfig | null>>();
 /** Sizes × codecs × modes a call meets stay well under this. */
@@ -171,7 +181,8 @@ export async function detectEncoders(): Promise<VideoCodecName[]> {
   const config = (name: VideoCodecName) =>
     videoEncoderConfig(name, { width: 1280, height: 720, framerate: 30, bitrate: 1_300_000 });
   return rememberedCodecs('encoders', probeKey(config), () =>
-    supportedCodecs(async (name) => (await supportedEncoderConfig(config(name))) !== null),
+    // Probed afresh, not through supportedEncoderConfig's memory: only the stored answers stand for this browser.
+    supportedCodecs(async (name) => (await probeEncoderConfig(config(name))) !== null),
   );
 }
 

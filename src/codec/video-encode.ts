@@ -4,8 +4,12 @@
 import { CaptureSizer, type CaptureSize } from '../capture/capture-sizer.js';
 import { readEach } from '../capture/read-each.js';
 import { videoFrames } from '../capture/video-frames.js';
-import { forgetCodecSupport } from './codec-support-cache.js';
-import { supportedEncoderConfig, videoEncoderConfig, type VideoCodecName } from './codec-support.js';
+import {
+  forgetCodecSupport,
+  supportedEncoderConfig,
+  videoEncoderConfig,
+  type VideoCodecName,
+} from './codec-support.js';
 import type { EncodedMedia } from './encoded-media.js';
 import { LayerEncoder, type LayerEncoderStats, type LayerSettings } from './layer-encoder.js';
 import { MediaPipelineError } from './media-pipeline-error.js';

@@ -3,6 +3,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 // The built bundle, exactly what a site loads with its script tag.
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
+import { forgetCodecSupport } from '../../../src/codec/codec-support.js';
 import type {
   VcErrorEvent,
   VcJoinedEvent,
@@ -284,6 +285,8 @@ describe('<videocall-room>', () => {
       config.codec.startsWith('av01') ? { supported: false, config } : original(config);
     VideoDecoder.isConfigSupported = async (config) =>
       config.codec.startsWith('av01') ? { supported: false, config } : originalDecoder(config);
+    // That other browser has nothing remembered of this one's answers (earlier tests probed here).
+    forgetCodecSupport();
     const el = await fixture<VideocallRoomElement>(
       html`<videocall-room server=${relays.open} room=${uniqueRoom()} codec="av1" manual mic="off"></videocall-room>`,
     );
@@ -296,6 +299,7 @@ describe('<videocall-room>', () => {
     } finally {
       VideoEncoder.isConfigSupported = original;
       VideoDecoder.isConfigSupported = originalDecoder;
+      forgetCodecSupport();
       el.leave();
     }
   });
