@@ -61,7 +61,10 @@ describe('videocall-cli record, a Chromium page with E2EE', { timeout: 180_000 }
       // Finished with its duration, which is the media time the recorder wrote (at least most of the 20 s).
       expect(probed.duration, f.file).toBeGreaterThan(10);
       expect(Math.abs(probed.duration! - f.durationMs / 1000), f.file).toBeLessThanOrEqual(1);
-      expect(decode(f.file).errors, f.file).toBe('');
+      // Decoded with the file's own frame times: a browser's can repeat at millisecond resolution, and the
+      // recorder then writes the later frame 1 ms on, which ffmpeg's default constant-rate null output
+      // reports as non-monotonic although the file is correct (see track-recording.test.ts).
+      expect(decode(f.file, undefined, { passthrough: true }).errors, f.file).toBe('');
       if (f.track === 'video') expect(lumaSpread(f.file, probed.duration! / 2), f.file).toBeGreaterThan(8);
       else expect(maxVolume(f.file), f.file).toBeGreaterThan(-30);
     }
