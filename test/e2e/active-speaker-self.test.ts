@@ -4,11 +4,10 @@
  * tile wears the speaking ring and sign, like anyone else's would, with text
  * that says it is you; the others' tiles do not.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { SimParticipant } from '../../cli/sim/index.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import { waitFor } from './browser.js';
+import { simRoom } from './sim-room.js';
 
 interface Rings {
   activeSpeaker: string | null;
@@ -39,40 +38,12 @@ function rings(page: Page): Promise<Rings> {
 }
 
 describe('the active speaker ring on one’s own tile', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-  let page: Page;
-  const sims: SimParticipant[] = [];
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    for (let i = 0; i < 2; i++) {
-      // Silent microphones: they are in the room's audio, never loud.
-      const sim = new SimParticipant({
-        url: relay.wsUrl,
-        room: 'e2e-self-speaker',
-        name: `Quiet ${i}`,
-        camera: true,
-        mic: true,
-      });
-      await sim.join();
-      sim.start();
-      sims.push(sim);
-    }
-    chromium = await launchChromium();
-    page = await chromium.newPage(`${relay.url}/?room=e2e-self-speaker&name=Ada&camera=off`);
-    await waitFor(
-      'the page to join',
-      async () =>
-        (await page.evaluate(() => document.querySelector('videocall-room')?.state)) === 'joined' ? true : undefined,
-      60_000,
-    );
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const sim of sims) sim.close();
-    await chromium?.close();
-    await relay?.close();
+  const env = simRoom({
+    room: 'e2e-self-speaker',
+    count: 2,
+    // Silent microphones: they are in the room's audio, never loud.
+    sim: (i) => ({ name: `Quiet ${i}`, camera: true, mic: true }),
+    query: 'name=Ada&camera=off',
   });
 
   it('lights our own tile, saying it is us, when the relay picks our microphone', async () => {
@@ -80,7 +51,7 @@ describe('the active speaker ring on one’s own tile', () => {
     const seen = await waitFor(
       'our own tile to wear the ring',
       async () => {
-        const now = await rings(page);
+        const now = await rings(env.page);
         return now.activeSpeaker !== null && now.activeSpeaker === now.sessionId && now.local.active ? now : undefined;
       },
       60_000,
@@ -92,11 +63,11 @@ describe('the active speaker ring on one’s own tile', () => {
 
   it('takes the ring off our tile once the relay no longer picks us (microphone turned off)', async () => {
     // Nothing more from our microphone: after its hold the relay drops us from the speakers, and the ring goes.
-    await page.evaluate(() => document.querySelector('videocall-room')!.setMicEnabled(false));
+    await env.page.evaluate(() => document.querySelector('videocall-room')!.setMicEnabled(false));
     const after = await waitFor(
       'our ring to go',
       async () => {
-        const now = await rings(page);
+        const now = await rings(env.page);
         return now.activeSpeaker !== now.sessionId && !now.local.active ? now : undefined;
       },
       30_000,

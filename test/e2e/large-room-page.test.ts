@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { SimParticipant } from '../../cli/sim/index.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import type { SimParticipant } from '../../cli/sim/index.js';
+import { waitFor } from './browser.js';
+import { simRoom } from './sim-room.js';
 
 /** Simulated publishers: 3 camera layers and a microphone each, speaking real protocol. */
 const PUBLISHERS = 12;
@@ -35,79 +35,56 @@ function shown(page: Page): Promise<Shown> {
 }
 
 describe('a large room in one page: active speaker large, a page of tiles, pages turned', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-  let page: Page;
-  const sims: SimParticipant[] = [];
   const byId = new Map<string, SimParticipant>();
+  const env = simRoom({
+    room: 'e2e-large',
+    count: PUBLISHERS,
+    sim: (i) => ({
+      name: `Sim ${i}`,
+      camera: true,
+      mic: true,
+      speaking: i === SPEAKER ? () => true : () => false,
+      // They watch nothing themselves: what the relay asks of them is what the page watches.
+      view: { tiles: 0, page: 0, tileSize: { width: 320, height: 180 } },
+    }),
+    query: 'name=Viewer&mic=off&camera=off&layout=speaker&max-tiles=5',
+    viewport: { width: 1280, height: 800 },
+    async beforePage({ chromium, sims }) {
+      for (const sim of sims) byId.set(sim.id, sim);
+      // Every vc-active-speaker the element fires (it bubbles out of the shadow root), from the page's start.
+      await chromium.context.addInitScript(() => {
+        const seen: (string | null)[] = [];
+        (globalThis as unknown as { speakerEvents: (string | null)[] }).speakerEvents = seen;
+        document.addEventListener('vc-active-speaker', (e) =>
+          seen.push((e as Event & { participantId: string | null }).participantId),
+        );
+      });
+    },
+  });
 
   /** The simulated publishers whose video the relay asks for now (someone, i.e. the page, watches them), and at which layers. */
   const watched = (): Map<string, number[]> =>
-    new Map(sims.filter((s) => s.stats.demanded.length > 0).map((s) => [s.id, [...s.stats.demanded].sort()] as const));
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    for (let i = 0; i < PUBLISHERS; i++) {
-      const sim = new SimParticipant({
-        url: relay.wsUrl,
-        room: 'e2e-large',
-        name: `Sim ${i}`,
-        camera: true,
-        mic: true,
-        speaking: i === SPEAKER ? () => true : () => false,
-        // They watch nothing themselves: what the relay asks of them is what the page watches.
-        view: { tiles: 0, page: 0, tileSize: { width: 320, height: 180 } },
-      });
-      await sim.join();
-      sim.start();
-      sims.push(sim);
-      byId.set(sim.id, sim);
-    }
-    chromium = await launchChromium();
-    // Every vc-active-speaker the element fires (it bubbles out of the shadow root), from the page's start.
-    await chromium.context.addInitScript(() => {
-      const seen: (string | null)[] = [];
-      (globalThis as unknown as { speakerEvents: (string | null)[] }).speakerEvents = seen;
-      document.addEventListener('vc-active-speaker', (e) =>
-        seen.push((e as Event & { participantId: string | null }).participantId),
-      );
-    });
-    page = await chromium.newPage(
-      `${relay.url}/?room=e2e-large&name=Viewer&mic=off&camera=off&layout=speaker&max-tiles=5`,
+    new Map(
+      env.sims.filter((s) => s.stats.demanded.length > 0).map((s) => [s.id, [...s.stats.demanded].sort()] as const),
     );
-    await page.setViewportSize({ width: 1280, height: 800 });
-    // The machine is shared: joining may take a while, and the tests below are about what comes after.
-    await waitFor(
-      'the page to join',
-      async () =>
-        (await page.evaluate(() => document.querySelector('videocall-room')?.state)) === 'joined' ? true : undefined,
-      60_000,
-    );
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const sim of sims) sim.close();
-    await chromium?.close();
-    await relay?.close();
-  });
 
   it('names the active speaker (property and typed event) and shows them large, with a speaking sign', async () => {
-    const speaker = sims[SPEAKER]!.id;
+    const speaker = env.sims[SPEAKER]!.id;
     const reported = await waitFor(
       'the active speaker',
       async () => {
-        const id = await page.evaluate(() => document.querySelector('videocall-room')?.activeSpeaker ?? null);
+        const id = await env.page.evaluate(() => document.querySelector('videocall-room')?.activeSpeaker ?? null);
         return id ?? undefined;
       },
       60_000,
     );
     expect(reported).toBe(speaker);
-    const events = await page.evaluate(
+    const events = await env.page.evaluate(
       () => (globalThis as unknown as { speakerEvents: (string | null)[] }).speakerEvents,
     );
     expect(events.at(-1)).toBe(speaker);
     const s = await waitFor('the speaker large', async () => {
-      const now = await shown(page);
+      const now = await shown(env.page);
       return now.featured === speaker && now.featuredActive ? now : undefined;
     });
     // The large tile receives the large layer; the strip's tiles the smallest.
@@ -119,8 +96,8 @@ describe('a large room in one page: active speaker large, a page of tiles, pages
   }, 90_000);
 
   it('shows one page of the strip, pages the rest, and a page turned shows new faces within about a second', async () => {
-    const speaker = sims[SPEAKER]!.id;
-    const first = await shown(page);
+    const speaker = env.sims[SPEAKER]!.id;
+    const first = await shown(env.page);
     const perPage = first.strip.length;
     expect(perPage).toBeGreaterThanOrEqual(1);
     expect(perPage).toBeLessThanOrEqual(3); // max-tiles 5: the large tile, our own, and at most 3 others
@@ -129,13 +106,13 @@ describe('a large room in one page: active speaker large, a page of tiles, pages
     expect(first.strip).not.toContain(speaker);
 
     // Keyboard: the next-page button is focusable and turns the page with Enter.
-    await page.focus('videocall-room >> [part~="next-page"]');
+    await env.page.focus('videocall-room >> [part~="next-page"]');
     const turnedAt = Date.now();
-    await page.keyboard.press('Enter');
+    await env.page.keyboard.press('Enter');
     const second = await waitFor(
       'the relay to forward the new page',
       async () => {
-        const now = await shown(page);
+        const now = await shown(env.page);
         if (now.strip.length === 0 || now.strip.some((id) => first.strip.includes(id))) return undefined;
         const w = watched();
         const relayed = now.strip.every((id) => w.has(id)) && first.strip.every((id) => !w.has(id));
@@ -153,14 +130,14 @@ describe('a large room in one page: active speaker large, a page of tiles, pages
   }, 60_000);
 
   it('the grid with max-tiles pages too, keeping the active speaker in view, and unsubscribes the rest', async () => {
-    const speaker = sims[SPEAKER]!.id;
-    await page.evaluate(() => {
+    const speaker = env.sims[SPEAKER]!.id;
+    await env.page.evaluate(() => {
       const el = document.querySelector('videocall-room')!;
       el.layout = 'grid';
       el.maxTiles = 6;
     });
     const grid = await waitFor('a page of the grid', async () => {
-      const now = await shown(page);
+      const now = await shown(env.page);
       return now.featured === null && now.grid.length === 5 ? now : undefined;
     });
     expect(grid.grid).toContain(speaker);

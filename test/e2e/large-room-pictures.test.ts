@@ -6,11 +6,11 @@
  * pictures within about a second of the click, measured in the page from the
  * click to the first frame of each new tile.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { SimParticipant } from '../../cli/sim/index.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import type { SimClip } from '../../cli/sim/index.js';
+import { waitFor } from './browser.js';
+import { simRoom } from './sim-room.js';
 import { CLIP_LAYER, colourClip, distinctColours, type Rgb } from './colour-clips.js';
 
 const PUBLISHERS = 20;
@@ -109,62 +109,41 @@ function turnPageAndTime(page: Page, colours: Record<string, Rgb>, tolerance: nu
 }
 
 describe('a large room of real pictures: the right page of faces, the speaker large, pages turned in about a second', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-  let page: Page;
-  const sims: SimParticipant[] = [];
   /** Each simulated publisher's colour, by session id. */
   const colours: Record<string, Rgb> = {};
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    const palette = distinctColours(PUBLISHERS);
-    const clips = [];
-    for (const colour of palette) clips.push(await colourClip(colour));
-    for (let i = 0; i < PUBLISHERS; i++) {
-      const sim = new SimParticipant({
-        url: relay.wsUrl,
-        room: 'e2e-pictures',
-        name: `Face ${i}`,
-        camera: true,
-        layers: [CLIP_LAYER],
-        clips: [clips[i]],
-        // Only the speaker has a microphone: the others would add nothing but load.
-        mic: i === SPEAKER,
-        speaking: () => i === SPEAKER,
-        // They watch nothing themselves: what the relay asks of them is what the page watches.
-        view: { tiles: 0, page: 0, tileSize: { width: 320, height: 180 } },
-      });
-      await sim.join();
-      sim.start();
-      sims.push(sim);
-      colours[sim.id] = palette[i]!;
-    }
-    chromium = await launchChromium();
-    page = await chromium.newPage(
-      `${relay.url}/?room=e2e-pictures&name=Viewer&mic=off&camera=off&layout=speaker&max-tiles=5`,
-    );
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await waitFor(
-      'the page to join',
-      async () =>
-        (await page.evaluate(() => document.querySelector('videocall-room')?.state)) === 'joined' ? true : undefined,
-      60_000,
-    );
-  }, 180_000);
-
-  afterAll(async () => {
-    for (const sim of sims) sim.close();
-    await chromium?.close();
-    await relay?.close();
+  const palette = distinctColours(PUBLISHERS);
+  const clips: SimClip[] = [];
+  const env = simRoom({
+    room: 'e2e-pictures',
+    count: PUBLISHERS,
+    async prepare() {
+      for (const colour of palette) clips.push(await colourClip(colour));
+    },
+    sim: (i) => ({
+      name: `Face ${i}`,
+      camera: true,
+      layers: [CLIP_LAYER],
+      clips: [clips[i]],
+      // Only the speaker has a microphone: the others would add nothing but load.
+      mic: i === SPEAKER,
+      speaking: () => i === SPEAKER,
+      // They watch nothing themselves: what the relay asks of them is what the page watches.
+      view: { tiles: 0, page: 0, tileSize: { width: 320, height: 180 } },
+    }),
+    async beforePage({ sims }) {
+      sims.forEach((sim, i) => (colours[sim.id] = palette[i]!));
+    },
+    query: 'name=Viewer&mic=off&camera=off&layout=speaker&max-tiles=5',
+    viewport: { width: 1280, height: 800 },
+    setupTimeoutMs: 180_000,
   });
 
   it('shows the active speaker large and the first page of faces, each tile the picture of whom it names', async () => {
-    const speaker = sims[SPEAKER]!.id;
+    const speaker = env.sims[SPEAKER]!.id;
     const shown = await waitFor(
       'the speaker large and every strip tile showing its face',
       async () => {
-        const now = await tileColours(page);
+        const now = await tileColours(env.page);
         const featured = now.tiles.find((t) => t.featured);
         const strip = now.tiles.filter((t) => !t.featured);
         const right =
@@ -177,7 +156,7 @@ describe('a large room of real pictures: the right page of faces, the speaker la
       60_000,
     );
     // The strip is the first page of everyone else, in the order they joined (the roster's).
-    const others = sims.filter((s) => s.id !== speaker).map((s) => s.id);
+    const others = env.sims.filter((s) => s.id !== speaker).map((s) => s.id);
     const strip = shown.tiles.filter((t) => !t.featured).map((t) => t.id);
     expect(strip).toEqual(others.slice(0, strip.length));
     expect(strip.length).toBeLessThanOrEqual(3); // max-tiles 5: the large tile, our own, at most 3 others
@@ -185,18 +164,18 @@ describe('a large room of real pictures: the right page of faces, the speaker la
   }, 90_000);
 
   it('turning pages shows the next faces’ pictures within about a second of the click, page after page', async () => {
-    const speaker = sims[SPEAKER]!.id;
-    const others = sims.filter((s) => s.id !== speaker).map((s) => s.id);
-    const perPage = (await tileColours(page)).tiles.filter((t) => !t.featured).length;
+    const speaker = env.sims[SPEAKER]!.id;
+    const others = env.sims.filter((s) => s.id !== speaker).map((s) => s.id);
+    const perPage = (await tileColours(env.page)).tiles.filter((t) => !t.featured).length;
     const pages = Math.ceil(others.length / perPage);
     const delays: number[] = [];
     for (let p = 1; p < pages; p++) {
-      const turned = await turnPageAndTime(page, colours, TOLERANCE, 10_000);
+      const turned = await turnPageAndTime(env.page, colours, TOLERANCE, 10_000);
       expect(turned.timedOut, `page ${p + 1}: ${JSON.stringify(turned)}`).toBe(false);
       // The right faces: the next slice of the roster, each showing its own picture.
       expect(turned.ids).toEqual(others.slice(p * perPage, (p + 1) * perPage));
       delays.push(...turned.ms);
-      const now = await tileColours(page);
+      const now = await tileColours(env.page);
       expect(now.status).toBe(`Page ${p + 1} of ${pages}`);
       const featured = now.tiles.find((t) => t.featured);
       expect(featured?.id).toBe(speaker);

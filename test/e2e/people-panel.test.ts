@@ -1,10 +1,9 @@
 // The People panel in a larger room: one Chromium page among simulated participants (cli/sim, real
 // protocol), whose clear audio levels make the relay name active speakers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { SimParticipant } from '../../cli/sim/index.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import { waitFor } from './browser.js';
+import { simRoom } from './sim-room.js';
 
 const SIMS = 10;
 /** The simulated participant who speaks while `talking` is true. */
@@ -32,67 +31,46 @@ function panelRows(page: Page): Promise<Row[]> {
 }
 
 describe('People panel in a room of simulated participants', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-  let page: Page;
   let talking = true;
-  const sims: SimParticipant[] = [];
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    for (let i = 0; i < SIMS; i++) {
-      const sim = new SimParticipant({
-        url: relay.wsUrl,
-        room: 'e2e-people',
-        name: `Sim ${i}`,
-        camera: true,
-        mic: true,
-        speaking: i === TALKER ? () => talking : () => false,
-        view: { tiles: 0, page: 0, tileSize: { width: 320, height: 180 } },
-      });
-      await sim.join();
-      sim.start();
-      sims.push(sim);
-    }
-    chromium = await launchChromium();
-    page = await chromium.newPage(`${relay.url}/?room=e2e-people&name=Viewer&mic=off&camera=off&max-tiles=4`);
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await waitFor(
-      'the page to join and see everyone',
-      async () =>
-        (await page.evaluate(() => document.querySelector('videocall-room')?.participants.length)) === SIMS
-          ? true
-          : undefined,
-      60_000,
-    );
-  }, 120_000);
-
-  afterAll(async () => {
-    for (const sim of sims) sim.close();
-    await chromium?.close();
-    await relay?.close();
+  const env = simRoom({
+    room: 'e2e-people',
+    count: SIMS,
+    sim: (i) => ({
+      name: `Sim ${i}`,
+      camera: true,
+      mic: true,
+      speaking: i === TALKER ? () => talking : () => false,
+      view: { tiles: 0, page: 0, tileSize: { width: 320, height: 180 } },
+    }),
+    query: 'name=Viewer&mic=off&camera=off&max-tiles=4',
+    viewport: { width: 1280, height: 800 },
+    ready: {
+      what: 'the page to join and see everyone',
+      check: async (page) =>
+        (await page.evaluate(() => document.querySelector('videocall-room')?.participants.length)) === SIMS,
+    },
   });
 
   it('lists everyone, shows who speaks live (about 4 updates a second) without rebuilding the list', async () => {
-    await page.click('videocall-room >> [part~="people-button"]');
+    await env.page.click('videocall-room >> [part~="people-button"]');
     const rows = await waitFor('the panel', async () => {
-      const r = await panelRows(page);
+      const r = await panelRows(env.page);
       return r.length === SIMS + 1 ? r : undefined;
     });
     expect(rows[0]!.name).toBe('Viewer (you)');
     // Then by name.
-    expect(rows.slice(1).map((r) => r.name)).toEqual(sims.map((_, i) => `Sim ${i}`));
-    const talker = sims[TALKER]!.id;
+    expect(rows.slice(1).map((r) => r.name)).toEqual(env.sims.map((_, i) => `Sim ${i}`));
+    const talker = env.sims[TALKER]!.id;
     const speakingRow = await waitFor(
       'the talker shown speaking',
-      async () => (await panelRows(page)).find((r) => r.id === talker && r.speaking),
+      async () => (await panelRows(env.page)).find((r) => r.id === talker && r.speaking),
       20_000,
     );
     expect(speakingRow.signs).toContain('Speaking');
-    expect((await panelRows(page)).filter((r) => r.speaking).map((r) => r.id)).toEqual([talker]);
+    expect((await panelRows(env.page)).filter((r) => r.speaking).map((r) => r.id)).toEqual([talker]);
 
     // Watch the list: rows are updated in place, never replaced, while the speaking sign goes.
-    await page.evaluate(() => {
+    await env.page.evaluate(() => {
       const list = document
         .querySelector('videocall-room')!
         .shadowRoot!.querySelector('videocall-people-panel')!
@@ -112,10 +90,10 @@ describe('People panel in a room of simulated participants', () => {
     const quietAt = Date.now();
     await waitFor(
       'the talker shown quiet once the relay stops naming them',
-      async () => ((await panelRows(page)).find((r) => r.id === talker)?.speaking === false ? true : undefined),
+      async () => ((await panelRows(env.page)).find((r) => r.id === talker)?.speaking === false ? true : undefined),
       20_000,
     );
-    const counts = await page.evaluate(() => {
+    const counts = await env.page.evaluate(() => {
       const w = globalThis as unknown as { rowsReplaced: number; speakingChanges: number };
       return { rowsReplaced: w.rowsReplaced, speakingChanges: w.speakingChanges };
     });
@@ -126,9 +104,9 @@ describe('People panel in a room of simulated participants', () => {
   }, 60_000);
 
   it('finds someone by name among eleven and brings their page of the grid into view', async () => {
-    const last = sims[SIMS - 1]!.id;
+    const last = env.sims[SIMS - 1]!.id;
     const gridIds = () =>
-      page.evaluate(() =>
+      env.page.evaluate(() =>
         [
           ...document
             .querySelector('videocall-room')!
@@ -136,15 +114,15 @@ describe('People panel in a room of simulated participants', () => {
         ].map((t) => t.dataset.id ?? ''),
       );
     expect(await gridIds()).not.toContain(last);
-    await page.fill('videocall-room >> [part~="people-filter"]', 'sim 9');
+    await env.page.fill('videocall-room >> [part~="people-filter"]', 'sim 9');
     await waitFor('the search', async () => {
-      const rows = await panelRows(page);
+      const rows = await panelRows(env.page);
       return rows.length === 1 && rows[0]!.id === last ? true : undefined;
     });
-    await page.focus(`videocall-room >> [data-id="${last}"] [part~="person-show"]`);
-    await page.keyboard.press('Enter');
+    await env.page.focus(`videocall-room >> [data-id="${last}"] [part~="person-show"]`);
+    await env.page.keyboard.press('Enter');
     await waitFor('their tile in view', async () => ((await gridIds()).includes(last) ? true : undefined));
-    const status = await page.evaluate(
+    const status = await env.page.evaluate(
       () =>
         document.querySelector('videocall-room')!.shadowRoot!.querySelector('[part~="page-status"]')?.textContent ?? '',
     );
