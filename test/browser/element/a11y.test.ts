@@ -4,32 +4,17 @@ import { sendKeys } from '@web/test-runner-commands';
 // The built bundle, exactly what a site loads with its script tag.
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
+import { loadAxe, violations } from './axe.js';
 
 interface Relays {
   open: string;
-}
-interface AxeResult {
-  violations: { id: string; impact: string; help: string; nodes: { target: unknown; failureSummary?: string }[] }[];
-}
-declare global {
-  interface Window {
-    axe: { run(context: Element, options?: object): Promise<AxeResult> };
-  }
 }
 
 const relays: Relays = await (await fetch('/__relays.json')).json();
 let counter = 0;
 const uniqueRoom = () => `wtr-a11y-${Date.now().toString(36)}-${counter++}`;
 
-// axe-core, the accessibility engine, as a page would load it.
-await new Promise((resolve, reject) => {
-  const script = document.createElement('script');
-  script.src = '/node_modules/axe-core/axe.min.js';
-  script.onload = resolve;
-  script.onerror = reject;
-  document.head.append(script);
-});
-document.documentElement.lang = 'en';
+await loadAxe();
 
 function call(room: string, name: string, attrs: Record<string, string> = {}, parent: Element = document.body) {
   const el = document.createElement('videocall-room');
@@ -39,19 +24,6 @@ function call(room: string, name: string, attrs: Record<string, string> = {}, pa
   el.style.cssText = 'width: 640px; height: 420px';
   parent.append(el);
   return el;
-}
-
-/** axe's violations in `el` (its shadow tree included), as readable lines. */
-async function violations(el: Element): Promise<string[]> {
-  // WCAG 2.x A and AA, the rules that apply to a widget (page-level best practices such as landmarks are the page's).
-  const result = await window.axe.run(el, {
-    resultTypes: ['violations'],
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-  });
-  return result.violations.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))} ${v.nodes[0]?.failureSummary ?? ''}`,
-  );
 }
 
 const politeText = (el: VideocallRoomElement) =>

@@ -4,17 +4,10 @@ import { sendKeys } from '@web/test-runner-commands';
 // The built bundle, exactly what a site loads with its script tag.
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
+import { loadAxe, violations } from './axe.js';
 
 interface Relays {
   open: string;
-}
-interface AxeResult {
-  violations: { id: string; impact: string; help: string; nodes: { target: unknown; failureSummary?: string }[] }[];
-}
-declare global {
-  interface Window {
-    axe: { run(context: Element, options?: object): Promise<AxeResult> };
-  }
 }
 
 /**
@@ -34,14 +27,7 @@ const panelChunkRequested = () =>
 const chunkBeforeAnyPanel = panelChunkRequested();
 const definedBeforeAnyPanel = !!customElements.get('videocall-people-panel');
 
-await new Promise((resolve, reject) => {
-  const script = document.createElement('script');
-  script.src = '/node_modules/axe-core/axe.min.js';
-  script.onload = resolve;
-  script.onerror = reject;
-  document.head.append(script);
-});
-document.documentElement.lang = 'en';
+await loadAxe();
 
 function call(room: string, name: string, attrs: Record<string, string> = {}): VideocallRoomElement {
   const el = document.createElement('videocall-room');
@@ -78,17 +64,6 @@ async function openPanel(el: VideocallRoomElement): Promise<void> {
   await waitUntil(() => panelOf(el)?.shadowRoot?.querySelector('[part~="people-list"]'), 'the panel did not open', {
     timeout: 10000,
   });
-}
-
-async function violations(el: Element): Promise<string[]> {
-  const result = await window.axe.run(el, {
-    resultTypes: ['violations'],
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-  });
-  return result.violations.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))} ${v.nodes[0]?.failureSummary ?? ''}`,
-  );
 }
 
 describe('<videocall-room> People panel', function () {

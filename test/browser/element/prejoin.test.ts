@@ -4,6 +4,7 @@ import { sendKeys } from '@web/test-runner-commands';
 // The built bundle, exactly what a site loads with its script tag.
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
+import { loadAxe, violations } from './axe.js';
 import type { VcPrejoinEvent } from '../../../src/element/prejoin-events.js';
 import { STORAGE_KEY } from '../../../src/element/device-preferences.js';
 import { NAME_STORAGE_KEY } from '../../../src/element/remembered-name.js';
@@ -11,14 +12,6 @@ import { NAME_STORAGE_KEY } from '../../../src/element/remembered-name.js';
 // The runner starts Chromium with three fake cameras (the second a depth camera without a picture), two fake mics.
 interface Relays {
   open: string;
-}
-interface AxeResult {
-  violations: { id: string; impact: string; help: string; nodes: { target: unknown; failureSummary?: string }[] }[];
-}
-declare global {
-  interface Window {
-    axe: { run(context: Element, options?: object): Promise<AxeResult> };
-  }
 }
 
 /** Joining and opening devices take seconds on a busy machine: 20 s unless told. */
@@ -29,15 +22,7 @@ const relays: Relays = await (await fetch('/__relays.json')).json();
 let counter = 0;
 const uniqueRoom = () => `wtr-prejoin-${Date.now().toString(36)}-${counter++}`;
 
-// axe-core, the accessibility engine, as a page would load it.
-await new Promise((resolve, reject) => {
-  const script = document.createElement('script');
-  script.src = '/node_modules/axe-core/axe.min.js';
-  script.onload = resolve;
-  script.onerror = reject;
-  document.head.append(script);
-});
-document.documentElement.lang = 'en';
+await loadAxe();
 
 /** An element as a page writes it (joining by itself: no `manual`). */
 function call(attrs: Record<string, string>): VideocallRoomElement {
@@ -85,17 +70,6 @@ async function previewIsLive(root: ShadowRoot): Promise<void> {
 async function seesLiveVideo(viewer: VideocallRoomElement): Promise<void> {
   await waitUntil(() => (viewer.participants[0]?.framesDecoded ?? 0) > 5, 'no video decoded', { timeout: 15000 });
 }
-
-const violations = async (el: Element): Promise<string[]> => {
-  const result = await window.axe.run(el, {
-    resultTypes: ['violations'],
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-  });
-  return result.violations.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))} ${v.nodes[0]?.failureSummary ?? ''}`,
-  );
-};
 
 describe('<videocall-room> pre-join screen', function () {
   this.timeout(60000);
