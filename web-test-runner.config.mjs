@@ -82,7 +82,8 @@ export default {
         headless: true,
         // Three fake cameras (the second is a Y16 depth camera that gives no picture; the third an
         // MJPEG one) and Chromium's two fake mics and speakers, for the device-picker tests.
-        args: chromiumArgs(['--use-fake-device-for-media-stream=device-count=3']),
+        // `gc()` for test/browser/collect-garbage.ts.
+        args: chromiumArgs(['--use-fake-device-for-media-stream=device-count=3', '--js-flags=--expose-gc']),
       },
     }),
   ],

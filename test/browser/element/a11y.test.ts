@@ -5,6 +5,7 @@ import { sendKeys } from '@web/test-runner-commands';
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
 import { loadAxe, violations } from './axe.js';
+import '../collect-garbage.js';
 
 interface Relays {
   open: string;

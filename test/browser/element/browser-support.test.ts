@@ -1,6 +1,7 @@
 /// <reference types="mocha" />
 import { expect, waitUntil } from '@open-wc/testing';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
+import '../collect-garbage.js';
 
 interface Relays {
   open: string;

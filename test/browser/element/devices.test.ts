@@ -5,6 +5,7 @@ import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
 import type { VcDeviceChangedEvent } from '../../../src/element/device-events.js';
 import { STORAGE_KEY } from '../../../src/element/device-preferences.js';
+import '../collect-garbage.js';
 
 // The runner starts Chromium with three fake cameras (the third an MJPEG one), two fake mics and two fake speakers.
 interface Relays {

@@ -3,6 +3,7 @@ import { expect, waitUntil } from '@open-wc/testing';
 // The built bundle, exactly what a site loads with its script tag.
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
+import '../collect-garbage.js';
 
 interface Relays {
   open: string;

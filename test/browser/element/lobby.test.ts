@@ -4,6 +4,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
 import type { VcErrorEvent, VcKnockEvent, VcModeratedEvent } from '../../../src/element/events.js';
+import '../collect-garbage.js';
 
 const relays: { secured: string } = await (await fetch('/__relays.json')).json();
 let roomCounter = 0;

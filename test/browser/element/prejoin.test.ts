@@ -8,6 +8,7 @@ import { loadAxe, violations } from './axe.js';
 import type { VcPrejoinEvent } from '../../../src/element/prejoin-events.js';
 import { STORAGE_KEY } from '../../../src/element/device-preferences.js';
 import { NAME_STORAGE_KEY } from '../../../src/element/remembered-name.js';
+import '../collect-garbage.js';
 
 // The runner starts Chromium with three fake cameras (the second a depth camera without a picture), two fake mics.
 interface Relays {

@@ -11,6 +11,7 @@ import type {
   VcReconnectedEvent,
   VcReconnectingEvent,
 } from '../../../src/element/events.js';
+import '../collect-garbage.js';
 
 interface Relays {
   open: string;

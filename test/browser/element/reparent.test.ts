@@ -4,6 +4,7 @@ import { expect, oneEvent, waitUntil } from '@open-wc/testing';
 import '../../../dist/videocall-room.js';
 import type { VideocallRoomElement } from '../../../src/element/videocall-room.js';
 import type { VcLeftEvent, VcParticipantLeftEvent } from '../../../src/element/events.js';
+import '../collect-garbage.js';
 
 interface Relays {
   open: string;

@@ -10,6 +10,7 @@ import type {
   VcParticipantJoinedEvent,
   VcParticipantLeftEvent,
 } from '../../../src/element/events.js';
+import '../collect-garbage.js';
 
 interface Relays {
   open: string;

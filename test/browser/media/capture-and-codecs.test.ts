@@ -3,6 +3,7 @@ import { CaptureError } from '../../../src/capture/capture-error.js';
 import { openCamera, openMicrophone } from '../../../src/capture/devices.js';
 import { chooseCodec, detectDecoders, detectEncoders } from '../../../src/codec/codec-support.js';
 import { describe, it } from './mocha.js';
+import '../collect-garbage.js';
 
 describe('capture', () => {
   it('opens the camera at 1280×720 by default', async () => {

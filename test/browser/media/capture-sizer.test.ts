@@ -6,6 +6,7 @@ import type { EncodedMedia } from '../../../src/codec/encoded-media.js';
 import { VideoEncodePipeline, type SimulcastLayerInfo } from '../../../src/codec/video-encode.js';
 import { sleep, waitFor } from './helpers.js';
 import { afterEach, describe, it } from './mocha.js';
+import '../collect-garbage.js';
 
 /** Size of the next frame the track delivers (read through a MediaStreamTrackProcessor). */
 async function nextFrameSize(track: MediaStreamTrack): Promise<string> {

@@ -8,6 +8,7 @@ import { RemoteMedia } from '../../../src/call/remote-media.js';
 import { RemoteParticipant } from '../../../src/call/remote-participant.js';
 import { sleep, waitFor } from './helpers.js';
 import { after, afterEach, before, describe, it } from './mocha.js';
+import '../collect-garbage.js';
 
 /**
  * `count()` once it has held still for 400 ms (frames already in an encoder come

@@ -9,6 +9,7 @@ import type { SendQuality } from '../../../src/codec/send-adaptation.js';
 import { CanvasFrameRenderer } from '../../../src/render/canvas-renderer.js';
 import { lumaGrid, meanAbsDifference, sleep, standardDeviation, waitFor } from './helpers.js';
 import { after, afterEach, before, describe, it } from './mocha.js';
+import '../collect-garbage.js';
 
 /** Encoder → decoder → renderer on one page, as a call would do across two. */
 function loopback(
