@@ -1,6 +1,5 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { randomBytes } from '@noble/hashes/utils.js';
 import { wallClockMs } from '../shared/clock.js';
+import { JoinCommitments, type JoinCommitment } from './join-commitment.js';
 import { ClockOffset } from './clock-offset.js';
 import {
   decodeEnvelope,
@@ -189,6 +188,8 @@ export class RelayConnection {
   /** Counts joins and losses, so an upgrade attempt started before either gives up. */
   private epoch = 0;
   private upgrade: Upgrade | null = null;
+  /** Each Join's fresh secret and hash, made ahead (hashing is asynchronous). */
+  private readonly commitments = new JoinCommitments();
 
   constructor(
     private readonly options: RelayConnectionOptions,
@@ -378,9 +379,16 @@ export class RelayConnection {
         },
       };
       this.lastHeard = Date.now();
-      const join = this.joinMessage(false);
-      this.pendingSecret = join.secret;
-      transport.send(join.bytes, 'control');
+      const waiting = this.pending;
+      this.commitments.take().then(
+        (commitment) => {
+          // Settled meanwhile (closed, timed out): this Join is not wanted any more.
+          if (this.pending !== waiting || transport !== this.transport) return;
+          this.pendingSecret = commitment.secret;
+          transport.send(this.joinMessage(false, commitment), 'control');
+        },
+        (error: unknown) => this.pending?.reject(asVideoCallError(error)),
+      );
     });
   }
 
@@ -392,20 +400,18 @@ export class RelayConnection {
    * fresh secret (returned): each one is revealed at most once, by the resume that
    * spends its tokens.
    */
-  private joinMessage(upgrade: boolean): { bytes: Uint8Array; secret: Uint8Array } {
-    const secret = randomBytes(32);
+  private joinMessage(upgrade: boolean, commitment: JoinCommitment): Uint8Array {
     const resume = this.resumeToken && this.resumeSecret;
-    const bytes = encodeEnvelope({
+    return encodeEnvelope({
       join: {
         ...this.options.join(),
         protocolVersion: PROTOCOL_VERSION,
         resumeToken: this.resumeToken,
-        resumeKey: sha256(secret),
+        resumeKey: commitment.key,
         ...(resume ? { resumeProof: this.resumeSecret } : {}),
         ...(upgrade ? { transportUpgrade: true } : {}),
       },
     });
-    return { bytes, secret };
   }
 
   /** Every envelope from the current transport comes through here. */
@@ -642,9 +648,14 @@ export class RelayConnection {
     this.upgrade = upgrade;
     transport.onmessage = (bytes) => this.upgradeMessage(upgrade, bytes);
     transport.onclose = (info) => this.upgradeFailed(upgrade, info.reason === ErrorCode.UpgradeRefused);
-    const join = this.joinMessage(true);
-    upgrade.secret = join.secret;
-    transport.send(join.bytes, 'control');
+    this.commitments.take().then(
+      (commitment) => {
+        if (this.upgrade !== upgrade) return;
+        upgrade.secret = commitment.secret;
+        transport.send(this.joinMessage(true, commitment), 'control');
+      },
+      () => this.upgradeFailed(upgrade, false),
+    );
   }
 
   /** What the new transport says before its `Welcome`: the `Welcome` itself, or why not. */
