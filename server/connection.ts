@@ -207,9 +207,10 @@ export class Connection implements RoomMember {
       videoBacklog: (buffered) => this.congestion.observe(buffered),
     });
     // Smaller layers well before video is dropped (at videoDropBytes), and back up once drained for a while.
+    // One step past the smallest layer: its frames nothing depends on are held back (half the frame rate).
     const downBytes = Math.floor(options.backpressure.videoDropBytes / 4);
     this.congestion = new ReceiverCongestion(
-      { downBytes, clearBytes: Math.floor(downBytes / 4), stepMs: 500, upAfterMs: 3000, maxFloor: MAX_LAYERS - 1 },
+      { downBytes, clearBytes: Math.floor(downBytes / 4), stepMs: 500, upAfterMs: 3000, maxFloor: MAX_LAYERS },
       (floor) => {
         this.ctx.metrics.layerFloorChanges++;
         this.room?.setLayerFloor(this, floor);
@@ -703,6 +704,7 @@ export class Connection implements RoomMember {
       kind,
       layer,
       keyframe: Boolean(frame.keyframe),
+      droppable: (frame.temporalLayer ?? 0) > 0 && !frame.keyframe,
       level: Math.min(frame.audioLevel ?? SILENCE, SILENCE),
     });
   }

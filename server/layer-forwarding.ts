@@ -54,6 +54,8 @@ export interface LayerForwardingHooks {
   changed(): void;
   /** Counts a frame not forwarded to one receiver: it waits for the keyframe of the layer it switches to. */
   droppedAwaitingLayer(): void;
+  /** Counts a frame nothing depends on held back from a congested receiver (its frame rate halves, not its size). */
+  thinned?(): void;
 }
 
 const trackKey = (publisher: string, kind: number): string => `${publisher} ${kind}`;
@@ -176,14 +178,20 @@ export class LayerForwarding {
   deliver(msg: BusMessage): void {
     const { sender, layer } = msg;
     if (layer === 0) {
-      for (const member of this.defaults) if (member.sessionId !== sender) this.hooks.deliver(member, msg);
+      for (const member of this.defaults) {
+        if (member.sessionId === sender) continue;
+        // Defaults have no smaller layer to go to: a congested receiver only gets fewer frames.
+        if (msg.droppable && this.floors.has(member)) this.hooks.thinned?.();
+        else this.hooks.deliver(member, msg);
+      }
     }
     if (this.tracks.size === 0) return;
     const set = this.tracks.get(trackKey(sender, msg.kind))?.[layer];
     if (!set) return;
     for (const watch of set) {
       if (watch.current === layer) {
-        this.hooks.deliver(watch.member, msg);
+        if (msg.droppable && this.thins(watch)) this.hooks.thinned?.();
+        else this.hooks.deliver(watch.member, msg);
       } else if (!msg.keyframe) {
         // `layer` is this watch's target and it has no keyframe of it yet.
         this.hooks.droppedAwaitingLayer();
@@ -247,6 +255,20 @@ export class LayerForwarding {
     const floor = this.floors.get(member) ?? 0;
     const held = kind === TrackKind.SCREEN ? Math.max(0, floor - 1) : floor;
     return Math.min(Math.max(asked, held), Math.max(count, 1) - 1);
+  }
+
+  /**
+   * Whether `watch`'s receiver is congested past what a smaller layer relieves:
+   * then the frames nothing depends on (temporal layer 1) are held back and it
+   * gets half the frame rate at the same size. A screen share does so at the
+   * first step (sharpness before motion: text must stay readable), a camera
+   * one step past its smallest layer.
+   */
+  private thins(watch: Watch): boolean {
+    const floor = this.floors.get(watch.member) ?? 0;
+    if (floor === 0) return false;
+    if (watch.kind === TrackKind.SCREEN) return true;
+    return floor > Math.max(this.hooks.layerCount(watch.publisher, watch.kind), 1) - 1;
   }
 
   private retarget(watch: Watch, target: number): void {

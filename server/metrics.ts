@@ -35,6 +35,8 @@ export type DropReason =
   | 'video-awaiting-keyframe'
   /** Video delta of a layer a receiver switches to, before that layer's keyframe (it keeps the old layer meanwhile). */
   | 'layer-awaiting-keyframe'
+  /** Video frame of temporal layer 1 (nothing depends on it) held back from a congested receiver: half the rate, same size. */
+  | 'congestion-temporal-layer'
   /** Audio frame forwarded to nobody: its microphone is not among the loudest few (counted once per frame). */
   | 'audio-not-audible'
   /** Audio not sent: the receiver's socket buffer was above the audio limit. */

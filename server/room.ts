@@ -96,6 +96,8 @@ export interface MediaRoute {
   kind: number;
   layer: number;
   keyframe: boolean;
+  /** Temporal layer above 0 (`MediaFrame.temporal_layer`): nothing depends on it. */
+  droppable?: boolean;
   /** Audio level, 0 loudest..127 silence. */
   level: number;
 }
@@ -186,6 +188,7 @@ export class Room implements ClusterRoom {
       layerCount: (publisher, kind) => this.layerCount(publisher, kind),
       changed: () => this.demand.schedule(),
       droppedAwaitingLayer: () => this.metrics.dropped.inc('layer-awaiting-keyframe'),
+      thinned: () => this.metrics.dropped.inc('congestion-temporal-layer'),
     });
     this.demand = new LayerDemand(
       {

@@ -10,7 +10,7 @@
  * |-----------|------|-------|
  * | 0         | 1    | format version, 3 |
  * | 1         | 1    | body type: the envelope's body field number (see `body-types.ts`) |
- * | 2         | 1    | flags: bit 0 = keyframe (media only) |
+ * | 2         | 1    | flags: bit 0 = keyframe, bit 1 = droppable (temporal layer above 0; media only) |
  * | 3         | 1    | track kind (`TrackKind`), 0 when not media |
  * | 4         | 1    | simulcast layer (`MediaFrame.layer`), 0 when not media |
  * | 5         | 1    | audio level (`MediaFrame.audio_level`, 0 loudest..127 silence), 127 when not audio |
@@ -35,12 +35,15 @@ const NODE_LENGTH_AT = 7;
 /** `audio_level` of silence (RFC 6464): what a message that is not audio carries. */
 export const SILENT_LEVEL = 127;
 const FLAG_KEYFRAME = 1;
+const FLAG_DROPPABLE = 2;
 
 /** The routing facts of one bus message. */
 export interface BusMeta {
   /** Envelope body field number. */
   body: number;
   keyframe: boolean;
+  /** A video frame of a temporal layer above 0: nothing depends on it, so a congested receiver can go without. */
+  droppable?: boolean;
   /** `TrackKind` value; 0 when not media. */
   kind: number;
   /** Simulcast layer (0..255); 0 when not media. */
@@ -88,7 +91,7 @@ export function encodeBusMessage(meta: BusMeta, origin: BusOrigin, ...parts: Uin
   const out = Buffer.allocUnsafe(length);
   out[0] = FORMAT;
   out[1] = meta.body;
-  out[2] = meta.keyframe ? FLAG_KEYFRAME : 0;
+  out[2] = (meta.keyframe ? FLAG_KEYFRAME : 0) | (meta.droppable ? FLAG_DROPPABLE : 0);
   out[3] = meta.kind;
   out[4] = meta.layer ?? 0;
   out[5] = meta.level ?? SILENT_LEVEL;
@@ -130,6 +133,7 @@ export function decodeBusMessage(payload: Uint8Array): BusMessage {
   return {
     body: payload[1],
     keyframe: (payload[2] & FLAG_KEYFRAME) !== 0,
+    droppable: (payload[2] & FLAG_DROPPABLE) !== 0,
     kind: payload[3],
     layer: payload[4],
     level: payload[5],

@@ -74,6 +74,7 @@ export function mediaFrameHeader(media: EncodedMedia, relayClockOffsetMs = 0): M
     height: media.height ?? 0,
     captureTime: media.captureTime ? Math.round((media.captureTime + relayClockOffsetMs) * 1000) : 0,
     temporalLayer: media.temporalLayer ?? 0,
+    referenceDistance: media.referenceDistance ?? 0,
   };
 }
 
@@ -100,5 +101,6 @@ export function encodedMediaOf(frame: MediaFrameInit, relayClockOffsetMs = 0): E
     audioLevel: frame.audioLevel ?? 127,
     captureTime: frame.captureTime ? frame.captureTime / 1000 - relayClockOffsetMs : undefined,
     temporalLayer: frame.temporalLayer ?? 0,
+    referenceDistance: frame.referenceDistance ?? 0,
   };
 }

@@ -28,6 +28,12 @@ export interface EncodedMedia {
    * frames nothing references (skippable without breaking the picture).
    */
   temporalLayer?: number;
+  /**
+   * How many frames back (by {@link sequence}) the temporal-layer-0 frame is that
+   * this video frame depends on; absent or 0 when unknown (keyframes depend on none).
+   * A gap of skipped layer-1 frames does not break a frame whose reference arrived.
+   */
+  referenceDistance?: number;
   /** Simulcast layer of a video frame (`MediaFrame.layer`): 0 the largest; absent or 0 with one layer. */
   layer?: number;
   /** Coded size of video frames. */

@@ -6,7 +6,7 @@
  * layer's size).
  */
 import type { VideoCodecName } from './codec-support.js';
-import { nextSequence, type EncodedMedia } from './encoded-media.js';
+import { nextSequence, sequenceDelta, type EncodedMedia } from './encoded-media.js';
 
 /** What a layer reports to its pipeline. */
 export interface LayerEncoderCallbacks {
@@ -50,6 +50,8 @@ export class LayerEncoder {
   /** False while the layer is stopped (nobody watches it). */
   active = true;
   private sequence = 0;
+  /** Sequence number of the last temporal-layer-0 frame (or keyframe) out: what the next frames depend on. */
+  private baseSequence: number | undefined;
   private forceKeyframe = true;
   private keyframeRequested = false;
   private lastKeyframeAt = Number.NEGATIVE_INFINITY;
@@ -136,6 +138,7 @@ export class LayerEncoder {
     this.encoder = undefined;
     this.pending.clear();
     this.keyframePending = false;
+    this.baseSequence = undefined;
   }
 
   private create(): VideoEncoder {
@@ -166,6 +169,11 @@ export class LayerEncoder {
     this.counters.framesEncoded++;
     this.counters.bytes += data.byteLength;
     if (keyframe) this.counters.keyframes++;
+    const temporalLayer = temporalLayerOf(metadata);
+    // L1T2: a layer-1 frame depends on the layer-0 frame before it, a layer-0 frame on the one before that.
+    const referenceDistance =
+      keyframe || this.baseSequence === undefined ? 0 : sequenceDelta(this.sequence, this.baseSequence);
+    if (keyframe || temporalLayer === 0) this.baseSequence = this.sequence;
     const media: EncodedMedia = {
       kind: this.kind,
       codec: settings.codec,
@@ -177,7 +185,8 @@ export class LayerEncoder {
       // Frames encoded before a resize can come out after it: label them with their own size.
       width: decoderConfig?.codedWidth ?? settings.width,
       height: decoderConfig?.codedHeight ?? settings.height,
-      temporalLayer: temporalLayerOf(metadata),
+      temporalLayer,
+      referenceDistance,
       // Read from the camera just before encode(): the capture time, to within a frame's wait in the track.
       captureTime: pending ? performance.timeOrigin + pending.at : undefined,
     };

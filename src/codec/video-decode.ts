@@ -34,8 +34,10 @@ export interface VideoDecodeStats {
   droppedStale: number;
   /** Frames of codecs this pipeline does not know. */
   droppedUnknownCodec: number;
-  /** Sequence gaps seen (each may span several frames). */
+  /** Sequence gaps seen (each may span several frames) that broke the picture: decoding waits for a keyframe. */
   gaps: number;
+  /** Gaps of frames nothing here depended on (layer-1 frames the relay held back): decoding went on. */
+  gapsHarmless: number;
   keyframeRequests: number;
   errors: number;
   /** Size of the last decoded frame. */
@@ -74,6 +76,8 @@ export class VideoDecodePipeline {
   private configuredSize = '';
   private waitingForKeyframe = true;
   private lastSequence: number | undefined;
+  /** Sequence number of the last temporal-layer-0 frame (or keyframe) decoded: what later frames depend on. */
+  private baseSequence: number | undefined;
   private lastKeyframeRequest = -Infinity;
   private consecutiveFailures = 0;
   private closed = false;
@@ -88,6 +92,7 @@ export class VideoDecodePipeline {
     droppedStale: 0,
     droppedUnknownCodec: 0,
     gaps: 0,
+    gapsHarmless: 0,
     keyframeRequests: 0,
     errors: 0,
     width: 0,
@@ -128,8 +133,11 @@ export class VideoDecodePipeline {
           return;
         }
         if (delta > 1 && !media.keyframe) {
-          this.counters.gaps++;
-          this.waitingForKeyframe = true;
+          if (this.dependsOnDecoded(media)) this.counters.gapsHarmless++;
+          else {
+            this.counters.gaps++;
+            this.waitingForKeyframe = true;
+          }
         }
       }
       this.lastSequence = media.sequence;
@@ -181,10 +189,18 @@ export class VideoDecodePipeline {
         new EncodedVideoChunk({ type: media.keyframe ? 'key' : 'delta', timestamp: media.timestamp, data: media.data }),
       );
       this.waitingForKeyframe = false;
+      if (media.keyframe || !media.temporalLayer) this.baseSequence = media.sequence;
     } catch (error) {
       // configure() or decode() threw synchronously (bad config, or a delta where a key was required).
       this.failed(error);
     }
+  }
+
+  /** Whether the frame this one depends on (`referenceDistance` back) is the last layer-0 frame decoded. */
+  private dependsOnDecoded(media: EncodedMedia): boolean {
+    const distance = media.referenceDistance ?? 0;
+    if (distance <= 0 || media.sequence === undefined || this.baseSequence === undefined) return false;
+    return sequenceDelta(media.sequence, this.baseSequence) === distance;
   }
 
   /** Releases the decoder. Frames still in it are dropped. */

@@ -173,4 +173,62 @@ describe('congestion control by layer', () => {
     expect(relay.stats().layerFloorChanges).toBeGreaterThanOrEqual(2);
     slow.resumeReading();
   }, 30_000);
+
+  it('at the first step holds back a screen share’s frames nothing depends on (half the rate, full size); the others get every frame', async () => {
+    relay = await startTestRelay({
+      backpressure: { videoDropBytes: 1024 * KiB, audioDropBytes: 4096 * KiB, closeBytes: 64 * 1024 * KiB },
+    });
+    const screenLayers = [
+      { width: 1920, height: 1080 },
+      { width: 640, height: 360 },
+    ];
+    const p = await TestClient.joined(relay, 'r', 'p', { state: { screen: true, screenLayers } });
+    const slow = await TestClient.joined(relay, 'r', 'slow');
+    const fast = await TestClient.joined(relay, 'r', 'fast');
+    clients.push(p, slow, fast);
+    for (const c of [slow, fast])
+      c.send({ subscription: { tracks: [{ publisher: p.id, kind: TrackKind.SCREEN, layer: 0 }] } });
+    await sleep(100);
+    let seq = 0;
+    // L1T2: even frames are temporal layer 0, odd ones layer 1 (nothing depends on them).
+    const round = (keyframe = false): void => {
+      seq++;
+      const temporalLayer = keyframe ? 0 : seq % 2;
+      for (const layer of [0, 1]) {
+        const payload = new Uint8Array(LAYER_BYTES[layer]!);
+        const referenceDistance = keyframe ? 0 : temporalLayer === 1 ? 1 : 2;
+        p.send({
+          media: { kind: TrackKind.SCREEN, layer, keyframe, sequence: seq, temporalLayer, referenceDistance, payload },
+        });
+      }
+    };
+    round(true);
+    await waitFor(() => fast.inbox.some((e) => e.body === 'media'), 2000, 'the keyframe at fast');
+
+    slow.pauseReading();
+    for (let i = 0; i < 2000 && relay.stats().layerFloorChanges === 0; i++) {
+      const before = fast.received;
+      round();
+      await waitFor(() => fast.received > before, 5000, 'fast to keep up');
+    }
+    expect(relay.stats().layerFloorChanges).toBe(1);
+    const stepAt = seq;
+    for (let i = 0; i < 6; i++) round();
+    slow.resumeReading();
+    const screen = (c: TestClient) =>
+      c.inbox.filter((e) => e.media && e.media.kind === TrackKind.SCREEN && (e.media.sequence ?? 0) > stepAt);
+    await waitFor(() => screen(slow).length >= 3, 5000, 'slow to get the frames after the step');
+    await waitFor(() => screen(fast).length >= 6, 2000, 'fast to get the frames after the step');
+    // Slow: the same (full) size, only the frames others depend on. Fast: everything.
+    expect(screen(slow).map((e) => `${e.media!.layer ?? 0}:${e.media!.temporalLayer ?? 0}`)).toEqual([
+      '0:0',
+      '0:0',
+      '0:0',
+    ]);
+    expect(screen(fast).map((e) => (e.media!.temporalLayer ?? 0) === (e.media!.sequence ?? 0) % 2)).toEqual(
+      Array(6).fill(true),
+    );
+    expect(relay.stats().dropped['congestion-temporal-layer']).toBeGreaterThanOrEqual(3);
+    expect(relay.stats().dropped['video-congested'] ?? 0).toBe(0);
+  }, 30_000);
 });

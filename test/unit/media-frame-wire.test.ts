@@ -54,6 +54,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
     width: 1280,
     height: 720,
     temporalLayer: 1,
+    referenceDistance: 1,
   };
 
   it('writes every header field, with wire enums and defaults for what the media leaves out', () => {
@@ -69,6 +70,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       height: 720,
       captureTime: 0, // unknown
       temporalLayer: 1,
+      referenceDistance: 1, // depends on the frame just before
     });
     const audio = mediaFrameHeader({
       kind: 'audio',
@@ -120,6 +122,7 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
       height: 0,
       audioLevel: 127,
       temporalLayer: 0,
+      referenceDistance: 0,
     });
   });
 

@@ -205,11 +205,11 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
   it('treats a sequence gap as loss: waits for and requests a keyframe', async () => {
     const call = loopback('vp8');
     cleanups.push(() => call.stop());
-    // Lose one delta on the way.
+    // Lose one delta on the way: one that later frames depend on (losing a layer-1 frame breaks nothing).
     let dropNext = false;
     const push = call.decoder.push.bind(call.decoder);
     call.decoder.push = (media) => {
-      if (dropNext && !media.keyframe) {
+      if (dropNext && !media.keyframe && !media.temporalLayer) {
         dropNext = false;
         return;
       }
@@ -346,6 +346,49 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
     expect(stats.skippedUnreferenced).to.be.greaterThan(0);
     expect(stats.droppedBusy + stats.droppedWaitingForKeyframe + stats.errors).to.equal(0);
     expect(requests).to.equal(0); // no keyframe needed: the picture never broke
+  });
+
+  it('goes on across gaps of frames nothing depends on (held back by the relay), and still waits for a keyframe after a real loss', async () => {
+    const sent: EncodedMedia[] = [];
+    const encoder = new VideoEncodePipeline({ codec: 'vp8', adapt: false, onEncoded: (m) => sent.push(m) });
+    cleanups.push(() => encoder.stop());
+    encoder.start(camera);
+    expect(await waitFor(() => sent.length >= 24, 8000)).to.equal(true);
+    encoder.stop();
+    const stream = sent.slice(sent.findIndex((m) => m.keyframe));
+    // Each frame names how far back the layer-0 frame it depends on is: 1 for layer 1, 2 for layer 0 after one.
+    expect(stream.slice(1, 7).map((m) => m.referenceDistance)).to.deep.equal([1, 2, 1, 2, 1, 2]);
+    const decodeAll = async (frames: EncodedMedia[]) => {
+      let decoded = 0;
+      let requests = 0;
+      const decoder = new VideoDecodePipeline({
+        onFrame: (frame) => {
+          decoded++;
+          frame.close();
+        },
+        onKeyframeNeeded: () => requests++,
+      });
+      cleanups.push(() => decoder.close());
+      for (const media of frames) {
+        await waitFor(() => decoded >= decoder.stats.framesIn - decoder.stats.droppedWaitingForKeyframe - 1, 3000);
+        decoder.push(media);
+      }
+      await sleep(200);
+      return { decoded, requests, stats: decoder.stats };
+    };
+    // The relay's thinning: every layer-1 frame held back. All the rest decode, with no keyframe asked for.
+    const thinned = stream.filter((m) => m.keyframe || m.temporalLayer === 0);
+    const kept = await decodeAll(thinned);
+    expect(kept.decoded, JSON.stringify(kept.stats)).to.equal(thinned.length);
+    expect(kept.stats.gapsHarmless).to.be.greaterThan(0);
+    expect(kept.stats.gaps + kept.requests).to.equal(0);
+    // A layer-0 frame lost: what follows depends on it, so the decoder waits and asks.
+    const lost = stream.filter((_, i) => i !== 4);
+    expect(stream[4]!.temporalLayer).to.equal(0);
+    const broken = await decodeAll(lost);
+    expect(broken.stats.gaps).to.equal(1);
+    expect(broken.requests).to.be.greaterThan(0);
+    expect(broken.decoded).to.equal(4);
   });
 
   it('drops a backlog instead of decoding late: a burst is cut short and a keyframe requested', async () => {
