@@ -56,10 +56,10 @@ describe('screen share audio through the relay', () => {
     await waitFor(arrived('talk19'), 2000, 'the last spoken frame');
     const media = listener.inbox.filter((e) => e.body === 'media');
     // Every frame of the share, as sent; with one audible speaker, it is the talker.
-    const shared = media.filter((e) => e.media.kind === TrackKind.SCREEN_AUDIO);
+    const shared = media.filter((e) => e.media?.kind === TrackKind.SCREEN_AUDIO);
     expect(shared.map((e) => payloadText(e))).toEqual(Array.from({ length: 20 }, (_, i) => `share${i}`));
     expect(shared.every((e) => e.from === sharer.id)).toBe(true);
-    const talk = media.filter((e) => e.media.kind === TrackKind.AUDIO).map((e) => payloadText(e));
+    const talk = media.filter((e) => e.media?.kind === TrackKind.AUDIO).map((e) => payloadText(e));
     expect(talk.filter((t) => t.startsWith('talk')).length).toBe(20);
     expect(relay.stats().dropped['audio-not-audible']).toBeGreaterThan(0);
     // The talker hears the share too; the sharer does not get its own back.
