@@ -97,6 +97,15 @@ describe('screen share with audio through a real relay', () => {
         .getAttribute('part'),
     );
     expect(tile).not.toContain('speaking');
+    // The share's tile says it has sound.
+    const sign = await grace.evaluate(
+      () =>
+        document
+          .querySelector('videocall-room')!
+          .shadowRoot!.querySelector('[part~="tile-screen"] [part~="indicator"][part~="screen-audio"]')
+          ?.getAttribute('aria-label') ?? null,
+    );
+    expect(sign).toBe('With sound');
     console.log(`share audio: loudest played level on the other page ${loudest.toFixed(3)} (RMS)`);
   }, 60_000);
 
