@@ -78,12 +78,15 @@ const CONTROL_CAPS: Partial<Record<BodyKind, number>> = {
 /** Control messages in a row dropped for the byte budget after which the connection is closed (`control-flood`). */
 const MAX_OVER_BUDGET_IN_ROW = 200;
 
+/** What muting the camera stops: the camera and the screen share, with the share's audio. */
+const CAMERA_KINDS = [TrackKind.VIDEO, TrackKind.SCREEN, TrackKind.SCREEN_AUDIO];
+
 /** What each moderation action on a participant stops, by track kind. */
 const MUTED_KINDS: Partial<Record<number, number[]>> = {
   [ModerationAction.MUTE_MIC]: [TrackKind.AUDIO],
-  [ModerationAction.MUTE_CAMERA]: [TrackKind.VIDEO, TrackKind.SCREEN],
+  [ModerationAction.MUTE_CAMERA]: CAMERA_KINDS,
   [ModerationAction.ALLOW_MIC]: [TrackKind.AUDIO],
-  [ModerationAction.ALLOW_CAMERA]: [TrackKind.VIDEO, TrackKind.SCREEN],
+  [ModerationAction.ALLOW_CAMERA]: CAMERA_KINDS,
 };
 /** Key exchange: a 32-byte commitment or public key, or a 12-byte nonce and a wrapped 16-byte key. */
 const MAX_KEY_DATA_BYTES = 128;
@@ -127,6 +130,8 @@ const PUBLISH_KIND_OF: Partial<Record<number, PublishKind>> = {
   [TrackKind.AUDIO]: 'audio',
   [TrackKind.VIDEO]: 'video',
   [TrackKind.SCREEN]: 'screen',
+  // A screen share's sound is part of the share.
+  [TrackKind.SCREEN_AUDIO]: 'screen',
 };
 const PUBLISH_KIND_OF_COUNT = Object.keys(PUBLISH_KIND_OF).length;
 
@@ -652,10 +657,7 @@ export class Connection implements RoomMember {
     // A hidden participant (a recorder) is news to nobody.
     if (!this.hidden) room.announceJoin(this, me, known);
     if (before?.micLocked || before?.cameraLocked) {
-      const kinds = [
-        ...(before.micLocked ? [TrackKind.AUDIO] : []),
-        ...(before.cameraLocked ? [TrackKind.VIDEO, TrackKind.SCREEN] : []),
-      ];
+      const kinds = [...(before.micLocked ? [TrackKind.AUDIO] : []), ...(before.cameraLocked ? CAMERA_KINDS : [])];
       for (const kind of kinds) {
         this.locked.add(kind);
         this.muted.add(kind);
@@ -750,7 +752,10 @@ export class Connection implements RoomMember {
     // Turning on what an admin muted (without locking it) ends that mute.
     if (state.mic && !this.locked.has(TrackKind.AUDIO)) this.muted.delete(TrackKind.AUDIO);
     if (state.camera && !this.locked.has(TrackKind.VIDEO)) this.muted.delete(TrackKind.VIDEO);
-    if (state.screen && !this.locked.has(TrackKind.SCREEN)) this.muted.delete(TrackKind.SCREEN);
+    if (state.screen && !this.locked.has(TrackKind.SCREEN)) {
+      this.muted.delete(TrackKind.SCREEN);
+      this.muted.delete(TrackKind.SCREEN_AUDIO);
+    }
     this.state = state;
     this.publishModeratedState(room);
   }
@@ -765,6 +770,7 @@ export class Connection implements RoomMember {
     };
     if (s.videoLayers?.length) state.videoLayers = s.videoLayers;
     if (s.screenLayers?.length) state.screenLayers = s.screenLayers;
+    if (state.screen && s.screenAudio) state.screenAudio = true;
     if (this.locked.has(TrackKind.AUDIO)) state.micLocked = true;
     if (this.locked.has(TrackKind.VIDEO)) state.cameraLocked = true;
     if (s.handRaised) state.handRaised = true;
@@ -975,6 +981,7 @@ export class Connection implements RoomMember {
     const screen = publish.has('screen') ? cleanLayers(announced?.screenLayers) : [];
     if (video.length > 0) out.videoLayers = video;
     if (screen.length > 0) out.screenLayers = screen;
+    if (out.screen && announced?.screenAudio) out.screenAudio = true;
     if (announced?.handRaised) out.handRaised = true;
     return out;
   }

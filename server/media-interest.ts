@@ -1,6 +1,7 @@
 /**
  * The media a room on this node takes from the bus: every publisher's audio
- * (each node chooses the loudest speakers itself), and of video and screen
+ * (each node chooses the loudest speakers itself) and screen share audio (sent
+ * to everyone, like the share's announcement), and of video and screen
  * share only the publisher-layers a receiver here watches. So traffic between
  * nodes follows what is watched: NATS forwards a subject only to the servers
  * whose clients subscribe to it.
@@ -29,6 +30,7 @@ export class MediaInterest {
   ) {
     this.always = [
       bus.subscribe(subjects.anyMedia(room, trackToken(TrackKind.AUDIO, 0)), (_s, payload) => onMedia(payload)),
+      bus.subscribe(subjects.anyMedia(room, trackToken(TrackKind.SCREEN_AUDIO, 0)), (_s, payload) => onMedia(payload)),
       bus.subscribe(subjects.anyMedia(room, trackToken(TrackKind.TRACK_KIND_UNSPECIFIED, 0)), (_s, payload) =>
         onMedia(payload),
       ),

@@ -7,7 +7,7 @@
  * 1. control (presence, keyframe requests, pong, errors) is never dropped;
  * 2. above `videoDropBytes`, video is dropped, and that publisher's track then
  *    waits for a keyframe: deltas after a gap would only decode to garbage;
- * 3. above `audioDropBytes`, audio is dropped too;
+ * 3. above `audioDropBytes`, audio (microphones and screen share audio) is dropped too;
  * 4. above `closeBytes`, or above `audioDropBytes` for `slowConsumerMs`, the
  *    receiver is closed as a slow consumer.
  *
@@ -15,7 +15,7 @@
  * one (through `onKeyframeNeeded`, which rate-limits): asking while still
  * congested would only bring a large frame that gets dropped as well.
  */
-import { TrackKind } from '../src/protocol/index.js';
+import { isAudioKind } from './track-kinds.js';
 import type { BackpressureLimits } from './config.js';
 import { BodyField } from './body-types.js';
 import type { ClientLink } from './client-link.js';
@@ -67,7 +67,7 @@ export class Outbound {
       this.stalledSince = 0;
     }
 
-    if (kind === TrackKind.AUDIO) {
+    if (isAudioKind(kind)) {
       if (buffered >= this.limits.audioDropBytes) return this.drop('audio-congested');
       return this.send(bytes, publisher, kind, keyframe);
     }

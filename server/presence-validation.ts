@@ -60,6 +60,7 @@ export function checkedState(s: MediaStateInit | null | undefined): MediaStateIn
   const out: MediaStateInit = { mic: !!s?.mic, camera: !!s?.camera, screen: !!s?.screen };
   if (videoLayers.length) out.videoLayers = videoLayers.map(layer);
   if (screenLayers.length) out.screenLayers = screenLayers.map(layer);
+  if (out.screen && s?.screenAudio) out.screenAudio = true;
   if (s?.micLocked) out.micLocked = true;
   if (s?.cameraLocked) out.cameraLocked = true;
   if (s?.handRaised) out.handRaised = true;

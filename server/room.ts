@@ -60,6 +60,7 @@ import type { ClusterRoom } from './cluster-room.js';
 import type { LocalNode } from './local-node.js';
 import type { Metrics } from './metrics.js';
 import { isFinalLeave, type LeaveReason, type ReplacedHow, type RoomMember } from './room-member.js';
+import { isKnownKind } from './track-kinds.js';
 
 const log = createLogger('room');
 
@@ -669,7 +670,7 @@ export class Room implements ClusterRoom {
     if (isFromNode(payload, this.node.idBytes)) return;
     const msg = this.readBus(payload);
     // Only the header is checked (frames are never decoded here): a media frame of a known kind from a session id.
-    if (!msg || msg.body !== BodyField.media || msg.kind < 1 || msg.kind > 3 || !isSessionId(msg.sender)) {
+    if (!msg || msg.body !== BodyField.media || !isKnownKind(msg.kind) || !isSessionId(msg.sender)) {
       this.metrics.refused?.inc('bus-bad-media');
       return;
     }
@@ -685,7 +686,12 @@ export class Room implements ClusterRoom {
     }
   }
 
-  /** Video and screen share by layer (`LayerForwarding`); audio of the loudest few to everyone else. */
+  /**
+   * Video and screen share by layer (`LayerForwarding`); audio of the loudest few
+   * to everyone else. A screen share's audio goes to everyone else too, outside the
+   * loudest-speaker choice: it is not someone talking, and must neither take a
+   * speaker's place nor make its sharer the active speaker.
+   */
   private deliverMedia(msg: BusMessage): void {
     if (isLayered(msg.kind)) return this.forwarding.deliver(msg);
     if (msg.kind === TrackKind.AUDIO && !this.speakers.offer(msg.sender, msg.level)) {

@@ -15,10 +15,11 @@
  * for it to arrive) CLOSE_WEBTRANSPORT_SESSION with the WebSocket close code
  * and reason.
  */
-import { lengthPrefixed, TrackKind } from '../src/protocol/index.js';
+import { lengthPrefixed } from '../src/protocol/index.js';
 import type { ClientLink } from './client-link.js';
 import { createLogger } from './log.js';
 import type { DropReason, Metrics } from './metrics.js';
+import { isAudioKind } from './track-kinds.js';
 import {
   WebTransportError,
   type WebTransportBidiStream,
@@ -111,10 +112,11 @@ export class WtLink implements ClientLink {
   }
 
   sendMedia(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean): boolean {
-    if (kind === TrackKind.AUDIO && bytes.length <= this.session.maxDatagramSize) {
+    const audio = isAudioKind(kind);
+    if (audio && bytes.length <= this.session.maxDatagramSize) {
       return this.session.sendDatagram(bytes) || this.drop('datagram-queue-full');
     }
-    const video = kind !== TrackKind.AUDIO;
+    const video = !audio;
     if (video && keyframe) this.supersede(publisher, kind);
     let stream: WebTransportSendStream;
     try {

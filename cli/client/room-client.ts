@@ -104,7 +104,7 @@ export interface RoomClientEvents {
 export interface SubscribedTrack {
   publisher: string;
   layer: number;
-  kind?: Exclude<MediaKind, 'audio'>;
+  kind?: Exclude<MediaKind, 'audio' | 'screen-audio'>;
 }
 
 /**
@@ -245,7 +245,8 @@ export class RoomClient {
     if (!this.open) return false;
     const bytes = encodeEnvelope({ media: { ...frame, payload } });
     const limit = this.connection.maxMessageBytes;
-    const priority = media.kind === 'audio' ? 'audio' : media.keyframe ? 'video-key' : 'video';
+    const audio = media.kind === 'audio' || media.kind === 'screen-audio';
+    const priority = audio ? 'audio' : media.keyframe ? 'video-key' : 'video';
     if ((limit && bytes.length > limit) || !this.connection.send(bytes, priority)) {
       this.stats.framesDropped++;
       return false;
@@ -273,7 +274,7 @@ export class RoomClient {
   }
 
   /** Asks `peerId` for a keyframe of its camera's (or screen's) `layer`. */
-  requestKeyframe(peerId: string, layer = 0, kind: Exclude<MediaKind, 'audio'> = 'video'): void {
+  requestKeyframe(peerId: string, layer = 0, kind: Exclude<MediaKind, 'audio' | 'screen-audio'> = 'video'): void {
     this.connection.sendControl({ keyframeRequest: { target: peerId, kind: mediaKindToWire(kind), layer } });
   }
 

@@ -252,7 +252,7 @@ export class RoomRecorder {
     );
   }
 
-  private askKeyframe(r: Recorded, track: Exclude<TrackName, 'audio'>): void {
+  private askKeyframe(r: Recorded, track: 'video' | 'screen'): void {
     const last = r.askedAt.get(track) ?? -Infinity;
     if (Date.now() - last < KEYFRAME_RETRY_MS) return;
     r.askedAt.set(track, Date.now());
@@ -271,7 +271,8 @@ export class RoomRecorder {
     let recording = r.tracks.get(track);
     if (recording?.add(media) === false) return this.drop('other-layer');
     if (recording) return;
-    if (track !== 'audio' && !media.keyframe) {
+    // Opus packets (a microphone's, a screen share's audio) each decode alone.
+    if ((track === 'video' || track === 'screen') && !media.keyframe) {
       this.askKeyframe(r, track);
       return this.drop('before-keyframe');
     }

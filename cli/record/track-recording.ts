@@ -8,7 +8,7 @@ import type { EncodedMedia, MediaKind } from '../../src/codec/encoded-media.js';
 import { FfmpegRemux } from './ffmpeg-remux.js';
 import { MatroskaStream, type MatroskaTrack } from './matroska-stream.js';
 
-/** The tracks a participant's files are named after: its microphone, camera and screen. */
+/** The tracks a participant's files are named after: its microphone, camera, screen and the screen's audio. */
 export type TrackName = MediaKind;
 
 const VIDEO_CODECS: Partial<Record<string, 'V_VP8' | 'V_VP9' | 'V_AV1'>> = {
@@ -22,7 +22,7 @@ const VIDEO_CODECS: Partial<Record<string, 'V_VP8' | 'V_VP9' | 'V_AV1'>> = {
  * cannot hold its codec (H.264).
  */
 export function matroskaTrackFor(media: EncodedMedia): MatroskaTrack | string {
-  if (media.kind === 'audio') {
+  if (media.kind === 'audio' || media.kind === 'screen-audio') {
     if (media.codec !== 'opus') return `audio codec ${media.codec} is not Opus`;
     // The TOC byte's `s` bit: a stereo packet (RFC 6716 §3.1).
     return { type: 'audio', codecId: 'A_OPUS', channels: (media.data[0] ?? 0) & 0x04 ? 2 : 1, sampleRate: 48_000 };

@@ -448,7 +448,7 @@ export class SimParticipant {
       if (samples.length < MAX_SAMPLES) samples.push(ms);
       else samples[this.latencyAt++ % MAX_SAMPLES] = ms;
     }
-    if (media.kind === TrackKind.AUDIO) {
+    if (media.kind === TrackKind.AUDIO || media.kind === TrackKind.SCREEN_AUDIO) {
       this.stats.audioIn++;
       return;
     }

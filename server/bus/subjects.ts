@@ -4,9 +4,10 @@
  *
  * Room traffic (a node subscribes while it has participants in the room):
  * - `room.<room>.media.<publisher>.<track>`: media frames of one publisher's
- *   track and layer (`trackToken`: `audio`, `video-<layer>`, `screen-<layer>`).
- *   A node subscribes to every publisher's audio (`media.*.audio`) and only to
- *   the video and screen layers its participants watch (`media-interest.ts`).
+ *   track and layer (`trackToken`: `audio`, `video-<layer>`, `screen-<layer>`,
+ *   `screen-audio`). A node subscribes to every publisher's audio and screen
+ *   audio (`media.*.audio`, `media.*.screen-audio`) and only to the video and
+ *   screen layers its participants watch (`media-interest.ts`).
  * - `room.<room>.demand`: what each node's receivers watch, so a publisher's node
  *   tells it which layers to send (`remote-demand.ts`; JSON, on change and refreshed).
  * - `room.<room>.presence`: peer joined, peer left, media state; every node in the
@@ -52,8 +53,8 @@ export const subjects = {
 } as const;
 
 /**
- * The subject token of a track and layer: `audio` (audio has no layers),
- * `video-<layer>`, `screen-<layer>`; `other` for a kind this relay does not route by layer.
+ * The subject token of a track and layer: `audio` and `screen-audio` (audio has
+ * no layers), `video-<layer>`, `screen-<layer>`; `other` for a kind this relay does not know.
  */
 export function trackToken(kind: number, layer: number): string {
   switch (kind) {
@@ -63,6 +64,8 @@ export function trackToken(kind: number, layer: number): string {
       return `video-${layer}`;
     case TrackKind.SCREEN:
       return `screen-${layer}`;
+    case TrackKind.SCREEN_AUDIO:
+      return 'screen-audio';
     default:
       return 'other';
   }

@@ -10,15 +10,18 @@
  * full size), and only below that is the top layer given up (`detailLadder`):
  * text stays readable at 5 fps, not at a smaller size. Back up as it recovers.
  *
- * Tab audio is not shared. Mixed into the microphone, it would carry the
- * microphone's audio level, so the relay's loudest-speaker choice and the
- * active speaker would follow a video playing in a tab rather than who talks;
- * and a shared tab playing this very call would send everyone their own voices
- * back. A separate audio track per share would be the right design; it needs a
- * new track kind on the wire.
+ * A shared tab's sound, when the browser gives it, goes as a track of its own
+ * (`SCREEN_AUDIO`), Opus like the microphone, never mixed into it: mixed in, it
+ * would carry the microphone's audio level, so the relay's loudest-speaker
+ * choice and the active speaker would follow a video playing in a tab rather
+ * than who talks. The relay forwards it outside that choice, and receivers play
+ * it as a stream of its own. Capture keeps the call itself out of it (see
+ * `screenConstraints`): a shared tab or screen playing this very call would send
+ * everyone their own voices back.
  */
 import { openScreen, SCREEN_FRAME_RATE, SCREEN_MAX_HEIGHT, SCREEN_MAX_WIDTH } from '../capture/screen-capture.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
+import { AudioEncodePipeline, type AudioEncodeStats } from '../codec/audio-encode.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import {
   VideoEncodePipeline,
@@ -33,6 +36,12 @@ const SCREEN_LOWER_HEIGHTS: readonly number[] = [360];
 const SCREEN_BITRATE_FACTOR = 1.5;
 /** A late joiner waits at most this long for a picture when its keyframe request is lost. */
 const SCREEN_KEYFRAME_INTERVAL_MS = 3000;
+
+/**
+ * Opus bitrate of a share's audio: music and film rather than speech, mono (the
+ * playout path is), where 64 kbps is transparent enough and twice a voice's.
+ */
+export const SCREEN_AUDIO_BITRATE = 64_000;
 
 /** How a screen is encoded (besides its codec and callbacks): its layers, rate, bits, and what it gives up first. */
 export const SCREEN_ENCODE_OPTIONS = {
@@ -50,6 +59,8 @@ export const SCREEN_ENCODE_OPTIONS = {
 
 export interface LocalScreenCallbacks {
   onScreen(media: EncodedMedia): void;
+  /** An Opus packet of the share's audio (`kind: 'screen-audio'`). */
+  onScreenAudio(media: EncodedMedia): void;
   /** Sharing started or stopped, or its layers changed: announce the state. */
   onChange(): void;
   /** The encoder failed: sharing stopped. */
@@ -59,7 +70,10 @@ export interface LocalScreenCallbacks {
 export class LocalScreen {
   /** The shared screen's track while sharing. */
   track: MediaStreamTrack | null = null;
+  /** The shared screen's audio track while it is sent (the browser gave one, and it has not ended). */
+  audioTrack: MediaStreamTrack | null = null;
   private pipeline: VideoEncodePipeline | null = null;
+  private audioPipeline: AudioEncodePipeline | null = null;
   private codec: VideoCodecName = 'vp8';
 
   constructor(private readonly callbacks: LocalScreenCallbacks) {}
@@ -69,6 +83,11 @@ export class LocalScreen {
     return this.track !== null;
   }
 
+  /** True while the share's audio is sent too. */
+  get hasAudio(): boolean {
+    return this.audioTrack !== null;
+  }
+
   /**
    * Asks the person for a screen and starts sending it with `codec`. Resolves
    * once capture runs; rejects with a {@link ScreenCaptureError} when the
@@ -76,7 +95,7 @@ export class LocalScreen {
    */
   async start(codec: VideoCodecName): Promise<void> {
     if (this.track) return;
-    const track = await openScreen();
+    const { video: track, audio } = await openScreen();
     this.codec = codec;
     this.track = track;
     // The browser's own "Stop sharing" bar, or the shared window closing.
@@ -95,7 +114,32 @@ export class LocalScreen {
       },
     });
     this.pipeline.start(track);
+    if (audio) this.startAudio(audio);
     this.callbacks.onChange();
+  }
+
+  /** Sends the share's audio; if it ends or fails on its own, the picture goes on without it. */
+  private startAudio(track: MediaStreamTrack): void {
+    this.audioTrack = track;
+    const pipeline = new AudioEncodePipeline({
+      kind: 'screen-audio',
+      bitrate: SCREEN_AUDIO_BITRATE,
+      onEncoded: (media) => this.callbacks.onScreenAudio(media),
+      onError: () => {
+        if (this.audioPipeline !== pipeline) return;
+        this.stopAudio();
+        this.callbacks.onChange();
+      },
+    });
+    this.audioPipeline = pipeline;
+    pipeline.start(track);
+  }
+
+  private stopAudio(): void {
+    this.audioPipeline?.stop();
+    this.audioPipeline = null;
+    this.audioTrack?.stop();
+    this.audioTrack = null;
   }
 
   /** Stops sharing and releases the screen; the camera is untouched. */
@@ -103,6 +147,7 @@ export class LocalScreen {
     if (!this.track) return;
     this.pipeline?.stop();
     this.pipeline = null;
+    this.stopAudio();
     this.track.stop();
     this.track = null;
     this.callbacks.onChange();
@@ -136,6 +181,11 @@ export class LocalScreen {
   /** The screen encoder's counters; null while not sharing. */
   get stats(): VideoEncodeStats | null {
     return this.pipeline?.stats ?? null;
+  }
+
+  /** The share's audio encoder's counters; null while no audio is sent. */
+  get audioStats(): AudioEncodeStats | null {
+    return this.audioPipeline?.stats ?? null;
   }
 
   /** The codec the screen is (or would be) sent with. */

@@ -20,6 +20,7 @@ const KIND_TO_WIRE: Readonly<Record<MediaKind, videocall.TrackKind>> = {
   audio: TrackKind.AUDIO,
   video: TrackKind.VIDEO,
   screen: TrackKind.SCREEN,
+  'screen-audio': TrackKind.SCREEN_AUDIO,
 };
 
 /** `table` read backwards: wire value → name. */

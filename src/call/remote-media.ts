@@ -34,6 +34,11 @@ interface Receivers {
   video: VideoDecodePipeline | null;
   audio: AudioDecodePipeline | null;
   playout: PlayoutStream | null;
+  /** Their screen share's audio: a decoder and a playout stream of its own, beside the microphone's. */
+  screenAudio: AudioDecodePipeline | null;
+  screenPlayout: PlayoutStream | null;
+  /** Loudest level of the screen share's audio reported since the last poll (see {@link loudest}). */
+  screenLoudest: number;
   /**
    * Loudest level reported since the last poll. Reports come from the audio
    * thread ~10x/s even in a background tab, where the poll timer runs at 1 Hz;
@@ -68,6 +73,11 @@ const LAYER_KEYFRAME_REQUEST_MS = 500;
 
 /** How often played levels are read for speaking indicators (the release of {@link nextShownLevel} is per poll). */
 const LEVEL_POLL_MS = 100;
+
+/** Whether a shown level moved enough to tell (or fell to silence). */
+function levelChanged(shown: number, next: number): boolean {
+  return Math.abs(next - shown) > 0.005 || (next === 0 && shown !== 0);
+}
 
 /** Every remote participant's decoders and audio playout. */
 export class RemoteMedia {
@@ -105,6 +115,9 @@ export class RemoteMedia {
       video: null,
       audio: null,
       playout: null,
+      screenAudio: null,
+      screenPlayout: null,
+      screenLoudest: 0,
       loudest: 0,
       pacer: new VideoPacer<VideoFrame>({
         show: (frame) => this.show(participant, receivers, frame),
@@ -164,6 +177,40 @@ export class RemoteMedia {
       }
       receivers.audio.push(media);
     }
+  }
+
+  /**
+   * A packet of their screen share's audio: decoded and played as a stream of its
+   * own, so their microphone's (its jitter buffer, its level, lip sync) is untouched.
+   */
+  receiveScreenAudio(participant: RemoteParticipant, frame: MediaFrameInit): void {
+    const receivers = this.receivers.get(participant);
+    const media = encodedMediaOf(frame, this.options.relayClockOffsetMs());
+    if (!receivers || media?.kind !== 'screen-audio' || !this.options.playAudio) return;
+    if (!receivers.screenAudio) {
+      const stream = this.ensurePlayout().createStream(`${participant.id}:screen`);
+      stream.onlevel = (rms) => (receivers.screenLoudest = Math.max(receivers.screenLoudest, rms));
+      receivers.screenPlayout = stream;
+      receivers.screenAudio = new AudioDecodePipeline({ onAudio: (pcm, timestamp) => stream.push(pcm, timestamp) });
+    }
+    receivers.screenAudio.push(media);
+  }
+
+  /** Their share (or its audio) ended: its stream stops; a next share starts a fresh one. */
+  screenAudioStopped(participant: RemoteParticipant): void {
+    const receivers = this.receivers.get(participant);
+    if (!receivers?.screenAudio) return;
+    this.closeScreenAudio(receivers);
+    participant.screenAudioLevel = 0;
+    this.options.onLevel(participant);
+  }
+
+  private closeScreenAudio(receivers: Receivers): void {
+    receivers.screenAudio?.close();
+    receivers.screenPlayout?.close();
+    receivers.screenAudio = null;
+    receivers.screenPlayout = null;
+    receivers.screenLoudest = 0;
   }
 
   /** They turned their camera off: drop the decoder so turning it on starts clean from a keyframe. */
@@ -289,6 +336,7 @@ export class RemoteMedia {
     receivers.pacer.close();
     receivers.audio?.close();
     receivers.playout?.close();
+    this.closeScreenAudio(receivers);
     participant.setVideoSink(null);
     this.receivers.delete(participant);
   }
@@ -337,9 +385,14 @@ export class RemoteMedia {
         });
       }
       const level = nextShownLevel(participant.audioLevel, receivers.loudest);
+      const screenLevel = receivers.screenAudio
+        ? nextShownLevel(participant.screenAudioLevel, receivers.screenLoudest)
+        : 0;
       receivers.loudest = 0;
-      if (Math.abs(level - participant.audioLevel) > 0.005 || (level === 0 && participant.audioLevel !== 0)) {
+      receivers.screenLoudest = 0;
+      if (levelChanged(participant.audioLevel, level) || levelChanged(participant.screenAudioLevel, screenLevel)) {
         participant.audioLevel = level;
+        participant.screenAudioLevel = screenLevel;
         this.options.onLevel(participant);
       }
     }

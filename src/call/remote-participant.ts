@@ -13,6 +13,14 @@ export interface ParticipantInfo {
   readonly camera: boolean;
   readonly screen: boolean;
   /**
+   * Their screen share carries audio (a shared tab's sound). It plays here as a
+   * stream of its own, beside their microphone: it never moves
+   * {@link audioLevel}, and never makes them the active speaker.
+   */
+  readonly screenAudio: boolean;
+  /** Recent level of their screen share's audio as played here, 0..1 (RMS), a meter like {@link audioLevel}. */
+  readonly screenAudioLevel: number;
+  /**
    * Recent level of their decoded audio as played here, 0..1 (RMS): it rises at
    * once and falls off over a few hundred ms, like a meter, so a speaking
    * indicator does not flicker between syllables.
@@ -66,6 +74,7 @@ export type VideoSink = (frame: VideoFrame) => void;
 export class RemoteParticipant implements ParticipantInfo {
   state: MediaStateSnapshot;
   audioLevel = 0;
+  screenAudioLevel = 0;
   framesDecoded = 0;
   /** Frames dropped because they did not decrypt (E2EE). */
   framesUndecryptable = 0;
@@ -116,6 +125,9 @@ export class RemoteParticipant implements ParticipantInfo {
   get screen(): boolean {
     return this.state.screen;
   }
+  get screenAudio(): boolean {
+    return this.state.screen && !!this.state.screenAudio;
+  }
   get e2ee(): ParticipantInfo['e2ee'] {
     return this.security?.status ?? 'off';
   }
@@ -159,7 +171,8 @@ export class RemoteParticipant implements ParticipantInfo {
 
   /** A plain snapshot, safe to hand to a page. */
   toJSON(): ParticipantInfo {
-    const { id, name, mic, camera, screen, audioLevel, framesDecoded, e2ee, safetyCode, handRaised } = this;
+    const { id, name, mic, camera, screen, screenAudio, screenAudioLevel, audioLevel, framesDecoded } = this;
+    const { e2ee, safetyCode, handRaised } = this;
     const { videoLayer, videoWidth, videoHeight, screenLayer, screenWidth, screenHeight } = this;
     const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
     const videoDelayMs = round(this.videoDelayMs);
@@ -170,6 +183,8 @@ export class RemoteParticipant implements ParticipantInfo {
       mic,
       camera,
       screen,
+      screenAudio,
+      screenAudioLevel,
       audioLevel,
       framesDecoded,
       videoLayer,

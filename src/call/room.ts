@@ -295,6 +295,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     });
     this.screenShare = new LocalScreen({
       onScreen: (media) => this.sendMedia(media, media.keyframe ? 'video-key' : 'video'),
+      onScreenAudio: (media) => this.sendMedia(media, 'audio'),
       onChange: () => this.screenShareChanged(),
       onError: (error) =>
         this.emit(new RoomErrorEvent(new VideoCallError('codec-unsupported', error.message, { cause: error }))),
@@ -386,7 +387,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /**
    * Shares a screen, window or tab (the browser asks which) as its own track,
    * beside the camera: full resolution (up to 1080p) at up to 15 fps, kept
-   * sharp for text, plus a smaller layer. Resolves once it is sent; rejects
+   * sharp for text, plus a smaller layer. When the browser offers the shared
+   * tab's sound (Chromium's "Also share tab audio"), it is sent too, as a track
+   * of its own: the others hear it beside our microphone, and it never makes us
+   * the active speaker. Resolves once it is sent; rejects
    * with a {@link VideoCallError} `screen-denied` (the picker was dismissed),
    * `screen-unsupported` or `screen-failed`. Sharing stops with
    * {@link stopScreenShare}, or by the browser's own "Stop sharing".
@@ -898,6 +902,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     }
     if (!participant.camera) this.remote.videoStopped(participant);
     if (wasSharing && !participant.screen) this.screens.stopped(participant);
+    if (!participant.screenAudio) this.remote.screenAudioStopped(participant);
     if (wasSharing !== participant.screen) this.emit(new ScreenShareEvent(participant.id, participant.screen, false));
     const raised = !!state?.handRaised;
     if (raised !== participant.handRaised) {
@@ -950,8 +955,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     // Every header field is set explicitly: with E2EE they are authenticated as sent.
     // Capture times go out on the relay's clock: receivers with other clocks still get true delays.
     const frame = mediaFrameHeader(media, this.connection.clock.offsetMs);
-    // The timeline follows the camera and the microphone; a screen share's timestamps would mix with the camera's.
-    if (this.timeline && media.kind !== 'screen') {
+    // The timeline follows the camera and the microphone; a screen share's timestamps would mix with theirs.
+    if (this.timeline && (media.kind === 'audio' || media.kind === 'video')) {
       if (media.captureTime !== undefined)
         this.timeline.mark('', media.kind, media.timestamp, 'capture', media.captureTime, media.layer ?? 0);
       this.timeline.mark('', media.kind, media.timestamp, 'encoded', undefined, media.layer ?? 0);
@@ -985,7 +990,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       else this.screenShare.networkDrop();
       return;
     }
-    if (frame.kind === TrackKind.SCREEN) return;
+    if (frame.kind === TrackKind.SCREEN || frame.kind === TrackKind.SCREEN_AUDIO) return;
     const kind = priority === 'audio' ? 'audio' : 'video';
     this.timeline?.mark('', kind, frame.timestamp ?? 0, 'sent', undefined, frame.layer ?? 0);
   }
@@ -993,6 +998,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /** Hands a received frame to its decoder, decrypting it first with E2EE. */
   private receiveMedia(participant: RemoteParticipant, frame: MediaFrameInit): void {
     if (frame.kind === TrackKind.SCREEN) return this.receiveScreen(participant, frame);
+    if (frame.kind === TrackKind.SCREEN_AUDIO) return this.receiveScreenAudio(participant, frame);
     const timeline = this.timeline;
     const kind = frame.kind === TrackKind.AUDIO ? 'audio' : 'video';
     participant.received[kind].frame(frame.payload?.length ?? 0, frame.layer ?? 0, frame.sequence ?? undefined);
@@ -1019,6 +1025,20 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const deliver = (payload: Uint8Array | null | undefined) => {
       const media = encodedMediaOf({ ...frame, payload }, this.connection.clock.offsetMs);
       if (media && this.participants.get(participant.id) === participant) this.screens.receive(participant, media);
+    };
+    if (!this.crypto) return deliver(frame.payload);
+    this.crypto.decrypt(participant.id, frame).then(deliver, () => participant.framesUndecryptable++);
+  }
+
+  /**
+   * A packet of a participant's screen share audio: decrypted with E2EE like any
+   * frame, then played as a stream of its own beside their microphone's.
+   */
+  private receiveScreenAudio(participant: RemoteParticipant, frame: MediaFrameInit): void {
+    // Only while they announce it: packets still on their way after the share stopped would start a stream nobody stops.
+    const deliver = (payload: Uint8Array | null | undefined) => {
+      if (this.participants.get(participant.id) === participant && participant.screenAudio)
+        this.remote.receiveScreenAudio(participant, { ...frame, payload });
     };
     if (!this.crypto) return deliver(frame.payload);
     this.crypto.decrypt(participant.id, frame).then(deliver, () => participant.framesUndecryptable++);
@@ -1096,6 +1116,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     return {
       ...this.local.state,
       screen: this.screenShare.sharing,
+      ...(this.screenShare.hasAudio ? { screenAudio: true } : {}),
       ...(videoLayers.length > 0 ? { videoLayers } : {}),
       ...(screenLayers.length > 0 ? { screenLayers } : {}),
       ...(this.handRaised ? { handRaised: true } : {}),

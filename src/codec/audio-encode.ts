@@ -1,6 +1,6 @@
 /**
- * Microphone track → mono 20 ms frames → `AudioEncoder` (Opus) → {@link EncodedMedia}
- * with an RFC 6464 audio level per packet.
+ * Microphone (or a shared tab's audio) track → mono 20 ms frames → `AudioEncoder`
+ * (Opus) → {@link EncodedMedia} with an RFC 6464 audio level per packet.
  */
 import { audioData } from '../capture/audio-data.js';
 import { readEach } from '../capture/read-each.js';
@@ -18,6 +18,8 @@ export interface AudioEncodeOptions {
   onError?: (error: MediaPipelineError) => void;
   /** Opus bitrate; default 32 kbps (wideband speech with headroom). */
   bitrate?: number;
+  /** The kind of track the packets are: `audio` (a microphone, the default) or `screen-audio` (a share's sound). */
+  kind?: 'audio' | 'screen-audio';
   /** Read audio through the AudioWorklet fallback (tests). */
   forceFallback?: boolean;
   /** Packet duration, 10 or 20 ms; default {@link DEFAULT_FRAME_MS}. */
@@ -301,7 +303,7 @@ export class AudioEncodePipeline {
     this.counters.bytes += data.byteLength;
     this.counters.lastLevel = level;
     const media: EncodedMedia = {
-      kind: 'audio',
+      kind: this.options.kind ?? 'audio',
       codec: 'opus',
       keyframe: true,
       timestamp,

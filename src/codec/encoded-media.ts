@@ -6,8 +6,12 @@
  */
 import type { CodecName } from './codec-names.js';
 
-/** What a track carries: microphone, camera, or a shared screen (its own track, with its own layers). */
-export type MediaKind = 'audio' | 'video' | 'screen';
+/**
+ * What a track carries: microphone, camera, a shared screen (its own track, with
+ * its own layers), or the shared screen's audio (its own track too: never mixed
+ * into the microphone, so it is never taken for someone speaking).
+ */
+export type MediaKind = 'audio' | 'video' | 'screen' | 'screen-audio';
 
 export type { CodecName };
 

@@ -38,7 +38,7 @@ export const MEDIA_METADATA_VERSION = 2;
  * as protobuf decodes them.
  */
 export interface MediaFrameFields {
-  /** `TrackKind` (1 audio, 2 video, 3 screen). */
+  /** `TrackKind` (1 audio, 2 video, 3 screen, 4 screen audio). */
   kind?: number | null;
   /** `Codec`. */
   codec?: number | null;

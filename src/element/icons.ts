@@ -27,3 +27,4 @@ export const settingsIcon = icon(
 export const screenIcon = icon(
   svg`<path d="M20 18a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2H0v2h24v-2h-4ZM4 16V6h16v10H4Zm7-8.5-4 4h3V15h2v-3.5h3l-4-4Z"/>`,
 );
+export const speakerIcon = icon(svg`<path d="M3 9v6h4l5 5V4L7 9H3Zm11-1v8a4 4 0 0 0 0-8Z"/>`);

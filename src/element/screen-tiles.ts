@@ -1,16 +1,19 @@
 /** Tiles of screen shares: a remote participant's (decoded, subscribed like video) and our own preview. */
-import { html, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import type { RemoteParticipant } from '../call/remote-participant.js';
 import { canRenderToTrack } from '../render/track-renderer.js';
 import { translate } from './large-room-strings.js';
 import { remoteVideo } from './remote-video.js';
 import { selfView } from './self-view.js';
+import { speakerIcon } from './icons.js';
+import { indicator } from './tiles.js';
 
 const TRACK_RENDER = canRenderToTrack();
 
 /**
  * A remote participant's screen share: `tile-remote` (so it is measured and
- * subscribed like a camera tile) with `tile-screen` and `data-kind="screen"`.
+ * subscribed like a camera tile) with `tile-screen` and `data-kind="screen"`;
+ * a speaker sign (`indicator screen-audio`) when the share carries sound.
  */
 export function remoteScreenTile(p: RemoteParticipant, lang: string): TemplateResult {
   const label = translate(lang, 'screen.tile', { name: p.name || 'Guest' });
@@ -27,7 +30,11 @@ export function remoteScreenTile(p: RemoteParticipant, lang: string): TemplateRe
           ></video>`
         : html`<canvas part="video screen" data-id=${p.id} data-kind="screen" ${remoteVideo(p, 'screen')}></canvas>`
     }
-    <div part="label"><span>${label}</span></div>
+    <div part="label">
+      ${p.screenAudio ? indicator('screen-audio', translate(lang, 'screen.audio'), speakerIcon) : nothing}<span
+        >${label}</span
+      >
+    </div>
   </div>`;
 }
 

@@ -167,6 +167,10 @@ export const styles = css`
   [part~='lock'][part~='verified'] {
     color: var(--vc-speaking);
   }
+  /* Sound with a share is news, not a warning. */
+  [part~='screen-audio'] {
+    color: inherit;
+  }
   [part~='lock'][part~='unverified'],
   [part~='lock'][part~='pending'],
   [part~='lock'][part~='self'] {

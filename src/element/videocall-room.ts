@@ -85,7 +85,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart video - the video inside a tile
  * @csspart avatar - the initials shown when a camera is off
  * @csspart label - the name bar on a tile
- * @csspart indicator - a sign on a tile: `mic-off`, `camera-off`, `lock` (with `verified`, `unverified`, `pending`, `mismatch`, `self`)
+ * @csspart indicator - a sign on a tile: `mic-off`, `camera-off`, `lock` (with `verified`, `unverified`, `pending`, `mismatch`, `self`), `screen-audio` (a screen share with sound)
  * @csspart safety-code - the code to compare aloud with an unverified peer (E2EE without a passphrase)
  * @csspart cant-decrypt - what a tile shows instead of media that does not decrypt
  * @csspart controls - the control bar

@@ -5,6 +5,8 @@ export interface MediaStateSnapshot {
   mic: boolean;
   camera: boolean;
   screen: boolean;
+  /** Their screen share carries audio (only while `screen`); absent: it does not. */
+  screenAudio?: boolean;
 }
 
 /**
@@ -12,7 +14,8 @@ export interface MediaStateSnapshot {
  * snapshot with each field set: the one place both sides read it.
  */
 export function mediaState(init: MediaStateInit | null | undefined): MediaStateSnapshot {
-  return { mic: !!init?.mic, camera: !!init?.camera, screen: !!init?.screen };
+  const screen = !!init?.screen;
+  return { mic: !!init?.mic, camera: !!init?.camera, screen, screenAudio: screen && !!init?.screenAudio };
 }
 
 /** True when two wire states announce the same thing (absent and false are the same). */
@@ -21,6 +24,7 @@ export function sameMediaState(a: MediaStateInit | null | undefined, b: MediaSta
     !!a?.mic === !!b?.mic &&
     !!a?.camera === !!b?.camera &&
     !!a?.screen === !!b?.screen &&
+    !!a?.screenAudio === !!b?.screenAudio &&
     !!a?.handRaised === !!b?.handRaised
   );
 }

@@ -100,3 +100,18 @@ describe('TrackRecording with repeated and reordered timestamps', () => {
     for (let i = 1; i < times.length; i++) expect(times[i]!, `packet ${i}`).toBeGreaterThan(times[i - 1]!);
   });
 });
+
+describe('matroskaTrackFor', () => {
+  it("records a screen share's audio as an Opus track of its own, like a microphone", () => {
+    const packet = (kind: EncodedMedia['kind'], toc: number): EncodedMedia => ({
+      kind,
+      codec: 'opus',
+      keyframe: true,
+      timestamp: 0,
+      data: Uint8Array.of(toc, 0, 0),
+    });
+    const audio = { type: 'audio', codecId: 'A_OPUS', sampleRate: 48_000 };
+    expect(matroskaTrackFor(packet('screen-audio', 0x78))).toEqual({ ...audio, channels: 1 });
+    expect(matroskaTrackFor(packet('audio', 0x7c))).toEqual({ ...audio, channels: 2 });
+  });
+});

@@ -37,6 +37,22 @@ describe.skipIf(!hasNatsServer())('one room across three relays on a three-node 
     await c.expectNone('media', 0, (e) => payloadText(e).startsWith('from-c'));
   });
 
+  it("forwards a screen share's audio and its announcement across relays, to everyone else", async () => {
+    const a = await join(0, 'share-audio', 'a');
+    const b = await join(1, 'share-audio', 'b');
+    const c = await join(2, 'share-audio', 'c');
+    a.send({ mediaState: { screen: true, screenAudio: true } });
+    for (const receiver of [b, c])
+      expect((await receiver.next('mediaState')).mediaState).toMatchObject({ screen: true, screenAudio: true });
+    a.sendMedia('tab-audio', { kind: TrackKind.SCREEN_AUDIO, audioLevel: 0 }, 160);
+    for (const receiver of [b, c]) {
+      const { from, media } = await receiver.nextMedia('tab-audio');
+      expect(from).toBe(a.id);
+      expect(media.kind).toBe(TrackKind.SCREEN_AUDIO);
+    }
+    await a.expectNone('media', 100, (e) => payloadText(e) === 'tab-audio');
+  });
+
   it("keeps the order of one sender's frames across relays", async () => {
     const a = await join(0, 'order', 'a');
     const b = await join(2, 'order', 'b');

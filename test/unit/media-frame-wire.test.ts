@@ -30,13 +30,15 @@ describe('wire enums ⇄ media names', () => {
     expect(videoCodecFromWire(99)).toBeNull();
   });
 
-  it('maps audio, video and screen to their track kinds and back; unset has no kind', () => {
+  it('maps audio, video, screen and screen audio to their track kinds and back; unset has no kind', () => {
     expect(mediaKindToWire('audio')).toBe(TrackKind.AUDIO);
     expect(mediaKindToWire('video')).toBe(TrackKind.VIDEO);
     expect(mediaKindToWire('screen')).toBe(TrackKind.SCREEN);
+    expect(mediaKindToWire('screen-audio')).toBe(TrackKind.SCREEN_AUDIO);
     expect(mediaKindFromWire(TrackKind.AUDIO)).toBe('audio');
     expect(mediaKindFromWire(TrackKind.VIDEO)).toBe('video');
     expect(mediaKindFromWire(TrackKind.SCREEN)).toBe('screen');
+    expect(mediaKindFromWire(TrackKind.SCREEN_AUDIO)).toBe('screen-audio');
     expect(mediaKindFromWire(TrackKind.TRACK_KIND_UNSPECIFIED)).toBeNull();
     expect(mediaKindFromWire(null)).toBeNull();
   });
@@ -134,6 +136,8 @@ describe('MediaFrame ⇄ EncodedMedia', () => {
     ).toBeNull();
     // A screen share is a track of its own kind.
     expect(encodedMediaOf({ kind: TrackKind.SCREEN, codec: Codec.VP8, payload })?.kind).toBe('screen');
+    // So is its audio: never taken for the microphone.
+    expect(encodedMediaOf({ kind: TrackKind.SCREEN_AUDIO, codec: Codec.OPUS, payload })?.kind).toBe('screen-audio');
     expect(encodedMediaOf({ kind: TrackKind.VIDEO, payload })).toBeNull();
     expect(
       encodedMediaOf({ kind: TrackKind.VIDEO, codec: 42 as (typeof Codec)[keyof typeof Codec], payload }),

@@ -98,6 +98,8 @@ describe('forwardToPage', () => {
       mic: false,
       camera: true,
       screen: false,
+      screenAudio: false,
+      screenAudioLevel: 0,
       audioLevel: 0,
       framesDecoded: 0,
       videoLayer: null,
