@@ -177,7 +177,8 @@ export class NodeWebTransport {
         signal: this.cancel.signal,
       });
     } catch (cause) {
-      throw new NodeWebTransportError(asError(cause).message, 'session', null, { cause });
+      const message = this.cancel.signal.aborted ? 'closed before the session was ready' : asError(cause).message;
+      throw new NodeWebTransportError(message, 'session', null, { cause });
     }
     if (this.done) {
       // close() came while connecting.
