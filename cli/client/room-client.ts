@@ -187,6 +187,11 @@ export class RoomClient {
     return this.connection.sessionId;
   }
 
+  /** The transport in use while connected (`websocket` or `webtransport`). */
+  get transport(): 'websocket' | 'webtransport' | null {
+    return this.connection.transportKind;
+  }
+
   /** Round trip to the relay, ms (from the heartbeat). */
   get rttMs(): number {
     return this.connection.rttMs;

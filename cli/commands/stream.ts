@@ -347,6 +347,7 @@ class StreamSession {
       fps: plan.encode.fps,
       bitrate: plan.encode.bitrate,
       e2ee: plan.e2ee,
+      transport: this.client.transport,
       peers: [...this.client.peers.values()].map((p) => ({ id: p.id, name: p.name })),
     });
     const done = new Promise<{ code: number } | { error: CliError }>((resolve) => (this.finish = resolve));

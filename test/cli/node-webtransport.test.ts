@@ -53,9 +53,13 @@ function media(tag: string, frame: Partial<MediaFrameInit>, size = 0): Uint8Arra
 }
 
 const tagOf = (e: DecodedEnvelope): string =>
-  e.body === 'media' ? Buffer.from(e.media!.payload ?? []).toString('utf8').replace(/\0+$/, '') : '';
+  e.body === 'media'
+    ? Buffer.from(e.media!.payload ?? [])
+        .toString('utf8')
+        .replace(/\0+$/, '')
+    : '';
 
-async function dial(url: string, hash: Uint8Array): Promise<{ error: Error; ms: number }> {
+async function dial(url: string, hash: BufferSource): Promise<{ error: Error; ms: number }> {
   const started = performance.now();
   const wt = new NodeWebTransport(url, { serverCertificateHashes: [{ algorithm: 'sha-256', value: hash }] });
   const error = await wt.ready.then(
