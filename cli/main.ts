@@ -3,7 +3,6 @@
  * record a room, run load bots, and inspect devices and relays. Dispatches to the commands of
  * `cli/command-table.ts`; a failure prints its message and exits with its code.
  */
-import { nodeTransportsClosed } from './client/node-transport.js';
 import { COMMANDS } from './command-table.js';
 import { exitCodeTable } from './errors.js';
 import { runCommand } from './run-command.js';
@@ -41,8 +40,5 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`videocall-cli: unknown command ${JSON.stringify(name)}\n\n${usage()}\n`);
     return 2;
   }
-  const code = await runCommand(command, rest);
-  // A WebTransport session's close is still leaving (UDP: nothing else tells the relay).
-  await nodeTransportsClosed();
-  return code;
+  return runCommand(command, rest);
 }
