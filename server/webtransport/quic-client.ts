@@ -73,6 +73,47 @@ export interface QuicClientOptions {
   handler(connection: QuicConnection): QuicConnectionHandler;
 }
 
+/**
+ * quiche's configuration of a client connection: TLS (see {@link QuicClientOptions.verifyPeer}),
+ * ALPN, the transport parameters of `limits`, datagrams on. Shared with the tests' raw client.
+ *
+ * @throws {@link WebTransportError} `invalid-argument` when quiche refuses the TLS setup.
+ */
+export function createClientConfig(
+  quiche: Quiche,
+  options: Pick<QuicClientOptions, 'alpn' | 'verifyPeer' | 'ca'>,
+  limits: QuicClientLimits = DEFAULT_QUIC_CLIENT_LIMITS,
+): QuicheConfig {
+  let config: QuicheConfig;
+  try {
+    config = quiche.Config.withBoringSslCtx(
+      options.verifyPeer,
+      false,
+      options.verifyPeer && options.ca ? Buffer.from(options.ca) : null,
+      null,
+      null,
+      null,
+    );
+  } catch (err) {
+    throw new WebTransportError('invalid-argument', `quiche refused the TLS setup: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  config.setApplicationProtos(options.alpn);
+  config.setMaxIdleTimeout(limits.idleTimeoutMs);
+  config.setMaxRecvUdpPayloadSize(MAX_RECV_UDP_PAYLOAD);
+  config.setMaxSendUdpPayloadSize(MAX_SEND_UDP_PAYLOAD);
+  config.setInitialMaxData(limits.maxData);
+  config.setInitialMaxStreamDataBidiLocal(limits.maxStreamData);
+  config.setInitialMaxStreamDataBidiRemote(limits.maxStreamData);
+  config.setInitialMaxStreamDataUni(limits.maxStreamData);
+  config.setInitialMaxStreamsBidi(limits.maxStreams);
+  config.setInitialMaxStreamsUni(limits.maxStreams);
+  config.setDisableActiveMigration(true);
+  config.enableDgram(true, limits.datagramQueueLength, limits.datagramQueueLength);
+  return config;
+}
+
 /** One QUIC client connection and its socket. Create with {@link QuicClient.connect}. */
 export class QuicClient implements ConnectionOwner {
   /** @internal */
@@ -124,34 +165,7 @@ export class QuicClient implements ConnectionOwner {
     }
     const limits = { ...DEFAULT_QUIC_CLIENT_LIMITS, ...options.limits };
     const log = (options.logger ?? silentLoggers)('quic');
-    let config: QuicheConfig;
-    try {
-      config = quiche.Config.withBoringSslCtx(
-        options.verifyPeer,
-        false,
-        options.verifyPeer && options.ca ? Buffer.from(options.ca) : null,
-        null,
-        null,
-        null,
-      );
-    } catch (err) {
-      throw new WebTransportError('invalid-argument', `quiche refused the TLS setup: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    config.setApplicationProtos(options.alpn);
-    config.setMaxIdleTimeout(limits.idleTimeoutMs);
-    config.setMaxRecvUdpPayloadSize(MAX_RECV_UDP_PAYLOAD);
-    config.setMaxSendUdpPayloadSize(MAX_SEND_UDP_PAYLOAD);
-    config.setInitialMaxData(limits.maxData);
-    config.setInitialMaxStreamDataBidiLocal(limits.maxStreamData);
-    config.setInitialMaxStreamDataBidiRemote(limits.maxStreamData);
-    config.setInitialMaxStreamDataUni(limits.maxStreamData);
-    config.setInitialMaxStreamsBidi(limits.maxStreams);
-    config.setInitialMaxStreamsUni(limits.maxStreams);
-    config.setDisableActiveMigration(true);
-    config.enableDgram(true, limits.datagramQueueLength, limits.datagramQueueLength);
-
+    const config = createClientConfig(quiche, options, limits);
     const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
     const remote = { host: options.host, port: options.port };
     try {
