@@ -122,6 +122,8 @@ export class QuicClient implements ConnectionOwner {
   readonly readBuffer = Buffer.allocUnsafe(STREAM_READ_BUFFER);
   /** The connection (its handler is set). */
   readonly connection: QuicConnection;
+  /** True when the server's UDP port answered "unreachable" during the handshake. */
+  refused = false;
   private flushScheduled = false;
   private sending = 0;
   private socketClosed = false;
@@ -284,7 +286,4 @@ export class QuicClient implements ConnectionOwner {
     this.refused = true;
     this.finish(this.connection);
   }
-
-  /** True when the server's UDP port answered "unreachable" during the handshake. */
-  refused = false;
 }

@@ -130,6 +130,18 @@ describe('WebTransport from Node (videocall-cli)', () => {
     expect(refused.ms).toBeLessThan(FAILS_WITHIN_MS);
   });
 
+  it('says what the relay answered a CONNECT it refused, and refuses an unpinned self-signed certificate', async () => {
+    const { port, info } = relay.webTransport!;
+    const hash = Buffer.from(info.serverCertificateHashes[0]!.value, 'base64');
+    const wrongPath = await dial(`https://127.0.0.1:${port}/nowhere`, hash);
+    expect(wrongPath.error.message).toMatch(/answered the CONNECT with 404/);
+    // No hash pinned: the certificate must chain to a root CA, which the relay's generated one does not.
+    const started = performance.now();
+    const unpinned = new NodeWebTransport(`https://127.0.0.1:${port}${info.path}`);
+    await expect(unpinned.ready).rejects.toThrow(/handshake did not complete.*TLS alert/);
+    expect(performance.now() - started).toBeLessThan(FAILS_WITHIN_MS);
+  });
+
   it('gives up connecting at once when closed before ready', async () => {
     const { port, info } = relay.webTransport!;
     const wt = new NodeWebTransport(`https://127.0.0.1:${port}${info.path}`, {
