@@ -5,22 +5,31 @@
  */
 import type { Transport } from '../../src/transport/transport.js';
 import { connectFromNode, type CliTransport } from '../client/node-transport.js';
-import type { SimConnect, SimLink } from '../sim/index.js';
+import type { SimConnect, SimLink, SimPriority } from '../sim/index.js';
 
 /** A {@link SimConnect} that opens `transport` to the relay at `server` (its base URL). */
 export function transportLink(server: string, transport: CliTransport): SimConnect {
-  return async (timeoutMs) => linkOf(await connectFromNode(server, { transport, timeoutMs }));
+  return async (timeoutMs) => new TransportSimLink(await connectFromNode(server, { transport, timeoutMs }));
 }
 
-/** `transport` as a {@link SimLink} (the same calls; the close info without `local`). */
-function linkOf(transport: Transport): SimLink {
-  const link: SimLink = {
-    send: (bytes, priority) => transport.send(bytes, priority),
-    onmessage: null,
-    onclose: null,
-    close: (code, reason) => transport.close(code, reason),
-  };
-  transport.onmessage = (bytes) => link.onmessage?.(bytes);
-  transport.onclose = ({ code, reason }) => link.onclose?.({ code, reason });
-  return link;
+/**
+ * `transport` as a {@link SimLink} (the same calls; the close info without `local`). A class,
+ * not an object literal: rollup's tree-shaking can take a literal's `null` handler for a constant.
+ */
+class TransportSimLink implements SimLink {
+  onmessage: ((bytes: Uint8Array) => void) | null = null;
+  onclose: ((info: { code: number; reason: string }) => void) | null = null;
+
+  constructor(private readonly transport: Transport) {
+    transport.onmessage = (bytes) => this.onmessage?.(bytes);
+    transport.onclose = ({ code, reason }) => this.onclose?.({ code, reason });
+  }
+
+  send(bytes: Uint8Array, priority: SimPriority): boolean {
+    return this.transport.send(bytes, priority);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.transport.close(code, reason);
+  }
 }

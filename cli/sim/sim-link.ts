@@ -23,32 +23,44 @@ export interface SimLink {
 /** Opens a link; rejects when it cannot within `timeoutMs`. */
 export type SimConnect = (timeoutMs: number) => Promise<SimLink>;
 
+/**
+ * A WebSocket as a {@link SimLink}. A class, not an object literal: rollup's tree-shaking
+ * took a literal's `onclose: null` for a constant and dropped the call (seen in dist/cli.js).
+ */
+class WebSocketLink implements SimLink {
+  onmessage: ((bytes: Uint8Array) => void) | null = null;
+  onclose: ((info: { code: number; reason: string }) => void) | null = null;
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => this.onmessage?.(data));
+    ws.once('close', (code, reason) => this.onclose?.({ code, reason: reason.toString() }));
+  }
+
+  send(bytes: Uint8Array): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(bytes);
+    return true;
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.ws.readyState > WebSocket.OPEN) return;
+    this.ws.close(code, reason);
+    // A relay that never answers the close must not hold the process.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+}
+
 /** The default {@link SimConnect}: a WebSocket to `url` (the relay's `/ws`), without per-message deflate. */
 export function webSocketLink(url: string): SimConnect {
   return (timeoutMs) =>
     new Promise<SimLink>((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
       ws.binaryType = 'nodebuffer';
+      const link = new WebSocketLink(ws);
       const timer = setTimeout(() => {
         ws.terminate();
         reject(new Error(`no WebSocket to ${url} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const link: SimLink = {
-        send: (bytes) => {
-          if (ws.readyState !== WebSocket.OPEN) return false;
-          ws.send(bytes);
-          return true;
-        },
-        onmessage: null,
-        onclose: null,
-        close: (code, reason) => {
-          if (ws.readyState > WebSocket.OPEN) return;
-          ws.close(code, reason);
-          // A relay that never answers the close must not hold the process.
-          setTimeout(() => ws.terminate(), 2000).unref();
-        },
-      };
-      ws.on('message', (data: Buffer) => link.onmessage?.(data));
       ws.once('open', () => {
         clearTimeout(timer);
         resolve(link);
@@ -57,9 +69,6 @@ export function webSocketLink(url: string): SimConnect {
         clearTimeout(timer);
         reject(err);
       });
-      ws.once('close', (code, reason) => {
-        clearTimeout(timer);
-        link.onclose?.({ code, reason: reason.toString() });
-      });
+      ws.once('close', () => clearTimeout(timer));
     });
 }
