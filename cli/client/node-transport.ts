@@ -4,6 +4,7 @@
  * the browser's transports run unchanged in videocall-cli.
  */
 import { connectTransport, type ConnectTransportOptions } from '../../src/transport/connect.js';
+import { TransportError } from '../../src/transport/errors.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { TransportUnsupportedError, UsageError } from '../errors.js';
 import { installNodeWebSocket } from './node-websocket.js';
@@ -37,10 +38,22 @@ export function checkTransport(transport: CliTransport): void {
  * `RelayConnectionOptions.connect` for Node: the transport asked for (`auto`
  * means WebSocket here: a CLI names its transport, and a fallback would hide which one it got).
  */
-export function connectFromNode(server: string, options: ConnectTransportOptions): Promise<Transport> {
+export async function connectFromNode(server: string, options: ConnectTransportOptions): Promise<Transport> {
   installNodeTransports();
   const transport = options.transport === 'webtransport' ? 'webtransport' : 'websocket';
-  return connectTransport(server, { ...options, transport });
+  try {
+    return await connectTransport(server, { ...options, transport });
+  } catch (error) {
+    // Asking the relay (over HTTP) where its WebTransport is failed: the relay itself is not
+    // there, which is what `relay-unreachable` says (fetch's TypeError is kept as the cause).
+    if (
+      error instanceof TransportError &&
+      error.code === 'webtransport-unavailable' &&
+      error.cause instanceof TypeError
+    )
+      throw new TransportError('relay-unreachable', error.message, { cause: error });
+    throw error;
+  }
 }
 
 /** The help line every command shows for `--transport`. */

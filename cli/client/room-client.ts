@@ -449,29 +449,12 @@ function cliErrorOf(error: VideoCallError | Error, server: string): CliError {
   const code = 'code' in error ? String(error.code) : '';
   if (code === 'relay-unreachable' || code === 'join-timeout')
     return new RelayUnreachableError(server, error.message, { cause: error });
-  if (code === 'webtransport-unavailable') {
-    // Asking the relay (over HTTP) where its WebTransport is failed: the relay itself is not there.
-    if (fetchFailed(error)) return new RelayUnreachableError(server, error.message, { cause: error });
+  if (code === 'webtransport-unavailable')
     return new TransportUnsupportedError('webtransport', error.message, { cause: error });
-  }
   if (TOKEN_CODES.has(code)) return new TokenRefusedError(code, error.message);
   if (code === 'connection-lost') return new ConnectionLostError(error.message);
   if (code) return new JoinRefusedError(code, error.message);
   return new CliError('internal', error.message, { cause: error });
-}
-
-/**
- * Whether a WebTransport failure came from fetching the relay's `webtransport.json`
- * (a `TypeError` from `fetch`, kept as the transport error's cause) rather than from QUIC.
- */
-function fetchFailed(error: Error): boolean {
-  let cause: unknown = error.cause;
-  // Bounded: VideoCallError → TransportError → the fetch error.
-  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
-    if (cause instanceof TypeError) return true;
-    cause = cause.cause;
-  }
-  return false;
 }
 
 /** A non-fatal relay error as a warning. */

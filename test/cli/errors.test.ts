@@ -139,6 +139,10 @@ describe('videocall-cli errors and exit codes', { timeout: 60_000 }, () => {
     } finally {
       await plain.close();
     }
+    // No relay at all is still exit 3, whichever transport was asked for.
+    const down = await stream('http://127.0.0.1:1', '--test-pattern', '--transport', 'webtransport');
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('Cannot reach the relay at http://127.0.0.1:1');
   });
 
   it('a codec someone in the room cannot decode: exit 10, naming who and what they decode', async () => {
