@@ -117,6 +117,7 @@ describe('WebTransport from Node (videocall-cli)', () => {
     const url = `https://127.0.0.1:${relay.webTransport!.port}${info.path}`;
     const mispinned = await dial(url, new Uint8Array(32));
     expect(mispinned.error.message).toMatch(/matches none of the 1 pinned/);
+    expect(mispinned.error).toMatchObject({ name: 'WebTransportError', code: 'certificate-mismatch' });
     expect(mispinned.ms).toBeLessThan(FAILS_WITHIN_MS);
 
     // A port just released by a socket of our own: nothing listens there.
@@ -127,6 +128,7 @@ describe('WebTransport from Node (videocall-cli)', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const refused = await dial(`https://127.0.0.1:${port}/wt`, new Uint8Array(32));
     expect(refused.error.message).toMatch(new RegExp(`nothing listens on UDP port ${port}`));
+    expect(refused.error).toMatchObject({ code: 'connect-failed' });
     expect(refused.ms).toBeLessThan(FAILS_WITHIN_MS);
   });
 

@@ -11,6 +11,8 @@
  */
 import {
   connectWebTransport,
+  WebTransportError,
+  type WebTransportErrorCode,
   type WebTransportBidiStream as SessionBidiStream,
   type WebTransportClientSession,
   type WebTransportSession,
@@ -52,9 +54,14 @@ export interface NodeBidirectionalStream {
   writable: NodeSendStream;
 }
 
-/** The W3C `WebTransportError`'s shape: an Error with `source` and `streamErrorCode`. */
+/**
+ * The W3C `WebTransportError`'s shape (an Error with `source` and `streamErrorCode`),
+ * plus a stable `code`: the stack's (`connect-failed`, `certificate-mismatch`,
+ * `quic-unavailable`, ...) when it failed to open, else `session-closed`.
+ */
 export class NodeWebTransportError extends Error {
   override readonly name = 'WebTransportError';
+  readonly code: WebTransportErrorCode;
   constructor(
     message: string,
     readonly source: 'session' | 'stream' = 'session',
@@ -62,6 +69,7 @@ export class NodeWebTransportError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.code = options?.cause instanceof WebTransportError ? options.cause.code : 'session-closed';
   }
 }
 
@@ -110,9 +118,13 @@ export class NodeWebTransport {
       readable: new ReadableStream<Uint8Array>({ start: (c) => void (this.datagramIn = c) }),
       writable: new WritableStream<Uint8Array>({
         write: (chunk) => {
-          // Unreliable: false (queue full, session closed) drops it, as a browser's outgoing queue would.
-          if (!this.session) throw new NodeWebTransportError('the session is not open');
-          this.session.sendDatagram(chunk);
+          // Unreliable: one that cannot go (queue full, session closed, larger than fits now) is
+          // dropped, as Chromium drops it, rather than erroring the writable for every later one.
+          try {
+            this.session?.sendDatagram(chunk);
+          } catch {
+            // too large for the path now
+          }
         },
       }),
       get maxDatagramSize(): number {
