@@ -113,6 +113,10 @@ export async function connectWebTransport(
       if (client.refused) throw failed(`nothing listens on UDP port ${target.port || 443}`, cause);
       throw failed(`the QUIC handshake did not complete: ${messageOf(cause)}`, cause);
     }
+    // Pinned: quiche took any certificate (verifyPeer off) but TLS 1.3 still checked the server's
+    // CertificateVerify against it, so the server holds that certificate's key. Checking the hash
+    // now, before a byte of HTTP/3 goes out, is what `serverCertificateHashes` asks. (Not checked:
+    // the browser's extra rules for pinned certificates, ECDSA and at most 14 days' validity.)
     if (pinned.length > 0) checkPinned(client.connection.peerCertificate, pinned, target.href);
     connection.open();
     let response;
