@@ -6,8 +6,10 @@
  * pipes, framing, the protocol, sending); the total is what a streaming
  * machine needs. A simulated viewer watches, so the relay asks for the video.
  *
- * Run: `npm run build && npx tsx bench/cli-stream-cpu.ts [seconds]` (default 15
- * per measurement, after 4 s of warm-up). CPU is % of one core, from
+ * Run: `npm run build && npx tsx bench/cli-stream-cpu.ts [seconds] [transports] [heights]`
+ * (default 15 s per measurement, after 4 s of warm-up; transports `websocket`,
+ * `webtransport` or both comma-separated, default websocket; heights e.g. `360`,
+ * default `720,360`). CPU is % of one core, from
  * /proc/<pid>/stat (user + system). The machine is shared: the load average
  * printed with each row says how disturbed it was.
  */
@@ -22,6 +24,8 @@ import { loadAverage } from './machine.js';
 const CLI_BIN = fileURLToPath(new URL('../bin/videocall-cli.mjs', import.meta.url));
 const WARMUP_MS = 4000;
 const SECONDS = Number(process.argv[2] ?? 15);
+const TRANSPORTS = (process.argv[3] ?? 'websocket').split(',');
+const HEIGHTS = (process.argv[4] ?? '720,360').split(',').map(Number);
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICKS = 100;
 
@@ -86,9 +90,11 @@ async function viaCli(
   url: string,
   room: string,
   s: EncodeSettings,
+  transport: string,
   started: () => void,
 ): Promise<{ node: number; ffmpeg: number }> {
   const args = ['stream', '--server', url, '--room', room, '--test-pattern', '--tone', '--quiet'];
+  args.push('--transport', transport);
   args.push('--size', `${s.width}x${s.height}`, '--fps', String(s.fps), '--codec', s.codec);
   args.push('--bitrate', String(s.bitrate), '--keyframe-interval', String(s.keyframeInterval / s.fps));
   const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: 'ignore' });
@@ -104,41 +110,45 @@ async function viaCli(
 const relay = await startRelay({ host: '127.0.0.1', port: 0 });
 console.log(`videocall-cli stream CPU (% of one core), ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up`);
 console.log(
-  'source              codec  ffmpeg alone  CLI: node + ffmpeg = total  node/baseline  load (1 min), video a viewer got',
+  'source              codec  transport     ffmpeg alone  CLI: node + ffmpeg = total  node/baseline  load (1 min), video a viewer got',
 );
-const cases: [number, number, number][] = [
-  [1280, 720, 1_500_000],
-  [640, 360, 600_000],
-];
+const cases = (
+  [
+    [1280, 720, 1_500_000],
+    [640, 360, 600_000],
+  ] as [number, number, number][]
+).filter(([, height]) => HEIGHTS.includes(height));
 let n = 0;
 for (const codec of ['vp8', 'h264'] as const) {
   for (const [width, height, bitrate] of cases) {
-    const settings: EncodeSettings = {
-      video: { kind: 'test-pattern' },
-      audio: { kind: 'tone' },
-      codec,
-      width,
-      height,
-      fps: 30,
-      bitrate,
-      keyframeInterval: 60,
-      audioBitrate: 32_000,
-    };
-    const room = `bench-${n++}`;
-    const viewer = new SimParticipant({ url: relay.wsUrl, room, name: 'viewer', probe: true });
-    await viewer.join();
-    viewer.start();
-    const alone = await baseline(settings);
-    const cli = await viaCli(relay.url, room, settings, () => viewer.resetCounts());
-    const fps = Math.round(((viewer.stats.videoInByLayer[0] ?? 0) / SECONDS) * 10) / 10;
-    viewer.close();
-    const total = Math.round((cli.node + cli.ffmpeg) * 10) / 10;
-    const ratio = alone > 0 ? (cli.node / alone).toFixed(2) : 'n/a';
-    console.log(
-      `${`${width}x${height}@30 + tone`.padEnd(20)}${codec.padEnd(7)}${`${alone}%`.padEnd(14)}` +
-        `${`${cli.node}% + ${cli.ffmpeg}% = ${total}%`.padEnd(27)}${ratio.padEnd(15)}${loadAverage()[0]}` +
-        `   viewer: ${fps} fps`,
-    );
+    for (const transport of TRANSPORTS) {
+      const settings: EncodeSettings = {
+        video: { kind: 'test-pattern' },
+        audio: { kind: 'tone' },
+        codec,
+        width,
+        height,
+        fps: 30,
+        bitrate,
+        keyframeInterval: 60,
+        audioBitrate: 32_000,
+      };
+      const room = `bench-${n++}`;
+      const viewer = new SimParticipant({ url: relay.wsUrl, room, name: 'viewer', probe: true });
+      await viewer.join();
+      viewer.start();
+      const alone = await baseline(settings);
+      const cli = await viaCli(relay.url, room, settings, transport, () => viewer.resetCounts());
+      const fps = Math.round(((viewer.stats.videoInByLayer[0] ?? 0) / SECONDS) * 10) / 10;
+      viewer.close();
+      const total = Math.round((cli.node + cli.ffmpeg) * 10) / 10;
+      const ratio = alone > 0 ? (cli.node / alone).toFixed(2) : 'n/a';
+      console.log(
+        `${`${width}x${height}@30 + tone`.padEnd(20)}${codec.padEnd(7)}${transport.padEnd(14)}${`${alone}%`.padEnd(14)}` +
+          `${`${cli.node}% + ${cli.ffmpeg}% = ${total}%`.padEnd(27)}${ratio.padEnd(15)}${loadAverage()[0]}` +
+          `   viewer: ${fps} fps`,
+      );
+    }
   }
 }
 await relay.close();

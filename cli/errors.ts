@@ -55,7 +55,8 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<CliErrorCode, string>> = {
   'ffmpeg-missing': 'ffmpeg is not installed',
   'device-format-unsupported': 'the camera or audio device cannot deliver the format asked',
   'file-unreadable': 'the media file is missing or holds no media',
-  'transport-unsupported': '--transport webtransport (no Node client yet)',
+  'transport-unsupported':
+    '--transport webtransport cannot be used (the relay offers none, or its UDP port does not answer)',
   'codec-unsupported': 'someone in the room cannot decode --codec',
   'join-refused': 'the relay turned the join away (room full, bad name, removed…)',
   'connection-lost': 'the relay was lost and did not come back in time',
@@ -159,13 +160,17 @@ export class FileUnreadableError extends CliError {
   }
 }
 
-/** `--transport webtransport`: Node has no WebTransport client yet. */
+/**
+ * `--transport webtransport` cannot be had: the relay offers no WebTransport, its
+ * UDP port does not answer, the handshake fails, or this platform has no QUIC binding.
+ */
 export class TransportUnsupportedError extends CliError {
   override readonly name = 'TransportUnsupportedError';
-  constructor(transport: string) {
+  constructor(transport: string, detail = 'this Node has no client for it.', options?: { cause?: unknown }) {
     super(
       'transport-unsupported',
-      `--transport ${transport} is not supported by videocall-cli yet (Node has no WebTransport client). Use --transport websocket.`,
+      `--transport ${transport} cannot be used: ${detail} Use --transport websocket.`,
+      options,
     );
   }
 }

@@ -5,7 +5,7 @@
  * tiles plus the active speaker, and leave cleanly. Totals for a progress
  * line, per-bot figures for the summary.
  */
-import { SimParticipant, type PageView } from '../sim/index.js';
+import { SimParticipant, type PageView, type SimConnect } from '../sim/index.js';
 
 /** How many bots connect at the same time: a burst of hundreds of joins is not what the test is about. */
 const JOIN_CONCURRENCY = 8;
@@ -23,6 +23,8 @@ export const BROWSER_VIEW: PageView = {
 export interface BotFleetOptions {
   /** The relay's WebSocket endpoint. */
   url: string;
+  /** Opens each bot's link instead of a WebSocket to {@link url} (e.g. WebTransport). */
+  connect?: SimConnect;
   room: string;
   count: number;
   /** How many of them publish camera and microphone (the first ones). */
@@ -87,6 +89,7 @@ export class BotFleet {
         // Publishers take turns speaking, so the active speaker (and the large tile) moves.
         speaking: (ms) => Math.floor(ms / SPEAKING_TURN_MS) % turns === i,
         view: BROWSER_VIEW,
+        ...(options.connect ? { connect: options.connect } : {}),
         ...(options.token ? { token: options.token } : {}),
       });
       return { sim, name, publishing, joined: false };

@@ -42,7 +42,7 @@ import {
   TransportUnsupportedError,
   UsageError,
 } from '../errors.js';
-import { checkTransport, connectFromNode, type CliTransport } from './node-websocket.js';
+import { checkTransport, connectFromNode, type CliTransport } from './node-transport.js';
 
 /** Another participant, as the roster and `MediaState` updates describe it. */
 export interface Peer {
@@ -185,6 +185,11 @@ export class RoomClient {
   /** Our session id, once joined. */
   get sessionId(): string {
     return this.connection.sessionId;
+  }
+
+  /** The transport in use while connected (`websocket` or `webtransport`). */
+  get transport(): 'websocket' | 'webtransport' | null {
+    return this.connection.transportKind;
   }
 
   /** Round trip to the relay, ms (from the heartbeat). */
@@ -445,7 +450,8 @@ function cliErrorOf(error: VideoCallError | Error, server: string): CliError {
   const code = 'code' in error ? String(error.code) : '';
   if (code === 'relay-unreachable' || code === 'join-timeout')
     return new RelayUnreachableError(server, error.message, { cause: error });
-  if (code === 'webtransport-unavailable') return new TransportUnsupportedError('webtransport');
+  if (code === 'webtransport-unavailable')
+    return new TransportUnsupportedError('webtransport', error.message, { cause: error });
   if (TOKEN_CODES.has(code)) return new TokenRefusedError(code, error.message);
   if (code === 'connection-lost') return new ConnectionLostError(error.message);
   if (code) return new JoinRefusedError(code, error.message);

@@ -6,9 +6,18 @@
 import { intFlag, numberFlag, parseFlags } from '../args.js';
 import { BotFleet, type FleetTotals } from '../bots/bot-fleet.js';
 import { progressLine, summaryTable } from '../bots/fleet-report.js';
+import { transportLink } from '../bots/transport-link.js';
+import { TRANSPORT_HELP, transportFlag } from '../client/node-transport.js';
 import { relayEndpoint, TOKEN_CODES } from '../client/room-client.js';
 import type { Command } from '../command.js';
-import { BotsFailedError, exitCodeTable, RelayUnreachableError, TokenRefusedError, UsageError } from '../errors.js';
+import {
+  BotsFailedError,
+  exitCodeTable,
+  RelayUnreachableError,
+  TokenRefusedError,
+  TransportUnsupportedError,
+  UsageError,
+} from '../errors.js';
 
 export const BOTS_HELP = `Usage: videocall-cli bots --count N --room R [options]
 
@@ -26,6 +35,7 @@ synthetic (not decodable pictures): this drives relays, not eyes.
                      requires one (mint one for the room with videocall-token)
   --publish N        how many of them publish camera and mic (default: all)
   --seconds S        leave after S seconds (default: until Ctrl-C)
+  --transport T      ${TRANSPORT_HELP.replace('\n', '\n                     ')}
   --json             print the summary as JSON instead of a table
   -h, --help         this text
 
@@ -37,7 +47,7 @@ A relay limits connections and joins per address (MAX_CONNECTIONS_PER_ADDRESS,
 default 100; JOINS_PER_ADDRESS_PER_MINUTE, default 60) and the room size
 (MAX_ROOM_SIZE): raise them on a relay meant for load tests.
 
-${exitCodeTable(['usage', 'relay-unreachable', 'token-refused', 'bots-failed', 'internal'])}
+${exitCodeTable(['usage', 'relay-unreachable', 'token-refused', 'transport-unsupported', 'bots-failed', 'internal'])}
 `;
 
 const FLAGS = {
@@ -47,6 +57,7 @@ const FLAGS = {
   token: { type: 'string' },
   publish: { type: 'string' },
   seconds: { type: 'string' },
+  transport: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -61,8 +72,11 @@ async function run(argv: string[]): Promise<number> {
   const count = intFlag('count', args.count, 1, 1, 100_000);
   const publish = Math.min(count, intFlag('publish', args.publish, count, 0, 100_000));
   const seconds = args.seconds === undefined ? undefined : numberFlag('seconds', args.seconds, 0, 0.1, 7 * 24 * 3600);
+  const transport = transportFlag(args.transport);
   const fleet = new BotFleet({
     url: relayEndpoint(args.server),
+    // WebSocket bots keep cli/sim's own lean client; WebTransport ones go through the client's transport.
+    ...(transport === 'webtransport' ? { connect: transportLink(args.server, transport) } : {}),
     room: args.room,
     count,
     publish,
@@ -99,7 +113,10 @@ async function runFleet(fleet: BotFleet, server: string, seconds: number | undef
     const failures = fleet.joinFailures;
     if (failures.length === fleet.totals().count) {
       const first = failures[0]!.error;
-      if (failures.every((f) => f.error === 'ECONNREFUSED')) throw new RelayUnreachableError(server, `${first}.`);
+      if (failures.every((f) => f.error === 'ECONNREFUSED' || f.error === 'relay-unreachable'))
+        throw new RelayUnreachableError(server, `${first}.`);
+      if (failures.every((f) => f.error === 'webtransport-unavailable'))
+        throw new TransportUnsupportedError('webtransport', 'no bot could open a WebTransport session.');
       if (TOKEN_CODES.has(first) && failures.every((f) => f.error === first))
         throw new TokenRefusedError(first, 'no bot could join.');
     }

@@ -9,6 +9,7 @@ import { EncoderFailedError, exitCodeTable, UsageError } from '../errors.js';
 import { checkFfmpeg } from '../media/ffmpeg-encoder.js';
 import { prepareOutputDir } from '../record/output-dir.js';
 import { RoomRecorder } from '../record/room-recorder.js';
+import { TRANSPORT_HELP, transportFlag } from '../client/node-transport.js';
 
 export const RECORD_HELP = `Usage: videocall-cli record --server URL --room R --out DIR [options]
 
@@ -29,6 +30,7 @@ room emptying or --seconds end the recording; every file is then finished
                      recorder (not with E2EE: a hidden recorder cannot take part
                      in the key exchange, so it could not decrypt)
   --name N           the name others see (default "Recorder")
+  --transport T      ${TRANSPORT_HELP.replace('\n', '\n                     ')}
   --seconds S        stop after S seconds
   --json             print the manifest as JSON at the end
   -h, --help         this text
@@ -42,6 +44,7 @@ ${exitCodeTable([
   'token-refused',
   'wrong-passphrase',
   'ffmpeg-missing',
+  'transport-unsupported',
   'join-refused',
   'connection-lost',
   'output-not-writable',
@@ -59,6 +62,7 @@ const FLAGS = {
   e2ee: { type: 'boolean', default: false },
   token: { type: 'string' },
   name: { type: 'string', default: 'Recorder' },
+  transport: { type: 'string' },
   seconds: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -85,6 +89,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const seconds = args.seconds === undefined ? undefined : numberFlag('seconds', args.seconds, 0, 0.1, 7 * 24 * 3600);
   const e2ee = args.e2ee || !!args.passphrase;
+  const transport = transportFlag(args.transport);
   const hidden = !!args.token && tokenIsHidden(args.token);
   if (e2ee && hidden) {
     throw new UsageError(
@@ -102,6 +107,7 @@ async function run(argv: string[]): Promise<number> {
     name: args.name,
     e2ee,
     hidden,
+    transport,
     log,
     ...(args.token ? { token: args.token } : {}),
     ...(args.passphrase ? { passphrase: args.passphrase } : {}),

@@ -25,7 +25,7 @@ import {
   type CliError,
 } from '../errors.js';
 import { RoomClient, type Peer } from '../client/room-client.js';
-import type { CliTransport } from '../client/node-websocket.js';
+import { TRANSPORT_HELP, transportFlag, type CliTransport } from '../client/node-transport.js';
 import { checkFfmpeg, FfmpegEncoder } from '../media/ffmpeg-encoder.js';
 import type { AudioSource, EncodeSettings, VideoSource } from '../media/ffmpeg-args.js';
 import { createOutput, type Output } from '../output.js';
@@ -52,7 +52,7 @@ Connection:
   --passphrase TEXT         end-to-end encrypt, keys bound to this room passphrase
                             (browsers open the room with #vc-key=TEXT)
   --e2ee                    end-to-end encrypt without a passphrase (safety codes)
-  --transport T             websocket (default); webtransport is not supported yet
+  --transport T             ${TRANSPORT_HELP.replace('\n', '\n                            ')}
 
 Encoding (ffmpeg):
   --size WxH                picture size (default 1280x720)
@@ -155,9 +155,7 @@ export function streamPlan(argv: string[]): StreamPlan | null {
   const codec = (f.codec ?? 'vp8') as VideoCodecName;
   if (!CODECS.includes(codec))
     throw new UsageError(`--codec must be one of ${CODECS.join(', ')}; got ${JSON.stringify(f.codec)}.`);
-  const transport = (f.transport ?? 'websocket') as CliTransport;
-  if (transport !== 'websocket' && transport !== 'webtransport')
-    throw new UsageError(`--transport must be websocket or webtransport; got ${JSON.stringify(f.transport)}.`);
+  const transport = transportFlag(f.transport);
   const { width, height } = sizeFlag(f.size, { width: 1280, height: 720 });
   const fps = intFlag('fps', f.fps, 30, 1, 60);
   const keyframeSeconds = numberFlag('keyframe-interval', f['keyframe-interval'], 2, 0.1, 60);
@@ -349,6 +347,7 @@ class StreamSession {
       fps: plan.encode.fps,
       bitrate: plan.encode.bitrate,
       e2ee: plan.e2ee,
+      transport: this.client.transport,
       peers: [...this.client.peers.values()].map((p) => ({ id: p.id, name: p.name })),
     });
     const done = new Promise<{ code: number } | { error: CliError }>((resolve) => (this.finish = resolve));

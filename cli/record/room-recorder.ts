@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EncodedMedia } from '../../src/codec/encoded-media.js';
 import { MediaCrypto } from '../../src/call/media-crypto.js';
+import type { CliTransport } from '../client/node-transport.js';
 import { RoomClient, type Peer } from '../client/room-client.js';
 import { CliError, E2eeRequiredError } from '../errors.js';
 import { matroskaTrackFor, TrackRecording, type TrackName, type TrackSummary } from './track-recording.js';
@@ -35,6 +36,8 @@ export interface RoomRecorderOptions {
   e2ee: boolean;
   /** The room passphrase (with `e2ee`); absent for safety-code E2EE. */
   passphrase?: string;
+  /** How to reach the relay. Default websocket. */
+  transport?: CliTransport;
   /** Stop after this many seconds; undefined: until stopped or the room empties. */
   seconds?: number;
   /** Where progress lines go. */
@@ -109,6 +112,7 @@ export class RoomRecorder {
         room: o.room,
         name: o.name,
         e2ee: o.e2ee,
+        transport: o.transport ?? 'websocket',
         ...(o.token ? { token: o.token } : {}),
         ...(o.passphrase ? { passphrase: o.passphrase } : {}),
         state: () => ({ mic: false, camera: false }),

@@ -11,6 +11,7 @@ export {
   type SimPublisherIn,
   type SimStats,
 } from './sim-participant.js';
+export { webSocketLink, type SimConnect, type SimLink, type SimPriority } from './sim-link.js';
 export { DEFAULT_LAYERS, type SimLayer } from './frame-model.js';
 export {
   chooseTracks,

@@ -1,6 +1,7 @@
 /**
- * A simulated participant: a Node WebSocket client that speaks the real
- * protocol to a relay, for tests, benchmarks and (later) `videocall-cli bots`.
+ * A simulated participant: a Node client that speaks the real protocol to a
+ * relay (over a WebSocket, or any {@link SimLink}), for tests, benchmarks and
+ * `videocall-cli bots`.
  *
  * - It joins, announces its camera's simulcast layers and sends frames of each
  *   layer at that layer's rate and size, only the layers the relay says someone
@@ -17,7 +18,6 @@
  * - With `clips`, a layer sends real coded frames (e.g. VP8 from ffmpeg) in a
  *   loop instead of placeholder bytes, so a browser in the room decodes a picture.
  */
-import { WebSocket } from 'ws';
 import {
   decodeEnvelope,
   encodeEnvelope,
@@ -33,6 +33,7 @@ import {
   KEYFRAME_INTERVAL_MS,
   type SimLayer,
 } from './frame-model.js';
+import { webSocketLink, type SimConnect, type SimLink, type SimPriority } from './sim-link.js';
 import { chooseTracks, type PageView, type RosterPublisher, type TrackChoice } from './tile-page.js';
 
 /** First byte of an envelope carrying a media frame: field 6, length-delimited. */
@@ -45,8 +46,10 @@ const SILENT_LEVEL = 127;
 const SUBSCRIBE_DEBOUNCE_MS = 100;
 
 export interface SimParticipantOptions {
-  /** The relay's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/ws`. */
+  /** The relay's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/ws` (unless {@link connect} is given). */
   url: string;
+  /** Opens the link to the relay instead of a WebSocket to {@link url} (e.g. WebTransport). */
+  connect?: SimConnect;
   room: string;
   name: string;
   /** Publish a camera in `layers`. Default false. */
@@ -153,7 +156,10 @@ export class SimParticipant {
   };
   /** Session id from Welcome. */
   id = '';
-  private ws: WebSocket | undefined;
+  private link: SimLink | undefined;
+  private linkOpen = false;
+  private readonly linkClosed: Promise<void>;
+  private resolveLinkClosed!: () => void;
   private readonly layers: readonly SimLayer[];
   private readonly roster = new Map<string, RosterPublisher>();
   private speaker: string | undefined;
@@ -176,6 +182,7 @@ export class SimParticipant {
   private readonly lastSeq = new Map<string, number>();
 
   constructor(private readonly options: SimParticipantOptions) {
+    this.linkClosed = new Promise((resolve) => (this.resolveLinkClosed = resolve));
     this.layers = options.layers ?? DEFAULT_LAYERS;
     this.forceKey = this.layers.map(() => true);
     this.sequence = this.layers.map(() => 0);
@@ -189,52 +196,50 @@ export class SimParticipant {
 
   /** Connects and joins; resolves once welcomed. Rejects on a refusal or after `timeoutMs`. */
   async join(timeoutMs = 10_000): Promise<void> {
-    const ws = new WebSocket(this.options.url, { perMessageDeflate: false });
-    this.ws = ws;
-    ws.binaryType = 'nodebuffer';
+    const connect = this.options.connect ?? webSocketLink(this.options.url);
+    const started = performance.now();
+    const link = await connect(timeoutMs);
+    this.link = link;
+    this.linkOpen = true;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new SimParticipantError('timeout', `${this.options.name}: no Welcome`)),
-        timeoutMs,
+        Math.max(0, timeoutMs - (performance.now() - started)),
       );
-      ws.on('message', (data: Buffer) => {
+      link.onmessage = (data) => {
         if (this.receive(data) === 'welcome') {
           clearTimeout(timer);
           resolve();
         }
-      });
-      ws.once('open', () => {
-        const { camera = false, mic = false } = this.options;
-        this.send({
-          join: {
-            protocolVersion: PROTOCOL_VERSION,
-            room: this.options.room,
-            name: this.options.name,
-            token: this.options.token ?? '',
-            state: {
-              camera,
-              mic,
-              videoLayers: camera
-                ? this.layers.map((l) => ({
-                    width: l.width,
-                    height: l.height,
-                    maxFramerate: l.fps,
-                    maxBitrate: l.bitrate,
-                  }))
-                : [],
-            },
-          },
-        });
-      });
-      ws.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      ws.once('close', (code, reason) => {
+      };
+      link.onclose = ({ code, reason }) => {
+        this.linkOpen = false;
+        this.resolveLinkClosed();
         clearTimeout(timer);
         // A refused join: the relay's error code (`token-invalid`…) says why better than the close.
-        const why = this.fatalCode ?? (reason.toString() || 'closed');
+        const why = this.fatalCode ?? (reason || 'closed');
         reject(new SimParticipantError(why, `${this.options.name}: closed ${code}`));
+      };
+      const { camera = false, mic = false } = this.options;
+      this.send({
+        join: {
+          protocolVersion: PROTOCOL_VERSION,
+          room: this.options.room,
+          name: this.options.name,
+          token: this.options.token ?? '',
+          state: {
+            camera,
+            mic,
+            videoLayers: camera
+              ? this.layers.map((l) => ({
+                  width: l.width,
+                  height: l.height,
+                  maxFramerate: l.fps,
+                  maxBitrate: l.bitrate,
+                }))
+              : [],
+          },
+        },
       });
     });
   }
@@ -255,7 +260,7 @@ export class SimParticipant {
   close(): void {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     clearTimeout(this.subscribeTimer);
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close();
+    if (this.link && this.linkOpen) this.link.close();
   }
 
   /**
@@ -263,13 +268,11 @@ export class SimParticipant {
    * period) and closes; resolves once the connection is closed (at most `timeoutMs`).
    */
   async leave(timeoutMs = 2000): Promise<void> {
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return this.close();
-    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    if (!this.link || !this.linkOpen) return this.close();
     this.send({ leave: {} });
     this.close();
-    const timer = setTimeout(() => ws.terminate(), timeoutMs);
-    await closed;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.linkClosed, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
   }
 
@@ -302,10 +305,10 @@ export class SimParticipant {
   }
 
   private send(message: EnvelopeInit): void {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const link = this.link;
+    if (!link || !this.linkOpen) return;
     const bytes = encodeEnvelope(message);
-    ws.send(bytes);
+    if (!link.send(bytes, priorityOf(message))) return;
     if (message.media) {
       this.stats.framesOut++;
       this.stats.bytesOut += bytes.length;
@@ -367,7 +370,7 @@ export class SimParticipant {
   }
 
   /** Handles one message; returns its body type when decoded. */
-  private receive(data: Buffer): DecodedEnvelope['body'] | 'media-counted' {
+  private receive(data: Uint8Array): DecodedEnvelope['body'] | 'media-counted' {
     if (data[0] === MEDIA_TAG && !this.options.probe) {
       this.stats.framesIn++;
       this.stats.bytesIn += data.length;
@@ -497,4 +500,11 @@ export class SimParticipant {
     this.stats.subscriptions++;
     this.send({ subscription: { tracks } });
   }
+}
+
+/** How a message goes on a link that tells media from control (WebTransport: datagrams, streams). */
+function priorityOf(message: EnvelopeInit): SimPriority {
+  if (!message.media) return 'control';
+  if (message.media.kind === TrackKind.AUDIO) return 'audio';
+  return message.media.keyframe ? 'video-key' : 'video';
 }

@@ -78,7 +78,11 @@ export type WebTransportErrorCode =
   /** Too much is queued on the connection already; drop or retry later. */
   | 'congested'
   /** An argument is out of range (a datagram too large, a bad close code). */
-  | 'invalid-argument';
+  | 'invalid-argument'
+  /** A client session could not be opened: no answer, handshake failed, or the CONNECT was refused. */
+  | 'connect-failed'
+  /** A client connection's server certificate matches none of the hashes it was pinned to. */
+  | 'certificate-mismatch';
 
 /** The WebTransport API was used in a way that cannot work now. */
 export class WebTransportError extends Error {

@@ -74,6 +74,10 @@ export interface QuicheConnection {
   onTimeout(): void;
   close(app: boolean, err: number, reason: Uint8Array): void | null;
   traceId(): string;
+  /** The peer's certificate chain, DER, leaf first (null before the handshake or without one). */
+  peerCertChain(): Uint8Array[] | null;
+  /** quiche `stream_priority`: `urgency` 0 (first) to 7; incremental streams share bandwidth round-robin. */
+  streamPriority(streamId: number, urgency: number, incremental: boolean): void;
   applicationProto(): Uint8Array;
   isEstablished(): boolean;
   isDraining(): boolean;

@@ -61,8 +61,10 @@ export class QuicConnection {
   handler: QuicConnectionHandler = { onStreamData: () => {} };
   private readonly pending = new Map<number, { chunks: Uint8Array[]; fin: boolean }>();
   private pendingBytes = 0;
-  private nextUniStream = 3;
-  private nextBidiStream = 1;
+  /** Callers waiting for a stream's queued bytes to be taken by quiche (see {@link whenTaken}). */
+  private readonly takenWaiters = new Map<number, Array<() => void>>();
+  private nextUniStream: number;
+  private nextBidiStream: number;
   private timer: NodeJS.Timeout | undefined;
   private announced = false;
   private gone = false;
@@ -76,7 +78,12 @@ export class QuicConnection {
     /** Peer address. */
     readonly remote: HostPort,
     private readonly maxBufferedBytes: number,
-  ) {}
+    /** Which side we are: it decides the IDs of the streams we open (RFC 9000 §2.1). */
+    readonly role: 'server' | 'client' = 'server',
+  ) {
+    this.nextUniStream = role === 'server' ? 3 : 2;
+    this.nextBidiStream = role === 'server' ? 1 : 0;
+  }
 
   /** quiche's trace ID, for logs. */
   get traceId(): string {
@@ -113,6 +120,12 @@ export class QuicConnection {
     return this.conn.pathStats()[0]?.rtt ?? 0;
   }
 
+  /** The peer's certificate (DER), once the handshake got that far; undefined when it sent none. */
+  get peerCertificate(): Uint8Array | undefined {
+    if (this.gone) return undefined;
+    return this.conn.peerCertChain()?.[0] ?? undefined;
+  }
+
   /** Unidirectional streams the peer still lets us open. */
   get uniStreamsLeft(): number {
     return this.conn.peerStreamsLeftUni();
@@ -123,7 +136,8 @@ export class QuicConnection {
   }
 
   /**
-   * Reserves the next server-initiated stream ID (3, 7, 11, ... or 1, 5, 9, ...).
+   * Reserves the next stream ID of our side: a server's 3, 7, 11, ... (uni) or 1, 5, 9, ...
+   * (bidi); a client's 2, 6, 10, ... or 0, 4, 8, ...
    *
    * @throws {@link WebTransportError} `stream-limit` when the peer's limit is reached.
    */
@@ -179,6 +193,33 @@ export class QuicConnection {
     queue.fin ||= fin;
     this.pendingBytes += data.length;
     this.endpoint.markDirty(this);
+  }
+
+  /**
+   * Resolves once nothing queued here for `streamId` is left (quiche took it all, or
+   * the stream or connection went): a writer's backpressure. Never rejects.
+   */
+  whenTaken(streamId: number): Promise<void> {
+    if (!this.pending.has(streamId) || this.gone) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.takenWaiters.get(streamId) ?? [];
+      list.push(resolve);
+      this.takenWaiters.set(streamId, list);
+    });
+  }
+
+  /**
+   * Sets how soon a stream's bytes go relative to others: `urgency` 0 (first) to 7
+   * (quiche's default is 3); streams of equal urgency go one after another.
+   */
+  setUrgency(streamId: number, urgency: number): void {
+    if (this.gone) return;
+    try {
+      this.conn.streamPriority(streamId, Math.max(0, Math.min(7, Math.round(urgency))), false);
+    } catch (err) {
+      // A stream already finished or reset: its priority no longer matters.
+      this.endpoint.log.debug('stream priority not set', { conn: this.traceId, streamId, err: (err as Error).message });
+    }
   }
 
   /** Abruptly ends our sending side of a stream (RESET_STREAM with `code`); drops what is queued. */
@@ -251,6 +292,7 @@ export class QuicConnection {
     }
     this.pending.clear();
     this.pendingBytes = 0;
+    for (const streamId of [...this.takenWaiters.keys()]) this.taken(streamId);
     this.endpoint.markDirty(this);
   }
 
@@ -353,7 +395,16 @@ export class QuicConnection {
       // Only a FIN may be left (quiche takes a bare FIN whatever the window).
       if (queue.fin && this.streamSend(streamId, new Uint8Array(0), true) === null) continue;
       this.pending.delete(streamId);
+      this.taken(streamId);
     }
+  }
+
+  /** Wakes those waiting for `streamId`'s queue to empty. */
+  private taken(streamId: number): void {
+    const waiters = this.takenWaiters.get(streamId);
+    if (!waiters) return;
+    this.takenWaiters.delete(streamId);
+    for (const resolve of waiters) resolve();
   }
 
   /**
@@ -381,6 +432,7 @@ export class QuicConnection {
     if (!queue) return;
     for (const chunk of queue.chunks) this.pendingBytes -= chunk.length;
     this.pending.delete(streamId);
+    this.taken(streamId);
   }
 
   private shutdown(streamId: number, direction: 'read' | 'write', code: number): void {
@@ -454,6 +506,7 @@ export class QuicConnection {
     this.timer = undefined;
     this.pending.clear();
     this.pendingBytes = 0;
+    for (const streamId of [...this.takenWaiters.keys()]) this.taken(streamId);
     const peer = this.conn.peerError();
     const local = this.conn.localError();
     const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');

@@ -129,10 +129,20 @@ describe('videocall-cli errors and exit codes', { timeout: 60_000 }, () => {
     expect(garbage.stderr).toContain(`Cannot read ${junk}`);
   });
 
-  it('webtransport: exit 9, not supported yet, pointing at websocket', async () => {
-    const result = await stream(relay.url, '--test-pattern', '--transport', 'webtransport');
-    expect(result.code).toBe(9);
-    expect(result.stderr).toContain('--transport websocket');
+  it('webtransport from a relay that offers none: exit 9, saying so and pointing at websocket', async () => {
+    const plain = await startRelay({ host: '127.0.0.1', port: 0, webTransport: { enabled: false } });
+    try {
+      const result = await stream(plain.url, '--test-pattern', '--transport', 'webtransport');
+      expect(result.code).toBe(9);
+      expect(result.stderr).toContain('does not offer WebTransport');
+      expect(result.stderr).toContain('--transport websocket');
+    } finally {
+      await plain.close();
+    }
+    // No relay at all is still exit 3, whichever transport was asked for.
+    const down = await stream('http://127.0.0.1:1', '--test-pattern', '--transport', 'webtransport');
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain('Cannot reach the relay at http://127.0.0.1:1');
   });
 
   it('a codec someone in the room cannot decode: exit 10, naming who and what they decode', async () => {

@@ -212,6 +212,26 @@ describe('videocall-cli record', { timeout: 180_000 }, () => {
     for (const f of manifest.files) expectPlayable(f, sent, 'vp8');
   });
 
+  it('records over WebTransport what a publisher streams over WebTransport: the files play', async () => {
+    const out = outDir();
+    const before = relay.stats().webTransport?.sessionsTotal ?? 0;
+    const rec = record(relay.url, 'rec-wt', out, '--transport', 'webtransport');
+    await stderrShows(rec, /recording room rec-wt/);
+    const ada = streamPattern(relay.url, 'rec-wt', 'Ada', 600, '--transport', 'webtransport');
+    await stderrShows(rec, /Ada: video → /);
+    await stderrShows(rec, /Ada: audio → /);
+    expect(relay.stats().webTransport?.sessionsTotal).toBe(before + 2);
+    await sleep(4000);
+    ada.child.kill('SIGINT');
+    const sent = await streamed(ada);
+    const result = await rec.exited;
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = manifestOf(out);
+    expect(manifest.reason).toBe('room-empty');
+    expect(manifest.files.map((f) => f.track).sort()).toEqual(['audio', 'video']);
+    for (const f of manifest.files) expectPlayable(f, sent, 'vp8');
+  });
+
   it('Ctrl-C finishes every file cleanly: ffprobe reads them with their duration', async () => {
     const out = outDir();
     const rec = record(relay.url, 'rec-sigint', out, '--json');

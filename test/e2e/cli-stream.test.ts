@@ -90,6 +90,25 @@ describe('videocall-cli stream into a room a browser is in', () => {
     await page.close();
   });
 
+  it('does the same over WebTransport: the relay counts the CLI as a WebTransport session', async () => {
+    const page = await chromium.newPage(`${relay.url}/?room=cli-wt&name=Viewer&camera=off&mic=off`);
+    const before = relay.stats().webTransport?.sessionsTotal ?? 0;
+    const cli = await stream('cli-wt', ['--transport', 'webtransport']);
+    // The page may use WebTransport too: the CLI's session is the one more than before it joined.
+    expect(relay.stats().webTransport?.sessionsTotal).toBeGreaterThan(before);
+    expect(cli.events.find((e) => e.event === 'joined')?.transport).toBe('webtransport');
+    await expectLiveTileWithAudio(page, 'CLI');
+    const pageTransport = await page.evaluate(() => document.querySelector('videocall-room')!.transportInUse);
+    const sessions = relay.stats().webTransport?.sessions ?? 0;
+    expect(sessions).toBe(pageTransport === 'webtransport' ? 2 : 1);
+    await leaves(cli, page);
+    // Its close reached the relay at once (UDP: otherwise only the idle timeout would tell).
+    await waitFor('the CLI session to close', async () =>
+      (relay.stats().webTransport?.sessions ?? 0) === sessions - 1 ? true : undefined,
+    );
+    await page.close();
+  });
+
   it('does the same end-to-end encrypted with a passphrase, verified by the browser', async () => {
     const page = await chromium.newPage(
       `${relay.url}/?room=cli-secret&name=Viewer&camera=off&mic=off&e2ee#vc-key=correct%20horse`,

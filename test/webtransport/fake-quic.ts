@@ -2,10 +2,15 @@
  * A stand-in for `QuicConnection` that records what the HTTP/3 layer does, so
  * that layer can be driven byte by byte without sockets or quiche.
  */
-import { encodeSettings, FrameReader, FrameType, SettingId, StreamType } from '../../server/webtransport/h3-frames.js';
+import { FrameReader, FrameType } from '../../server/webtransport/h3-frames.js';
 import { WebTransportError } from '../../server/webtransport/errors.js';
+import {
+  clientControlStream as nodeClientControlStream,
+  connectHeaders,
+  connectRequest as encodeConnect,
+} from '../../server/webtransport/h3-client.js';
 import { H3Connection, type H3ConnectionOptions } from '../../server/webtransport/h3-connection.js';
-import { decodeFieldSection, encodeFieldSection, type HeaderField } from '../../server/webtransport/qpack.js';
+import { decodeFieldSection, type HeaderField } from '../../server/webtransport/qpack.js';
 import type { QuicConnection } from '../../server/webtransport/quic-endpoint.js';
 import { concatBytes } from '../../server/webtransport/varint.js';
 import type { WebTransportSession } from '../../server/webtransport/webtransport-session.js';
@@ -88,41 +93,14 @@ export class FakeQuic {
   }
 }
 
-/** The client's control stream as Chromium 156 opens it: type 0, then its SETTINGS. */
+/** The client's control stream as Chromium 156 opens it: type 0, then its SETTINGS (the Node client's too). */
 export function clientControlStream(): Uint8Array {
-  return concatBytes([
-    Uint8Array.of(StreamType.Control),
-    encodeSettings(
-      new Map([
-        [SettingId.QpackMaxTableCapacity, 65536],
-        [SettingId.MaxFieldSectionSize, 16384],
-        [SettingId.QpackBlockedStreams, 100],
-        [SettingId.H3Datagram, 1],
-        [SettingId.H3DatagramDraft04, 1],
-        [SettingId.EnableWebTransportDraft02, 1],
-      ]),
-    ),
-  ]);
+  return nodeClientControlStream();
 }
 
-/** An extended CONNECT request's HEADERS frame, as Chromium sends it. */
+/** An extended CONNECT request's HEADERS frame, as Chromium sends it (with a page's origin). */
 export function connectRequest(path = '/wt', extra: HeaderField[] = []): Uint8Array {
-  const fields: HeaderField[] = [
-    [':scheme', 'https'],
-    [':method', 'CONNECT'],
-    [':authority', '127.0.0.1:4433'],
-    [':path', path],
-    [':protocol', 'webtransport'],
-    ['sec-webtransport-http3-draft02', '1'],
-    ['origin', 'http://127.0.0.1:8080'],
-  ];
-  // A header in `extra` replaces the default of that name (e.g. another origin).
-  const section = encodeFieldSection([...fields.filter(([n]) => !extra.some(([e]) => e === n)), ...extra]);
-  return concatBytes([Uint8Array.of(FrameType.Headers), varintBytes(section.length), section]);
-}
-
-function varintBytes(n: number): Uint8Array {
-  return n < 64 ? Uint8Array.of(n) : Uint8Array.of(0x40 | (n >> 8), n & 0xff);
+  return encodeConnect(connectHeaders({ authority: '127.0.0.1:4433', path, origin: 'http://127.0.0.1:8080' }, extra));
 }
 
 /** An H3Connection over a FakeQuic, established, with the sessions it accepts collected. */

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { FrameReader, FrameType } from '../../server/webtransport/h3-frames.js';
 import { loadQuiche, type Quiche, type QuicheConnection } from '../../server/webtransport/quic-binding.js';
+import { createClientConfig, DEFAULT_QUIC_CLIENT_LIMITS } from '../../server/webtransport/quic-client.js';
 import { decodeFieldSection, type HeaderField } from '../../server/webtransport/qpack.js';
 import { concatBytes, encodeVarint } from '../../server/webtransport/varint.js';
 import { clientControlStream, connectRequest } from './fake-quic.js';
@@ -42,18 +43,18 @@ export class QuicTestClient {
     const load = await loadQuiche();
     if (!load.ok) throw new Error(load.reason);
     const { quiche } = load;
-    const config = new quiche.Config();
-    config.verifyPeer(false);
-    config.setApplicationProtos(['h3']);
-    config.enableDgram(true, 1000, 1000);
-    config.setMaxIdleTimeout(10_000);
-    const maxStreamData = windows.maxStreamData ?? 1_000_000;
-    config.setInitialMaxData(windows.maxData ?? 10_000_000);
-    config.setInitialMaxStreamDataBidiLocal(maxStreamData);
-    config.setInitialMaxStreamDataBidiRemote(maxStreamData);
-    config.setInitialMaxStreamDataUni(maxStreamData);
-    config.setInitialMaxStreamsBidi(100);
-    config.setInitialMaxStreamsUni(100);
+    // The Node client's configuration (no certificate check: the tests trust their relay), with the test's windows.
+    const config = createClientConfig(
+      quiche,
+      { alpn: ['h3'], verifyPeer: false },
+      {
+        ...DEFAULT_QUIC_CLIENT_LIMITS,
+        idleTimeoutMs: 10_000,
+        maxData: windows.maxData ?? 10_000_000,
+        maxStreamData: windows.maxStreamData ?? 1_000_000,
+        datagramQueueLength: 1000,
+      },
+    );
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     const local = { host: '127.0.0.1', port: socket.address().port };
