@@ -37,7 +37,7 @@ import { createLogger } from './log.js';
 import type { DropReason } from './metrics.js';
 import { Outbound } from './outbound.js';
 import { ReceiverControlBudget } from './receiver-control-budget.js';
-import { KeyedRateLimiter, TokenBucket } from './rate-limit.js';
+import { KeyedRateLimiter, LeakyCount, TokenBucket } from './rate-limit.js';
 import { RESUME_SECRET_BYTES } from './resume-tokens.js';
 import { cleanDisplayName } from './display-name.js';
 import type { LeaveReason, ReplacedHow, RoomMember } from './room-member.js';
@@ -75,8 +75,13 @@ const CONTROL_CAPS: Partial<Record<BodyKind, number>> = {
   chat: MAX_CHAT_ENVELOPE_BYTES,
 };
 
-/** Control messages in a row dropped for the byte budget after which the connection is closed (`control-flood`). */
-const MAX_OVER_BUDGET_IN_ROW = 200;
+/**
+ * Control messages dropped for the byte budget after which the connection is closed
+ * (`control-flood`); the count leaks away at {@link OVER_BUDGET_LEAK_PER_SECOND}, so a
+ * client that strays over now and then is only throttled.
+ */
+const MAX_OVER_BUDGET = 200;
+const OVER_BUDGET_LEAK_PER_SECOND = 20;
 
 /** What muting the camera stops: the camera and the screen share, with the share's audio. */
 const CAMERA_KINDS = [TrackKind.VIDEO, TrackKind.SCREEN, TrackKind.SCREEN_AUDIO];
@@ -191,7 +196,10 @@ export class Connection implements RoomMember {
   private state: MediaStateInit = { mic: false, camera: false, screen: false };
   /** Control bytes this client may send: a burst, then a sustained rate. */
   private readonly controlBudget: TokenBucket;
-  private overBudgetInRow = 0;
+  /** Control messages dropped for the budget lately. */
+  private readonly overBudget = new LeakyCount(OVER_BUDGET_LEAK_PER_SECOND);
+  /** Told (`rate-limited`) since a control message last fitted the budget: once per run of drops. */
+  private toldOverBudget = false;
   /** What others may send this client in control bytes per second. */
   private readonly receiverBudget: ReceiverControlBudget;
 
@@ -940,22 +948,24 @@ export class Connection implements RoomMember {
    */
   private withinControlBudget(bytes: number): boolean {
     if (this.controlBudget.take(bytes)) {
-      this.overBudgetInRow = 0;
+      this.toldOverBudget = false;
       return true;
     }
     this.ctx.metrics.dropped.inc('control-budget');
-    if (++this.overBudgetInRow >= MAX_OVER_BUDGET_IN_ROW) {
+    const count = this.overBudget.add();
+    if (count >= MAX_OVER_BUDGET) {
       this.ctx.metrics.refused.inc('control-flood');
       this.fail(
         new ProtocolError(
           ErrorCode.ControlFlood,
-          `${this.overBudgetInRow} control messages in a row beyond ${this.ctx.options.controlBytesPerSecond} bytes per second`,
+          `${Math.floor(count)} control messages dropped lately beyond ${this.ctx.options.controlBytesPerSecond} bytes per second`,
           CloseCode.ControlFlood,
         ),
       );
       return false;
     }
-    if (this.overBudgetInRow === 1) {
+    if (!this.toldOverBudget) {
+      this.toldOverBudget = true;
       this.ctx.metrics.errors.inc(ErrorCode.RateLimited);
       this.sendError(
         ErrorCode.RateLimited,

@@ -32,6 +32,32 @@ export class TokenBucket {
   }
 }
 
+/**
+ * A count that leaks away at `leakPerSecond`: what a client did beyond a budget
+ * lately. Unlike a count "in a row", a message that squeezes through after a
+ * refill does not wipe it, so a flood read slowly (a busy relay reads it spread
+ * over seconds) still adds up.
+ */
+export class LeakyCount {
+  private level = 0;
+  private last: number;
+
+  constructor(
+    private readonly leakPerSecond: number,
+    private readonly now: () => number = performance.now.bind(performance),
+  ) {
+    this.last = this.now();
+  }
+
+  /** Adds one; returns the count (what has not leaked away, with this one). */
+  add(): number {
+    const now = this.now();
+    this.level = Math.max(0, this.level - ((now - this.last) / 1000) * this.leakPerSecond) + 1;
+    this.last = now;
+    return this.level;
+  }
+}
+
 /** One {@link TokenBucket} per key, created on first use. */
 export class KeyedRateLimiter {
   private readonly buckets = new Map<string, TokenBucket>();

@@ -47,6 +47,27 @@ describe('control byte budget per connection', () => {
     b.sendMedia('after', { kind: TrackKind.VIDEO, keyframe: true });
     await a.nextMedia('after');
   });
+
+  it('closes a flood that arrives spread out, with a message fitting the budget now and then', async () => {
+    const flooder = await TestClient.joined(relay, 'budget', 'slow-flooder');
+    clients.push(flooder);
+    const tracks = Array.from({ length: 120 }, (_, i) => ({
+      publisher: `publisher-session-${String(i).padStart(12, '0')}`,
+      kind: TrackKind.VIDEO,
+      layer: 0,
+    }));
+    const big = encodeEnvelope({ subscription: { tracks } });
+    // 80 a second, ~4 KB each: far over 2 KiB/s, yet every 2 s one fits again, so a count
+    // of drops "in a row" would start over and never reach the limit.
+    const started = performance.now();
+    for (let tick = 0; tick < 100 && flooder.isOpen; tick++) {
+      for (let i = 0; i < 8; i++) flooder.sendRaw(big);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await flooder.closed()).toEqual({ code: CloseCode.ControlFlood, reason: ErrorCode.ControlFlood });
+    // Past a refill: at least one message fitted the budget during the flood.
+    expect(performance.now() - started).toBeGreaterThan(2000);
+  });
 });
 
 describe('presence and control from other relay nodes are checked like client input', () => {
