@@ -60,6 +60,10 @@ export interface LocalAudioStats {
 export interface LocalStats {
   video: LocalVideoStats | null;
   audio: LocalAudioStats | null;
+  /** Our screen share's video while we share; null otherwise. */
+  screen: LocalVideoStats | null;
+  /** The shared tab's sound while it is sent with the share; null otherwise (never `muted`). */
+  screenAudio: LocalAudioStats | null;
 }
 
 /** A remote participant's camera as received here; null in {@link ParticipantStats.video} while it is off. */
@@ -114,6 +118,27 @@ export interface RemoteAudioStats {
   mouthToEarMs: number | null;
 }
 
+/** A remote participant's screen share as received here; null in {@link ParticipantStats.screen} while they don't share. */
+export interface RemoteScreenStats {
+  /** Codec decoded; null before the first frame. */
+  codec: string | null;
+  /** Size of the last frame shown, pixels (0 before the first). */
+  width: number;
+  height: number;
+  /** Frames shown per second (a still screen sends few). */
+  fps: number | null;
+  /** Bitrate received, kbit/s (payload as on the wire). */
+  bitrateKbps: number | null;
+  /** The layer decoded (0 the largest); null before the first. */
+  layer: number | null;
+  /** Frames that never arrived, % of those sent to us. */
+  lossPct: number | null;
+  /** Frames dropped here since the share started: decoder behind, or waiting for a keyframe after loss. */
+  framesDropped: number;
+  /** Mean time to decode a frame recently, ms. */
+  decodeTimeMs: number;
+}
+
 /** One remote participant as received here. */
 export interface ParticipantStats {
   /** Their participant (session) id. */
@@ -121,6 +146,10 @@ export interface ParticipantStats {
   name: string;
   video: RemoteVideoStats | null;
   audio: RemoteAudioStats | null;
+  /** Their screen share; null while they don't share. */
+  screen: RemoteScreenStats | null;
+  /** Their screen share's sound (a shared tab's); null without one (`mouthToEarMs` is not measured for it: null). */
+  screenAudio: RemoteAudioStats | null;
   /** Their connection's class, as their tile shows it (see `connection-quality.ts` for the rule). */
   quality: ConnectionQuality;
   /** The figures that made it less than `good`; empty when good. */

@@ -16,7 +16,7 @@ interface LayerSequence {
   received: number;
 }
 
-/** Bytes, frames and frames lost of one kind of media (camera video, or microphone audio). */
+/** Bytes, frames and frames lost of one kind of media (camera video, microphone audio, screen share video or audio). */
 export class StreamCounters {
   /** Payload bytes received (as on the wire: ciphertext with E2EE). */
   bytes = 0;
@@ -120,5 +120,8 @@ export function freezeThreshold(meanIntervalMs: number): number {
 export class ReceiveCounters {
   readonly video = new StreamCounters();
   readonly audio = new StreamCounters();
+  /** Their screen share's video, and its audio (a shared tab's sound). */
+  readonly screen = new StreamCounters();
+  readonly screenAudio = new StreamCounters();
   readonly freezes = new FreezeDetector();
 }

@@ -288,6 +288,8 @@ export class RemoteMedia {
       video: receivers.video?.stats ?? null,
       audio: receivers.audio?.stats ?? null,
       playout: receivers.playout?.stats,
+      screenAudio: receivers.screenAudio?.stats ?? null,
+      screenPlayout: receivers.screenPlayout?.stats,
       pacer: receivers.pacer.stats,
       wantedLayer: receivers.wantedLayer,
     };

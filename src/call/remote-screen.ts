@@ -4,7 +4,7 @@
  * against audio: a shared screen has no lips to sync, and showing it at once
  * keeps a pointer on it live.
  */
-import { VideoDecodePipeline } from '../codec/video-decode.js';
+import { VideoDecodePipeline, type VideoDecodeStats } from '../codec/video-decode.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import { wallClockMs } from '../shared/clock.js';
 import { layerStep } from './layer-follow.js';
@@ -51,6 +51,11 @@ export class RemoteScreens {
       onKeyframeNeeded: () => this.options.requestKeyframe(participant, r.layer ?? 0),
     });
     r.decoder.push(media);
+  }
+
+  /** What the decoder of their screen share says now, for the stats; null while none decodes. */
+  stats(participant: RemoteParticipant): VideoDecodeStats | null {
+    return this.receivers.get(participant)?.decoder?.stats ?? null;
   }
 
   /** The layer of their screen we subscribe to now (null: none); the decoder moves at its keyframe. */

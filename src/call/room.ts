@@ -314,11 +314,14 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.stats = new StatsCollector({
       participants: () => this.participants.values(),
       receivers: (participant) => this.remote.receiverStats(participant),
+      screenReceiver: (participant) => this.screens.stats(participant),
       localVideo: () => (this.local.state.camera ? this.local.videoStats : null),
       localAudio: () => {
         const stats = this.local.audioStats;
         return stats ? { stats, muted: !this.local.state.mic } : null;
       },
+      localScreen: () => (this.screenShare.sharing ? this.screenShare.stats : null),
+      localScreenAudio: () => (this.screenShare.sharing ? this.screenShare.audioStats : null),
       transport: () => (this.state === 'joined' ? this.connection.transportKind : null),
       // The shortest recent round trip: the path's delay, not a moment this page's main thread was busy.
       rttMs: () => (Number.isNaN(this.connection.clock.rttMs) ? null : this.connection.clock.rttMs),
@@ -339,7 +342,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    * for (const p of participants) console.log(p.name, p.video?.fps, p.quality);
    */
   async getStats(): Promise<CallStats> {
-    return this.stats.collect();
+    const snapshot = this.stats.snapshot();
+    // The report is built by a module of its own, fetched on the first call (a chunk of the ES build).
+    const { statsReport } = await import('./stats-report.js');
+    return statsReport(snapshot);
   }
 
   /**
@@ -1022,6 +1028,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 
   /** A frame of a participant's screen share: decrypted with E2EE like any frame, then to its own decoder. */
   private receiveScreen(participant: RemoteParticipant, frame: MediaFrameInit): void {
+    participant.received.screen.frame(frame.payload?.length ?? 0, frame.layer ?? 0, frame.sequence ?? undefined);
     const deliver = (payload: Uint8Array | null | undefined) => {
       const media = encodedMediaOf({ ...frame, payload }, this.connection.clock.offsetMs);
       if (media && this.participants.get(participant.id) === participant) this.screens.receive(participant, media);
@@ -1035,6 +1042,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    * frame, then played as a stream of its own beside their microphone's.
    */
   private receiveScreenAudio(participant: RemoteParticipant, frame: MediaFrameInit): void {
+    participant.received.screenAudio.frame(frame.payload?.length ?? 0, 0, frame.sequence ?? undefined);
     // Only while they announce it: packets still on their way after the share stopped would start a stream nobody stops.
     const deliver = (payload: Uint8Array | null | undefined) => {
       if (this.participants.get(participant.id) === participant && participant.screenAudio)

@@ -12,14 +12,7 @@ import type { VideoDecodeStats } from '../codec/video-decode.js';
 import type { VideoEncodeStats } from '../codec/video-encode.js';
 import type { JitterBufferStats } from '../playout/audio-jitter-buffer.js';
 import type { VideoPacerStats } from '../playout/video-pacer.js';
-import {
-  STATS_WINDOW_MS,
-  type CallStats,
-  type LocalStats,
-  type ParticipantStats,
-  type RemoteAudioStats,
-  type RemoteVideoStats,
-} from './call-stats.js';
+import { STATS_WINDOW_MS } from './call-stats.js';
 import { connectionQuality, type ConnectionQuality, type QualityVerdict } from './connection-quality.js';
 import { CounterWindow } from './counter-window.js';
 import type { RemoteParticipant } from './remote-participant.js';
@@ -30,6 +23,9 @@ export interface ReceiverSnapshot {
   audio: AudioDecodeStats | null;
   /** The jitter buffer's latest report; undefined before the first. */
   playout: JitterBufferStats | undefined;
+  /** Their screen share's audio decoder and playout stream; null/undefined without one. */
+  screenAudio: AudioDecodeStats | null;
+  screenPlayout: JitterBufferStats | undefined;
   pacer: VideoPacerStats;
   /** The layer of their camera we subscribe to; null: none (their tile is not shown). */
   wantedLayer: number | null;
@@ -39,13 +35,26 @@ export interface ReceiverSnapshot {
 export interface StatsSource {
   participants(): Iterable<RemoteParticipant>;
   receivers(participant: RemoteParticipant): ReceiverSnapshot | null;
+  /** The decoder of their screen share; null while none decodes. */
+  screenReceiver(participant: RemoteParticipant): VideoDecodeStats | null;
   localVideo(): VideoEncodeStats | null;
   localAudio(): { stats: AudioEncodeStats; muted: boolean } | null;
+  /** Our screen share's encoders while we share; null otherwise. */
+  localScreen(): VideoEncodeStats | null;
+  localScreenAudio(): AudioEncodeStats | null;
   transport(): 'websocket' | 'webtransport' | null;
   /** Round trip to the relay, ms (the shortest recent one); null before the first. */
   rttMs(): number | null;
   /** A participant's connection class changed. */
   qualityChanged(participant: RemoteParticipant, quality: ConnectionQuality, previous: ConnectionQuality): void;
+}
+
+/** What a report reads: the collector's source, its windows, and the time. */
+export interface StatsView {
+  source: StatsSource;
+  tracks: ReadonlyMap<RemoteParticipant, ParticipantTrack>;
+  local: CounterWindow<string>;
+  now: number;
 }
 
 /** Snapshots are taken this often while the call runs. */
@@ -55,11 +64,29 @@ export const STEADY_JUDGEMENTS = 3;
 /** Freezes are counted over this look-back for the stats and the quality rule. */
 export const FREEZE_LOOKBACK_MS = 10_000;
 
-type ParticipantKey =
-  'vBytes' | 'vFrames' | 'vLost' | 'shown' | 'aBytes' | 'aFrames' | 'aLost' | 'concealed' | 'played';
+export type ParticipantKey =
+  | 'vBytes'
+  | 'vFrames'
+  | 'vLost'
+  | 'shown'
+  | 'aBytes'
+  | 'aFrames'
+  | 'aLost'
+  | 'concealed'
+  | 'played'
+  // Their screen share (`s`) and its sound (`sa`).
+  | 'sBytes'
+  | 'sFrames'
+  | 'sLost'
+  | 'sShown'
+  | 'saBytes'
+  | 'saFrames'
+  | 'saLost'
+  | 'saConcealed'
+  | 'saPlayed';
 
 /** What the collector keeps per remote participant. */
-interface ParticipantTrack {
+export interface ParticipantTrack {
   window: CounterWindow<ParticipantKey>;
   verdict: QualityVerdict;
   /** Since when their video (camera on and subscribed), and their audio (mic on), were expected; undefined: not now. */
@@ -113,32 +140,14 @@ export class StatsCollector {
     this.sampleLocal(now);
   }
 
-  /** The call's figures now (a fresh snapshot first). */
-  collect(): CallStats {
+  /**
+   * A fresh snapshot of every counter, and what `statsReport` (in
+   * `stats-report.ts`, loaded on the first `getStats()`) needs to turn it into
+   * {@link CallStats}.
+   */
+  snapshot(): StatsView {
     this.sample(false);
-    const now = this.now();
-    const participants: ParticipantStats[] = [];
-    for (const p of this.source.participants()) {
-      const track = this.tracks.get(p);
-      if (!track) continue;
-      const receivers = this.source.receivers(p);
-      participants.push({
-        id: p.id,
-        name: p.name,
-        video: p.camera ? this.remoteVideo(p, track, receivers, now) : null,
-        audio: p.mic ? this.remoteAudio(p, track, receivers) : null,
-        quality: track.verdict.quality,
-        qualityReasons: [...track.verdict.reasons],
-      });
-    }
-    const rtt = this.source.rttMs();
-    return {
-      at: Date.now(),
-      transport: this.source.transport(),
-      rttMs: rtt === null || !(rtt >= 0) ? null : round(rtt, 1),
-      local: this.localStats(),
-      participants,
-    };
+    return { source: this.source, tracks: this.tracks, local: this.local, now: this.now() };
   }
 
   private sampleParticipant(p: RemoteParticipant, now: number, judge: boolean): void {
@@ -156,6 +165,7 @@ export class StatsCollector {
     const receivers = this.source.receivers(p);
     const counted = p.received;
     const playout = receivers?.playout;
+    const screenPlayout = receivers?.screenPlayout;
     track.window.add(now, {
       vBytes: counted.video.bytes,
       vFrames: counted.video.frames,
@@ -166,6 +176,15 @@ export class StatsCollector {
       aLost: counted.audio.lost,
       concealed: playout?.concealedSamples ?? 0,
       played: playout?.playedSamples ?? 0,
+      sBytes: counted.screen.bytes,
+      sFrames: counted.screen.frames,
+      sLost: counted.screen.lost,
+      sShown: p.screenFramesDecoded,
+      saBytes: counted.screenAudio.bytes,
+      saFrames: counted.screenAudio.frames,
+      saLost: counted.screenAudio.lost,
+      saConcealed: screenPlayout?.concealedSamples ?? 0,
+      saPlayed: screenPlayout?.playedSamples ?? 0,
     });
     const videoExpected = p.camera && !!receivers && receivers.wantedLayer !== null;
     if (!videoExpected) {
@@ -214,101 +233,22 @@ export class StatsCollector {
     if (verdict.quality !== previous) this.source.qualityChanged(p, verdict.quality, previous);
   }
 
-  private remoteVideo(
-    p: RemoteParticipant,
-    track: ParticipantTrack,
-    receivers: ReceiverSnapshot | null,
-    now: number,
-  ): RemoteVideoStats {
-    const w = track.window;
-    const d = w.delta();
-    const decode = receivers?.video ?? null;
-    const pacer = receivers?.pacer;
-    return {
-      codec: decode?.codec ?? null,
-      width: p.videoWidth,
-      height: p.videoHeight,
-      fps: round(w.rate('shown'), 1),
-      bitrateKbps: kbps(w.rate('vBytes')),
-      layer: p.videoLayer,
-      freezes: p.received.freezes.countSince(now - FREEZE_LOOKBACK_MS),
-      totalFreezes: p.received.freezes.count,
-      totalFreezeMs: Math.round(p.received.freezes.totalMs),
-      framesDropped: (decode ? decode.droppedBusy + decode.droppedWaitingForKeyframe : 0) + (pacer?.dropped ?? 0),
-      lossPct: d ? round(lossPct(d.deltas.vLost, d.deltas.vFrames), 2) : null,
-      decodeTimeMs: round(decode?.decodeTimeMs ?? 0, 1)!,
-      pacingDelayMs: pacer && pacer.shown > 0 ? round(pacer.meanHoldMs, 1) : null,
-      glassToGlassMs: round(p.videoDelayMs, 1),
-    };
-  }
-
-  private remoteAudio(
-    p: RemoteParticipant,
-    track: ParticipantTrack,
-    receivers: ReceiverSnapshot | null,
-  ): RemoteAudioStats {
-    const w = track.window;
-    const d = w.delta();
-    const playout = receivers?.playout;
-    return {
-      codec: 'opus',
-      bitrateKbps: kbps(w.rate('aBytes')),
-      lossPct: d ? round(lossPct(d.deltas.aLost, d.deltas.aFrames), 2) : null,
-      jitterBufferMs: playout ? round(playout.delayMs, 1) : null,
-      targetDelayMs: playout ? round(playout.targetDelayMs, 1) : null,
-      concealedPct: d && d.deltas.aFrames > 0 ? round(concealedPct(d.deltas.concealed, d.deltas.played), 2) : null,
-      mouthToEarMs: round(p.audioDelayMs, 1),
-    };
-  }
-
   private sampleLocal(now: number): void {
     const video = this.source.localVideo();
     const audio = this.source.localAudio();
-    const values: Record<string, number> = { vBytes: video?.bytes ?? 0, aBytes: audio?.stats.bytes ?? 0 };
-    for (const l of video?.layers ?? []) {
-      values[`f${l.layer}`] = l.framesEncoded;
-      values[`b${l.layer}`] = l.bytes;
+    const screen = this.source.localScreen();
+    const values: Record<string, number> = {
+      aBytes: audio?.stats.bytes ?? 0,
+      saBytes: this.source.localScreenAudio()?.bytes ?? 0,
+    };
+    for (const [prefix, stats] of [['', video] as const, ['s', screen] as const]) {
+      values[`${prefix}vBytes`] = stats?.bytes ?? 0;
+      for (const l of stats?.layers ?? []) {
+        values[`${prefix}f${l.layer}`] = l.framesEncoded;
+        values[`${prefix}b${l.layer}`] = l.bytes;
+      }
     }
     this.local.add(now, values);
-  }
-
-  private localStats(): LocalStats {
-    const video = this.source.localVideo();
-    const audio = this.source.localAudio();
-    const w = this.local;
-    const layers = (video?.layers ?? []).map((l) => ({
-      layer: l.layer,
-      width: l.width,
-      height: l.height,
-      active: l.active,
-      fps: round(w.rate(`f${l.layer}`), 1),
-      bitrateKbps: kbps(w.rate(`b${l.layer}`)),
-    }));
-    // The largest layer being encoded now (under load the top ones stop while still announced).
-    // An inactive layer may still show a frame or two in the window (it stopped within it): prefer active ones.
-    const top =
-      layers.find((l) => l.active && (l.fps ?? 0) > 0) ??
-      layers.find((l) => (l.fps ?? 0) > 0) ??
-      layers.find((l) => l.active) ??
-      layers[0];
-    return {
-      video: video
-        ? {
-            codec: video.codec,
-            width: top?.width ?? video.width,
-            height: top?.height ?? video.height,
-            fps: top ? top.fps : null,
-            targetFps: video.framerate,
-            bitrateKbps: kbps(w.rate('vBytes')),
-            limitedBy: video.limitedBy,
-            encodeTimeMs: round(video.encodeTimeMs, 1)!,
-            layers,
-          }
-        : null,
-      audio: audio
-        ? { codec: 'opus', bitrateKbps: audio.muted ? 0 : kbps(w.rate('aBytes')), muted: audio.muted }
-        : null,
-    };
   }
 }
 
@@ -326,15 +266,4 @@ export function concealedPct(concealed: number, played: number): number | null {
   const c = Math.max(0, concealed);
   const total = c + Math.max(0, played);
   return total > 0 ? (100 * c) / total : null;
-}
-
-/** Bytes per second → kbit/s, rounded to 0.1. */
-function kbps(bytesPerSecond: number | null): number | null {
-  return bytesPerSecond === null ? null : Math.round(bytesPerSecond * 0.08) / 10;
-}
-
-function round(value: number | null, digits: number): number | null {
-  if (value === null || !Number.isFinite(value)) return null;
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }

@@ -214,6 +214,7 @@ export class VideocallStatsPanelElement extends LitElement {
       if (v.limitedBy) rows.push(['stats.limited', this.t(`stats.limited.${v.limitedBy}`)]);
     }
     rows.push(['stats.audio', !a || a.muted ? this.t('stats.muted') : this.kbps(a.bitrateKbps)]);
+    this.screenRows(rows, local.screen, local.screenAudio);
     return rows;
   }
 
@@ -242,7 +243,26 @@ export class VideocallStatsPanelElement extends LitElement {
         ['stats.concealed', this.pct(a.concealedPct)],
         ['stats.m2e', this.ms(a.mouthToEarMs)],
       );
+    this.screenRows(rows, p.screen, p.screenAudio);
     return rows;
+  }
+
+  /** A screen share, sent or received, in one row (size, frame rate, bitrate), and its sound in another; none without one. */
+  private screenRows(
+    rows: Row[],
+    screen: { width: number; height: number; fps: number | null; bitrateKbps: number | null } | null,
+    sound: { bitrateKbps: number | null } | null,
+  ): void {
+    if (screen)
+      rows.push([
+        'stats.screen',
+        [
+          screen.width ? this.size(screen.width, screen.height) : this.t('stats.unknown'),
+          this.fps(screen.fps),
+          this.kbps(screen.bitrateKbps),
+        ].join(' · '),
+      ]);
+    if (sound) rows.push(['stats.screenAudio', this.kbps(sound.bitrateKbps)]);
   }
 
   private ms(value: number | null): string {

@@ -106,6 +106,34 @@ describe('screen share with audio through a real relay', () => {
           ?.getAttribute('aria-label') ?? null,
     );
     expect(sign).toBe('With sound');
+    // getStats() on both sides reports the share and its sound apart from camera and microphone (both off).
+    const received = await waitFor('the share in Grace’s getStats()', async () => {
+      const stats = await grace.evaluate(() => document.querySelector('videocall-room')!.getStats());
+      const p = stats.participants[0];
+      return p?.screen && p.screenAudio && (p.screenAudio.bitrateKbps ?? 0) > 0 && (p.screen.fps ?? 0) > 0
+        ? p
+        : undefined;
+    });
+    expect(received).toMatchObject({ video: null, audio: null });
+    expect(received.screen!.width).toBeGreaterThan(0);
+    expect(received.screenAudio).toMatchObject({ codec: 'opus' });
+    expect(received.screenAudio!.jitterBufferMs).not.toBeNull();
+    const local = (await ada.evaluate(() => document.querySelector('videocall-room')!.getStats())).local;
+    expect(local).toMatchObject({ video: null, audio: null, screenAudio: { codec: 'opus', muted: false } });
+    expect(local.screen!.bitrateKbps).toBeGreaterThan(0);
+    expect(local.screenAudio!.bitrateKbps).toBeGreaterThan(0);
+    console.log(
+      `getStats: share received ${JSON.stringify(received.screen)}, its sound ${JSON.stringify(received.screenAudio)}`,
+    );
+    // The stats panel (from the settings panel) says it too: a row for the share and one for its sound.
+    await grace.locator('[part~="settings-button"]').click();
+    await grace.locator('[part~="stats-button"]').click();
+    await grace.locator('videocall-stats-panel [part~="stats-table"]').first().waitFor();
+    const panel = await waitFor('the share’s rows in the stats panel', async () => {
+      const text = await grace.locator('videocall-stats-panel [part~="stats-panel"]').innerText();
+      return text.includes('Screen share') && text.includes('Shared sound') ? text : undefined;
+    });
+    expect(panel).toMatch(/Screen share\s+\d+×\d+ · \d+ fps · \d+ kbit\/s/);
     const transport = await grace.evaluate(() => document.querySelector('videocall-room')!.transportInUse);
     console.log(`share audio over ${transport}: loudest played level on the other page ${loudest.toFixed(3)} (RMS)`);
   }, 60_000);
