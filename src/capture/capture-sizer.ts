@@ -118,9 +118,12 @@ export class CaptureSizer {
     if (this.stopped || this.track.readyState !== 'live') return;
     if (this.applied) this.previous.push({ size: this.applied, until: performance.now() + 2000 });
     this.applied = size;
+    // Only the size is ours: what else the page set on the track since (a lower frame rate…) stays.
+    // (An undefined member of a constraints dictionary counts as absent.)
+    const { width: _width, height: _height, ...others } = this.track.getConstraints();
     const constraints: MediaTrackConstraints = size
-      ? { ...this.original, width: { ideal: size.width }, height: { ideal: size.height } }
-      : this.original;
+      ? { ...others, width: { ideal: size.width }, height: { ideal: size.height } }
+      : { ...others, width: this.original.width, height: this.original.height };
     // A camera that refuses keeps capturing at its size: the encoder scales, as before.
     this.track.applyConstraints(constraints).catch(() => {
       if (this.applied === size) this.applied = null;

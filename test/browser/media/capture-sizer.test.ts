@@ -70,6 +70,19 @@ describe('capture sizing (the camera captures no larger than what is encoded)', 
     expect(await waitFor(() => heightOf(camera) === 720, 2000), 'stop gives back the 720p capture').to.equal(true);
   });
 
+  it('changes only the size: a frame rate the page set on the track meanwhile stays', async () => {
+    const camera = await openCamera();
+    cleanups.push(() => camera.stop());
+    const sizer = new CaptureSizer(camera, { width: 1280, height: 720 }, { shrinkDelayMs: 0 });
+    await camera.applyConstraints({ ...camera.getConstraints(), frameRate: 4 });
+    sizer.fit({ width: 640, height: 360 });
+    expect(await waitFor(() => heightOf(camera) === 360, 3000)).to.equal(true);
+    expect(camera.getSettings().frameRate).to.equal(4);
+    sizer.stop();
+    expect(await waitFor(() => heightOf(camera) === 720, 2000)).to.equal(true);
+    expect(camera.getSettings().frameRate, 'nor does giving back the original size undo it').to.equal(4);
+  });
+
   it('a simulcast sender watched only at 180p captures at 360p and keeps announcing the same layers', async () => {
     const camera = await openCamera();
     cleanups.push(() => camera.stop());
