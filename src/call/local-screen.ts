@@ -89,13 +89,13 @@ export class LocalScreen {
   }
 
   /**
-   * Asks the person for a screen and starts sending it with `codec`. Resolves
-   * once capture runs; rejects with a {@link ScreenCaptureError} when the
+   * Asks the person for a screen (and, `withAudio`, its sound) and starts
+   * sending it with `codec`. Resolves once capture runs; rejects with a {@link ScreenCaptureError} when the
    * picker is dismissed or the browser cannot share.
    */
-  async start(codec: VideoCodecName): Promise<void> {
+  async start(codec: VideoCodecName, withAudio = true): Promise<void> {
     if (this.track) return;
-    const { video: track, audio } = await openScreen();
+    const { video: track, audio } = await openScreen(withAudio);
     this.codec = codec;
     this.track = track;
     // The browser's own "Stop sharing" bar, or the shared window closing.

@@ -396,16 +396,17 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    * sharp for text, plus a smaller layer. When the browser offers the shared
    * tab's sound (Chromium's "Also share tab audio"), it is sent too, as a track
    * of its own: the others hear it beside our microphone, and it never makes us
-   * the active speaker. Resolves once it is sent; rejects
+   * the active speaker; `{ audio: false }` asks for the picture only (the
+   * picker then offers no sound). Resolves once it is sent; rejects
    * with a {@link VideoCallError} `screen-denied` (the picker was dismissed),
    * `screen-unsupported` or `screen-failed`. Sharing stops with
    * {@link stopScreenShare}, or by the browser's own "Stop sharing".
    */
-  async startScreenShare(): Promise<void> {
+  async startScreenShare(options: { audio?: boolean } = {}): Promise<void> {
     if (this.state !== 'joined' && this.state !== 'reconnecting')
       throw new VideoCallError('invalid-state', `Cannot share a screen in a room that is ${this.state}.`);
     try {
-      await this.screenShare.start(this.codec);
+      await this.screenShare.start(this.codec, options.audio !== false);
     } catch (error) {
       const code = (error as { code?: string }).code;
       const known = code === 'screen-denied' || code === 'screen-unsupported' || code === 'screen-failed';

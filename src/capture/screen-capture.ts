@@ -51,14 +51,15 @@ interface ScreenShareOptions extends DisplayMediaStreamOptions {
  * is a tab's own sound (music, a video), so voice processing (echo cancelling,
  * noise suppression, gain control) would only damage it.
  */
-export function screenConstraints(): DisplayMediaStreamOptions {
+export function screenConstraints(withAudio = true): DisplayMediaStreamOptions {
   const options: ScreenShareOptions = {
     video: {
       width: { max: SCREEN_MAX_WIDTH },
       height: { max: SCREEN_MAX_HEIGHT },
       frameRate: { ideal: SCREEN_FRAME_RATE, max: SCREEN_FRAME_RATE },
     },
-    audio: {
+    // Without: the browser's picker does not offer "Also share tab audio" at all.
+    audio: withAudio && {
       echoCancellation: false,
       noiseSuppression: false,
       autoGainControl: false,
@@ -82,15 +83,15 @@ export interface SharedScreen {
  * Asks the person to pick a screen, window or tab, and returns its video track
  * with `contentHint = 'detail'` (sharpness over motion), and its audio track
  * when the browser gave one (a tab, with "share tab audio" ticked). The caller
- * owns the tracks and stops them.
+ * owns the tracks and stops them. `withAudio` false asks for the picture only.
  * @throws {ScreenCaptureError} `screen-denied`, `screen-unsupported` or `screen-failed`
  */
-export async function openScreen(): Promise<SharedScreen> {
+export async function openScreen(withAudio = true): Promise<SharedScreen> {
   const devices = typeof navigator === 'undefined' ? undefined : navigator.mediaDevices;
   if (!devices || typeof devices.getDisplayMedia !== 'function') throw new ScreenCaptureError('screen-unsupported');
   let stream: MediaStream;
   try {
-    stream = await devices.getDisplayMedia(screenConstraints());
+    stream = await devices.getDisplayMedia(screenConstraints(withAudio));
   } catch (error) {
     const name = typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
     // The picker dismissed, or a policy forbids it: both are a person's (or site's) choice, not a failure.

@@ -178,6 +178,8 @@ export class VideocallRoomElement extends LitElement {
   @property({ reflect: true }) camera: 'on' | 'off' = 'on';
   /** `on` (default) or `off`: send microphone audio. */
   @property({ reflect: true }) mic: 'on' | 'off' = 'on';
+  /** `on` (default) or `off`: a screen share may carry the shared tab's sound (the browser's picker offers it). */
+  @property({ attribute: 'screen-audio', reflect: true }) screenAudio: 'on' | 'off' = 'on';
   /** Force a video codec (`vp8`, `vp9`, `av1`, `h264`); default: the best everyone can decode. */
   @property({ reflect: true }) codec: VideoCodecName | '' = '';
   /**
@@ -386,7 +388,7 @@ export class VideocallRoomElement extends LitElement {
     const room = this.current;
     if (!room || !this.inCall) throw new VideoCallError('invalid-state', 'Join the call before sharing a screen.');
     try {
-      await room.startScreenShare();
+      await room.startScreenShare({ audio: this.screenAudio !== 'off' });
     } catch (error) {
       const failure = asVideoCallError(error);
       if (failure.code !== 'screen-denied') this.report(failure);

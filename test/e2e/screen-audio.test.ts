@@ -202,4 +202,32 @@ describe('screen share with audio through a real relay', () => {
     await sharer.close();
     await listener.close();
   }, 90_000);
+
+  it('screen-audio="off" shares the picture only: no sound is asked for, sent or announced', async () => {
+    const url = (name: string) =>
+      `${relay.url}/?room=e2e-screen-no-audio&name=${name}&mic=off&camera=off&screen-audio=off`;
+    const sharer = await chromium.newPage(url('Ada'));
+    const viewer = await chromium.newPage(url('Grace'));
+    await waitFor('both joined', async () =>
+      (await viewer.evaluate(() => document.querySelector('videocall-room')!.participants.length)) === 1
+        ? true
+        : undefined,
+    );
+    await sharer.click('videocall-room >> [part~="screen-button"]');
+    await waitFor('the share shown on the other page', async () => {
+      const stats = await viewer.evaluate(() => document.querySelector('videocall-room')!.getStats());
+      return (stats.participants[0]?.screen?.fps ?? 0) > 0 ? true : undefined;
+    });
+    const sent = await sharer.evaluate(() => {
+      const share = document.querySelector('videocall-room')!.roomClient!.screenShare;
+      return { sharing: share.sharing, hasAudio: share.hasAudio, audioTrack: share.audioTrack };
+    });
+    expect(sent).toEqual({ sharing: true, hasAudio: false, audioTrack: null });
+    const seen = await heard(viewer);
+    expect(seen).toMatchObject({ screen: true, screenAudio: false, screenAudioLevel: 0 });
+    const stats = await viewer.evaluate(() => document.querySelector('videocall-room')!.getStats());
+    expect(stats.participants[0]!.screenAudio).toBeNull();
+    await sharer.close();
+    await viewer.close();
+  }, 90_000);
 });
