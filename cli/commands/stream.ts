@@ -241,6 +241,9 @@ class StreamSession {
   /** After a pause or a lost frame, video waits for the next keyframe. */
   private needKeyframe = true;
   private keyframeRequests = 0;
+  /** Video frames handed to the relay, and those held back (nobody watching, or waiting for a keyframe). */
+  private videoFramesSent = 0;
+  private videoFramesHeld = 0;
   private everVerified = false;
   /** Who was in the room when we joined. */
   private readonly roster = new Set<string>();
@@ -366,7 +369,8 @@ class StreamSession {
     const summary = this.summary();
     out.event('left', { ...summary, ...('error' in result ? { error: result.error.code } : {}) });
     out.info(
-      `left after ${summary.seconds} s: ${summary.videoFrames} video frames (${summary.keyframes} keyframes), ` +
+      `left after ${summary.seconds} s: ${summary.videoFrames} video frames (${summary.keyframes} keyframes, ` +
+        `${summary.videoFramesSent} sent, ${summary.videoFramesHeld} held back for a keyframe or with nobody watching), ` +
         `${summary.audioPackets} audio packets, ${summary.keyframeRequests} keyframe requests`,
     );
     if ('error' in result) throw result.error;
@@ -381,13 +385,14 @@ class StreamSession {
 
   private async send(media: EncodedMedia): Promise<void> {
     if (media.kind === 'video') {
-      if (!this.demanded) return;
-      if (this.needKeyframe) {
-        if (!media.keyframe) return;
-        this.needKeyframe = false;
+      if (!this.demanded || (this.needKeyframe && !media.keyframe)) {
+        this.videoFramesHeld++;
+        return;
       }
+      this.needKeyframe = false;
     }
     const sent = await this.client.sendMedia(media);
+    if (sent && media.kind === 'video') this.videoFramesSent++;
     // A video frame lost on the way leaves a hole decoders can't pass: wait for the next keyframe.
     if (!sent && media.kind === 'video' && this.client.open) this.needKeyframe = true;
   }
@@ -428,6 +433,8 @@ class StreamSession {
     return {
       seconds: Math.round((Date.now() - this.startedAt) / 100) / 10,
       videoFrames: e.videoFrames,
+      videoFramesSent: this.videoFramesSent,
+      videoFramesHeld: this.videoFramesHeld,
       keyframes: e.keyframes,
       audioPackets: e.audioPackets,
       framesSent: c.framesSent,
