@@ -110,7 +110,8 @@ describe('simulcast through a real relay: the tile size chooses the layer', () =
       'the remote tile at 180p',
       async () => {
         const tile = await remoteTile(grace);
-        return tile?.height === 180 ? tile : undefined;
+        // Picture and layer are read one after the other: both must say 180p in the same sample.
+        return tile?.height === 180 && tile.layerHeight === 180 ? tile : undefined;
       },
       5000,
       100,
