@@ -118,26 +118,15 @@ export interface RemoteAudioStats {
   mouthToEarMs: number | null;
 }
 
-/** A remote participant's screen share as received here; null in {@link ParticipantStats.screen} while they don't share. */
-export interface RemoteScreenStats {
-  /** Codec decoded; null before the first frame. */
-  codec: string | null;
-  /** Size of the last frame shown, pixels (0 before the first). */
-  width: number;
-  height: number;
-  /** Frames shown per second (a still screen sends few). */
-  fps: number | null;
-  /** Bitrate received, kbit/s (payload as on the wire). */
-  bitrateKbps: number | null;
-  /** The layer decoded (0 the largest); null before the first. */
-  layer: number | null;
-  /** Frames that never arrived, % of those sent to us. */
-  lossPct: number | null;
-  /** Frames dropped here since the share started: decoder behind, or waiting for a keyframe after loss. */
-  framesDropped: number;
-  /** Mean time to decode a frame recently, ms. */
-  decodeTimeMs: number;
-}
+/**
+ * A remote participant's screen share as received here, in the camera's terms
+ * (`framesDropped` since the share started; a still screen sends few frames);
+ * null in {@link ParticipantStats.screen} while they don't share.
+ */
+export type RemoteScreenStats = Pick<
+  RemoteVideoStats,
+  'codec' | 'width' | 'height' | 'fps' | 'bitrateKbps' | 'layer' | 'lossPct' | 'framesDropped' | 'decodeTimeMs'
+>;
 
 /** One remote participant as received here. */
 export interface ParticipantStats {
