@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Node-side tests. Browser tests of the element and media run under @web/test-runner
 // (web-test-runner.config.mjs); end-to-end tests drive Chromium with playwright-core.
+// The projects run one after another (`sequence.groupOrder`): on two cores, Chromium pages
+// encoding video next to ffmpeg, relays and nats-server clusters starve each other, and the
+// timing-sensitive failover and layer-switch tests failed by turns when they shared the machine.
 export default defineConfig({
   test: {
     projects: [
@@ -17,6 +20,7 @@ export default defineConfig({
             'test/cli/**/*.test.ts',
           ],
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -28,6 +32,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 30_000,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -38,6 +43,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 60_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
