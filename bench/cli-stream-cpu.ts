@@ -1,8 +1,9 @@
 /**
  * CPU per source streamed by `videocall-cli stream --test-pattern --tone`, at
  * 720p30 and 360p30 (VP8 and H.264), against a baseline measured in the same
- * process: ffmpeg alone running the very command line the CLI runs, its pipes
- * read and discarded. The difference is what the Node side costs (parsing the
+ * process: ffmpeg alone running the very command lines the CLI runs (the
+ * source, and the video encoder fed its raw frames by an OS pipe instead of by
+ * Node), the coded output read and discarded. The difference is what the Node side costs (parsing the
  * pipes, framing, the protocol, sending); the total is what a streaming
  * machine needs. A simulated viewer watches, so the relay asks for the video.
  *
@@ -17,7 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SimParticipant } from '../cli/sim/index.js';
-import { ffmpegArgs, type EncodeSettings } from '../cli/media/ffmpeg-args.js';
+import { sourceArgs, videoEncoderArgs, type EncodeSettings } from '../cli/media/ffmpeg-args.js';
 import { startRelay } from '../server/relay.js';
 import { loadAverage } from './machine.js';
 
@@ -40,14 +41,19 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** The encoding ffmpeg the CLI `pid` started (not its `ffmpeg -version` check), if running yet. */
+/** The ffmpeg processes the CLI `pid` started (source and video encoder, not its `ffmpeg -version` check). */
 function encoderOf(pid: number): number[] {
   try {
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    return children.map(Number).filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('pipe:3'));
+    return children.map(Number).filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('pipe:'));
   } catch {
     return [];
   }
+}
+
+/** Sums CPU per group of pids: the first is Node's, the rest are ffmpeg's. */
+function sum(figures: number[]): number {
+  return Math.round(figures.reduce((a, b) => a + b, 0) * 10) / 10;
 }
 
 /** CPU % of one core the processes `pids()` use over {@link SECONDS}, after the warm-up; `ready` first. */
@@ -77,13 +83,17 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 async function baseline(settings: EncodeSettings): Promise<number> {
-  const child = spawn('ffmpeg', ffmpegArgs(settings), {
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+  const encoder = spawn('ffmpeg', videoEncoderArgs(settings), { stdio: ['pipe', 'pipe', 'ignore'] });
+  encoder.stdout!.resume();
+  // The source's raw video goes straight into the encoder's stdin: no Node on the path.
+  const child = spawn('ffmpeg', sourceArgs(settings), {
+    stdio: ['ignore', 'ignore', 'ignore', encoder.stdin!, 'pipe', 'pipe'],
   });
-  for (const fd of [3, 4, 5]) (child.stdio[fd] as NodeJS.ReadableStream).resume();
-  const [cpu] = await measure(() => [child.pid!]);
+  for (const fd of [4, 5]) (child.stdio[fd] as NodeJS.ReadableStream).resume();
+  const cpu = await measure(() => [child.pid!, encoder.pid!]);
   await stop(child);
-  return cpu!;
+  await stop(encoder);
+  return sum(cpu);
 }
 
 async function viaCli(
@@ -98,13 +108,13 @@ async function viaCli(
   args.push('--size', `${s.width}x${s.height}`, '--fps', String(s.fps), '--codec', s.codec);
   args.push('--bitrate', String(s.bitrate), '--keyframe-interval', String(s.keyframeInterval / s.fps));
   const child = spawn(process.execPath, [CLI_BIN, ...args], { stdio: 'ignore' });
-  const [node, ffmpeg] = await measure(
+  const [node, ...ffmpeg] = await measure(
     () => [child.pid!, ...encoderOf(child.pid!)],
-    () => encoderOf(child.pid!).length > 0,
+    () => encoderOf(child.pid!).length > 1,
     started,
   );
   await stop(child);
-  return { node: node!, ffmpeg: ffmpeg ?? 0 };
+  return { node: node!, ffmpeg: sum(ffmpeg) };
 }
 
 const relay = await startRelay({ host: '127.0.0.1', port: 0 });

@@ -3,13 +3,10 @@
  * camera (with a tone, the file's audio or an ALSA/PulseAudio device) into a
  * room, encoded by ffmpeg, over the element's protocol and E2EE.
  *
- * Keyframes come on a fixed, short interval (`--keyframe-interval`, default
- * 2 s) rather than on request: ffmpeg's command line cannot be told to emit
- * one mid-stream, and restarting it for each request (every join, every layer
- * switch, every loss, every key change with E2EE) would blank the picture for
- * every viewer for the ~0.5 s ffmpeg takes to start and reset the rate control.
- * A 2 s interval bounds a new viewer's wait to 2 s for about a tenth more
- * bits at 30 fps. Requests are counted and shown.
+ * Keyframes come on request (a viewer joins or switches to us, a frame is
+ * lost, the E2EE key changes), at most one per 0.5 s (`MIN_KEYFRAME_GAP_MS`),
+ * and otherwise on a fixed interval (`--keyframe-interval`, default 2 s) as a
+ * backstop. See cli/media/ffmpeg-encoder.ts for how ffmpeg is made to give one.
  */
 import { access, constants, stat } from 'node:fs/promises';
 import type { EncodedMedia } from '../../src/codec/encoded-media.js';
@@ -59,7 +56,7 @@ Encoding (ffmpeg):
   --fps N                   frames per second (default 30)
   --bitrate B               video bitrate, e.g. 800k, 1.5M (default by size)
   --codec C                 vp8 (default), vp9 or h264: one every participant decodes
-  --keyframe-interval S     seconds between keyframes (default 2)
+  --keyframe-interval S     seconds between keyframes nobody asked for (default 2)
 
 Output:
   --duration S              stop after S seconds (default: until Ctrl-C or the file ends)
@@ -281,10 +278,13 @@ class StreamSession {
           out.info(`${peer.name || peer.id} left`);
           out.event('peer-left', { id: peer.id, name: peer.name });
         },
-        keyframeRequested: () => this.keyframeRequests++,
+        keyframeRequested: () => {
+          this.keyframeRequests++;
+          this.encoder.requestKeyframe();
+        },
         layerDemand: (layers) => {
           const demanded = layers.includes(0);
-          if (demanded && !this.demanded) this.needKeyframe = true;
+          if (demanded && !this.demanded) this.wantKeyframe();
           this.demanded = demanded;
           out.event('layer-demand', { layers });
         },
@@ -306,7 +306,7 @@ class StreamSession {
           out.event('reconnecting', { attempt, reason });
         },
         reconnected: (resumed, downtimeMs) => {
-          this.needKeyframe = true;
+          this.wantKeyframe();
           out.info(`back on the relay after ${downtimeMs} ms (${resumed ? 'resumed' : 'rejoined as new'})`);
           out.event('reconnected', { resumed, downtimeMs });
         },
@@ -370,6 +370,7 @@ class StreamSession {
     out.event('left', { ...summary, ...('error' in result ? { error: result.error.code } : {}) });
     out.info(
       `left after ${summary.seconds} s: ${summary.videoFrames} video frames (${summary.keyframes} keyframes, ` +
+        `${summary.keyframesOnRequest} of them on request, ${summary.framesSkipped} skipped by a busy encoder, ` +
         `${summary.videoFramesSent} sent, ${summary.videoFramesHeld} held back for a keyframe or with nobody watching), ` +
         `${summary.audioPackets} audio packets, ${summary.keyframeRequests} keyframe requests`,
     );
@@ -393,8 +394,14 @@ class StreamSession {
     }
     const sent = await this.client.sendMedia(media);
     if (sent && media.kind === 'video') this.videoFramesSent++;
-    // A video frame lost on the way leaves a hole decoders can't pass: wait for the next keyframe.
-    if (!sent && media.kind === 'video' && this.client.open) this.needKeyframe = true;
+    // A video frame lost on the way leaves a hole decoders can't pass: send from a new keyframe.
+    if (!sent && media.kind === 'video' && this.client.open) this.wantKeyframe();
+  }
+
+  /** Video waits for a keyframe, and the encoder is asked for one rather than the interval awaited. */
+  private wantKeyframe(): void {
+    this.needKeyframe = true;
+    this.encoder.requestKeyframe();
   }
 
   private peerJoined(peer: Peer): void {
@@ -436,6 +443,8 @@ class StreamSession {
       videoFramesSent: this.videoFramesSent,
       videoFramesHeld: this.videoFramesHeld,
       keyframes: e.keyframes,
+      keyframesOnRequest: e.keyframesOnRequest,
+      framesSkipped: e.framesSkipped,
       audioPackets: e.audioPackets,
       framesSent: c.framesSent,
       framesDropped: c.framesDropped,

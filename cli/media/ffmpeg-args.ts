@@ -1,7 +1,11 @@
 /**
- * The ffmpeg command line for `stream`: one video source and one audio source
- * in, up to three pipes out: coded video on fd 3 (IVF for VP8/VP9, FLV for
- * H.264), Opus in Ogg on fd 4, and the same audio as PCM on fd 5 for levels.
+ * The ffmpeg command lines for `stream`, in two processes so that a keyframe
+ * can be had on request:
+ * - the source: one video source and one audio source in, up to three pipes
+ *   out: raw video (yuv420p, scaled and at a constant rate) on fd 3, Opus in
+ *   Ogg on fd 4, and the same audio as PCM on fd 5 for levels;
+ * - the video encoder: raw frames on stdin, coded video on stdout (IVF for
+ *   VP8/VP9, FLV for H.264). A fresh one starts with a keyframe.
  */
 import type { VideoCodecName } from '../../src/codec/codec-names.js';
 
@@ -35,8 +39,13 @@ export interface EncodeSettings {
 export const AUDIO_RATE = 48_000;
 const AUDIO_FRAME_MS = 20;
 
-/** The ffmpeg arguments for `settings` (without the binary). */
-export function ffmpegArgs(s: EncodeSettings): string[] {
+/** Bytes of one raw yuv420p frame at the size of `s`. */
+export function rawFrameBytes(s: Pick<EncodeSettings, 'width' | 'height'>): number {
+  return s.width * s.height + 2 * Math.ceil(s.width / 2) * Math.ceil(s.height / 2);
+}
+
+/** The source ffmpeg's arguments for `settings` (without the binary). */
+export function sourceArgs(s: EncodeSettings): string[] {
   const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
   const inputs: string[][] = [];
   let videoInput = -1;
@@ -69,8 +78,7 @@ export function ffmpegArgs(s: EncodeSettings): string[] {
     const filter =
       `scale=${s.width}:${s.height}:force_original_aspect_ratio=decrease,` +
       `pad=${s.width}:${s.height}:(ow-iw)/2:(oh-ih)/2,fps=${s.fps},format=yuv420p`;
-    args.push('-map', `${videoInput}:v:0`, '-vf', filter, ...videoCodecArgs(s), '-flush_packets', '1');
-    args.push('-f', s.codec === 'h264' ? 'flv' : 'ivf', 'pipe:3');
+    args.push('-map', `${videoInput}:v:0`, '-vf', filter, '-flush_packets', '1', '-f', 'rawvideo', 'pipe:3');
   }
   if (audioInput >= 0) {
     const map = `${audioInput}:a:0${a.kind === 'file' ? '?' : ''}`;
@@ -82,6 +90,16 @@ export function ffmpegArgs(s: EncodeSettings): string[] {
     args.push('-map', map, ...mono, '-f', 's16le', 'pipe:5');
   }
   return args;
+}
+
+/** The video encoder ffmpeg's arguments: raw frames of `settings`' size and rate on stdin, coded video on stdout. */
+export function videoEncoderArgs(s: EncodeSettings): string[] {
+  const raw = ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${s.width}x${s.height}`];
+  return [
+    ...['-hide_banner', '-loglevel', 'error', ...raw, '-framerate', String(s.fps), '-i', 'pipe:0'],
+    ...videoCodecArgs(s),
+    ...['-flush_packets', '1', '-f', s.codec === 'h264' ? 'flv' : 'ivf', 'pipe:1'],
+  ];
 }
 
 /**

@@ -1,9 +1,14 @@
 /**
  * Runs ffmpeg for `stream` and turns what it writes into `EncodedMedia`: video
  * frames with their keyframe flag, size and timestamp; Opus packets with their
- * audio level and timestamp. Keyframes come on a fixed interval (ffmpeg's CLI
- * cannot be asked for one mid-stream; see cli/commands/stream.ts for why that
- * is the choice rather than restarting it).
+ * audio level and timestamp.
+ *
+ * Two kinds of process: the source (decodes, scales, paces; raw video and the
+ * coded audio out) and a video encoder fed the raw frames. ffmpeg's command
+ * line cannot be told to make a keyframe mid-stream, but a fresh encoder
+ * starts with one: a request starts a new encoder on the next raw frame while
+ * the old one codes the frames it already has, so the picture never stops and
+ * frames stay in order. Between requests, keyframes come on the fixed interval.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -16,11 +21,11 @@ import {
   FileUnreadableError,
   type CliError,
 } from '../errors.js';
-import { ffmpegArgs, AUDIO_RATE, type EncodeSettings } from './ffmpeg-args.js';
-import { FlvH264Reader } from './flv-h264-reader.js';
-import { isVp8Keyframe, isVp9Keyframe, IvfReader } from './ivf-reader.js';
+import { ByteQueue } from './byte-queue.js';
+import { sourceArgs, rawFrameBytes, AUDIO_RATE, type EncodeSettings } from './ffmpeg-args.js';
 import { OggOpusReader } from './ogg-opus-reader.js';
 import { PcmLevels } from './pcm-levels.js';
+import { VideoEncoderProcess } from './video-encoder-process.js';
 
 /** The ffmpeg binary: `$FFMPEG`, else `ffmpeg` on the PATH. */
 export function ffmpegBinary(): string {
@@ -59,14 +64,47 @@ export interface EncoderStats {
   keyframes: number;
   audioPackets: number;
   videoBytes: number;
+  /** Keyframes made on request (each by a fresh encoder process). */
+  keyframesOnRequest: number;
+  /** Raw frames not coded because the encoder was still busy with earlier ones. */
+  framesSkipped: number;
 }
 
 /** Lines of ffmpeg's stderr kept to explain a failure. */
 const STDERR_LINES = 20;
+/**
+ * A request this soon after the last keyframe waits until this much time has
+ * passed: requests come in bursts (several viewers, a key change, a loss), and
+ * each honoured one starts a process and costs a keyframe's bits.
+ */
+export const MIN_KEYFRAME_GAP_MS = 500;
+
+/** A coded frame of the new encoder, held until the old one has delivered its last. */
+interface HeldFrame {
+  data: Uint8Array;
+  keyframe: boolean;
+  index: number;
+}
 
 export class FfmpegEncoder {
-  readonly stats: EncoderStats = { videoFrames: 0, keyframes: 0, audioPackets: 0, videoBytes: 0 };
-  private child: ChildProcess | null = null;
+  readonly stats: EncoderStats = {
+    videoFrames: 0,
+    keyframes: 0,
+    audioPackets: 0,
+    videoBytes: 0,
+    keyframesOnRequest: 0,
+    framesSkipped: 0,
+  };
+  private source: ChildProcess | null = null;
+  /** The encoder raw frames go to now. */
+  private encoder: VideoEncoderProcess | null = null;
+  /** The encoder before a requested keyframe, coding the frames it was given. */
+  private draining: VideoEncoderProcess | null = null;
+  private held: HeldFrame[] = [];
+  private keyframeTimer: NodeJS.Timeout | undefined;
+  private lastKeyframeAt = -Infinity;
+  private rawIndex = 0;
+  private sourceEnded = false;
   private stderr: string[] = [];
   private stopping = false;
   private videoSequence = 0;
@@ -79,16 +117,16 @@ export class FfmpegEncoder {
     private readonly binary = ffmpegBinary(),
   ) {}
 
-  /** The process id, while it runs (for CPU measurements). */
+  /** The source process id, while it runs. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.source?.pid;
   }
 
   start(): void {
-    const child = spawn(this.binary, ffmpegArgs(this.settings), {
+    const child = spawn(this.binary, sourceArgs(this.settings), {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
-    this.child = child;
+    this.source = child;
     child.stderr!.on('data', (d: Buffer) => {
       this.stderr.push(...d.toString().split('\n').filter(Boolean));
       if (this.stderr.length > STDERR_LINES) this.stderr.splice(0, this.stderr.length - STDERR_LINES);
@@ -96,7 +134,7 @@ export class FfmpegEncoder {
     const [video, audio, pcm] = [3, 4, 5].map((fd) => child.stdio[fd] as Readable);
     const fail = (error: unknown): void => {
       this.stderr.push(error instanceof Error ? error.message : String(error));
-      this.stop();
+      child.kill('SIGTERM');
     };
     const levels = new PcmLevels();
     pcm!.on('data', (d: Buffer) => levels.push(d));
@@ -108,59 +146,130 @@ export class FfmpegEncoder {
         fail(error);
       }
     });
-    const codec = this.settings.codec;
-    if (codec === 'h264') {
-      const flv = new FlvH264Reader();
+    if (this.settings.video.kind !== 'none') {
+      this.encoder = this.newEncoder();
+      const raw = new ByteQueue();
+      const frameBytes = rawFrameBytes(this.settings);
       video!.on('data', (d: Buffer) => {
-        try {
-          for (const unit of flv.push(d)) this.videoFrame(unit.data, unit.keyframe, undefined);
-        } catch (error) {
-          fail(error);
-        }
-      });
-    } else {
-      const ivf = new IvfReader();
-      const isKey = codec === 'vp9' ? isVp9Keyframe : isVp8Keyframe;
-      video!.on('data', (d: Buffer) => {
-        try {
-          for (const frame of ivf.push(d)) this.videoFrame(frame.data, isKey(frame.data), frame.timestampUs);
-        } catch (error) {
-          fail(error);
-        }
+        raw.push(d);
+        for (let frame = raw.read(frameBytes); frame; frame = raw.read(frameBytes)) this.rawFrame(frame);
       });
     }
     // A pipe ffmpeg never opens (no audio in a file) just ends; errors there are ffmpeg's to report.
     for (const pipe of [video, audio, pcm]) pipe!.on('error', () => undefined);
     child.once('error', (error) => {
-      this.child = null;
-      this.events.ended(new FfmpegMissingError(this.binary, error.message));
+      this.source = null;
+      this.end(new FfmpegMissingError(this.binary, error.message));
     });
     child.once('close', (code, signal) => {
-      this.child = null;
+      this.source = null;
       if (this.stopping) return;
-      this.events.ended(code === 0 ? null : this.failure(code, signal));
+      if (code !== 0) return this.end(this.failure(code, signal));
+      // The source ended (a file without --loop): the encoder codes its last frames first.
+      this.sourceEnded = true;
+      if (this.encoder) this.encoder.finish();
+      else this.end(null);
     });
+  }
+
+  /**
+   * Someone needs a keyframe (a new viewer, a lost frame, a layer or key
+   * change): a fresh encoder starts on the next raw frame. Requests while one
+   * is on its way, or within {@link MIN_KEYFRAME_GAP_MS} of the last keyframe,
+   * are answered by that one or wait for the gap to pass.
+   */
+  requestKeyframe(): void {
+    if (!this.encoder || this.stopping || this.sourceEnded) return;
+    if (this.draining || this.keyframeTimer) return;
+    const wait = this.lastKeyframeAt + MIN_KEYFRAME_GAP_MS - performance.now();
+    if (wait <= 0) return this.switchEncoder();
+    this.keyframeTimer = setTimeout(() => {
+      this.keyframeTimer = undefined;
+      if (!this.stopping && !this.sourceEnded && !this.draining) this.switchEncoder();
+    }, wait);
   }
 
   /** Stops ffmpeg (its pipes close; no further events). */
   stop(): void {
     this.stopping = true;
-    this.child?.kill('SIGTERM');
+    clearTimeout(this.keyframeTimer);
+    this.source?.kill('SIGTERM');
+    this.encoder?.stop();
+    this.draining?.stop();
   }
 
-  private videoFrame(data: Uint8Array, keyframe: boolean, timestampUs: number | undefined): void {
+  private newEncoder(): VideoEncoderProcess {
+    const encoder: VideoEncoderProcess = new VideoEncoderProcess(
+      this.settings,
+      {
+        frame: (data, keyframe, index) => this.coded(encoder, data, keyframe, index),
+        ended: (error) => this.encoderEnded(encoder, error),
+      },
+      this.binary,
+    );
+    return encoder;
+  }
+
+  private switchEncoder(): void {
+    this.stats.keyframesOnRequest++;
+    this.draining = this.encoder;
+    this.encoder = this.newEncoder();
+    this.draining?.finish();
+    // Counts as the last keyframe from now: later requests are answered by this one.
+    this.lastKeyframeAt = performance.now();
+  }
+
+  private rawFrame(frame: Uint8Array): void {
+    const index = this.rawIndex++;
+    if (!this.encoder?.write(frame, index)) this.stats.framesSkipped++;
+  }
+
+  private coded(from: VideoEncoderProcess, data: Uint8Array, keyframe: boolean, index: number): void {
+    if (this.stopping) return;
+    if (from === this.encoder && this.draining) {
+      this.held.push({ data, keyframe, index });
+      return;
+    }
+    this.videoFrame(data, keyframe, index);
+  }
+
+  private encoderEnded(from: VideoEncoderProcess, error: CliError | null): void {
+    if (this.stopping) return;
+    if (from === this.draining) {
+      // Its last frames are out (or it failed: the new encoder's keyframe follows either way).
+      this.draining = null;
+      const held = this.held;
+      this.held = [];
+      for (const f of held) this.videoFrame(f.data, f.keyframe, f.index);
+      return;
+    }
+    if (from !== this.encoder) return;
+    if (error) return this.end(error);
+    if (this.sourceEnded) this.end(null);
+  }
+
+  private end(error: CliError | null): void {
+    if (this.stopping) return;
+    this.stop();
+    this.events.ended(error);
+  }
+
+  private videoFrame(data: Uint8Array, keyframe: boolean, index: number): void {
     const { width, height, fps, codec } = this.settings;
     this.stats.videoFrames++;
     this.stats.videoBytes += data.length;
-    if (keyframe) this.stats.keyframes++;
-    const sequence = this.videoSequence++;
+    if (keyframe) {
+      this.stats.keyframes++;
+      this.lastKeyframeAt = performance.now();
+    }
     this.events.media({
       kind: 'video',
       codec,
       keyframe,
-      // FLV has ms timestamps; the frame count at the constant output rate is exact.
-      timestamp: timestampUs ?? Math.round((sequence * 1e6) / fps),
-      sequence,
+      // The source's frames come at a constant rate: the raw frame's number is its time.
+      timestamp: Math.round((index * 1e6) / fps),
+      // Contiguous over what is emitted: receivers count gaps as loss, and a skipped raw frame was never sent.
+      sequence: this.videoSequence++,
       data,
       width,
       height,

@@ -55,11 +55,12 @@ describe('videocall-cli stream into a room a browser is in', () => {
     await relay?.close();
   });
 
-  async function stream(room: string, extra: string[]): Promise<RunningCli> {
+  async function stream(room: string, extra: string[], keyframeInterval = 1): Promise<RunningCli> {
     const cli = startCli([
       'stream',
       ...['--server', relay.url, '--room', room, '--name', 'CLI'],
-      ...['--test-pattern', '--tone', '--size', '640x360', '--fps', '15', '--keyframe-interval', '1'],
+      ...['--test-pattern', '--tone', '--size', '640x360', '--fps', '15'],
+      ...['--keyframe-interval', String(keyframeInterval)],
       ...['--duration', '90', '--json', ...extra],
     ]);
     clis.push(cli);
@@ -87,6 +88,27 @@ describe('videocall-cli stream into a room a browser is in', () => {
     const cli = await stream('cli-plain', []);
     await expectLiveTileWithAudio(page, 'CLI');
     await leaves(cli, page);
+    await page.close();
+  });
+
+  it('a viewer who comes in mid-stream sees the picture at once: the CLI makes a keyframe on request, not at its 60 s interval', async () => {
+    const cli = await stream('cli-late', [], 60);
+    // Its first keyframe is long gone (and went to nobody) by the time the viewer arrives.
+    await new Promise((r) => setTimeout(r, 3000));
+    const openedAt = Date.now();
+    const page = await chromium.newPage(`${relay.url}/?room=cli-late&name=Viewer&camera=off&mic=off`);
+    await waitFor(
+      "the CLI's live tile",
+      async () => live(await readRemoteTiles(page)).find((t) => t.name === 'CLI'),
+      30_000,
+    );
+    console.log(
+      `[cli-stream] a viewer joining mid-stream saw the picture ${Date.now() - openedAt} ms after opening the page`,
+    );
+    await leaves(cli, page);
+    const left = cli.events.find((e) => e.event === 'left')!;
+    expect(left.keyframesOnRequest as number).toBeGreaterThanOrEqual(1);
+    expect(left.keyframeRequests as number).toBeGreaterThanOrEqual(1);
     await page.close();
   });
 

@@ -1,0 +1,139 @@
+/**
+ * One ffmpeg video encoder process: raw frames in on stdin, coded frames out
+ * on stdout, each matched back to the index of the raw frame it came from. A
+ * fresh process starts with a keyframe, which is how `stream` gets one on
+ * request (see ffmpeg-encoder.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { FfmpegMissingError, EncoderFailedError, type CliError } from '../errors.js';
+import { videoEncoderArgs, rawFrameBytes, type EncodeSettings } from './ffmpeg-args.js';
+import { FlvH264Reader } from './flv-h264-reader.js';
+import { isVp8Keyframe, isVp9Keyframe, IvfReader } from './ivf-reader.js';
+
+export interface VideoEncoderProcessEvents {
+  /** A coded frame of the raw frame numbered `index`. */
+  frame(data: Uint8Array, keyframe: boolean, index: number): void;
+  /** The process ended: after {@link VideoEncoderProcess.finish} with `error` null, else why it failed. */
+  ended(error: CliError | null): void;
+}
+
+/** Raw frames waiting in the encoder's stdin beyond which new ones are skipped, not queued. */
+const MAX_QUEUED_FRAMES = 2;
+/** Lines of ffmpeg's stderr kept to explain a failure. */
+const STDERR_LINES = 20;
+
+export class VideoEncoderProcess {
+  /** Raw frames written and not yet coded, oldest first: the index each coded frame belongs to. */
+  private readonly pending: number[] = [];
+  private readonly child: ChildProcess;
+  private readonly stdin: Writable;
+  private readonly stderr: string[] = [];
+  private readonly frameBytes: number;
+  private finishing = false;
+  /** Stopped by its owner: no more events. */
+  private stopped = false;
+  /** Why it failed on our side (its output unreadable), if so. */
+  private broken: string | null = null;
+  private done = false;
+  private lastIndex = -1;
+  /** Coded frames so far. */
+  framesOut = 0;
+
+  constructor(settings: EncodeSettings, events: VideoEncoderProcessEvents, binary: string) {
+    this.frameBytes = rawFrameBytes(settings);
+    const child = spawn(binary, videoEncoderArgs(settings), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.stdin = child.stdin!;
+    // An encoder that died leaves writes failing with EPIPE: its exit reports why.
+    this.stdin.on('error', () => undefined);
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderr.push(...d.toString().split('\n').filter(Boolean));
+      if (this.stderr.length > STDERR_LINES) this.stderr.splice(0, this.stderr.length - STDERR_LINES);
+    });
+    const coded = (data: Uint8Array, keyframe: boolean): void => {
+      // One coded frame per raw frame, in order (no lookahead, no frame dropping by the rate control).
+      const index = this.pending.shift() ?? this.lastIndex + 1;
+      this.lastIndex = index;
+      this.framesOut++;
+      events.frame(data, keyframe, index);
+    };
+    const fail = (error: unknown): void => {
+      this.broken = error instanceof Error ? error.message : String(error);
+      this.stdin.destroy();
+      this.child.kill('SIGTERM');
+    };
+    if (settings.codec === 'h264') {
+      const flv = new FlvH264Reader();
+      child.stdout!.on('data', (d: Buffer) => {
+        try {
+          for (const unit of flv.push(d)) coded(unit.data, unit.keyframe);
+        } catch (error) {
+          fail(error);
+        }
+      });
+    } else {
+      const ivf = new IvfReader();
+      const isKey = settings.codec === 'vp9' ? isVp9Keyframe : isVp8Keyframe;
+      child.stdout!.on('data', (d: Buffer) => {
+        try {
+          for (const frame of ivf.push(d)) coded(frame.data, isKey(frame.data));
+        } catch (error) {
+          fail(error);
+        }
+      });
+    }
+    const end = (error: CliError | null): void => {
+      if (this.done || this.stopped) return;
+      this.done = true;
+      events.ended(error);
+    };
+    child.once('error', (error) => end(new FfmpegMissingError(binary, error.message)));
+    child.once('close', (code, signal) => {
+      if (this.broken === null && this.finishing && code === 0) return end(null);
+      const why = [...this.stderr, ...(this.broken ? [this.broken] : [])].join(' | ');
+      end(new EncoderFailedError(why || `the video encoder exited with ${code ?? signal}`));
+    });
+  }
+
+  /** The process id, while it runs (for CPU measurements). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Raw frames written and not yet coded. */
+  get backlog(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Hands the raw frame numbered `index` to the encoder. Returns false, and
+   * writes nothing, while the encoder is still busy with earlier frames: a
+   * realtime source skips a frame rather than queue it and add delay.
+   */
+  write(frame: Uint8Array, index: number): boolean {
+    if (this.finishing || this.stopped || this.done) return false;
+    if (frame.length !== this.frameBytes)
+      throw new RangeError(`raw frame of ${frame.length} bytes, not ${this.frameBytes}`);
+    if (this.stdin.writableLength >= MAX_QUEUED_FRAMES * this.frameBytes) return false;
+    this.pending.push(index);
+    this.stdin.write(frame);
+    return true;
+  }
+
+  /** No more frames: the encoder codes what it has, then ends (`ended(null)`). */
+  finish(): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    this.stdin.end();
+  }
+
+  /** Stops the process at once; no further events. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    // ffmpeg blocked reading stdin never sees SIGTERM's flag: closing stdin wakes it.
+    this.stdin.destroy();
+    this.child.kill('SIGTERM');
+  }
+}
