@@ -317,7 +317,8 @@ export class RoomClient {
       this.crypto.close();
       this.crypto = null;
     }
-    for (const [id, peer] of [...this.peers]) if (!roster.has(id)) this.removePeer(peer, 'left');
+    // Not in the room we came back to: gone, or (after a relay restart) still on their way back as someone new.
+    for (const [id, peer] of [...this.peers]) if (!roster.has(id)) this.removePeer(peer, 'gone-while-away');
     if (!welcome.resumed && this.options.e2ee) {
       this.crypto = this.startCrypto();
       for (const id of this.peers.keys()) this.crypto.peerJoined(id);

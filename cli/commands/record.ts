@@ -19,7 +19,9 @@ Opus audio, copied as sent: nothing is re-encoded), plus recording.json listing
 the files with when each began. A participant who joins later gets new files;
 one who leaves has its files finished at once. Ctrl-C (SIGINT), SIGTERM, the
 room emptying or --seconds end the recording; every file is then finished
-(seekable, with its duration) before the command exits.
+(seekable, with its duration) before the command exits. A room emptied by
+anything but a goodbye (a crash, a relay restart) ends it only if nobody is
+back within 15 s; the recorder reconnects by itself like any participant.
 
   --server URL       the relay, e.g. http://127.0.0.1:8080 (or its ws:// endpoint)
   --room R           the room to record

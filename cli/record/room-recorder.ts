@@ -21,6 +21,12 @@ import { matroskaTrackFor, TrackRecording, type TrackName, type TrackSummary } f
 const KEYFRAME_RETRY_MS = 1000;
 /** How long encrypted video seen without E2EE waits for a key exchange to say whether a passphrase is needed. */
 const KEY_EXCHANGE_WAIT_MS = 3000;
+/**
+ * How long a room emptied by anything but a goodbye (everyone dropped at once
+ * by a relay restart, a last participant's crash) is given for someone to
+ * come back before the recording ends as `room-empty`.
+ */
+export const ROOM_EMPTY_GRACE_MS = 15_000;
 
 export interface RoomRecorderOptions {
   server: string;
@@ -93,6 +99,8 @@ export class RoomRecorder {
   private readonly dropped: Record<string, number> = {};
   private readonly warned = new Set<string>();
   private sawSomeone = false;
+  /** Set while the room is empty for a reason other than a goodbye: ends the recording if nobody comes back. */
+  private emptyTimer: NodeJS.Timeout | undefined;
   /** Encrypted video seen without E2EE: ends the recording unless the key exchange says more first. */
   private encryptedTimer: NodeJS.Timeout | undefined;
   /** Set once the recording ends: a frame still being decrypted then opens no new file. */
@@ -121,7 +129,7 @@ export class RoomRecorder {
       },
       {
         peerJoined: (peer) => this.addPeer(peer),
-        peerLeft: (peer) => this.removePeer(peer),
+        peerLeft: (peer, reason) => this.removePeer(peer, reason),
         peerUpdated: () => this.subscribe(),
         media: (peer, media) => this.write(peer, media),
         securityChanged: (peer, security) => {
@@ -163,6 +171,7 @@ export class RoomRecorder {
     this.ending = true;
     clearTimeout(timer);
     clearTimeout(this.encryptedTimer);
+    clearTimeout(this.emptyTimer);
     this.client.leave();
     this.probe?.close();
     for (const r of this.recorded.values()) this.finishTracks(r);
@@ -229,21 +238,28 @@ export class RoomRecorder {
   private addPeer(peer: Peer): void {
     if (this.recorded.has(peer.id)) return;
     this.sawSomeone = true;
+    clearTimeout(this.emptyTimer);
+    this.emptyTimer = undefined;
     this.recorded.set(peer.id, { peer, tracks: new Map(), askedAt: new Map(), fileCount: new Map() });
     this.probe?.peerJoined(peer.id);
     this.options.log(`${peer.name || peer.id} is in the room`);
     this.subscribe();
   }
 
-  private removePeer(peer: Peer): void {
+  private removePeer(peer: Peer, reason: string): void {
     const r = this.recorded.get(peer.id);
     if (!r) return;
     this.recorded.delete(peer.id);
     this.probe?.peerLeft(peer.id);
     this.finishTracks(r);
-    this.options.log(`${peer.name || peer.id} left`);
-    if (this.recorded.size === 0 && this.sawSomeone) this.stop('room-empty');
-    else this.subscribe();
+    this.options.log(`${peer.name || peer.id} left${reason === 'left' ? '' : ` (${reason})`}`);
+    if (this.recorded.size > 0 || !this.sawSomeone) return this.subscribe();
+    // The last one said goodbye: the call is over. Anyone else dropped (a crash, a relay restart
+    // that has everyone rejoin as someone new) may be back in a moment: wait before ending.
+    if (reason === 'left') return this.stop('room-empty');
+    this.emptyTimer ??= setTimeout(() => {
+      if (this.recorded.size === 0) this.stop('room-empty');
+    }, ROOM_EMPTY_GRACE_MS);
   }
 
   /** Every publisher's largest camera and screen layer (index 0). */

@@ -41,6 +41,17 @@ async function stderrShows(cli: RunningCli, pattern: RegExp, timeoutMs = 60_000,
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves when `cli` (with `--json`) has reported `event` (bounded), or rejects with what it printed. */
+async function waitForEvent(cli: RunningCli, event: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (cli.events.some((e) => e.event === event)) return;
+    if (cli.child.exitCode !== null) break;
+    await sleep(100);
+  }
+  throw new Error(`no ${event} event in ${timeoutMs} ms:\n${cli.stderr()}`);
+}
+
 /** A CLI publisher: the moving test pattern with its beeping tone, small enough for a loaded machine. */
 function streamPattern(server: string, room: string, name: string, seconds: number, ...extra: string[]): RunningCli {
   return startCli([
@@ -232,6 +243,54 @@ describe('videocall-cli record', { timeout: 180_000 }, () => {
     expect(manifest.reason).toBe('room-empty');
     expect(manifest.files.map((f) => f.track).sort()).toEqual(['audio', 'video']);
     for (const f of manifest.files) expectPlayable(f, sent, 'vp8');
+  });
+
+  it('stream and record both come back on their own when the relay restarts, and the recording goes on in files that play', async () => {
+    const first = await startRelay({ host: '127.0.0.1', port: 0 });
+    let second: Relay | undefined;
+    try {
+      const out = outDir();
+      const rec = record(first.url, 'rec-restart', out);
+      await stderrShows(rec, /recording room rec-restart/);
+      const ada = streamPattern(first.url, 'rec-restart', 'Ada', 600);
+      await stderrShows(rec, /Ada: video → /);
+      await stderrShows(rec, /Ada: audio → /);
+      await sleep(2000);
+      // A restart, as in a deploy: every client is told, the port goes quiet, then a new relay (no resume state).
+      await first.close();
+      await sleep(1000);
+      second = await startRelay({ host: '127.0.0.1', port: first.port });
+      await waitForEvent(ada, 'reconnected', 60_000);
+      await stderrShows(rec, /back on the relay/);
+      // Everyone rejoined as new: Ada's new session is recorded to new files.
+      await stderrShows(rec, /Ada: video → /, 60_000, 2);
+      await stderrShows(rec, /Ada: audio → /, 60_000, 2);
+      await sleep(3000);
+      ada.child.kill('SIGINT');
+      const sent = await streamed(ada);
+      const result = await rec.exited;
+      expect(result.code, result.stderr).toBe(0);
+      const manifest = manifestOf(out);
+      expect(manifest.reason).toBe('room-empty');
+      expect(manifest.files.map((f) => `${f.name} ${f.track}`).sort()).toEqual([
+        'Ada audio',
+        'Ada audio',
+        'Ada video',
+        'Ada video',
+      ]);
+      const video = manifest.files.filter((f) => f.track === 'video');
+      for (const f of manifest.files) {
+        expect(decode(f.file).errors, f.file).toBe('');
+        if (f.track === 'video') expect(lumaSpread(f.file, probe(f.file).duration! / 2), f.file).toBeGreaterThan(8);
+        else expect(maxVolume(f.file), f.file).toBeGreaterThan(-30);
+      }
+      // Before and after the restart together hold what Ada sent (nothing while the relay was away).
+      const recorded = video.reduce((sum, f) => sum + probe(f.file).duration!, 0);
+      expect(Math.abs(recorded - sent.videoFramesSent / FPS), `${recorded} s recorded`).toBeLessThanOrEqual(1.5);
+    } finally {
+      await first.close();
+      await second?.close();
+    }
   });
 
   it('Ctrl-C finishes every file cleanly: ffprobe reads them with their duration', async () => {
