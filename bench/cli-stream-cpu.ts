@@ -89,6 +89,9 @@ async function baseline(settings: EncodeSettings): Promise<number> {
   const child = spawn('ffmpeg', sourceArgs(settings), {
     stdio: ['ignore', 'ignore', 'ignore', encoder.stdin!, 'pipe', 'pipe'],
   });
+  // Only the source holds the pipe's write end now: its exit gives the encoder EOF (ffmpeg blocked
+  // reading stdin does not act on a signal).
+  encoder.stdin!.destroy();
   for (const fd of [4, 5]) (child.stdio[fd] as NodeJS.ReadableStream).resume();
   const cpu = await measure(() => [child.pid!, encoder.pid!]);
   await stop(child);

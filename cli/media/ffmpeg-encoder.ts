@@ -21,7 +21,6 @@ import {
   FileUnreadableError,
   type CliError,
 } from '../errors.js';
-import { ByteQueue } from './byte-queue.js';
 import { sourceArgs, rawFrameBytes, AUDIO_RATE, type EncodeSettings } from './ffmpeg-args.js';
 import { OggOpusReader } from './ogg-opus-reader.js';
 import { PcmLevels } from './pcm-levels.js';
@@ -148,11 +147,22 @@ export class FfmpegEncoder {
     });
     if (this.settings.video.kind !== 'none') {
       this.encoder = this.newEncoder();
-      const raw = new ByteQueue();
       const frameBytes = rawFrameBytes(this.settings);
+      // Raw frames pass through in the pieces the pipe delivers: each piece goes to the encoder
+      // that took its frame, or nowhere when the frame is skipped.
+      let frameLeft = 0;
+      let target: VideoEncoderProcess | null = null;
       video!.on('data', (d: Buffer) => {
-        raw.push(d);
-        for (let frame = raw.read(frameBytes); frame; frame = raw.read(frameBytes)) this.rawFrame(frame);
+        for (let at = 0; at < d.length;) {
+          if (frameLeft === 0) {
+            target = this.beginFrame();
+            frameLeft = frameBytes;
+          }
+          const n = Math.min(frameLeft, d.length - at);
+          target?.writePart(d.subarray(at, at + n));
+          at += n;
+          frameLeft -= n;
+        }
       });
     }
     // A pipe ffmpeg never opens (no audio in a file) just ends; errors there are ffmpeg's to report.
@@ -219,9 +229,13 @@ export class FfmpegEncoder {
     this.lastKeyframeAt = performance.now();
   }
 
-  private rawFrame(frame: Uint8Array): void {
+  /** A raw frame starts: the encoder that takes it, or null when it is skipped. */
+  private beginFrame(): VideoEncoderProcess | null {
     const index = this.rawIndex++;
-    if (!this.encoder?.write(frame, index)) this.stats.framesSkipped++;
+    const encoder = this.encoder;
+    if (encoder?.beginFrame(index)) return encoder;
+    this.stats.framesSkipped++;
+    return null;
   }
 
   private coded(from: VideoEncoderProcess, data: Uint8Array, keyframe: boolean, index: number): void {
