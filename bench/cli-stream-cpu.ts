@@ -24,9 +24,8 @@ import { loadAverage } from './machine.js';
 
 const CLI_BIN = fileURLToPath(new URL('../bin/videocall-cli.mjs', import.meta.url));
 const WARMUP_MS = 4000;
-const SECONDS = Number(process.argv[2] ?? 15);
-const TRANSPORTS = (process.argv[3] ?? 'websocket').split(',');
-const HEIGHTS = (process.argv[4] ?? '720,360').split(',').map(Number);
+/** Seconds per measurement (set by {@link runCliStreamCpu}). */
+let SECONDS = 15;
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICKS = 100;
 
@@ -120,49 +119,100 @@ async function viaCli(
   return { node: node!, ffmpeg: sum(ffmpeg) };
 }
 
-const relay = await startRelay({ host: '127.0.0.1', port: 0 });
-console.log(`videocall-cli stream CPU (% of one core), ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up`);
-console.log(
-  'source              codec  transport     ffmpeg alone  CLI: node + ffmpeg = total  node/baseline  load (1 min), video a viewer got',
-);
-const cases = (
-  [
-    [1280, 720, 1_500_000],
-    [640, 360, 600_000],
-  ] as [number, number, number][]
-).filter(([, height]) => HEIGHTS.includes(height));
-let n = 0;
-for (const codec of ['vp8', 'h264'] as const) {
-  for (const [width, height, bitrate] of cases) {
-    for (const transport of TRANSPORTS) {
-      const settings: EncodeSettings = {
-        video: { kind: 'test-pattern' },
-        audio: { kind: 'tone' },
-        codec,
-        width,
-        height,
-        fps: 30,
-        bitrate,
-        keyframeInterval: 60,
-        audioBitrate: 32_000,
-      };
-      const room = `bench-${n++}`;
-      const viewer = new SimParticipant({ url: relay.wsUrl, room, name: 'viewer', probe: true });
-      await viewer.join();
-      viewer.start();
-      const alone = await baseline(settings);
-      const cli = await viaCli(relay.url, room, settings, transport, () => viewer.resetCounts());
-      const fps = Math.round(((viewer.stats.videoInByLayer[0] ?? 0) / SECONDS) * 10) / 10;
-      viewer.close();
-      const total = Math.round((cli.node + cli.ffmpeg) * 10) / 10;
-      const ratio = alone > 0 ? (cli.node / alone).toFixed(2) : 'n/a';
-      console.log(
-        `${`${width}x${height}@30 + tone`.padEnd(20)}${codec.padEnd(7)}${transport.padEnd(14)}${`${alone}%`.padEnd(14)}` +
-          `${`${cli.node}% + ${cli.ffmpeg}% = ${total}%`.padEnd(27)}${ratio.padEnd(15)}${loadAverage()[0]}` +
-          `   viewer: ${fps} fps`,
-      );
+export interface CliStreamCpuOptions {
+  /** Seconds per measurement, after the warm-up. Default 15. */
+  seconds?: number;
+  transports?: string[];
+  heights?: number[];
+}
+
+/** One source streamed: CPU in % of one core. */
+export interface CliStreamCpuRow {
+  source: string;
+  codec: string;
+  transport: string;
+  ffmpegAlonePct: number;
+  cliNodePct: number;
+  cliFfmpegPct: number;
+  cliTotalPct: number;
+  /** Node's CPU over the baseline's. */
+  nodeOverBaseline: number;
+  viewerFps: number;
+  loadAverage1m: number;
+}
+
+/** Runs every case; prints a line per row as it goes. */
+export async function runCliStreamCpu(options: CliStreamCpuOptions = {}): Promise<CliStreamCpuRow[]> {
+  SECONDS = options.seconds ?? 15;
+  const transports = options.transports ?? ['websocket'];
+  const heights = options.heights ?? [720, 360];
+  const rows: CliStreamCpuRow[] = [];
+  const relay = await startRelay({ host: '127.0.0.1', port: 0 });
+  console.log(`videocall-cli stream CPU (% of one core), ${SECONDS} s each after ${WARMUP_MS / 1000} s warm-up`);
+  console.log(
+    'source              codec  transport     ffmpeg alone  CLI: node + ffmpeg = total  node/baseline  load (1 min), video a viewer got',
+  );
+  const cases = (
+    [
+      [1280, 720, 1_500_000],
+      [640, 360, 600_000],
+    ] as [number, number, number][]
+  ).filter(([, height]) => heights.includes(height));
+  let n = 0;
+  for (const codec of ['vp8', 'h264'] as const) {
+    for (const [width, height, bitrate] of cases) {
+      for (const transport of transports) {
+        const settings: EncodeSettings = {
+          video: { kind: 'test-pattern' },
+          audio: { kind: 'tone' },
+          codec,
+          width,
+          height,
+          fps: 30,
+          bitrate,
+          keyframeInterval: 60,
+          audioBitrate: 32_000,
+        };
+        const room = `bench-${n++}`;
+        const viewer = new SimParticipant({ url: relay.wsUrl, room, name: 'viewer', probe: true });
+        await viewer.join();
+        viewer.start();
+        const alone = await baseline(settings);
+        const cli = await viaCli(relay.url, room, settings, transport, () => viewer.resetCounts());
+        const fps = Math.round(((viewer.stats.videoInByLayer[0] ?? 0) / SECONDS) * 10) / 10;
+        viewer.close();
+        const total = Math.round((cli.node + cli.ffmpeg) * 10) / 10;
+        const ratio = alone > 0 ? Math.round((cli.node / alone) * 100) / 100 : NaN;
+        const load = loadAverage()[0]!;
+        rows.push({
+          source: `${width}x${height}@30 + tone`,
+          codec,
+          transport,
+          ffmpegAlonePct: alone,
+          cliNodePct: cli.node,
+          cliFfmpegPct: cli.ffmpeg,
+          cliTotalPct: total,
+          nodeOverBaseline: ratio,
+          viewerFps: fps,
+          loadAverage1m: load,
+        });
+        console.log(
+          `${`${width}x${height}@30 + tone`.padEnd(20)}${codec.padEnd(7)}${transport.padEnd(14)}${`${alone}%`.padEnd(14)}` +
+            `${`${cli.node}% + ${cli.ffmpeg}% = ${total}%`.padEnd(27)}${String(ratio).padEnd(15)}${load}` +
+            `   viewer: ${fps} fps`,
+        );
+      }
     }
   }
+  await relay.close();
+  console.log('Figures disturbed: the machine is shared (see the load column); compare rows of one run.');
+  return rows;
 }
-await relay.close();
-console.log('Figures disturbed: the machine is shared (see the load column); compare rows of one run.');
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await runCliStreamCpu({
+    seconds: Number(process.argv[2] ?? 15),
+    transports: (process.argv[3] ?? 'websocket').split(','),
+    heights: (process.argv[4] ?? '720,360').split(',').map(Number),
+  });
+}

@@ -223,6 +223,14 @@ const BENCHMARKS: Benchmark[] = [
     run: optional('large-room.ts', 'runLargeRoomBench', (fn) => fn({})),
   },
   {
+    name: 'cli-stream',
+    title: 'videocall-cli stream: CPU per source',
+    standalone: 'npm run build && npx tsx bench/cli-stream-cpu.ts',
+    needsBundle: true,
+    timeoutSeconds: 400,
+    run: optional('cli-stream-cpu.ts', 'runCliStreamCpu', (fn) => fn({})),
+  },
+  {
     name: 'flood',
     title: 'Call latency under a flood from one address',
     standalone: 'npx tsx bench/flood-latency.ts',
