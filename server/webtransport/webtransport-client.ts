@@ -12,6 +12,7 @@ import { H3ErrorCode, WebTransportError } from './errors.js';
 import { H3ClientConnection } from './h3-client.js';
 import type { LoggerFactory } from './logger.js';
 import { loadQuiche } from './quic-binding.js';
+import { pinnedCertificateProblem } from './pinned-certificate-rules.js';
 import { QuicClient, type QuicClientLimits } from './quic-client.js';
 import type { QuicCloseInfo } from './quic-connection.js';
 import type { WebTransportSession } from './webtransport-session.js';
@@ -148,7 +149,7 @@ export async function connectWebTransport(
   }
 }
 
-/** Throws unless the leaf certificate's SHA-256 is one of `pinned`. */
+/** Throws unless the leaf certificate's SHA-256 is one of `pinned` and browsers would accept it pinned. */
 function checkPinned(certificate: Uint8Array | undefined, pinned: readonly Uint8Array[], url: string): void {
   if (!certificate) throw new WebTransportError('certificate-mismatch', `${url} presented no certificate`);
   const hash = createHash('sha256').update(certificate).digest();
@@ -158,6 +159,9 @@ function checkPinned(certificate: Uint8Array | undefined, pinned: readonly Uint8
       `the certificate of ${url} (SHA-256 ${hash.toString('base64')}) matches none of the ${pinned.length} pinned`,
     );
   }
+  const problem = pinnedCertificateProblem(certificate);
+  if (problem)
+    throw new WebTransportError('certificate-mismatch', `browsers would refuse the certificate of ${url}: ${problem}`);
 }
 
 /** `promise`, or a rejection saying `why()` as soon as `signal` aborts. */
