@@ -81,14 +81,21 @@ describe('end-to-end encryption between browsers through a real relay', () => {
       `${env.relay.url}/?room=secret&name=Grace&codec=vp8#vc-key=correct%20horse`,
     );
 
+    const openedAt = Date.now();
     for (const [page, other] of [
       [ada, 'Grace'],
       [grace, 'Ada'],
     ] as const) {
-      await waitFor(`${other}'s decrypted picture`, async () => {
-        const tiles = live(await readRemoteTiles(page));
-        return tiles.some((t) => t.name === other) ? true : undefined;
-      });
+      // Both pages stretch the passphrase with scrypt before joining, as Mallory below: slow on a loaded machine.
+      await waitFor(
+        `${other}'s decrypted picture`,
+        async () => {
+          const tiles = live(await readRemoteTiles(page));
+          return tiles.some((t) => t.name === other) ? true : undefined;
+        },
+        45_000,
+      );
+      console.log(`[e2ee] ${other}'s decrypted picture seen ${Date.now() - openedAt} ms after the pages opened`);
       const info = await page.evaluate(() => document.querySelector('videocall-room')!.participants);
       expect(info.find((p) => p.name === other)?.e2ee).toBe('verified');
     }
