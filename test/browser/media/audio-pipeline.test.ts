@@ -101,11 +101,15 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     expect(heard, 'the worklet reports output energy').to.equal(true);
     expect(performance.now() - startedAt).to.be.lessThan(2500);
     // Local loopback has next to no jitter: the buffer sits near its floor and never underruns.
+    // A busy machine (CI on 2 cores) delays the page's own timers and callbacks, which the buffer
+    // measures as jitter and rightly waits for: then it must hold no more than its own target.
     await sleep(1500);
     expect(decoder.stats.packetsDecoded).to.be.greaterThan(50);
     expect(losses.every((l) => l === 0)).to.equal(true);
     const stats = stream.stats!;
-    expect(stats.delayMs).to.be.lessThan(120);
+    console.log(`after 1.5 s more: jitter buffer ${JSON.stringify(stats)}`);
+    if (stats.maxJitterMs < 40) expect(stats.delayMs).to.be.lessThan(120);
+    else expect(stats.delayMs - stats.targetDelayMs, 'delay held beyond the target').to.be.lessThan(60);
     expect(stats.packetsLate).to.equal(0);
   });
 
