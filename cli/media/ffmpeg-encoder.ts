@@ -116,11 +116,6 @@ export class FfmpegEncoder {
     private readonly binary = ffmpegBinary(),
   ) {}
 
-  /** The source process id, while it runs. */
-  get pid(): number | undefined {
-    return this.source?.pid;
-  }
-
   start(): void {
     const child = spawn(this.binary, sourceArgs(this.settings), {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],

@@ -43,8 +43,6 @@ export class VideoEncoderProcess {
   private broken: string | null = null;
   private done = false;
   private lastIndex = -1;
-  /** Coded frames so far. */
-  framesOut = 0;
 
   constructor(settings: EncodeSettings, events: VideoEncoderProcessEvents, binary: string) {
     this.frameBytes = rawFrameBytes(settings);
@@ -61,7 +59,6 @@ export class VideoEncoderProcess {
       // One coded frame per raw frame, in order (no lookahead, no frame dropping by the rate control).
       const index = this.pending.shift() ?? this.lastIndex + 1;
       this.lastIndex = index;
-      this.framesOut++;
       events.frame(data, keyframe, index);
     };
     const fail = (error: unknown): void => {
@@ -100,16 +97,6 @@ export class VideoEncoderProcess {
       const why = [...this.stderr, ...(this.broken ? [this.broken] : [])].join(' | ');
       end(new EncoderFailedError(why || `the video encoder exited with ${code ?? signal}`));
     });
-  }
-
-  /** The process id, while it runs (for CPU measurements). */
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  /** Raw frames written and not yet coded. */
-  get backlog(): number {
-    return this.pending.length;
   }
 
   /**
