@@ -25,6 +25,15 @@
  * answers and presence from one node arrive in the order that node sent them, so
  * applying both as they come converges.
  *
+ * **A node found gone that comes back.** A node that stalled (a long GC pause,
+ * a starved machine) or whose NATS server lost its route for a while is taken
+ * for gone by the others although it never noticed anything itself. When it is
+ * heard from again, each node that had given it up syncs every room it has with
+ * the cluster, both ways: the returning node's participants are taken back (their
+ * holds end if the grace is not over; else they join again), and it learns this
+ * node's. A node that checks its peers after its own event loop stalled judges
+ * nobody that round: their heartbeats may be waiting, unread, in its socket.
+ *
  * **Bus outages.** A node cut off from the bus keeps serving its own participants
  * (rooms deliver locally first) and, after 3 heartbeats without news, tells them
  * the other nodes' participants left, as the other nodes do about its own: each
@@ -54,6 +63,9 @@ const log = createLogger('cluster');
 
 /** Heartbeats a node may miss before it is taken for gone. */
 const MISSED_HEARTBEATS = 3;
+
+/** Nodes given up on that are remembered, to resync with them should they come back (oldest forgotten first). */
+const REMEMBERED_GONE_NODES = 64;
 
 export interface ClusterOptions {
   /** How often this node says it is alive. */
@@ -137,6 +149,10 @@ export class ClusterNode implements RoomsNode {
   private heartbeat: NodeJS.Timeout | undefined;
   private sweep: NodeJS.Timeout | undefined;
   private trustedFrom = 0;
+  /** Nodes taken for gone without a goodbye, oldest first: one heard from again gets a roster sync. */
+  private readonly givenUp = new Set<string>();
+  /** When the last peer check ran (`performance.now()`): a late one means this node stalled. */
+  private lastCheck = 0;
   private closed = false;
 
   constructor(
@@ -175,7 +191,8 @@ export class ClusterNode implements RoomsNode {
     this.stopListening = bus.onConnectionChange((connected) => (connected ? this.reconnected() : this.disconnected()));
     const interval = this.options.heartbeatMs;
     this.heartbeat = setInterval(() => this.publishAlive(false), interval);
-    this.sweep = setInterval(() => this.checkPeers(), Math.max(10, interval / 2));
+    this.lastCheck = performance.now();
+    this.sweep = setInterval(() => this.checkPeers(), sweepMs(interval));
     this.heartbeat.unref();
     this.sweep.unref();
     this.trustedFrom = performance.now() + this.options.discoveryMs;
@@ -334,11 +351,27 @@ export class ClusterNode implements RoomsNode {
 
   private addPeer(node: string, intervalMs: number): void {
     this.peers.set(node, { lastSeen: performance.now(), intervalMs });
-    log.info('relay node joined', { node, nodes: this.nodes });
+    if (!this.givenUp.delete(node)) {
+      log.info('relay node joined', { node, nodes: this.nodes });
+      return;
+    }
+    // It never left: it stalled, or its messages were lost for a while. What each side dropped of
+    // the other's participants comes back through a roster sync of every room, both ways.
+    let rooms = 0;
+    for (const room of this.rooms.values()) {
+      this.requestRoster(room);
+      rooms++;
+    }
+    log.warn('relay node back after being taken for gone: rosters resyncing', { node, rooms, nodes: this.nodes });
   }
 
   private checkPeers(): void {
     const now = performance.now();
+    const sinceLast = now - this.lastCheck;
+    this.lastCheck = now;
+    // This node stalled: timers run before pending socket reads, so the heartbeats that came
+    // meanwhile are not read yet. Judge at the next check, once they are.
+    if (sinceLast > sweepMs(this.options.heartbeatMs) + this.options.heartbeatMs) return;
     for (const [node, peer] of this.peers) {
       if (now - peer.lastSeen > MISSED_HEARTBEATS * peer.intervalMs) this.nodeGone(node, 'stopped answering');
     }
@@ -347,6 +380,11 @@ export class ClusterNode implements RoomsNode {
   /** `node` stopped: its participants left every room here. */
   private nodeGone(node: string, why: 'stopped answering' | 'said goodbye'): void {
     const known = this.peers.delete(node);
+    if (why === 'said goodbye') this.givenUp.delete(node);
+    else if (known) {
+      this.givenUp.add(node);
+      if (this.givenUp.size > REMEMBERED_GONE_NODES) this.givenUp.delete(this.givenUp.values().next().value!);
+    }
     let participants = 0;
     const reason = why === 'said goodbye' ? 'server-shutdown' : 'disconnected';
     for (const room of this.rooms.values()) participants += room.dropNode(node, reason);
@@ -432,5 +470,8 @@ function parse<T>(payload: Uint8Array): T | undefined {
     return undefined;
   }
 }
+
+/** How often peers are checked: twice per heartbeat. */
+const sweepMs = (heartbeatMs: number): number => Math.max(10, heartbeatMs / 2);
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -543,6 +543,8 @@ export class Room implements ClusterRoom {
       if (!id || this.members.has(id)) continue;
       const before = this.roster.get(id);
       this.roster.set(id, { participant, node });
+      // Held because its node was taken for gone: the node is back and still has it.
+      if (before?.node === node) this.endHold(id, 'resumed');
       if (!before) {
         this.deliverControl(id, BodyField.peerJoined, encodeEnvelope({ from: id, peerJoined: { participant } }));
       } else if (!sameMediaState(before.participant.state, participant.state)) {

@@ -89,11 +89,24 @@ async function presence(page: Page, name: string): Promise<string[]> {
     .map((e) => e.type);
 }
 
+/** What a page's element knows, for a failure message: events, participants and tiles. */
+async function pageState(page: Page): Promise<unknown> {
+  const participants = await page.evaluate(() =>
+    document.querySelector('videocall-room')!.participants.map((p) => ({ name: p.name, id: p.id, e2ee: p.e2ee })),
+  );
+  const tiles = (await readRemoteTiles(page)).map(({ name, width, lumaSpread }) => ({ name, width, lumaSpread }));
+  return { participants, tiles, events: await seen(page) };
+}
+
 /** Waits until `page` shows `name`'s picture and it moves; returns the tile's id. */
-async function pictureMoves(page: Page, name: string, what: string): Promise<string> {
+async function pictureMoves(page: Page, name: string, what: string, other?: Page): Promise<string> {
   const first = await waitFor(`${name}'s picture ${what}`, async () =>
     (await readRemoteTiles(page)).find((t) => t.name === name && t.width >= 160 && t.lumaSpread > 8),
-  );
+  ).catch(async (error: Error) => {
+    // Who knew whom, and how far the keys got, says which side stalled.
+    const state = { page: await pageState(page), other: other ? await pageState(other) : undefined };
+    throw new Error(`${error.message}\n${JSON.stringify(state).slice(0, 4000)}`);
+  });
   await waitFor(`${name}'s picture to move ${what}`, async () => {
     const again = (await readRemoteTiles(page)).find((t) => t.id === first.id);
     return again && again.samples.some((v, i) => Math.abs(v - first.samples[i]!) > 6) ? true : undefined;
@@ -168,7 +181,7 @@ describe.skipIf(!hasNatsServer())('an element moving to another relay when its r
     transport: string;
     reason: string;
   }> {
-    const tile = await pictureMoves(observer, name, 'before the move');
+    const tile = await pictureMoves(observer, name, 'before the move', mover.page);
     expect((await health(a)).participants).toBe(1);
     const before = await presence(observer, name);
     // On failure, what both pages saw says who dropped whom.
