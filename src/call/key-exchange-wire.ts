@@ -17,6 +17,7 @@ const STEP_TO_WIRE: Readonly<Record<KeyExchangeStep, videocall.KeyExchangeStep>>
   reveal: Step.KEY_REVEAL,
   share: Step.KEY_SHARE,
   request: Step.KEY_REQUEST,
+  restart: Step.KEY_RESTART,
 };
 
 const STEP_FROM_WIRE = new Map<number, KeyExchangeStep>(

@@ -44,7 +44,10 @@ import { mediaFrameMetadata, type MediaFrameFields } from './media-metadata.js';
 import { SenderKeys, type SenderKeysOptions } from './sender-keys.js';
 import { parseSFrameHeader } from './sframe-header.js';
 
-/** Least time between two key requests to one peer, and between two answers to one peer's requests. */
+/**
+ * Least time between two key requests to one peer, between two answers to one
+ * peer's requests, and between two nudges of a stalled exchange with one peer.
+ */
 const KEY_REQUEST_INTERVAL_MS = 1000;
 
 /** How to set up an {@link E2eeContext}; the {@link SenderKeysOptions} tune our and our peers' keys. */
@@ -79,7 +82,17 @@ class InOrder {
 
 interface Peer {
   id: string;
+  /** The exchange whose pairwise key is in use once complete. */
   handshake: PairHandshake;
+  /** The initiator's COMMIT of {@link handshake}, kept to send again; null for a responder. */
+  opening: KeyExchangeMessage | null;
+  /**
+   * A second exchange, run beside a complete one because the peer met us anew
+   * (it lost sight of us); it replaces {@link handshake} once complete.
+   */
+  restart: PairHandshake | null;
+  /** The initiator's COMMIT of {@link restart}. */
+  restartOpening: KeyExchangeMessage | null;
   status: PeerVerification;
   /** We gave this peer one of our keys. */
   keyed: boolean;
@@ -87,6 +100,8 @@ interface Peer {
   missingKey: boolean;
   lastRequestAt: number;
   lastAnswerAt: number;
+  /** When we last prodded an exchange with this peer that had not completed (see `nudge`). */
+  lastNudgeAt: number;
   decrypts: InOrder;
 }
 
@@ -215,6 +230,8 @@ export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
         return this.onShare(fromId, message);
       case 'request':
         return this.onKeyRequest(fromId);
+      case 'restart':
+        return this.onRestartAsked(this.peer(fromId));
     }
   }
 
@@ -329,28 +346,50 @@ export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
   private peer(peerId: string): Peer {
     let peer = this.peers.get(peerId);
     if (peer) return peer;
-    const handshake = new PairHandshake({ room: this.room, selfId: this.sessionId, peerId, secret: this.secret });
+    const handshake = this.newHandshake(peerId);
     peer = {
       id: peerId,
       handshake,
+      opening: handshake.start(),
+      restart: null,
+      restartOpening: null,
       status: 'pending',
       keyed: false,
       missingKey: false,
       lastRequestAt: -Infinity,
       lastAnswerAt: -Infinity,
+      lastNudgeAt: this.now(),
       decrypts: new InOrder(),
     };
     this.peers.set(peerId, peer);
     // A newcomer gets only keys from after its arrival: step our ratchet before it can get one.
     this.keys.ratchet();
-    const first = handshake.start();
-    if (first) this.send(first);
+    // The initiator opens; the responder says it is here, in case the initiator knew it before
+    // and still holds a finished exchange with it (it would send no COMMIT by itself).
+    this.send(peer.opening ?? restartMessage(peerId));
     this.emit(new PeerSecurityEvent(describePeer(peer)));
     return peer;
   }
 
+  private newHandshake(peerId: string): PairHandshake {
+    return new PairHandshake({ room: this.room, selfId: this.sessionId, peerId, secret: this.secret });
+  }
+
   private onHandshake(peer: Peer, message: KeyExchangeMessage): void {
     if (peer.status === 'mismatch') return;
+    const main = peer.handshake;
+    if (message.step === 'commit' && main.role === 'responder' && main.state !== 'waiting-commit') {
+      if (main.hasCommitment(message.data)) {
+        // A copy of the COMMIT we answered: the initiator lost our REVEAL, or the copy is late.
+        const again = main.revealAgain();
+        if (again) this.send(again);
+        return;
+      }
+      if (main.state === 'complete') return this.onRestartCommit(peer, message);
+      if (main.state === 'waiting-final-reveal') peer.handshake = this.newHandshake(peer.id); // it started over first
+    }
+    if (message.step === 'reveal' && peer.restart && main.state === 'complete')
+      return this.onRestartReveal(peer, message);
     let step: HandshakeStep;
     try {
       step = peer.handshake.receive(message);
@@ -371,8 +410,96 @@ export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
     }
   }
 
+  /**
+   * A COMMIT from an initiator we finished an exchange with: it met us anew.
+   * Answer it in a second exchange; the first stays in use until that completes.
+   */
+  private onRestartCommit(peer: Peer, message: KeyExchangeMessage): void {
+    if (peer.restart?.hasCommitment(message.data)) {
+      const again = peer.restart.revealAgain();
+      if (again) this.send(again);
+      return;
+    }
+    const restart = this.newHandshake(peer.id);
+    let step: HandshakeStep;
+    try {
+      step = restart.receive(message);
+    } catch {
+      return;
+    }
+    // Not from the peer (a genuine one carries the passphrase MAC the first exchange verified):
+    // nothing changes, so nothing to report; the peer, had it really started over, reports the mismatch.
+    if (step.failure) return;
+    peer.restart = restart;
+    peer.restartOpening = null;
+    if (step.reply) this.send(step.reply);
+  }
+
+  /** A REVEAL of the second exchange with `peer`. */
+  private onRestartReveal(peer: Peer, message: KeyExchangeMessage): void {
+    const restart = peer.restart!;
+    let step: HandshakeStep;
+    try {
+      step = restart.receive(message);
+    } catch {
+      return; // out of turn: ignored
+    }
+    if (step.failure) {
+      // As above: the keys in use stay; the peer's side of this exchange reports the mismatch.
+      peer.restart = null;
+      peer.restartOpening = null;
+      return;
+    }
+    if (step.reply) this.send(step.reply);
+    if (restart.state !== 'complete') return;
+    // New keys: verified again by the passphrase, or a new safety code for people to compare.
+    peer.handshake = restart;
+    peer.restart = null;
+    peer.restartOpening = null;
+    peer.status = this.secret ? 'verified' : 'unverified';
+    this.emit(new PeerSecurityEvent(describePeer(peer)));
+    this.shareWith(peer);
+    this.emit(new KeyframeNeededEvent('peer-keyed'));
+  }
+
+  /**
+   * The peer asks us, its initiator, to open an exchange: it met us anew, or a
+   * message of ours was lost. Resend the COMMIT of an exchange under way; after a
+   * finished one, open a second.
+   */
+  private onRestartAsked(peer: Peer): void {
+    if (peer.status === 'mismatch' || peer.handshake.role !== 'initiator') return;
+    const now = this.now();
+    if (now - peer.lastNudgeAt < KEY_REQUEST_INTERVAL_MS) return;
+    peer.lastNudgeAt = now;
+    if (peer.handshake.state !== 'complete') {
+      if (peer.opening) this.send(peer.opening);
+      return;
+    }
+    if (!peer.restart) {
+      peer.restart = this.newHandshake(peer.id);
+      peer.restartOpening = peer.restart.start();
+    }
+    if (peer.restartOpening) this.send(peer.restartOpening);
+  }
+
+  /**
+   * Something of `peer` came that only a finished exchange could use (a frame
+   * or chat under its key, its key share or key request): if ours has stalled
+   * (a message lost, or the peer holds an older exchange), prod it, at most once
+   * a second. The initiator sends its COMMIT again; the responder asks for one.
+   */
+  private nudge(peer: Peer): void {
+    if (peer.status === 'mismatch' || peer.handshake.state === 'complete') return;
+    const now = this.now();
+    if (now - peer.lastNudgeAt < KEY_REQUEST_INTERVAL_MS) return;
+    peer.lastNudgeAt = now;
+    this.send(peer.opening ?? restartMessage(peer.id));
+  }
+
   private onShare(fromId: string, message: KeyExchangeMessage): void {
     const peer = this.peers.get(fromId);
+    if (peer && !this.canShare(peer)) this.nudge(peer);
     if (!peer || !this.canShare(peer)) return;
     let baseKey: Uint8Array;
     try {
@@ -393,6 +520,7 @@ export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
 
   private onKeyRequest(fromId: string): void {
     const peer = this.peers.get(fromId);
+    if (peer && !this.canShare(peer)) this.nudge(peer);
     if (!peer || !this.canShare(peer)) return;
     const now = this.now();
     if (now - peer.lastAnswerAt < KEY_REQUEST_INTERVAL_MS) return;
@@ -411,8 +539,8 @@ export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
     }
     if (!this.keys.isAwaited(peer.id, kid)) return; // an old key, gone for good
     peer.missingKey = true;
-    // Before the exchange completes the key comes by itself; after, ask (it may have been lost).
-    if (!this.canShare(peer)) return;
+    // Before the exchange completes the key comes with it (prodded, should it have stalled); after, ask.
+    if (!this.canShare(peer)) return this.nudge(peer);
     const now = this.now();
     if (now - peer.lastRequestAt < KEY_REQUEST_INTERVAL_MS) return;
     peer.lastRequestAt = now;
@@ -434,4 +562,9 @@ export class E2eeContext extends TypedEventTarget<E2eeEventMap> {
     peer.keyed = true;
     this.send({ target: peer.id, step: 'share', data, mac: new Uint8Array(0), kid });
   }
+}
+
+/** RESTART to `peerId`: "open an exchange with me". */
+function restartMessage(peerId: string): KeyExchangeMessage {
+  return { target: peerId, step: 'restart', data: new Uint8Array(0), mac: new Uint8Array(0), kid: 0n };
 }

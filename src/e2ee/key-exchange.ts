@@ -28,6 +28,13 @@
  *   match with probability 10^-8 instead of after a quick search (the flaw of
  *   codes hashed from keys alone).
  *
+ * **Starting over.** One side may lose sight of the other while the other does
+ * not (presence across relays flapped): it forgets the pair and meets the peer
+ * anew, while the peer still holds a finished exchange. A fresh COMMIT to a
+ * responder that finished then runs a second handshake beside the first, which
+ * stays in use until the second completes; a responder that meets an initiator
+ * anew asks for that COMMIT with RESTART. The rules are in `e2ee-context.ts`.
+ *
  * A failed check ends the handshake for good (`failed`). A responder still
  * answers a COMMIT it could not verify with its REVEAL, so a wrong passphrase
  * shows on both sides; otherwise the side that did not detect anything stays
@@ -105,7 +112,13 @@ export interface PairContext {
  * `KeyExchangeStep` (proto/videocall.proto), but they are fixed here for the
  * MAC's sake: changing one would make every peer's MAC fail.
  */
-const STEP_MAC_BYTE: Readonly<Record<KeyExchangeStep, number>> = { commit: 1, reveal: 2, share: 3, request: 4 };
+const STEP_MAC_BYTE: Readonly<Record<KeyExchangeStep, number>> = {
+  commit: 1,
+  reveal: 2,
+  share: 3,
+  request: 4,
+  restart: 5,
+};
 
 /** The MAC of a COMMIT or REVEAL from `from` to `to`. */
 function stepMac(secret: RoomSecret, step: KeyExchangeStep, room: string, from: string, to: string, data: Uint8Array) {
@@ -204,6 +217,18 @@ export class PairHandshake {
     if (this.role !== 'initiator') return null;
     const { room, selfId, peerId } = this.context;
     return this.message('commit', keyCommitment(room, selfId, peerId, this.publicKey));
+  }
+
+  /** True when `data` is the commitment this responder accepted: a copy of a COMMIT it already answered. */
+  hasCommitment(data: Uint8Array): boolean {
+    return this.peerCommitment !== null && equalBytes(this.peerCommitment, data);
+  }
+
+  /** The responder's REVEAL again, for an initiator that resent its COMMIT (it lost the first one); null otherwise. */
+  revealAgain(): KeyExchangeMessage | null {
+    return this.role === 'responder' && this.state === 'waiting-final-reveal'
+      ? this.message('reveal', this.publicKey)
+      : null;
   }
 
   /** Handles a COMMIT or REVEAL from the peer. */

@@ -8,7 +8,7 @@
 import { E2eeError } from './errors.js';
 
 /** What a {@link KeyExchangeMessage} carries. */
-export type KeyExchangeStep = 'commit' | 'reveal' | 'share' | 'request';
+export type KeyExchangeStep = 'commit' | 'reveal' | 'share' | 'request' | 'restart';
 
 /** One key-exchange message. `from` is not here: the relay stamps it on the envelope. */
 export interface KeyExchangeMessage {
@@ -17,7 +17,7 @@ export interface KeyExchangeMessage {
   step: KeyExchangeStep;
   /**
    * COMMIT: 32-byte commitment; REVEAL: 32-byte X25519 public key;
-   * SHARE: 12-byte nonce || AES-GCM(pairwise key, sender base key); REQUEST: empty.
+   * SHARE: 12-byte nonce || AES-GCM(pairwise key, sender base key); REQUEST, RESTART: empty.
    */
   data: Uint8Array;
   /** COMMIT, REVEAL: HMAC-SHA256 under the passphrase key; empty without a passphrase (and for the other steps). */
@@ -30,7 +30,7 @@ export interface KeyExchangeMessage {
 const MAX_TARGET_BYTES = 255;
 const MAC_BYTES = 32;
 const KID_LIMIT = 1n << 64n;
-const STEPS: ReadonlySet<string> = new Set<KeyExchangeStep>(['commit', 'reveal', 'share', 'request']);
+const STEPS: ReadonlySet<string> = new Set<KeyExchangeStep>(['commit', 'reveal', 'share', 'request', 'restart']);
 
 const encoder = new TextEncoder();
 
@@ -58,6 +58,9 @@ export function validateKeyExchange(message: KeyExchangeMessage): void {
       break;
     case 'request':
       if (data.length || mac.length) throw malformed('request with data');
+      break;
+    case 'restart':
+      if (data.length || mac.length || kid) throw malformed('restart with data');
       break;
   }
 }

@@ -13,6 +13,7 @@ const samples: KeyExchangeMessage[] = [
   // Key ids travel as numbers (src/protocol/protobuf-runtime.ts): the largest exact one.
   { target: 'p', step: 'share', data: new Uint8Array(60).fill(2), mac: new Uint8Array(0), kid: 2n ** 53n - 1n },
   { target: 'p', step: 'request', data: new Uint8Array(0), mac: new Uint8Array(0), kid: 258n },
+  { target: 'p', step: 'restart', data: new Uint8Array(0), mac: new Uint8Array(0), kid: 0n },
 ];
 
 /** `message` with plain byte arrays (in Node, decoded bytes are Buffers). */
@@ -33,7 +34,13 @@ describe('KeyExchange at the wire boundary', () => {
 
   it('writes each step as the KeyExchangeStep value the .proto names for it', () => {
     const steps = schema.lookupEnum('videocall.KeyExchangeStep').values;
-    const names = { commit: 'KEY_COMMIT', reveal: 'KEY_REVEAL', share: 'KEY_SHARE', request: 'KEY_REQUEST' };
+    const names = {
+      commit: 'KEY_COMMIT',
+      reveal: 'KEY_REVEAL',
+      share: 'KEY_SHARE',
+      request: 'KEY_REQUEST',
+      restart: 'KEY_RESTART',
+    };
     const KeyExchange = schema.lookupType('videocall.KeyExchange');
     for (const message of samples) {
       expect(keyExchangeToWire(message).step).toBe(steps[names[message.step]]);
@@ -58,6 +65,6 @@ describe('KeyExchange at the wire boundary', () => {
     expect(keyExchangeFromWire({ target: 'p' })).toBeNull();
     expect(keyExchangeFromWire({ target: 'p', step: 0 })).toBeNull();
     // A step a newer peer might send: the generated code decodes it as a plain number.
-    expect(keyExchangeFromWire({ target: 'p', step: 5 as KeyExchangeInit['step'] })).toBeNull();
+    expect(keyExchangeFromWire({ target: 'p', step: 6 as KeyExchangeInit['step'] })).toBeNull();
   });
 });

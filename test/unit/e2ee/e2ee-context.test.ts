@@ -404,6 +404,115 @@ describe('E2eeContext: new keys when people join and leave', () => {
   });
 });
 
+describe('E2eeContext: one side meets the other anew, the other never saw it go', () => {
+  /** `who` saw `other` leave and come back (presence across relays flapped); `other` noticed nothing. */
+  function flap(relay: SimRelay, who: string, other: string): void {
+    relay.e2ee(who).onPeerLeft(other);
+    relay.e2ee(who).onPeerJoined(other);
+    relay.flush();
+  }
+
+  /** Frames go both ways between a and b. */
+  async function framesFlow(relay: SimRelay, n: number): Promise<void> {
+    const fromA = await relay.e2ee('a').encryptFrame(VIDEO_FRAME, payload(n));
+    expect(await relay.e2ee('b').decryptFrame('a', VIDEO_FRAME, fromA)).toEqual(payload(n));
+    const fromB = await relay.e2ee('b').encryptFrame(VIDEO_FRAME, payload(n + 1));
+    expect(await relay.e2ee('a').decryptFrame('b', VIDEO_FRAME, fromB)).toEqual(payload(n + 1));
+  }
+
+  it('the initiator: its fresh COMMIT runs a second exchange at the responder, and both get new keys and a new code', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a'); // 'a' sorts first: the initiator
+    const b = await relay.join('b');
+    expect(b.e2ee.confirmSafetyCode('a')).toBe(true);
+    const oldCode = b.e2ee.securityOf('a').safetyCode;
+    relay.clock.now += 5000;
+    flap(relay, 'a', 'b');
+    expect(relay.count('commit', 'a', 'b')).toBe(2);
+    expect(a.e2ee.securityOf('b').status).toBe('unverified');
+    // The code people compared belongs to the old keys: compare again.
+    expect(b.e2ee.securityOf('a')).toMatchObject({ status: 'unverified' });
+    expect(b.e2ee.securityOf('a').safetyCode).toBe(a.e2ee.securityOf('b').safetyCode);
+    expect(b.e2ee.securityOf('a').safetyCode).not.toBe(oldCode);
+    await framesFlow(relay, 10);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
+  it('the responder: its RESTART makes the initiator open a second exchange; both verified again with the passphrase', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a', secret);
+    const b = await relay.join('b', secret);
+    relay.clock.now += 5000;
+    flap(relay, 'b', 'a');
+    expect(relay.count('restart', 'b', 'a')).toBe(2); // one when b first met a (a had just opened), one now
+    expect(relay.count('commit', 'a', 'b')).toBe(2);
+    expect(a.e2ee.securityOf('b').status).toBe('verified');
+    expect(b.e2ee.securityOf('a').status).toBe('verified');
+    await framesFlow(relay, 20);
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
+  it('keeps the finished exchange in use while the second one runs, and when a forged COMMIT fails its MAC', async () => {
+    const relay = new SimRelay();
+    const a = await relay.join('a', secret);
+    const b = await relay.join('b', secret);
+    const forged = { target: 'b', step: 'commit' as const, data: new Uint8Array(32).fill(3), mac: new Uint8Array(32) };
+    relay.inject('a', { ...forged, kid: 0n });
+    relay.flush();
+    // Nothing changed, so nothing is reported ("their media is blocked" would be wrong).
+    expect(b.errors).toEqual([]);
+    expect(b.e2ee.securityOf('a').status).toBe('verified');
+    expect(relay.count('reveal', 'b', 'a')).toBe(1); // no answer to the forgery
+    await framesFlow(relay, 30);
+    // A second exchange that never completes (its final REVEAL lost) changes nothing either.
+    relay.intercept = (r) => (r.message.step === 'reveal' && r.from === 'a' ? [] : [r]);
+    relay.clock.now += 5000;
+    flap(relay, 'b', 'a'); // b starts over as responder; a opens a second exchange whose last step is lost
+    expect(a.e2ee.securityOf('b').status).toBe('verified');
+    const fromA = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(40));
+    expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, fromA))).not.toBe('ok');
+    expect(a.errors).toEqual([]);
+  });
+
+  it('recovers from a lost REVEAL: the stalled initiator sends its COMMIT again when frames of the peer come', async () => {
+    const relay = new SimRelay();
+    let dropped = 0;
+    relay.intercept = (r) => (r.message.step === 'reveal' && r.from === 'b' && dropped++ === 0 ? [] : [r]);
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    expect(a.e2ee.securityOf('b').status).toBe('pending');
+    const fromB = await b.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(a.e2ee.decryptFrame('b', VIDEO_FRAME, fromB))).toBe('e2ee-unknown-key');
+    relay.flush();
+    expect(relay.count('commit', 'a', 'b')).toBe(1); // not within a second of the first
+    relay.clock.now += 1000;
+    expect(await codeOf(a.e2ee.decryptFrame('b', VIDEO_FRAME, fromB))).toBe('e2ee-unknown-key');
+    relay.flush();
+    expect(relay.count('commit', 'a', 'b')).toBe(2);
+    expect(a.e2ee.securityOf('b').status).toBe('unverified');
+    expect(b.e2ee.securityOf('a').safetyCode).toBe(a.e2ee.securityOf('b').safetyCode);
+    await framesFlow(relay, 50);
+  });
+
+  it('recovers from a lost final REVEAL: the stalled responder asks for a new exchange when the key share it cannot open comes', async () => {
+    const relay = new SimRelay();
+    let dropped = 0;
+    relay.intercept = (r) => (r.message.step === 'reveal' && r.from === 'a' && dropped++ === 0 ? [] : [r]);
+    const a = await relay.join('a');
+    const b = await relay.join('b');
+    expect(a.e2ee.securityOf('b').status).toBe('unverified');
+    expect(b.e2ee.securityOf('a').status).toBe('pending');
+    relay.clock.now += 1000;
+    const fromA = await a.e2ee.encryptFrame(VIDEO_FRAME, payload(1));
+    expect(await codeOf(b.e2ee.decryptFrame('a', VIDEO_FRAME, fromA))).toBe('e2ee-unknown-key');
+    relay.flush();
+    expect(relay.count('restart', 'b', 'a')).toBe(2);
+    expect(b.e2ee.securityOf('a').status).toBe('unverified');
+    expect(b.e2ee.securityOf('a').safetyCode).toBe(a.e2ee.securityOf('b').safetyCode);
+    await framesFlow(relay, 60);
+  });
+});
+
 describe('E2eeContext: a relay that replaces keys', () => {
   /**
    * The relay runs its own handshakes: as "b" towards a and as "a" towards b,
@@ -416,6 +525,8 @@ describe('E2eeContext: a relay that replaces keys', () => {
     const commitToB = asATowardsB.start()!;
     relay.intercept = ({ from, message }) => {
       const out: Routed[] = [];
+      // The responder's "open an exchange with me": this relay already runs its own exchanges with both.
+      if (message.step === 'restart') return out;
       const reply = (side: PairHandshake, as: string) => {
         const r = side.receive(message).reply;
         if (r) out.push({ from: as, message: r });
