@@ -11,6 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EncodedMedia } from '../../src/codec/encoded-media.js';
+import { keyExchangeFromWire } from '../../src/call/key-exchange-wire.js';
 import { MediaCrypto } from '../../src/call/media-crypto.js';
 import type { CliTransport } from '../client/node-transport.js';
 import { RoomClient, type Peer } from '../client/room-client.js';
@@ -137,9 +138,13 @@ export class RoomRecorder {
           if (security.status === 'mismatch') this.keysMismatch(peer.name || peer.id);
         },
         envelope: (env) => {
-          if (env.body === 'keyExchange' && !o.e2ee) this.encryptedAfterAll((env.keyExchange?.mac?.length ?? 0) > 0);
-          if (env.body === 'keyExchange' && this.probe && env.keyExchange)
-            this.probe.receiveKeyExchange(env.from, env.keyExchange);
+          if (env.body !== 'keyExchange' || !env.keyExchange) return;
+          // Only a COMMIT or REVEAL says whether keys are bound to a passphrase (its MAC); the probe
+          // answers a RESTART (or a key request) with the COMMIT that makes the peer send one.
+          const step = keyExchangeFromWire(env.keyExchange)?.step;
+          if (!o.e2ee && (step === 'commit' || step === 'reveal'))
+            this.encryptedAfterAll((env.keyExchange.mac?.length ?? 0) > 0);
+          this.probe?.receiveKeyExchange(env.from, env.keyExchange);
         },
         reconnecting: (attempt, reason) => o.log(`relay lost (${reason}); reconnecting, attempt ${attempt}`),
         reconnected: (resumed) => o.log(`back on the relay (${resumed ? 'resumed' : 'rejoined as new'})`),
