@@ -125,10 +125,21 @@ describe('call statistics between browsers', () => {
       expect(['good', 'fair', 'poor']).toContain(p.quality);
       // What the sender sends, as it measures it. Asked of the sender, which this page now sees
       // sending: asked of this page, it raced this page's own camera starting up.
-      const sent = await statsOf(sender);
-      expect(sent.local.video!.fps).toBeGreaterThan(0);
-      expect(sent.local.video!.bitrateKbps).toBeGreaterThan(0);
-      expect(sent.local.audio!.bitrateKbps).toBeGreaterThan(0);
+      // Its figures are over the last second: on a starved machine its encoder can pause for that long
+      // (ci21), so wait for a second in which it sent, and say what it reported should none come.
+      const sent = await waitFor(
+        'the sender’s own figures while it sends',
+        async () => {
+          const local = (await statsOf(sender)).local;
+          if ((local.video?.fps ?? 0) > 0 && (local.video?.bitrateKbps ?? 0) > 0 && (local.audio?.bitrateKbps ?? 0) > 0)
+            return local;
+          throw new Error(`reported: ${JSON.stringify(local)}`);
+        },
+        10_000,
+      );
+      expect(sent.video!.fps).toBeGreaterThan(0);
+      expect(sent.video!.bitrateKbps).toBeGreaterThan(0);
+      expect(sent.audio!.bitrateKbps).toBeGreaterThan(0);
     }
 
     // The tile carries the connection indicator, named in words.
