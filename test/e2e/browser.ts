@@ -51,15 +51,22 @@ export interface TileLook {
 
 /** Reads every remote tile's pixels from the page as a person would see them. */
 export function readRemoteTiles(page: Page): Promise<TileLook[]> {
-  return page.evaluate(() => {
-    const el = document.querySelector('videocall-room');
-    const root = el?.shadowRoot;
-    if (!el || !root) return [];
-    const levels = new Map(el.participants.map((p) => [p.id, p]));
-    // Remote video is a <video> fed by a track generator (Chromium) or a <canvas>.
-    return [
-      ...root.querySelectorAll<HTMLCanvasElement | HTMLVideoElement>('[part~="tile-remote"] [part~="video"]'),
-    ].map((tile) => {
+  return page.evaluate(remoteTilesInPage);
+}
+
+/**
+ * {@link readRemoteTiles} as the function that runs in the page, for drivers
+ * other than Playwright (Firefox through puppeteer-core). Self-contained: it
+ * travels as source.
+ */
+export function remoteTilesInPage(): TileLook[] {
+  const el = document.querySelector('videocall-room');
+  const root = el?.shadowRoot;
+  if (!el || !root) return [];
+  const levels = new Map(el.participants.map((p) => [p.id, p]));
+  // Remote video is a <video> fed by a track generator (Chromium) or a <canvas>.
+  return [...root.querySelectorAll<HTMLCanvasElement | HTMLVideoElement>('[part~="tile-remote"] [part~="video"]')].map(
+    (tile) => {
       const id = tile.dataset.id ?? '';
       const isVideo = tile instanceof HTMLVideoElement;
       const width = isVideo ? tile.videoWidth : tile.width;
@@ -91,8 +98,8 @@ export function readRemoteTiles(page: Page): Promise<TileLook[]> {
         samples,
         audioLevel: info?.audioLevel ?? 0,
       };
-    });
-  });
+    },
+  );
 }
 
 /** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
