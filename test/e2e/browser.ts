@@ -11,14 +11,23 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Launches Chromium with a fake camera and microphone and a fresh profile. */
-export async function launchChromium(extraArgs: string[] = []): Promise<TestBrowser> {
+/**
+ * Launches Chromium with a fake camera and microphone and a fresh profile. `denied` devices are
+ * refused as a person would refuse them: not granted, and no fake prompt that says yes.
+ */
+export async function launchChromium(
+  extraArgs: string[] = [],
+  denied: readonly ('camera' | 'microphone')[] = [],
+): Promise<TestBrowser> {
   const profile = freshProfileDir();
+  const args = chromiumArgs(extraArgs).filter(
+    (flag) => denied.length === 0 || !flag.startsWith('--use-fake-ui-for-media-stream'),
+  );
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: chromiumArgs(extraArgs),
-    permissions: ['camera', 'microphone'],
+    args,
+    permissions: (['camera', 'microphone'] as const).filter((device) => !denied.includes(device)),
     viewport: { width: 960, height: 600 },
   });
   return {
