@@ -251,6 +251,16 @@ export class ClusterNode implements RoomsNode {
     this.publish(subjects.alive(this.id), message);
   }
 
+  /** Asks every node for its participants in each room here (telling ours): returns how many rooms. */
+  private resyncRooms(): number {
+    let rooms = 0;
+    for (const room of this.rooms.values()) {
+      this.requestRoster(room);
+      rooms++;
+    }
+    return rooms;
+  }
+
   private requestRoster(room: ClusterRoom): void {
     const request: RosterRequest = { node: this.id, members: room.snapshot().map(toWire) };
     this.publish(subjects.roster(room.name), request);
@@ -357,11 +367,7 @@ export class ClusterNode implements RoomsNode {
     }
     // It never left: it stalled, or its messages were lost for a while. What each side dropped of
     // the other's participants comes back through a roster sync of every room, both ways.
-    let rooms = 0;
-    for (const room of this.rooms.values()) {
-      this.requestRoster(room);
-      rooms++;
-    }
+    const rooms = this.resyncRooms();
     log.warn('relay node back after being taken for gone: rosters resyncing', { node, rooms, nodes: this.nodes });
   }
 
@@ -406,11 +412,7 @@ export class ClusterNode implements RoomsNode {
     if (this.closed) return;
     this.trustedFrom = performance.now() + this.options.discoveryMs;
     this.publishAlive(true);
-    let rooms = 0;
-    for (const room of this.rooms.values()) {
-      this.requestRoster(room);
-      rooms++;
-    }
+    const rooms = this.resyncRooms();
     log.info('bus reconnected: rosters resyncing', { node: this.id, rooms });
   }
 
