@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import { BUNDLE_PATH, describeBundleSize, describeComposition, runBundleSize } from './bundle-size.js';
+import { describeBusyCallRow, runBusyCallSection } from './busy-call.js';
 import { describeCapacity, describeCapacityStep, runClientCapacity } from './client-capacity.js';
 import { describeGlassToGlass } from './glass-to-glass.js';
 import { runLatencyMatrix } from './latency-matrix.js';
@@ -150,6 +151,16 @@ const BENCHMARKS: Benchmark[] = [
       const result = await runJoinTime();
       console.log(`  ${describeJoinTime(result)}`);
       return result;
+    },
+  },
+  {
+    name: 'busy-call',
+    title: "Two people on this machine: a two-page call at the element's defaults",
+    standalone: 'npx tsx bench/busy-call.ts',
+    needsBundle: true,
+    timeoutSeconds: 600,
+    async run() {
+      return runBusyCallSection((row) => console.log(`  ${describeBusyCallRow(row)}`));
     },
   },
   {
