@@ -32,6 +32,27 @@ const WEBCODECS: Record<VideoCodecName, string> = {
   h264: 'avc1.42E01F',
 };
 
+/**
+ * The H.264 codec string (constrained baseline) of a level that holds
+ * `width`×`height` at `framerate`: 3.1 up to 1280×720 at 30 fps, then 4.0, 5.1 and
+ * 5.2 (limits in macroblocks per frame and per second from the specification's
+ * table A-1; the levels between are skipped, a higher level is always allowed). A
+ * screen share is often above 720p, and an encoder refuses frames above its level.
+ */
+export function h264CodecString(width: number, height: number, framerate = 30): string {
+  const frame = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const rate = frame * framerate;
+  const level =
+    frame <= 3600 && rate <= 108_000
+      ? '1F'
+      : frame <= 8192 && rate <= 245_760
+        ? '28'
+        : frame <= 36_864 && rate <= 983_040
+          ? '33'
+          : '34';
+  return `avc1.42E0${level}`;
+}
+
 /** `codec` when it is a video codec, null for Opus. */
 export function videoCodecOf(codec: CodecName): VideoCodecName | null {
   return codec === 'opus' ? null : codec;
@@ -46,7 +67,8 @@ export function videoDecoderConfig(
   size?: { width?: number; height?: number },
 ): VideoDecoderConfig {
   const config: VideoDecoderConfig = {
-    codec: WEBCODECS[name],
+    // A decoder told a frame size gets the H.264 level for it (a screen share may be above 720p).
+    codec: name === 'h264' && size?.width && size.height ? h264CodecString(size.width, size.height) : WEBCODECS[name],
     hardwareAcceleration: 'no-preference',
     optimizeForLatency: true,
   };
@@ -76,7 +98,7 @@ export interface VideoEncodeSettings {
 /** Encoder configuration for a codec in realtime mode. */
 export function videoEncoderConfig(name: VideoCodecName, settings: VideoEncodeSettings): VideoEncoderConfig {
   const config: VideoEncoderConfig = {
-    codec: WEBCODECS[name],
+    codec: name === 'h264' ? h264CodecString(settings.width, settings.height, settings.framerate) : WEBCODECS[name],
     width: settings.width,
     height: settings.height,
     bitrate: settings.bitrate,

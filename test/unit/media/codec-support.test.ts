@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_CODEC_PREFERENCE,
   chooseCodec,
+  h264CodecString,
   videoCodecOf,
   videoDecoderConfig,
   videoEncoderConfig,
@@ -25,6 +26,29 @@ describe('codec names and WebCodecs strings', () => {
     expect(h264.latencyMode).toBe('realtime');
     expect(videoEncoderConfig('vp8', { width: 640, height: 360, framerate: 30, bitrate: 500_000 }).avc).toBeUndefined();
     expect(videoDecoderConfig('h264').description).toBeUndefined();
+  });
+});
+
+describe('H.264 level by frame size', () => {
+  it('keeps level 3.1 up to 1280×720 at 30 fps and rises for larger frames (screen shares)', () => {
+    expect(h264CodecString(320, 180)).toBe('avc1.42E01F');
+    expect(h264CodecString(1280, 720, 30)).toBe('avc1.42E01F');
+    // 1280×800 is 4000 macroblocks: above 3.1's 3600.
+    expect(h264CodecString(1280, 800, 15)).toBe('avc1.42E028');
+    expect(h264CodecString(1920, 1080, 30)).toBe('avc1.42E028');
+    expect(h264CodecString(1920, 1080, 60)).toBe('avc1.42E033');
+    expect(h264CodecString(2560, 1600, 15)).toBe('avc1.42E033');
+    expect(h264CodecString(3840, 2160, 30)).toBe('avc1.42E033');
+    expect(h264CodecString(3840, 2160, 60)).toBe('avc1.42E034');
+    // Beyond every level: the highest, and the encoder decides.
+    expect(h264CodecString(7680, 4320, 30)).toBe('avc1.42E034');
+  });
+
+  it('configures encoders and sized decoders with the level of their frames', () => {
+    const settings = { width: 1920, height: 1080, framerate: 15, bitrate: 2_000_000 };
+    expect(videoEncoderConfig('h264', settings).codec).toBe('avc1.42E028');
+    expect(videoDecoderConfig('h264', { width: 1920, height: 1080 }).codec).toBe('avc1.42E028');
+    expect(videoEncoderConfig('vp9', settings).codec).toBe('vp09.00.10.08');
   });
 });
 
