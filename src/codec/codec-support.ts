@@ -69,7 +69,7 @@ export function videoDecoderConfig(
   const config: VideoDecoderConfig = {
     // A decoder told a frame size gets the H.264 level for it (a screen share may be above 720p).
     codec: name === 'h264' && size?.width && size.height ? h264CodecString(size.width, size.height) : WEBCODECS[name],
-    hardwareAcceleration: 'no-preference',
+    // hardwareAcceleration is left at its default, 'no-preference': either will do.
     optimizeForLatency: true,
   };
   if (size?.width && size.height) {
@@ -106,7 +106,6 @@ export function videoEncoderConfig(name: VideoCodecName, settings: VideoEncodeSe
     // Constant bitrate: there is no congestion control yet, so keep the send rate predictable.
     bitrateMode: 'constant',
     latencyMode: 'realtime',
-    hardwareAcceleration: 'no-preference',
   };
   if (settings.contentHint) config.contentHint = settings.contentHint;
   if (settings.temporalLayers !== false) config.scalabilityMode = 'L1T2';
