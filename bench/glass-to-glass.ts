@@ -12,7 +12,7 @@
  * WebSocket → relay → WebSocket → VideoDecoder → canvas → next animation frame.
  *
  *     npx tsx bench/glass-to-glass.ts [--frames 300] [--size 1280x720] [--transport websocket|webtransport]
- *       [--sender-transport …] [--receiver-transport …]
+ *       [--sender-transport …] [--receiver-transport …] [--codec vp8|vp9|h264|av1] [--mic] [--e2ee]
  */
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -46,6 +46,8 @@ export interface GlassToGlassOptions {
   senderTransport?: 'auto' | 'websocket' | 'webtransport';
   /** The receiver's page's own `transport`, overriding {@link transport}. */
   receiverTransport?: 'auto' | 'websocket' | 'webtransport';
+  /** The sender's `codec` attribute (e.g. `h264`), to compare codecs in one build. Default: the element's choice. */
+  codec?: string;
   /** End-to-end encryption with a shared passphrase on both pages. Default false. */
   e2ee?: boolean;
   /**
@@ -171,7 +173,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     // The passphrase goes in the fragment, as a person would share it (never sent to the relay).
     const secret = options.e2ee ? '&e2ee#vc-key=bench%20passphrase' : '';
     const sender = await browser.newPage(
-      `${site.url}/?room=${room}&name=Sender&mic=${options.mic ? 'on' : 'off'}${param(options.senderTransport ?? options.transport)}${secret}`,
+      `${site.url}/?room=${room}&name=Sender&mic=${options.mic ? 'on' : 'off'}${param(options.senderTransport ?? options.transport)}${options.codec ? `&codec=${options.codec}` : ''}${secret}`,
       syntheticCameraScript({ width, height, barcode: true }) +
         (options.mic ? `\n;${syntheticMicrophoneScript()}` : '') +
         (options.initScript ? `\n;${options.initScript}` : ''),
@@ -496,6 +498,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     height: size?.[1],
     e2ee: process.argv.includes('--e2ee'),
     mic: process.argv.includes('--mic'),
+    codec: argument('--codec'),
     audioLatencyHint: latencyHintArgument(argument('--audio-latency-hint')),
   });
   console.log(describeGlassToGlass(result));

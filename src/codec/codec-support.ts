@@ -8,17 +8,20 @@ import { forgetRememberedCodecs, rememberedCodecs } from './codec-support-cache.
 export type { VideoCodecName };
 
 /**
- * Default preference, best first. Measured in headless Chromium 156 on a
- * 2-core machine (software codecs, 1280×720 at 20 fps, realtime mode), encode
- * and decode time per frame: H.264 4–5 ms and 1.0–1.3 ms, VP8 ~7 ms and
- * ~2.4 ms, AV1 7–8 ms and 2–2.4 ms, VP9 ~8.6 ms and 2.3–2.7 ms; with other
- * work on the machine VP8 was the most erratic (10–29 ms, once 5 fps). VP9
- * leads for its quality per bit at a CPU cost close to the others; H.264 is
- * the cheapest to encode and decode (and hardware-accelerated on most devices);
- * VP8 is the most widely decodable fallback; AV1 compresses best, but its
- * realtime software encoder is heavy on ordinary laptops.
+ * Default preference, best first, chosen by what a sender's CPU and the
+ * glass-to-glass latency measured, not by name. In headless Chromium 156 on a
+ * 2-core machine (software codecs): CPU per 1280×720 camera frame H.264 15 ms,
+ * VP8 23 ms, VP9 37 ms, AV1 46 ms; three simulcast layers H.264 24 ms, VP9 52 ms
+ * (`npm run bench -- simulcast`). Glass-to-glass on loopback, camera-like
+ * content, 300 pictures: 360p H.264 p50 22 ms / p95 30 ms against VP9 32–35 /
+ * 46–50 ms; with a 720p camera H.264 held 720p30 at p50 31–41 ms where VP9 once
+ * stepped down to 360p for CPU (`bench/glass-to-glass.ts --codec`). Decoding
+ * H.264 is the cheapest too, and most devices do it in hardware. VP9 gives more
+ * quality per bit, which matters less than a sender that keeps up at the
+ * bitrates used here (about 0.5 Mbit/s at 360p); VP8 is the most widely
+ * decodable fallback; AV1's realtime software encoder is the heaviest.
  */
-export const DEFAULT_CODEC_PREFERENCE: readonly VideoCodecName[] = ['vp9', 'h264', 'vp8', 'av1'];
+export const DEFAULT_CODEC_PREFERENCE: readonly VideoCodecName[] = ['h264', 'vp9', 'vp8', 'av1'];
 
 /**
  * WebCodecs codec strings. VP9 profile 0 level 1.0 8-bit and AV1 main profile
