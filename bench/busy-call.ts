@@ -372,12 +372,12 @@ export async function runBusyCall(options: BusyCallOptions = {}): Promise<BusyCa
   return { markdown: callMarkdown(rows, cpu, cpuByKindOf), rows, cpu, cpuByKind: cpuByKindOf };
 }
 
-/** The benchmark as `npm run bench -- busy-call` runs it: both cameras, the default codec and H.264, with the method and the reading. */
+/** The benchmark as `npm run bench -- busy-call` runs it: both cameras, the default codec (H.264) and VP9 (the default before), with the method and the reading. */
 export async function runBusyCallSection(
   onRow?: (row: BusyCallRow) => void,
 ): Promise<{ markdown: string; synthetic: BusyCallResult; fake: BusyCallResult }> {
-  const synthetic = await runBusyCall({ codecs: ['h264'], onRow });
-  const fake = await runBusyCall({ codecs: ['h264'], fakeCamera: true, onRow });
+  const synthetic = await runBusyCall({ codecs: ['vp9'], onRow });
+  const fake = await runBusyCall({ codecs: ['vp9'], fakeCamera: true, onRow });
   return { markdown: sectionMarkdown(synthetic, fake), synthetic, fake };
 }
 
@@ -394,13 +394,13 @@ export function sectionMarkdown(synthetic: BusyCallResult, fake: BusyCallResult)
     '',
     "**How it is measured.** Two demo pages in one room, each in a Chromium of its own (two process trees, as two people's " +
       'browsers are), on this 2-core machine with the relay; only `room` and `name` are given, so camera (1280×720), microphone ' +
-      '(Chromium\'s fake one), transport and codec are the element\'s defaults; the rows with `codec="h264"` set that attribute ' +
+      '(Chromium\'s fake one), transport and codec are the element\'s defaults; the rows with `codec="vp9"` set that attribute ' +
       "on both pages. After the call has run 6 s (the adaptation settles), each page reads the other's tile for 15 s: decoded fps " +
       "is the element's own `framesDecoded` count; with the synthetic camera each page also decodes the barcode on every " +
       "animation frame (glass-to-glass: painted on one page's clock, read on the other's, both brought to the system clock). " +
       '"sent" is what the sender\'s adaptation settled on (`sendQuality`). The issue this answers measured 6–12 fps each way and ' +
       'a median 0.5–0.75 s glass-to-glass at the time it was filed (before the adaptation). Alone: `npx tsx bench/busy-call.ts` ' +
-      '(`--fake-camera`, `--codecs h264`, `--baseline-dist <dist of another build>`).',
+      '(`--fake-camera`, `--codecs vp9,av1`, `--baseline-dist <dist of another build>`).',
     '',
     '**What limits it.** "Where it goes" splits the CPU of both browsers by process. With the fake camera (the case closest to ' +
       "a person's) the largest consumer is the GPU process. Headless Chromium on this machine has no GPU: " +

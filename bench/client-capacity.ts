@@ -39,6 +39,8 @@ export interface CapacityOptions {
   budgetSeconds?: number;
   /** Bots send 360p and 180p layers and the page picks per tile (default true); false: 360p only. */
   simulcast?: boolean;
+  /** The publisher's `codec` attribute for the recording (e.g. `vp9`); default: the element's choice. */
+  codec?: string;
   onStep?: (step: CapacityStep) => void;
 }
 
@@ -152,7 +154,7 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
   let recording: Recording;
   const simulcast = options.simulcast ?? true;
   try {
-    recording = await recordCamera({ site, browser, width: 640, height: 360, seconds: 4 });
+    recording = await recordCamera({ site, browser, width: 640, height: 360, seconds: 4, codec: options.codec });
     // Same codec as the 360p recording: a publisher's layers share one.
     const codec = CODEC_NAMES[recording.codec]?.toLowerCase().replace('.', '');
     const layers = simulcast
