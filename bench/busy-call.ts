@@ -408,7 +408,7 @@ export function sectionMarkdown(synthetic: BusyCallResult, fake: BusyCallResult)
       "(our own 1280×720 self-view at 30 fps as well as the other's tile) is copied into fresh shared memory and composited in " +
       'software: `perf` on that process shows most of its time in page faults and `memmove`. With both pages that leaves the ' +
       'renderers too little CPU: the adaptation then steps the encoders ' +
-      "down to the ladder's bottom (180p at 10–20 fps) and still each side decodes well under 20 fps. With the self-view removed " +
+      "down to the ladder's bottom (180p at 10–30 fps) and still each side decodes under 20 fps, whatever the codec. With the self-view removed " +
       '(an experiment, not the product) the GPU process used about half as much. A browser with a GPU composites these frames ' +
       "for next to nothing, so this overload is mostly the headless setup's; the product's share of it is the self-view, shown " +
       "at the camera's full size where its tile needs a quarter of that.",
