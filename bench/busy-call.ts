@@ -33,6 +33,7 @@ import {
   type BenchBrowser,
 } from './chromium.js';
 import { cpuShare, type CpuShare } from './machine.js';
+import { collectTimeline, pathBreakdown, startTimelines, type PathBreakdown } from './path-breakdown.js';
 import { BARCODE, syntheticCameraScript } from './synthetic-camera.js';
 
 export interface BusyCallOptions {
@@ -78,6 +79,10 @@ export interface BusyCallResult {
   cpu: Record<string, CpuShare>;
   /** Per call: CPU in % of one core by process kind (both browsers together). */
   cpuByKind: Record<string, Record<string, number>>;
+  /** Per call, per direction: the product's per-stage timeline figures. */
+  breakdown?: Record<string, Record<string, PathBreakdown>>;
+  /** Per call: Ada's page clock minus Grace's, ms (only "sent → received" spans both). */
+  clockSkewMs?: Record<string, number>;
 }
 
 /** What a page records while it reads the other's tile. */
@@ -213,7 +218,13 @@ async function oneCall(
   distDir: string | undefined,
   codec: string | undefined,
   options: BusyCallOptions,
-): Promise<{ rows: BusyCallRow[]; cpu: CpuShare; byKind: Record<string, number> }> {
+): Promise<{
+  rows: BusyCallRow[];
+  cpu: CpuShare;
+  byKind: Record<string, number>;
+  breakdown: Record<string, PathBreakdown>;
+  clockSkewMs: number;
+}> {
   const seconds = options.seconds ?? 15;
   const site = await startBenchSite({}, distDir ? { distDir } : {});
   const browsers: BenchBrowser[] = [];
@@ -245,6 +256,7 @@ async function oneCall(
     }
     await sleep((options.warmupSeconds ?? 6) * 1000);
     const [offA, offB] = [await clockOffset(a), await clockOffset(b)];
+    await startTimelines(pages);
     const share = cpuShare();
     const kindsBefore = cpuByKind();
     const windowStart = performance.now();
@@ -276,7 +288,18 @@ async function oneCall(
     };
     const rows = [row('Ada → Grace', rb, ra, offB - offA), row('Grace → Ada', ra, rb, offA - offB)];
     for (const r of rows) options.onRow?.(r);
-    return { rows, cpu, byKind };
+    // The product's own per-frame timeline, per direction. Each page stamps its wall clock; the two
+    // browsers' clocks differ by offA − offB (printed), which only the transport stage spans.
+    const [ta, tb] = [await collectTimeline(a), await collectTimeline(b)];
+    const idOf = (page: Page) =>
+      page.evaluate(() => document.querySelector('videocall-room')?.participants[0]?.id ?? '');
+    const [aSeesId, bSeesId] = [await idOf(a), await idOf(b)];
+    const breakdown: Record<string, PathBreakdown> = {
+      'Ada → Grace': pathBreakdown(ta.records, tb.records, tb.playout, bSeesId),
+      'Grace → Ada': pathBreakdown(tb.records, ta.records, ta.playout, aSeesId),
+    };
+    const clockSkewMs = offA - offB;
+    return { rows, cpu, byKind, breakdown, clockSkewMs };
   } finally {
     for (const browser of browsers) await browser.close();
     await site.close();
@@ -359,6 +382,8 @@ export async function runBusyCall(options: BusyCallOptions = {}): Promise<BusyCa
   const rows: BusyCallRow[] = [];
   const cpu: Record<string, CpuShare> = {};
   const cpuByKindOf: Record<string, Record<string, number>> = {};
+  const breakdown: Record<string, Record<string, PathBreakdown>> = {};
+  const clockSkewMs: Record<string, number> = {};
   const builds: [string, string | undefined, string | undefined][] = [];
   if (options.baselineDist) builds.push([options.baselineLabel ?? 'baseline', options.baselineDist, undefined]);
   builds.push(['this build', undefined, undefined]);
@@ -368,8 +393,39 @@ export async function runBusyCall(options: BusyCallOptions = {}): Promise<BusyCa
     rows.push(...call.rows);
     cpu[label] = call.cpu;
     cpuByKindOf[label] = call.byKind;
+    breakdown[label] = call.breakdown;
+    clockSkewMs[label] = call.clockSkewMs;
   }
-  return { markdown: callMarkdown(rows, cpu, cpuByKindOf), rows, cpu, cpuByKind: cpuByKindOf };
+  const result = { rows, cpu, cpuByKind: cpuByKindOf, breakdown, clockSkewMs };
+  return { ...result, markdown: callMarkdown(rows, cpu, cpuByKindOf) + breakdownMarkdown(result) };
+}
+
+/** The per-stage table of this build at its defaults (both directions), p50 / p95 ms. */
+export function breakdownMarkdown(result: Pick<BusyCallResult, 'breakdown' | 'clockSkewMs'>): string {
+  const calls = result.breakdown?.['this build'];
+  if (!calls) return '';
+  const directions = Object.keys(calls);
+  const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '–');
+  const rows: string[] = [];
+  for (const path of ['video', 'audio'] as const)
+    for (const stage of calls[directions[0]!]?.[path] ?? [])
+      rows.push(
+        `| ${path} | ${stage.stage} | ${directions
+          .map((d) => calls[d]?.[path].find((x) => x.stage === stage.stage))
+          .map((x) => (x ? `${f(x.p50Ms)} / ${f(x.p95Ms)}` : '–'))
+          .join(' | ')} |`,
+      );
+  if (rows.length === 0) return '';
+  return [
+    '',
+    '',
+    `Where the milliseconds go, this build at its defaults (the product's per-frame timeline, p50 / p95 ms; the two ` +
+      `browsers' clocks differ by ${f(result.clockSkewMs?.['this build'] ?? NaN)} ms, which only "sent → received" spans):`,
+    '',
+    `| path | stage | ${directions.join(' | ')} |`,
+    `| --- | --- | ${directions.map(() => '---').join(' | ')} |`,
+    ...rows,
+  ].join('\n');
 }
 
 /** The benchmark as `npm run bench -- busy-call` runs it: both cameras, the default codec (H.264) and VP9 (the default before), with the method and the reading. */
@@ -386,11 +442,11 @@ export function sectionMarkdown(synthetic: BusyCallResult, fake: BusyCallResult)
   return [
     '**Synthetic camera** (camera-like content with the time-code barcode: glass-to-glass both ways):',
     '',
-    callMarkdown(synthetic.rows, synthetic.cpu, synthetic.cpuByKind),
+    callMarkdown(synthetic.rows, synthetic.cpu, synthetic.cpuByKind) + breakdownMarkdown(synthetic),
     '',
     "**Chromium's fake camera** at 1280×720 (cheap to produce, as a real camera is; no barcode, so frame rates only, and no animation-frame reading):",
     '',
-    callMarkdown(fake.rows, fake.cpu, fake.cpuByKind),
+    callMarkdown(fake.rows, fake.cpu, fake.cpuByKind) + breakdownMarkdown(fake),
     '',
     "**How it is measured.** Two demo pages in one room, each in a Chromium of its own (two process trees, as two people's " +
       'browsers are), on this 2-core machine with the relay; only `room` and `name` are given, so camera (1280×720), microphone ' +
