@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import {
   cameraSizeScript,
+  clockOffset,
   launchBenchChromium,
   percentile,
   poll,
@@ -34,7 +35,7 @@ import {
 } from './chromium.js';
 import { cpuShare, type CpuShare } from './machine.js';
 import { collectTimeline, pathBreakdown, startTimelines, type PathBreakdown } from './path-breakdown.js';
-import { BARCODE, syntheticCameraScript } from './synthetic-camera.js';
+import { barcodeReaderScript, syntheticCameraScript, type ReadBarcode } from './synthetic-camera.js';
 
 export interface BusyCallOptions {
   /** Seconds measured. Default 15. */
@@ -137,27 +138,14 @@ function cpuByKind(): Map<string, number> {
   return out;
 }
 
-/** Page clock (`performance.timeOrigin + now()`) minus `Date.now()`: two browsers' page clocks differ by this. */
-function clockOffset(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    let sum = 0;
-    const n = 20_000;
-    for (let i = 0; i < n; i++) sum += performance.timeOrigin + performance.now() - Date.now();
-    return sum / n;
-  });
-}
-
 /** Reads the remote tile's barcode on every animation frame for `seconds`, and what the element reports. */
 function readRemoteTile(page: Page, seconds: number, read: boolean): Promise<PageReading> {
   return page.evaluate(
-    ({ columns, rows, bandFraction, seconds, read }) =>
+    ({ seconds, read }) =>
       new Promise<PageReading>((resolve) => {
         const el = document.querySelector('videocall-room');
+        const readBarcode = (globalThis as unknown as { vcReadBarcode: ReadBarcode }).vcReadBarcode;
         const decoded = (): number => el?.participants[0]?.framesDecoded ?? 0;
-        const copy = document.createElement('canvas');
-        copy.width = columns * 4;
-        copy.height = rows * 4;
-        const ctx = copy.getContext('2d', { willReadFrequently: true })!;
         const samples: number[] = [];
         let unreadable = 0;
         let last = -1;
@@ -170,24 +158,11 @@ function readRemoteTile(page: Page, seconds: number, read: boolean): Promise<Pag
           const width = !read ? 0 : tile instanceof HTMLVideoElement ? tile.videoWidth : (tile?.width ?? 0);
           const height = tile instanceof HTMLVideoElement ? tile.videoHeight : (tile?.height ?? 0);
           if (tile && width > 0 && height > 0) {
-            ctx.drawImage(tile, 0, 0, width, Math.round(height * bandFraction), 0, 0, copy.width, copy.height);
-            const now = performance.timeOrigin + performance.now();
-            const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
-            let value = 0;
-            let ok = true;
-            for (let i = 0; i < columns * rows && ok; i++) {
-              const x = (i % columns) * 4 + 2;
-              const y = Math.floor(i / columns) * 4 + 2;
-              const p = (y * copy.width + x) * 4;
-              const bit = 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]! > 128 ? 1 : 0;
-              if (i < 32) value += bit * 2 ** i;
-              else if (bit === Math.floor(value / 2 ** (i - 32)) % 2) ok = false;
-            }
-            if (!ok) unreadable++;
-            else if (value !== last) {
-              last = value;
-              const M = 2 ** 32;
-              samples.push(((((Math.round(now) - value) % M) + M) % M) + (now - Math.round(now)));
+            const picture = readBarcode(tile, width, height);
+            if (!picture) unreadable++;
+            else if (picture.painted !== last) {
+              last = picture.painted;
+              samples.push(picture.ageMs);
             }
           }
           const elapsed = (performance.now() - started) / 1000;
@@ -209,7 +184,7 @@ function readRemoteTile(page: Page, seconds: number, read: boolean): Promise<Pag
         if (read) requestAnimationFrame(step);
         else setTimeout(step, seconds * 1000);
       }),
-    { ...BARCODE, seconds, read },
+    { seconds, read },
   );
 }
 
@@ -232,7 +207,7 @@ async function oneCall(
     const room = `busy-${Date.now().toString(36)}`;
     const camera = options.fakeCamera
       ? cameraSizeScript(1280, 720)
-      : syntheticCameraScript({ width: 1280, height: 720, barcode: true });
+      : syntheticCameraScript({ width: 1280, height: 720, barcode: true }) + `\n;${barcodeReaderScript()}`;
     const pages: Page[] = [];
     for (const name of ['Ada', 'Grace']) {
       const browser = await launchBenchChromium();

@@ -133,6 +133,20 @@ export async function poll<T>(
   return undefined;
 }
 
+/**
+ * A page's clock (`performance.timeOrigin + now()`) minus `Date.now()`, averaged:
+ * pages of two browsers differ by their offsets, which a time painted on one and
+ * read on the other must be corrected by.
+ */
+export function clockOffset(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    let sum = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) sum += performance.timeOrigin + performance.now() - Date.now();
+    return sum / n;
+  });
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Percentile `p` (0..1) of sorted numbers, nearest rank; NaN when empty. */

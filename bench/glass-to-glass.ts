@@ -16,9 +16,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
+import { clockOffset, launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
 import { cpuShare } from './machine.js';
-import { BARCODE, syntheticCameraScript } from './synthetic-camera.js';
+import { barcodeReaderScript, syntheticCameraScript, type ReadBarcode } from './synthetic-camera.js';
 import {
   collectTimeline,
   describeBreakdown,
@@ -151,16 +151,6 @@ function audioContextProbeScript(hint: number | string | undefined): string {
   })();`;
 }
 
-/** Mean of `performance.timeOrigin + performance.now() − Date.now()` in a page (Date's 1 ms steps average out). */
-function clockOffset(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    let sum = 0;
-    const n = 20_000;
-    for (let i = 0; i < n; i++) sum += performance.timeOrigin + performance.now() - Date.now();
-    return sum / n;
-  });
-}
-
 export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promise<GlassToGlassResult> {
   const frames = options.frames ?? 300;
   const width = options.width ?? 1280;
@@ -181,6 +171,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     const receiver = await browser.newPage(
       `${site.url}/?room=${room}&name=Receiver&camera=off&mic=off${param(options.receiverTransport ?? options.transport)}${secret}`,
       audioContextProbeScript(options.audioLatencyHint) +
+        `\n;${barcodeReaderScript()}` +
         (options.mic ? `\n;${outputOnsetDetectorScript()}` : '') +
         (options.initScript ? `\n;${options.initScript}` : ''),
     );
@@ -235,13 +226,10 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       }, 500);
     });
     const read = await receiver.evaluate(
-      ({ columns, rows, bandFraction, frames }) =>
+      (frames) =>
         new Promise<{ samples: number[]; unreadable: number; seconds: number }>((resolve) => {
           const el = document.querySelector('videocall-room');
-          const copy = document.createElement('canvas');
-          copy.width = columns * 4;
-          copy.height = rows * 4;
-          const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+          const readBarcode = (globalThis as unknown as { vcReadBarcode: ReadBarcode }).vcReadBarcode;
           const samples: number[] = [];
           let unreadable = 0;
           let last = -1;
@@ -255,26 +243,11 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
             const width = tile instanceof HTMLVideoElement ? tile.videoWidth : (tile?.width ?? 0);
             const height = tile instanceof HTMLVideoElement ? tile.videoHeight : (tile?.height ?? 0);
             if (tile && width > 0 && height > 0) {
-              const band = Math.round(height * bandFraction);
-              ctx.drawImage(tile, 0, 0, width, band, 0, 0, copy.width, copy.height);
-              const now = performance.timeOrigin + performance.now();
-              const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
-              let value = 0;
-              let ok = true;
-              for (let i = 0; i < columns * rows && ok; i++) {
-                const x = (i % columns) * 4 + 2;
-                const y = Math.floor(i / columns) * 4 + 2;
-                const p = (y * copy.width + x) * 4;
-                const bit = 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]! > 128 ? 1 : 0;
-                if (i < 32) value += bit * 2 ** i;
-                else if (bit === Math.floor(value / 2 ** (i - 32)) % 2) ok = false; // the inverted copy must differ
-              }
-              if (!ok) unreadable++;
-              else if (value !== last) {
-                last = value;
-                const M = 2 ** 32;
-                const age = (((Math.round(now) - value) % M) + M) % M;
-                samples.push(age + (now - Math.round(now)));
+              const read = readBarcode(tile, width, height);
+              if (!read) unreadable++;
+              else if (read.painted !== last) {
+                last = read.painted;
+                samples.push(read.ageMs);
               }
             }
             if (samples.length >= frames || performance.now() > deadline)
@@ -283,7 +256,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
           };
           requestAnimationFrame(step);
         }),
-      { ...BARCODE, frames },
+      frames,
     );
     const cpu = share.stop();
     const audioAfter = await playbackStatsOf(receiver);

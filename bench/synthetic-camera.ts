@@ -118,3 +118,47 @@ export function syntheticCameraScript(options: { width: number; height: number; 
   };
 })();`;
 }
+
+/**
+ * An init script for the page that reads a remote tile: defines
+ * `globalThis.vcReadBarcode(source, width, height)`, which decodes the time code
+ * {@link syntheticCameraScript} painted into the top band of `source` (a
+ * `<video>` or `<canvas>` of `width`×`height`): `{ painted, ageMs }`, the time code
+ * (tells one picture from the next) and the picture's age in ms on this page's
+ * clock (`performance.timeOrigin + now()`); null when the band does not read (a
+ * picture half drawn, or scaled past reading).
+ */
+export function barcodeReaderScript(): string {
+  return `(() => {
+  const { columns, rows, bandFraction } = ${JSON.stringify(BARCODE)};
+  const copy = document.createElement('canvas');
+  copy.width = columns * 4;
+  copy.height = rows * 4;
+  let ctx = null;
+  globalThis.vcReadBarcode = (source, width, height) => {
+    ctx ??= copy.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(source, 0, 0, width, Math.round(height * bandFraction), 0, 0, copy.width, copy.height);
+    const now = performance.timeOrigin + performance.now();
+    const data = ctx.getImageData(0, 0, copy.width, copy.height).data;
+    let value = 0;
+    for (let i = 0; i < columns * rows; i++) {
+      const x = (i % columns) * 4 + 2;
+      const y = Math.floor(i / columns) * 4 + 2;
+      const p = (y * copy.width + x) * 4;
+      const bit = 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2] > 128 ? 1 : 0;
+      if (i < 32) value += bit * 2 ** i;
+      else if (bit === Math.floor(value / 2 ** (i - 32)) % 2) return null; // the inverted copy must differ
+    }
+    // 32 bits of ms: the age modulo 2^32, plus the fraction of a ms of now.
+    const M = 2 ** 32;
+    return { painted: value, ageMs: ((((Math.round(now) - value) % M) + M) % M) + (now - Math.round(now)) };
+  };
+})();`;
+}
+
+/** What {@link barcodeReaderScript} defines in the page. */
+export type ReadBarcode = (
+  source: CanvasImageSource,
+  width: number,
+  height: number,
+) => { painted: number; ageMs: number } | null;
