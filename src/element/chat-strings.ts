@@ -1,4 +1,4 @@
-/** The chat's user-facing strings (English and Italian), and the language an element speaks. */
+/** The chat's user-facing strings in English (Italian: strings-it.ts). */
 import { defineStrings } from './i18n.js';
 
 defineStrings({
@@ -18,22 +18,5 @@ defineStrings({
     'chat.empty': 'No messages yet. Messages are seen only by who is in the call now.',
     'chat.encrypted': 'End-to-end encrypted',
     'chat.someone': 'Someone who left',
-  },
-  it: {
-    'chat.title': 'Chat',
-    'chat.open': 'Apri la chat',
-    'chat.close': 'Chiudi la chat',
-    'chat.unread': '{count} non letti',
-    'chat.to': 'A',
-    'chat.everyone': 'Tutti',
-    'chat.input': 'Messaggio',
-    'chat.placeholder': 'Scrivi un messaggio…',
-    'chat.send': 'Invia',
-    'chat.you': 'Tu',
-    'chat.private-to-you': 'a te, in privato',
-    'chat.private-to': 'a {name}, in privato',
-    'chat.empty': 'Ancora nessun messaggio. I messaggi li vede solo chi è ora nella chiamata.',
-    'chat.encrypted': 'Cifrato end-to-end',
-    'chat.someone': 'Qualcuno che è uscito',
   },
 });

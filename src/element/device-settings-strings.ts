@@ -16,15 +16,4 @@ defineStrings({
     'settings.speakerFixed': 'This browser plays calls through the system’s audio output.',
     'settings.close': 'Close settings',
   },
-  it: {
-    'settings.title': 'Impostazioni',
-    'settings.camera': 'Videocamera',
-    'settings.mic': 'Microfono',
-    'settings.speaker': 'Altoparlante',
-    'settings.default': 'Predefinito',
-    'settings.unnamed': '{kind} {n}',
-    'settings.none': 'Nessuno trovato',
-    'settings.speakerFixed': 'Questo browser riproduce le chiamate dall’uscita audio del sistema.',
-    'settings.close': 'Chiudi le impostazioni',
-  },
 });

@@ -8,12 +8,6 @@ defineStrings({
     'hand.raised': 'Hand raised',
     'hand.raised-by': '{name} raised their hand',
   },
-  it: {
-    'hand.raise': 'Alza la mano',
-    'hand.lower': 'Abbassa la mano',
-    'hand.raised': 'Mano alzata',
-    'hand.raised-by': '{name} ha alzato la mano',
-  },
 });
 
 // Material Symbols "back_hand" (Apache-2.0).

@@ -26,6 +26,25 @@ export function defineStrings(tables: Record<string, StringTable>): void {
   }
 }
 
+/** Not a string anyone defines: tells "missing" from any text. */
+const MISSING = '\u0000';
+
+/**
+ * Adds strings that load after the page may have reworded them (a lazily loaded
+ * panel's, a language's built-in catalogue): a key the page already defined in a
+ * language is kept, not overwritten.
+ */
+export function defineMissingStrings(tables: Record<string, StringTable>): void {
+  defineStrings(
+    Object.fromEntries(
+      Object.entries(tables).map(([lang, table]) => [
+        lang,
+        Object.fromEntries(Object.entries(table).filter(([key]) => translateOr(lang, key, MISSING) === MISSING)),
+      ]),
+    ),
+  );
+}
+
 /** Languages with at least one string. */
 export function availableLanguages(): string[] {
   return [...catalogues.keys()];
@@ -128,68 +147,5 @@ defineStrings({
     'announce.left': 'You left the call.',
     'error.webcodecs-unsupported':
       'This browser cannot make video calls: it lacks WebCodecs. Use a recent Chrome, Edge, Firefox or Safari.',
-  },
-  it: {
-    'controls.label': 'Controlli della chiamata',
-    'controls.mic': 'Microfono',
-    'controls.micMute': 'Disattiva il microfono',
-    'controls.micUnmute': 'Attiva il microfono',
-    'controls.camera': 'Videocamera',
-    'controls.cameraOff': 'Spegni la videocamera',
-    'controls.cameraOn': 'Accendi la videocamera',
-    'controls.leave': 'Esci',
-    'status.waiting': 'In attesa che l’organizzatore ti faccia entrare…',
-    'status.locked': 'La stanza è chiusa.',
-    'status.joining': 'Ingresso in {room}…',
-    'status.left': 'Hai lasciato la chiamata.',
-    'status.tryAgain': 'Riprova',
-    'status.rejoin': 'Rientra',
-    'status.noRoom': 'Indica una stanza per iniziare una chiamata.',
-    'status.hear': 'Fai clic per sentire la chiamata',
-    'status.reconnecting': 'Riconnessione…',
-    'tile.guest': 'Ospite',
-    'tile.you': '{name} (tu)',
-    'tile.micOff': 'Microfono spento',
-    'tile.cameraOff': 'Videocamera spenta',
-    'tile.selfEncrypted': 'I tuoi contenuti sono cifrati end-to-end',
-    'tile.cantDecrypt': 'Impossibile decifrare {name}: una passphrase diversa, oppure le chiavi sono state manomesse.',
-    'tile.verified': 'Cifrato end-to-end, verificato',
-    'tile.unverified': 'Cifrato end-to-end. Confronta questo codice con {name}',
-    'tile.pending': 'Scambio delle chiavi…',
-    'tile.mismatch': 'Le chiavi non corrispondono',
-    'lobby.label': 'In attesa di entrare',
-    'lobby.one': '1 persona vuole entrare',
-    'lobby.many': '{n} persone vogliono entrare',
-    'lobby.admit': 'Fai entrare',
-    'lobby.deny': 'Rifiuta',
-    'moderation.mic-muted': 'Un amministratore ha disattivato il tuo microfono.',
-    'moderation.mic-muted-locked':
-      'Un amministratore ha disattivato il tuo microfono. Potrai riattivarlo quando lo consentirà.',
-    'moderation.camera-muted': 'Un amministratore ha spento la tua videocamera.',
-    'moderation.camera-muted-locked':
-      'Un amministratore ha spento la tua videocamera. Potrai riaccenderla quando lo consentirà.',
-    'moderation.mic-allowed': 'Un amministratore ha di nuovo consentito il tuo microfono.',
-    'moderation.camera-allowed': 'Un amministratore ha di nuovo consentito la tua videocamera.',
-    'moderation.room-locked': 'La stanza è chiusa: chi arriva attende che un amministratore lo faccia entrare.',
-    'moderation.room-unlocked': 'La stanza è aperta.',
-    'announce.joined': 'Sei entrato nella chiamata.',
-    'announce.participantJoined': '{name} è entrato.',
-    'announce.participantLeft': '{name} è uscito.',
-    'announce.left': 'Hai lasciato la chiamata.',
-    'error.camera-denied':
-      'L’accesso alla videocamera è stato negato: consentilo a questo sito nel browser, poi riprova.',
-    'error.camera-missing': 'Nessuna videocamera corrisponde: collegane una o scegline un’altra.',
-    'error.mic-denied': 'L’accesso al microfono è stato negato: consentilo a questo sito nel browser, poi riprova.',
-    'error.mic-missing': 'Nessun microfono corrisponde: collegane uno o scegline un altro.',
-    'error.capture-failed':
-      'Impossibile avviare il dispositivo: forse lo usa un’altra applicazione, o la pagina non è sicura (https).',
-    'error.relay-unreachable': 'Impossibile raggiungere il server della chiamata. Controlla la connessione e riprova.',
-    'error.connection-lost': 'La connessione alla chiamata si è interrotta.',
-    'error.room-full': 'La stanza è piena. Riprova più tardi o entra in un’altra stanza.',
-    'error.webcodecs-unsupported':
-      'Questo browser non può fare videochiamate (manca WebCodecs). Usa una versione recente di Chrome, Edge, Firefox o Safari.',
-    'error.admission-denied': 'L’organizzatore non ti ha fatto entrare nella riunione.',
-    'error.removed': 'L’organizzatore ti ha rimosso dalla riunione. Non puoi rientrare.',
-    'error.meeting-ended': 'L’organizzatore ha chiuso la riunione per tutti.',
   },
 });

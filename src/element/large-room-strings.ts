@@ -1,4 +1,4 @@
-/** Strings of screen sharing, the speaker layout and pagination (English and Italian). */
+/** Strings of screen sharing, the speaker layout and pagination in English (Italian: strings-it.ts). */
 import { defineStrings, translate } from './i18n.js';
 
 defineStrings({
@@ -15,20 +15,6 @@ defineStrings({
     'pager.next': 'Next page',
     'pager.status': 'Page {page} of {pages}',
     'stage.filmstrip': 'Other participants',
-  },
-  it: {
-    'screen.start': 'Condividi lo schermo',
-    'screen.stop': 'Interrompi la condivisione dello schermo',
-    'screen.tile': 'Schermo di {name}',
-    'screen.local': 'Il tuo schermo (condiviso)',
-    'screen.audio': 'Con audio',
-    'speaker.indicator': 'Sta parlando',
-    'speaker.indicatorSelf': 'Stai parlando',
-    'pager.label': 'Pagine dei partecipanti',
-    'pager.previous': 'Pagina precedente',
-    'pager.next': 'Pagina successiva',
-    'pager.status': 'Pagina {page} di {pages}',
-    'stage.filmstrip': 'Altri partecipanti',
   },
 });
 

@@ -8,11 +8,6 @@ defineStrings({
     'people.close': 'Close the people list',
     'people.count': '{count} in the call',
   },
-  it: {
-    'people.open': 'Mostra i partecipanti',
-    'people.close': 'Chiudi l’elenco dei partecipanti',
-    'people.count': '{count} nella chiamata',
-  },
 });
 
 // Material Symbols "group" (Apache-2.0).

@@ -4,7 +4,7 @@
  * page may have reworded them with `defineStrings`: a key the page already
  * defined in a language is kept, not overwritten.
  */
-import { defineStrings, translateOr, type StringTable } from './i18n.js';
+import { defineMissingStrings, type StringTable } from './i18n.js';
 
 const ours: Record<string, StringTable> = {
   en: {
@@ -43,14 +43,4 @@ const ours: Record<string, StringTable> = {
   },
 };
 
-/** Not a string anyone defines: tells "missing" from any text. */
-const MISSING = '\u0000';
-
-defineStrings(
-  Object.fromEntries(
-    Object.entries(ours).map(([lang, table]) => [
-      lang,
-      Object.fromEntries(Object.entries(table).filter(([key]) => translateOr(lang, key, MISSING) === MISSING)),
-    ]),
-  ),
-);
+defineMissingStrings(ours);

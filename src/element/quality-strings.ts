@@ -1,4 +1,4 @@
-/** The connection indicator's and the settings panel's "Statistics" strings (English and Italian); the panel's own are in stats-strings.ts. */
+/** The connection indicator's and the settings panel's "Statistics" strings in English (Italian: strings-it.ts); the panel's own are in stats-strings.ts. */
 import { defineStrings } from './i18n.js';
 
 defineStrings({
@@ -8,12 +8,5 @@ defineStrings({
     'stats.quality.fair': 'fair',
     'stats.quality.poor': 'poor',
     'stats.connection': 'Connection: {quality}',
-  },
-  it: {
-    'stats.open': 'Statistiche',
-    'stats.quality.good': 'buona',
-    'stats.quality.fair': 'discreta',
-    'stats.quality.poor': 'scarsa',
-    'stats.connection': 'Connessione: {quality}',
   },
 });

@@ -18,6 +18,7 @@ import { DeviceController, SPEAKER_SELECTABLE } from './device-controller.js';
 import type { DeviceKind } from './device-preferences.js';
 import './device-settings-strings.js';
 import { defineStrings, languageOf, translate } from './i18n.js';
+import { languageReady } from './languages.js';
 import { describeModeration, lobbyPanel } from './lobby-panel.js';
 import { RemovalWatcher } from './removal-watcher.js';
 import { chatButtonStyles, handStyles, styles } from './styles.js';
@@ -615,7 +616,7 @@ export class VideocallRoomElement extends LitElement {
       live(() => {
         this.roomState = 'joined';
         this.waiting = null;
-        this.announcer.say(translate(this.language, 'announce.joined'));
+        this.inLanguage((lang) => this.announcer.say(translate(lang, 'announce.joined')));
       }),
     );
     room.addEventListener(
@@ -629,7 +630,7 @@ export class VideocallRoomElement extends LitElement {
     );
     room.addEventListener(
       'moderated',
-      live((e) => this.show(describeModeration(e.kind, e.locked, this.language), false)),
+      live((e) => this.inLanguage((lang) => this.show(describeModeration(e.kind, e.locked, lang), false))),
     );
     room.addEventListener(
       'reconnecting',
@@ -657,7 +658,9 @@ export class VideocallRoomElement extends LitElement {
       live((e) => this.report(e.error)),
     );
     const announce = (key: string, name: string) =>
-      this.announcer.say(translate(this.language, key, { name: name || translate(this.language, 'tile.guest') }));
+      this.inLanguage((lang) =>
+        this.announcer.say(translate(lang, key, { name: name || translate(lang, 'tile.guest') })),
+      );
     room.addEventListener(
       'participant-joined',
       live((e) => announce('announce.participantJoined', e.participant.name)),
@@ -689,8 +692,22 @@ export class VideocallRoomElement extends LitElement {
     this.reported.add(error);
     this.dispatchEvent(new VcErrorEvent(error.code, error.message, error.fatal));
     if (error.fatal) return; // the overlay says it (an alert)
-    this.show(errorText(error, this.language), true);
-    this.announcer.say(errorText(error, this.language), true);
+    this.inLanguage((lang) => {
+      this.show(errorText(error, lang), true);
+      this.announcer.say(errorText(error, lang), true);
+    });
+  }
+
+  /**
+   * Runs `say` with the element's language once its strings are loaded: a join can
+   * finish before a built-in language's chunk arrives, and a sentence said in
+   * English then would stay English.
+   */
+  private inLanguage(say: (lang: string) => void): void {
+    const lang = this.language;
+    const ready = languageReady(lang);
+    if (ready) void ready.then(() => say(lang));
+    else say(lang);
   }
 
   /** A passing message over the call. */
@@ -713,7 +730,16 @@ export class VideocallRoomElement extends LitElement {
     }
     this.dispatchEvent(new VcLeftEvent(error ? error.code : 'left'));
     // An error is said by the overlay (an alert); a leave on purpose here.
-    if (!error) this.announcer.say(translate(this.language, 'announce.left'));
+    if (!error) this.inLanguage((lang) => this.announcer.say(translate(lang, 'announce.left')));
+  }
+
+  /**
+   * Renders once the element's language is loaded (a built-in one other than
+   * English is a chunk of its own), so an Italian page never flashes English.
+   */
+  protected override scheduleUpdate(): void | Promise<unknown> {
+    const ready = languageReady(this.language);
+    return ready ? ready.then(() => super.scheduleUpdate()) : super.scheduleUpdate();
   }
 
   protected override updated(changed: PropertyValues<this>): void {

@@ -167,6 +167,8 @@ describe('<videocall-room> accessibility and languages', function () {
     const ada = call(room, 'Ada', { camera: 'off' }, wrapper);
     expect(ada.language).to.equal('it-it');
     await ada.join();
+    // The first render may still wait for the Italian chunk.
+    await ada.updateComplete;
     const shadow = ada.shadowRoot!;
     const text = (part: string) => shadow.querySelector(`[part~="${part}"]`)?.textContent?.trim();
     const label = (part: string) => shadow.querySelector(`[part~="${part}"]`)?.getAttribute('aria-label');
@@ -190,5 +192,33 @@ describe('<videocall-room> accessibility and languages', function () {
     ada.leave();
     await waitUntil(() => ada.state === 'left');
     expect(text('overlay')).to.include('You left the call.');
+  });
+
+  it('renders in Italian from its first paint (the Italian chunk loads first), keeping what the page reworded', async () => {
+    const element = customElements.get(
+      'videocall-room',
+    ) as unknown as typeof import('../../../src/element/videocall-room.js').VideocallRoomElement;
+    // Reworded by the page before the built-in Italian may have loaded: the page's word wins.
+    element.defineStrings({ it: { 'controls.leave': 'Abbandona' } });
+    try {
+      const wrapper = document.createElement('div');
+      wrapper.lang = 'it';
+      document.body.append(wrapper);
+      elements.push(wrapper);
+      const ada = call(uniqueRoom(), 'Ada', { camera: 'off' }, wrapper);
+      const shadow = ada.shadowRoot!;
+      const label = (part: string) => shadow.querySelector(`[part~="${part}"]`)?.getAttribute('aria-label');
+      const text = (part: string) => shadow.querySelector(`[part~="${part}"]`)?.textContent?.trim();
+      // Nothing in English before the Italian arrives: the first render waits for it.
+      await waitUntil(() => shadow.querySelector('[part~="tile-local"]'), 'the element never rendered');
+      expect(shadow.querySelector('[part~="tile-local"]')!.getAttribute('aria-label')).to.equal('Ada (tu)');
+      await ada.join();
+      await ada.updateComplete;
+      expect(label('controls')).to.equal('Controlli della chiamata');
+      expect(label('mic-button')).to.equal('Microfono');
+      expect(text('leave-button')).to.equal('Abbandona');
+    } finally {
+      element.defineStrings({ it: { 'controls.leave': 'Esci' } });
+    }
   });
 });
