@@ -11,7 +11,10 @@
  * devices) and watches, on every animation frame, for its remote tile's canvas to
  * take the size of a decoded frame (a `<video>` once a frame is presented; a canvas once drawn).
  *
- *     npx tsx bench/join-time.ts [--joins 10]
+ *     npx tsx bench/join-time.ts [--joins 10] [--dist /tmp/vc-before/dist]
+ *
+ * `--dist` serves another build (every page of the run uses it): run it with the build
+ * before a change, then without, to compare.
  */
 import { fileURLToPath } from 'node:url';
 import { launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
@@ -21,6 +24,8 @@ import { syntheticCameraScript } from './synthetic-camera.js';
 export interface JoinTimeOptions {
   /** Default 10. */
   joins?: number;
+  /** The build to serve; default this tree's dist/. */
+  distDir?: string;
 }
 
 /** One join, in ms after navigation started (`performance.now()` of the joining page). */
@@ -92,7 +97,7 @@ export const JOIN_PAGE = `<!doctype html>
 
 export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTimeResult> {
   const count = options.joins ?? 10;
-  const site = await startBenchSite({ 'join.html': JOIN_PAGE });
+  const site = await startBenchSite({ 'join.html': JOIN_PAGE }, options.distDir ? { distDir: options.distDir } : {});
   const browser = await launchBenchChromium();
   const joins: JoinMarks[] = [];
   let failed = 0;
@@ -163,6 +168,12 @@ export function describeJoinTime(r: JoinTimeResult): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const at = process.argv.indexOf('--joins');
-  console.log(describeJoinTime(await runJoinTime({ joins: at >= 0 ? Number(process.argv[at + 1]) : undefined })));
+  const argument = (name: string) => {
+    const at = process.argv.indexOf(name);
+    return at >= 0 ? process.argv[at + 1] : undefined;
+  };
+  const joins = argument('--joins');
+  console.log(
+    describeJoinTime(await runJoinTime({ joins: joins ? Number(joins) : undefined, distDir: argument('--dist') })),
+  );
 }
