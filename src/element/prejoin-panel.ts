@@ -10,7 +10,7 @@ import { translate } from './i18n.js';
 import { cameraIcon, cameraOffIcon, micIcon, micOffIcon } from './icons.js';
 import './prejoin-strings.js';
 import { rememberedName, rememberName } from './remembered-name.js';
-import { selfView } from './self-view.js';
+import { selfView, VIDEO_TABINDEX } from './self-view.js';
 
 /** The meter's range: −60 dBFS (empty) to 0 dBFS (full). */
 const METER_FLOOR_DB = -60;
@@ -325,6 +325,7 @@ export class VideocallPrejoinElement extends LitElement {
       <div part="prejoin-preview">
         <video
           part="prejoin-video"
+          tabindex=${VIDEO_TABINDEX}
           muted
           playsinline
           autoplay

@@ -4,7 +4,7 @@ import type { RemoteParticipant } from '../call/remote-participant.js';
 import { canRenderToTrack } from '../render/track-renderer.js';
 import { translate } from './large-room-strings.js';
 import { remoteVideo } from './remote-video.js';
-import { selfView } from './self-view.js';
+import { selfView, VIDEO_TABINDEX } from './self-view.js';
 import { speakerIcon } from './icons.js';
 import { indicator } from './tiles.js';
 
@@ -24,6 +24,7 @@ export function remoteScreenTile(p: RemoteParticipant, lang: string): TemplateRe
             part="video screen"
             data-id=${p.id}
             data-kind="screen"
+            tabindex=${VIDEO_TABINDEX}
             muted
             playsinline
             ${remoteVideo(p, 'screen')}
@@ -42,7 +43,7 @@ export function remoteScreenTile(p: RemoteParticipant, lang: string): TemplateRe
 export function localScreenTile(track: MediaStreamTrack | null, lang: string): TemplateResult {
   const label = translate(lang, 'screen.local');
   return html`<div part="tile tile-local-screen tile-screen" data-id="local-screen" aria-label=${label}>
-    <video part="video screen" muted playsinline autoplay ${selfView(track)}></video>
+    <video part="video screen" tabindex=${VIDEO_TABINDEX} muted playsinline autoplay ${selfView(track)}></video>
     <div part="label"><span>${label}</span></div>
   </div>`;
 }

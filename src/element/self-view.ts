@@ -2,6 +2,15 @@ import { nothing, type ElementPart } from 'lit';
 import { AsyncDirective, directive, PartType, type PartInfo } from 'lit/async-directive.js';
 
 /**
+ * Every `<video>` the element shows carries `tabindex="-1"`: Firefox (153 ESR)
+ * puts a `<video>` in the Tab order even without `controls`, twice (the video,
+ * then its own widget, with no visible ring), so a keyboard user went through
+ * the self-view before reaching the controls. The tile's group label says who
+ * it is; the picture itself is nothing to operate.
+ */
+export const VIDEO_TABINDEX = '-1';
+
+/**
  * Shows a local camera track in the `<video>` it is placed on, and replaces the
  * stream only when the track changes (camera turned off and on again).
  */

@@ -4,7 +4,7 @@ import { canRenderToTrack } from '../render/track-renderer.js';
 import { cameraOffIcon, lockIcon, lockOpenIcon, micOffIcon } from './icons.js';
 import { translate } from './i18n.js';
 import { remoteVideo } from './remote-video.js';
-import { selfView } from './self-view.js';
+import { selfView, VIDEO_TABINDEX } from './self-view.js';
 import { handIndicator } from './hand.js';
 import { qualityIndicator } from './quality-indicator.js';
 
@@ -61,7 +61,15 @@ export function localTile(
     role="group"
     aria-label=${label}
   >
-    <video part="video" muted playsinline autoplay ?hidden=${!cameraOn} ${selfView(videoTrack)}></video>
+    <video
+      part="video"
+      tabindex=${VIDEO_TABINDEX}
+      muted
+      playsinline
+      autoplay
+      ?hidden=${!cameraOn}
+      ${selfView(videoTrack)}
+    ></video>
     ${cameraOn ? nothing : html`<div part="avatar" aria-hidden="true">${initials(name || t('tile.guest'))}</div>`}
     <div part="label">
       ${mic ? nothing : indicator('mic-off', t('tile.micOff'), micOffIcon)}
@@ -87,7 +95,15 @@ export function remoteTile(p: RemoteParticipant, lang = 'en', extras: TileExtras
   >
     ${
       TRACK_RENDER
-        ? html`<video part="video" data-id=${p.id} muted playsinline ?hidden=${!p.camera} ${remoteVideo(p)}></video>`
+        ? html`<video
+            part="video"
+            data-id=${p.id}
+            tabindex=${VIDEO_TABINDEX}
+            muted
+            playsinline
+            ?hidden=${!p.camera}
+            ${remoteVideo(p)}
+          ></video>`
         : html`<canvas part="video" data-id=${p.id} ?hidden=${!p.camera} ${remoteVideo(p)}></canvas>`
     }
     ${p.camera ? nothing : html`<div part="avatar" aria-hidden="true">${initials(p.name)}</div>`}
