@@ -8,6 +8,7 @@ export const CHAT_PANEL_PARTS = [
   'chat-title',
   'chat-close',
   'chat-log',
+  'chat-list',
   'chat-empty',
   'chat-message',
   'chat-own',

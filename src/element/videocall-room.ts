@@ -97,7 +97,7 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @csspart settings - the settings panel (`settings-header`, `settings-title`, `setting` with `camera-setting`, `mic-setting`, `speaker-setting`; `setting-label`, `setting-note`, `close-button`)
  * @csspart device-select - a device picker (also `camera-select`, `mic-select`, `speaker-select`)
  * @csspart lobby - admins: the panel of people waiting to join (`lobby-title`, `knock`, `knock-name`)
- * @csspart chat - the chat panel (`chat-header`, `chat-title`, `chat-close`, `chat-log`, `chat-empty`, `chat-message` with `chat-own` / `chat-private`, `chat-meta`, `chat-sender`, `chat-to`, `chat-time`, `chat-text`, `chat-form`, `chat-recipient`, `chat-input`, `chat-send`, `chat-error`)
+ * @csspart chat - the chat panel (`chat-header`, `chat-title`, `chat-close`, `chat-log` around `chat-list`, `chat-empty`, `chat-message` with `chat-own` / `chat-private`, `chat-meta`, `chat-sender`, `chat-to`, `chat-time`, `chat-text`, `chat-form`, `chat-recipient`, `chat-input`, `chat-send`, `chat-error`)
  * @csspart hand-button - the control that raises and lowers this participant's hand; `hand-raised` marks a tile whose participant raised it
  * @csspart chat-button - the control that opens the chat; `badge` on it counts unread messages
  * @csspart people-button - the control that opens the People panel; `people-count` on it says how many are in the call

@@ -69,6 +69,28 @@ describe('<videocall-room> accessibility and languages', function () {
     expect(await violations(ada), 'after leaving').to.deep.equal([]);
   });
 
+  it('has no axe violations with the chat panel open, messages in it, in both themes', async () => {
+    const room = uniqueRoom();
+    const ada = call(room, 'Ada');
+    const grace = call(room, 'Grace', { camera: 'off' });
+    elements.push(ada, grace);
+    await ada.join();
+    await grace.join();
+    await waitUntil(() => ada.participants.length === 1 && grace.participants.length === 1, 'no one met');
+    ada.shadowRoot!.querySelector<HTMLButtonElement>('[part~="chat-button"]')!.click();
+    const panel = () => ada.shadowRoot!.querySelector('videocall-chat-panel')?.shadowRoot;
+    await waitUntil(() => panel()?.querySelector('[part~="chat-input"]'), 'no chat panel');
+    expect(await violations(ada), 'chat open, empty').to.deep.equal([]);
+    await ada.sendMessage('Hello Grace');
+    await grace.sendMessage('Hello Ada');
+    await waitUntil(() => panel()?.querySelectorAll('[part~="chat-message"]').length === 2, 'no messages');
+    for (const theme of ['dark', 'light']) {
+      ada.theme = theme as 'dark' | 'light';
+      await ada.updateComplete;
+      expect(await violations(ada), `chat open, ${theme}`).to.deep.equal([]);
+    }
+  });
+
   it('is usable with the keyboard alone: every control in order, visible focus, Space and Enter act', async () => {
     const room = uniqueRoom();
     const before = document.createElement('button');
