@@ -7,42 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page as FirefoxPage } from 'puppeteer-core';
 import type { Page } from 'playwright-core';
-import { readRemoteTiles, relayAndChromium, remoteTilesInPage, waitFor, type TileLook } from './browser.js';
-import { firefoxPage, hasFirefox, launchFirefox } from './firefox.js';
-
-/** Either driver's page: both evaluate a self-contained function the same way. */
-type AnyPage = Page | FirefoxPage;
-
-const tilesOf = (page: AnyPage): Promise<TileLook[]> =>
-  'route' in page ? readRemoteTiles(page) : page.evaluate(remoteTilesInPage);
+import { relayAndChromium, waitFor } from './browser.js';
+import { firefoxPage, hasFirefox, launchFirefox, pictureMoves, type AnyPage } from './firefox.js';
 
 const participantsOf = (page: AnyPage) =>
   (page as FirefoxPage).evaluate(() =>
     document.querySelector('videocall-room')!.participants.map((p) => ({ name: p.name, e2ee: p.e2ee })),
   );
-
-const meanLuma = (t: TileLook): number => t.samples.reduce((a, b) => a + b, 0) / Math.max(1, t.samples.length);
-
-/**
- * Waits until `page` shows `name`'s picture and it changes. Firefox's fake camera is one flat colour
- * that drifts (`flat`): a lit picture whose colour changes; Chromium's has a pattern. Slow first
- * frames: two browsers start on 2 cores.
- */
-async function pictureMoves(page: AnyPage, name: string, flat = false): Promise<TileLook> {
-  const first = await waitFor(
-    `${name}'s picture`,
-    async () =>
-      (await tilesOf(page)).find(
-        (t) => t.name === name && t.width >= 160 && (flat ? meanLuma(t) > 20 : t.lumaSpread > 8),
-      ),
-    45_000,
-  );
-  await waitFor(`${name}'s picture to move`, async () => {
-    const again = (await tilesOf(page)).find((t) => t.id === first.id);
-    return again && again.samples.some((v, i) => Math.abs(v - first.samples[i]!) > 6) ? true : undefined;
-  });
-  return first;
-}
 
 /** Records the element's `vc-message` texts and its join's transport, from before it joins. */
 function recordInPage(): void {
