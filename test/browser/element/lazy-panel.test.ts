@@ -4,7 +4,11 @@
 // per attempt and tried again the next time (never a render loop).
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import { LitElement, nothing, type TemplateResult } from 'lit';
+import { languageReady } from '../../../src/element/languages.js';
 import { lazyPanel } from '../../../src/element/lazy-panel.js';
+
+// The panel speaks Italian here: the element loads a built-in language before it renders; this bare host does it first.
+await languageReady('it');
 
 type SettingsModule = typeof import('../../../src/element/device-settings.js');
 
