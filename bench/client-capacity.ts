@@ -21,7 +21,7 @@
  * drawn fps per tile stays at or above 90 % of 30 fps (a step that falls below is
  * measured once more before it counts).
  *
- *     npx tsx bench/client-capacity.ts [--max 48] [--seconds 5] [--single]
+ *     npx tsx bench/client-capacity.ts [--min 1] [--max 48] [--seconds 5] [--single] [--transport websocket|webtransport]
  */
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,8 @@ export interface CapacityOptions {
   simulcast?: boolean;
   /** The publisher's `codec` attribute for the recording (e.g. `vp9`); default: the element's choice. */
   codec?: string;
+  /** The viewer's `transport` attribute (`websocket`, `webtransport`); default: the element's (`auto`). */
+  transport?: string;
   onStep?: (step: CapacityStep) => void;
 }
 
@@ -82,11 +84,14 @@ export interface CapacityResult {
   stoppedBy: 'fell-short' | 'last-step' | 'time-budget';
   /** Bots sent simulcast layers (360p and 180p) and the page chose per tile. */
   simulcast: boolean;
+  /** The viewer's `transport` attribute, when the run set one (else the element chose: `auto`). */
+  transport?: string;
 }
 
 const FPS = 30;
 const THRESHOLD = 0.9 * FPS;
-const DEFAULT_STEPS = [1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48];
+// 25: the issue's goal, and the element's default `max-tiles` (the page sets it to the largest step, so all show).
+const DEFAULT_STEPS = [1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 25, 28, 32, 40, 48];
 
 /** Frames drawn per remote tile so far, read from the page. */
 function drawnFrames(page: Page): Promise<{ at: number; animationFrames: number; tiles: Record<string, number> }> {
@@ -161,7 +166,12 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
       ? [recording, await recordCamera({ site, browser, width: 320, height: 180, seconds: 4, codec })]
       : [recording];
     const room = `cap-${Date.now().toString(36)}`;
-    const page = await browser.newPage(`${site.url}/?room=${room}&name=Viewer&camera=off&mic=off`);
+    const transport = options.transport ? `&transport=${options.transport}` : '';
+    // Every tile on one page: beyond `max-tiles` (default 25) the grid pages, and tiles on other pages draw nothing.
+    const maxTiles = `&max-tiles=${Math.max(25, ...steps)}`;
+    const page = await browser.newPage(
+      `${site.url}/?room=${room}&name=Viewer&camera=off&mic=off${transport}${maxTiles}`,
+    );
     await poll(
       () => page.evaluate(() => (document.querySelector('videocall-room')?.state === 'joined' ? true : undefined)),
       15_000,
@@ -223,6 +233,7 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
     },
     stoppedBy,
     simulcast,
+    ...(options.transport ? { transport: options.transport } : {}),
   };
 }
 
@@ -255,9 +266,11 @@ function argument(name: string): string | undefined {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const max = Number(argument('--max') ?? 48);
+  const min = Number(argument('--min') ?? 0);
   const seconds = argument('--seconds');
   const result = await runClientCapacity({
-    steps: DEFAULT_STEPS.filter((n) => n <= max),
+    steps: DEFAULT_STEPS.filter((n) => n >= min && n <= max),
+    transport: argument('--transport'),
     seconds: seconds ? Number(seconds) : undefined,
     simulcast: !process.argv.includes('--single'),
     onStep: (s) => console.log(describeCapacityStep(s)),

@@ -168,7 +168,7 @@ const BENCHMARKS: Benchmark[] = [
     title: 'Client capacity',
     standalone: 'npx tsx bench/client-capacity.ts',
     needsBundle: true,
-    timeoutSeconds: 600,
+    timeoutSeconds: 900,
     async run() {
       // The baseline first (every tile 360p, as before simulcast), then simulcast, in the same run.
       const baseline = await runClientCapacity({
@@ -180,7 +180,14 @@ const BENCHMARKS: Benchmark[] = [
       console.log(`  ${describeCapacity(result)}`);
       const ratio = baseline.capacity > 0 ? result.capacity / baseline.capacity : NaN;
       console.log(`  simulcast / single-layer capacity: ×${ratio.toFixed(2)}`);
-      return { ...result, baseline, ratio };
+      // The same page on WebSocket (the default, `auto`, ends on WebTransport here): what the transport costs.
+      const websocket = await runClientCapacity({
+        transport: 'websocket',
+        steps: [16, 20, 24, 25, 28, 32, 40, 48],
+        onStep: (s) => console.log(`  websocket ${describeCapacityStep(s)}`),
+      });
+      console.log(`  over WebSocket: ${describeCapacity(websocket)}`);
+      return { ...result, baseline, ratio, websocket };
     },
   },
   {
