@@ -33,6 +33,19 @@ const politeText = (el: VideocallRoomElement) =>
 describe('<videocall-room> accessibility and languages', function () {
   this.timeout(60000);
   const elements: HTMLElement[] = [];
+
+  /** Ada (camera on) and Grace (camera off) joined in a room of their own, each seeing the other. */
+  async function adaAndGrace(): Promise<[VideocallRoomElement, VideocallRoomElement]> {
+    const room = uniqueRoom();
+    const ada = call(room, 'Ada');
+    const grace = call(room, 'Grace', { camera: 'off' });
+    elements.push(ada, grace);
+    await ada.join();
+    await grace.join();
+    await waitUntil(() => ada.participants.length === 1 && grace.participants.length === 1, 'no one met');
+    return [ada, grace];
+  }
+
   afterEach(() => {
     for (const el of elements.splice(0)) {
       (el as VideocallRoomElement).leave?.();
@@ -41,13 +54,7 @@ describe('<videocall-room> accessibility and languages', function () {
   });
 
   it('has no axe violations in the call, with the settings panel open, and when the call ended', async () => {
-    const room = uniqueRoom();
-    const ada = call(room, 'Ada');
-    const grace = call(room, 'Grace', { camera: 'off' });
-    elements.push(ada, grace);
-    await ada.join();
-    await grace.join();
-    await waitUntil(() => ada.participants.length === 1 && grace.participants.length === 1, 'no one met');
+    const [ada, grace] = await adaAndGrace();
     for (const theme of ['dark', 'light']) {
       ada.theme = grace.theme = theme as 'dark' | 'light';
       await ada.updateComplete;
@@ -70,13 +77,7 @@ describe('<videocall-room> accessibility and languages', function () {
   });
 
   it('has no axe violations with the chat panel open, messages in it, in both themes', async () => {
-    const room = uniqueRoom();
-    const ada = call(room, 'Ada');
-    const grace = call(room, 'Grace', { camera: 'off' });
-    elements.push(ada, grace);
-    await ada.join();
-    await grace.join();
-    await waitUntil(() => ada.participants.length === 1 && grace.participants.length === 1, 'no one met');
+    const [ada, grace] = await adaAndGrace();
     ada.shadowRoot!.querySelector<HTMLButtonElement>('[part~="chat-button"]')!.click();
     const panel = () => ada.shadowRoot!.querySelector('videocall-chat-panel')?.shadowRoot;
     await waitUntil(() => panel()?.querySelector('[part~="chat-input"]'), 'no chat panel');
