@@ -26,6 +26,11 @@ export function defineStrings(tables: Record<string, StringTable>): void {
   }
 }
 
+/** The catalogue a BCP 47 tag looks up: its primary subtag, lowercase (`it-IT` → `it`). */
+export function primaryLanguage(lang: string): string {
+  return lang.toLowerCase().split('-')[0] || 'en';
+}
+
 /** Not a string anyone defines: tells "missing" from any text. */
 const MISSING = '\u0000';
 
@@ -61,7 +66,7 @@ export function translateOr(
   fallback: string,
   params?: Record<string, string | number>,
 ): string {
-  const primary = lang.toLowerCase().split('-')[0] ?? 'en';
+  const primary = primaryLanguage(lang);
   if (catalogues.get(primary)?.[key] === undefined) return fallback;
   return translate(lang, key, params);
 }
@@ -71,7 +76,7 @@ export function translateOr(
  * placeholders replaced; English, then the key, when missing.
  */
 export function translate(lang: string, key: string, params?: Record<string, string | number>): string {
-  const primary = lang.toLowerCase().split('-')[0] ?? 'en';
+  const primary = primaryLanguage(lang);
   const text = catalogues.get(primary)?.[key] ?? catalogues.get('en')?.[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (match, name: string) => (name in params ? String(params[name]) : match));

@@ -3,6 +3,8 @@
  * English never downloads them. Panels loaded later carry their own strings.
  * (Apart from i18n.ts, which the chunks import: a loader there would be a cycle.)
  */
+import { primaryLanguage } from './i18n.js';
+
 const builtInLanguages: Record<string, () => Promise<unknown>> = {
   it: () => import('./strings-it.js'),
 };
@@ -14,7 +16,7 @@ const languageLoads = new Map<string, Promise<void>>();
  * once they are. A failed load resolves too: the element then speaks English.
  */
 export function languageReady(lang: string): Promise<void> | undefined {
-  const primary = lang.toLowerCase().split('-')[0] ?? 'en';
+  const primary = primaryLanguage(lang);
   const load = builtInLanguages[primary];
   if (!load) return undefined;
   let loading = languageLoads.get(primary);
