@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page as FirefoxPage } from 'puppeteer-core';
 import type { Page } from 'playwright-core';
+import { AXE_RUN_OPTIONS, describeViolation, type AxeViolation } from '../shared/axe-audit.js';
 import { relayAndChromium, waitFor } from './browser.js';
 import { firefoxPage, hasFirefox, launchFirefox, pictureMoves } from './firefox.js';
 
@@ -69,22 +70,16 @@ async function tabTo(page: FirefoxPage, part: string): Promise<void> {
 /** axe-core's source, injected into the Firefox page as a site would load it. */
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-/** The WCAG 2.0–2.2 A/AA violations axe finds in the element (shadow trees included), one line each. */
+/** The violations axe finds in the element (shadow trees included), one line each (the browser tests' rules). */
 async function axeViolations(page: FirefoxPage): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    interface Result {
-      violations: { id: string; help: string; nodes: { target: unknown; failureSummary?: string }[] }[];
-    }
-    const axe = (window as unknown as { axe: { run(el: Element, options: object): Promise<Result> } }).axe;
-    const result = await axe.run(document.querySelector('videocall-room')!, {
-      resultTypes: ['violations'],
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    });
-    return result.violations.map(
-      (v) => `${v.id}: ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))} ${v.nodes[0]?.failureSummary}`,
-    );
-  });
+  const found = await page.evaluate(async (options) => {
+    const axe = (
+      window as unknown as { axe: { run(el: Element, options: object): Promise<{ violations: AxeViolation[] }> } }
+    ).axe;
+    return (await axe.run(document.querySelector('videocall-room')!, options)).violations;
+  }, AXE_RUN_OPTIONS);
+  return found.map(describeViolation);
 }
 
 /** In both themes (Firefox headless prefers light; the demo page is dark): no violations. */

@@ -1,7 +1,8 @@
 // axe-core, the accessibility engine, loaded as a page would load it, and its WCAG 2.x A/AA audit.
+import { AXE_RUN_OPTIONS, describeViolation, type AxeViolation } from '../../shared/axe-audit.js';
 
 interface AxeResult {
-  violations: { id: string; impact: string; help: string; nodes: { target: unknown; failureSummary?: string }[] }[];
+  violations: AxeViolation[];
 }
 declare global {
   interface Window {
@@ -27,13 +28,6 @@ export function loadAxe(): Promise<unknown> {
 /** The WCAG 2.0–2.2 A and AA violations axe finds in `el` (its shadow tree included), one readable line each. */
 export async function violations(el: Element): Promise<string[]> {
   await loadAxe();
-  // The rules that apply to a widget (page-level best practices such as landmarks are the page's).
-  const result = await window.axe.run(el, {
-    resultTypes: ['violations'],
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-  });
-  return result.violations.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))} ${v.nodes[0]?.failureSummary ?? ''}`,
-  );
+  const result = await window.axe.run(el, AXE_RUN_OPTIONS);
+  return result.violations.map(describeViolation);
 }
