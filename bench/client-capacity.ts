@@ -90,7 +90,7 @@ export interface CapacityResult {
 
 const FPS = 30;
 const THRESHOLD = 0.9 * FPS;
-// 25: the issue's goal, and the element's default `max-tiles` (the page sets it to the largest step, so all show).
+// 25: the issue's goal, and the element's default `max-tiles` (the page sets it to the largest step and its own tile, so all show).
 const DEFAULT_STEPS = [1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 25, 28, 32, 40, 48];
 
 /** Frames drawn per remote tile so far, read from the page. */
@@ -168,7 +168,8 @@ export async function runClientCapacity(options: CapacityOptions = {}): Promise<
     const room = `cap-${Date.now().toString(36)}`;
     const transport = options.transport ? `&transport=${options.transport}` : '';
     // Every tile on one page: beyond `max-tiles` (default 25) the grid pages, and tiles on other pages draw nothing.
-    const maxTiles = `&max-tiles=${Math.max(25, ...steps)}`;
+    // The viewer's own tile (camera off: its name) is one of them.
+    const maxTiles = `&max-tiles=${Math.max(25, ...steps) + 1}`;
     const page = await browser.newPage(
       `${site.url}/?room=${room}&name=Viewer&camera=off&mic=off${transport}${maxTiles}`,
     );
