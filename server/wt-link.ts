@@ -5,17 +5,23 @@
  * - control: on the client's control stream (its first bidirectional stream),
  *   each envelope length-prefixed (`src/protocol/stream-framing.ts`);
  * - audio: one envelope per datagram when it fits, else like video;
- * - video: each envelope on its own server-opened unidirectional stream, FIN
- *   at its end. When a publisher's keyframe goes out, the streams of that
- *   publisher's track still on their way are reset: a late delta is worthless
- *   once the keyframe that replaces it is sent.
+ * - video: a framed stream per publisher's track and group of pictures
+ *   (`framedStreamHeader` in `src/protocol/stream-framing.ts`): the keyframe
+ *   opens a server-opened unidirectional stream, the deltas that follow are
+ *   written to it, length-prefixed, and the next keyframe starts the next
+ *   stream on the same lane. A delta then costs a write, not a stream (at 20
+ *   tiles, 600 streams a second for the page to accept and read otherwise). The
+ *   stream a keyframe replaces is ended, or reset when part of it is still
+ *   queued here: a late delta is worthless once the keyframe that replaces it
+ *   is sent.
  *
  * Closing follows the WebSocket's close handshake: the `Error` envelope the
  * session queued, then the control stream's end, then (after a bounded linger
  * for it to arrive) CLOSE_WEBTRANSPORT_SESSION with the WebSocket close code
  * and reason.
  */
-import { lengthPrefixed } from '../src/protocol/index.js';
+import { concatBytes } from '../src/shared/bytes.js';
+import { framedStreamHeader, lengthPrefixed } from '../src/protocol/index.js';
 import type { ClientLink } from './client-link.js';
 import { createLogger } from './log.js';
 import type { DropReason, Metrics } from './metrics.js';
@@ -45,8 +51,11 @@ export const WtStreamCode = {
 /** Longest a close lingers, whatever the round-trip time (ws bounds a closing handshake by 2 s too). */
 const MAX_CLOSE_LINGER_MS = 2000;
 
-/** Unfinished video streams remembered per publisher track; older ones are left to finish. */
-const MAX_TRACKED_STREAMS = 64;
+/** A publisher track's current framed video stream to this client. */
+interface VideoLane {
+  readonly lane: number;
+  readonly stream: WebTransportSendStream;
+}
 
 export interface WtLinkOptions {
   /**
@@ -65,8 +74,9 @@ export class WtLink implements ClientLink {
   private closeCode = 0;
   private closeReason = '';
   private lingerTimer: NodeJS.Timeout | undefined;
-  /** Per publisher, per track kind: video streams sent since its last keyframe, oldest first. */
-  private readonly recentVideo = new Map<string, Map<number, WebTransportSendStream[]>>();
+  /** Per publisher, per track kind: the stream its current group of pictures goes on. */
+  private readonly lanes = new Map<string, Map<number, VideoLane>>();
+  private nextLane = 1;
 
   constructor(
     readonly session: WebTransportSession,
@@ -116,19 +126,54 @@ export class WtLink implements ClientLink {
     if (audio && bytes.length <= this.session.maxDatagramSize) {
       return this.session.sendDatagram(bytes) || this.drop('datagram-queue-full');
     }
-    const video = !audio;
-    if (video && keyframe) this.supersede(publisher, kind);
+    if (audio) return this.sendOwnStream(bytes);
+    return this.sendVideo(bytes, publisher, kind, keyframe);
+  }
+
+  /** One envelope as a whole unidirectional stream (audio too large for a datagram). */
+  private sendOwnStream(bytes: Uint8Array): boolean {
+    try {
+      this.session.openUniStream(bytes);
+      return true;
+    } catch (err) {
+      return this.refusedWrite(err);
+    }
+  }
+
+  /** A video envelope on its track's lane: a keyframe opens the lane's next stream, a delta goes on the current one. */
+  private sendVideo(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean): boolean {
+    let tracks = this.lanes.get(publisher);
+    const current = tracks?.get(kind);
+    if (current && !keyframe && !current.stream.writeClosed) {
+      try {
+        current.stream.write(lengthPrefixed(bytes));
+        return true;
+      } catch (err) {
+        return this.refusedWrite(err);
+      }
+    }
+    if (current) {
+      tracks!.delete(kind);
+      this.endLane(current, true);
+    }
+    const lane = this.nextLane++;
     let stream: WebTransportSendStream;
     try {
-      stream = this.session.openUniStream(bytes);
+      stream = this.session.openUniStream(concatBytes([framedStreamHeader(lane), lengthPrefixed(bytes)]), false);
     } catch (err) {
-      if (!(err instanceof WebTransportError)) throw err;
-      if (err.code === 'stream-limit') return this.drop('stream-limit');
-      // `congested`: the connection's queue is full (Outbound closes slow consumers before that).
-      return this.drop(err.code === 'congested' ? 'video-congested' : 'receiver-closed');
+      return this.refusedWrite(err);
     }
-    if (video) this.remember(publisher, kind, stream);
+    if (!tracks) this.lanes.set(publisher, (tracks = new Map()));
+    tracks.set(kind, { lane, stream });
     return true;
+  }
+
+  /** Counts a write the session refused; rethrows what is not a WebTransport refusal. */
+  private refusedWrite(err: unknown): false {
+    if (!(err instanceof WebTransportError)) throw err;
+    if (err.code === 'stream-limit') return this.drop('stream-limit');
+    // `congested`: the connection's queue is full (Outbound closes slow consumers before that).
+    return this.drop(err.code === 'congested' ? 'video-congested' : 'receiver-closed');
   }
 
   close(code: number, reason: string): void {
@@ -157,14 +202,17 @@ export class WtLink implements ClientLink {
   }
 
   forgetPublisher(publisher: string): void {
-    this.recentVideo.delete(publisher);
+    const tracks = this.lanes.get(publisher);
+    if (!tracks) return;
+    this.lanes.delete(publisher);
+    for (const lane of tracks.values()) this.endLane(lane, false);
   }
 
   /** The session ended (either side): nothing is left to wait for. */
   sessionClosed(): void {
     this.closing = true;
     clearTimeout(this.lingerTimer);
-    this.recentVideo.clear();
+    this.lanes.clear();
   }
 
   private closeNow(): void {
@@ -179,30 +227,28 @@ export class WtLink implements ClientLink {
   }
 
   private abandonVideo(): void {
-    for (const tracks of this.recentVideo.values()) {
-      for (const streams of tracks.values()) for (const stream of streams) stream.abandon(WtStreamCode.Superseded);
+    for (const tracks of this.lanes.values()) {
+      for (const { stream } of tracks.values()) stream.abandon(WtStreamCode.Superseded);
     }
-    this.recentVideo.clear();
+    this.lanes.clear();
   }
 
-  /** Resets the streams of a publisher's track still on their way: its keyframe makes them worthless. */
-  private supersede(publisher: string, kind: number): void {
-    const tracks = this.recentVideo.get(publisher);
-    const streams = tracks?.get(kind);
-    if (!streams) return;
-    tracks!.delete(kind);
-    for (const stream of streams) {
-      if (stream.abandon(WtStreamCode.Superseded)) this.metrics.dropped.inc('video-superseded');
+  /**
+   * Finishes a lane's stream: ended (FIN) when QUIC has taken all of it, else
+   * reset, dropping the deltas still queued here. `superseded`: a newer keyframe
+   * replaces them (counted as such).
+   */
+  private endLane({ stream }: VideoLane, superseded: boolean): void {
+    if (stream.writeClosed) return;
+    if (stream.queuedBytes === 0) {
+      try {
+        stream.end();
+        return;
+      } catch {
+        // the connection is closing: the reset below is dropped with it
+      }
     }
-  }
-
-  private remember(publisher: string, kind: number, stream: WebTransportSendStream): void {
-    let tracks = this.recentVideo.get(publisher);
-    if (!tracks) this.recentVideo.set(publisher, (tracks = new Map()));
-    let streams = tracks.get(kind);
-    if (!streams) tracks.set(kind, (streams = []));
-    streams.push(stream);
-    if (streams.length > MAX_TRACKED_STREAMS) streams.shift();
+    if (stream.abandon(WtStreamCode.Superseded) && superseded) this.metrics.dropped.inc('video-superseded');
   }
 
   private drop(reason: DropReason): false {

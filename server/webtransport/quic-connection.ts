@@ -195,6 +195,15 @@ export class QuicConnection {
     this.endpoint.markDirty(this);
   }
 
+  /** Bytes queued here on `streamId` that quiche has not taken yet. */
+  queuedOn(streamId: number): number {
+    const queue = this.pending.get(streamId);
+    if (!queue) return 0;
+    let bytes = 0;
+    for (const chunk of queue.chunks) bytes += chunk.length;
+    return bytes;
+  }
+
   /**
    * Resolves once nothing queued here for `streamId` is left (quiche took it all, or
    * the stream or connection went): a writer's backpressure. Never rejects.

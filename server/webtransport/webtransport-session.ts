@@ -170,6 +170,11 @@ export class WebTransportSendStream {
     return this.writeEnded;
   }
 
+  /** Bytes written that QUIC has not taken yet (flow control or congestion holds them). */
+  get queuedBytes(): number {
+    return this.writeEnded ? 0 : this.host.quic.queuedOn(this.id);
+  }
+
   /**
    * Queues bytes; with `fin` the stream ends after them.
    *

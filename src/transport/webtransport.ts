@@ -1,6 +1,12 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
 import { invalidRelayAddress, relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
-import { FrameTooLargeError, lengthPrefixed, LengthPrefixedReader } from '../protocol/stream-framing.js';
+import {
+  FRAMED_STREAM_MARKER,
+  FrameTooLargeError,
+  laneOf,
+  lengthPrefixed,
+  LengthPrefixedReader,
+} from '../protocol/stream-framing.js';
 import { WEBTRANSPORT_PATH, type WebTransportInfo } from '../protocol/endpoints.js';
 import { concatBytes } from '../shared/bytes.js';
 import { TransportError } from './errors.js';
@@ -56,6 +62,8 @@ export interface WebTransportStats {
   videoAborted: number;
   /** Received streams handed on after a later one (an earlier stream was held past {@link REORDER_HOLD_MS}). */
   streamsSkippedAhead: number;
+  /** Envelopes received on framed streams (a video track's group of pictures per stream). */
+  framedReceived: number;
 }
 
 /** An outgoing per-frame stream not finished yet. */
@@ -79,8 +87,11 @@ interface IncomingStream {
 /**
  * The WebTransport (HTTP/3) transport. One bidirectional control stream carries
  * every non-media envelope, length-prefixed; audio frames travel as datagrams
- * (a uni stream when too large); each video frame gets its own unidirectional
- * stream, so a late frame can be abandoned without holding up the next.
+ * (a uni stream when too large); each video frame this side sends gets its own
+ * unidirectional stream, so a late frame can be abandoned without holding up
+ * the next. From the relay, video comes on framed streams (one per track and
+ * group of pictures, `src/protocol/stream-framing.ts`) or, from an older
+ * relay, a stream per frame: both are read.
  *
  * @example
  * ```ts
@@ -101,6 +112,7 @@ export class WebTransportTransport implements Transport {
     videoDropped: 0,
     videoAborted: 0,
     streamsSkippedAhead: 0,
+    framedReceived: 0,
   };
   private readonly controlWriter: WritableStreamDefaultWriter<Uint8Array>;
   private readonly datagramWriter: WritableStreamDefaultWriter<Uint8Array>;
@@ -113,6 +125,8 @@ export class WebTransportTransport implements Transport {
   private spareVideo: Promise<WritableStream<Uint8Array>> | null = null;
   private videoBytes = 0;
   private readonly inbound: IncomingStream[] = [];
+  /** The framed stream read on each lane now; a newer one on the lane supersedes it. */
+  private readonly lanes = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
   private reorderTimer: ReturnType<typeof setTimeout> | undefined;
   private controlEndTimer: ReturnType<typeof setTimeout> | undefined;
   private closedLocally = false;
@@ -390,7 +404,11 @@ export class WebTransportTransport implements Transport {
     }
   }
 
-  /** Reads one incoming stream to its end (one envelope), concurrently with the others. */
+  /**
+   * Reads one incoming stream, concurrently with the others: a framed stream
+   * (first byte {@link FRAMED_STREAM_MARKER}) envelope by envelope as they
+   * arrive, any other to its end as one envelope.
+   */
   private readStream(stream: ReadableStream<Uint8Array>): void {
     const entry: IncomingStream = { parts: [], length: 0, state: 'reading', skipped: false, doneAt: 0 };
     this.inbound.push(entry);
@@ -400,6 +418,14 @@ export class WebTransportTransport implements Transport {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
+          if (entry.length === 0 && value.length > 0 && value[0] === FRAMED_STREAM_MARKER) {
+            // Not a one-envelope stream: it leaves the ordered queue (its envelopes are ordered within it).
+            entry.state = 'failed';
+            const at = this.inbound.indexOf(entry);
+            if (at >= 0) this.inbound.splice(at, 1);
+            this.flushInbound();
+            return await this.readFramed(reader, value);
+          }
           entry.length += value.length;
           if (entry.length > MAX_INCOMING_BYTES) {
             // STOP_SENDING: nothing this large is a frame we can use.
@@ -417,6 +443,39 @@ export class WebTransportTransport implements Transport {
       if (entry.skipped) this.deliver(entry);
       else this.flushInbound();
     })();
+  }
+
+  /**
+   * Delivers a framed stream's envelopes as each completes, until the stream
+   * ends, is reset (its keyframe's successor went out) or a newer stream on its
+   * lane starts: what this one still brings is older than that stream's keyframe.
+   */
+  private async readFramed(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array): Promise<void> {
+    const framing = new LengthPrefixedReader(MAX_INCOMING_BYTES);
+    let lane: number | undefined;
+    try {
+      for (let chunk: Uint8Array | undefined = first.subarray(1); chunk; chunk = (await reader.read()).value) {
+        for (const message of framing.push(chunk)) {
+          if (lane === undefined) {
+            // The first message names the lane: the stream before on it is superseded (and stops).
+            lane = laneOf(message);
+            const before = this.lanes.get(lane);
+            if (before) ignore(before.cancel());
+            this.lanes.set(lane, reader);
+          } else if (this.lanes.get(lane) !== reader || this.closed) {
+            return;
+          } else {
+            this.stats_.framedReceived++;
+            this.onmessage?.(message);
+          }
+        }
+      }
+    } catch {
+      // Reset by the relay, or the session closed: what was delivered stands. (Too large: the framing is lost.)
+      ignore(reader.cancel());
+    } finally {
+      if (lane !== undefined && this.lanes.get(lane) === reader) this.lanes.delete(lane);
+    }
   }
 
   /** Delivers finished streams in arrival order; a stream stuck at the head is waited for at most {@link REORDER_HOLD_MS}. */
@@ -460,6 +519,7 @@ export class WebTransportTransport implements Transport {
     clearTimeout(this.reorderTimer);
     clearTimeout(this.controlEndTimer);
     this.inbound.length = 0;
+    this.lanes.clear();
     for (const out of [...this.outgoing]) this.settle(out);
     this.spareVideo?.then(
       (stream) => ignore(stream.abort()),

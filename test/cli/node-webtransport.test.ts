@@ -2,7 +2,8 @@
  * videocall-cli's WebTransport for Node (cli/client/node-webtransport) against a
  * real relay on loopback: the browser's transport (src/transport/webtransport.ts)
  * runs over it unchanged, pinned to the relay's certificate hash; media goes both
- * ways as the mapping says (audio datagrams, a stream per video frame); closing
+ * ways as the mapping says (audio datagrams; video on a stream per frame to the
+ * relay, on a framed stream per group of pictures from it); closing
  * is clean; refused ports and wrong certificates fail fast.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +111,28 @@ describe('WebTransport from Node (videocall-cli)', () => {
     expect(video.media!.payload?.length).toBe(200_000);
     expect(node.transport.stats.datagramsReceived).toBeGreaterThanOrEqual(1);
     expect(node.transport.stats.streamsReceived).toBeGreaterThanOrEqual(1);
+  });
+
+  it('receives a track’s group of pictures on one framed stream, in order, and the next on another', async () => {
+    const ws = await TestClient.joined(relay, 'node-wt-gop', 'browser');
+    open.push(ws);
+    const node = await joined('node-wt-gop', 'cli');
+    await ws.next('peerJoined');
+    const before = node.transport.stats;
+    const tags: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const keyframe = i === 0 || i === 10;
+      const tag = `${keyframe ? 'key' : 'delta'}-${i}`;
+      tags.push(tag);
+      ws.sendMedia(tag, { kind: TrackKind.VIDEO, keyframe, sequence: i }, keyframe ? 30_000 : 2000);
+      // The second keyframe only once the first group has arrived: sooner, the relay resets what is still queued.
+      if (i === 9) await waitFor(() => node.inbox.some((e) => tagOf(e) === 'delta-9'), 3000, 'the first group');
+    }
+    await waitFor(() => node.inbox.some((e) => tagOf(e) === 'delta-19'), 3000, 'the second group');
+    expect(node.inbox.filter((e) => e.body === 'media').map(tagOf)).toEqual(tags);
+    const after = node.transport.stats;
+    expect(after.streamsReceived - before.streamsReceived).toBe(2);
+    expect(after.framedReceived - before.framedReceived).toBe(20);
   });
 
   it('rejects a certificate that matches no pinned hash, and a UDP port nobody listens on, within a bound', async () => {

@@ -163,14 +163,28 @@ describe('Chromium’s WebTransport in a room with a WebSocket participant', () 
           const { value, done } = await streams.read();
           if (done) break;
           void (async () => {
+            // A framed stream (first byte 0, then length-prefixed: the lane, then envelopes) or one envelope.
             const reader = (value as ReadableStream<Uint8Array>).getReader();
             let whole: Uint8Array = new Uint8Array(0);
+            let framed = false;
+            let lane = true;
             for (;;) {
               const chunk = await reader.read();
               if (chunk.done) break;
               whole = concat(whole, chunk.value);
+              if (!framed && whole.length > 0 && whole[0] === 0) {
+                framed = true;
+                whole = whole.slice(1);
+              }
+              while (framed && whole.length >= 4) {
+                const length = new DataView(whole.buffer, whole.byteOffset).getUint32(0);
+                if (whole.length < 4 + length) break;
+                if (!lane) vc.streams.push(b64(whole.subarray(4, 4 + length)));
+                lane = false;
+                whole = whole.slice(4 + length);
+              }
             }
-            vc.streams.push(b64(whole));
+            if (!framed) vc.streams.push(b64(whole));
           })().catch(() => undefined);
         }
       })().catch(() => undefined);
@@ -216,7 +230,7 @@ describe('Chromium’s WebTransport in a room with a WebSocket participant', () 
     expect(got.media.payload?.length).toBe(60_000);
   });
 
-  it('receives the WebSocket participant’s audio as datagrams and video on streams, stamped', async () => {
+  it('receives the WebSocket participant’s audio as datagrams and video on a framed stream, stamped', async () => {
     const started = performance.now();
     for (let i = 0; i < 3; i++) sam.send(media(`sam-audio-${i}`, TrackKind.AUDIO, 160));
     sam.send(media('sam-video', TrackKind.VIDEO, 200_000, true));

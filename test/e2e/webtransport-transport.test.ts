@@ -235,6 +235,45 @@ describe('WebTransportTransport', () => {
       expect(await pageValue<number>('t.stats.streamsSkippedAhead')).toBeGreaterThanOrEqual(1);
     });
 
+    it('delivers a framed stream envelope by envelope as each arrives, before the stream ends', async () => {
+      const header = (lane: number) => Buffer.from([0, 0, 0, 0, 4, 0, 0, 0, lane]);
+      const framed = (text: string) => Buffer.from(lengthPrefixed(new TextEncoder().encode(text)));
+      const gop = side.session.openUniStream(Buffer.concat([header(9), framed('key 1'), framed('delta 2')]), false);
+      await waitFor('the first two', async () =>
+        (await pageValue<string[]>('received')).length === 2 ? true : undefined,
+      );
+      // Split mid-prefix and mid-envelope: still one envelope.
+      const delta3 = framed('delta 3');
+      gop.write(delta3.subarray(0, 2));
+      await new Promise((r) => setTimeout(r, 30));
+      gop.write(delta3.subarray(2, 7));
+      gop.write(delta3.subarray(7));
+      await waitFor('the third', async () => ((await pageValue<string[]>('received')).length === 3 ? true : undefined));
+      expect(await pageValue<string[]>('received.splice(0)')).toEqual(['key 1', 'delta 2', 'delta 3']);
+      // A one-envelope stream meanwhile is not held behind the framed one, which is still open.
+      side.session.openUniStream(Buffer.from('audio'));
+      await waitFor('the other stream', async () =>
+        (await pageValue<string[]>('received')).includes('audio') ? true : undefined,
+      );
+      expect(await pageValue<string[]>('received.splice(0)')).toEqual(['audio']);
+
+      // The next stream on lane 9 supersedes this one: what it still brings is not delivered.
+      const next = side.session.openUniStream(Buffer.concat([header(9), framed('key 4')]), false);
+      await waitFor('the next keyframe', async () =>
+        (await pageValue<string[]>('received')).includes('key 4') ? true : undefined,
+      );
+      gop.write(framed('late delta'));
+      next.write(framed('delta 5'));
+      // Another lane is untouched.
+      side.session.openUniStream(Buffer.concat([header(10), framed('screen key')]), true);
+      await waitFor('both lanes', async () =>
+        (await pageValue<string[]>('received')).length === 3 ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await pageValue<string[]>('received.splice(0)')).sort()).toEqual(['delta 5', 'key 4', 'screen key']);
+      expect(await pageValue<number>('t.stats.framedReceived')).toBe(6);
+    });
+
     it('delivers datagrams from the relay', async () => {
       for (let i = 0; i < 5; i++) side.session.sendDatagram(Buffer.from(`dg ${i}`));
       await waitFor('datagrams', async () => ((await pageValue<string[]>('received')).length >= 4 ? true : undefined));

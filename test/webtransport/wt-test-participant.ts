@@ -1,12 +1,15 @@
 /**
  * A relay participant over WebTransport, for tests: the quiche test client
  * speaking the relay's wire mapping (control stream with length-prefixed
- * envelopes, audio datagrams, one unidirectional stream per video frame), and
+ * envelopes, audio datagrams, video on framed unidirectional streams (a
+ * track's group of pictures per stream) or a whole stream per envelope), and
  * able to misbehave on purpose. Every wait is bounded.
  */
 import {
   decodeEnvelope,
   encodeEnvelope,
+  FRAMED_STREAM_MARKER,
+  laneOf,
   lengthPrefixed,
   LengthPrefixedReader,
   PROTOCOL_VERSION,
@@ -35,10 +38,17 @@ const FIRST_SERVER_WT_UNI = 15;
 /** How a received envelope travelled. */
 export type Carrier = 'control' | 'datagram' | 'stream';
 
-/** An envelope received, with its carrier. */
+/** An envelope received, with its carrier (and for a stream, which one and its lane when framed). */
 export type WtReceived<K extends BodyKind = BodyKind> = DecodedEnvelope & {
   [P in K]: NonNullable<DecodedEnvelope[P]>;
-} & { via: Carrier };
+} & { via: Carrier; streamId?: number; lane?: number };
+
+/** A framed stream being read: how far, and its reader. */
+interface FramedRead {
+  offset: number;
+  reader: LengthPrefixedReader;
+  lane?: number;
+}
 
 let count = 0;
 
@@ -51,6 +61,7 @@ export class WtTestParticipant {
   private controlOffset = 0;
   private datagramsSeen = 0;
   private readonly streamsSeen = new Set<number>();
+  private readonly framed = new Map<number, FramedRead>();
   private readonly pending = new Set<Promise<void>>();
   private nextUni = 6; // 2 is the client's HTTP/3 control stream
   private nextBidi = 8;
@@ -221,7 +232,18 @@ export class WtTestParticipant {
         timeoutMs,
       );
     } catch (err) {
-      const seen = this.inbox.map((e) => `${e.body}/${e.via}`).join(', ');
+      const seen = this.inbox
+        .map(
+          (e) =>
+            `${e.body}/${e.via}${
+              e.media
+                ? ` ${Buffer.from(e.media.payload ?? [])
+                    .toString('utf8', 0, 10)
+                    .replace(/\0+$/, '')}`
+                : ''
+            }`,
+        )
+        .join(', ');
       throw new Error(`${(err as Error).message} (inbox: ${seen || 'empty'})`, { cause: err });
     }
     return found!;
@@ -245,15 +267,31 @@ export class WtTestParticipant {
       this.add(this.client.datagrams[this.datagramsSeen]!.subarray(1), 'datagram');
     }
     for (const [id, { bytes, fin }] of streams) {
-      if (id % 4 !== 3 || id < FIRST_SERVER_WT_UNI || !fin || this.streamsSeen.has(id)) continue;
-      this.streamsSeen.add(id);
+      if (id % 4 !== 3 || id < FIRST_SERVER_WT_UNI || this.streamsSeen.has(id)) continue;
       // Skip the stream type (0x54, two bytes) and the session ID (one byte).
-      this.add(bytes.subarray(3), 'stream');
+      let framed = this.framed.get(id);
+      if (!framed && bytes.length > 3 && bytes[3] === FRAMED_STREAM_MARKER) {
+        // After the marker: the lane (the first message), then envelopes.
+        this.framed.set(id, (framed = { offset: 4, reader: new LengthPrefixedReader(64 * 1024 * 1024) }));
+      }
+      if (framed) {
+        const messages = framed.reader.push(bytes.subarray(framed.offset));
+        framed.offset = bytes.length;
+        for (const message of messages) {
+          if (framed.lane === undefined) framed.lane = laneOf(message);
+          else this.add(message, 'stream', { streamId: id, lane: framed.lane });
+        }
+        if (fin) this.streamsSeen.add(id);
+        continue;
+      }
+      if (!fin) continue;
+      this.streamsSeen.add(id);
+      this.add(bytes.subarray(3), 'stream', { streamId: id });
     }
   }
 
-  private add(bytes: Uint8Array, via: Carrier): void {
-    this.inbox.push(Object.assign(decodeEnvelope(bytes), { via }) as WtReceived);
+  private add(bytes: Uint8Array, via: Carrier, where: { streamId?: number; lane?: number } = {}): void {
+    this.inbox.push(Object.assign(decodeEnvelope(bytes), { via }, where) as WtReceived);
   }
 
   private closeInfo(): { code: number; reason: string } | undefined {
