@@ -33,4 +33,6 @@ export interface ClientLink {
   terminate(): void;
   /** Forgets what the link keeps about `publisher`, who left. */
   forgetPublisher?(publisher: string): void;
+  /** The client reads video on framed streams (`Join.framedStreams`); set at its join. */
+  framedVideo?: boolean;
 }

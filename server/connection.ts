@@ -534,6 +534,7 @@ export class Connection implements RoomMember {
       decoders: [...new Set(join.decoders ?? [])].slice(0, MAX_DECODERS),
     };
     if (join.resumeKey?.length === RESUME_SECRET_BYTES) this.resumeCommitment = Buffer.from(join.resumeKey);
+    this.link.framedVideo = join.framedStreams === true;
     const resumed = this.resumeAs(join, roomName);
     // An upgrade moves a participant; it never makes one: without a resume there is nothing to move.
     const upgrade = join.transportUpgrade === true;
@@ -651,6 +652,7 @@ export class Connection implements RoomMember {
           serverVersion: options.version,
           resumeToken: this.resumeToken(),
           resumed: resume,
+          framedStreams: true,
           admin: this.admin,
           locked: room.locked,
         },

@@ -1,11 +1,15 @@
 /**
  * What a WebTransport client sends, turned into envelopes for its `Connection`,
  * by the relay's wire mapping: the first bidirectional stream is the control
- * stream (length-prefixed envelopes), each datagram is one envelope, each
- * unidirectional stream is one envelope (the whole stream, to its FIN).
+ * stream (length-prefixed envelopes), each datagram is one envelope, and a
+ * unidirectional stream is either one envelope (the whole stream, to its FIN)
+ * or framed (`framedStreamHeader`: a track's group of pictures, each envelope
+ * delivered as it completes; a newer stream on its lane stops the older).
  *
- * Limits, each answered without disturbing anyone else: a stream beyond
- * `maxMessageBytes` is stopped and answered with a non-fatal `too-large` Error;
+ * Limits, each answered without disturbing anyone else: a stream (or an
+ * envelope on a framed one) beyond `maxMessageBytes` is stopped and answered
+ * with a non-fatal `too-large` Error, a framed stream that names no lane with a
+ * non-fatal `malformed` one;
  * a second bidirectional stream, or more than {@link MAX_OPEN_UNI_STREAMS}
  * unidirectional streams open at once, is refused; a length prefix beyond the
  * limit on the control stream loses its framing and closes with 1009, as an
@@ -16,7 +20,9 @@ import {
   CloseCode,
   encodeEnvelope,
   ErrorCode,
+  FRAMED_STREAM_MARKER,
   FrameTooLargeError,
+  laneOf,
   LengthPrefixedReader,
 } from '../src/protocol/index.js';
 import { BodyField } from './body-types.js';
@@ -29,16 +35,27 @@ import { WtStreamCode, type WtLink } from './wt-link.js';
 
 /**
  * Unidirectional streams one session may have open at once. A client sends a
- * handful (the browser client keeps at most 6 video streams in flight, plus audio
- * too large for a datagram); QUIC's own stream limit is per connection.
+ * handful (the browser client: a framed stream per video lane, up to 6 video
+ * frames in flight, audio too large for a datagram); QUIC's own stream limit is
+ * per connection.
  */
 export const MAX_OPEN_UNI_STREAMS = 32;
 
+/** A framed stream from the client: its reader, its lane once named, and how to stop it. */
+interface FramedStream {
+  readonly framing: LengthPrefixedReader;
+  lane?: number;
+  /** Stops reading it (a newer stream on its lane started). */
+  readonly stop: () => void;
+}
+
 /** Why a client's stream was refused (the `refusedStreams` metric label). */
-type RefusedReason = 'extra-bidi' | 'uni-limit' | 'too-large';
+type RefusedReason = 'extra-bidi' | 'uni-limit' | 'too-large' | 'bad-framing';
 
 export class WtInbound {
   private openUniStreams = 0;
+  /** The framed stream read on each of the client's lanes now. */
+  private readonly lanes = new Map<number, FramedStream>();
   private refusedInRow = 0;
 
   constructor(
@@ -101,24 +118,74 @@ export class WtInbound {
       this.openUniStreams--;
       return true;
     };
+    let framed: FramedStream | undefined;
+    const done = (): boolean => {
+      if (framed?.lane !== undefined && this.lanes.get(framed.lane) === framed) this.lanes.delete(framed.lane);
+      return finish();
+    };
+    const tooLarge = (): void => {
+      done();
+      parts.length = 0;
+      stream.stopReading(WtStreamCode.TooLarge);
+      this.refused('too-large');
+      this.reply(ErrorCode.TooLarge, `a stream of more than ${max} bytes: envelopes are at most ${max} bytes`);
+    };
+    // A framed stream whose first message is not a lane: nothing on it can be trusted.
+    const badFraming = (): void => {
+      done();
+      stream.stopReading(WtStreamCode.Refused);
+      this.refused('bad-framing');
+      this.reply(ErrorCode.Malformed, 'a framed stream must name its lane (4 bytes) first');
+    };
     stream.ondata = (chunk) =>
       this.guard(() => {
         if (!open) return;
+        if (!framed && length === 0 && chunk.length > 0 && chunk[0] === FRAMED_STREAM_MARKER) {
+          const stop = (): void => {
+            if (done()) stream.stopReading(WtStreamCode.Superseded);
+          };
+          framed = { framing: new LengthPrefixedReader(max), stop };
+          chunk = chunk.subarray(1);
+        }
+        if (framed) return this.framedData(framed, chunk, tooLarge, badFraming);
         length += chunk.length;
         if (length <= max) return void parts.push(chunk);
-        finish();
-        parts.length = 0;
-        stream.stopReading(WtStreamCode.TooLarge);
-        this.refused('too-large');
-        this.reply(ErrorCode.TooLarge, `a stream of more than ${max} bytes: envelopes are at most ${max} bytes`);
+        tooLarge();
       });
     stream.onend = () =>
       this.guard(() => {
-        if (!finish()) return;
+        if (!done() || framed) return;
         this.deliver(parts.length === 1 ? parts[0]! : Buffer.concat(parts, length));
       });
     // A frame the client abandoned (a newer keyframe went out): nothing to deliver.
-    stream.onreset = () => void finish();
+    stream.onreset = () => void done();
+  }
+
+  /**
+   * A framed stream's chunk: its first message names the lane (the stream
+   * before on that lane is stopped: what it still brings is older than this
+   * one's keyframe), the others are envelopes, delivered as each completes.
+   */
+  private framedData(framed: FramedStream, chunk: Uint8Array, tooLarge: () => void, badFraming: () => void): void {
+    let messages: Uint8Array[];
+    try {
+      messages = framed.framing.push(chunk);
+    } catch (err) {
+      if (!(err instanceof FrameTooLargeError)) throw err;
+      return tooLarge();
+    }
+    for (const message of messages) {
+      if (framed.lane === undefined) {
+        const lane = laneOf(message);
+        if (lane < 0) return badFraming();
+        framed.lane = lane;
+        this.lanes.get(lane)?.stop();
+        this.lanes.set(lane, framed);
+        continue;
+      }
+      if (!this.link.open) return;
+      this.deliver(message);
+    }
   }
 
   /** One whole envelope from the client, whatever carried it. */

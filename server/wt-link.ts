@@ -4,8 +4,9 @@
  *
  * - control: on the client's control stream (its first bidirectional stream),
  *   each envelope length-prefixed (`src/protocol/stream-framing.ts`);
- * - audio: one envelope per datagram when it fits, else like video;
- * - video: a framed stream per publisher's track and group of pictures
+ * - audio: one envelope per datagram when it fits, else a stream of its own;
+ * - video, to a client that reads them (`Join.framedStreams`): a framed
+ *   stream per publisher's track and group of pictures
  *   (`framedStreamHeader` in `src/protocol/stream-framing.ts`): the keyframe
  *   opens a server-opened unidirectional stream, the deltas that follow are
  *   written to it, length-prefixed, and the next keyframe starts the next
@@ -13,7 +14,10 @@
  *   tiles, 600 streams a second for the page to accept and read otherwise). The
  *   stream a keyframe replaces is ended, or reset when part of it is still
  *   queued here: a late delta is worthless once the keyframe that replaces it
- *   is sent.
+ *   is sent;
+ * - video, to an older client: each envelope on its own server-opened
+ *   unidirectional stream, FIN at its end; a publisher's keyframe resets that
+ *   track's streams still on their way.
  *
  * Closing follows the WebSocket's close handshake: the `Error` envelope the
  * session queued, then the control stream's end, then (after a bounded linger
@@ -51,6 +55,9 @@ export const WtStreamCode = {
 /** Longest a close lingers, whatever the round-trip time (ws bounds a closing handshake by 2 s too). */
 const MAX_CLOSE_LINGER_MS = 2000;
 
+/** Unfinished one-frame video streams remembered per publisher track (older clients); older ones are left to finish. */
+const MAX_TRACKED_STREAMS = 64;
+
 /** A publisher track's current framed video stream to this client. */
 interface VideoLane {
   readonly lane: number;
@@ -77,6 +84,9 @@ export class WtLink implements ClientLink {
   /** Per publisher, per track kind: the stream its current group of pictures goes on. */
   private readonly lanes = new Map<string, Map<number, VideoLane>>();
   private nextLane = 1;
+  /** Per publisher, per track kind: one-frame video streams sent since its last keyframe (older clients). */
+  private readonly recentVideo = new Map<string, Map<number, WebTransportSendStream[]>>();
+  framedVideo = false;
 
   constructor(
     readonly session: WebTransportSession,
@@ -142,6 +152,7 @@ export class WtLink implements ClientLink {
 
   /** A video envelope on its track's lane: a keyframe opens the lane's next stream, a delta goes on the current one. */
   private sendVideo(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean): boolean {
+    if (!this.framedVideo) return this.sendFrameStream(bytes, publisher, kind, keyframe);
     let tracks = this.lanes.get(publisher);
     const current = tracks?.get(kind);
     if (current && !keyframe && !current.stream.writeClosed) {
@@ -166,6 +177,35 @@ export class WtLink implements ClientLink {
     if (!tracks) this.lanes.set(publisher, (tracks = new Map()));
     tracks.set(kind, { lane, stream });
     return true;
+  }
+
+  /** A video envelope on a stream of its own, for a client that reads no framed streams. */
+  private sendFrameStream(bytes: Uint8Array, publisher: string, kind: number, keyframe: boolean): boolean {
+    if (keyframe) this.supersede(publisher, kind);
+    let stream: WebTransportSendStream;
+    try {
+      stream = this.session.openUniStream(bytes);
+    } catch (err) {
+      return this.refusedWrite(err);
+    }
+    let tracks = this.recentVideo.get(publisher);
+    if (!tracks) this.recentVideo.set(publisher, (tracks = new Map()));
+    let streams = tracks.get(kind);
+    if (!streams) tracks.set(kind, (streams = []));
+    streams.push(stream);
+    if (streams.length > MAX_TRACKED_STREAMS) streams.shift();
+    return true;
+  }
+
+  /** Resets a publisher track's one-frame streams still on their way: its keyframe makes them worthless. */
+  private supersede(publisher: string, kind: number): void {
+    const tracks = this.recentVideo.get(publisher);
+    const streams = tracks?.get(kind);
+    if (!streams) return;
+    tracks!.delete(kind);
+    for (const stream of streams) {
+      if (stream.abandon(WtStreamCode.Superseded)) this.metrics.dropped.inc('video-superseded');
+    }
   }
 
   /** Counts a write the session refused; rethrows what is not a WebTransport refusal. */
@@ -202,6 +242,7 @@ export class WtLink implements ClientLink {
   }
 
   forgetPublisher(publisher: string): void {
+    this.recentVideo.delete(publisher);
     const tracks = this.lanes.get(publisher);
     if (!tracks) return;
     this.lanes.delete(publisher);
@@ -213,6 +254,7 @@ export class WtLink implements ClientLink {
     this.closing = true;
     clearTimeout(this.lingerTimer);
     this.lanes.clear();
+    this.recentVideo.clear();
   }
 
   private closeNow(): void {
@@ -231,6 +273,10 @@ export class WtLink implements ClientLink {
       for (const { stream } of tracks.values()) stream.abandon(WtStreamCode.Superseded);
     }
     this.lanes.clear();
+    for (const tracks of this.recentVideo.values()) {
+      for (const streams of tracks.values()) for (const stream of streams) stream.abandon(WtStreamCode.Superseded);
+    }
+    this.recentVideo.clear();
   }
 
   /**

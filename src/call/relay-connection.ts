@@ -406,6 +406,8 @@ export class RelayConnection {
       join: {
         ...this.options.join(),
         protocolVersion: PROTOCOL_VERSION,
+        // Video from the relay on a stream per group of pictures (WebTransport; src/transport/webtransport.ts reads both).
+        framedStreams: true,
         resumeToken: this.resumeToken,
         resumeKey: commitment.key,
         ...(resume ? { resumeProof: this.resumeSecret } : {}),

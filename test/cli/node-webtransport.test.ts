@@ -41,7 +41,10 @@ async function joined(room: string, name: string) {
   open.push(transport);
   const inbox: DecodedEnvelope[] = [];
   transport.onmessage = (bytes) => inbox.push(decodeEnvelope(bytes));
-  transport.send(encodeEnvelope({ join: { protocolVersion: PROTOCOL_VERSION, room, name } }), 'control');
+  transport.send(
+    encodeEnvelope({ join: { protocolVersion: PROTOCOL_VERSION, room, name, framedStreams: true } }),
+    'control',
+  );
   await waitFor(() => inbox.some((e) => e.body === 'welcome'), 3000, 'Welcome');
   const id = inbox.find((e) => e.body === 'welcome')!.welcome!.sessionId!;
   return { transport, inbox, id };

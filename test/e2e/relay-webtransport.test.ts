@@ -90,7 +90,11 @@ const payloadText = (e: DecodedEnvelope): string => Buffer.from(e.media?.payload
 describe('Chromium’s WebTransport in a room with a WebSocket participant', () => {
   it('finds the endpoint in /webtransport.json, opens the control stream and joins', async () => {
     const joinBytes = [
-      ...lengthPrefixed(encodeEnvelope({ join: { protocolVersion: PROTOCOL_VERSION, room: 'interop', name: 'page' } })),
+      ...lengthPrefixed(
+        encodeEnvelope({
+          join: { protocolVersion: PROTOCOL_VERSION, room: 'interop', name: 'page', framedStreams: true },
+        }),
+      ),
     ];
     const readyMs = await page.evaluate(async (joinMessage: number[]) => {
       const b64 = (bytes: Uint8Array): string => {
@@ -127,6 +131,7 @@ describe('Chromium’s WebTransport in a room with a WebSocket participant', () 
         control: [] as string[],
         datagrams: [] as string[],
         streams: [] as string[],
+        framedStreams: 0,
         closed: null as unknown,
         controlEnded: false,
         writer: control.writable.getWriter(),
@@ -174,6 +179,7 @@ describe('Chromium’s WebTransport in a room with a WebSocket participant', () 
               whole = concat(whole, chunk.value);
               if (!framed && whole.length > 0 && whole[0] === 0) {
                 framed = true;
+                vc.framedStreams++;
                 whole = whole.slice(1);
               }
               while (framed && whole.length >= 4) {
@@ -239,6 +245,9 @@ describe('Chromium’s WebTransport in a room with a WebSocket participant', () 
     const video = await pageReceives('streams', 'video', (e) => payloadText(e).startsWith('sam-video'));
     expect(video.from).toBe(sam.id);
     expect(video.media?.payload?.length).toBe(200_000);
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { vc: { framedStreams: number } }).vc.framedStreams),
+    ).toBe(1);
     console.log(
       `[relay-webtransport] WebSocket → relay → WebTransport: audio datagram + 200 KB video stream in ${(performance.now() - started).toFixed(0)} ms`,
     );

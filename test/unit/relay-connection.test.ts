@@ -120,7 +120,13 @@ describe('RelayConnection', () => {
     expect(conn.state).toBe('open');
     expect(conn.sessionId).toBe('s1');
     const join = relays.last.joins()[0]!.join!;
-    expect(join).toMatchObject({ room: 'standup', name: 'Ada', protocolVersion: PROTOCOL_VERSION, resumeToken: '' });
+    expect(join).toMatchObject({
+      room: 'standup',
+      name: 'Ada',
+      protocolVersion: PROTOCOL_VERSION,
+      resumeToken: '',
+      framedStreams: true,
+    });
     expect(heard.welcome.map((w) => w.sessionId)).toEqual(['s1']);
   });
 

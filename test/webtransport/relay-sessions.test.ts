@@ -4,7 +4,15 @@
  * unidirectional stream per video frame) to a real relay on loopback.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloseCode, ErrorCode, TrackKind } from '../../src/protocol/index.js';
+import {
+  CloseCode,
+  encodeEnvelope,
+  ErrorCode,
+  framedStreamHeader,
+  lengthPrefixed,
+  TrackKind,
+} from '../../src/protocol/index.js';
+import { concatBytes } from '../../src/shared/bytes.js';
 import { optionsFromEnv } from '../../server/config.js';
 import { ConfigError } from '../../server/errors.js';
 import { setLogLevel, setLogSink } from '../../server/log.js';
@@ -25,8 +33,8 @@ async function relayWith(options: RelayOptions = {}): Promise<Relay> {
   return relay;
 }
 
-async function wt(relay: Relay, room: string, name?: string): Promise<WtTestParticipant> {
-  const participant = await WtTestParticipant.joined(relay, room, name);
+async function wt(relay: Relay, room: string, name?: string, framedStreams = true): Promise<WtTestParticipant> {
+  const participant = await WtTestParticipant.joined(relay, room, name, {}, framedStreams);
   participants.push(participant);
   return participant;
 }
@@ -43,9 +51,14 @@ afterEach(async () => {
 });
 
 /** A WebSocket and a WebTransport participant in one room, each knowing the other joined. */
-async function mixedRoom(relay: Relay, room = 'mixed'): Promise<{ a: TestClient; b: WtTestParticipant }> {
+/** A WebSocket participant (a) and a WebTransport one (b; `framedStreams` false: an older client). */
+async function mixedRoom(
+  relay: Relay,
+  room = 'mixed',
+  framedStreams = true,
+): Promise<{ a: TestClient; b: WtTestParticipant }> {
   const a = await ws(relay, room, 'sam');
-  const b = await wt(relay, room, 'wendy');
+  const b = await wt(relay, room, 'wendy', framedStreams);
   await a.next('peerJoined');
   return { a, b };
 }
@@ -138,6 +151,33 @@ describe('WebTransport participants', () => {
     await waitFor(() => b.client.streams.get(key0!.streamId!)?.fin === true, 2000, 'the first stream to end');
   });
 
+  it('send an older client (no framed streams) each video frame on its own stream, and reset the unfinished ones at a keyframe', async () => {
+    // Buffer limits above what the deltas queue, so the keyframe is not dropped as congestion.
+    const relay = await relayWith({ backpressure: { videoDropBytes: 8 << 20, audioDropBytes: 8 << 20 } });
+    const { a, b } = await mixedRoom(relay, 'older', false);
+    // Deltas far larger than QUIC's first congestion window, then a keyframe at once: the deltas are still on their way.
+    for (let i = 0; i < 4; i++) a.sendMedia(`delta-${i}`, { kind: TrackKind.VIDEO, sequence: i }, 300_000);
+    a.sendMedia('key', { kind: TrackKind.VIDEO, keyframe: true, sequence: 4 }, 1000);
+    const key = await b.nextMedia('key');
+    expect(key).toMatchObject({ from: a.id, via: 'stream' });
+    expect(key.lane).toBeUndefined();
+    const superseded = relay.stats().dropped['video-superseded'] ?? 0;
+    expect(superseded).toBeGreaterThanOrEqual(1);
+    const resetCode = webTransportCodeToHttp3(WtStreamCode.Superseded);
+    await waitFor(
+      () => [...b.client.resets.values()].filter((c) => c === resetCode).length === superseded,
+      2000,
+      'the resets to arrive',
+    );
+    console.log(`[webtransport] ${superseded} of 4 superseded delta streams reset (an older client)`);
+    // A delta after it: a stream of its own too, not the keyframe's.
+    a.sendMedia('next', { kind: TrackKind.VIDEO, sequence: 5 }, 1000);
+    const next = await b.nextMedia('next');
+    expect(next).toMatchObject({ via: 'stream' });
+    expect(next.lane).toBeUndefined();
+    expect(next.streamId).not.toBe(key.streamId);
+  });
+
   it('reset a receiver’s video stream of a publisher, deltas still queued, when its next keyframe goes out', async () => {
     // Buffer limits above what the deltas queue, so the keyframe is not dropped as congestion.
     const relay = await relayWith({ backpressure: { videoDropBytes: 8 << 20, audioDropBytes: 8 << 20 } });
@@ -218,10 +258,54 @@ describe('bad input over WebTransport', () => {
     expect(relay.stats().errors[ErrorCode.Malformed]).toBe(3);
   });
 
+  it('takes a client’s framed stream envelope by envelope, and a newer stream on its lane stops the older', async () => {
+    const relay = await relayWith({ maxMessageBytes: 64 * 1024 });
+    const { a, b } = await mixedRoom(relay);
+    const framed = (tag: string, sequence: number, size = 1000, keyframe = false): Uint8Array => {
+      const payload = new Uint8Array(size);
+      payload.set(new TextEncoder().encode(tag));
+      return lengthPrefixed(
+        encodeEnvelope({ media: { kind: TrackKind.VIDEO, keyframe, sequence, timestamp: 0, payload } }),
+      );
+    };
+    const first = b.sendStream(concatBytes([framedStreamHeader(3), framed('gop1-key', 0, 20_000, true)]), false);
+    expect((await a.nextMedia('gop1-key')).from).toBe(b.id);
+    // Split inside the length prefix: still one envelope, delivered while the stream stays open.
+    const delta = framed('gop1-d1', 1);
+    b.continueStream(first, delta.subarray(0, 2));
+    b.continueStream(first, delta.subarray(2));
+    expect((await a.nextMedia('gop1-d1')).from).toBe(b.id);
+
+    const second = b.sendStream(concatBytes([framedStreamHeader(3), framed('gop2-key', 2, 20_000, true)]), false);
+    await a.nextMedia('gop2-key');
+    try {
+      b.continueStream(first, framed('gop1-late', 3));
+    } catch (err) {
+      expect((err as Error).message).toMatch(/StreamStopped/); // the relay's STOP_SENDING came first
+    }
+    b.continueStream(second, framed('gop2-d1', 4));
+    await a.nextMedia('gop2-d1');
+    await expect(a.nextMedia('gop1-late', 300)).rejects.toThrow(/no media "gop1-late" within/);
+
+    // An envelope above maxMessageBytes in a framed stream: that stream stops, the connection stays.
+    b.sendStream(concatBytes([framedStreamHeader(4), Uint8Array.of(0, 2, 0, 0)]), false);
+    expect((await b.next('error')).error).toMatchObject({ code: ErrorCode.TooLarge, fatal: false });
+    // A framed stream that does not name its lane first: refused as malformed.
+    b.sendStream(concatBytes([Uint8Array.of(0), framed('no-lane', 9)]), false);
+    expect((await b.next('error')).error).toMatchObject({ code: ErrorCode.Malformed, fatal: false });
+    b.continueStream(second, framed('gop2-d2', 5));
+    await a.nextMedia('gop2-d2');
+    expect(relay.stats().messagesIn.media).toBe(5);
+    const text = await (await fetch(`${relay.url}/metrics`)).text();
+    expect(text).toMatch(/^videocall_webtransport_refused_streams_total\{reason="too-large"\} 1$/m);
+    expect(text).toMatch(/^videocall_webtransport_refused_streams_total\{reason="bad-framing"\} 1$/m);
+  });
+
   it('stops a stream beyond maxMessageBytes and answers too-large, without closing', async () => {
     const relay = await relayWith({ maxMessageBytes: 64 * 1024 });
     const { a, b } = await mixedRoom(relay);
-    b.sendStream(new Uint8Array(100 * 1024));
+    // Not zeros: a stream starting with 0 is framed (see the framed-stream test for its limit).
+    b.sendStream(new Uint8Array(100 * 1024).fill(0x0a));
     const error = await b.next('error');
     expect(error).toMatchObject({ via: 'control', error: { code: ErrorCode.TooLarge, fatal: false } });
     const text = await (await fetch(`${relay.url}/metrics`)).text();

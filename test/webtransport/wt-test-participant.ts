@@ -98,14 +98,16 @@ export class WtTestParticipant {
     room: string,
     name?: string,
     windows: ClientWindows = {},
+    framedStreams = true,
   ): Promise<WtTestParticipant> {
     const participant = await WtTestParticipant.connect(relay, name, windows);
-    await participant.join(room, name ?? participant.label);
+    await participant.join(room, name ?? participant.label, framedStreams);
     return participant;
   }
 
-  async join(room: string, name = this.label): Promise<WtReceived<'welcome'>> {
-    this.sendControl({ join: { protocolVersion: PROTOCOL_VERSION, room, name } });
+  /** Joins `room`; `framedStreams` false: as a client that reads no framed streams (an older one). */
+  async join(room: string, name = this.label, framedStreams = true): Promise<WtReceived<'welcome'>> {
+    this.sendControl({ join: { protocolVersion: PROTOCOL_VERSION, room, name, framedStreams } });
     const welcome = await this.next('welcome');
     this.id = welcome.welcome.sessionId ?? '';
     return welcome;
