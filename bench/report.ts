@@ -513,10 +513,9 @@ function websocketCapacity(r: CapacityResult): string[] {
       }),
     ),
     '',
-    `Over WebTransport each video frame arrives on a QUIC stream of its own (so a late frame never holds up the next): hundreds of streams a second for Chromium's QUIC stack in its network process and for the page's main thread, which accepts and reads each one. ` +
-      `A CPU profile of the page at 20 tiles (December 2026, CDP Profiler) had its main thread 71 % busy on WebTransport against 55 % on WebSocket, the difference in reading streams. ` +
-      `The capacity varies from run to run on this shared machine: standalone runs the same day (\`npx tsx bench/client-capacity.ts --min 20 --transport …\`) gave WebSocket 24, 28 and 25 tiles, WebTransport 20, 20 and 20. ` +
-      `Fewer streams (one per group of pictures rather than per frame) is the next step for WebTransport.`,
+    `Over WebTransport the relay sends each publisher track's group of pictures on one QUIC stream (the keyframe opens it, the deltas follow on it, the next keyframe starts the next), so the page reads a few long streams rather than accepting a new one per frame. ` +
+      `Before that (one stream per frame: hundreds a second at 20 tiles), a CPU profile of the page at 20 tiles had its main thread 71 % busy on WebTransport against 55 % on WebSocket, the difference in accepting and reading streams, and WebTransport held 20 tiles in every run (\`npx tsx bench/client-capacity.ts --min 16 --max 28 --transport webtransport\` on 2026-12-03: 20 before, then 25, 28 and 32 with a stream per group of pictures). ` +
+      `The capacity varies from run to run on this shared machine: compare rounds before trusting a difference of one step.`,
   ];
 }
 
