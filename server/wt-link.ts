@@ -58,12 +58,6 @@ const MAX_CLOSE_LINGER_MS = 2000;
 /** Unfinished one-frame video streams remembered per publisher track (older clients); older ones are left to finish. */
 const MAX_TRACKED_STREAMS = 64;
 
-/** A publisher track's current framed video stream to this client. */
-interface VideoLane {
-  readonly lane: number;
-  readonly stream: WebTransportSendStream;
-}
-
 export interface WtLinkOptions {
   /**
    * How long a close waits (plus two round trips), after the control stream's
@@ -81,11 +75,13 @@ export class WtLink implements ClientLink {
   private closeCode = 0;
   private closeReason = '';
   private lingerTimer: NodeJS.Timeout | undefined;
-  /** Per publisher, per track kind: the stream its current group of pictures goes on. */
-  private readonly lanes = new Map<string, Map<number, VideoLane>>();
+  /** Per publisher, per track kind: the framed stream its current group of pictures goes on. */
+  private readonly lanes = new Map<string, Map<number, WebTransportSendStream>>();
+  /** The lane number the next framed stream names (unique within this session). */
   private nextLane = 1;
   /** Per publisher, per track kind: one-frame video streams sent since its last keyframe (older clients). */
   private readonly recentVideo = new Map<string, Map<number, WebTransportSendStream[]>>();
+  /** The client reads framed streams (`Join.framedStreams`): set by its Connection at the join. */
   framedVideo = false;
 
   constructor(
@@ -155,9 +151,9 @@ export class WtLink implements ClientLink {
     if (!this.framedVideo) return this.sendFrameStream(bytes, publisher, kind, keyframe);
     let tracks = this.lanes.get(publisher);
     const current = tracks?.get(kind);
-    if (current && !keyframe && !current.stream.writeClosed) {
+    if (current && !keyframe && !current.writeClosed) {
       try {
-        current.stream.write(lengthPrefixed(bytes));
+        current.write(lengthPrefixed(bytes));
         return true;
       } catch (err) {
         return this.refusedWrite(err);
@@ -175,7 +171,7 @@ export class WtLink implements ClientLink {
       return this.refusedWrite(err);
     }
     if (!tracks) this.lanes.set(publisher, (tracks = new Map()));
-    tracks.set(kind, { lane, stream });
+    tracks.set(kind, stream);
     return true;
   }
 
@@ -246,7 +242,7 @@ export class WtLink implements ClientLink {
     const tracks = this.lanes.get(publisher);
     if (!tracks) return;
     this.lanes.delete(publisher);
-    for (const lane of tracks.values()) this.endLane(lane, false);
+    for (const stream of tracks.values()) this.endLane(stream, false);
   }
 
   /** The session ended (either side): nothing is left to wait for. */
@@ -270,7 +266,7 @@ export class WtLink implements ClientLink {
 
   private abandonVideo(): void {
     for (const tracks of this.lanes.values()) {
-      for (const { stream } of tracks.values()) stream.abandon(WtStreamCode.Superseded);
+      for (const stream of tracks.values()) stream.abandon(WtStreamCode.Superseded);
     }
     this.lanes.clear();
     for (const tracks of this.recentVideo.values()) {
@@ -284,7 +280,7 @@ export class WtLink implements ClientLink {
    * reset, dropping the deltas still queued here. `superseded`: a newer keyframe
    * replaces them (counted as such).
    */
-  private endLane({ stream }: VideoLane, superseded: boolean): void {
+  private endLane(stream: WebTransportSendStream, superseded: boolean): void {
     if (stream.writeClosed) return;
     if (stream.queuedBytes === 0) {
       try {
