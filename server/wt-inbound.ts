@@ -35,9 +35,9 @@ import { WtStreamCode, type WtLink } from './wt-link.js';
 
 /**
  * Unidirectional streams one session may have open at once. A client sends a
- * handful (the browser client: a framed stream per video lane, up to 6 video
- * frames in flight, audio too large for a datagram); QUIC's own stream limit is
- * per connection.
+ * handful (the browser client keeps at most 6 video streams in flight, plus audio
+ * too large for a datagram; a client sending framed streams, one per video lane);
+ * QUIC's own stream limit is per connection.
  */
 export const MAX_OPEN_UNI_STREAMS = 32;
 
