@@ -76,8 +76,14 @@ describe('side panels over the remote video', () => {
         );
         const tile = ada.locator('[part~="tile-remote"] [part~="video"]');
         const tileBox = (await tile.boundingBox())!;
-        // The tile alone, before the panel opens: a live camera picture, far from flat.
-        const before = await lookOf(ada, tileBox);
+        // The tile alone, before the panel opens: a live camera picture, far from flat. Chromium's fake
+        // camera sweeps a wedge round a flat field: at some moments the wedge is thin and the picture
+        // nearly flat, so it is looked at until the wedge has grown (a few frames), not just once.
+        let before = await lookOf(ada, tileBox);
+        for (let i = 0; i < 10 && before.spread <= 10; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          before = await lookOf(ada, tileBox);
+        }
         expect(before.spread).toBeGreaterThan(10);
 
         await ada.locator(`[part~="${button}"]`).click();
