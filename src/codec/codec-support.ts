@@ -3,7 +3,7 @@
  * which codec a sender should use for a given room.
  */
 import type { CodecName, VideoCodecName } from './codec-names.js';
-import { forgetRememberedCodecs, rememberedCodecs } from './codec-support-cache.js';
+import { forgetRememberedCodecs, rememberedCodecs, rememberedEncoderConfig } from './codec-support-cache.js';
 
 export type { VideoCodecName };
 
@@ -122,14 +122,15 @@ export function videoEncoderConfig(name: VideoCodecName, settings: VideoEncodeSe
  * else null. Rejects where the browser throws on the codec string.
  */
 export async function supportedEncoderConfig(config: VideoEncoderConfig): Promise<VideoEncoderConfig | null> {
-  // Remembered per configuration: the encoder is reconfigured at every adaptation step and
+  // Remembered per configuration (in memory, and per browser version in storage for the next
+  // join: codec-support-cache.ts): the encoder is reconfigured at every adaptation step and
   // layer change, and each `isConfigSupported` costs the main thread 1–30 ms (measured:
   // 337 ms of a 10 s profile of a two-page call went to these repeated probes). The bitrate
   // changes with the network at every step but never decides support: it is not in the key.
   const key = JSON.stringify({ ...config, bitrate: undefined });
   let probe = encoderSupport.get(key);
   if (!probe) {
-    probe = probeEncoderConfig(config);
+    probe = rememberedEncoderConfig(key, () => probeEncoderConfig(config));
     if (encoderSupport.size >= ENCODER_SUPPORT_ENTRIES) encoderSupport.delete(encoderSupport.keys().next().value!);
     encoderSupport.set(key, probe);
     const settled = probe;

@@ -511,8 +511,6 @@ export class VideoEncodePipeline {
       if (this.stopped) return;
       const unsupported = settings.find((_, i) => !configs[i]);
       if (unsupported) {
-        // A codec remembered as supported that is not (a changed machine): probe afresh next time.
-        forgetCodecSupport();
         this.fail(
           'codec-unsupported',
           `This browser cannot encode ${codec} at ${unsupported.width}×${unsupported.height}.`,
@@ -612,6 +610,9 @@ export class VideoEncodePipeline {
   }
 
   private fail(code: MediaPipelineError['code'], message: string, cause?: unknown): void {
+    // The answers remembered about this browser's encoders may be what failed (a changed machine,
+    // damaged storage): the next configuration asks the browser afresh.
+    if (code !== 'capture-ended') forgetCodecSupport();
     const error = new MediaPipelineError(code, message, { cause });
     this.stop();
     this.options.onError?.(error);
