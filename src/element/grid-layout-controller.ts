@@ -33,12 +33,10 @@ export class GridLayoutController implements ReactiveController {
     private readonly source: GridLayoutSource,
   ) {}
 
-  /** The grid's inline style: columns of the tile width, rows of the tile height. */
-  get style(): Record<string, string> {
-    return {
-      gridTemplateColumns: `repeat(${this.layout.columns}, ${this.layout.tileWidth}px)`,
-      gridAutoRows: `${this.layout.tileHeight}px`,
-    };
+  /** The grid's inline style (CSS text): columns of the tile width, rows of the tile height. */
+  get style(): string {
+    const { columns, tileWidth, tileHeight } = this.layout;
+    return `grid-template-columns:repeat(${columns},${tileWidth}px);grid-auto-rows:${tileHeight}px`;
   }
 
   hostConnected(): void {

@@ -7,7 +7,6 @@
  */
 import { html, nothing, svg, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import type { Room } from '../call/room.js';
 import {
   cameraKey,
@@ -136,17 +135,14 @@ export class StageController implements ReactiveController {
    * element, which knows its name and devices; `extras` marks it as the active
    * speaker when the relay picks us), the rest here.
    */
-  render(
-    plan: StagePlan,
-    gridStyle: Record<string, string>,
-    localTile: (extras: TileExtras) => TemplateResult,
-  ): TemplateResult {
+  render(plan: StagePlan, gridStyle: string, localTile: (extras: TileExtras) => TemplateResult): TemplateResult {
     const tile = (key: TileKey) => this.tile(key, localTile);
     if (plan.featured === null) {
-      return html`<div part="grid" style=${styleMap(gridStyle)}>${repeat(plan.tiles, (k) => k, tile)}</div>`;
+      // `.style` sets the CSSOM's cssText, which a page's strict Content-Security-Policy allows (a style attribute it blocks).
+      return html`<div part="grid" .style=${gridStyle}>${repeat(plan.tiles, (k) => k, tile)}</div>`;
     }
     const strip = this.stripHeight();
-    return html`<div part="speaker-layout" style=${styleMap({ '--vc-strip-height': `${strip}px` })}>
+    return html`<div part="speaker-layout" .style=${`--vc-strip-height:${strip}px`}>
       <div part="featured">${tile(plan.featured)}</div>
       ${
         plan.tiles.length > 0

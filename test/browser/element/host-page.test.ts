@@ -97,6 +97,18 @@ async function seesLiveTiles(hosted: Hosted, size: { width?: number; height?: nu
       () => [...shadow.querySelectorAll<HTMLElement>('[part~="tile"]')].every((t) => t.offsetWidth > 60),
       'a tile has no box',
     );
+    // The layout sizes the grid (columns of its tile width, rows of its tile height), and the tiles
+    // sit side by side or stacked, never on top of each other.
+    const grid = shadow.querySelector<HTMLElement>('[part~="grid"]')!;
+    expect(grid.style.gridTemplateColumns, 'grid columns').to.match(/^repeat\(\d+, \d+px\)$/);
+    expect(grid.style.gridAutoRows, 'grid rows').to.match(/^\d+px$/);
+    const boxes = [...shadow.querySelectorAll<HTMLElement>('[part~="tile"]')].map((t) => t.getBoundingClientRect());
+    for (const [i, a] of boxes.entries())
+      for (const b of boxes.slice(i + 1)) {
+        const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const overlapY = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        expect(overlap <= 1 || overlapY <= 1, 'two tiles overlap').to.equal(true);
+      }
     for (const tile of shadow.querySelectorAll<HTMLElement>('[part~="tile"]')) {
       const r = tile.getBoundingClientRect();
       expect(r.height, 'tile height').to.be.above(30);
