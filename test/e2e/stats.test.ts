@@ -159,7 +159,15 @@ describe('call statistics between browsers', () => {
       'Ada slow and poor at Bob',
       async () => {
         const p = await seen(bob, 'Ada');
-        return p?.video && p.video.fps !== null && p.video.fps < 7 && p.quality === 'poor' ? p : undefined;
+        if (p?.video && p.video.fps !== null && p.video.fps < 7 && p.quality === 'poor') return p;
+        // Said on a timeout: what Bob saw, and what Ada's camera and encoder were doing.
+        const sender = await ada.evaluate(() => {
+          const room = document.querySelector('videocall-room')!.roomClient!;
+          return { track: room.local.videoTrack?.getSettings(), constraints: room.local.videoTrack?.getConstraints() };
+        });
+        throw new Error(
+          `Bob sees ${JSON.stringify({ video: p?.video, quality: p?.quality, reasons: p?.qualityReasons })}; Ada's camera ${JSON.stringify(sender)}`,
+        );
       },
       30_000,
       500,
