@@ -1,5 +1,6 @@
 import { openCamera, openMicrophone } from '../capture/devices.js';
 import { CaptureError } from '../capture/capture-error.js';
+import { SelfViewTrack } from '../capture/self-view-track.js';
 import { AudioEncodePipeline, type AudioEncodeStats } from '../codec/audio-encode.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
@@ -46,6 +47,8 @@ export class LocalMedia {
   };
   /** The camera and microphone asked for (`deviceId`s); unset: the browser's default. */
   private readonly preferred: { camera?: string; mic?: string } = {};
+  /** What our own tile shows: the camera, or a lighter copy of it while the machine is overloaded. */
+  private readonly selfView = new SelfViewTrack(() => this.callbacks.onChange());
 
   constructor(
     private readonly callbacks: LocalMediaCallbacks,
@@ -112,6 +115,14 @@ export class LocalMedia {
     return this.audio?.stats ?? null;
   }
 
+  /**
+   * The track our own tile shows: {@link videoTrack}, or while this machine is
+   * overloaded a copy of it at most 360p and 15 fps (src/capture/self-view-track.ts).
+   */
+  get selfViewTrack(): MediaStreamTrack | null {
+    return this.selfView.show(this.videoTrack);
+  }
+
   /** What our video is sent at now; null while no video is encoded. */
   get sendQuality(): SendQuality | null {
     return this.video?.quality ?? null;
@@ -159,6 +170,7 @@ export class LocalMedia {
       // Off means off: stop the track so the camera light goes out.
       this.video?.stop();
       this.video = null;
+      this.selfView.forget(this.videoTrack);
       this.videoTrack?.stop();
       this.videoTrack = null;
       this.state.camera = false;
@@ -215,6 +227,7 @@ export class LocalMedia {
       track.enabled = this.state.mic;
       if (this.sending) this.startAudio(track);
     }
+    this.selfView.forget(old);
     old?.stop();
     this.callbacks.onChange();
   }
@@ -225,6 +238,7 @@ export class LocalMedia {
     this.video?.stop();
     this.audio?.stop();
     this.video = this.audio = null;
+    this.selfView.stop();
     this.videoTrack?.stop();
     this.audioTrack?.stop();
     this.videoTrack = this.audioTrack = null;
@@ -306,7 +320,10 @@ export class LocalMedia {
     this.video = new VideoEncodePipeline({
       codec: this.codec,
       onEncoded: (media) => this.callbacks.onVideo(media),
-      onQuality: (quality) => this.callbacks.onSendQuality(quality),
+      onQuality: (quality) => {
+        this.selfView.setOverloaded(quality.limitedBy === 'cpu');
+        this.callbacks.onSendQuality(quality);
+      },
       simulcast: this.simulcast,
       onLayers: () => this.callbacks.onLayers(),
       onError: (error) =>

@@ -964,7 +964,7 @@ export class VideocallRoomElement extends LitElement {
           localTile(
             {
               name: this.name,
-              videoTrack: room?.local.videoTrack ?? null,
+              videoTrack: room?.local.selfViewTrack ?? null,
               mic: room?.local.state.mic ?? false,
               encrypted: !!room && room.encryption !== 'off',
               lang: status.lang,
