@@ -441,8 +441,11 @@ export function sectionMarkdown(synthetic: BusyCallResult, fake: BusyCallResult)
       'renderers too little CPU: the adaptation then steps the encoders ' +
       "down to the ladder's bottom (180p at 10–30 fps) and still each side decodes under 20 fps, whatever the codec. With the self-view removed " +
       '(an experiment, not the product) the GPU process used about half as much. A browser with a GPU composites these frames ' +
-      "for next to nothing, so this overload is mostly the headless setup's; the product's share of it is the self-view, shown " +
-      "at the camera's full size where its tile needs a quarter of that.",
+      "for next to nothing, so this overload is mostly the headless setup's. The product's share of it is the self-view: " +
+      'while the encoder is limited by CPU it now shows the camera at most 360p and 15 fps (src/capture/self-view-track.ts), ' +
+      'which took the GPU process from 106–119 % to 99–105 % of a core and the frames each side decoded from 12.6 to 17.2 ' +
+      'a second on average over 5 runs against the build before (`--fake-camera --baseline-dist`). The synthetic camera rows ' +
+      'are lower still: each page also paints its camera-like canvas and reads the barcode on its main thread.',
   ].join('\n');
 }
 

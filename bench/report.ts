@@ -421,7 +421,8 @@ function joinSection(record: BenchRecord): string {
       `Ten times, a fresh page (bench/join-time.ts, \`join.html\`) loads \`/videocall-room.js\`, waits for the element to be defined, marks the time and appends \`<videocall-room room=…>\` (camera and microphone on: the fake devices), ` +
       `and watches on every animation frame for its remote tile to show a decoded frame (a \`<video>\` once a frame is presented, a canvas once one is drawn) and for the element's \`joinTimes.firstAudioMs\` (the first remote audio handed to playout). Joins are 0.7 s apart so the publisher's 500 ms keyframe spacing is not measured.`,
     '',
-    `**What limits it.** Connected → \`vc-joined\` is opening camera and microphone, probing codecs (\`isConfigSupported\` for 4 decoders and 4 encoders, one after another), the WebSocket and Join/Welcome; ` +
+    `**What limits it.** Connected → \`vc-joined\` is opening camera and microphone, probing codecs (\`isConfigSupported\` for 4 decoders and 4 encoders, one after another, on a browser's first join only: the answers are remembered per browser version), the WebSocket and Join/Welcome; ` +
+      `on 2 cores shared with the publisher the joining page's main thread is busy throughout, and every stage waits for it (a CDP profile of a join: 0.5 s of continuous work from the element's first render to its first frame). ` +
       `Audio needs no keyframe: it follows the Welcome as soon as the publisher's next packet arrives and a decoder is configured. \`vc-joined\` → first frame is the keyframe request's round trip to the publisher, its next frame being encoded as a keyframe, and decoding it. A real camera takes longer to open than Chromium's fake one.`,
   ].join('\n');
 }
