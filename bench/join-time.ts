@@ -17,6 +17,7 @@
  * before a change, then without, to compare.
  */
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
 import { cpuShare, type CpuShare } from './machine.js';
 import { syntheticCameraScript } from './synthetic-camera.js';
@@ -38,7 +39,17 @@ export interface JoinMarks {
   firstFrame: number;
   /** The element's `joinTimes.firstAudioMs` became known: the publisher's first audio went to playout. */
   firstAudio: number;
+  /** The first remote frame's path, ms from `vc-joined` to each stage (see {@link FIRST_FRAME_STAGES}); absent when not recorded. */
+  firstFrameAt?: Partial<Record<FirstFrameStage, number>>;
 }
+
+/**
+ * The stages of the first remote frame, in order: the publisher's (captured, encoded, sent) and
+ * the joining page's (received off the transport, decoded, released to the tile), from both
+ * pages' frame timelines (`Room.startTimeline`; one browser, one clock), and the tile showing it.
+ */
+export const FIRST_FRAME_STAGES = ['capture', 'encoded', 'sent', 'received', 'decoded', 'shown', 'tile'] as const;
+export type FirstFrameStage = (typeof FIRST_FRAME_STAGES)[number];
 
 export interface JoinTimeResult {
   joins: JoinMarks[];
@@ -57,6 +68,8 @@ export interface JoinTimeResult {
   loadP50Ms: number;
   /** Other processes on the machine during the joins, % of one core. */
   othersCpuPercent: number;
+  /** p50 of each step of the first frame's path, from `vc-joined` through {@link FIRST_FRAME_STAGES}. */
+  firstFrameSteps: { from: string; to: FirstFrameStage; p50Ms: number; joins: number }[];
 }
 
 /** The joining page, served by the relay as `join.html`. */
@@ -72,7 +85,7 @@ export const JOIN_PAGE = `<!doctype html>
     <script type="module">
       const room = new URLSearchParams(location.search).get('room');
       await customElements.whenDefined('videocall-room');
-      const marks = { connected: 0, joined: 0, firstFrame: 0, firstAudio: 0 };
+      const marks = { connected: 0, joined: 0, firstFrame: 0, firstAudio: 0, origin: performance.timeOrigin };
       window.joinMarks = marks;
       const el = document.createElement('videocall-room');
       el.setAttribute('room', room);
@@ -82,6 +95,8 @@ export const JOIN_PAGE = `<!doctype html>
       marks.connected = performance.now();
       document.body.append(el); // connectedCallback: the element starts joining
       const watch = () => {
+        // The frame timeline, for where the first frame's time goes (before any media can arrive).
+        if (!window.timelineStarted && el.roomClient) window.timelineStarted = !!el.roomClient.startTimeline();
         const tile = el.shadowRoot?.querySelector('[part~="tile-remote"] [part~="video"]');
         // A <video> has a size once a frame is presented; a canvas starts at 300×150 until one is drawn.
         const shown = tile instanceof HTMLVideoElement ? tile.videoWidth > 0 : tile && (tile.width !== 300 || tile.height !== 150);
@@ -89,7 +104,7 @@ export const JOIN_PAGE = `<!doctype html>
         if (el.joinTimes?.firstAudioMs != null && !marks.firstAudio) marks.firstAudio = performance.now();
         if (!marks.firstFrame || !marks.firstAudio) requestAnimationFrame(watch);
       };
-      requestAnimationFrame(watch);
+      queueMicrotask(watch);
     </script>
   </body>
 </html>
@@ -104,11 +119,12 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
   let cpu: CpuShare | undefined;
   try {
     const room = `join-${Date.now().toString(36)}`;
-    await browser.newPage(
+    const publisher = await browser.newPage(
       `${site.url}/?room=${room}&name=Publisher&mic=on`,
       syntheticCameraScript({ width: 1280, height: 720, barcode: false }),
     );
     await sleep(2000); // the publisher is in and its camera is running
+    await publisher.evaluate(() => void document.querySelector('videocall-room')?.roomClient?.startTimeline());
     const share = cpuShare();
     for (let i = 0; i < count; i++) {
       const page = await browser.newPage(`${site.url}/join.html?room=${room}`);
@@ -121,7 +137,7 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
         15_000,
         50,
       );
-      if (marks) joins.push(marks);
+      if (marks) joins.push({ ...marks, firstFrameAt: await firstFramePath(page, publisher, marks) });
       else failed++;
       await page.close();
       // The publisher's encoder spaces requested keyframes by 500 ms: don't measure that.
@@ -151,10 +167,70 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
       0.5,
     ),
     othersCpuPercent: cpu?.others ?? NaN,
+    firstFrameSteps: FIRST_FRAME_STAGES.map((to, i) => {
+      const from = i === 0 ? 'vc-joined' : FIRST_FRAME_STAGES[i - 1]!;
+      const spans = joins.flatMap((m) => {
+        const a = i === 0 ? 0 : m.firstFrameAt?.[from as FirstFrameStage];
+        const b = m.firstFrameAt?.[to];
+        return a === undefined || b === undefined ? [] : [b - a];
+      });
+      return {
+        from,
+        to,
+        p50Ms: percentile(
+          [...spans].sort((x, y) => x - y),
+          0.5,
+        ),
+        joins: spans.length,
+      };
+    }),
     loadP50Ms: percentile(
       sorted((m) => m.connected),
       0.5,
     ),
+  };
+}
+
+/** The first remote frame the joining page showed: when it passed each stage, ms after `vc-joined`. */
+async function firstFramePath(
+  page: Page,
+  publisher: Page,
+  marks: JoinMarks & { origin?: number },
+): Promise<JoinMarks['firstFrameAt']> {
+  type Records = {
+    participant: string;
+    kind: string;
+    timestamp: number;
+    layer?: number;
+    marks: Record<string, number>;
+  }[];
+  const joiner: Records = await page.evaluate(
+    () => document.querySelector('videocall-room')?.roomClient?.stopTimeline()?.list() ?? [],
+  );
+  const published: Records = await publisher.evaluate(
+    () => document.querySelector('videocall-room')?.roomClient?.startTimeline().list() ?? [],
+  );
+  const first = joiner
+    .filter((r) => r.participant !== '' && r.kind === 'video' && r.marks.shown !== undefined)
+    .sort((a, b) => a.marks.shown! - b.marks.shown!)[0];
+  if (!first || marks.origin === undefined) return undefined;
+  const own = published.find(
+    (r) =>
+      r.participant === '' &&
+      r.kind === 'video' &&
+      r.timestamp === first.timestamp &&
+      (r.layer ?? 0) === (first.layer ?? 0),
+  );
+  const joined = marks.origin + marks.joined;
+  const at = (t: number | undefined) => (t === undefined ? undefined : t - joined);
+  return {
+    capture: at(own?.marks.capture),
+    encoded: at(own?.marks.encoded),
+    sent: at(own?.marks.sent),
+    received: at(first.marks.received),
+    decoded: at(first.marks.decoded),
+    shown: at(first.marks.shown),
+    tile: marks.firstFrame - marks.joined,
   };
 }
 
@@ -163,7 +239,8 @@ export function describeJoinTime(r: JoinTimeResult): string {
     `join → first remote frame: p50 ${r.p50Ms.toFixed(0)} ms, max ${r.maxMs.toFixed(0)} ms over ${r.joins.length} joins` +
     `${r.failed ? ` (${r.failed} failed)` : ''}; → first remote audio p50 ${r.firstAudioP50Ms.toFixed(0)} ms, max ${r.firstAudioMaxMs.toFixed(0)} ms; connected → vc-joined p50 ${r.joinedP50Ms.toFixed(0)} ms, ` +
     `vc-joined → first frame p50 ${r.firstFrameAfterJoinedP50Ms.toFixed(0)} ms; page load → element connected p50 ${r.loadP50Ms.toFixed(0)} ms; ` +
-    `other processes ${r.othersCpuPercent.toFixed(0)} % of a core`
+    `other processes ${r.othersCpuPercent.toFixed(0)} % of a core; first frame, p50 of each step: ` +
+    r.firstFrameSteps.map((s) => `${s.from} → ${s.to} ${s.p50Ms.toFixed(0)} ms`).join(', ')
   );
 }
 

@@ -403,6 +403,17 @@ function joinSection(record: BenchRecord): string {
       ],
     ),
     '',
+    ...(r.firstFrameSteps?.some((step) => step.joins > 0)
+      ? [
+          "Where the first remote frame's time goes, p50 over the joins of each step (the publisher's and the joining page's frame timelines, `Room.startTimeline`; one browser, one clock; \"tile\" is the bench seeing it on an animation frame):",
+          '',
+          table(
+            ['step', 'p50 ms', 'joins'],
+            r.firstFrameSteps.map((step) => [`${step.from} → ${step.to}`, n0(step.p50Ms), String(step.joins)]),
+          ),
+          '',
+        ]
+      : []),
     'Each join (ms after the joining page started loading):',
     '',
     table(
