@@ -4,9 +4,9 @@
  * capped at 15 fps and 360p: the self-view is for framing oneself, and every
  * frame it shows costs compositing (in software on a machine without a GPU)
  * that the call's own encoding and decoding need. Measured in the two-page
- * call on 2 cores (`npx tsx bench/busy-call.ts --fake-camera`, three runs
- * against the build before): Chromium's GPU process went from 110–115 % to
- * 93–98 % of a core, and each side decoded 21.3 fps on average instead of 17.8.
+ * call on 2 cores (`npx tsx bench/busy-call.ts --fake-camera`, five runs
+ * against the build before): Chromium's GPU process went from 106–119 % to
+ * 99–105 % of a core, and each side decoded 17.2 fps on average instead of 12.6.
  *
  * It stays light for a while after the overload ends, so a machine on the
  * edge does not swap its self-view back and forth.
@@ -14,7 +14,7 @@
 import { CaptureSizer } from './capture-sizer.js';
 
 /** The light self-view's limits. */
-export const LIGHT_SELF_VIEW = { height: 360, frameRate: 15 } as const;
+const LIGHT_SELF_VIEW = { height: 360, frameRate: 15 } as const;
 
 /** How long the self-view stays light after the overload ended, ms. */
 const HOLD_MS = 30_000;
