@@ -7,9 +7,18 @@ import {
   lengthPrefixed,
   LengthPrefixedReader,
 } from '../protocol/stream-framing.js';
-import { WEBTRANSPORT_PATH, type WebTransportInfo } from '../protocol/endpoints.js';
+import type { WebTransportInfo } from '../protocol/endpoints.js';
 import { concatBytes } from '../shared/bytes.js';
-import { TransportError } from './errors.js';
+import {
+  fetchWebTransportInfo,
+  forgetWebTransportInfo,
+  messageOf,
+  rememberedWebTransportInfo,
+  rememberWebTransportInfo,
+  sameWebTransportInfo,
+  unavailable,
+  untilAborted,
+} from './webtransport-info.js';
 
 /**
  * Video deltas are dropped (the sender then forces a keyframe) while this many
@@ -132,6 +141,11 @@ export class WebTransportTransport implements Transport {
   private closedLocally = false;
   private closed = false;
 
+  /** A transport on a session that is ready and its control stream (for {@link openSession}). @internal */
+  static opened(session: WebTransport, control: WebTransportBidirectionalStream): WebTransportTransport {
+    return new WebTransportTransport(session, control);
+  }
+
   private constructor(
     private readonly session: WebTransport,
     control: WebTransportBidirectionalStream,
@@ -177,55 +191,44 @@ export class WebTransportTransport implements Transport {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) deadline.abort('cancelled');
     const why = () => (deadline.signal.reason === 'timeout' ? `timed out after ${timeoutMs} ms` : 'cancelled');
-    let session: WebTransport | undefined;
+    // Always asked, also while a remembered answer is tried: it checks that one and keeps it fresh.
+    const fetched = fetchWebTransportInfo(infoUrl, deadline.signal, why).then(
+      (info) => {
+        rememberWebTransportInfo(infoUrl, info);
+        return info;
+      },
+      (error: unknown) => {
+        if (!deadline.signal.aborted) forgetWebTransportInfo(infoUrl);
+        throw error;
+      },
+    );
+    fetched.catch(() => undefined); // awaited below only when needed
+    const remembered = rememberedWebTransportInfo(infoUrl);
     try {
-      const info = await fetchInfo(infoUrl, deadline.signal, why);
-      const url = relayWebTransportUrl(server, info.port, info.path, base);
-      const hashes = info.serverCertificateHashes.map((h) => ({
-        algorithm: h.algorithm,
-        value: base64Bytes(h.value) as BufferSource,
-      }));
+      if (!remembered) return await openSession(server, base, await fetched, deadline.signal, why);
+      // The handshake starts now; a different fetched answer (a relay restarted
+      // with another certificate or port) stops it, and that answer is used.
+      const early = new AbortController();
+      const stop = () => early.abort(deadline.signal.reason);
+      deadline.signal.addEventListener('abort', stop, { once: true });
+      fetched.then(
+        (info) => {
+          if (!sameWebTransportInfo(info, remembered)) early.abort('stale');
+        },
+        () => early.abort('stale'),
+      );
+      const earlyWhy = () => (early.signal.reason === 'stale' ? 'the relay now describes another endpoint' : why());
       try {
-        session = new WebTransport(url, {
-          ...(hashes.length ? { serverCertificateHashes: hashes } : {}),
-          // HTTP/3 only: a pooled HTTP/2 fallback would carry no datagrams.
-          requireUnreliable: true,
-        });
-      } catch (cause) {
-        throw unavailable(`Cannot open WebTransport to ${url}: ${messageOf(cause)}.`, cause);
+        return await openSession(server, base, remembered, early.signal, earlyWhy);
+      } catch (error) {
+        if (deadline.signal.aborted) throw error;
+        const info = await fetched;
+        // The same description failed: asking again would fail the same way.
+        if (sameWebTransportInfo(info, remembered)) throw error;
+        return await openSession(server, base, info, deadline.signal, why);
+      } finally {
+        deadline.signal.removeEventListener('abort', stop);
       }
-      const opened = session;
-      opened.closed.catch(() => undefined); // observed by the transport once open; never unhandled meanwhile
-      try {
-        await untilAborted(opened.ready, deadline.signal);
-      } catch (cause) {
-        if (deadline.signal.aborted) {
-          throw unavailable(
-            `The WebTransport handshake with ${url} did not complete (${why()}): UDP port ${info.port} may be blocked.`,
-          );
-        }
-        throw unavailable(`The WebTransport handshake with ${url} failed: ${messageOf(cause)}.`, cause);
-      }
-      let control: WebTransportBidirectionalStream;
-      try {
-        control = await untilAborted(
-          opened.createBidirectionalStream({ sendOrder: SEND_ORDER.control }),
-          deadline.signal,
-        );
-      } catch (cause) {
-        throw unavailable(
-          `WebTransport to ${url} opened but its control stream did not (${deadline.signal.aborted ? why() : messageOf(cause)}).`,
-          cause,
-        );
-      }
-      return new WebTransportTransport(opened, control);
-    } catch (error) {
-      try {
-        session?.close({ closeCode: 1000, reason: 'gave up' });
-      } catch {
-        // already closed
-      }
-      throw error;
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
@@ -530,76 +533,62 @@ export class WebTransportTransport implements Transport {
   }
 }
 
-/** Fetches and checks `webtransport.json`. */
-async function fetchInfo(url: string, signal: AbortSignal, why: () => string): Promise<WebTransportInfo> {
-  let response: Response;
+/**
+ * Opens the session `info` describes and its control stream. Rejects with a
+ * `webtransport-unavailable` {@link TransportError} saying why.
+ */
+async function openSession(
+  server: string,
+  base: string | undefined,
+  info: WebTransportInfo,
+  signal: AbortSignal,
+  why: () => string,
+): Promise<WebTransportTransport> {
+  const url = relayWebTransportUrl(server, info.port, info.path, base);
+  const hashes = info.serverCertificateHashes.map((h) => ({
+    algorithm: h.algorithm,
+    value: base64Bytes(h.value) as BufferSource,
+  }));
+  let session: WebTransport;
   try {
-    response = await fetch(url, { signal, cache: 'no-store', credentials: 'omit' });
+    session = new WebTransport(url, {
+      ...(hashes.length ? { serverCertificateHashes: hashes } : {}),
+      // HTTP/3 only: a pooled HTTP/2 fallback would carry no datagrams.
+      requireUnreliable: true,
+    });
   } catch (cause) {
-    throw unavailable(
-      `Cannot ask the relay about WebTransport at ${url} (${signal.aborted ? why() : messageOf(cause)}).`,
-      cause,
-    );
+    throw unavailable(`Cannot open WebTransport to ${url}: ${messageOf(cause)}.`, cause);
   }
-  if (response.status === 404) {
-    throw unavailable(
-      `The relay does not offer WebTransport (${url} answered 404); use transport="auto" or "websocket".`,
-    );
-  }
-  if (!response.ok) throw unavailable(`The relay's WebTransport description ${url} answered ${response.status}.`);
-  let info: unknown;
+  session.closed.catch(() => undefined); // observed by the transport once open; never unhandled meanwhile
   try {
-    info = await untilAborted(response.json() as Promise<unknown>, signal);
-  } catch (cause) {
-    throw unavailable(`The relay's WebTransport description at ${url} is not JSON (${messageOf(cause)}).`, cause);
+    try {
+      await untilAborted(session.ready, signal);
+    } catch (cause) {
+      if (signal.aborted) {
+        throw unavailable(
+          `The WebTransport handshake with ${url} did not complete (${why()}): UDP port ${info.port} may be blocked.`,
+        );
+      }
+      throw unavailable(`The WebTransport handshake with ${url} failed: ${messageOf(cause)}.`, cause);
+    }
+    let control: WebTransportBidirectionalStream;
+    try {
+      control = await untilAborted(session.createBidirectionalStream({ sendOrder: SEND_ORDER.control }), signal);
+    } catch (cause) {
+      throw unavailable(
+        `WebTransport to ${url} opened but its control stream did not (${signal.aborted ? why() : messageOf(cause)}).`,
+        cause,
+      );
+    }
+    return WebTransportTransport.opened(session, control);
+  } catch (error) {
+    try {
+      session.close({ closeCode: 1000, reason: 'gave up' });
+    } catch {
+      // already closed
+    }
+    throw error;
   }
-  const checked = checkInfo(info);
-  if (!checked) throw unavailable(`The relay's WebTransport description at ${url} is malformed.`);
-  return checked;
-}
-
-function checkInfo(value: unknown): WebTransportInfo | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  const port = v.port;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  const path = typeof v.path === 'string' && v.path ? v.path : WEBTRANSPORT_PATH;
-  const list = Array.isArray(v.serverCertificateHashes) ? (v.serverCertificateHashes as unknown[]) : [];
-  const hashes: WebTransportInfo['serverCertificateHashes'] = [];
-  for (const item of list) {
-    const h = item as { algorithm?: unknown; value?: unknown } | null;
-    if (typeof h?.algorithm !== 'string' || typeof h.value !== 'string') return undefined;
-    hashes.push({ algorithm: h.algorithm, value: h.value });
-  }
-  return {
-    port,
-    path,
-    serverCertificateHashes: hashes,
-    ...(typeof v.expires === 'string' ? { expires: v.expires } : {}),
-  };
-}
-
-function unavailable(message: string, cause?: unknown): TransportError {
-  return new TransportError('webtransport-unavailable', message, { cause });
-}
-
-/** `promise`, or a rejection as soon as `signal` aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error(String(signal.reason)));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error(String(signal.reason)));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 function base64Bytes(value: string): Uint8Array {
@@ -607,10 +596,6 @@ function base64Bytes(value: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Stream writes settle later; their failures show up as the session's close, so nothing to do here. */
