@@ -53,14 +53,10 @@ export function forgetWebTransportInfo(url: string): void {
   write(all);
 }
 
-/** Whether two descriptions lead to the same session (same port, path and pinned hashes). */
+/** Whether two descriptions lead to the same session (same port, path and pinned hashes, in order). */
 export function sameWebTransportInfo(a: WebTransportInfo, b: WebTransportInfo): boolean {
-  const hashes = (info: WebTransportInfo) =>
-    info.serverCertificateHashes
-      .map((h) => `${h.algorithm}:${h.value}`)
-      .sort()
-      .join(',');
-  return a.port === b.port && a.path === b.path && hashes(a) === hashes(b);
+  const key = (info: WebTransportInfo) => JSON.stringify([info.port, info.path, info.serverCertificateHashes]);
+  return key(a) === key(b);
 }
 
 /**

@@ -88,7 +88,9 @@ async function openPage(url: string, info?: object, remembered?: object | null):
       else
         localStorage.setItem(
           key,
-          JSON.stringify({ [new URL('/webtransport.json', location.origin).href]: { info: entry, savedAt: Date.now() } }),
+          JSON.stringify({
+            [new URL('/webtransport.json', location.origin).href]: { info: entry, savedAt: Date.now() },
+          }),
         );
     }, remembered);
   }
@@ -213,7 +215,9 @@ describe('auto with UDP blocked', () => {
     const record = await joinRecord(page);
     expect(record.transport).toBe('websocket');
     expect(record.errors).toEqual([]);
-    console.log(`[transport] auto with UDP blocked, description remembered: websocket in ${record.joinMs.toFixed(0)} ms`);
+    console.log(
+      `[transport] auto with UDP blocked, description remembered: websocket in ${record.joinMs.toFixed(0)} ms`,
+    );
     expect(record.joinMs).toBeLessThan(2000);
     await page.close();
   });
