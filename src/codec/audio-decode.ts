@@ -127,6 +127,11 @@ export class AudioDecodePipeline {
     }
   }
 
+  /** Configures the decoder now, so the first packet does not wait for it. */
+  prepare(): void {
+    if (!this.closed) this.ensureDecoder();
+  }
+
   /** Releases the decoder. */
   close(): void {
     if (this.closed) return;

@@ -2,10 +2,7 @@
 import { expect } from '@open-wc/testing';
 import { WebTransportTransport } from '../../../src/transport/webtransport.js';
 import { relayWebTransportInfoUrl } from '../../../src/transport/relay-url.js';
-import {
-  rememberedWebTransportInfo,
-  rememberWebTransportInfo,
-} from '../../../src/transport/webtransport-info.js';
+import { rememberedWebTransportInfo, rememberWebTransportInfo } from '../../../src/transport/webtransport-info.js';
 import type { WebTransportInfo } from '../../../src/protocol/endpoints.js';
 
 interface Relays {
@@ -143,7 +140,10 @@ describe('WebTransport: the relay description remembered', () => {
     expect(kept).to.not.include('https://r1.example/webtransport.json');
     localStorage.setItem(STORAGE_KEY, '{not json');
     expect(rememberedWebTransportInfo('https://r9.example/webtransport.json', 2000)).to.equal(undefined);
-    localStorage.setItem(STORAGE_KEY, JSON.stringify({ 'https://x.example/webtransport.json': { info: { port: 'x' }, savedAt: 1 } }));
+    localStorage.setItem(
+      STORAGE_KEY,
+      JSON.stringify({ 'https://x.example/webtransport.json': { info: { port: 'x' }, savedAt: 1 } }),
+    );
     expect(rememberedWebTransportInfo('https://x.example/webtransport.json', 2)).to.equal(undefined);
     rememberWebTransportInfo('https://y.example/webtransport.json', info, 3);
     expect(rememberedWebTransportInfo('https://y.example/webtransport.json', 4)?.port).to.equal(4433);
