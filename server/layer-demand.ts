@@ -28,6 +28,8 @@ export class LayerDemand {
   /** What each publisher was told last, per kind (bit mask); absent: not told yet. */
   private readonly told = new Map<string, Map<number, number>>();
   private timer: NodeJS.Timeout | undefined;
+  private urgentQueued = false;
+  private closed = false;
 
   constructor(
     private readonly hooks: LayerDemandHooks,
@@ -42,6 +44,21 @@ export class LayerDemand {
       this.flush();
     }, this.debounceMs);
     this.timer.unref();
+  }
+
+  /**
+   * A layer became watched: its publisher hears at once (after this turn's other
+   * changes), not after the debounce. A publisher alone in a room encodes nothing,
+   * so a joiner's first frame waits for this; a layer no longer watched keeps the
+   * debounce (stopping it late costs only bandwidth).
+   */
+  urgent(): void {
+    if (this.urgentQueued || this.closed) return;
+    this.urgentQueued = true;
+    queueMicrotask(() => {
+      this.urgentQueued = false;
+      if (!this.closed) this.flush();
+    });
   }
 
   /** `publisher` announced (other) layers: it hears its demand again, changed or not. */
@@ -75,6 +92,7 @@ export class LayerDemand {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }

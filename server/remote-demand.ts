@@ -75,19 +75,26 @@ export class RemoteDemand {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Takes `msg` as the whole of its node's demand. Returns whether anything changed. */
-  apply(msg: DemandMessage): boolean {
+  /**
+   * Takes `msg` as the whole of its node's demand. Returns `'grew'` when it
+   * watches something it did not (a publisher here should hear at once),
+   * `'changed'` for any other change, `'same'` otherwise.
+   */
+  apply(msg: DemandMessage): 'grew' | 'changed' | 'same' {
     const masks = new Map<string, number>();
     for (const [publisher, kind, mask] of msg.tracks) if (mask) masks.set(key(publisher, kind), mask);
     const before = this.nodes.get(msg.node);
     const empty = masks.size === 0 && msg.defaults.length === 0;
     if (empty) {
       this.nodes.delete(msg.node);
-      return before !== undefined;
+      return before !== undefined ? 'changed' : 'same';
     }
     const defaults = msg.defaults.slice(0, 2);
     this.nodes.set(msg.node, { defaults, masks, expiresAt: this.now() + this.ttlMs });
-    return !before || !sameDemand(before, defaults, masks);
+    if (!before) return 'grew';
+    if (defaults.some((d) => !before.defaults.includes(d))) return 'grew';
+    for (const [k, mask] of masks) if (mask & ~(before.masks.get(k) ?? 0)) return 'grew';
+    return sameDemand(before, defaults, masks) ? 'same' : 'changed';
   }
 
   /** Drops the part of `node` (gone). Returns whether it had one. */

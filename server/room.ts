@@ -178,11 +178,11 @@ export class Room implements ClusterRoom {
     this.forwarding = new LayerForwarding({
       layerWatched: (publisher, kind, layer, watched) => {
         this.interest.layerWatched(publisher, kind, layer, watched);
-        if (watched) this.publishDemandSoon();
+        if (watched) this.demandGrew();
       },
       defaultsWatched: (watched) => {
         this.interest.defaultsWatched(watched);
-        if (watched) this.publishDemandSoon();
+        if (watched) this.demandGrew();
       },
       deliver: (member, msg) => this.deliverTo(member, msg),
       keyframeWanted: (member, publisher, kind, layer) => this.askKeyframe(member, publisher, kind, layer),
@@ -746,6 +746,12 @@ export class Room implements ClusterRoom {
     this.sendTo(receiver, publisher, BodyField.keyframeRequest, bytes);
   }
 
+  /** Something is watched that was not: the publishers (here and on other nodes) hear it without the debounce. */
+  private demandGrew(): void {
+    this.demand.urgent();
+    this.publishDemandSoon();
+  }
+
   /** Publishes this node's demand now if it may have grown: a publisher elsewhere must send what is watched here. */
   private publishDemandSoon(): void {
     if (this.demandUrgent) return;
@@ -786,7 +792,9 @@ export class Room implements ClusterRoom {
       return;
     }
     if (part.node === this.node.id) return;
-    if (this.remote.apply(part)) this.demand.schedule();
+    const change = this.remote.apply(part);
+    if (change === 'grew') this.demand.urgent();
+    else if (change === 'changed') this.demand.schedule();
     if (part.ask) this.publishDemand(true);
   }
 
