@@ -9,6 +9,12 @@ export interface GridLayoutSource {
   tileCount(): number;
 }
 
+interface StageSize {
+  width: number;
+  height: number;
+  gap: number;
+}
+
 /** The gap between tiles when `--vc-gap` cannot be read. */
 const DEFAULT_GAP = 8;
 /** Tiles are 16:9, the shape of most cameras. */
@@ -27,6 +33,8 @@ export class GridLayoutController implements ReactiveController {
   private observed: HTMLElement | null = null;
   /** Tile count at the last relayout (-1: none yet). */
   private laidOutCount = -1;
+  /** The stage's size and gap as last observed; null before the first observation. */
+  private stageSize: StageSize | null = null;
 
   constructor(
     private readonly host: ReactiveControllerHost & HTMLElement,
@@ -52,10 +60,11 @@ export class GridLayoutController implements ReactiveController {
 
   hostUpdated(): void {
     this.observeStage();
-    // The element renders many times a second in a call (levels, speakers, stats); measuring
-    // the stage each time forces style and layout. Its size is the ResizeObserver's job, so a
-    // render only relayouts when the number of tiles changed.
-    if (this.source.tileCount() !== this.laidOutCount) this.relayout();
+    // The element renders many times a second in a call (levels, speakers, stats). Measuring
+    // the stage after a render forces style and layout at once (10-20 ms on a joining page),
+    // so the stage's size is the ResizeObserver's job: a render with another tile count is
+    // laid out in the size it last reported (its first report comes before the first paint).
+    if (this.stageSize && this.source.tileCount() !== this.laidOutCount) this.layoutIn(this.stageSize);
   }
 
   /** Observes the stage once it exists (the first render makes it; a reconnect needs it again). */
@@ -67,13 +76,19 @@ export class GridLayoutController implements ReactiveController {
     this.observed = stage;
   }
 
+  /** The stage's size changed (the ResizeObserver, after layout: measuring now costs nothing more). */
   private relayout(): void {
     const stage = this.source.stage();
     if (!stage) return;
     const gap = parseFloat(getComputedStyle(this.host).getPropertyValue('--vc-gap')) || DEFAULT_GAP;
     const rect = stage.getBoundingClientRect();
+    this.stageSize = { width: rect.width, height: rect.height, gap };
+    this.layoutIn(this.stageSize);
+  }
+
+  private layoutIn({ width, height, gap }: StageSize): void {
     this.laidOutCount = this.source.tileCount();
-    const next = bestGrid(this.laidOutCount, rect.width - 2 * gap, rect.height - 2 * gap, TILE_ASPECT, gap);
+    const next = bestGrid(this.laidOutCount, width - 2 * gap, height - 2 * gap, TILE_ASPECT, gap);
     const current = this.layout;
     if (
       next.columns !== current.columns ||

@@ -235,7 +235,8 @@ export class StageController implements ReactiveController {
     if (this.observed) this.observer.unobserve(this.observed);
     this.observer.observe(stage);
     this.observed = stage;
-    this.measure();
+    // No measuring here: that would force style and layout right after the render (20 ms on a
+    // joining page). The observer reports the new stage's size after layout, before it is painted.
   }
 
   /** The stage's size changed: a new capacity may change the pages. */
