@@ -134,10 +134,14 @@ export class RemoteMedia {
     };
     this.receivers.set(participant, receivers);
     if (participant.camera) this.options.requestKeyframe(participant, 0);
-    // Their microphone is on: the output and the decoder get ready now, while the
-    // first packet is on its way, rather than when it arrives (making the audio
-    // context and configuring the decoder cost a joining page 30-40 ms of main thread).
-    if (participant.mic && this.options.playAudio) this.audioOf(participant, receivers).prepare();
+    // Their microphone is on: the output and the decoder get ready while the first
+    // packet is on its way, rather than when it arrives (making the audio context and
+    // configuring the decoder cost a joining page 15-40 ms of main thread). In a task of
+    // its own, so the Welcome that announced them is handled first (keyframe requests, `vc-joined`).
+    if (participant.mic && this.options.playAudio)
+      setTimeout(() => {
+        if (this.receivers.get(participant) === receivers) this.audioOf(participant, receivers).prepare();
+      }, 0);
     if (!this.levelTimer) this.levelTimer = setInterval(() => this.pollLevels(), LEVEL_POLL_MS);
   }
 
