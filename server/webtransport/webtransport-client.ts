@@ -16,6 +16,7 @@ import { pinnedCertificateProblem } from './pinned-certificate-rules.js';
 import { QuicClient, type QuicClientLimits } from './quic-client.js';
 import type { QuicCloseInfo } from './quic-connection.js';
 import type { WebTransportSession } from './webtransport-session.js';
+import { untilAborted } from '../../src/shared/until-aborted.js';
 
 /** Options of {@link connectWebTransport}. */
 export interface WebTransportClientOptions {
@@ -82,7 +83,7 @@ export async function connectWebTransport(
   let address = hostname;
   if (isIP(hostname) === 0) {
     try {
-      address = (await bounded(lookup(hostname), deadline, why)).address;
+      address = (await untilAborted(lookup(hostname), deadline, why)).address;
     } catch (cause) {
       throw failed(`cannot resolve ${hostname} (${messageOf(cause)})`, cause);
     }
@@ -109,7 +110,7 @@ export async function connectWebTransport(
   const connection = h3!;
   try {
     try {
-      await bounded(connection.established, deadline, why);
+      await untilAborted(connection.established, deadline, why);
     } catch (cause) {
       if (client.refused) throw failed(`nothing listens on UDP port ${target.port || 443}`, cause);
       throw failed(`the QUIC handshake did not complete: ${messageOf(cause)}`, cause);
@@ -122,7 +123,7 @@ export async function connectWebTransport(
     connection.open();
     let response;
     try {
-      response = await bounded(connection.response, deadline, why);
+      response = await untilAborted(connection.response, deadline, why);
     } catch (cause) {
       throw failed(`the CONNECT got no answer: ${messageOf(cause)}`, cause);
     }
@@ -135,7 +136,7 @@ export async function connectWebTransport(
       close: (code = 0, reason = '') =>
         (closing ??= (async () => {
           session.close(code, reason);
-          await bounded(
+          await untilAborted(
             waitFor(() => connection.connectEnded, connection.closed),
             AbortSignal.timeout(CLOSE_ANSWER_MS),
             () => '',
@@ -162,25 +163,6 @@ function checkPinned(certificate: Uint8Array | undefined, pinned: readonly Uint8
   const problem = pinnedCertificateProblem(certificate);
   if (problem)
     throw new WebTransportError('certificate-mismatch', `browsers would refuse the certificate of ${url}: ${problem}`);
-}
-
-/** `promise`, or a rejection saying `why()` as soon as `signal` aborts. */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal, why: () => string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error(why()));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new Error(why()));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 /** Resolves when `predicate` holds (checked every few ms) or `gone` settles. */

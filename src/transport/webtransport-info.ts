@@ -7,6 +7,7 @@
  */
 import { WEBTRANSPORT_PATH, type WebTransportInfo } from '../protocol/endpoints.js';
 import { TransportError } from './errors.js';
+import { untilAborted } from '../shared/until-aborted.js';
 
 /** One `localStorage` entry for all relays (per site, as storage is). */
 const STORAGE_KEY = 'videocall-room:webtransport-info';
@@ -115,25 +116,6 @@ export function checkWebTransportInfo(value: unknown): WebTransportInfo | undefi
     serverCertificateHashes: hashes,
     ...(typeof v.expires === 'string' ? { expires: v.expires } : {}),
   };
-}
-
-/** `promise`, or a rejection as soon as `signal` aborts. */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error(String(signal.reason)));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error(String(signal.reason)));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 export function unavailable(message: string, cause?: unknown): TransportError {

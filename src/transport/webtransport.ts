@@ -17,8 +17,8 @@ import {
   rememberWebTransportInfo,
   sameWebTransportInfo,
   unavailable,
-  untilAborted,
 } from './webtransport-info.js';
+import { untilAborted } from '../shared/until-aborted.js';
 
 /**
  * Video deltas are dropped (the sender then forces a keyframe) while this many
