@@ -49,7 +49,6 @@ export function rememberWebTransportInfo(url: string, info: WebTransportInfo, no
 /** Forgets what `url` answered (a handshake with it failed). */
 export function forgetWebTransportInfo(url: string): void {
   const all = readAll();
-  if (!(url in all)) return;
   delete all[url];
   write(all);
 }
@@ -136,7 +135,8 @@ function readAll(): Record<string, Remembered> {
     for (const [url, entry] of Object.entries(value as Record<string, unknown>)) {
       const e = entry as { info?: unknown; savedAt?: unknown } | null;
       const info = checkWebTransportInfo(e?.info);
-      if (info && typeof e?.savedAt === 'number' && Number.isFinite(e.savedAt)) all[url] = { info, savedAt: e.savedAt };
+      // NaN or a string fails the age check anyway; only a number is kept.
+      if (info && typeof e?.savedAt === 'number') all[url] = { info, savedAt: e.savedAt };
     }
     return all;
   } catch {
@@ -146,8 +146,7 @@ function readAll(): Record<string, Remembered> {
 
 function write(all: Record<string, Remembered>): void {
   try {
-    if (Object.keys(all).length === 0) globalThis.localStorage?.removeItem(STORAGE_KEY);
-    else globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(all));
+    globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(all));
   } catch {
     // Blocked or full storage: the next connect fetches first.
   }
