@@ -61,10 +61,15 @@ function onSession(session: WebTransportSession): void {
   session.onclose = (closed) => (side.closed = closed);
 }
 
-/** Loads the module into a fresh page and answers `/webtransport.json` with `answer`. */
+/**
+ * Loads the module into a fresh page and answers `/webtransport.json` with `answer`.
+ * Fresh also in what it remembers: no relay description from an earlier page
+ * (src/transport/webtransport-info.ts), so the answer is all the page knows.
+ */
 async function freshPage(answer: { status: number; body?: object }): Promise<void> {
   await page?.close();
   page = await chromium.context.newPage();
+  await page.addInitScript(() => localStorage.removeItem('videocall-room:webtransport-info'));
   await page.route('**/webtransport.json', (route) =>
     route.fulfill({ status: answer.status, contentType: 'application/json', body: JSON.stringify(answer.body ?? {}) }),
   );
