@@ -165,7 +165,9 @@ export class WebTransportTransport implements Transport {
   /**
    * Opens a session to the relay at `server` (its base URL, http(s) or ws(s)):
    * fetches `webtransport.json` there, connects to the UDP port it names (pinning
-   * the certificate hashes it lists), and opens the control stream.
+   * the certificate hashes it lists), and opens the control stream. With that
+   * description remembered from an earlier connect (`webtransport-info.ts`), the
+   * handshake starts at once and the fetched one only replaces it if it differs.
    *
    * Rejects with a `webtransport-unavailable` {@link TransportError} saying why:
    * no WebTransport in this browser, the relay doesn't offer it, the handshake
@@ -535,7 +537,7 @@ export class WebTransportTransport implements Transport {
 
 /**
  * Opens the session `info` describes and its control stream. Rejects with a
- * `webtransport-unavailable` {@link TransportError} saying why.
+ * `webtransport-unavailable` `TransportError` saying why.
  */
 async function openSession(
   server: string,
