@@ -46,7 +46,7 @@ export function rememberWebTransportInfo(url: string, info: WebTransportInfo, no
   write(Object.fromEntries(kept));
 }
 
-/** Forgets what `url` answered (a handshake with it failed). */
+/** Forgets what `url` answered (asking it again failed: the relay no longer describes it). */
 export function forgetWebTransportInfo(url: string): void {
   const all = readAll();
   delete all[url];

@@ -141,11 +141,6 @@ export class WebTransportTransport implements Transport {
   private closedLocally = false;
   private closed = false;
 
-  /** A transport on a session that is ready and its control stream (for {@link openSession}). @internal */
-  static opened(session: WebTransport, control: WebTransportBidirectionalStream): WebTransportTransport {
-    return new WebTransportTransport(session, control);
-  }
-
   private constructor(
     private readonly session: WebTransport,
     control: WebTransportBidirectionalStream,
@@ -207,7 +202,8 @@ export class WebTransportTransport implements Transport {
     fetched.catch(() => undefined); // awaited below only when needed
     const remembered = rememberedWebTransportInfo(infoUrl);
     try {
-      if (!remembered) return await openSession(server, base, await fetched, deadline.signal, why);
+      if (!remembered)
+        return await WebTransportTransport.openSession(server, base, await fetched, deadline.signal, why);
       // The handshake starts now; a different fetched answer (a relay restarted
       // with another certificate or port) stops it, and that answer is used.
       const early = new AbortController();
@@ -221,19 +217,77 @@ export class WebTransportTransport implements Transport {
       );
       const earlyWhy = () => (early.signal.reason === 'stale' ? 'the relay now describes another endpoint' : why());
       try {
-        return await openSession(server, base, remembered, early.signal, earlyWhy);
+        return await WebTransportTransport.openSession(server, base, remembered, early.signal, earlyWhy);
       } catch (error) {
         if (deadline.signal.aborted) throw error;
         const info = await fetched;
         // The same description failed: asking again would fail the same way.
         if (sameWebTransportInfo(info, remembered)) throw error;
-        return await openSession(server, base, info, deadline.signal, why);
+        return await WebTransportTransport.openSession(server, base, info, deadline.signal, why);
       } finally {
         deadline.signal.removeEventListener('abort', stop);
       }
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Opens the session `info` describes and its control stream. Rejects with a
+   * `webtransport-unavailable` `TransportError` saying why.
+   */
+  private static async openSession(
+    server: string,
+    base: string | undefined,
+    info: WebTransportInfo,
+    signal: AbortSignal,
+    why: () => string,
+  ): Promise<WebTransportTransport> {
+    const url = relayWebTransportUrl(server, info.port, info.path, base);
+    const hashes = info.serverCertificateHashes.map((h) => ({
+      algorithm: h.algorithm,
+      value: base64Bytes(h.value) as BufferSource,
+    }));
+    let session: WebTransport;
+    try {
+      session = new WebTransport(url, {
+        ...(hashes.length ? { serverCertificateHashes: hashes } : {}),
+        // HTTP/3 only: a pooled HTTP/2 fallback would carry no datagrams.
+        requireUnreliable: true,
+      });
+    } catch (cause) {
+      throw unavailable(`Cannot open WebTransport to ${url}: ${messageOf(cause)}.`, cause);
+    }
+    session.closed.catch(() => undefined); // observed by the transport once open; never unhandled meanwhile
+    try {
+      try {
+        await untilAborted(session.ready, signal);
+      } catch (cause) {
+        if (signal.aborted) {
+          throw unavailable(
+            `The WebTransport handshake with ${url} did not complete (${why()}): UDP port ${info.port} may be blocked.`,
+          );
+        }
+        throw unavailable(`The WebTransport handshake with ${url} failed: ${messageOf(cause)}.`, cause);
+      }
+      let control: WebTransportBidirectionalStream;
+      try {
+        control = await untilAborted(session.createBidirectionalStream({ sendOrder: SEND_ORDER.control }), signal);
+      } catch (cause) {
+        throw unavailable(
+          `WebTransport to ${url} opened but its control stream did not (${signal.aborted ? why() : messageOf(cause)}).`,
+          cause,
+        );
+      }
+      return new WebTransportTransport(session, control);
+    } catch (error) {
+      try {
+        session.close({ closeCode: 1000, reason: 'gave up' });
+      } catch {
+        // already closed
+      }
+      throw error;
     }
   }
 
@@ -532,64 +586,6 @@ export class WebTransportTransport implements Transport {
     );
     this.spareVideo = null;
     this.onclose?.({ code, reason, local: this.closedLocally });
-  }
-}
-
-/**
- * Opens the session `info` describes and its control stream. Rejects with a
- * `webtransport-unavailable` `TransportError` saying why.
- */
-async function openSession(
-  server: string,
-  base: string | undefined,
-  info: WebTransportInfo,
-  signal: AbortSignal,
-  why: () => string,
-): Promise<WebTransportTransport> {
-  const url = relayWebTransportUrl(server, info.port, info.path, base);
-  const hashes = info.serverCertificateHashes.map((h) => ({
-    algorithm: h.algorithm,
-    value: base64Bytes(h.value) as BufferSource,
-  }));
-  let session: WebTransport;
-  try {
-    session = new WebTransport(url, {
-      ...(hashes.length ? { serverCertificateHashes: hashes } : {}),
-      // HTTP/3 only: a pooled HTTP/2 fallback would carry no datagrams.
-      requireUnreliable: true,
-    });
-  } catch (cause) {
-    throw unavailable(`Cannot open WebTransport to ${url}: ${messageOf(cause)}.`, cause);
-  }
-  session.closed.catch(() => undefined); // observed by the transport once open; never unhandled meanwhile
-  try {
-    try {
-      await untilAborted(session.ready, signal);
-    } catch (cause) {
-      if (signal.aborted) {
-        throw unavailable(
-          `The WebTransport handshake with ${url} did not complete (${why()}): UDP port ${info.port} may be blocked.`,
-        );
-      }
-      throw unavailable(`The WebTransport handshake with ${url} failed: ${messageOf(cause)}.`, cause);
-    }
-    let control: WebTransportBidirectionalStream;
-    try {
-      control = await untilAborted(session.createBidirectionalStream({ sendOrder: SEND_ORDER.control }), signal);
-    } catch (cause) {
-      throw unavailable(
-        `WebTransport to ${url} opened but its control stream did not (${signal.aborted ? why() : messageOf(cause)}).`,
-        cause,
-      );
-    }
-    return WebTransportTransport.opened(session, control);
-  } catch (error) {
-    try {
-      session.close({ closeCode: 1000, reason: 'gave up' });
-    } catch {
-      // already closed
-    }
-    throw error;
   }
 }
 
