@@ -127,7 +127,9 @@ describe('chat between browsers through a real relay', () => {
     await ada.evaluate(() => document.querySelector('videocall-room')!.sendMessage('hello everyone'));
     await waitFor('the public message at Cy', async () => ((await seen(cy)).length > 0 ? true : undefined));
     expect((await seen(cy)).map((m) => m.text)).toEqual(['hello everyone']);
+    // The panel's module is fetched the first time it opens: wait for it to render, then read all of it.
     await cy.locator('[part~="chat-button"]').click();
+    await cy.locator('[part~="chat-text"]').first().waitFor();
     expect(await cy.locator('[part~="chat-text"]').allTextContents()).toEqual(['hello everyone']);
     await waitFor('the public message at Bob', async () => ((await seen(bob)).length === 3 ? true : undefined));
 
