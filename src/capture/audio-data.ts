@@ -31,7 +31,13 @@ export function audioData(track: MediaStreamTrack, options: AudioDataOptions = {
 function workletAudioData(track: MediaStreamTrack): ReadableStream<AudioData> {
   let context: AudioContext | undefined;
   let url: string | undefined;
+  let port: MessagePort | undefined;
   const release = () => {
+    // Chunks the worklet posted before this are still queued on the port: once cancelled
+    // or closed the stream must not be handed them (enqueueing would throw).
+    if (port) port.onmessage = null;
+    port?.close();
+    port = undefined;
     void context?.close();
     context = undefined;
     if (url) URL.revokeObjectURL(url);
@@ -48,6 +54,7 @@ function workletAudioData(track: MediaStreamTrack): ReadableStream<AudioData> {
         const node = new AudioWorkletNode(ctx, 'vc-audio-capture', { numberOfInputs: 1, numberOfOutputs: 0 });
         // The context clock starts at 0; the page clock at start makes timestamps comparable to video's.
         const base = performance.now() * 1000;
+        port = node.port;
         node.port.onmessage = (event: MessageEvent<{ frame: number; channels: Float32Array[] }>) => {
           const { frame, channels } = event.data;
           if ((controller.desiredSize ?? 0) < -MAX_QUEUED) return;

@@ -250,4 +250,24 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     const running = timestamps.slice(1);
     expect(running.every((t, i) => i === 0 || t - running[i - 1]! === 10_000)).to.equal(true);
   });
+
+  it('hands nothing more to a fallback reader once it is cancelled, even chunks already on their way', async () => {
+    const uncaught: string[] = [];
+    const onError = (event: ErrorEvent) => uncaught.push(event.message);
+    window.addEventListener('error', onError);
+    try {
+      const reader = audioData(mic, { forceFallback: true }).getReader();
+      (await reader.read()).value!.close();
+      // Busy for 60 ms: the worklet's next chunks wait on the port, then the reader goes.
+      const until = performance.now() + 60;
+      while (performance.now() < until) {
+        // nothing runs on this thread meanwhile
+      }
+      await reader.cancel();
+      await sleep(100);
+    } finally {
+      window.removeEventListener('error', onError);
+    }
+    expect(uncaught).to.deep.equal([]);
+  });
 });
