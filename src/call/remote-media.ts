@@ -1,4 +1,3 @@
-import { AudioDecodePipeline } from '../codec/audio-decode.js';
 import { chooseCodec, type VideoCodecName } from '../codec/codec-support.js';
 import { VideoDecodePipeline } from '../codec/video-decode.js';
 import { AudioPlayout, type PlayoutStream } from '../playout/audio-playout.js';
@@ -32,10 +31,9 @@ interface Receivers {
   /** The participant's id. */
   id: string;
   video: VideoDecodePipeline | null;
-  audio: AudioDecodePipeline | null;
+  /** Their microphone's stream: it decodes (in the playout's worker) and plays; null until their audio is expected. */
   playout: PlayoutStream | null;
-  /** Their screen share's audio: a decoder and a playout stream of its own, beside the microphone's. */
-  screenAudio: AudioDecodePipeline | null;
+  /** Their screen share's audio: a stream of its own, beside the microphone's. */
   screenPlayout: PlayoutStream | null;
   /** Loudest level of the screen share's audio reported since the last poll (see {@link loudest}). */
   screenLoudest: number;
@@ -113,9 +111,7 @@ export class RemoteMedia {
     const receivers: Receivers = {
       id: participant.id,
       video: null,
-      audio: null,
       playout: null,
-      screenAudio: null,
       screenPlayout: null,
       screenLoudest: 0,
       loudest: 0,
@@ -171,7 +167,7 @@ export class RemoteMedia {
           ? arrival
           : receivers.audioArrivalMs + DELAY_SMOOTHING * (arrival - receivers.audioArrivalMs);
       }
-      this.audioOf(participant, receivers).push(media);
+      this.audioOf(participant, receivers).decode(media);
     }
   }
 
@@ -183,28 +179,25 @@ export class RemoteMedia {
     const receivers = this.receivers.get(participant);
     const media = encodedMediaOf(frame, this.options.relayClockOffsetMs());
     if (!receivers || media?.kind !== 'screen-audio' || !this.options.playAudio) return;
-    if (!receivers.screenAudio) {
+    if (!receivers.screenPlayout) {
       const stream = this.ensurePlayout().createStream(`${participant.id}:screen`);
       stream.onlevel = (rms) => (receivers.screenLoudest = Math.max(receivers.screenLoudest, rms));
       receivers.screenPlayout = stream;
-      receivers.screenAudio = new AudioDecodePipeline({ onAudio: (pcm, timestamp) => stream.push(pcm, timestamp) });
     }
-    receivers.screenAudio.push(media);
+    receivers.screenPlayout.decode(media);
   }
 
   /** Their share (or its audio) ended: its stream stops; a next share starts a fresh one. */
   screenAudioStopped(participant: RemoteParticipant): void {
     const receivers = this.receivers.get(participant);
-    if (!receivers?.screenAudio) return;
+    if (!receivers?.screenPlayout) return;
     this.closeScreenAudio(receivers);
     participant.screenAudioLevel = 0;
     this.options.onLevel(participant);
   }
 
   private closeScreenAudio(receivers: Receivers): void {
-    receivers.screenAudio?.close();
     receivers.screenPlayout?.close();
-    receivers.screenAudio = null;
     receivers.screenPlayout = null;
     receivers.screenLoudest = 0;
   }
@@ -282,9 +275,9 @@ export class RemoteMedia {
     if (!receivers) return null;
     return {
       video: receivers.video?.stats ?? null,
-      audio: receivers.audio?.stats ?? null,
+      audio: receivers.playout?.decodeStats ?? null,
       playout: receivers.playout?.stats,
-      screenAudio: receivers.screenAudio?.stats ?? null,
+      screenAudio: receivers.screenPlayout?.decodeStats ?? null,
       screenPlayout: receivers.screenPlayout?.stats,
       pacer: receivers.pacer.stats,
       wantedLayer: receivers.wantedLayer,
@@ -332,7 +325,6 @@ export class RemoteMedia {
     if (!receivers) return;
     receivers.video?.close();
     receivers.pacer.close();
-    receivers.audio?.close();
     receivers.playout?.close();
     this.closeScreenAudio(receivers);
     participant.setVideoSink(null);
@@ -355,20 +347,17 @@ export class RemoteMedia {
     this.playout = null;
   }
 
-  /** Their microphone's decoder, feeding a playout stream of its own; made on first use. */
-  private audioOf(participant: RemoteParticipant, receivers: Receivers): AudioDecodePipeline {
-    if (receivers.audio) return receivers.audio;
+  /** Their microphone's playout stream, which decodes what arrives; made on first use. */
+  private audioOf(participant: RemoteParticipant, receivers: Receivers): PlayoutStream {
+    if (receivers.playout) return receivers.playout;
     const stream = this.ensurePlayout().createStream(participant.id);
     stream.onlevel = (rms) => (receivers.loudest = Math.max(receivers.loudest, rms));
+    stream.ondecoded = (timestamp, at) => {
+      this.firstAudioAt ??= at;
+      this.options.timeline?.()?.mark(participant.id, 'audio', timestamp, 'decoded', at);
+    };
     receivers.playout = stream;
-    receivers.audio = new AudioDecodePipeline({
-      onAudio: (pcm, timestampSamples, info) => {
-        this.firstAudioAt ??= wallClockMs();
-        this.options.timeline?.()?.mark(participant.id, 'audio', info.timestamp, 'decoded');
-        stream.push(pcm, timestampSamples);
-      },
-    });
-    return receivers.audio;
+    return stream;
   }
 
   private ensurePlayout(): AudioPlayout {
@@ -399,7 +388,7 @@ export class RemoteMedia {
         });
       }
       const level = nextShownLevel(participant.audioLevel, receivers.loudest);
-      const screenLevel = receivers.screenAudio
+      const screenLevel = receivers.screenPlayout
         ? nextShownLevel(participant.screenAudioLevel, receivers.screenLoudest)
         : 0;
       receivers.loudest = 0;

@@ -3,6 +3,10 @@
  * worklet node per remote stream.
  */
 import processorCode from './jitter-worklet-processor.ts?worklet';
+import { AudioDecodePipeline, type AudioDecodeStats } from '../codec/audio-decode.js';
+import type { EncodedMedia } from '../codec/encoded-media.js';
+import { wallClockMs } from '../shared/clock.js';
+import { AudioDecodeOffload } from './audio-decode-offload.js';
 import type { JitterBufferStats } from './audio-jitter-buffer.js';
 import type { JitterProcessorMessage, JitterProcessorReport } from './jitter-worklet-processor.js';
 import { OutputGlitchMonitor } from './output-glitches.js';
@@ -19,6 +23,13 @@ export interface AudioPlayoutOptions {
    * where a glitching output could not be noticed.
    */
   lowLatency?: boolean;
+  /**
+   * Decode {@link PlayoutStream.decode}'s packets in a worker that hands the
+   * samples straight to the audio thread, away from a busy main thread; default
+   * true. Where a worker cannot run (a CSP forbidding `blob:` workers) the page
+   * decodes them itself.
+   */
+  decodeInWorker?: boolean;
 }
 
 /** How the output is buffered: the smallest buffer, or the browser's `'interactive'` one. */
@@ -43,6 +54,17 @@ export interface PlayoutStream {
    * `pcm` is unusable afterwards.
    */
   push(pcm: Float32Array, timestampSamples: number): void;
+  /**
+   * Decodes a received Opus packet and plays it; made ready by {@link prepare}
+   * or the first packet. Use either this or {@link push} for a stream, not both.
+   */
+  decode(media: EncodedMedia): void;
+  /** Makes and configures the decoder now, so the first packet does not wait for it. */
+  prepare(): void;
+  /** The decoder's counters; null before {@link decode} or {@link prepare}. */
+  readonly decodeStats: AudioDecodeStats | null;
+  /** Called with decoded packets handed to playout: their media timestamps (µs) and when (wall clock ms). */
+  ondecoded: ((timestamp: number, at: number) => void) | null;
   /** Output level over the last report interval: RMS, linear 0..1. */
   readonly level: number;
   /** Output peak over the last report interval, linear 0..1. */
@@ -95,6 +117,8 @@ export class AudioPlayout {
   private glitchTimer: ReturnType<typeof setInterval> | undefined;
   /** The output chosen with {@link setSinkId}; a context made later (stepping up) plays there too. */
   private sinkId = '';
+  /** The decode worker, made with the first stream that decodes; null where it cannot run. */
+  private offload: AudioDecodeOffload | null | undefined;
 
   constructor(options: AudioPlayoutOptions = {}) {
     this.options = options;
@@ -147,8 +171,12 @@ export class AudioPlayout {
   /** A new stream to play (one per remote participant). */
   createStream(id: string): PlayoutStream {
     if (this.closed) throw new Error('AudioPlayout is closed');
-    const stream = new PlayoutStreamImpl(id, this.context, this.options.reportIntervalMs ?? 100, () =>
-      this.streams.delete(stream),
+    const stream = new PlayoutStreamImpl(
+      id,
+      this.context,
+      this.options.reportIntervalMs ?? 100,
+      () => this.streams.delete(stream),
+      () => this.decodeWorker(),
     );
     this.streams.add(stream);
     if (this.loaded) stream.attach();
@@ -161,6 +189,7 @@ export class AudioPlayout {
     this.closed = true;
     clearInterval(this.glitchTimer);
     for (const stream of [...this.streams]) stream.close();
+    this.offload?.terminate();
     URL.revokeObjectURL(this.moduleUrl);
     if (this.ctx.state !== 'closed') await this.ctx.close();
   }
@@ -168,9 +197,25 @@ export class AudioPlayout {
   /** A context for {@link mode}, tried at once: resuming succeeds where autoplay is allowed (or after a gesture). */
   private openContext(): AudioContext {
     const context = createContext(this.mode === 'low-latency' ? 0 : 'interactive');
-    context.onstatechange = () => this.onstatechange?.();
+    context.onstatechange = () => {
+      this.offload?.setRunning(context.state === 'running');
+      this.onstatechange?.();
+    };
     void context.resume().catch(() => {});
     return context;
+  }
+
+  /** The decode worker, started on first use; null where it is off or cannot run. */
+  private decodeWorker(): AudioDecodeOffload | null {
+    if (this.offload !== undefined) return this.offload?.usable ? this.offload : null;
+    if (this.options.decodeInWorker === false || typeof Worker === 'undefined') return (this.offload = null);
+    const offload = new AudioDecodeOffload(this.ctx.state === 'running');
+    // Streams already handed to it go on on the page; it is asked for nothing more.
+    offload.onfailed = () => {
+      for (const stream of this.streams) stream.workerFailed();
+    };
+    this.offload = offload;
+    return offload.usable ? offload : null;
   }
 
   /** Reads the low-latency output's glitches, and steps up to `'interactive'` when they come too often. */
@@ -195,6 +240,7 @@ export class AudioPlayout {
     const old = this.ctx;
     old.onstatechange = null;
     this.ctx = this.openContext();
+    this.offload?.setRunning(this.ctx.state === 'running');
     if (this.sinkId) {
       const context = this.ctx as AudioContext & { setSinkId?: (id: string) => Promise<void> };
       void context.setSinkId?.(this.sinkId).catch(() => undefined); // gone meanwhile: the default plays
@@ -220,24 +266,96 @@ function reportsGlitches(): boolean {
   return typeof AudioContext !== 'undefined' && 'playbackStats' in AudioContext.prototype;
 }
 
+/** Decoder counters of a stream decoded in the worker before its first report. */
+const NO_PACKETS: AudioDecodeStats = {
+  packetsIn: 0,
+  packetsDecoded: 0,
+  packetsLost: 0,
+  packetsStale: 0,
+  droppedBusy: 0,
+  errors: 0,
+};
+
 class PlayoutStreamImpl implements PlayoutStream {
   level = 0;
   peak = 0;
   onlevel: ((rms: number) => void) | null = null;
+  ondecoded: ((timestamp: number, at: number) => void) | null = null;
   stats: JitterBufferStats | undefined;
   private node: AudioWorkletNode | undefined;
   private gain: GainNode;
   private early: JitterProcessorMessage[] = [];
   private closed = false;
+  /** Decoding in the worker: its key there, and its last counters. */
+  private worker: { offload: AudioDecodeOffload; key: number; stats: AudioDecodeStats } | null = null;
+  /** Decoding on the page (no worker, or it failed). */
+  private local: AudioDecodePipeline | null = null;
 
   constructor(
     readonly id: string,
     private context: AudioContext,
     private readonly reportIntervalMs: number,
     private readonly onClose: () => void,
+    private readonly decodeWorker: () => AudioDecodeOffload | null,
   ) {
     this.gain = context.createGain();
     this.gain.connect(context.destination);
+  }
+
+  get decodeStats(): AudioDecodeStats | null {
+    return this.local?.stats ?? (this.worker ? { ...this.worker.stats } : null);
+  }
+
+  decode(media: EncodedMedia): void {
+    if (this.closed) return;
+    this.prepare();
+    if (this.worker) this.worker.offload.push(this.worker.key, media);
+    else this.local?.push(media);
+  }
+
+  prepare(): void {
+    if (this.closed || this.worker || this.local) return;
+    const offload = this.decodeWorker();
+    if (!offload) {
+      this.decodeOnPage();
+      return;
+    }
+    const worker = {
+      offload,
+      stats: NO_PACKETS,
+      key: offload.open((timestamps, at, stats) => {
+        worker.stats = stats;
+        for (let i = 0; i < timestamps.length; i++) this.ondecoded?.(timestamps[i]!, at[i]!);
+      }),
+    };
+    this.worker = worker;
+    if (this.node) this.connectWorker();
+  }
+
+  /** The worker failed: a stream it decoded decodes on the page from now on. */
+  workerFailed(): void {
+    if (!this.worker) return;
+    this.worker = null;
+    this.decodeOnPage();
+  }
+
+  /** Decodes on the page (no worker, or it failed). */
+  private decodeOnPage(): void {
+    if (this.closed || this.local) return;
+    this.local = new AudioDecodePipeline({
+      onAudio: (pcm, timestampSamples, info) => {
+        this.push(pcm, timestampSamples);
+        this.ondecoded?.(info.timestamp, wallClockMs());
+      },
+    });
+    this.local.prepare();
+  }
+
+  /** Gives the worker a port straight to this stream's worklet. */
+  private connectWorker(): void {
+    const channel = new MessageChannel();
+    this.post({ type: 'port', port: channel.port1 });
+    this.worker!.offload.setPort(this.worker!.key, channel.port2);
   }
 
   get volume(): number {
@@ -252,6 +370,7 @@ class PlayoutStreamImpl implements PlayoutStream {
   moveTo(context: AudioContext): void {
     if (this.closed) return;
     const volume = this.volume;
+    if (this.worker) this.worker.offload.setPort(this.worker.key, null);
     this.node?.port.close();
     this.node?.disconnect();
     this.node = undefined;
@@ -282,6 +401,7 @@ class PlayoutStreamImpl implements PlayoutStream {
     this.node = node;
     for (const message of this.early) this.post(message);
     this.early = [];
+    if (this.worker) this.connectWorker();
   }
 
   push(pcm: Float32Array, timestampSamples: number): void {
@@ -302,6 +422,10 @@ class PlayoutStreamImpl implements PlayoutStream {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.worker?.offload.close(this.worker.key);
+    this.worker = null;
+    this.local?.close();
+    this.local = null;
     this.node?.port.close();
     this.node?.disconnect();
     this.gain.disconnect();
@@ -312,6 +436,7 @@ class PlayoutStreamImpl implements PlayoutStream {
 
   private post(message: JitterProcessorMessage): void {
     if (message.type === 'pcm') this.node!.port.postMessage(message, [message.pcm.buffer as ArrayBuffer]);
+    else if (message.type === 'port') this.node!.port.postMessage(message, [message.port]);
     else this.node!.port.postMessage(message);
   }
 }

@@ -12,6 +12,8 @@
  * - `{ type: 'pcm', pcm: Float32Array, timestamp: number }`: 48 kHz mono, media
  *   time in samples; transfer `pcm.buffer`.
  * - `{ type: 'reset' }`: forget the stream (the sender restarted).
+ * - `{ type: 'port', port }`: a `MessagePort` on which `pcm` messages come
+ *   straight from the page's decode worker (transfer `port`).
  * Messages out, every `reportIntervalMs` (default 100):
  * - `{ type: 'report', rms, peak, stats }`: output level over the interval
  *   (linear, 0..1) and the buffer's {@link JitterBufferStats}.
@@ -37,7 +39,11 @@ export interface JitterProcessorOptions {
 }
 
 /** Message to the processor. */
-export type JitterProcessorMessage = { type: 'pcm'; pcm: Float32Array; timestamp: number } | { type: 'reset' };
+export type JitterProcessorMessage =
+  | { type: 'pcm'; pcm: Float32Array; timestamp: number }
+  | { type: 'reset' }
+  /** A port the page's decode worker sends this stream's `pcm` messages on (transferred). */
+  | { type: 'port'; port: MessagePort };
 
 /** Message from the processor. */
 export interface JitterProcessorReport {
@@ -63,11 +69,13 @@ class JitterPlayoutProcessor extends scope.AudioWorkletProcessor {
     super(options);
     const processorOptions = (options.processorOptions ?? {}) as JitterProcessorOptions;
     this.reportEvery = Math.round((scope.sampleRate * (processorOptions.reportIntervalMs ?? 100)) / 1000);
-    this.port.onmessage = (event: MessageEvent<JitterProcessorMessage>) => {
+    const receive = (event: MessageEvent<JitterProcessorMessage>): void => {
       const message = event.data;
       if (message.type === 'pcm') this.buffer.push(message.pcm, message.timestamp);
       else if (message.type === 'reset') this.buffer.reset();
+      else message.port.onmessage = receive;
     };
+    this.port.onmessage = receive;
   }
 
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {

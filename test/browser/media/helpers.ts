@@ -1,4 +1,5 @@
 /** Shared helpers of the media browser tests. */
+import type { EncodedMedia } from '../../../src/codec/encoded-media.js';
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -36,4 +37,48 @@ export function meanAbsDifference(a: number[], b: number[]): number {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
   return sum / a.length;
+}
+
+/**
+ * Real Opus packets from the browser's own encoder: `count` × 20 ms of a 440 Hz
+ * tone at `amplitude`, numbered from 0, timestamps in µs from 0.
+ */
+export async function opusPackets(count: number, amplitude = 0.3): Promise<EncodedMedia[]> {
+  const packets: EncodedMedia[] = [];
+  const encoder = new AudioEncoder({
+    output: (chunk) => {
+      const data = new Uint8Array(chunk.byteLength);
+      chunk.copyTo(data);
+      packets.push({
+        kind: 'audio',
+        codec: 'opus',
+        keyframe: true,
+        timestamp: chunk.timestamp,
+        sequence: packets.length,
+        data,
+      });
+    },
+    error: (e) => {
+      throw e;
+    },
+  });
+  encoder.configure({ codec: 'opus', sampleRate: 48_000, numberOfChannels: 1, bitrate: 32_000 });
+  const samples = 960;
+  for (let i = 0; i < count; i++) {
+    const pcm = new Float32Array(samples);
+    for (let s = 0; s < samples; s++) pcm[s] = amplitude * Math.sin((2 * Math.PI * 440 * (i * samples + s)) / 48_000);
+    const data = new AudioData({
+      format: 'f32',
+      sampleRate: 48_000,
+      numberOfFrames: samples,
+      numberOfChannels: 1,
+      timestamp: (i * samples * 1e6) / 48_000,
+      data: pcm,
+    });
+    encoder.encode(data);
+    data.close();
+  }
+  await encoder.flush();
+  encoder.close();
+  return packets;
 }

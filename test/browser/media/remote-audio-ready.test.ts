@@ -3,50 +3,8 @@ import { expect } from '@open-wc/testing';
 import { mediaFrameHeader } from '../../../src/call/media-frame-wire.js';
 import { RemoteMedia } from '../../../src/call/remote-media.js';
 import { RemoteParticipant } from '../../../src/call/remote-participant.js';
-import type { EncodedMedia } from '../../../src/codec/encoded-media.js';
-import { sleep, waitFor } from './helpers.js';
+import { opusPackets, sleep, waitFor } from './helpers.js';
 import { afterEach, describe, it } from './mocha.js';
-
-/** Real Opus packets (20 ms of a 440 Hz tone each), from the browser's own encoder. */
-async function opusPackets(count: number): Promise<EncodedMedia[]> {
-  const packets: EncodedMedia[] = [];
-  const encoder = new AudioEncoder({
-    output: (chunk) => {
-      const data = new Uint8Array(chunk.byteLength);
-      chunk.copyTo(data);
-      packets.push({
-        kind: 'audio',
-        codec: 'opus',
-        keyframe: true,
-        timestamp: chunk.timestamp,
-        sequence: packets.length,
-        data,
-      });
-    },
-    error: (e) => {
-      throw e;
-    },
-  });
-  encoder.configure({ codec: 'opus', sampleRate: 48_000, numberOfChannels: 1, bitrate: 32_000 });
-  const samples = 960;
-  for (let i = 0; i < count; i++) {
-    const pcm = new Float32Array(samples);
-    for (let s = 0; s < samples; s++) pcm[s] = 0.3 * Math.sin((2 * Math.PI * 440 * (i * samples + s)) / 48_000);
-    const data = new AudioData({
-      format: 'f32',
-      sampleRate: 48_000,
-      numberOfFrames: samples,
-      numberOfChannels: 1,
-      timestamp: (i * samples * 1e6) / 48_000,
-      data: pcm,
-    });
-    encoder.encode(data);
-    data.close();
-  }
-  await encoder.flush();
-  encoder.close();
-  return packets;
-}
 
 describe('RemoteMedia: audio made ready before the first packet', () => {
   const cleanups: (() => void)[] = [];
