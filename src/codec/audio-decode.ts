@@ -45,6 +45,11 @@ export interface AudioDecodeStats {
 
 /** Further back than this (in packets: 1 s of 20 ms audio) the sender must have restarted its numbering. */
 const RESTART_DISTANCE = 50;
+/** Counters before the first packet. */
+export function emptyAudioDecodeStats(): AudioDecodeStats {
+  return { packetsIn: 0, packetsDecoded: 0, packetsLost: 0, packetsStale: 0, droppedBusy: 0, errors: 0 };
+}
+
 /**
  * More queued than this (2 s of audio) and the decoder is stuck: drop input. Below it a
  * burst is decoded in full (Opus decodes a packet in microseconds): the jitter buffer,
@@ -76,14 +81,7 @@ export class AudioDecodePipeline {
    * ignoring gaps, so a loss would shift all later audio.
    */
   private readonly pending: (AudioDecodeInfo & { timestamp: number })[] = [];
-  private readonly counters: AudioDecodeStats = {
-    packetsIn: 0,
-    packetsDecoded: 0,
-    packetsLost: 0,
-    packetsStale: 0,
-    droppedBusy: 0,
-    errors: 0,
-  };
+  private readonly counters: AudioDecodeStats = emptyAudioDecodeStats();
 
   constructor(options: AudioDecodeOptions) {
     this.options = options;

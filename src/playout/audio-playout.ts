@@ -3,7 +3,7 @@
  * worklet node per remote stream.
  */
 import processorCode from './jitter-worklet-processor.ts?worklet';
-import { AudioDecodePipeline, type AudioDecodeStats } from '../codec/audio-decode.js';
+import { AudioDecodePipeline, emptyAudioDecodeStats, type AudioDecodeStats } from '../codec/audio-decode.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import { wallClockMs } from '../shared/clock.js';
 import { AudioDecodeOffload } from './audio-decode-offload.js';
@@ -266,16 +266,6 @@ function reportsGlitches(): boolean {
   return typeof AudioContext !== 'undefined' && 'playbackStats' in AudioContext.prototype;
 }
 
-/** Decoder counters of a stream decoded in the worker before its first report. */
-const NO_PACKETS: AudioDecodeStats = {
-  packetsIn: 0,
-  packetsDecoded: 0,
-  packetsLost: 0,
-  packetsStale: 0,
-  droppedBusy: 0,
-  errors: 0,
-};
-
 class PlayoutStreamImpl implements PlayoutStream {
   level = 0;
   peak = 0;
@@ -322,7 +312,7 @@ class PlayoutStreamImpl implements PlayoutStream {
     }
     const worker = {
       offload,
-      stats: NO_PACKETS,
+      stats: emptyAudioDecodeStats(),
       key: offload.open((timestamps, at, stats) => {
         worker.stats = stats;
         for (let i = 0; i < timestamps.length; i++) this.ondecoded?.(timestamps[i]!, at[i]!);

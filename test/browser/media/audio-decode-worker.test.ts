@@ -104,6 +104,8 @@ describe('audio decoded in a worker, handed straight to the audio thread', () =>
     await decodeAtPace(stream, tone.slice(20, 40));
     expect(await waitFor(() => stream.decodeStats!.packetsDecoded === 40, 2000)).to.equal(true);
     await playout.resume();
+    // The worker hears of it from the context's statechange event, which follows the resume.
+    await sleep(100);
     await decodeAtPace(stream, tone.slice(40, 60));
     expect(await waitFor(() => stream.stats?.packetsPushed === 40, 2000)).to.equal(true);
     await sleep(200);
