@@ -17,6 +17,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { clockOffset, launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
+import type { TimelineRecord } from '../src/call/frame-timeline.js';
 import { cpuShare } from './machine.js';
 import { barcodeReaderScript, syntheticCameraScript, type ReadBarcode } from './synthetic-camera.js';
 import {
@@ -42,6 +43,8 @@ export interface GlassToGlassOptions {
   initScript?: string;
   /** Called with both pages just before they close (to read what an {@link initScript} recorded). */
   inspect?: (pages: { sender: Page; receiver: Page }) => Promise<void>;
+  /** Called with both pages' frame timelines (the sender's own frames, what the receiver got) once read. */
+  onTimelines?: (sender: TimelineRecord[], receiver: TimelineRecord[]) => void;
   /** The sender's page's own `transport`, overriding {@link transport} (e.g. WebTransport in, WebSocket out). */
   senderTransport?: 'auto' | 'websocket' | 'webtransport';
   /** The receiver's page's own `transport`, overriding {@link transport}. */
@@ -282,6 +285,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
     const senderId = await receiver.evaluate(() => document.querySelector('videocall-room')?.participants[0]?.id ?? '');
     const senderTimeline = await collectTimeline(sender);
     const receiverTimeline = await collectTimeline(receiver);
+    options.onTimelines?.(senderTimeline.records, receiverTimeline.records);
     const breakdown = pathBreakdown(
       senderTimeline.records,
       receiverTimeline.records,

@@ -126,18 +126,13 @@ export function describeReplayRow(r: ReplayRow): string {
   );
 }
 
-/** Records a trace from a real two-page call (the receiver's hand-over to its worklet). */
+/**
+ * Records a trace from a real two-page call: the receiver's hand-over of each
+ * decoded packet to playout, as its frame timeline marks it (`decoded`, on the page's
+ * wall clock; a decode worker reports its hand-over times there too).
+ */
 async function record(out: string, width: number, height: number): Promise<void> {
   const { runGlassToGlass, describeGlassToGlass } = await import('./glass-to-glass.js');
-  const init = `(() => {
-    window.vcArrivals = [];
-    const post = MessagePort.prototype.postMessage;
-    MessagePort.prototype.postMessage = function (message, ...rest) {
-      if (message && message.type === 'pcm')
-        window.vcArrivals.push([Math.round(performance.now() * 100) / 100, message.timestamp, message.pcm.length]);
-      return post.call(this, message, ...rest);
-    };
-  })();`;
   let arrivals: ArrivalTrace = [];
   const result = await runGlassToGlass({
     transport: 'webtransport',
@@ -145,9 +140,15 @@ async function record(out: string, width: number, height: number): Promise<void>
     height,
     mic: true,
     frames: 900,
-    initScript: init,
-    inspect: async ({ receiver }) => {
-      arrivals = await receiver.evaluate(() => (window as unknown as { vcArrivals: ArrivalTrace }).vcArrivals);
+    onTimelines: (_sender, records) => {
+      const audio = records.filter((r) => r.kind === 'audio' && r.participant !== '' && r.marks.decoded !== undefined);
+      audio.sort((a, b) => a.marks.decoded! - b.marks.decoded!);
+      // 20 ms packets; the trace keeps samples at 48 kHz, as the worklet counts them.
+      arrivals = audio.map((r) => [
+        Math.round(r.marks.decoded! * 100) / 100,
+        Math.round((r.timestamp * RATE) / 1e6),
+        (RATE * 20) / 1000,
+      ]);
     },
   });
   console.log(describeGlassToGlass(result));
