@@ -12,7 +12,7 @@
  * WebSocket → relay → WebSocket → VideoDecoder → canvas → next animation frame.
  *
  *     npx tsx bench/glass-to-glass.ts [--frames 300] [--size 1280x720] [--transport websocket|webtransport]
- *       [--sender-transport …] [--receiver-transport …] [--codec vp8|vp9|h264|av1] [--mic] [--e2ee]
+ *       [--sender-transport …] [--receiver-transport …] [--codec vp8|vp9|h264|av1] [--mic] [--e2ee] [--dist <dist of another build>]
  */
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -43,6 +43,8 @@ export interface GlassToGlassOptions {
   initScript?: string;
   /** Called with both pages just before they close (to read what an {@link initScript} recorded). */
   inspect?: (pages: { sender: Page; receiver: Page }) => Promise<void>;
+  /** The bundle served (another build's `dist`, to compare builds); default the repository's. */
+  distDir?: string;
   /** Called with both pages' frame timelines (the sender's own frames, what the receiver got) once read. */
   onTimelines?: (sender: TimelineRecord[], receiver: TimelineRecord[]) => void;
   /** The sender's page's own `transport`, overriding {@link transport} (e.g. WebTransport in, WebSocket out). */
@@ -158,7 +160,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
   const frames = options.frames ?? 300;
   const width = options.width ?? 1280;
   const height = options.height ?? 720;
-  const site = await startBenchSite();
+  const site = await startBenchSite({}, options.distDir ? { distDir: options.distDir } : {});
   const browser = await launchBenchChromium();
   try {
     const room = `g2g-${Date.now().toString(36)}`;
@@ -477,6 +479,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     mic: process.argv.includes('--mic'),
     codec: argument('--codec'),
     audioLatencyHint: latencyHintArgument(argument('--audio-latency-hint')),
+    distDir: argument('--dist'),
   });
   console.log(describeGlassToGlass(result));
 }
