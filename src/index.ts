@@ -16,6 +16,7 @@ export {
   VcReconnectedEvent,
   VcReconnectingEvent,
   VcSendQualityEvent,
+  VcReceiveQualityEvent,
   VcTransportChangedEvent,
   VcMessageEvent,
   VcHandEvent,
