@@ -1,5 +1,6 @@
 import { chooseCodec, type VideoCodecName } from '../codec/codec-support.js';
 import { VideoDecodePipeline } from '../codec/video-decode.js';
+import { AudioDecodeOffload } from '../playout/audio-decode-offload.js';
 import { AudioPlayout, type PlayoutStream } from '../playout/audio-playout.js';
 import { VideoPacer } from '../playout/video-pacer.js';
 import { wallClockMs } from '../shared/clock.js';
@@ -86,6 +87,8 @@ export class RemoteMedia {
   private speaker = '';
   private levelTimer: ReturnType<typeof setInterval> | undefined;
   /** {@link loadCounters} of the cameras no longer received. */
+  /** The decode worker {@link warmUp} started, until a playout adopts it. */
+  private warmDecoder: AudioDecodeOffload | null = null;
   private readonly retiredLoad: ReceiveLoadCounters = { framesIn: 0, framesLate: 0, decodeBusyMs: 0 };
   /** When the first remote video frame was shown, and the first remote audio handed to playout (our clock, ms). */
   firstVideoAt: number | undefined;
@@ -351,12 +354,24 @@ export class RemoteMedia {
     ).codec;
   }
 
+  /**
+   * Starts the audio decode worker now, for the playout made with the first remote
+   * microphone: a worker takes 100–200 ms to start on a busy page, which the first
+   * word heard after joining would otherwise wait for. Call when joining.
+   */
+  warmUp(): void {
+    if (!this.options.playAudio || this.playout || this.warmDecoder || typeof Worker === 'undefined') return;
+    this.warmDecoder = new AudioDecodeOffload(false);
+  }
+
   close(): void {
     for (const participant of [...this.receivers.keys()]) this.remove(participant);
     clearInterval(this.levelTimer);
     this.levelTimer = undefined;
     void this.playout?.close();
     this.playout = null;
+    this.warmDecoder?.terminate();
+    this.warmDecoder = null;
   }
 
   /** Their microphone's playout stream, which decodes what arrives; made on first use. */
@@ -374,7 +389,8 @@ export class RemoteMedia {
 
   private ensurePlayout(): AudioPlayout {
     if (!this.playout) {
-      this.playout = new AudioPlayout();
+      this.playout = new AudioPlayout(this.warmDecoder ? { decodeWorker: this.warmDecoder } : {});
+      this.warmDecoder = null; // the playout owns it now
       // A wrong or unplugged output leaves the default playing.
       if (this.speaker) this.playout.setSinkId(this.speaker).catch(() => undefined);
       this.playout.onstatechange = () => this.options.onPlayoutState();

@@ -558,6 +558,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       const ready = new Promise<void>((resolve, reject) => (gate = { resolve, reject }));
       const opening = this.connection.open(ready);
       opening.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
+      // Starting a worker takes 100–200 ms on a busy page: the first remote voice should not wait for it.
+      this.remote.warmUp();
       const { joinable, media } = this.prepare();
       this.mediaReady = media;
       media.catch(() => undefined); // awaited below, after the relay answered

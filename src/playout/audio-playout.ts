@@ -30,6 +30,12 @@ export interface AudioPlayoutOptions {
    * decodes them itself.
    */
   decodeInWorker?: boolean;
+  /**
+   * A decode worker started earlier, for this playout to adopt: a worker takes
+   * 100–200 ms to start on a busy page, so a joining page starts it with the join
+   * rather than with the first remote microphone.
+   */
+  decodeWorker?: AudioDecodeOffload;
 }
 
 /** How the output is buffered: the smallest buffer, or the browser's `'interactive'` one. */
@@ -209,7 +215,8 @@ export class AudioPlayout {
   private decodeWorker(): AudioDecodeOffload | null {
     if (this.offload !== undefined) return this.offload?.usable ? this.offload : null;
     if (this.options.decodeInWorker === false || typeof Worker === 'undefined') return (this.offload = null);
-    const offload = new AudioDecodeOffload(this.ctx.state === 'running');
+    const offload = this.options.decodeWorker ?? new AudioDecodeOffload(this.ctx.state === 'running');
+    if (this.options.decodeWorker) offload.setRunning(this.ctx.state === 'running');
     // Streams already handed to it go on on the page; it is asked for nothing more.
     offload.onfailed = () => {
       for (const stream of this.streams) stream.workerFailed();
