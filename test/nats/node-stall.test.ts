@@ -77,6 +77,9 @@ describe.skipIf(!hasNatsServer())('a relay that stalls and runs again', () => {
     const onSteady = track(await TestClient.connect(steady!.wsUrl, 'late'));
     const seenOnSteady = (await onSteady.join('brief', 'late-1')).welcome.roster ?? [];
     expect(seenOnSteady.map((p) => p.name).sort()).toEqual(['a', 'x']);
+    // The stalled relay hears of late-1 over NATS: x is told once that relay has it in the room's roster
+    // (on a loaded machine that takes a moment; a join there before it would not list late-1 yet).
+    expect((await x.next('peerJoined', 5000)).peerJoined.participant?.name).toBe('late-1');
     const onStalled = track(await TestClient.connect(stalling!.wsUrl, 'late'));
     const seenOnStalled = (await onStalled.join('brief', 'late-2')).welcome.roster ?? [];
     expect(seenOnStalled.map((p) => p.name).sort()).toEqual(['a', 'late-1', 'x']);
