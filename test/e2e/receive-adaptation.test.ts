@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startRelay, type Relay } from '../../server/relay.js';
 import { launchChromium, waitFor, type TestBrowser } from './browser.js';
-import { remoteTile, sizeElement } from './remote-tile.js';
+import { liveTile, publisherAndLargeViewer, remoteTile } from './remote-tile.js';
 
 /** The element's `receiveQuality`, and every `vc-receive-quality` it fired so far. */
 function receiveQuality(page: Page): Promise<{
@@ -36,8 +36,7 @@ describe('receive adaptation: a page that cannot keep up asks for smaller layers
   beforeAll(async () => {
     relay = await startRelay({ host: '127.0.0.1', port: 0 });
     chromium = await launchChromium();
-    ada = await chromium.newPage(`${relay.url}/?room=e2e-receive-adaptation&name=Ada&mic=off`);
-    grace = await chromium.newPage(`${relay.url}/?room=e2e-receive-adaptation&name=Grace&mic=off&camera=off`);
+    ({ ada, grace } = await publisherAndLargeViewer(chromium, relay.url, 'e2e-receive-adaptation'));
     await grace.evaluate(() => {
       const w = window as unknown as { receiveEvents: unknown[] };
       w.receiveEvents = [];
@@ -47,8 +46,6 @@ describe('receive adaptation: a page that cannot keep up asks for smaller layers
           w.receiveEvents.push({ maxHeight: e.maxHeight, limitedBy: e.limitedBy }),
         );
     });
-    await grace.setViewportSize({ width: 1600, height: 1000 });
-    await sizeElement(grace, 1500, 900);
   });
 
   afterAll(async () => {
@@ -57,10 +54,7 @@ describe('receive adaptation: a page that cannot keep up asks for smaller layers
   });
 
   it('a page whose own scripts stall it is not moved down: its decoders idle, smaller video would not help', async () => {
-    await waitFor('a live 720p remote tile', async () => {
-      const tile = await remoteTile(grace);
-      return tile?.height === 720 ? tile : undefined;
-    });
+    await liveTile(grace, 720);
     // 150 ms of every 250 ms blocked: frames arrive in bursts, but decoding them takes little time.
     await grace.evaluate(() => {
       (window as unknown as { blocker: number }).blocker = window.setInterval(() => {

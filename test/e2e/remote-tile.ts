@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { readRemoteTiles } from './browser.js';
+import { readRemoteTiles, waitFor, type TestBrowser } from './browser.js';
 
 /** Sets the element's size in CSS pixels (the demo page lets it fill the page). */
 export async function sizeElement(page: Page, width: number, height: number): Promise<void> {
@@ -26,4 +26,29 @@ export async function remoteTile(
     return { layer: p?.videoLayer ?? null, layerHeight: p ? p.videoLayers[p.videoLayer ?? -1]?.height : undefined };
   });
   return { height: tile.height, layer, layerHeight };
+}
+
+/**
+ * Ada publishes her camera (no microphone); Grace only watches (no camera, no
+ * microphone: less work on 2 cores), her element 1500×900 CSS pixels, large
+ * enough for the 720p layer.
+ */
+export async function publisherAndLargeViewer(
+  chromium: TestBrowser,
+  url: string,
+  room: string,
+): Promise<{ ada: Page; grace: Page }> {
+  const ada = await chromium.newPage(`${url}/?room=${room}&name=Ada&mic=off`);
+  const grace = await chromium.newPage(`${url}/?room=${room}&name=Grace&mic=off&camera=off`);
+  await grace.setViewportSize({ width: 1600, height: 1000 });
+  await sizeElement(grace, 1500, 900);
+  return { ada, grace };
+}
+
+/** Waits for the one remote tile to show live video `height` pixels tall. */
+export function liveTile(page: Page, height: number): ReturnType<typeof remoteTile> {
+  return waitFor(`a live ${height}p remote tile`, async () => {
+    const tile = await remoteTile(page);
+    return tile?.height === height ? tile : undefined;
+  });
 }

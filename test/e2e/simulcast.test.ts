@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startRelay, type Relay } from '../../server/relay.js';
 import { launchChromium, waitFor, type TestBrowser } from './browser.js';
-import { remoteTile, sizeElement } from './remote-tile.js';
+import { liveTile, publisherAndLargeViewer, remoteTile, sizeElement } from './remote-tile.js';
 
 /** The height of the largest layer the (one) remote publisher announces now. */
 function topLayer(page: Page): Promise<number> {
@@ -72,11 +72,7 @@ describe('simulcast through a real relay: the tile size chooses the layer', () =
   beforeAll(async () => {
     relay = await startRelay({ host: '127.0.0.1', port: 0 });
     chromium = await launchChromium();
-    // Ada publishes her camera; Grace only watches (no camera, no microphone: less work on 2 cores).
-    ada = await chromium.newPage(`${relay.url}/?room=e2e-simulcast&name=Ada&mic=off`);
-    grace = await chromium.newPage(`${relay.url}/?room=e2e-simulcast&name=Grace&mic=off&camera=off`);
-    await grace.setViewportSize({ width: 1600, height: 1000 });
-    await sizeElement(grace, 1500, 900);
+    ({ ada, grace } = await publisherAndLargeViewer(chromium, relay.url, 'e2e-simulcast'));
   });
 
   afterAll(async () => {
@@ -85,11 +81,8 @@ describe('simulcast through a real relay: the tile size chooses the layer', () =
   });
 
   it('a large tile receives the 720p layer, and the publisher encodes only what is watched', async () => {
-    const big = await waitFor('a live 720p remote tile', async () => {
-      const tile = await remoteTile(grace);
-      return tile?.height === 720 ? tile : undefined;
-    });
-    expect(big.layerHeight).toBe(720);
+    const big = await liveTile(grace, 720);
+    expect(big?.layerHeight).toBe(720);
     const announced = await grace.evaluate(() =>
       document
         .querySelector('videocall-room')!
