@@ -64,8 +64,6 @@ export interface BusyCallRow {
   transport: string;
   /** What the sender's encoder sent at the end, e.g. "360p30 (cpu)". */
   sent: string;
-  /** The height the viewer decoded at the end, and its receive limit if any, e.g. "180p (cpu ≤ 360p)". */
-  received: string;
   /** Frames of the other the viewer decoded per second. */
   decodedFps: number;
   /** Distinct pictures per second the viewer's tile showed on its animation frames. */
@@ -95,8 +93,6 @@ interface PageReading {
   seconds: number;
   framesDecoded: number;
   sent: { height: number; framerate: number; limitedBy: string | null } | null;
-  /** Height of the other's video decoded now, and the receive adaptation's limit (`receiveQuality`). */
-  received: { height: number; maxHeight: number | null; limitedBy: string | null };
   codec: string;
   transport: string;
 }
@@ -173,13 +169,7 @@ function readRemoteTile(page: Page, seconds: number, read: boolean): Promise<Pag
           if (elapsed >= seconds || !read) {
             const room = el?.roomClient;
             const q = el?.sendQuality;
-            const r = el?.receiveQuality;
             resolve({
-              received: {
-                height: el?.participants[0]?.videoHeight ?? 0,
-                maxHeight: r?.maxHeight ?? null,
-                limitedBy: r?.limitedBy ?? null,
-              },
               samples,
               unreadable,
               seconds: elapsed,
@@ -263,9 +253,6 @@ async function oneCall(
         codec: sender.codec,
         transport: `${sender.transport} → ${viewer.transport}`,
         sent: q ? `${q.height}p${q.framerate}${q.limitedBy ? ` (${q.limitedBy})` : ''}` : '?',
-        received:
-          `${viewer.received.height}p` +
-          (viewer.received.limitedBy ? ` (${viewer.received.limitedBy} ≤ ${viewer.received.maxHeight}p)` : ''),
         decodedFps: viewer.framesDecoded / viewer.seconds,
         seenFps: viewer.samples.length / viewer.seconds,
         g2gP50Ms: percentile(ages, 0.5),
@@ -297,7 +284,7 @@ async function oneCall(
 /** Prints one row. */
 export function describeBusyCallRow(r: BusyCallRow): string {
   return (
-    `${r.build}, ${r.direction}: ${r.codec} sent ${r.sent}, received ${r.received}, decoded ${r.decodedFps.toFixed(1)} fps, ` +
+    `${r.build}, ${r.direction}: ${r.codec} sent ${r.sent}, decoded ${r.decodedFps.toFixed(1)} fps, ` +
     `seen ${r.seenFps.toFixed(1)} pictures/s, g2g p50 ${r.g2gP50Ms.toFixed(1)} ms, p95 ${r.g2gP95Ms.toFixed(1)} ms, ` +
     `max ${r.g2gMaxMs.toFixed(1)} ms (${r.pictures} pictures, ${r.transport})`
   );
@@ -339,11 +326,11 @@ export function callMarkdown(
 ): string {
   const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '–');
   const lines = [
-    '| build | direction | codec | sent (at the end) | received (at the end) | decoded fps | pictures/s seen | g2g p50 ms | g2g p95 ms | g2g max ms | transport |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| build | direction | codec | sent (at the end) | decoded fps | pictures/s seen | g2g p50 ms | g2g p95 ms | g2g max ms | transport |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.build} | ${r.direction} | ${r.codec} | ${r.sent} | ${r.received} | ${f(r.decodedFps)} | ${f(r.seenFps)} | ` +
+        `| ${r.build} | ${r.direction} | ${r.codec} | ${r.sent} | ${f(r.decodedFps)} | ${f(r.seenFps)} | ` +
         `**${f(r.g2gP50Ms)}** | **${f(r.g2gP95Ms)}** | ${f(r.g2gMaxMs)} | ${r.transport} |`,
     ),
     '',

@@ -31,5 +31,3 @@ export type {
   RemoteVideoStats,
 } from './call/call-stats.js';
 export { QualityChangedEvent } from './call/quality-event.js';
-export type { ReceiveQuality } from './call/receive-load.js';
-export type { ReceiveAdaptationOptions } from './call/receive-adaptation.js';

@@ -16,7 +16,6 @@ export {
   VcReconnectedEvent,
   VcReconnectingEvent,
   VcSendQualityEvent,
-  VcReceiveQualityEvent,
   VcTransportChangedEvent,
   VcMessageEvent,
   VcHandEvent,

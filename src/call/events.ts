@@ -1,5 +1,4 @@
 import type { SendQuality } from '../codec/send-adaptation.js';
-import type { ReceiveQuality } from './receive-load.js';
 import type { VideoCallError } from './errors.js';
 import type { RemoteParticipant } from './remote-participant.js';
 import type { RoomMessageEvent } from './chat.js';
@@ -120,16 +119,6 @@ export class SendQualityEvent extends Event {
   }
 }
 
-/**
- * Remote cameras are now received smaller (`limitedBy` `cpu`: this page's
- * decoders fell behind) or as large as their tiles ask again (`maxHeight` null).
- */
-export class ReceiveQualityEvent extends Event {
-  constructor(readonly quality: ReceiveQuality) {
-    super('receive-quality');
-  }
-}
-
 /** Local camera, microphone or playout changed: re-read `Room.local` and `Room.audioSuspended`. */
 export class LocalMediaEvent extends Event {
   constructor() {
@@ -191,7 +180,6 @@ export interface RoomEventMap {
   'transport-changed': RoomTransportChangedEvent;
   'local-media': LocalMediaEvent;
   'send-quality': SendQualityEvent;
-  'receive-quality': ReceiveQualityEvent;
   message: RoomMessageEvent;
   'screen-share': ScreenShareEvent;
   'active-speaker': ActiveSpeakerEvent;

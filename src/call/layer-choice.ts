@@ -29,16 +29,14 @@ export interface ViewSize {
  * (a publisher without simulcast sends only layer 0).
  *
  * @param layers largest first, index = `MediaFrame.layer`
- * @param maxHeight the picture is taken to be at most this tall (a page that
- *   cannot decode more asks for smaller layers than its tiles would)
  */
-export function chooseLayer(layers: readonly AnnouncedLayer[], view: ViewSize, maxHeight = Infinity): number | null {
+export function chooseLayer(layers: readonly AnnouncedLayer[], view: ViewSize): number | null {
   if (!(view.width > 0 && view.height > 0)) return null;
   let chosen = 0;
   for (let i = 0; i < layers.length; i++) {
     const { width, height } = layers[i]!;
     if (!(width > 0 && height > 0)) continue;
-    const shownHeight = Math.min(view.height, (view.width * height) / width, maxHeight);
+    const shownHeight = Math.min(view.height, (view.width * height) / width);
     // Half a pixel of slack: a 180-pixel tile measured at 180.4 still takes the 180p layer.
     if (height + 0.5 >= shownHeight) chosen = i;
     else break;

@@ -11,7 +11,6 @@ import { encodedMediaOf } from './media-frame-wire.js';
 import type { RemoteParticipant } from './remote-participant.js';
 import type { FrameTimeline } from './frame-timeline.js';
 import type { ReceiverSnapshot } from './stats-collector.js';
-import type { ReceiveLoadCounters } from './receive-adaptation.js';
 
 export interface RemoteMediaOptions {
   playAudio: boolean;
@@ -86,10 +85,8 @@ export class RemoteMedia {
   /** The chosen audio output; empty: the default. */
   private speaker = '';
   private levelTimer: ReturnType<typeof setInterval> | undefined;
-  /** {@link loadCounters} of the cameras no longer received. */
   /** The decode worker {@link warmUp} started, until a playout adopts it. */
   private warmDecoder: AudioDecodeOffload | null = null;
-  private readonly retiredLoad: ReceiveLoadCounters = { framesIn: 0, framesLate: 0, decodeBusyMs: 0 };
   /** When the first remote video frame was shown, and the first remote audio handed to playout (our clock, ms). */
   firstVideoAt: number | undefined;
   firstAudioAt: number | undefined;
@@ -326,18 +323,9 @@ export class RemoteMedia {
     return context ? ((context.outputLatency || 0) + (context.baseLatency || 0)) * 1000 : 0;
   }
 
-  /** Every remote camera's frames handed to decoding, and those lost to load, since the start (see {@link ReceiveAdaptation}). */
-  loadCounters(): ReceiveLoadCounters {
-    const total = { ...this.retiredLoad };
-    for (const receivers of this.receivers.values()) addLoad(total, cameraLoad(receivers));
-    return total;
-  }
-
   remove(participant: RemoteParticipant): void {
     const receivers = this.receivers.get(participant);
     if (!receivers) return;
-    // Kept, so the totals never go back when someone leaves.
-    addLoad(this.retiredLoad, cameraLoad(receivers));
     receivers.video?.close();
     receivers.pacer.close();
     receivers.playout?.close();
@@ -428,24 +416,4 @@ export class RemoteMedia {
       }
     }
   }
-}
-
-/**
- * One camera's frames in, those lost to load (dropped by a decoder that was behind,
- * or decoded too late to show) and its decoder's busy time.
- */
-function cameraLoad(receivers: Receivers): ReceiveLoadCounters {
-  const video = receivers.video?.stats;
-  if (!video) return { framesIn: 0, framesLate: 0, decodeBusyMs: 0 };
-  return {
-    framesIn: video.framesIn,
-    framesLate: video.droppedBusy + video.skippedUnreferenced + receivers.pacer.stats.dropped,
-    decodeBusyMs: video.decodeBusyMs,
-  };
-}
-
-function addLoad(total: ReceiveLoadCounters, load: ReceiveLoadCounters): void {
-  total.framesIn += load.framesIn;
-  total.framesLate += load.framesLate;
-  total.decodeBusyMs += load.decodeBusyMs;
 }

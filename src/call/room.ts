@@ -42,7 +42,6 @@ import {
   RoomTransportChangedEvent,
   RoomReconnectingEvent,
   SendQualityEvent,
-  ReceiveQualityEvent,
   type RoomEventMap,
 } from './events.js';
 import { LocalMedia } from './local-media.js';
@@ -55,8 +54,6 @@ import { FrameTimeline } from './frame-timeline.js';
 import { RemoteParticipant } from './remote-participant.js';
 import { announcedVideoLayers, type AnnouncedLayer, type ViewSize } from './layer-choice.js';
 import { Subscriptions, type VideoView } from './subscriptions.js';
-import { ReceiveLoad, type ReceiveQuality } from './receive-load.js';
-import type { ReceiveAdaptationOptions } from './receive-adaptation.js';
 import { RoomChat, type SendOptions } from './chat.js';
 import { LocalScreen } from './local-screen.js';
 import { RemoteScreens } from './remote-screen.js';
@@ -131,12 +128,6 @@ export interface RoomOptions {
    * publisher is the smallest at least this tall (default 640×360).
    */
   videoView?: ViewSize;
-  /**
-   * Tuning of the receive adaptation: when this page's decoders fall behind,
-   * remote cameras are received one simulcast layer smaller, and larger again
-   * after a calm spell ({@link Room.receiveQuality}). `false` turns it off.
-   */
-  receiveAdaptation?: ReceiveAdaptationOptions | false;
   /** Give up joining after this long (default 10 s). */
   joinTimeoutMs?: number;
   /**
@@ -195,7 +186,6 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private timeline: FrameTimeline | null = null;
   private readonly connection: RelayConnection;
   private readonly subscriptions: Subscriptions;
-  private readonly receiveLoad: ReceiveLoad;
   private readonly chat: RoomChat;
   private readonly stats: StatsCollector;
   /** We raised our hand ({@link raiseHand}); the others see it until {@link lowerHand}. */
@@ -218,10 +208,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private joinedAt: number | undefined;
   /** The passphrase, stretched, kept to restart E2EE when a reconnect makes us a new participant. */
   private roomSecret: Awaited<ReturnType<typeof MediaCrypto.prepareSecret>> = null;
-  private readonly options: Required<
-    Omit<RoomOptions, 'codec' | 'token' | 'passphrase' | 'videoView' | 'receiveAdaptation'>
-  > &
-    Pick<RoomOptions, 'codec' | 'token' | 'passphrase' | 'videoView' | 'receiveAdaptation'>;
+  private readonly options: Required<Omit<RoomOptions, 'codec' | 'token' | 'passphrase' | 'videoView'>> &
+    Pick<RoomOptions, 'codec' | 'token' | 'passphrase' | 'videoView'>;
 
   constructor(options: RoomOptions) {
     super();
@@ -323,16 +311,6 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       relayClockOffsetMs: () => this.connection.clock.offsetMs,
       timeline: () => this.timeline,
     });
-    this.receiveLoad = new ReceiveLoad(
-      {
-        counters: () => this.remote.loadCounters(),
-        stepDown: () => this.subscriptions.stepDown(),
-        stepUp: () => this.subscriptions.stepUp(),
-        maxHeight: () => this.subscriptions.maxHeight,
-        changed: (quality) => this.emit(new ReceiveQualityEvent(quality)),
-      },
-      this.options.receiveAdaptation || {},
-    );
     this.stats = new StatsCollector({
       participants: () => this.participants.values(),
       receivers: (participant) => this.remote.receiverStats(participant),
@@ -395,15 +373,6 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   get sendQuality(): SendQuality | null {
     return this.local.sendQuality;
-  }
-
-  /**
-   * What remote cameras are received at: as large as their tiles ask
-   * (`maxHeight` null), or at most `maxHeight` tall because this page's decoders
-   * fell behind (`limitedBy` `cpu`). Changes come as `receive-quality`.
-   */
-  get receiveQuality(): ReceiveQuality {
-    return this.receiveLoad.quality;
   }
 
   /**
@@ -831,7 +800,6 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.locked = welcome.locked ?? false;
     this.joinedAt = wallClockMs();
     this.stats.start();
-    if (this.options.receiveAdaptation !== false) this.receiveLoad.start();
     if (this.options.e2ee) this.crypto = this.startCrypto();
     for (const p of welcome.roster) this.addParticipant(p, false);
     // Until it is sent the relay forwards everyone's largest layer: the first pictures come without waiting.
@@ -1251,7 +1219,6 @@ export class Room extends TypedEventTarget<RoomEventMap> {
 
   private shutdown(): void {
     this.stats.stop();
-    this.receiveLoad.stop();
     this.subscriptions.close();
     this.chat.close();
     this.screenShare.stop();

@@ -48,8 +48,6 @@ export const SUBSCRIPTION_DEBOUNCE_MS = 250;
 export class Subscriptions {
   /** Null: every participant at {@link defaultView} (no view told us otherwise). */
   private views: Map<string, ViewSize> | null = null;
-  /** Cameras are received at most this tall (null: as large as their tiles ask); see {@link stepDown}. */
-  private cap: number | null = null;
   private viewsKey = '';
   private lastSentKey: string | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -104,48 +102,12 @@ export class Subscriptions {
     this.flush(true);
   }
 
-  /** The height cameras are received at most (null: no limit): what {@link stepDown} set. */
-  get maxHeight(): number | null {
-    return this.cap;
-  }
-
-  /**
-   * Receives cameras one layer smaller than now: at most as tall as the largest
-   * layer any publisher announces below the tallest one received. Screen shares
-   * keep their size (text must stay readable). False when no camera can go lower.
-   */
-  stepDown(): boolean {
-    const tallest = Math.max(0, ...this.receivedHeights(this.cap));
-    if (tallest === 0) return false;
-    const below = this.announcedHeights().filter((h) => h < tallest);
-    if (below.length === 0) return false;
-    this.cap = Math.max(...below);
-    this.flushSoon();
-    return true;
-  }
-
-  /** Undoes a {@link stepDown}: the next larger announced layer, or no limit once the tiles ask no more. */
-  stepUp(): boolean {
-    if (this.cap === null) return false;
-    const cap = this.cap;
-    const above = this.announcedHeights().filter((h) => h > cap);
-    const next = above.length ? Math.min(...above) : null;
-    const wanted = Math.max(0, ...this.receivedHeights(null));
-    this.cap = next === null || next >= wanted ? null : next;
-    this.flushSoon();
-    return true;
-  }
-
   /** The layers wanted now, publisher by publisher. */
   plan(): LayerWanted[] {
-    return this.planWith(this.cap);
-  }
-
-  private planWith(cap: number | null): LayerWanted[] {
     const tracks: LayerWanted[] = [];
     for (const p of this.hooks.participants()) {
       const view = this.views === null ? this.defaultView : this.views.get(p.id);
-      const layer = view ? chooseLayer(p.videoLayers, view, cap ?? Infinity) : null;
+      const layer = view ? chooseLayer(p.videoLayers, view) : null;
       if (layer !== null) tracks.push({ publisher: p.id, layer });
       if (!p.screen) continue;
       const screenView = this.views === null ? this.defaultView : this.views.get(`screen:${p.id}`);
@@ -153,21 +115,6 @@ export class Subscriptions {
       if (screenLayer !== null) tracks.push({ publisher: p.id, layer: screenLayer, kind: 'screen' });
     }
     return tracks;
-  }
-
-  /** The announced heights of the camera layers that {@link planWith} `cap` receives (0: unknown size). */
-  private receivedHeights(cap: number | null): number[] {
-    const byId = new Map([...this.hooks.participants()].map((p) => [p.id, p]));
-    return this.planWith(cap)
-      .filter((t) => !t.kind)
-      .map((t) => byId.get(t.publisher)?.videoLayers[t.layer]?.height ?? 0);
-  }
-
-  /** Every camera layer height announced, by anyone. */
-  private announcedHeights(): number[] {
-    const heights: number[] = [];
-    for (const p of this.hooks.participants()) for (const l of p.videoLayers) if (l.height > 0) heights.push(l.height);
-    return heights;
   }
 
   close(): void {

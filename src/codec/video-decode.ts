@@ -26,7 +26,7 @@ export interface VideoDecodeStats {
   framesDecoded: number;
   /** Deltas dropped while waiting for a keyframe (start, after loss, after an error). */
   droppedWaitingForKeyframe: number;
-  /** Frames dropped because the decoder was behind, and the deltas after one that waited for a keyframe. */
+  /** Frames dropped because the decoder was behind. */
   droppedBusy: number;
   /** Frames nothing references (temporal layer 1) skipped because the decoder was behind: no picture lost. */
   skippedUnreferenced: number;
@@ -45,17 +45,7 @@ export interface VideoDecodeStats {
   height: number;
   /** Mean time from `decode()` to its output over the recent frames, in ms. */
   decodeTimeMs: number;
-  /**
-   * Time the decoder spent on the frames it output, ms in all: each frame's from
-   * its `decode()` or, if it waited behind others, from the output before it
-   * (at most {@link MAX_BUSY_PER_FRAME_MS}, so a stall of the page is not taken
-   * for decoding). Over a window, over the window's length: how busy it is.
-   */
-  decodeBusyMs: number;
 }
-
-/** The most one frame adds to `decodeBusyMs`: more is the page (or the network) stalling, not decoding. */
-export const MAX_BUSY_PER_FRAME_MS = 50;
 
 /** A frame nothing references is skipped when this many frames wait in the decoder. */
 const SKIP_UNREFERENCED_AT = 2;
@@ -85,8 +75,6 @@ export class VideoDecodePipeline {
   /** Coded size the decoder was configured for, `WxH` (empty: unknown). */
   private configuredSize = '';
   private waitingForKeyframe = true;
-  /** The wait for a keyframe began with a frame dropped for being behind: what it drops is lost to load. */
-  private waitingAfterBusy = false;
   private lastSequence: number | undefined;
   /** Sequence number of the last temporal-layer-0 frame (or keyframe) decoded: what later frames depend on. */
   private baseSequence: number | undefined;
@@ -110,9 +98,7 @@ export class VideoDecodePipeline {
     width: 0,
     height: 0,
     decodeTimeMs: 0,
-    decodeBusyMs: 0,
   };
-  private lastOutputAt = -Infinity;
 
   constructor(options: VideoDecodeOptions) {
     this.options = options;
@@ -161,8 +147,7 @@ export class VideoDecodePipeline {
       this.waitingForKeyframe = true;
     }
     if (this.waitingForKeyframe && !media.keyframe) {
-      if (this.waitingAfterBusy) this.counters.droppedBusy++;
-      else this.counters.droppedWaitingForKeyframe++;
+      this.counters.droppedWaitingForKeyframe++;
       this.askForKeyframe();
       return;
     }
@@ -179,7 +164,6 @@ export class VideoDecodePipeline {
         // Dropping a delta breaks the reference chain: wait for, and ask for, a fresh start.
         this.counters.droppedBusy++;
         this.waitingForKeyframe = true;
-        this.waitingAfterBusy = true;
         this.askForKeyframe();
         return;
       }
@@ -205,7 +189,6 @@ export class VideoDecodePipeline {
         new EncodedVideoChunk({ type: media.keyframe ? 'key' : 'delta', timestamp: media.timestamp, data: media.data }),
       );
       this.waitingForKeyframe = false;
-      this.waitingAfterBusy = false;
       if (media.keyframe || !media.temporalLayer) this.baseSequence = media.sequence;
     } catch (error) {
       // configure() or decode() threw synchronously (bad config, or a delta where a key was required).
@@ -262,15 +245,12 @@ export class VideoDecodePipeline {
     }
     this.consecutiveFailures = 0;
     const started = this.pendingDecodes.get(frame.timestamp);
-    const now = performance.now();
     if (started !== undefined) {
       this.pendingDecodes.delete(frame.timestamp);
-      const took = now - started;
+      const took = performance.now() - started;
       this.counters.decodeTimeMs =
         this.counters.framesDecoded === 0 ? took : this.counters.decodeTimeMs * 0.9 + took * 0.1;
-      this.counters.decodeBusyMs += Math.min(took, now - this.lastOutputAt, MAX_BUSY_PER_FRAME_MS);
     }
-    this.lastOutputAt = now;
     if (this.pendingDecodes.size > 30) this.pendingDecodes.clear();
     this.counters.framesDecoded++;
     this.counters.width = frame.displayWidth;
@@ -296,7 +276,6 @@ export class VideoDecodePipeline {
     this.pendingDecodes.clear();
     if (decoder && decoder.state !== 'closed') decoder.close();
     this.waitingForKeyframe = true;
-    this.waitingAfterBusy = false;
     this.askForKeyframe();
     if (this.consecutiveFailures === FAILURES_TO_REPORT) {
       this.options.onError?.(

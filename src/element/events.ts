@@ -142,30 +142,6 @@ export class VcSendQualityEvent extends Event {
   }
 }
 
-/**
- * Fired when remote cameras are received smaller because this device cannot
- * decode them in time (`limitedBy` `cpu`: the call stays live instead of
- * lagging), and again when they are received as large as their tiles ask.
- *
- * @example
- * ```js
- * call.addEventListener('vc-receive-quality', (e) => {
- *   hint.hidden = e.limitedBy === null;
- *   hint.textContent = `Showing others at ${e.maxHeight}p: this device is busy`;
- * });
- * ```
- */
-export class VcReceiveQualityEvent extends Event {
-  constructor(
-    /** Remote cameras are received at most this tall, in pixels; null when as large as their tiles ask. */
-    readonly maxHeight: number | null,
-    /** `cpu` when limited; null otherwise. */
-    readonly limitedBy: 'cpu' | null,
-  ) {
-    super('vc-receive-quality', init);
-  }
-}
-
 /** Fired for every error a person may need to know about. Switch on `code`. */
 export class VcErrorEvent extends Event {
   constructor(
@@ -251,7 +227,6 @@ type PageEventType =
   | 'reconnected'
   | 'transport-changed'
   | 'send-quality'
-  | 'receive-quality'
   | 'waiting'
   | 'knock'
   | 'moderated'
@@ -272,7 +247,6 @@ const PAGE_EVENTS: { [K in PageEventType]: (event: RoomEventMap[K], room: string
   reconnected: (e) => new VcReconnectedEvent(e.resumed, e.sessionId, e.server, e.transport, e.downtimeMs),
   'transport-changed': (e) => new VcTransportChangedEvent(e.transport, e.previous),
   'send-quality': (e) => new VcSendQualityEvent(e.quality.height, e.quality.framerate, e.quality.limitedBy),
-  'receive-quality': (e) => new VcReceiveQualityEvent(e.quality.maxHeight, e.quality.limitedBy),
   waiting: (e) => new VcWaitingEvent(e.locked),
   knock: (e) => new VcKnockEvent(e.waiting.map((p) => ({ ...p }))),
   moderated: (e) => new VcModeratedEvent(e.kind, e.locked),
@@ -304,7 +278,6 @@ declare global {
     'vc-reconnected': VcReconnectedEvent;
     'vc-transport-changed': VcTransportChangedEvent;
     'vc-send-quality': VcSendQualityEvent;
-    'vc-receive-quality': VcReceiveQualityEvent;
     'vc-waiting': VcWaitingEvent;
     'vc-knock': VcKnockEvent;
     'vc-moderated': VcModeratedEvent;

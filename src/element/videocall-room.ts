@@ -68,7 +68,6 @@ const SCRIPT_BASE = new URL('.', import.meta.url).href;
  * @fires vc-reconnected - {@link VcReconnectedEvent} back in the call after `vc-reconnecting`
  * @fires vc-transport-changed - {@link VcTransportChangedEvent} the call moved to WebTransport after joining on WebSocket
  * @fires vc-send-quality - {@link VcSendQualityEvent} our video is now sent at another size or frame rate (load or congestion)
- * @fires vc-receive-quality - {@link VcReceiveQualityEvent} remote cameras are now received smaller (this device is busy) or full size again
  * @fires vc-waiting - {@link VcWaitingEvent} the join waits in the room's lobby for an admin
  * @fires vc-knock - {@link VcKnockEvent} admins: who waits in the lobby now (answer with `admit()` / `deny()`)
  * @fires vc-moderated - {@link VcModeratedEvent} an admin muted us, allowed us again, or (un)locked the room
@@ -355,16 +354,6 @@ export class VideocallRoomElement extends LitElement {
    */
   get sendQuality(): { height: number; framerate: number; limitedBy: 'cpu' | 'network' | null } | null {
     return this.roomState === 'joined' ? (this.current?.sendQuality ?? null) : null;
-  }
-
-  /**
-   * What remote cameras are received at while joined: `maxHeight` null when as
-   * large as their tiles ask; otherwise at most that tall because this device's
-   * decoders fell behind (`limitedBy` `cpu`). Null while not joined. Changes come
-   * as `vc-receive-quality`.
-   */
-  get receiveQuality(): { maxHeight: number | null; limitedBy: 'cpu' | null } | null {
-    return this.roomState === 'joined' ? (this.current?.receiveQuality ?? null) : null;
   }
 
   /**

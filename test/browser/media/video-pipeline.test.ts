@@ -416,11 +416,6 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
     expect(requests).to.equal(1);
     expect(decoded).to.be.lessThan(burst.length);
     expect(decoded).to.be.greaterThan(0);
-    // Every frame not decoded is counted as lost to load (what the receive adaptation reads), the deltas
-    // that waited for a keyframe after the first drop too: none is put down to a broken stream.
-    const { droppedBusy, skippedUnreferenced, droppedWaitingForKeyframe } = decoder.stats;
-    expect(droppedWaitingForKeyframe).to.equal(0);
-    expect(decoded + droppedBusy + skippedUnreferenced).to.equal(burst.length);
   });
 
   it('reads frames through the <video> fallback where there is no track processor', async () => {
