@@ -195,7 +195,8 @@ export class AudioPlayout {
     this.closed = true;
     clearInterval(this.glitchTimer);
     for (const stream of [...this.streams]) stream.close();
-    this.offload?.terminate();
+    // An adopted worker no stream asked for yet is this playout's to stop too.
+    (this.offload === undefined ? this.options.decodeWorker : this.offload)?.terminate();
     URL.revokeObjectURL(this.moduleUrl);
     if (this.ctx.state !== 'closed') await this.ctx.close();
   }
@@ -214,7 +215,10 @@ export class AudioPlayout {
   /** The decode worker, started on first use; null where it is off or cannot run. */
   private decodeWorker(): AudioDecodeOffload | null {
     if (this.offload !== undefined) return this.offload?.usable ? this.offload : null;
-    if (this.options.decodeInWorker === false || typeof Worker === 'undefined') return (this.offload = null);
+    if (this.options.decodeInWorker === false || typeof Worker === 'undefined') {
+      this.options.decodeWorker?.terminate();
+      return (this.offload = null);
+    }
     const offload = this.options.decodeWorker ?? new AudioDecodeOffload(this.ctx.state === 'running');
     if (this.options.decodeWorker) offload.setRunning(this.ctx.state === 'running');
     // Streams already handed to it go on on the page; it is asked for nothing more.
