@@ -55,6 +55,8 @@ async function main(): Promise<void> {
       joinsPerAddressPerMinute: 100_000,
       // Every microphone to everyone, as the naive server does: this compares forwarding, not loudest-N.
       maxAudible: 0,
+      // The relay's default unless a bench compares joins announced one by one (0).
+      ...(process.env.PRESENCE_BATCH_MS ? { presenceBatchMs: Number(process.env.PRESENCE_BATCH_MS) } : {}),
     });
     port = relay.port;
     stop = () => relay.close();

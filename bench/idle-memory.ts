@@ -9,12 +9,14 @@
  *
  * A naive `ws` server under the same N connections is the floor for a bare
  * WebSocket. Presence traffic (each Welcome lists everyone already there, each
- * join is announced to everyone) is reported as bytes the clients received while
- * joining, and the last joiner's Welcome size.
+ * join is announced to everyone) is reported as messages and bytes the clients
+ * received while joining, and the last joiner's Welcome size. The relay runs
+ * twice: as it is (a big room's joins announced in batches, `PeersJoined`), and
+ * announcing each join on its own (`PRESENCE_BATCH_MS=0`), the baseline.
  *
  * Prints; never asserts.
  *
- *     npx tsx bench/idle-memory.ts [--participants 100,500,1000] [--servers relay,naive]
+ *     npx tsx bench/idle-memory.ts [--participants 100,500,1000] [--servers relay,naive] [--presence batched,each]
  */
 import { fileURLToPath } from 'node:url';
 import { encodeEnvelope, PROTOCOL_VERSION } from '../src/protocol/index.js';
@@ -22,8 +24,13 @@ import { CountingSocket } from './counting-socket.js';
 import { ServerProcess } from './relay-fanout.js';
 import type { ServerKind, UsageReply } from './fanout-server.js';
 
+/** How the relay announces joins: in batches (its default) or each on its own (the baseline). */
+export type PresenceMode = 'batched' | 'each';
+
 export interface IdleMemoryResult {
   server: ServerKind;
+  /** Relay only. */
+  presence?: PresenceMode;
   participants: number;
   /** Server RSS before any connection, MiB (after a GC). */
   baselineRssMiB: number;
@@ -35,8 +42,10 @@ export interface IdleMemoryResult {
   /** Per participant, all N joined (relay; for naive the same as connected): RSS, and heap + external, KiB (after a GC). */
   joinedRssKiB: number;
   joinedHeapKiB: number;
-  /** Relay only: bytes all clients received while the N joined (Welcomes and PeerJoined), and the last Welcome's bytes. */
+  /** Relay only: bytes all clients received while the N joined (Welcomes and joins), and the last Welcome's bytes. */
   presenceBytes?: number;
+  /** Relay only: messages all clients received while the N joined (Welcomes, joins and Pongs). */
+  presenceMessages?: number;
   lastWelcomeBytes?: number;
   /** Wall time of the N joins, one after another, s. */
   joinSeconds?: number;
@@ -52,13 +61,18 @@ export async function runIdleMemory(
   options: {
     participants?: number[];
     servers?: ServerKind[];
+    presence?: PresenceMode[];
     onResult?: (r: IdleMemoryResult) => void;
   } = {},
 ): Promise<IdleMemoryResult[]> {
   const results: IdleMemoryResult[] = [];
+  const runs: [ServerKind, PresenceMode?][] = (options.servers ?? ['relay', 'naive']).flatMap(
+    (server): [ServerKind, PresenceMode?][] =>
+      server === 'relay' ? (options.presence ?? ['batched', 'each']).map((p) => [server, p]) : [[server]],
+  );
   for (const n of options.participants ?? [100, 500, 1000]) {
-    for (const server of options.servers ?? ['relay', 'naive']) {
-      const result = await runOne(server, n);
+    for (const [server, presence] of runs) {
+      const result = await runOne(server, n, presence);
       results.push(result);
       options.onResult?.(result);
     }
@@ -66,8 +80,13 @@ export async function runIdleMemory(
   return results;
 }
 
-async function runOne(kind: ServerKind, n: number): Promise<IdleMemoryResult> {
-  const server = await ServerProcess.start(kind, n + 10);
+async function runOne(kind: ServerKind, n: number, presence?: PresenceMode): Promise<IdleMemoryResult> {
+  const server = await ServerProcess.start(
+    kind,
+    n + 10,
+    undefined,
+    presence === 'each' ? { PRESENCE_BATCH_MS: '0' } : {},
+  );
   const path = kind === 'relay' ? '/ws' : '/';
   const sockets: CountingSocket[] = [];
   const ping = encodeEnvelope({ ping: { time: Date.now() } });
@@ -111,6 +130,8 @@ async function runOne(kind: ServerKind, n: number): Promise<IdleMemoryResult> {
               protocolVersion: PROTOCOL_VERSION,
               room: 'idle',
               name: `viewer ${i}`,
+              // As the element and the CLI do: the relay may then announce joins together.
+              batchedPresence: true,
               state: { camera: false, mic: false, screen: false },
             },
           }),
@@ -127,6 +148,7 @@ async function runOne(kind: ServerKind, n: number): Promise<IdleMemoryResult> {
     const heap = (u: UsageReply): number => u.heapUsedBytes + u.externalBytes;
     return {
       server: kind,
+      presence,
       participants: n,
       baselineRssMiB: baseline.rssBytes / 2 ** 20,
       connectedRssKiB: (connected.rssBytes - baseline.rssBytes) / KiB / n,
@@ -135,6 +157,7 @@ async function runOne(kind: ServerKind, n: number): Promise<IdleMemoryResult> {
       joinedHeapKiB: (heap(joined) - heap(baseline)) / KiB / n,
       joinedExternalKiB: (joined.externalBytes - baseline.externalBytes) / KiB / n,
       presenceBytes: kind === 'relay' ? sockets.reduce((sum, s) => sum + s.bytes, 0) : undefined,
+      presenceMessages: kind === 'relay' ? sockets.reduce((sum, s) => sum + s.messages, 0) : undefined,
       lastWelcomeBytes,
       joinSeconds,
     };
@@ -159,10 +182,10 @@ export function describeIdleMemory(r: IdleMemoryResult): string {
   const f = (x: number | undefined, digits = 1): string =>
     x !== undefined && Number.isFinite(x) ? x.toFixed(digits) : '-';
   return (
-    `${r.server.padEnd(5)} ${String(r.participants).padStart(5)} idle: per connection ${f(r.connectedRssKiB)} KiB RSS, ` +
+    `${(r.presence ? `${r.server} ${r.presence}` : r.server).padEnd(13)} ${String(r.participants).padStart(5)} idle: per connection ${f(r.connectedRssKiB)} KiB RSS, ` +
     `${f(r.connectedHeapKiB)} KiB heap+external; per joined participant ${f(r.joinedRssKiB)} KiB RSS, ${f(r.joinedHeapKiB)} KiB heap+external (${f(r.joinedExternalKiB)} external)` +
     (r.server === 'relay'
-      ? `; presence ${f((r.presenceBytes ?? NaN) / 2 ** 20)} MiB to the clients, last Welcome ${f((r.lastWelcomeBytes ?? NaN) / 1024)} KiB, joins took ${f(r.joinSeconds)} s`
+      ? `; presence ${r.presenceMessages ?? '-'} messages, ${f((r.presenceBytes ?? NaN) / 2 ** 20)} MiB to the clients, last Welcome ${f((r.lastWelcomeBytes ?? NaN) / 1024)} KiB, joins took ${f(r.joinSeconds)} s`
       : '')
   );
 }
@@ -175,9 +198,11 @@ function argument(name: string): string | undefined {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const participants = argument('--participants');
   const servers = argument('--servers');
+  const presence = argument('--presence');
   await runIdleMemory({
     participants: participants ? participants.split(',').map(Number) : undefined,
     servers: servers ? (servers.split(',') as ServerKind[]) : undefined,
+    presence: presence ? (presence.split(',') as PresenceMode[]) : undefined,
     onResult: (r) => console.log(describeIdleMemory(r)),
   });
 }

@@ -254,12 +254,18 @@ export class ServerProcess {
     readonly port: number,
   ) {}
 
-  static async start(kind: ServerKind, maxRoomSize: number, profileDir?: string): Promise<ServerProcess> {
+  /** `env` adds to the server's environment (`PRESENCE_BATCH_MS`: see bench/fanout-server.ts). */
+  static async start(
+    kind: ServerKind,
+    maxRoomSize: number,
+    profileDir?: string,
+    env: Record<string, string> = {},
+  ): Promise<ServerProcess> {
     const entry = fileURLToPath(new URL('./fanout-server.ts', import.meta.url));
     const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const child = fork(entry, [kind, String(maxRoomSize)], {
       execArgv: ['--import', 'tsx', '--expose-gc', ...profile],
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
       stdio: 'inherit',
     });
     const port = await new Promise<number>((resolve, reject) => {

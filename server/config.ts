@@ -114,6 +114,14 @@ export interface RelayOptions {
   /** How long a speaker must be quiet before another may take its place among the audible. Default 1500. */
   speakerHoldMs?: number;
   /**
+   * Longest a join into a big room waits to be announced together with the joins
+   * after it (one `PeersJoined` per member instead of one message per join); 0
+   * announces each join at once. Default 100.
+   */
+  presenceBatchMs?: number;
+  /** Room size from which joins are announced in batches (see `presenceBatchMs`). Default 50. */
+  presenceBatchFrom?: number;
+  /**
    * Every room admits by hand: joiners without the `admin` grant wait in the lobby
    * until an admin lets them in (as they do in a room an admin locked, or with a
    * token whose grants say `lobby`). Default false.
@@ -264,6 +272,8 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     },
     maxAudible: options.maxAudible ?? 3,
     speakerHoldMs: options.speakerHoldMs ?? 1500,
+    presenceBatchMs: options.presenceBatchMs ?? 100,
+    presenceBatchFrom: options.presenceBatchFrom ?? 50,
     keyframeRequestBurst: options.keyframeRequestBurst ?? 3,
     keyframeRequestsPerSecond: options.keyframeRequestsPerSecond ?? 3,
     lobby: options.lobby ?? false,
@@ -325,6 +335,8 @@ function validate(o: ResolvedRelayOptions): void {
   int('resumeGraceMs', o.resumeGraceMs, 0, 10 * 60_000);
   int('maxAudible', o.maxAudible, 0, 1000);
   int('speakerHoldMs', o.speakerHoldMs, 0, 60_000);
+  int('presenceBatchMs', o.presenceBatchMs, 0, 10_000);
+  int('presenceBatchFrom', o.presenceBatchFrom, 1);
   int('maxLobbySize', o.maxLobbySize, 1);
   int('removalBanMs', o.removalBanMs, 0);
   int('controlBytesPerSecond', o.controlBytesPerSecond, 1024);
@@ -380,7 +392,7 @@ export function parseNatsServers(value: string | string[]): string[] {
  * `RESUME_GRACE_MS`, `RESUME_SECRET`, `WEBTRANSPORT` (`on`/`off`), `WT_PORT` (UDP), `QUIC_RETRY`, `QUIC_RETRY_THRESHOLD`,
  * `AUTH_SECRET` (HS256) or `AUTH_PUBLIC_KEY` (PEM or JWKS, inline or a file path), `ALLOWED_ORIGINS`,
  * `MAX_ROOMS`, `MAX_CONNECTIONS`, `MAX_CONNECTIONS_PER_ADDRESS`, `JOINS_PER_ADDRESS_PER_MINUTE`,
- * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`, `MAX_AUDIBLE`, `SPEAKER_HOLD_MS`, `LOBBY` (`on`/`off`), `MAX_LOBBY_SIZE`, `REMOVAL_BAN_MS`,
+ * `JOIN_DEADLINE_MS`, `HEADERS_TIMEOUT_MS`, `MAX_AUDIBLE`, `SPEAKER_HOLD_MS`, `PRESENCE_BATCH_MS`, `PRESENCE_BATCH_FROM`, `LOBBY` (`on`/`off`), `MAX_LOBBY_SIZE`, `REMOVAL_BAN_MS`,
  * `CONTROL_BYTES_PER_SECOND`, `CONTROL_BURST_BYTES`, `METRICS_PORT`, `METRICS_HOST`, `METRICS_TOKEN`, and for NATS `NATS_CREDS` (a creds file), `NATS_NKEY_SEED`
  * (a seed file), `NATS_USER` and `NATS_PASS`, `NATS_TOKEN`, `NATS_TLS_CA`, `NATS_TLS_CERT` and `NATS_TLS_KEY`.
  * Throws {@link ConfigError} with a message that says what to fix.
@@ -412,6 +424,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
   options.resumeGraceMs = int('RESUME_GRACE_MS');
   options.maxAudible = int('MAX_AUDIBLE');
   options.speakerHoldMs = int('SPEAKER_HOLD_MS');
+  options.presenceBatchMs = int('PRESENCE_BATCH_MS');
+  options.presenceBatchFrom = int('PRESENCE_BATCH_FROM');
   options.maxLobbySize = int('MAX_LOBBY_SIZE');
   options.removalBanMs = int('REMOVAL_BAN_MS');
   options.controlBytesPerSecond = int('CONTROL_BYTES_PER_SECOND');

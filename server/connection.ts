@@ -157,6 +157,8 @@ export class Connection implements RoomMember {
   private room: Room | undefined;
   /** Set once `Welcome` is sent; until then (a roster sync) only `Ping` is answered. */
   private welcomed = false;
+  /** The client reads `PeersJoined` (`Join.batched_presence`); set at its join. */
+  batchedPresence = false;
   private badInRow = 0;
   private ended = false;
   private readonly outbound: Outbound;
@@ -420,6 +422,7 @@ export class Connection implements RoomMember {
       case 'knock':
       case 'welcome':
       case 'peerJoined':
+      case 'peersJoined':
       case 'peerLeft':
       case 'pong':
       case 'error':
@@ -535,6 +538,7 @@ export class Connection implements RoomMember {
     };
     if (join.resumeKey?.length === RESUME_SECRET_BYTES) this.resumeCommitment = Buffer.from(join.resumeKey);
     this.link.framedVideo = join.framedStreams === true;
+    this.batchedPresence = join.batchedPresence === true;
     const resumed = this.resumeAs(join, roomName);
     // An upgrade moves a participant; it never makes one: without a resume there is nothing to move.
     const upgrade = join.transportUpgrade === true;

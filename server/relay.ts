@@ -115,6 +115,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     demandRefreshMs: opts.nodeHeartbeatMs,
     maxAudible: opts.maxAudible,
     speakerHoldMs: opts.speakerHoldMs,
+    presenceBatchMs: opts.presenceBatchMs,
+    presenceBatchFrom: opts.presenceBatchFrom,
   });
   node.attach(rooms);
   // Valid through the grace period after the last refresh (Welcome, then every Pong),

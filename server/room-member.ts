@@ -44,6 +44,8 @@ export interface RoomMember {
    * no roster and never announced, so nobody can see or address it.
    */
   readonly hidden?: boolean;
+  /** The client reads `PeersJoined` (`Join.batched_presence`): a big room's joins reach it together. */
+  readonly batchedPresence?: boolean;
   /** The access token grants `admin`: it hears who waits in the lobby (`Knock`). */
   readonly admin?: boolean;
   /** An admin ended the meeting (on any node): close, for good. */

@@ -45,6 +45,7 @@ import {
 import { lastToken, subjects, trackToken } from './bus/subjects.js';
 import { ProtocolError } from './errors.js';
 import { LayerDemand } from './layer-demand.js';
+import { JoinBatch } from './join-batch.js';
 import { LayerForwarding } from './layer-forwarding.js';
 import { LoudestSpeakers } from './loudest-speakers.js';
 import { MediaInterest } from './media-interest.js';
@@ -87,6 +88,10 @@ export interface RoomSettings {
   maxAudible?: number;
   /** How long a speaker must be quiet before it may lose its place among the audible ones. Default 1500. */
   speakerHoldMs?: number;
+  /** Longest a join into a big room waits to be announced with the ones after it (`JoinBatch`); 0: never. Default 100. */
+  presenceBatchMs?: number;
+  /** Room size from which joins are announced in batches. Default 50. */
+  presenceBatchFrom?: number;
 }
 
 /** How often the room looks whether its active speakers changed (and tells its members if so). */
@@ -163,6 +168,8 @@ export class Room implements ClusterRoom {
   /** An admin locked the room: joiners without `admin` wait in the lobby. */
   locked = false;
   private readonly controlSubject: string;
+  /** Joins not yet announced to the members here: a big room announces them together. */
+  private readonly joins: JoinBatch;
 
   constructor(
     readonly name: string,
@@ -225,6 +232,10 @@ export class Room implements ClusterRoom {
     this.speakers = new LoudestSpeakers({ maxAudible: settings.maxAudible ?? 3, holdMs: settings.speakerHoldMs });
     this.speakersCheck = setInterval(() => this.reportActiveSpeakers(), ACTIVE_SPEAKERS_CHECK_MS);
     this.speakersCheck.unref();
+    this.joins = new JoinBatch(
+      { windowMs: settings.presenceBatchMs ?? 100, from: settings.presenceBatchFrom ?? 50 },
+      () => this.flushJoins(),
+    );
     // The other nodes of the room tell us their waiters and whether it is locked.
     this.publishControl({ t: 'hello', node: node.id });
   }
@@ -341,6 +352,7 @@ export class Room implements ClusterRoom {
     // A connection of this participant still open here (the client saw it die first): replaced below.
     const old = this.members.get(id);
     this.members.set(id, member);
+    this.joins.admitted(member);
     this.roster.set(id, { participant: me, node: this.node.id });
     this.targeted.get(id)?.unsubscribe();
     this.targeted.set(
@@ -362,6 +374,7 @@ export class Room implements ClusterRoom {
     for (const entry of this.roster.values()) others.push(entry.participant);
     const old = this.members.get(member.sessionId);
     this.members.set(member.sessionId, member);
+    this.joins.admitted(member);
     if (old && old !== member) this.forwarding.remove(old);
     this.forwarding.add(member);
     if (old && old !== member) old.replaced();
@@ -375,8 +388,8 @@ export class Room implements ClusterRoom {
    */
   announceJoin(member: RoomMember, me: ParticipantInit, known = false): void {
     const bytes = encodeEnvelope({ from: member.sessionId, peerJoined: { participant: me } });
-    if (!known) return this.publishPresence(member, BodyField.peerJoined, bytes);
     const payload = encodeBusMessage({ body: BodyField.peerJoined, keyframe: false, kind: 0 }, member.origin, bytes);
+    if (!known) this.deliverJoin(member.sessionId, me, envelopeOf(payload, member.origin));
     this.bus.publish(this.presenceSubject, payload);
   }
 
@@ -509,6 +522,7 @@ export class Room implements ClusterRoom {
   sendTo(sender: RoomMember, target: string, body: number, ...parts: Uint8Array[]): void {
     const local = this.members.get(target);
     if (local) {
+      this.flushJoinsFor(sender.sessionId, body);
       local.deliverControl(parts.length === 1 ? parts[0] : Buffer.concat(parts), body, sender.sessionId);
       return;
     }
@@ -546,7 +560,7 @@ export class Room implements ClusterRoom {
       // Held because its node was taken for gone: the node is back and still has it.
       if (before?.node === node) this.endHold(id, 'resumed');
       if (!before) {
-        this.deliverControl(id, BodyField.peerJoined, encodeEnvelope({ from: id, peerJoined: { participant } }));
+        this.deliverJoin(id, participant, encodeEnvelope({ from: id, peerJoined: { participant } }));
       } else if (!sameMediaState(before.participant.state, participant.state)) {
         this.deliverControl(id, BodyField.mediaState, encodeEnvelope({ from: id, mediaState: participant.state }));
       }
@@ -614,6 +628,7 @@ export class Room implements ClusterRoom {
     // Leaving the room: this node's receivers watch nothing any more.
     if (this.publishedDemand !== '') this.publishPart({ v: 1, node: this.node.id, defaults: [], tracks: [] });
     this.interest.close();
+    this.joins.clear();
     for (const sub of this.subscriptions) sub.unsubscribe();
     for (const sub of this.targeted.values()) sub.unsubscribe();
     this.targeted.clear();
@@ -695,6 +710,8 @@ export class Room implements ClusterRoom {
    * speaker's place nor make its sharer the active speaker.
    */
   private deliverMedia(msg: BusMessage): void {
+    // Nobody here sees a frame of someone before its join.
+    if (this.joins.size > 0 && this.joins.holds(msg.sender)) this.flushJoins();
     if (isLayered(msg.kind)) return this.forwarding.deliver(msg);
     if (msg.kind === TrackKind.AUDIO && !this.speakers.offer(msg.sender, msg.level)) {
       this.metrics.dropped.inc('audio-not-audible');
@@ -810,6 +827,8 @@ export class Room implements ClusterRoom {
     if (!speaking) return;
     // A hidden participant (a recorder) is named to nobody, speaking or not.
     const ids = speaking.filter((id) => this.roster.has(id));
+    // Speakers are named after their joins.
+    if (this.joins.size > 0) this.flushJoins();
     const bytes = encodeEnvelope({ activeSpeakers: { ids } });
     for (const member of this.members.values()) {
       try {
@@ -858,7 +877,7 @@ export class Room implements ClusterRoom {
         this.endHold(id, 'resumed');
         this.members.get(id)?.replaced();
         if (known) return;
-        break;
+        return this.deliverJoin(id, participant, checked.bytes);
       }
       case 'peerLeft': {
         const id = msg.sender;
@@ -895,6 +914,7 @@ export class Room implements ClusterRoom {
       this.metrics.refused?.inc('bus-bad-targeted');
       return;
     }
+    this.flushJoinsFor(msg.sender, msg.body);
     try {
       target.deliverControl(bytes, msg.body, msg.sender);
     } catch (err) {
@@ -902,7 +922,35 @@ export class Room implements ClusterRoom {
     }
   }
 
+  /** Announces `id`'s join to the members here: at once, or with the joins after it in a big room. */
+  private deliverJoin(id: string, participant: ParticipantInit, bytes: Uint8Array): void {
+    if (this.joins.shouldHold(this.roster.size)) this.joins.hold({ id, participant, bytes });
+    else this.deliverControl(id, BodyField.peerJoined, bytes);
+  }
+
+  /** Announces the joins held so far. */
+  private flushJoins(): void {
+    this.joins.deliver(this.members.values(), (member, bytes, body, sender) => {
+      try {
+        member.deliverControl(bytes, body, sender);
+      } catch (err) {
+        log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
+      }
+    });
+  }
+
+  /**
+   * Before a message from `sender` to someone: its join first, if held. A key
+   * exchange needs no roster entry (the client takes it from anyone), so it does
+   * not end the batch: a joiner with E2EE keys everyone at once.
+   */
+  private flushJoinsFor(sender: string, body: number): void {
+    if (this.joins.size > 0 && body !== BodyField.keyExchange && this.joins.holds(sender)) this.flushJoins();
+  }
+
+  /** Presence and the room's own control, in order: after any joins still held. */
   private deliverControl(sender: string, body: number, bytes: Uint8Array): void {
+    if (this.joins.size > 0) this.flushJoins();
     for (const member of this.members.values()) {
       if (member.sessionId === sender) continue;
       try {

@@ -350,6 +350,10 @@ export class RoomClient {
       case 'peerJoined':
         if (env.peerJoined?.participant) this.addPeer(env.peerJoined.participant);
         break;
+      case 'peersJoined':
+        // A big room's joins, together (RelayConnection's Join sets `batchedPresence`).
+        for (const p of env.peersJoined?.participants ?? []) this.addPeer(p);
+        break;
       case 'peerLeft': {
         const peer = this.peers.get(env.peerLeft?.id ?? '');
         if (peer) this.removePeer(peer, env.peerLeft?.reason ?? 'left');

@@ -227,6 +227,8 @@ export class SimParticipant {
           room: this.options.room,
           name: this.options.name,
           token: this.options.token ?? '',
+          // A big room's joins come together (read below as `peersJoined`).
+          batchedPresence: true,
           state: {
             camera,
             mic,
@@ -405,6 +407,10 @@ export class SimParticipant {
         this.scheduleSubscription();
         break;
       }
+      case 'peersJoined':
+        for (const p of envelope.peersJoined!.participants ?? []) if (p.id) this.upsert(p.id, p.state);
+        this.scheduleSubscription();
+        break;
       case 'mediaState':
         if (envelope.from) this.upsert(envelope.from, envelope.mediaState);
         this.scheduleSubscription();

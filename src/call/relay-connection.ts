@@ -408,6 +408,8 @@ export class RelayConnection {
         protocolVersion: PROTOCOL_VERSION,
         // Video from the relay on a stream per group of pictures (WebTransport; src/transport/webtransport.ts reads both).
         framedStreams: true,
+        // A big room's joins come together, as one PeersJoined (src/call/room.ts reads it).
+        batchedPresence: true,
         resumeToken: this.resumeToken,
         resumeKey: commitment.key,
         ...(resume ? { resumeProof: this.resumeSecret } : {}),

@@ -827,6 +827,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       case 'peerJoined':
         if (env.peerJoined?.participant) this.addParticipant(env.peerJoined.participant, true);
         break;
+      case 'peersJoined':
+        // A big room's joins, announced together (we set `batchedPresence` in Join).
+        for (const p of env.peersJoined?.participants ?? []) this.addParticipant(p, true);
+        break;
       case 'peerLeft':
         this.removeParticipant(env.peerLeft?.id ?? '', env.peerLeft?.reason ?? 'left');
         break;

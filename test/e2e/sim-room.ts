@@ -2,7 +2,7 @@
 // page in it: the setup of the e2e tests about large rooms, people and speakers.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { startRelay, type Relay } from '../../server/relay.js';
+import { startRelay, type Relay, type RelayOptions } from '../../server/relay.js';
 import { SimParticipant, type SimParticipantOptions } from '../../cli/sim/index.js';
 import { launchChromium, waitFor, type TestBrowser } from './browser.js';
 
@@ -23,6 +23,8 @@ export interface SimRoomOptions {
   ready?: { what: string; check(page: Page): Promise<boolean> };
   /** Bound of the whole setup. Default 120 s. */
   setupTimeoutMs?: number;
+  /** Relay options besides its address. */
+  relay?: RelayOptions;
 }
 
 /** Filled in before the file's tests run. */
@@ -48,7 +50,7 @@ export function simRoom(options: SimRoomOptions): SimRoom {
   const env = { sims: [] as SimParticipant[] } as SimRoom;
   beforeAll(async () => {
     await options.prepare?.();
-    env.relay = await startRelay({ host: '127.0.0.1', port: 0 });
+    env.relay = await startRelay({ ...options.relay, host: '127.0.0.1', port: 0 });
     for (let i = 0; i < options.count; i++) {
       const sim = new SimParticipant({ ...options.sim(i), url: env.relay.wsUrl, room: options.room });
       await sim.join();

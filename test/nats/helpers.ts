@@ -152,12 +152,12 @@ export interface RelayCluster {
  * server before the suite's tests, once they all see each other, and stops
  * everything after them.
  */
-export function useRelayCluster(options: NatsClusterOptions = {}): RelayCluster {
+export function useRelayCluster(options: NatsClusterOptions = {}, relayOptions: RelayOptions = {}): RelayCluster {
   const cluster = { relays: [], clients: [] } as unknown as RelayCluster;
   beforeAll(async () => {
     cluster.nats = await NatsCluster.start(options);
     const urls = cluster.nats.urls;
-    cluster.relays.push(...(await Promise.all(urls.map((_, i) => startClusterRelay(rotate(urls, i))))));
+    cluster.relays.push(...(await Promise.all(urls.map((_, i) => startClusterRelay(rotate(urls, i), relayOptions)))));
     await waitForNodes(cluster.relays, urls.length);
   });
   afterAll(async () => {

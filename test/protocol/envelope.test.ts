@@ -85,6 +85,14 @@ const examples: { [K in BodyKind]: EnvelopeInit } = {
   },
   layerDemand: { layerDemand: { kind: TrackKind.VIDEO, layers: [1, 2] } },
   activeSpeakers: { activeSpeakers: { ids: ['p2', 'p1'] } },
+  peersJoined: {
+    peersJoined: {
+      participants: [
+        { id: 'p4', name: 'Di', state: { mic: false, camera: false, screen: false }, decoders: [Codec.VP8] },
+        { id: 'p5', name: 'Ed', decoders: [Codec.AV1, Codec.VP8] },
+      ],
+    },
+  },
   lobbyWait: { lobbyWait: { locked: true } },
   knock: { knock: { waiting: [{ id: 'p4', name: 'Dee', identity: 'dee@example.com' }] } },
   admission: { admission: { id: 'p4', admit: true } },
