@@ -678,12 +678,14 @@ function idleMemorySection(record: BenchRecord): string {
       `The naive \`ws\` server (bench/fanout-server.ts: no protocol, no rooms) gives the floor of a bare WebSocket connection. ` +
       `Our relay runs twice for each N: as it is (from 50 participants a join waits up to 100 ms to be announced with the ones after it, one \`PeersJoined\` per member; the clients set \`Join.batched_presence\` as the element does), and with \`PRESENCE_BATCH_MS=0\` (each join its own message to everyone), the baseline.`,
     '',
-    `**What it shows.** State kept per participant is linear: heap per participant does not grow with N (it falls, as fixed costs such as code compiled on first use spread over more participants). ` +
+    `**What it shows.** State kept per participant is linear: heap per participant does not grow with N (it falls, as fixed costs such as code compiled on first use spread over more participants); ` +
+      `at ${n0(big)} it is ${n1(batched?.joinedHeapKiB ?? NaN)} KiB per idle participant. ` +
       `Most of it is the connection itself (TCP socket, \`ws\`, our Connection with its queues and rate limiters; compare the naive floor), the rest the room (roster entry, bus subscription). ` +
       `Presence bytes stay quadratic, as they must while everyone is told of everyone: each Welcome lists everyone already there, once (${batched?.lastWelcomeBytes ? `${n1(batched.lastWelcomeBytes / 1024)} KiB for the ${n0(big)}th` : 'about 30 bytes per participant listed'}, about 30 bytes each: id, name, state, decoders). ` +
       `Messages no longer are: at ${n0(big)} participants, announcing joins in batches sends ${ratio(batched?.presenceMessages, each?.presenceMessages)} the presence messages of announcing each (${ratio(batched?.presenceBytes, each?.presenceBytes)} the bytes), ` +
       `the joins take ${ratio(batched?.joinSeconds, each?.joinSeconds)} the time, and RSS per participant is ${ratio(batched?.joinedRssKiB, each?.joinedRssKiB)} (heap kept ${ratio(batched?.joinedHeapKiB, each?.joinedHeapKiB)}). ` +
-      `Joiners here come one after another, each waiting for its Welcome; joins that arrive together (a meeting's start) gather into fewer, larger batches still.`,
+      `Joiners here come one after another, each waiting for its Welcome; joins that arrive together (a meeting's start) gather into fewer, larger batches still. ` +
+      `RSS is the allocator's high-water mark from the joins (it keeps pages the heap grew to while a thousand Welcomes and announcements were built and sent), not the state kept (the heap column): it varies from run to run by more than the difference between the two ways of announcing joins.`,
   ].join('\n');
 }
 

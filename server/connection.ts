@@ -46,6 +46,7 @@ import { cleanLayers, MAX_LAYERS } from './simulcast-layers.js';
 import { parseSubscription } from './subscription.js';
 import { ReceiverCongestion } from './receiver-congestion.js';
 import { outgoingChat } from './chat-messages.js';
+import { KindSet } from './track-kinds.js';
 
 const log = createLogger('session');
 
@@ -187,13 +188,13 @@ export class Connection implements RoomMember {
    */
   private resumeCommitment: Uint8Array | undefined;
   /** Track kinds refused for lack of a grant and already told about (one `not-allowed` each). */
-  private readonly refusedKinds = new Set<number>();
+  private readonly refusedKinds = new KindSet();
   /** Waiting in the room's lobby for an admin: the participant it joins as once admitted. */
   private waitingAs: ParticipantInit | undefined;
   /** Track kinds an admin muted: dropped here until the participant turns them on again itself. */
-  private readonly muted = new Set<number>();
+  private readonly muted = new KindSet();
   /** Track kinds an admin muted and locked: dropped until an admin allows them again. */
-  private readonly locked = new Set<number>();
+  private readonly locked = new KindSet();
   /** The media state others were last told of (as granted and moderated). */
   private state: MediaStateInit = { mic: false, camera: false, screen: false };
   /** Control bytes this client may send: a burst, then a sustained rate. */

@@ -31,8 +31,8 @@ export interface OutboundHooks {
 }
 
 export class Outbound {
-  /** Publishers whose tracks wait for a keyframe: bit `1 << kind` per track kind. */
-  private readonly awaitingKeyframe = new Map<string, number>();
+  /** Publishers whose tracks wait for a keyframe: bit `1 << kind` per track kind. Made at the first (idle viewers never need it). */
+  private awaitingKeyframe: Map<string, number> | undefined;
   private slow = false;
   /** `performance.now()` when the buffer went above the audio limit; 0 while below. */
   private stalledSince = 0;
@@ -75,9 +75,9 @@ export class Outbound {
     this.hooks.videoBacklog?.(buffered);
     const bit = 1 << (kind & 31);
     // Per receiver and frame: skip the lookup in the usual case, no track waiting.
-    const waiting = this.awaitingKeyframe.size === 0 ? 0 : (this.awaitingKeyframe.get(publisher) ?? 0);
+    const waiting = !this.awaitingKeyframe?.size ? 0 : (this.awaitingKeyframe.get(publisher) ?? 0);
     if (buffered >= this.limits.videoDropBytes) {
-      this.awaitingKeyframe.set(publisher, waiting | bit);
+      (this.awaitingKeyframe ??= new Map()).set(publisher, waiting | bit);
       return this.drop('video-congested');
     }
     if (waiting & bit) {
@@ -85,15 +85,15 @@ export class Outbound {
         this.hooks.onKeyframeNeeded(publisher, kind, layer);
         return this.drop('video-awaiting-keyframe');
       }
-      if (waiting === bit) this.awaitingKeyframe.delete(publisher);
-      else this.awaitingKeyframe.set(publisher, waiting & ~bit);
+      if (waiting === bit) this.awaitingKeyframe!.delete(publisher);
+      else this.awaitingKeyframe!.set(publisher, waiting & ~bit);
     }
     return this.send(bytes, publisher, kind, keyframe);
   }
 
   /** Forgets per-publisher state when that publisher leaves. */
   forgetPublisher(publisher: string): void {
-    this.awaitingKeyframe.delete(publisher);
+    this.awaitingKeyframe?.delete(publisher);
     this.link.forgetPublisher?.(publisher);
   }
 

@@ -19,6 +19,7 @@
  * The receiver's own replies (`Welcome`, its errors, `Pong`) never pass here.
  */
 import { BodyField } from './body-types.js';
+import { monotonicNow } from './rate-limit.js';
 
 /** What the budget does with a message of a body type beyond it. */
 export type ControlClass = 'essential' | 'latest' | 'droppable';
@@ -54,8 +55,8 @@ const MIN_RETRY_MS = 20;
 export class ReceiverControlBudget {
   private tokens: number;
   private last: number;
-  /** Latest-wins messages waiting for budget, by body and sender, oldest first. */
-  private readonly held = new Map<string, { bytes: Uint8Array; body: number }>();
+  /** Latest-wins messages waiting for budget, by body and sender, oldest first; made when first needed. */
+  private held: Map<string, { bytes: Uint8Array; body: number }> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -65,7 +66,7 @@ export class ReceiverControlBudget {
     private readonly send: (bytes: Uint8Array, body: number) => void,
     /** Counts a message not sent (dropped) or replaced by a newer one (coalesced). */
     private readonly count: (outcome: BudgetOutcome) => void,
-    private readonly now: () => number = performance.now.bind(performance),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = limits.burstBytes;
     this.last = this.now();
@@ -73,7 +74,7 @@ export class ReceiverControlBudget {
 
   /** Latest-wins messages held now. */
   get heldCount(): number {
-    return this.held.size;
+    return this.held?.size ?? 0;
   }
 
   /** A control message for this receiver, caused by `sender` ('' for the relay itself). */
@@ -88,13 +89,13 @@ export class ReceiverControlBudget {
     if (kind === 'latest') {
       const key = `${body} ${sender}`;
       // One is already held: this one replaces it (sending it now would overtake it, and then be overwritten).
-      if (this.held.has(key)) {
+      if (this.held?.has(key)) {
         this.held.set(key, { bytes, body });
         this.count('coalesced');
         return;
       }
       if (this.take(bytes.length)) return this.send(bytes, body);
-      this.held.set(key, { bytes, body });
+      (this.held ??= new Map()).set(key, { bytes, body });
       this.schedule();
       return;
     }
@@ -104,13 +105,14 @@ export class ReceiverControlBudget {
 
   /** `sender` left: what is held from it is moot. */
   forget(sender: string): void {
+    if (!this.held) return;
     for (const key of this.held.keys()) if (key.endsWith(` ${sender}`)) this.held.delete(key);
   }
 
   /** The receiver is gone: nothing more is sent. */
   close(): void {
     this.closed = true;
-    this.held.clear();
+    this.held = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -138,7 +140,7 @@ export class ReceiverControlBudget {
   }
 
   private schedule(): void {
-    if (this.timer || this.held.size === 0) return;
+    if (this.timer || !this.held?.size) return;
     const first = this.held.values().next().value!;
     const waitMs = ((first.bytes.length - this.tokens) / this.limits.bytesPerSecond) * 1000;
     this.timer = setTimeout(() => this.flush(), Math.max(MIN_RETRY_MS, Math.ceil(waitMs)));
@@ -148,7 +150,7 @@ export class ReceiverControlBudget {
   /** Sends held messages, oldest first, while the budget allows. */
   private flush(): void {
     this.timer = undefined;
-    if (this.closed) return;
+    if (this.closed || !this.held) return;
     for (const [key, { bytes, body }] of this.held) {
       if (!this.take(bytes.length)) break;
       this.held.delete(key);

@@ -67,7 +67,10 @@ export class WsEndpoint {
     }
     // The slot is given back when the socket goes, whether or not the upgrade completes.
     socket.once('close', () => this.ctx.addressLimits.release(address));
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, address));
+    // Closures here share one scope, which the socket's close listener keeps for the connection's
+    // life: they must not capture `req` (the request and its headers, about half a KiB per client).
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, remote, address));
   }
 
   /**
@@ -84,8 +87,7 @@ export class WsEndpoint {
     this.wss.close();
   }
 
-  private onConnection(ws: WebSocket, req: IncomingMessage, address: string): void {
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+  private onConnection(ws: WebSocket, remote: string, address: string): void {
     const connection = new Connection(new WsLink(ws), this.ctx, remote, address);
     this.open.add(connection);
     this.sockets.add(ws);
