@@ -12,7 +12,16 @@
  * - what a receiver is sent during one turn of the event loop waits in the link
  *   and goes to its socket in one write (one `writev`) once the turn's input is
  *   handled (`setImmediate`). The busier the relay, the more a turn brings, and
- *   the fewer writes per message.
+ *   the fewer writes per message;
+ * - a receiver written to less than {@link WRITE_PACE_MS} ago waits for the next
+ *   paced flush instead (one timer for all such links), so a busy receiver gets
+ *   at most a write every couple of milliseconds, each carrying all that came
+ *   meanwhile. The kernel's cost is mostly per write, not per byte: in a room of
+ *   50 most turns bring a receiver one message, so end-of-turn batching alone
+ *   left about 1.5 frames per write. A receiver that was not just written to (a
+ *   small call, a quiet moment) is written to at the end of the turn, as before:
+ *   only a receiver already getting a message every couple of milliseconds waits,
+ *   and never longer than that.
  *
  * Frames written here and by `ws` itself (its closing handshake, answers to
  * pings) interleave only between whole frames: with `perMessageDeflate` off, `ws`
@@ -33,6 +42,12 @@ const log = createLogger('ws');
 
 /** Bytes waiting for one receiver past which they are written without waiting for the end of the turn. */
 export const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Shortest time between two writes to one receiver's socket, in ms, while it is
+ * sent more: what comes sooner waits for the next paced flush, up to this long.
+ */
+export const WRITE_PACE_MS = 2;
 
 /** FIN + binary opcode: a whole binary message in one frame. */
 const FIN_BINARY = 0x82;
@@ -80,11 +95,25 @@ export const wsWriteCounts = { writes: 0, frames: 0 };
 /** Links with frames waiting for the end of this turn, each once. */
 let waiting: WsLink[] = [];
 let flushScheduled = false;
+/** Links written to less than {@link WRITE_PACE_MS} ago with frames waiting for the paced flush, each once. */
+let paced: WsLink[] = [];
+let pacedTimer: NodeJS.Timeout | undefined;
 
 function flushWaiting(): void {
   flushScheduled = false;
   const links = waiting;
   waiting = [];
+  flushEach(links);
+}
+
+function flushPaced(): void {
+  pacedTimer = undefined;
+  const links = paced;
+  paced = [];
+  flushEach(links);
+}
+
+function flushEach(links: WsLink[]): void {
   for (const link of links) {
     link.waiting = false;
     // One link's failure must not leave the others' frames waiting for good.
@@ -103,8 +132,10 @@ export class WsLink implements ClientLink {
   /** Frames sent this turn, not yet written to the socket, and their bytes. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  /** In {@link waiting}: a flush at the end of this turn will come. */
+  /** In {@link waiting} or {@link paced}: a flush will come. */
   waiting = false;
+  /** `performance.now()` of the last write to the socket. */
+  private lastWrite = -Infinity;
 
   constructor(private readonly ws: WebSocket) {
     // `_socket` is ws's own, set before the 'connection' event; checked, so a ws without it still works (unbatched).
@@ -151,6 +182,7 @@ export class WsLink implements ClientLink {
     const socket = this.socket!;
     // Closing or closed meanwhile: what waits would follow a close frame, or go nowhere (as `ws.send` drops it then).
     if (this.ws.readyState !== WebSocket.OPEN || !socket.writable) return;
+    this.lastWrite = performance.now();
     wsWriteCounts.writes++;
     wsWriteCounts.frames += frames.length;
     if (frames.length === 1) {
@@ -170,10 +202,15 @@ export class WsLink implements ClientLink {
     const frame = frameOf(bytes);
     if (!this.waiting) {
       this.waiting = true;
-      waiting.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushWaiting);
+      if (performance.now() - this.lastWrite < WRITE_PACE_MS) {
+        paced.push(this);
+        if (!pacedTimer) pacedTimer = setTimeout(flushPaced, WRITE_PACE_MS);
+      } else {
+        waiting.push(this);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flushWaiting);
+        }
       }
     }
     this.pending.push(frame);
