@@ -106,6 +106,16 @@ export class QuicTestClient {
     return this.conn.isClosed();
   }
 
+  /** Whether the peer asked us to stop sending on `streamId` (its STOP_SENDING has arrived). */
+  stopped(streamId: number): boolean {
+    try {
+      this.conn.streamCapacity(streamId);
+      return false;
+    } catch (err) {
+      return /StreamStopped/.test((err as Error).message);
+    }
+  }
+
   send(streamId: number, data: Uint8Array, fin = false): void {
     const written = this.conn.streamSend(streamId, data, fin);
     if (written !== data.length) throw new Error(`stream ${streamId} took ${written} of ${data.length} bytes`);

@@ -278,11 +278,9 @@ describe('bad input over WebTransport', () => {
 
     const second = b.sendStream(concatBytes([framedStreamHeader(3), framed('gop2-key', 2, 20_000, true)]), false);
     await a.nextMedia('gop2-key');
-    try {
-      b.continueStream(first, framed('gop1-late', 3));
-    } catch (err) {
-      expect((err as Error).message).toMatch(/StreamStopped/); // the relay's STOP_SENDING came first
-    }
+    // The relay stops the older stream (STOP_SENDING); once the client knows, writing there fails.
+    await waitFor(() => b.client.stopped(first), 2000, 'STOP_SENDING on the older stream');
+    expect(() => b.continueStream(first, framed('gop1-late', 3))).toThrow(/StreamStopped/);
     b.continueStream(second, framed('gop2-d1', 4));
     await a.nextMedia('gop2-d1');
     await expect(a.nextMedia('gop1-late', 300)).rejects.toThrow(/no media "gop1-late" within/);
