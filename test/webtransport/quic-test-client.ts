@@ -106,13 +106,18 @@ export class QuicTestClient {
     return this.conn.isClosed();
   }
 
-  /** Whether the peer asked us to stop sending on `streamId` (its STOP_SENDING has arrived). */
+  /**
+   * Whether the peer asked us to stop sending on `streamId`, a stream we opened and
+   * neither finished nor reset: its STOP_SENDING has arrived (`StreamStopped`), or
+   * quiche already answered it with a RESET_STREAM, had that acknowledged and
+   * forgot the stream (`InvalidStreamState`).
+   */
   stopped(streamId: number): boolean {
     try {
       this.conn.streamCapacity(streamId);
       return false;
     } catch (err) {
-      return /StreamStopped/.test((err as Error).message);
+      return /StreamStopped|InvalidStreamState/.test((err as Error).message);
     }
   }
 
