@@ -37,6 +37,14 @@ function joinedIds(c: TestClient): string[] {
   );
 }
 
+/** The room's first two members, below the threshold: `a` hears `b` join at once. Later joins are held. */
+async function firstTwo(room: string, aBatched = true): Promise<[TestClient, TestClient]> {
+  const a = await join(room, 'a', aBatched);
+  const b = await join(room, 'b');
+  await a.next('peerJoined');
+  return [a, b];
+}
+
 const bodies = (c: TestClient): string[] => c.inbox.map((e: DecodedEnvelope) => e.body ?? '');
 
 describe('joins announced in batches', () => {
@@ -51,9 +59,7 @@ describe('joins announced in batches', () => {
 
   it('tells each member of a big room the joins of a window in one message, in order, each once', async () => {
     await start();
-    const a = await join('big', 'a');
-    const b = await join('big', 'b');
-    await a.next('peerJoined');
+    const [a, b] = await firstTwo('big');
     const late = [await join('big', 'c'), await join('big', 'd'), await join('big', 'e')];
     const [c, d, e] = late;
     // Nothing yet: the joins wait for the window.
@@ -81,9 +87,7 @@ describe('joins announced in batches', () => {
 
   it('sends a client that does not read PeersJoined each join as its own PeerJoined', async () => {
     await start();
-    const old = await join('mixed', 'old', false);
-    await join('mixed', 'b');
-    await old.next('peerJoined');
+    const [old] = await firstTwo('mixed', false);
     const c = await join('mixed', 'c');
     const d = await join('mixed', 'd');
     await waitFor(() => joinedIds(old).length === 2, 2 * WINDOW_MS, 'old client told of c and d');
@@ -97,9 +101,7 @@ describe('joins announced in batches', () => {
 
   it("announces held joins before a held joiner's first frame", async () => {
     await start(10_000);
-    const a = await join('media', 'a');
-    await join('media', 'b');
-    await a.next('peerJoined');
+    const [a] = await firstTwo('media');
     const c = await join('media', 'c');
     const d = await join('media', 'd');
     d.sendMedia('first-words', { kind: TrackKind.AUDIO, audioLevel: 0 }, 80);
@@ -111,9 +113,7 @@ describe('joins announced in batches', () => {
 
   it("announces a held join before that participant's state, and before its leave", async () => {
     await start(10_000);
-    const a = await join('state', 'a');
-    await join('state', 'b');
-    await a.next('peerJoined');
+    const [a] = await firstTwo('state');
     const c = await join('state', 'c');
     c.send({ mediaState: { mic: true, camera: false } });
     await waitFor(() => bodies(a).includes('mediaState'), 2000, "c's state at a");
@@ -130,9 +130,7 @@ describe('joins announced in batches', () => {
 
   it("lets a held joiner's key exchange through without ending the batch", async () => {
     await start();
-    const a = await join('keys', 'a');
-    await join('keys', 'b');
-    await a.next('peerJoined');
+    const [a] = await firstTwo('keys');
     const c = await join('keys', 'c');
     c.send({ keyExchange: { target: a.id, step: 3, data: new Uint8Array(56).fill(9), kid: 7 } });
     const { from } = await a.next('keyExchange');
@@ -145,9 +143,7 @@ describe('joins announced in batches', () => {
 
   it('announces at once again when the window is 0', async () => {
     await start(0);
-    const a = await join('off', 'a');
-    await join('off', 'b');
-    await a.next('peerJoined');
+    const [a] = await firstTwo('off');
     const c = await join('off', 'c');
     const { peerJoined } = await a.next('peerJoined', 500);
     expect(peerJoined.participant?.id).toBe(c.id);
