@@ -9,7 +9,10 @@
  * Order is kept by the room: anything a held joiner causes (its media, its
  * presence, a message to someone) and any other presence flushes the batch
  * first, so nobody hears of a participant before its join. A member admitted
- * while joins are held got them in its Welcome: it is sent only the later ones.
+ * while joins are held got them in its Welcome: it is sent only the later ones;
+ * but a connection that takes over a participant's older one (a transport
+ * upgrade, a resume) is sent what the older one was still owed, since a client
+ * moving its call does not read the roster again.
  * Clients that did not set `Join.batched_presence` get each join as its own
  * `PeerJoined`, at the same moment.
  */
@@ -73,8 +76,18 @@ export class JoinBatch {
     this.ids.add(join.id);
   }
 
-  /** `member` was admitted now: its Welcome lists the joins held so far. */
-  admitted(member: RoomMember): void {
+  /**
+   * `member` was admitted now: its Welcome lists the joins held so far. When it
+   * takes over `replacing` (the same participant's older connection), it is owed
+   * what that one was: the client keeps the roster it had.
+   */
+  admitted(member: RoomMember, replacing?: RoomMember): void {
+    if (replacing) {
+      const start = this.starts.get(replacing);
+      if (start === undefined) this.starts.delete(member);
+      else this.starts.set(member, start);
+      return;
+    }
     if (this.held.length > 0) this.starts.set(member, this.held.length);
   }
 

@@ -352,7 +352,7 @@ export class Room implements ClusterRoom {
     // A connection of this participant still open here (the client saw it die first): replaced below.
     const old = this.members.get(id);
     this.members.set(id, member);
-    this.joins.admitted(member);
+    this.joins.admitted(member, old !== member ? old : undefined);
     this.roster.set(id, { participant: me, node: this.node.id });
     this.targeted.get(id)?.unsubscribe();
     this.targeted.set(
@@ -374,7 +374,7 @@ export class Room implements ClusterRoom {
     for (const entry of this.roster.values()) others.push(entry.participant);
     const old = this.members.get(member.sessionId);
     this.members.set(member.sessionId, member);
-    this.joins.admitted(member);
+    this.joins.admitted(member, old !== member ? old : undefined);
     if (old && old !== member) this.forwarding.remove(old);
     this.forwarding.add(member);
     if (old && old !== member) old.replaced();

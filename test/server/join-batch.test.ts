@@ -128,6 +128,27 @@ describe('joins announced in batches', () => {
     expect(joinedIds(a)).toEqual([c.id, d.id]);
   });
 
+  it('owes a connection that takes a participant over (a transport upgrade) the joins its older one was owed', async () => {
+    await start();
+    const a = await TestClient.connect(relay.wsUrl, 'a');
+    clients.push(a);
+    const token = (await a.join('upgrade', 'a', { batchedPresence: true })).welcome.resumeToken!;
+    await join('upgrade', 'b');
+    await a.next('peerJoined');
+    const c = await join('upgrade', 'c');
+    // a moves its call to a new connection while c's join is held; the client keeps its roster.
+    const moved = await TestClient.connect(relay.wsUrl, 'a');
+    clients.push(moved);
+    const welcome = await moved.join('upgrade', 'a', {
+      resumeToken: token,
+      transportUpgrade: true,
+      batchedPresence: true,
+    });
+    expect(welcome.welcome.resumed).toBe(true);
+    await waitFor(() => joinedIds(moved).length === 1, 2 * WINDOW_MS, 'c announced on the new connection');
+    expect(joinedIds(moved)).toEqual([c.id]);
+  });
+
   it("lets a held joiner's key exchange through without ending the batch", async () => {
     await start();
     const [a] = await firstTwo('keys');
