@@ -722,6 +722,15 @@ export class Room implements ClusterRoom {
     }
   }
 
+  /** Control to one member; a receiver that throws must not stop delivery to the others. */
+  private controlTo(member: RoomMember, bytes: Uint8Array, body: number, sender?: string): void {
+    try {
+      member.deliverControl(bytes, body, sender);
+    } catch (err) {
+      log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
+    }
+  }
+
   /** A receiver that throws must not stop delivery to the others. */
   private deliverTo(member: RoomMember, msg: BusMessage): void {
     try {
@@ -830,13 +839,7 @@ export class Room implements ClusterRoom {
     // Speakers are named after their joins.
     if (this.joins.size > 0) this.flushJoins();
     const bytes = encodeEnvelope({ activeSpeakers: { ids } });
-    for (const member of this.members.values()) {
-      try {
-        member.deliverControl(bytes, BodyField.activeSpeakers);
-      } catch (err) {
-        log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
-      }
-    }
+    for (const member of this.members.values()) this.controlTo(member, bytes, BodyField.activeSpeakers);
   }
 
   /** A participant left the room: nobody watches it, and it is told nothing more. */
@@ -915,11 +918,7 @@ export class Room implements ClusterRoom {
       return;
     }
     this.flushJoinsFor(msg.sender, msg.body);
-    try {
-      target.deliverControl(bytes, msg.body, msg.sender);
-    } catch (err) {
-      log.error('control delivery failed', { room: this.name, session: target.sessionId, err });
-    }
+    this.controlTo(target, bytes, msg.body, msg.sender);
   }
 
   /** Announces `id`'s join to the members here: at once, or with the joins after it in a big room. */
@@ -930,13 +929,9 @@ export class Room implements ClusterRoom {
 
   /** Announces the joins held so far. */
   private flushJoins(): void {
-    this.joins.deliver(this.members.values(), (member, bytes, body, sender) => {
-      try {
-        member.deliverControl(bytes, body, sender);
-      } catch (err) {
-        log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
-      }
-    });
+    this.joins.deliver(this.members.values(), (member, bytes, body, sender) =>
+      this.controlTo(member, bytes, body, sender),
+    );
   }
 
   /**
@@ -952,12 +947,7 @@ export class Room implements ClusterRoom {
   private deliverControl(sender: string, body: number, bytes: Uint8Array): void {
     if (this.joins.size > 0) this.flushJoins();
     for (const member of this.members.values()) {
-      if (member.sessionId === sender) continue;
-      try {
-        member.deliverControl(bytes, body, sender);
-      } catch (err) {
-        log.error('control delivery failed', { room: this.name, session: member.sessionId, err });
-      }
+      if (member.sessionId !== sender) this.controlTo(member, bytes, body, sender);
     }
   }
 }
