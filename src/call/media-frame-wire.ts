@@ -105,3 +105,16 @@ export function encodedMediaOf(frame: MediaFrameInit, relayClockOffsetMs = 0): E
     referenceDistance: frame.referenceDistance ?? 0,
   };
 }
+
+/** Marks a received frame already decoded and played by the media worker (see `Transport.onmessage`). */
+const CONSUMED = Symbol('consumed in the media worker');
+
+/** Marks `frame` (a received one) as already used where the transport runs: the page only keeps count of it. */
+export function markConsumed(frame: object): void {
+  (frame as { [CONSUMED]?: true })[CONSUMED] = true;
+}
+
+/** Whether the media worker already decoded and played `frame`; copies made with `{ ...frame }` keep the mark. */
+export function wasConsumed(frame: object): boolean {
+  return (frame as { [CONSUMED]?: true })[CONSUMED] === true;
+}

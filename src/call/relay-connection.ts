@@ -11,11 +11,13 @@ import {
 } from '../protocol/envelope.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { connectTransport, type ConnectTransportOptions, type TransportChoice } from '../transport/connect.js';
+import type { ConnectTransportOptions, TransportChoice } from '../transport/connect.js';
+import { connectLazily } from '../transport/load-connect.js';
 import type { SendPriority, Transport, TransportClose } from '../transport/transport.js';
 import { asVideoCallError, describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
 import { nextRelayMayHelp, reconnectDelayMs, SILENT_INTERVALS, worthReconnecting } from './reconnect.js';
 import { relayForAttempt } from '../transport/relay-list.js';
+import { markConsumed } from './media-frame-wire.js';
 
 /**
  * Where a {@link RelayConnection} stands:
@@ -75,6 +77,11 @@ export interface RelayConnectionEvents {
    * nothing lost but what was in flight, nobody saw a leave or a join.
    */
   transportChanged?(transport: 'websocket' | 'webtransport', previous: 'websocket' | 'webtransport'): void;
+  /**
+   * An envelope {@link RelayConnection.send} accepted was dropped after all by a
+   * congested transport that decides later (one in the media worker).
+   */
+  dropped?(bytes: Uint8Array, priority: SendPriority): void;
 }
 
 /**
@@ -100,7 +107,7 @@ export interface RelayConnectionOptions {
    * state); the connection adds the protocol version and the resume token.
    */
   join(): Omit<JoinInit, 'protocolVersion' | 'resumeToken'>;
-  /** Opens a transport to one relay; rejects with a `TransportError`. Default: {@link connectTransport}. */
+  /** Opens a transport to one relay; rejects with a `TransportError`. Default: `connectTransport`, on the page. */
   connect?(server: string, options: ConnectTransportOptions): Promise<Transport>;
   /**
    * With `transport: 'auto'`, whether to keep trying WebTransport in the background
@@ -315,7 +322,7 @@ export class RelayConnection {
   }
 
   private connect(server: string, holdFallbackUntil?: Promise<unknown>): Promise<Transport> {
-    const connect = this.options.connect ?? connectTransport;
+    const connect = this.options.connect ?? connectLazily;
     return connect(server, {
       transport: this.options.transport,
       timeoutMs: this.options.joinTimeoutMs,
@@ -327,8 +334,11 @@ export class RelayConnection {
   private adopt(transport: Transport, index: number): void {
     this.transport = transport;
     this.serverIndex = index;
-    transport.onmessage = (bytes) => {
-      if (transport === this.transport) this.receive(bytes);
+    transport.onmessage = (bytes, consumed) => {
+      if (transport === this.transport) this.receive(bytes, consumed);
+    };
+    transport.ondropped = (bytes, priority) => {
+      if (transport === this.transport && this.state === 'open') this.events.dropped?.(bytes, priority);
     };
     transport.onclose = (info) => {
       if (transport !== this.transport) return;
@@ -419,7 +429,7 @@ export class RelayConnection {
   }
 
   /** Every envelope from the current transport comes through here. */
-  private receive(bytes: Uint8Array): void {
+  private receive(bytes: Uint8Array, consumed = false): void {
     this.lastHeard = Date.now();
     let env: DecodedEnvelope;
     try {
@@ -427,6 +437,7 @@ export class RelayConnection {
     } catch {
       return; // the relay only forwards what it could decode; drop anything else
     }
+    if (consumed && env.media) markConsumed(env.media);
     const pending = this.pending;
     if (pending) {
       if (env.welcome) {
@@ -631,7 +642,7 @@ export class RelayConnection {
     if (!current()) return;
     const server = this.servers[this.serverIndex];
     if (server === undefined) return;
-    const connect = this.options.connect ?? connectTransport;
+    const connect = this.options.connect ?? connectLazily;
     let transport: Transport;
     try {
       transport = await connect(server, {
@@ -695,7 +706,7 @@ export class RelayConnection {
     if (old) {
       // What the relay had queued on the old one before the move still comes in; then it is closed.
       old.onclose = null;
-      old.onmessage = upgrade.oldClosed ? null : (b) => this.receiveAfterMove(b);
+      old.onmessage = upgrade.oldClosed ? null : (b, consumed) => this.receiveAfterMove(b, consumed);
       if (!upgrade.oldClosed) setTimeout(() => old.close(1000, ErrorCode.TransportUpgrade), OLD_TRANSPORT_DRAIN_MS);
     }
     this.events.transportChanged?.(upgrade.transport.kind, old?.kind ?? 'websocket');
@@ -706,13 +717,14 @@ export class RelayConnection {
    * passed on, except the relay's word that the participant moved (an `Error`
    * `session-replaced` when the move reached another relay of the cluster).
    */
-  private receiveAfterMove(bytes: Uint8Array): void {
+  private receiveAfterMove(bytes: Uint8Array, consumed = false): void {
     let env: DecodedEnvelope;
     try {
       env = decodeEnvelope(bytes);
     } catch {
       return;
     }
+    if (consumed && env.media) markConsumed(env.media);
     if (env.body === 'error' || env.body === 'pong') return;
     this.dispatch(env);
   }

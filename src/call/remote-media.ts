@@ -1,13 +1,13 @@
 import { chooseCodec, type VideoCodecName } from '../codec/codec-support.js';
 import { VideoDecodePipeline } from '../codec/video-decode.js';
-import { AudioDecodeOffload } from '../playout/audio-decode-offload.js';
+import type { AudioDecodeOffload } from '../playout/audio-decode-offload.js';
 import { AudioPlayout, type PlayoutStream } from '../playout/audio-playout.js';
 import { VideoPacer } from '../playout/video-pacer.js';
 import { wallClockMs } from '../shared/clock.js';
 import type { MediaFrameInit } from '../protocol/envelope.js';
 import { layerStep } from './layer-follow.js';
 import { nextShownLevel } from './level-meter.js';
-import { encodedMediaOf } from './media-frame-wire.js';
+import { encodedMediaOf, wasConsumed } from './media-frame-wire.js';
 import type { RemoteParticipant } from './remote-participant.js';
 import type { FrameTimeline } from './frame-timeline.js';
 import type { ReceiverSnapshot } from './stats-collector.js';
@@ -26,6 +26,12 @@ export interface RemoteMediaOptions {
   lipSync?: boolean;
   /** Where decoded and shown frames are noted, while the room records its timeline. */
   timeline?: () => FrameTimeline | null;
+  /**
+   * The media worker may decode each microphone's packets as it reads them (it
+   * holds the transport, and media is not end-to-end encrypted): such packets
+   * arrive marked consumed and are only counted here.
+   */
+  audioInWorker?: boolean;
 }
 
 interface Receivers {
@@ -170,7 +176,9 @@ export class RemoteMedia {
           ? arrival
           : receivers.audioArrivalMs + DELAY_SMOOTHING * (arrival - receivers.audioArrivalMs);
       }
-      this.audioOf(participant, receivers).decode(media);
+      const stream = this.audioOf(participant, receivers);
+      if (wasConsumed(frame)) stream.prepare();
+      else stream.decode(media);
     }
   }
 
@@ -343,13 +351,14 @@ export class RemoteMedia {
   }
 
   /**
-   * Starts the audio decode worker now, for the playout made with the first remote
-   * microphone: a worker takes 100–200 ms to start on a busy page, which the first
-   * word heard after joining would otherwise wait for. Call when joining.
+   * Gives the playout made with the first remote microphone its decode worker
+   * (the media worker's decoding half), started with the join: a worker takes
+   * 100–200 ms to start on a busy page, which the first word heard after joining
+   * would otherwise wait for. Without one, the page decodes.
    */
-  warmUp(): void {
-    if (!this.options.playAudio || this.playout || this.warmDecoder || typeof Worker === 'undefined') return;
-    this.warmDecoder = new AudioDecodeOffload(false);
+  warmUp(decoder: AudioDecodeOffload | undefined): void {
+    if (!this.options.playAudio || this.playout || this.warmDecoder || !decoder) return;
+    this.warmDecoder = decoder;
   }
 
   close(): void {
@@ -365,7 +374,10 @@ export class RemoteMedia {
   /** Their microphone's playout stream, which decodes what arrives; made on first use. */
   private audioOf(participant: RemoteParticipant, receivers: Receivers): PlayoutStream {
     if (receivers.playout) return receivers.playout;
-    const stream = this.ensurePlayout().createStream(participant.id);
+    const stream = this.ensurePlayout().createStream(
+      participant.id,
+      this.options.audioInWorker ? participant.id : undefined,
+    );
     stream.onlevel = (rms) => (receivers.loudest = Math.max(receivers.loudest, rms));
     stream.ondecoded = (timestamp, at) => {
       this.firstAudioAt ??= at;

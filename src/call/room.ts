@@ -1,4 +1,5 @@
 import {
+  decodeEnvelope,
   encodeEnvelope,
   TrackKind,
   ModerationAction,
@@ -18,6 +19,7 @@ import {
 import { isValidRoomName } from '../protocol/limits.js';
 import { mediaState } from '../protocol/media-state.js';
 import type { TransportChoice } from '../transport/connect.js';
+import { connectLazily } from '../transport/load-connect.js';
 import { parseRelayList } from '../transport/relay-list.js';
 import type { SendPriority, Transport } from '../transport/transport.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
@@ -48,6 +50,7 @@ import { LocalMedia } from './local-media.js';
 import type { MediaCrypto } from './media-crypto.js';
 import { loadMediaCrypto } from './load-media-crypto.js';
 import { DEFAULT_RECONNECT_TIMEOUT_MS } from './reconnect.js';
+import { MediaWorker } from './media-worker-client.js';
 import { RelayConnection, relayError, type ReconnectInfo, type RelayWelcome } from './relay-connection.js';
 import { RemoteMedia } from './remote-media.js';
 import { FrameTimeline } from './frame-timeline.js';
@@ -135,6 +138,14 @@ export interface RoomOptions {
    * it ends with `connection-lost` (default 60 s).
    */
   reconnectTimeoutMs?: number;
+  /**
+   * Run the transport in the media worker, the dedicated worker that decodes
+   * the others' microphones (default true): their voices then go from the
+   * network to the speaker without waiting for a busy page. Where workers cannot
+   * run (a Content-Security-Policy without `blob:` in `worker-src`), everything
+   * runs on the page.
+   */
+  transportInWorker?: boolean;
 }
 
 /**
@@ -200,6 +211,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /** True once sending started: the encoders are known, so the codec can be chosen. */
   private mediaKnown = false;
   private crypto: MediaCrypto | null = null;
+  /** The worker decoding audio and (with `transportInWorker`) holding the transport, from `join()` on; null: none. */
+  private mediaWorker: MediaWorker | null = null;
   /** The E2EE code, once `prepare` loaded it (only with `e2ee`). */
   private cryptoCode: typeof MediaCrypto | null = null;
   /** Set by {@link preview}: the devices were opened before joining. */
@@ -222,6 +235,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       simulcast: true,
       joinTimeoutMs: 10_000,
       reconnectTimeoutMs: DEFAULT_RECONNECT_TIMEOUT_MS,
+      transportInWorker: true,
       ...options,
     };
     this.connection = new RelayConnection(
@@ -237,6 +251,10 @@ export class Room extends TypedEventTarget<RoomEventMap> {
           state: this.wireState(),
           decoders: this.localDecoders.map(codecToWire),
         }),
+        connect: (server, options) =>
+          this.mediaWorker && this.options.transportInWorker
+            ? this.mediaWorker.connect(server, options)
+            : connectLazily(server, options),
       },
       {
         welcome: (welcome) => this.joined(welcome),
@@ -250,6 +268,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         resumed: (welcome, info) => this.rejoined(welcome, info),
         failed: (error) => this.finish(error.code, error),
         transportChanged: (transport, previous) => this.transportChanged(transport, previous),
+        dropped: (bytes, priority) => this.droppedLater(bytes, priority),
       },
     );
     this.local = new LocalMedia(
@@ -310,6 +329,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       onPlayoutState: () => this.emit(new LocalMediaEvent()),
       relayClockOffsetMs: () => this.connection.clock.offsetMs,
       timeline: () => this.timeline,
+      // The worker cannot decrypt: with E2EE the page decrypts and hands it the packets.
+      audioInWorker: this.options.transportInWorker && !this.options.e2ee,
     });
     this.stats = new StatsCollector({
       participants: () => this.participants.values(),
@@ -525,10 +546,14 @@ export class Room extends TypedEventTarget<RoomEventMap> {
       // while the camera and microphone open, and ours follows as soon as they are.
       let gate!: { resolve(): void; reject(error: unknown): void };
       const ready = new Promise<void>((resolve, reject) => (gate = { resolve, reject }));
+      // The media worker starts first: the transport opens in it (its connect waits in the
+      // worker's queue while it starts, 100–200 ms on a busy page), and the first remote
+      // voice is decoded there.
+      if (this.options.playAudio || this.options.transportInWorker) this.mediaWorker = MediaWorker.start(false);
       const opening = this.connection.open(ready);
       opening.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
-      // Starting a worker takes 100–200 ms on a busy page: the first remote voice should not wait for it.
-      this.remote.warmUp();
+      // The first remote voice should not wait for a decode worker to start either.
+      this.remote.warmUp(this.mediaWorker?.decoder);
       const { joinable, media } = this.prepare();
       this.mediaReady = media;
       media.catch(() => undefined); // awaited below, after the relay answered
@@ -996,16 +1021,35 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     // A dropped video frame leaves a hole receivers can't decode past: start again from a keyframe,
     // and tell the encoder, which steps down when it happens often (congestion).
     if (!this.connection.send(bytes, priority)) {
-      if (priority === 'audio') return;
-      // Only that layer's receivers lost their reference.
-      this.keyframeAgain(frame);
-      if (frame.kind !== TrackKind.SCREEN) this.local.videoNotSent();
-      else this.screenShare.networkDrop();
+      if (priority !== 'audio') this.videoNotSent(frame);
       return;
     }
     if (frame.kind === TrackKind.SCREEN || frame.kind === TrackKind.SCREEN_AUDIO) return;
     const kind = priority === 'audio' ? 'audio' : 'video';
     this.timeline?.mark('', kind, frame.timestamp ?? 0, 'sent', undefined, frame.layer ?? 0);
+  }
+
+  /**
+   * An envelope of ours that the transport (in the media worker) accepted and
+   * then dropped as congested: handled as a drop at sending is.
+   */
+  private droppedLater(bytes: Uint8Array, priority: SendPriority): void {
+    if (priority !== 'video' && priority !== 'video-key') return;
+    let frame: MediaFrameInit | null | undefined;
+    try {
+      frame = decodeEnvelope(bytes).media;
+    } catch {
+      return;
+    }
+    if (frame) this.videoNotSent(frame);
+  }
+
+  /** A video frame of ours was not sent: that layer starts again from a keyframe, and the sender hears of it. */
+  private videoNotSent(frame: MediaFrameInit): void {
+    // Only that layer's receivers lost their reference.
+    this.keyframeAgain(frame);
+    if (frame.kind !== TrackKind.SCREEN) this.local.videoNotSent();
+    else this.screenShare.networkDrop();
   }
 
   /** Hands a received frame to its decoder, decrypting it first with E2EE. */
@@ -1234,6 +1278,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.participants.clear();
     this.remote.close();
     this.connection.close();
+    this.mediaWorker?.retire();
+    this.mediaWorker = null;
   }
 }
 

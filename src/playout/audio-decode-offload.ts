@@ -1,45 +1,45 @@
 /**
- * The page's side of the audio decode worker (`audio-decode-worker.ts`): starts
- * it, sends it each stream's packets and worklet port, and reads back what it
- * decoded. Where a worker cannot run (a site's Content-Security-Policy forbids
- * `blob:` workers, or the worker has no `AudioDecoder`) it says so once through
- * {@link onfailed}, and the streams decode on the page as before.
+ * The page's side of a worker that decodes remote Opus streams
+ * (`audio-decode-host.ts`, run by the media worker): sends it each stream's
+ * packets and worklet port, and reads back what it decoded. Its owner starts
+ * the worker and makes this at once, before any message is dispatched, so the
+ * worker's `ready` is heard here. Where the worker cannot run (a site's
+ * Content-Security-Policy forbids `blob:` workers) or has no `AudioDecoder`, it
+ * says so once through {@link onfailed}, and the streams decode on the page.
  */
-import workerCode from './audio-decode-worker.ts?worklet';
 import type { AudioDecodeStats } from '../codec/audio-decode.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
-import type { DecodeWorkerReport, DecodeWorkerRequest } from './audio-decode-worker.js';
+import type { DecodeWorkerReport, DecodeWorkerRequest } from './audio-decode-host.js';
 
 /** What a stream hears from the worker: packets handed to its worklet (media µs, wall clock ms) and the decoder's counters. */
 export type DecodedCallback = (timestamps: number[], at: number[], stats: AudioDecodeStats) => void;
 
-/** One worker decoding every remote stream of a page. */
+/** The decoding half of a worker its owner holds (and stops). */
 export class AudioDecodeOffload {
   /** Called once if the worker turns out unusable; streams then decode on the page. */
   onfailed: (() => void) | null = null;
 
-  private worker: Worker | null = null;
-  private readonly url: string;
+  private worker: Worker | null;
   private readonly listeners = new Map<number, DecodedCallback>();
   private nextKey = 1;
   private failedOnce = false;
+  private readonly onMessage = (event: MessageEvent<DecodeWorkerReport>): void => this.received(event.data);
+  private readonly onError = (event: Event): void => {
+    event.preventDefault();
+    this.fail();
+  };
 
-  constructor(running: boolean) {
-    this.url = URL.createObjectURL(new Blob([workerCode], { type: 'text/javascript' }));
-    try {
-      const worker = new Worker(this.url, { name: 'videocall-room audio decode' });
-      worker.onmessage = (event: MessageEvent<DecodeWorkerReport>) => this.received(event.data);
-      // Blocked by a CSP (Firefox says so asynchronously) or failed to start.
-      worker.onerror = (event) => {
-        event.preventDefault();
-        this.fail();
-      };
-      this.worker = worker;
-      this.post({ t: 'running', running });
-    } catch {
-      // Blocked by a CSP (Chromium throws), or no workers at all.
-      this.fail();
+  /** `worker`: null where none could be started (then this is unusable from the start). */
+  constructor(running: boolean, worker: Worker | null) {
+    this.worker = worker;
+    if (!worker) {
+      this.failedOnce = true;
+      return;
     }
+    worker.addEventListener('message', this.onMessage as EventListener);
+    // Blocked by a CSP (Firefox says so asynchronously), failed to start, or crashed.
+    worker.addEventListener('error', this.onError);
+    this.post({ t: 'running', running });
   }
 
   /** False once the worker failed: decode on the page. */
@@ -47,11 +47,16 @@ export class AudioDecodeOffload {
     return !this.failedOnce;
   }
 
-  /** A new stream's key; its decoder is made and configured now. */
-  open(onDecoded: DecodedCallback): number {
+  /**
+   * A new stream's key; its decoder is made and configured now. `from`: the
+   * participant whose unencrypted microphone packets the worker decodes as it
+   * reads them, when it also holds the transport (the page then only keeps
+   * count of those).
+   */
+  open(onDecoded: DecodedCallback, from?: string): number {
     const key = this.nextKey++;
     this.listeners.set(key, onDecoded);
-    this.post({ t: 'open', key });
+    this.post(from === undefined ? { t: 'open', key } : { t: 'open', key, from });
     return key;
   }
 
@@ -84,12 +89,11 @@ export class AudioDecodeOffload {
     this.post({ t: 'close', key });
   }
 
-  /** Stops the worker. */
+  /** Closes this offload's streams and stops listening; the worker is its owner's to stop. */
   terminate(): void {
-    this.worker?.terminate();
-    this.worker = null;
+    for (const key of this.listeners.keys()) this.post({ t: 'close', key });
+    this.detach();
     this.listeners.clear();
-    URL.revokeObjectURL(this.url);
   }
 
   private post(request: DecodeWorkerRequest): void {
@@ -97,17 +101,22 @@ export class AudioDecodeOffload {
   }
 
   private received(report: DecodeWorkerReport): void {
+    // The worker also says other things (its transports'): not ours.
     if (report.t === 'ready') {
       if (!report.ok) this.fail();
-    } else this.listeners.get(report.key)?.(report.timestamps, report.at, report.stats);
+    } else if (report.t === 'decoded') this.listeners.get(report.key)?.(report.timestamps, report.at, report.stats);
+  }
+
+  private detach(): void {
+    this.worker?.removeEventListener('message', this.onMessage as EventListener);
+    this.worker?.removeEventListener('error', this.onError);
+    this.worker = null;
   }
 
   private fail(): void {
     if (this.failedOnce) return;
     this.failedOnce = true;
-    this.worker?.terminate();
-    this.worker = null;
-    URL.revokeObjectURL(this.url);
+    this.detach();
     this.onfailed?.();
   }
 }

@@ -6,7 +6,7 @@ import processorCode from './jitter-worklet-processor.ts?worklet';
 import { AudioDecodePipeline, emptyAudioDecodeStats, type AudioDecodeStats } from '../codec/audio-decode.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import { wallClockMs } from '../shared/clock.js';
-import { AudioDecodeOffload } from './audio-decode-offload.js';
+import type { AudioDecodeOffload } from './audio-decode-offload.js';
 import type { JitterBufferStats } from './audio-jitter-buffer.js';
 import type { JitterProcessorMessage, JitterProcessorReport } from './jitter-worklet-processor.js';
 import { OutputGlitchMonitor } from './output-glitches.js';
@@ -24,16 +24,11 @@ export interface AudioPlayoutOptions {
    */
   lowLatency?: boolean;
   /**
-   * Decode {@link PlayoutStream.decode}'s packets in a worker that hands the
-   * samples straight to the audio thread, away from a busy main thread; default
-   * true. Where a worker cannot run (a CSP forbidding `blob:` workers) the page
-   * decodes them itself.
-   */
-  decodeInWorker?: boolean;
-  /**
-   * A decode worker started earlier, for this playout to adopt: a worker takes
-   * 100–200 ms to start on a busy page, so a joining page starts it with the join
-   * rather than with the first remote microphone.
+   * A worker to decode {@link PlayoutStream.decode}'s packets in (the media
+   * worker's decoding half): it hands the samples straight to the audio thread,
+   * away from a busy main thread. Started before the playout, with the join: a
+   * worker takes 100–200 ms to start on a busy page. Without one, or where it
+   * fails (a CSP forbidding `blob:` workers), the page decodes.
    */
   decodeWorker?: AudioDecodeOffload;
 }
@@ -174,8 +169,13 @@ export class AudioPlayout {
     return true;
   }
 
-  /** A new stream to play (one per remote participant). */
-  createStream(id: string): PlayoutStream {
+  /**
+   * A new stream to play (one per remote participant). `from`: the participant
+   * whose microphone it plays, where the decode worker also reads the transport
+   * (the media worker): it then decodes their packets as they arrive, and the
+   * page does not {@link PlayoutStream.decode} those.
+   */
+  createStream(id: string, from?: string): PlayoutStream {
     if (this.closed) throw new Error('AudioPlayout is closed');
     const stream = new PlayoutStreamImpl(
       id,
@@ -183,6 +183,7 @@ export class AudioPlayout {
       this.options.reportIntervalMs ?? 100,
       () => this.streams.delete(stream),
       () => this.decodeWorker(),
+      from,
     );
     this.streams.add(stream);
     if (this.loaded) stream.attach();
@@ -215,12 +216,9 @@ export class AudioPlayout {
   /** The decode worker, started on first use; null where it is off or cannot run. */
   private decodeWorker(): AudioDecodeOffload | null {
     if (this.offload !== undefined) return this.offload?.usable ? this.offload : null;
-    if (this.options.decodeInWorker === false || typeof Worker === 'undefined') {
-      this.options.decodeWorker?.terminate();
-      return (this.offload = null);
-    }
-    const offload = this.options.decodeWorker ?? new AudioDecodeOffload(this.ctx.state === 'running');
-    if (this.options.decodeWorker) offload.setRunning(this.ctx.state === 'running');
+    const offload = this.options.decodeWorker;
+    if (!offload) return (this.offload = null);
+    offload.setRunning(this.ctx.state === 'running');
     // Streams already handed to it go on on the page; it is asked for nothing more.
     offload.onfailed = () => {
       for (const stream of this.streams) stream.workerFailed();
@@ -298,6 +296,7 @@ class PlayoutStreamImpl implements PlayoutStream {
     private readonly reportIntervalMs: number,
     private readonly onClose: () => void,
     private readonly decodeWorker: () => AudioDecodeOffload | null,
+    private readonly from?: string,
   ) {
     this.gain = context.createGain();
     this.gain.connect(context.destination);
@@ -324,10 +323,13 @@ class PlayoutStreamImpl implements PlayoutStream {
     const worker = {
       offload,
       stats: emptyAudioDecodeStats(),
-      key: offload.open((timestamps, at, stats) => {
-        worker.stats = stats;
-        for (let i = 0; i < timestamps.length; i++) this.ondecoded?.(timestamps[i]!, at[i]!);
-      }),
+      key: offload.open(
+        (timestamps, at, stats) => {
+          worker.stats = stats;
+          for (let i = 0; i < timestamps.length; i++) this.ondecoded?.(timestamps[i]!, at[i]!);
+        },
+        this.from,
+      ),
     };
     this.worker = worker;
     if (this.node) this.connectWorker();

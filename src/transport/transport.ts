@@ -26,8 +26,20 @@ export interface Transport {
    * congested (only `video` and `video-key` are ever dropped) or the transport is closed.
    */
   send(bytes: Uint8Array, priority: SendPriority): boolean;
-  /** Called for each envelope received. */
-  onmessage: ((bytes: Uint8Array) => void) | null;
+  /**
+   * Called for each envelope received. `consumed`: it was already used where
+   * this transport runs (a transport in the media worker decodes a microphone's
+   * packets there); the owner only keeps count of it.
+   */
+  onmessage: ((bytes: Uint8Array, consumed?: boolean) => void) | null;
+  /**
+   * Called when a message `send` accepted was dropped after all, because the
+   * link is congested: a transport in a worker decides there, after `send`
+   * returned. Transports that decide at once never call it.
+   */
+  ondropped?: ((bytes: Uint8Array, priority: SendPriority) => void) | null;
+  /** True when the transport runs off the page's main thread (in the media worker). */
+  readonly offThread?: boolean;
   /** Called once when the transport closes, for whatever reason. */
   onclose: ((info: TransportClose) => void) | null;
   close(code?: number, reason?: string): void;

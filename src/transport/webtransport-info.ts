@@ -9,8 +9,6 @@ import { WEBTRANSPORT_PATH, type WebTransportInfo } from '../protocol/endpoints.
 import { TransportError } from './errors.js';
 import { untilAborted } from '../shared/until-aborted.js';
 
-/** One `localStorage` entry for all relays (per site, as storage is). */
-const STORAGE_KEY = 'videocall-room:webtransport-info';
 /** Relays remembered; the least recently saved is forgotten first. */
 const MAX_RELAYS = 8;
 /**
@@ -19,6 +17,24 @@ const MAX_RELAYS = 8;
  * one failed handshake, and the fetched one is used then.
  */
 const REMEMBER_MS = 24 * 60 * 60 * 1000;
+
+/** Where descriptions are remembered: the page's `localStorage`, or what a worker (which has none) is given. */
+export type WebTransportInfoStorage = Pick<Storage, 'getItem' | 'setItem'>;
+
+let storage: WebTransportInfoStorage | undefined;
+
+/**
+ * Remembers descriptions in `store` instead of `localStorage`: a worker has no
+ * `localStorage`, so the page hands it the entry ({@link WEBTRANSPORT_INFO_STORAGE_KEY})
+ * and writes back what the worker saves.
+ */
+export function useWebTransportInfoStorage(store: WebTransportInfoStorage): void {
+  storage = store;
+}
+
+/** The one `localStorage` entry for all relays (per site, as storage is). */
+export const WEBTRANSPORT_INFO_STORAGE_KEY = 'videocall-room:webtransport-info';
+const STORAGE_KEY = WEBTRANSPORT_INFO_STORAGE_KEY;
 
 interface Remembered {
   info: WebTransportInfo;
@@ -127,7 +143,7 @@ export function messageOf(error: unknown): string {
 
 function readAll(): Record<string, Remembered> {
   try {
-    const text = globalThis.localStorage?.getItem(STORAGE_KEY);
+    const text = (storage ?? globalThis.localStorage)?.getItem(STORAGE_KEY);
     if (!text) return {};
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null) return {};
@@ -146,7 +162,7 @@ function readAll(): Record<string, Remembered> {
 
 function write(all: Record<string, Remembered>): void {
   try {
-    globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(all));
+    (storage ?? globalThis.localStorage)?.setItem(STORAGE_KEY, JSON.stringify(all));
   } catch {
     // Blocked or full storage: the next connect fetches first.
   }

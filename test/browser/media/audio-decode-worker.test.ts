@@ -1,6 +1,8 @@
 /// <reference types="mocha" />
 import { expect } from '@open-wc/testing';
 import type { EncodedMedia } from '../../../src/codec/encoded-media.js';
+import { MediaWorker } from '../../../src/call/media-worker-client.js';
+import type { AudioDecodeOffload } from '../../../src/playout/audio-decode-offload.js';
 import { AudioPlayout, type PlayoutStream } from '../../../src/playout/audio-playout.js';
 import { opusPackets, sleep, waitFor } from './helpers.js';
 import { afterEach, before, describe, it } from './mocha.js';
@@ -30,7 +32,7 @@ function blockMainThread(ms: number): { from: number; to: number } {
   return { from, to: performance.timeOrigin + performance.now() };
 }
 
-describe('audio decoded in a worker, handed straight to the audio thread', () => {
+describe('audio decoded in the media worker, handed straight to the audio thread', () => {
   const cleanups: (() => void | Promise<void>)[] = [];
   let tone: EncodedMedia[];
   before(async () => {
@@ -40,8 +42,17 @@ describe('audio decoded in a worker, handed straight to the audio thread', () =>
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
-  async function playing(options: ConstructorParameters<typeof AudioPlayout>[0] = {}): Promise<PlayoutStream> {
-    const playout = new AudioPlayout({ reportIntervalMs: 50, ...options });
+  /** The decoding half of a media worker started now (as a joining room starts it); undefined where none starts. */
+  function decodeWorker(): AudioDecodeOffload | undefined {
+    const worker = MediaWorker.start(false);
+    if (!worker) return undefined;
+    cleanups.push(() => worker.retire());
+    return worker.decoder;
+  }
+
+  async function playing(inWorker = true): Promise<PlayoutStream> {
+    const decoder = inWorker ? decodeWorker() : undefined;
+    const playout = new AudioPlayout({ reportIntervalMs: 50, ...(decoder ? { decodeWorker: decoder } : {}) });
     cleanups.push(() => playout.close());
     await playout.ready;
     await waitFor(() => playout.state === 'running', 2000);
@@ -65,7 +76,7 @@ describe('audio decoded in a worker, handed straight to the audio thread', () =>
 
   it('hands audio to the worklet while the main thread is blocked; decoded on the page it waits', async () => {
     for (const inWorker of [true, false]) {
-      const stream = await playing({ decodeInWorker: inWorker });
+      const stream = await playing(inWorker);
       const at: number[] = [];
       stream.ondecoded = (_timestamp, when) => at.push(when);
       // Warm up: the decoder and the worklet's port are there before the measured packets.
@@ -81,7 +92,7 @@ describe('audio decoded in a worker, handed straight to the audio thread', () =>
   });
 
   it('keeps playing through the worker after the output steps up to a larger buffer', async () => {
-    const playout = new AudioPlayout({ reportIntervalMs: 50, lowLatency: true });
+    const playout = new AudioPlayout({ reportIntervalMs: 50, lowLatency: true, decodeWorker: decodeWorker()! });
     cleanups.push(() => playout.close());
     await playout.ready;
     const stream = playout.createStream('ada');
@@ -94,7 +105,7 @@ describe('audio decoded in a worker, handed straight to the audio thread', () =>
   });
 
   it('drops what arrives while the output is suspended, and plays again once it resumes', async () => {
-    const playout = new AudioPlayout({ reportIntervalMs: 50 });
+    const playout = new AudioPlayout({ reportIntervalMs: 50, decodeWorker: decodeWorker()! });
     cleanups.push(() => playout.close());
     await playout.ready;
     await waitFor(() => playout.state === 'running', 2000);
