@@ -323,13 +323,10 @@ class PlayoutStreamImpl implements PlayoutStream {
     const worker = {
       offload,
       stats: emptyAudioDecodeStats(),
-      key: offload.open(
-        (timestamps, at, stats) => {
-          worker.stats = stats;
-          for (let i = 0; i < timestamps.length; i++) this.ondecoded?.(timestamps[i]!, at[i]!);
-        },
-        this.from,
-      ),
+      key: offload.open((timestamps, at, stats) => {
+        worker.stats = stats;
+        for (let i = 0; i < timestamps.length; i++) this.ondecoded?.(timestamps[i]!, at[i]!);
+      }, this.from),
     };
     this.worker = worker;
     if (this.node) this.connectWorker();
