@@ -106,15 +106,31 @@ export function encodedMediaOf(frame: MediaFrameInit, relayClockOffsetMs = 0): E
   };
 }
 
-/** Marks a received frame already decoded and played by the media worker (see `Transport.onmessage`). */
+/** What the transport said of a received frame (see `Transport.onmessage`), kept on the frame itself. */
 const CONSUMED = Symbol('consumed in the media worker');
+const RECEIVED_AT = Symbol('read from the network at');
 
-/** Marks `frame` (a received one) as already used where the transport runs: the page only keeps count of it. */
-export function markConsumed(frame: object): void {
-  (frame as { [CONSUMED]?: true })[CONSUMED] = true;
+interface Marked {
+  [CONSUMED]?: true;
+  [RECEIVED_AT]?: number;
 }
 
-/** Whether the media worker already decoded and played `frame`; copies made with `{ ...frame }` keep the mark. */
+/**
+ * Notes on a received frame whether the media worker already decoded and played
+ * it (the page then only keeps count of it), and when the transport read it,
+ * where that was before the page saw it. Copies made with `{ ...frame }` keep both.
+ */
+export function markReceived(frame: object, consumed: boolean, receivedAt: number | undefined): void {
+  if (consumed) (frame as Marked)[CONSUMED] = true;
+  if (receivedAt !== undefined) (frame as Marked)[RECEIVED_AT] = receivedAt;
+}
+
+/** Whether the media worker already decoded and played `frame`. */
 export function wasConsumed(frame: object): boolean {
-  return (frame as { [CONSUMED]?: true })[CONSUMED] === true;
+  return (frame as Marked)[CONSUMED] === true;
+}
+
+/** When `frame` was read from the network (wall clock ms); `now` when the page read it itself. */
+export function receivedAt(frame: object, now: number): number {
+  return (frame as Marked)[RECEIVED_AT] ?? now;
 }

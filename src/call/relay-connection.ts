@@ -17,7 +17,7 @@ import type { SendPriority, Transport, TransportClose } from '../transport/trans
 import { asVideoCallError, describeRelayError, VideoCallError, type VideoCallErrorCode } from './errors.js';
 import { nextRelayMayHelp, reconnectDelayMs, SILENT_INTERVALS, worthReconnecting } from './reconnect.js';
 import { relayForAttempt } from '../transport/relay-list.js';
-import { markConsumed } from './media-frame-wire.js';
+import { markReceived } from './media-frame-wire.js';
 
 /**
  * Where a {@link RelayConnection} stands:
@@ -334,8 +334,8 @@ export class RelayConnection {
   private adopt(transport: Transport, index: number): void {
     this.transport = transport;
     this.serverIndex = index;
-    transport.onmessage = (bytes, consumed) => {
-      if (transport === this.transport) this.receive(bytes, consumed);
+    transport.onmessage = (bytes, consumed, receivedAt) => {
+      if (transport === this.transport) this.receive(bytes, consumed, receivedAt);
     };
     transport.ondropped = (bytes, priority) => {
       if (transport === this.transport && this.state === 'open') this.events.dropped?.(bytes, priority);
@@ -429,7 +429,7 @@ export class RelayConnection {
   }
 
   /** Every envelope from the current transport comes through here. */
-  private receive(bytes: Uint8Array, consumed = false): void {
+  private receive(bytes: Uint8Array, consumed = false, receivedAt?: number): void {
     this.lastHeard = Date.now();
     let env: DecodedEnvelope;
     try {
@@ -437,7 +437,7 @@ export class RelayConnection {
     } catch {
       return; // the relay only forwards what it could decode; drop anything else
     }
-    if (consumed && env.media) markConsumed(env.media);
+    if (env.media) markReceived(env.media, consumed, receivedAt);
     const pending = this.pending;
     if (pending) {
       if (env.welcome) {
@@ -706,7 +706,7 @@ export class RelayConnection {
     if (old) {
       // What the relay had queued on the old one before the move still comes in; then it is closed.
       old.onclose = null;
-      old.onmessage = upgrade.oldClosed ? null : (b, consumed) => this.receiveAfterMove(b, consumed);
+      old.onmessage = upgrade.oldClosed ? null : (b, consumed, at) => this.receiveAfterMove(b, consumed, at);
       if (!upgrade.oldClosed) setTimeout(() => old.close(1000, ErrorCode.TransportUpgrade), OLD_TRANSPORT_DRAIN_MS);
     }
     this.events.transportChanged?.(upgrade.transport.kind, old?.kind ?? 'websocket');
@@ -717,14 +717,14 @@ export class RelayConnection {
    * passed on, except the relay's word that the participant moved (an `Error`
    * `session-replaced` when the move reached another relay of the cluster).
    */
-  private receiveAfterMove(bytes: Uint8Array, consumed = false): void {
+  private receiveAfterMove(bytes: Uint8Array, consumed = false, receivedAt?: number): void {
     let env: DecodedEnvelope;
     try {
       env = decodeEnvelope(bytes);
     } catch {
       return;
     }
-    if (consumed && env.media) markConsumed(env.media);
+    if (env.media) markReceived(env.media, consumed, receivedAt);
     if (env.body === 'error' || env.body === 'pong') return;
     this.dispatch(env);
   }

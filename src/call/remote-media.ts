@@ -7,7 +7,7 @@ import { wallClockMs } from '../shared/clock.js';
 import type { MediaFrameInit } from '../protocol/envelope.js';
 import { layerStep } from './layer-follow.js';
 import { nextShownLevel } from './level-meter.js';
-import { encodedMediaOf, wasConsumed } from './media-frame-wire.js';
+import { encodedMediaOf, receivedAt, wasConsumed } from './media-frame-wire.js';
 import type { RemoteParticipant } from './remote-participant.js';
 import type { FrameTimeline } from './frame-timeline.js';
 import type { ReceiverSnapshot } from './stats-collector.js';
@@ -168,7 +168,8 @@ export class RemoteMedia {
       }
       receivers.video.push(media);
     } else if (media.kind === 'audio' && this.options.playAudio) {
-      const now = wallClockMs();
+      // The arrival, not when this page got round to it: the media worker plays it meanwhile.
+      const now = receivedAt(frame, wallClockMs());
       receivers.lastAudioAt = now;
       if (media.captureTime !== undefined) {
         const arrival = now - media.captureTime;

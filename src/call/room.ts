@@ -14,6 +14,7 @@ import {
   encodedMediaOf,
   mediaFrameHeader,
   mediaKindToWire,
+  receivedAt,
   videoCodecFromWire,
 } from './media-frame-wire.js';
 import { isValidRoomName } from '../protocol/limits.js';
@@ -1059,7 +1060,14 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const timeline = this.timeline;
     const kind = frame.kind === TrackKind.AUDIO ? 'audio' : 'video';
     participant.received[kind].frame(frame.payload?.length ?? 0, frame.layer ?? 0, frame.sequence ?? undefined);
-    timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'received', undefined, frame.layer ?? 0);
+    timeline?.mark(
+      participant.id,
+      kind,
+      frame.timestamp ?? 0,
+      'received',
+      timeline && receivedAt(frame, wallClockMs()),
+      frame.layer ?? 0,
+    );
     if (!this.crypto) {
       timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'decrypted');
       return this.remote.receive(participant, frame);

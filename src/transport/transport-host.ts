@@ -33,8 +33,8 @@ export type TransportHostRequest =
 export type TransportHostReport =
   | { t: 'open'; id: number; kind: Transport['kind'] }
   | { t: 'failed'; id: number; code: TransportErrorCode; message: string }
-  /** `consumed`: the worker already used it (see {@link Transport.onmessage}). */
-  | { t: 'message'; id: number; bytes: Uint8Array; consumed: boolean }
+  /** `consumed`: the worker already used it; `at`: when it read it (see {@link Transport.onmessage}). */
+  | { t: 'message'; id: number; bytes: Uint8Array; consumed: boolean; at: number }
   | { t: 'closed'; id: number; info: TransportClose }
   | { t: 'dropped'; id: number; bytes: Uint8Array; priority: SendPriority }
   /** The remembered descriptions changed: the page's `localStorage` entry to write. */
@@ -135,10 +135,11 @@ export class TransportHost {
     if (pending.cancelled) return transport.close(1000, 'not used');
     this.open.set(id, transport);
     transport.onmessage = (bytes) => {
+      const at = performance.timeOrigin + performance.now();
       const consumed = this.consume(bytes);
       // Transfer only a buffer the envelope owns: a read may hold several envelopes in one.
       const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-      this.post({ t: 'message', id, bytes: own, consumed }, [own.buffer as ArrayBuffer]);
+      this.post({ t: 'message', id, bytes: own, consumed, at }, [own.buffer as ArrayBuffer]);
     };
     transport.onclose = (info) => {
       this.open.delete(id);

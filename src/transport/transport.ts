@@ -29,9 +29,11 @@ export interface Transport {
   /**
    * Called for each envelope received. `consumed`: it was already used where
    * this transport runs (a transport in the media worker decodes a microphone's
-   * packets there); the owner only keeps count of it.
+   * packets there); the owner only keeps count of it. `receivedAt`: when it was
+   * read from the network (wall clock ms), where that was earlier than now (in
+   * the worker, while the page was busy).
    */
-  onmessage: ((bytes: Uint8Array, consumed?: boolean) => void) | null;
+  onmessage: ((bytes: Uint8Array, consumed?: boolean, receivedAt?: number) => void) | null;
   /**
    * Called when a message `send` accepted was dropped after all, because the
    * link is congested: a transport in a worker decides there, after `send`

@@ -84,7 +84,7 @@ export class TransportClient {
         return true;
       }
       case 'message':
-        this.transports.get(r.id)?.received(r.bytes, r.consumed);
+        this.transports.get(r.id)?.received(r.bytes, r.consumed, r.at);
         return true;
       case 'dropped':
         this.transports.get(r.id)?.dropped(r.bytes, r.priority);
@@ -135,7 +135,7 @@ export class TransportClient {
 /** A transport running in the worker, as the page sees it. */
 class WorkerTransport implements Transport {
   readonly offThread = true;
-  onmessage: ((bytes: Uint8Array, consumed?: boolean) => void) | null = null;
+  onmessage: ((bytes: Uint8Array, consumed?: boolean, receivedAt?: number) => void) | null = null;
   onclose: ((info: TransportClose) => void) | null = null;
   ondropped: ((bytes: Uint8Array, priority: SendPriority) => void) | null = null;
   private ended = false;
@@ -163,8 +163,8 @@ class WorkerTransport implements Transport {
     this.closed({ code, reason, local: true });
   }
 
-  received(bytes: Uint8Array, consumed: boolean): void {
-    if (!this.ended) this.onmessage?.(bytes, consumed);
+  received(bytes: Uint8Array, consumed: boolean, at: number): void {
+    if (!this.ended) this.onmessage?.(bytes, consumed, at);
   }
 
   dropped(bytes: Uint8Array, priority: SendPriority): void {
