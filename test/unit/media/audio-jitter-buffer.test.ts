@@ -259,6 +259,29 @@ describe('AudioJitterBuffer', () => {
     expect(delay).toBeLessThan(45);
   });
 
+  it('lets its delay sit at most its slack above the target before catching up', () => {
+    // A steady stream: the target starts at 40 ms and shrinks to its 20 ms floor; the delay
+    // follows it down only while it sits more than the slack above it (continuous sound: by
+    // dropping 2.5 ms at a time).
+    const settled = (slackMs: number) => {
+      const { quanta, buffer } = play(
+        stream(150, () => 5),
+        3000,
+        { slackMs },
+      );
+      const floor = quanta.find((q) => q.targetMs <= 20)!;
+      const after = quanta.filter((q) => q.clock >= floor.clock + ms(300));
+      return { excess: Math.max(...after.map((q) => q.delayMs - q.targetMs)), stats: buffer.stats };
+    };
+    const tight = settled(8);
+    const loose = settled(15);
+    expect(tight.excess).toBeLessThanOrEqual(8 + 2.5);
+    expect(loose.excess).toBeGreaterThan(tight.excess + 4);
+    expect(loose.excess).toBeLessThanOrEqual(15 + 2.5);
+    expect(tight.stats.underruns).toBe(0);
+    expect(tight.stats.lossConcealments).toBe(loose.stats.lossConcealments);
+  });
+
   it('does not hold every packet back for a rare stall', () => {
     // Every 3 s the path stalls for 120 ms (a busy main thread on the way): the packets sent
     // meanwhile arrive together when it ends; otherwise they arrive in 5 ms. 4 % of packets.
