@@ -40,13 +40,16 @@ export interface AudioEncodeStats {
 }
 
 /**
- * Packet duration by default: 20 ms is Opus's sweet spot for speech (overhead vs
- * latency). 10 ms saves 10 ms of packetization, but measured in two-page calls on
- * a loaded 2-core machine (2026-12-02, `npx tsx bench/glass-to-glass.ts --mic`,
- * alternating runs) twice the packets through two busy main threads made arrivals
- * so much burstier that the jitter buffer held 200 ms instead of 126–144 ms.
+ * Packet duration by default: 10 ms, 10 ms less packetization than Opus's usual
+ * 20 ms for a little more overhead. With 20 ms frames read on busy main threads
+ * (2026-12-02) twice the packets made arrivals so much burstier that the jitter
+ * buffer held 200 ms instead of 126–144 ms. Read and decoded in the media worker
+ * (2026-12-04, `npx tsx bench/glass-to-glass.ts --mic`, 2 runs each) they took
+ * mouth-to-ear from 61–63 to 52–53 ms on a quiet machine without growing the
+ * buffer, and in the two-page call (`npx tsx bench/busy-call.ts --baseline-dist`)
+ * glass-to-glass p50 ×0.73 against 20 ms frames.
  */
-export const DEFAULT_FRAME_MS = 20;
+export const DEFAULT_FRAME_MS = 10;
 /** An input timestamp this far from where the previous audio ended starts a new run of frames. */
 const DISCONTINUITY_US = 30_000;
 /** The encoder may hold this much audio before input is dropped (it never should with Opus). */

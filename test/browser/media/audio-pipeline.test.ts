@@ -27,9 +27,27 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     expect(settings.autoGainControl).to.equal(true);
   });
 
-  it('encodes 20 ms Opus packets with levels that follow the sound', async () => {
+  it('encodes 10 ms Opus packets by default', async () => {
     const packets: EncodedMedia[] = [];
     const encoder = new AudioEncodePipeline({ onEncoded: (m) => packets.push(m) });
+    cleanups.push(() => encoder.stop());
+    encoder.start(mic);
+    await sleep(1500);
+    const startedAt = packets[0]?.timestamp ?? 0;
+    const window = packets.filter((p) => p.timestamp - startedAt < 1_000_000);
+    // 100 packets a second, each 10 ms after the previous, numbered in order.
+    expect(window.length).to.be.within(90, 101);
+    const steps = new Set(packets.slice(1).map((p, i) => p.timestamp - packets[i]!.timestamp));
+    expect([...steps]).to.deep.equal([10_000]);
+    expect(packets.map((p) => p.sequence)).to.deep.equal(packets.map((_, i) => i));
+    // About the same bitrate as 20 ms packets (the encoder's target), not twice the overhead.
+    const bytes = window.reduce((n, p) => n + p.data.byteLength, 0);
+    expect((bytes * 8) / 1000).to.be.lessThan(45);
+  });
+
+  it('encodes 20 ms Opus packets with levels that follow the sound', async () => {
+    const packets: EncodedMedia[] = [];
+    const encoder = new AudioEncodePipeline({ frameMs: 20, onEncoded: (m) => packets.push(m) });
     cleanups.push(() => encoder.stop());
     encoder.start(mic);
     await sleep(1500);
@@ -52,7 +70,7 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
 
   it('sends nothing while muted and resumes on unmute', async () => {
     const packets: EncodedMedia[] = [];
-    const encoder = new AudioEncodePipeline({ onEncoded: (m) => packets.push(m) });
+    const encoder = new AudioEncodePipeline({ frameMs: 20, onEncoded: (m) => packets.push(m) });
     cleanups.push(() => encoder.stop());
     encoder.start(mic);
     expect(await waitFor(() => packets.length >= 5, 3000)).to.equal(true);
@@ -115,7 +133,7 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
 
   it('reports lost packets to the playout side and keeps the media clock', async () => {
     const packets: EncodedMedia[] = [];
-    const encoder = new AudioEncodePipeline({ onEncoded: (m) => packets.push(m) });
+    const encoder = new AudioEncodePipeline({ frameMs: 20, onEncoded: (m) => packets.push(m) });
     cleanups.push(() => encoder.stop());
     encoder.start(mic);
     expect(await waitFor(() => packets.length >= 30, 3000)).to.equal(true);
