@@ -749,12 +749,13 @@ function jitterSection(record: BenchRecord): string {
     ),
     '',
     `**How it is measured.** Each fixture (bench/fixtures/audio-arrivals-*.json) is a real two-page call on this machine, recorded at the receiver's hand-over of each decoded packet to its playout worklet ` +
-      `(\`npx tsx bench/jitter-buffer-replay.ts --record out.json\`); "busy" and "loaded" were recorded while other sessions ran tests. ` +
+      `(\`npx tsx bench/jitter-buffer-replay.ts --record out.json\`); "busy" and "loaded" were recorded while other sessions ran tests, with the network read and audio decoded on the page's main thread; "worker-quiet" and "worker-loaded" (2026-12-04) with both in the media worker, quiet and beside a relay fan-out bench. ` +
       `Replaying the arrivals through \`AudioJitterBuffer\` pulls 128-sample quanta as the worklet does, with speech-like audio (1.2 s of tone, 0.4 s of silence), so every policy meets exactly the same arrivals. ` +
-      `"max (before)" is the previous target (the worst delay of the last 4 s plus a margin, shrinking 20 ms/s); the default now covers the 95th percentile and shrinks 40 ms/s.`,
+      `"max (before)" is the first target (the worst delay of the last 4 s plus a margin, shrinking 20 ms/s); the default covers the 95th percentile, shrinks 40 ms/s, and catches up once the delay is 8 ms over its target (15 ms before the media worker).`,
     '',
-    `**What limits it.** The arrivals themselves: on two cores shared by two pages, a relay and the bench, each page's main thread (which receives, decrypts and decodes audio before the worklet gets it) stalls for 50–600 ms at times, and every packet behind a stall arrives late at once. ` +
-      `A target that covers the stalls holds all audio back for seconds; one that covers 95 % conceals the stall and catches up afterwards. Moving receive and decode off the main thread (a transport in a worker) is what would remove the stalls themselves.`,
+    `**What limits it.** The arrivals themselves. Read on a page's main thread (the first three traces), on two cores shared by two pages, a relay and the bench, they stall for 50–600 ms at times, and every packet behind a stall arrives late at once: ` +
+      `a target that covers the stalls holds all audio back for seconds; one that covers 95 % conceals the stall and catches up afterwards, and a tighter catch-up costs concealment there. ` +
+      `Read and decoded in the media worker (the worker traces) the page's stalls no longer reach them: the 8 ms slack takes 6–8 ms off the delay for 0.02–0.1 % more concealment, and what is left is mostly the 20 ms floor and the sender's own capture jitter.`,
   ].join('\n');
 }
 

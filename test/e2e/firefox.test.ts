@@ -53,6 +53,11 @@ describe.skipIf(!hasFirefox())('Firefox and Chromium in one call through a real 
     const transport = await fiona.evaluate(() => (window as unknown as { vcTransport: string }).vcTransport);
     console.log(`[firefox] joined over ${transport}`);
     expect(['webtransport', 'websocket']).toContain(transport);
+    // Firefox runs the transport in the media worker too (WebTransport and WebSocket both work in workers).
+    const offThread = await fiona.evaluate(
+      () => document.querySelector('videocall-room')!.roomClient?.transport?.offThread === true,
+    );
+    expect(offThread).toBe(true);
 
     await fiona.evaluate(() => document.querySelector('videocall-room')!.sendMessage('hello from Firefox'));
     await chris.evaluate(() => document.querySelector('videocall-room')!.sendMessage('hello from Chromium'));
