@@ -369,7 +369,8 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
     `**What limits it.** Everything runs on 2 cores: the sender's software encoder, the receiver's decoder, the relay and the bench's own reading of the tile. ` +
       `Reading at animation frames adds 0–17 ms (half a 60 Hz frame on average), and a 30 fps source can wait up to 33 ms to be captured, as a camera's frame does. ` +
       `Video is held for lip sync until the audio captured with it plays, so with the microphone on the g2g figures follow the audio path (the product audio column): ` +
-      `that path, mostly the jitter buffer's target after the join, is what holds these rows above the goals. ` +
+      `10 ms Opus packets (their first sample waits 10 ms to be encoded), the jitter buffer (its 20 ms floor, plus up to 8 ms before it catches up), and the output's own 10.7 ms; ` +
+      `the network is read and the audio decoded in the media worker, so the receiving page's main thread is not on that path. That path is what holds these rows above the video goals. ` +
       `Without audio to wait for (\`npx tsx bench/glass-to-glass.ts --transport webtransport --size 640x360\`, mic off) the video path alone measured p50 28.8 / p95 43.9 ms at 360p and 70.7 / 116.5 ms with a 720p camera (sent at 360p: the encoder stepped down) on 2026-12-02.`,
   ].join('\n');
 }
