@@ -12,7 +12,7 @@ import { relayAndChromium } from './browser.js';
 interface Blocked {
   offThread: boolean;
   kind: string;
-  /** Ada's audio packets handed to Bob's playout while his main thread was blocked, and in all. */
+  /** Ada's audio packets handed to Bob's playout while his main thread was blocked (after its first 50 ms), and in all. */
   during: number;
   total: number;
   blockedMs: number;
@@ -83,8 +83,8 @@ describe('the media worker', () => {
     const inWorker = await blockWhileListening(bob, room, true);
     console.log('[media worker] transport in the worker:', inWorker);
     expect(inWorker.offThread).toBe(true);
-    // 20 ms packets for 550 ms: about 27; the worker's own scheduling and the relay take a few.
-    expect(inWorker.during).toBeGreaterThanOrEqual(15);
+    // 10 ms packets for 550 ms: about 55; the worker's own scheduling and the relay take a few.
+    expect(inWorker.during).toBeGreaterThanOrEqual(25);
 
     const onPage = await blockWhileListening(bob, `${room}`, false);
     console.log('[media worker] transport on the page:', onPage);
