@@ -10,6 +10,7 @@ import type { AudioDecodeOffload } from './audio-decode-offload.js';
 import type { JitterBufferStats } from './audio-jitter-buffer.js';
 import type { JitterProcessorMessage, JitterProcessorReport } from './jitter-worklet-processor.js';
 import { OutputGlitchMonitor } from './output-glitches.js';
+import { ownBuffer } from '../shared/bytes.js';
 
 /** Options of {@link AudioPlayout}. */
 export interface AudioPlayoutOptions {
@@ -409,7 +410,7 @@ class PlayoutStreamImpl implements PlayoutStream {
     // While suspended nothing plays; queueing would only be dropped later as stale.
     if (this.context.state !== 'running' && this.node) return;
     // Transfer only a buffer the samples own entirely, so no unrelated bytes move along.
-    const own = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm : pcm.slice();
+    const own = ownBuffer(pcm);
     const message: JitterProcessorMessage = { type: 'pcm', pcm: own, timestamp: timestampSamples };
     if (!this.node) {
       this.early.push(message);

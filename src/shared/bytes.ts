@@ -33,3 +33,12 @@ export function withLengthPrefix(bytes: Uint8Array, prefixBytes: 2 | 4): Uint8Ar
   out.set(bytes, prefixBytes);
   return out;
 }
+
+/**
+ * `view` itself when it spans its whole buffer, else a copy that does: what a
+ * message may transfer without taking unrelated bytes (or bytes still in use,
+ * such as the rest of a received chunk) along.
+ */
+export function ownBuffer<T extends Uint8Array | Float32Array>(view: T): T {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : (view.slice() as T);
+}

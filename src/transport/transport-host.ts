@@ -9,6 +9,7 @@ import { connectTransport, type TransportChoice } from './connect.js';
 import { asTransportError, type TransportErrorCode } from './errors.js';
 import type { SendPriority, Transport, TransportClose } from './transport.js';
 import { useWebTransportInfoStorage } from './webtransport-info.js';
+import { ownBuffer } from '../shared/bytes.js';
 
 /** A message from the page to the worker's transports. `id` names one connection. */
 export type TransportHostRequest =
@@ -138,7 +139,7 @@ export class TransportHost {
       const at = performance.timeOrigin + performance.now();
       const consumed = this.consume(bytes);
       // Transfer only a buffer the envelope owns: a read may hold several envelopes in one.
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      const own = ownBuffer(bytes);
       this.post({ t: 'message', id, bytes: own, consumed, at }, [own.buffer as ArrayBuffer]);
     };
     transport.onclose = (info) => {

@@ -11,6 +11,7 @@ import { invalidRelayAddress } from './relay-url.js';
 import type { TransportHostReport, TransportHostRequest } from './transport-host.js';
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
 import { WEBTRANSPORT_INFO_STORAGE_KEY } from './webtransport-info.js';
+import { ownBuffer } from '../shared/bytes.js';
 
 /** Where requests go: the worker. */
 export interface TransportHostPort {
@@ -117,7 +118,7 @@ export class TransportClient {
   /** @internal */
   send(id: number, bytes: Uint8Array, priority: SendPriority): void {
     // Transfer only a buffer the message owns entirely; copy a view of a larger one.
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    const own = ownBuffer(bytes);
     this.post({ t: 'send', id, bytes: own, priority }, [own.buffer as ArrayBuffer]);
   }
 

@@ -31,12 +31,9 @@ describe('the E2EE chunk', () => {
 
   it('is fetched, once, by a call with a passphrase, which then joins', async () => {
     const scripts = await join('?room=secret-call&name=Ada&camera=off&mic=off#vc-key=blue%20horse');
-    // SHA-2 is a chunk of its own since the join commitment's fallback shares it, and so
-    // are the byte helpers since the page's own transport (a chunk: the transport runs in
-    // the media worker) shares them; the E2EE chunk imports both, so a call with a
-    // passphrase fetches the three, each once.
+    // SHA-2 is a chunk of its own since the join commitment's fallback shares it; the
+    // E2EE chunk imports it, so a call with a passphrase fetches both, each once.
     expect(scripts.filter((s) => s.includes('/chunks/')).sort()).toEqual([
-      expect.stringMatching(/^200 \/chunks\/bytes-[A-Za-z0-9_-]+\.js$/),
       expect.stringMatching(/^200 \/chunks\/media-crypto-[A-Za-z0-9_-]+\.js$/),
       expect.stringMatching(/^200 \/chunks\/sha2-[A-Za-z0-9_-]+\.js$/),
     ]);
