@@ -52,11 +52,6 @@ export class MediaWorker {
     if (!worker) this.fail('it could not start');
   }
 
-  /** False once the worker failed: everything runs on the page. */
-  get usable(): boolean {
-    return !this.failed;
-  }
-
   /**
    * Opens a transport in the worker (as `connectTransport` does on the page);
    * on the page where the worker cannot run or stopped before it opened.

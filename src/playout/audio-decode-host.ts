@@ -2,9 +2,9 @@
  * What a worker that decodes remote Opus streams does with its messages: one
  * decoder per stream, samples handed straight to each stream's jitter-buffer
  * worklet through a `MessagePort`, counters reported back to the page. Run by
- * the audio decode worker (`audio-decode-worker.ts`) and by the media worker,
- * which also holds the transport and hands this host the audio it reads
- * (`play`) without the page's main thread in between.
+ * the media worker (`src/call/media-worker.ts`), which also holds the
+ * transport and hands this host the audio it reads (`play`) without the page's
+ * main thread in between.
  */
 import { AudioDecodePipeline, type AudioDecodeStats } from '../codec/audio-decode.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
