@@ -1,26 +1,31 @@
 /**
  * The wire boundary of media: a `MediaFrame` (proto/videocall.proto) to and
  * from the media pipeline's {@link EncodedMedia}. The wire's `TrackKind` and
- * `Codec` enums become the pipeline's names here, and only here.
+ * `Codec` enums become the pipeline's names here, and only here. The enum
+ * values are written out rather than taken from the generated code, so the
+ * media worker can use this module without carrying the protocol's message
+ * tables (test/unit/media-envelope-write.test.ts checks them against it).
  */
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { CodecName, EncodedMedia, MediaKind } from '../codec/encoded-media.js';
-import { Codec, TrackKind, type MediaFrameInit } from '../protocol/envelope.js';
+import type { MediaFrameInit } from '../protocol/envelope.js';
 import type { videocall } from '../protocol/gen/videocall.js';
 
+/** `Codec` of proto/videocall.proto. */
 const CODEC_TO_WIRE: Readonly<Record<CodecName, videocall.Codec>> = {
-  opus: Codec.OPUS,
-  vp8: Codec.VP8,
-  vp9: Codec.VP9,
-  av1: Codec.AV1,
-  h264: Codec.H264,
+  opus: 1,
+  vp8: 2,
+  vp9: 3,
+  av1: 4,
+  h264: 5,
 };
 
+/** `TrackKind` of proto/videocall.proto. */
 const KIND_TO_WIRE: Readonly<Record<MediaKind, videocall.TrackKind>> = {
-  audio: TrackKind.AUDIO,
-  video: TrackKind.VIDEO,
-  screen: TrackKind.SCREEN,
-  'screen-audio': TrackKind.SCREEN_AUDIO,
+  audio: 1,
+  video: 2,
+  screen: 3,
+  'screen-audio': 4,
 };
 
 /** `table` read backwards: wire value → name. */
@@ -57,12 +62,28 @@ export function mediaKindFromWire(value: number | null | undefined): MediaKind |
   return KIND_FROM_WIRE.get(value ?? 0) ?? null;
 }
 
+/** Every field of a `MediaFrame` but `payload`, each set (see {@link mediaFrameHeader}). */
+export interface MediaFrameHeader {
+  kind: videocall.TrackKind;
+  sequence: number;
+  timestamp: number;
+  keyframe: boolean;
+  codec: videocall.Codec;
+  audioLevel: number;
+  layer: number;
+  width: number;
+  height: number;
+  captureTime: number;
+  temporalLayer: number;
+  referenceDistance: number;
+}
+
 /**
  * The clear routing header of the `MediaFrame` that carries `media` (all but
  * `payload`). Every field is set explicitly: with E2EE they are authenticated
  * as sent.
  */
-export function mediaFrameHeader(media: EncodedMedia, relayClockOffsetMs = 0): MediaFrameInit {
+export function mediaFrameHeader(media: EncodedMedia, relayClockOffsetMs = 0): MediaFrameHeader {
   return {
     kind: mediaKindToWire(media.kind),
     sequence: media.sequence ?? 0,
@@ -73,7 +94,7 @@ export function mediaFrameHeader(media: EncodedMedia, relayClockOffsetMs = 0): M
     layer: media.layer ?? 0,
     width: media.width ?? 0,
     height: media.height ?? 0,
-    captureTime: media.captureTime ? Math.round((media.captureTime + relayClockOffsetMs) * 1000) : 0,
+    captureTime: media.captureTime ? Math.max(0, Math.round((media.captureTime + relayClockOffsetMs) * 1000)) : 0,
     temporalLayer: media.temporalLayer ?? 0,
     referenceDistance: media.referenceDistance ?? 0,
   };
