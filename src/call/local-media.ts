@@ -1,6 +1,7 @@
 import { openCamera, openMicrophone } from '../capture/devices.js';
 import { CaptureError } from '../capture/capture-error.js';
 import { SelfViewTrack } from '../capture/self-view-track.js';
+import { audioData } from '../capture/audio-data.js';
 import { AudioEncodePipeline, type AudioEncodeStats } from '../codec/audio-encode.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
@@ -339,7 +340,7 @@ export class LocalMedia {
       onError: (error) =>
         this.callbacks.onError(new VideoCallError('codec-unsupported', error.message, { cause: error })),
     });
-    this.audio.start(track);
+    this.audio.start(audioData(track));
     this.audio.setMuted(!this.state.mic);
   }
 }

@@ -21,6 +21,7 @@
  */
 import { openScreen, SCREEN_FRAME_RATE, SCREEN_MAX_HEIGHT, SCREEN_MAX_WIDTH } from '../capture/screen-capture.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
+import { audioData } from '../capture/audio-data.js';
 import { AudioEncodePipeline, type AudioEncodeStats } from '../codec/audio-encode.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
 import {
@@ -132,7 +133,7 @@ export class LocalScreen {
       },
     });
     this.audioPipeline = pipeline;
-    pipeline.start(track);
+    pipeline.start(audioData(track));
   }
 
   private stopAudio(): void {

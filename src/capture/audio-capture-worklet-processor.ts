@@ -6,6 +6,9 @@
  *
  * Posts `{ frame, channels }` every 10 ms: `frame` is the context frame of the
  * first sample, `channels` one Float32Array per input channel (transferred).
+ * It posts to its own port, or to the port the page sends it (`{ port }`): the
+ * media worker's, so the microphone reaches the encoder without the page's
+ * main thread. `{ ended: true }` (the track ended) is passed on.
  */
 
 interface WorkletProcessor {
@@ -25,6 +28,15 @@ const NAME = 'vc-audio-capture';
 class AudioCaptureProcessor extends scope.AudioWorkletProcessor {
   /** 10 ms: the size browsers' own capture paths deliver. */
   private readonly chunk = Math.round(scope.sampleRate / 100);
+  private out: MessagePort = this.port;
+
+  constructor() {
+    super();
+    this.port.onmessage = (event: MessageEvent<{ port?: MessagePort; ended?: true }>) => {
+      if (event.data.port) this.out = event.data.port;
+      if (event.data.ended) this.out.postMessage({ ended: true });
+    };
+  }
   private channels: Float32Array[] = [];
   private filled = 0;
   private startFrame = 0;
@@ -47,7 +59,7 @@ class AudioCaptureProcessor extends scope.AudioWorkletProcessor {
       offset += n;
       if (this.filled === this.chunk) {
         const channels = this.channels;
-        this.port.postMessage(
+        this.out.postMessage(
           { frame: this.startFrame, channels },
           channels.map((c) => c.buffer),
         );

@@ -2,6 +2,7 @@
  * A microphone (or screen audio) track as a stream of `AudioData`.
  */
 import processorCode from './audio-capture-worklet-processor.ts?worklet';
+import { portAudioData, type CapturePort, type TransferredAudio } from './port-audio-data.js';
 import { trackProcessorConstructor } from './track-processor.js';
 
 /** Options of {@link audioData}. */
@@ -9,9 +10,6 @@ export interface AudioDataOptions {
   /** Use the AudioWorklet path even where `MediaStreamTrackProcessor` exists (for tests of that path). */
   forceFallback?: boolean;
 }
-
-/** At most this many 10 ms chunks wait for a slow reader on the fallback path; older audio is worthless. */
-const MAX_QUEUED = 20;
 
 /**
  * The audio of `track`, as the browser delivers it (Chromium: `f32-planar`,
@@ -25,70 +23,71 @@ export function audioData(track: MediaStreamTrack, options: AudioDataOptions = {
   if (track.kind !== 'audio') throw new TypeError(`audioData needs an audio track, not ${track.kind}`);
   const Processor = options.forceFallback ? undefined : trackProcessorConstructor();
   if (Processor) return new Processor({ track }).readable as ReadableStream<AudioData>;
-  return workletAudioData(track);
+  let opened: CaptureWorklet | undefined;
+  let cancelled = false;
+  const capture = openCaptureWorklet(track).then((worklet) => {
+    if (cancelled) worklet.close();
+    opened = worklet;
+    return worklet.capture;
+  });
+  return portAudioData(capture, () => {
+    cancelled = true;
+    opened?.close();
+  });
 }
 
-function workletAudioData(track: MediaStreamTrack): ReadableStream<AudioData> {
-  let context: AudioContext | undefined;
-  let url: string | undefined;
-  let port: MessagePort | undefined;
-  const release = () => {
-    // Chunks the worklet posted before this are still queued on the port: once cancelled
-    // or closed the stream must not be handed them (enqueueing would throw).
-    if (port) port.onmessage = null;
-    port?.close();
-    port = undefined;
-    void context?.close();
-    context = undefined;
-    if (url) URL.revokeObjectURL(url);
-    url = undefined;
-  };
+/**
+ * The audio of `track` in a form the media worker can read it from: the
+ * track processor's stream (Chromium hands a transferred one's audio straight
+ * to the worker), or the capture worklet's port. The transferables go with the
+ * message; `close()` releases what the page keeps (the worklet's context).
+ */
+export async function transferableAudio(
+  track: MediaStreamTrack,
+  options: AudioDataOptions = {},
+): Promise<{ source: TransferredAudio; transfer: Transferable[]; close(): void }> {
+  const Processor = options.forceFallback ? undefined : trackProcessorConstructor();
+  if (Processor) {
+    const readable = new Processor({ track }).readable as ReadableStream<AudioData>;
+    return { source: { readable }, transfer: [readable as unknown as Transferable], close: () => {} };
+  }
+  const worklet = await openCaptureWorklet(track);
+  return { source: worklet.capture, transfer: [worklet.capture.port], close: () => worklet.close() };
+}
 
-  return new ReadableStream<AudioData>(
-    {
-      async start(controller) {
-        const { ctx, source } = openContext(track);
-        context = ctx;
-        url = URL.createObjectURL(new Blob([processorCode], { type: 'text/javascript' }));
-        await ctx.audioWorklet.addModule(url);
-        const node = new AudioWorkletNode(ctx, 'vc-audio-capture', { numberOfInputs: 1, numberOfOutputs: 0 });
-        // The context clock starts at 0; the page clock at start makes timestamps comparable to video's.
-        const base = performance.now() * 1000;
-        port = node.port;
-        node.port.onmessage = (event: MessageEvent<{ frame: number; channels: Float32Array[] }>) => {
-          const { frame, channels } = event.data;
-          if ((controller.desiredSize ?? 0) < -MAX_QUEUED) return;
-          const frames = channels[0]!.length;
-          const data = new Float32Array(frames * channels.length);
-          channels.forEach((c, i) => data.set(c, i * frames));
-          controller.enqueue(
-            new AudioData({
-              format: 'f32-planar',
-              sampleRate: ctx.sampleRate,
-              numberOfFrames: frames,
-              numberOfChannels: channels.length,
-              timestamp: Math.round(base + (frame / ctx.sampleRate) * 1e6),
-              data,
-            }),
-          );
-        };
-        source.connect(node);
-        track.addEventListener('ended', () => {
-          release();
-          try {
-            controller.close();
-          } catch {
-            // Already cancelled.
-          }
-        });
-        await ctx.resume();
-      },
-      cancel() {
-        release();
-      },
-    },
-    { highWaterMark: 1 },
-  );
+interface CaptureWorklet {
+  capture: CapturePort;
+  close(): void;
+}
+
+/** A context with the capture worklet reading `track`, posting to a port of its own for the reader. */
+async function openCaptureWorklet(track: MediaStreamTrack): Promise<CaptureWorklet> {
+  if (track.kind !== 'audio') throw new TypeError(`audioData needs an audio track, not ${track.kind}`);
+  const { ctx, source } = openContext(track);
+  const url = URL.createObjectURL(new Blob([processorCode], { type: 'text/javascript' }));
+  const onEnded = (): void => node?.port.postMessage({ ended: true });
+  let node: AudioWorkletNode | undefined;
+  const close = (): void => {
+    track.removeEventListener('ended', onEnded);
+    node?.port.close();
+    void ctx.close().catch(() => {});
+    URL.revokeObjectURL(url);
+  };
+  try {
+    await ctx.audioWorklet.addModule(url);
+    node = new AudioWorkletNode(ctx, 'vc-audio-capture', { numberOfInputs: 1, numberOfOutputs: 0 });
+    const channel = new MessageChannel();
+    node.port.postMessage({ port: channel.port2 }, [channel.port2]);
+    // The context clock starts at 0; the page clock at start makes timestamps comparable to video's.
+    const baseUs = performance.now() * 1000;
+    source.connect(node);
+    track.addEventListener('ended', onEnded);
+    await ctx.resume();
+    return { capture: { port: channel.port1, sampleRate: ctx.sampleRate, baseUs }, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
 }
 
 /**

@@ -1,8 +1,7 @@
 /**
- * Microphone (or a shared tab's audio) track → mono 20 ms frames → `AudioEncoder`
+ * Microphone (or a shared tab's audio) → mono 10 or 20 ms frames → `AudioEncoder`
  * (Opus) → {@link EncodedMedia} with an RFC 6464 audio level per packet.
  */
-import { audioData } from '../capture/audio-data.js';
 import { readEach } from '../capture/read-each.js';
 import { audioLevel } from './audio-level.js';
 import { toMono } from './audio-samples.js';
@@ -20,8 +19,6 @@ export interface AudioEncodeOptions {
   bitrate?: number;
   /** The kind of track the packets are: `audio` (a microphone, the default) or `screen-audio` (a share's sound). */
   kind?: 'audio' | 'screen-audio';
-  /** Read audio through the AudioWorklet fallback (tests). */
-  forceFallback?: boolean;
   /** Packet duration, 10 or 20 ms; default {@link DEFAULT_FRAME_MS}. */
   frameMs?: 10 | 20;
 }
@@ -57,16 +54,16 @@ const MAX_ENCODE_QUEUE = 10;
 const MAX_RESTARTS = 3;
 
 /**
- * Encodes a microphone for the room: Opus, mono, 20 ms packets.
+ * Encodes a microphone for the room: Opus, mono, 10 ms packets (or 20).
  *
  * The microphone's `AudioData` (10 ms in Chromium) is mixed to mono and cut
- * into exact 20 ms frames, so each packet has one measured level. Timestamps
+ * into exact frames, so each packet has one measured level. Timestamps
  * count samples from the microphone's own, restarting after a gap (unmute).
  * While muted nothing is sent, not even silence.
  *
  * @example
  * const mic = new AudioEncodePipeline({ onEncoded: (m) => room.sendMedia(m) });
- * mic.start(await openMicrophone());
+ * mic.start(audioData(await openMicrophone()));
  * mic.setMuted(true);
  */
 export class AudioEncodePipeline {
@@ -89,7 +86,7 @@ export class AudioEncodePipeline {
   private expectedNext = -Infinity;
   /**
    * Timestamps within a continuous run count samples from the run's first input,
-   * so consecutive packets are exactly 20 ms apart (the jitter buffer relies on it).
+   * so consecutive packets are exactly a frame apart (the jitter buffer relies on it).
    */
   private runStart = 0;
   private runSamples = 0;
@@ -119,12 +116,15 @@ export class AudioEncodePipeline {
     return { ...this.counters };
   }
 
-  /** Starts encoding `track`, or switches to it (another microphone). The pipeline never stops the track. */
-  start(track: MediaStreamTrack): void {
-    if (track.kind !== 'audio') throw new TypeError('AudioEncodePipeline needs an audio track');
+  /**
+   * Starts encoding a microphone's audio (`audioData(track)` on the page; in the
+   * media worker, what the page sent it), or switches to another microphone's.
+   * Stopping cancels the stream, which releases what reading took, not the track.
+   */
+  start(input: ReadableStream<AudioData>): void {
     if (this.stopped) throw new Error('AudioEncodePipeline: start() after stop()');
     this.reader?.cancel().catch(() => {});
-    const reader = audioData(track, { forceFallback: this.options.forceFallback ?? false }).getReader();
+    const reader = input.getReader();
     this.reader = reader;
     this.resetFrame();
     void this.run(reader);
@@ -256,7 +256,7 @@ export class AudioEncodePipeline {
     try {
       let support = await AudioEncoder.isConfigSupported(config);
       if (!support.supported) {
-        // Browsers without the `opus` block pick their own frame size; ours are 20 ms anyway.
+        // Browsers without the `opus` block pick their own frame size; the frames we cut decide it.
         delete config.opus;
         support = await AudioEncoder.isConfigSupported(config);
       }

@@ -40,7 +40,7 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     const packets: EncodedMedia[] = [];
     const encoder = new AudioEncodePipeline({ ...(frameMs ? { frameMs } : {}), onEncoded: (m) => packets.push(m) });
     cleanups.push(() => encoder.stop());
-    encoder.start(mic);
+    encoder.start(audioData(mic));
     await sleep(1500);
     const startedAt = packets[0]?.timestamp ?? 0;
     const window = packets.filter((p) => p.timestamp - startedAt < 1_000_000);
@@ -73,7 +73,7 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     const packets: EncodedMedia[] = [];
     const encoder = new AudioEncodePipeline({ frameMs: 20, onEncoded: (m) => packets.push(m) });
     cleanups.push(() => encoder.stop());
-    encoder.start(mic);
+    encoder.start(audioData(mic));
     expect(await waitFor(() => packets.length >= 5, 3000)).to.equal(true);
     encoder.setMuted(true);
     const atMute = packets.length;
@@ -102,7 +102,7 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     cleanups.push(() => decoder.close());
     const encoder = new AudioEncodePipeline({ onEncoded: (m) => decoder.push(m) });
     cleanups.push(() => encoder.stop());
-    encoder.start(mic);
+    encoder.start(audioData(mic));
 
     const startedAt = performance.now();
     let peak = 0;
@@ -136,7 +136,7 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     const packets: EncodedMedia[] = [];
     const encoder = new AudioEncodePipeline({ frameMs: 20, onEncoded: (m) => packets.push(m) });
     cleanups.push(() => encoder.stop());
-    encoder.start(mic);
+    encoder.start(audioData(mic));
     expect(await waitFor(() => packets.length >= 30, 3000)).to.equal(true);
     encoder.stop();
     const out: { timestamp: number; length: number; lost: number }[] = [];
