@@ -2,9 +2,10 @@ import { openCamera, openMicrophone } from '../capture/devices.js';
 import { CaptureError } from '../capture/capture-error.js';
 import { SelfViewTrack } from '../capture/self-view-track.js';
 import { audioData } from '../capture/audio-data.js';
-import { AudioEncodePipeline, type AudioEncodeStats } from '../codec/audio-encode.js';
+import { AudioEncodePipeline, type AudioEncodeOptions, type AudioEncodeStats } from '../codec/audio-encode.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
 import type { EncodedMedia } from '../codec/encoded-media.js';
+import type { MediaPipelineError } from '../codec/media-pipeline-error.js';
 import type { SendQuality } from '../codec/send-adaptation.js';
 import { VideoEncodePipeline, type SimulcastLayerInfo, type VideoEncodeStats } from '../codec/video-encode.js';
 import { VideoCallError, type VideoCallErrorCode } from './errors.js';
@@ -23,6 +24,41 @@ export interface LocalMediaCallbacks {
   onLayers(): void;
 }
 
+/** The microphone's encoder: on the page, or in the media worker (`worker-mic.ts`). */
+export interface MicEncoder {
+  /** Starts encoding `track`, or switches to it (another microphone). The track stays its owner's. */
+  start(track: MediaStreamTrack): void;
+  setMuted(muted: boolean): void;
+  stop(): void;
+  readonly stats: AudioEncodeStats;
+  /** True when it encodes and sends in the media worker. */
+  readonly offThread?: boolean;
+}
+
+/** What the microphone's encoder tells {@link LocalMedia}. */
+export interface MicEncoderEvents {
+  /** It stopped for good (the page then reports it, as with its own encoder). */
+  failed(error: MediaPipelineError): void;
+  /** It cannot go on where it runs (the media worker stopped): the page encodes from now on. */
+  lost(): void;
+}
+
+/** A microphone encoder in the media worker, where one can run now; null: encode on the page. */
+export type WorkerMicFactory = (events: MicEncoderEvents) => MicEncoder | null;
+
+/** The microphone encoded on the page, by {@link AudioEncodePipeline}. */
+function pageMic(options: AudioEncodeOptions): MicEncoder {
+  const pipeline = new AudioEncodePipeline(options);
+  return {
+    start: (track) => pipeline.start(audioData(track)),
+    setMuted: (muted) => pipeline.setMuted(muted),
+    stop: () => pipeline.stop(),
+    get stats() {
+      return pipeline.stats;
+    },
+  };
+}
+
 /**
  * This participant's camera and microphone and their encoders. Device failures
  * never end the call: the participant goes on without that device and is told why.
@@ -32,7 +68,7 @@ export class LocalMedia {
   videoTrack: MediaStreamTrack | null = null;
   audioTrack: MediaStreamTrack | null = null;
   private video: VideoEncodePipeline | null = null;
-  private audio: AudioEncodePipeline | null = null;
+  private audio: MicEncoder | null = null;
   private sending = false;
   private codec: VideoCodecName = 'vp8';
   private closed = false;
@@ -55,6 +91,8 @@ export class LocalMedia {
     private readonly callbacks: LocalMediaCallbacks,
     /** Send the camera in simulcast layers (720p, 360p, 180p) rather than one. */
     private readonly simulcast = true,
+    /** Where the microphone may be encoded and sent in the media worker (no E2EE). */
+    private readonly workerMic?: WorkerMicFactory,
   ) {}
 
   /** Opens the devices asked for; a failure is reported and leaves that device off. */
@@ -335,13 +373,27 @@ export class LocalMedia {
 
   private startAudio(track: MediaStreamTrack): void {
     this.audio?.stop();
-    this.audio = new AudioEncodePipeline({
-      onEncoded: (media) => this.callbacks.onAudio(media),
-      onError: (error) =>
-        this.callbacks.onError(new VideoCallError('codec-unsupported', error.message, { cause: error })),
-    });
-    this.audio.start(audioData(track));
-    this.audio.setMuted(!this.state.mic);
+    const failed = (error: MediaPipelineError): void =>
+      this.callbacks.onError(new VideoCallError('codec-unsupported', error.message, { cause: error }));
+    const mic: MicEncoder =
+      this.workerMic?.({
+        failed: (error) => {
+          if (this.audio === mic) failed(error);
+        },
+        lost: () => {
+          if (this.audio !== mic) return;
+          this.audio = null;
+          if (this.sending && this.audioTrack && !this.closed) this.startAudio(this.audioTrack);
+        },
+      }) ?? pageMic({ onEncoded: (media) => this.callbacks.onAudio(media), onError: failed });
+    this.audio = mic;
+    mic.setMuted(!this.state.mic);
+    mic.start(track);
+  }
+
+  /** Whether the microphone is encoded and sent in the media worker. */
+  get micOffThread(): boolean {
+    return this.audio?.offThread ?? false;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The media worker: a dedicated worker that holds the call's transport and
- * decodes the remote microphones itself. A microphone packet goes from the
+ * The media worker: a dedicated worker that holds the call's transport,
+ * decodes the remote microphones itself and, without E2EE, encodes and sends
+ * ours (`mic-send-host.ts`). A microphone packet goes from the
  * network to its decoder and on to its jitter-buffer worklet without waiting
  * for the page's main thread, which on a busy page (two calls on two cores,
  * rendering, video decoding) held received audio for 50–600 ms at times; the
@@ -14,6 +15,7 @@
 import { AudioDecodeHost, type DecodeWorkerRequest } from '../playout/audio-decode-host.js';
 import { TransportHost } from '../transport/transport-host.js';
 import { peekAudio } from './audio-peek.js';
+import { MicSendHost } from './mic-send-host.js';
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -32,12 +34,20 @@ function playIfRouted(bytes: Uint8Array): boolean {
 
 const transports = new TransportHost((report, transfer) => scope.postMessage(report, transfer ?? []), playIfRouted);
 
+/** Without E2EE the microphone is read, encoded and sent here too (the page's side: `worker-mic.ts`). */
+const mic = new MicSendHost(
+  (report) => scope.postMessage(report),
+  (id, bytes) => transports.send(id, bytes, 'audio'),
+);
+
 /** Closing the transports here rather than by `terminate()` lets their close reach the relay. */
 const LINGER_MS = 200;
 
 scope.onmessage = ({ data }) => {
   if (TransportHost.takes(data)) transports.handle(data);
+  else if (MicSendHost.takes(data)) mic.handle(data);
   else if (data.t === 'shutdown') {
+    mic.stop();
     transports.closeAll();
     setTimeout(() => scope.close(), LINGER_MS);
   } else decode.handle(data as DecodeWorkerRequest);

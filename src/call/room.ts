@@ -52,6 +52,7 @@ import type { MediaCrypto } from './media-crypto.js';
 import { loadMediaCrypto } from './load-media-crypto.js';
 import { DEFAULT_RECONNECT_TIMEOUT_MS } from './reconnect.js';
 import { MediaWorker } from './media-worker-client.js';
+import type { MicPacketSent } from './mic-send-host.js';
 import { RelayConnection, relayError, type ReconnectInfo, type RelayWelcome } from './relay-connection.js';
 import { RemoteMedia } from './remote-media.js';
 import { FrameTimeline } from './frame-timeline.js';
@@ -74,6 +75,8 @@ export type { SendOptions };
 
 /** How large remote video is taken to be shown until {@link Room.setSubscription} says (360p: the middle layer). */
 const DEFAULT_VIDEO_VIEW: ViewSize = { width: 640, height: 360 };
+/** How often the media worker's microphone hears the relay's clock offset (only a change is posted). */
+const MIC_ROUTE_MS = 250;
 
 /** Everything a {@link Room} needs to join. */
 /** How long joining took, ms from `join()`; null for what has not happened yet. */
@@ -214,6 +217,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   private crypto: MediaCrypto | null = null;
   /** The worker decoding audio and (with `transportInWorker`) holding the transport, from `join()` on; null: none. */
   private mediaWorker: MediaWorker | null = null;
+  /** Keeps the worker's microphone up to date with the relay's clock offset while joined. */
+  private micRouteTimer: ReturnType<typeof setInterval> | undefined;
   /** The E2EE code, once `prepare` loaded it (only with `e2ee`). */
   private cryptoCode: typeof MediaCrypto | null = null;
   /** Set by {@link preview}: the devices were opened before joining. */
@@ -282,6 +287,12 @@ export class Room extends TypedEventTarget<RoomEventMap> {
         onLayers: () => this.announceState(),
       },
       this.options.simulcast,
+      // Without E2EE (the worker holds no keys) the microphone is read, encoded and sent in the
+      // media worker: a busy main thread no longer sends it in bursts.
+      (events) =>
+        this.options.transportInWorker && !this.options.e2ee
+          ? (this.mediaWorker?.micEncoder(events, (packets) => this.micSent(packets)) ?? null)
+          : null,
     );
     this.subscriptions = new Subscriptions(
       {
@@ -826,6 +837,8 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.locked = welcome.locked ?? false;
     this.joinedAt = wallClockMs();
     this.stats.start();
+    this.routeMic();
+    this.micRouteTimer = setInterval(() => this.routeMic(), MIC_ROUTE_MS);
     if (this.options.e2ee) this.crypto = this.startCrypto();
     for (const p of welcome.roster) this.addParticipant(p, false);
     // Until it is sent the relay forwards everyone's largest layer: the first pictures come without waiting.
@@ -1045,6 +1058,27 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (frame) this.videoNotSent(frame);
   }
 
+  /** Our microphone's packets the media worker encoded and sent: on the timeline as the page's own are. */
+  private micSent(packets: readonly MicPacketSent[]): void {
+    const timeline = this.timeline;
+    if (!timeline) return;
+    for (const p of packets) {
+      if (p.captureTime) timeline.mark('', 'audio', p.timestamp, 'capture', p.captureTime, 0);
+      timeline.mark('', 'audio', p.timestamp, 'encoded', p.encodedAt, 0);
+      if (p.sentAt) timeline.mark('', 'audio', p.timestamp, 'sent', p.sentAt, 0);
+    }
+  }
+
+  /**
+   * Tells the media worker's microphone where to send: the call's transport
+   * while joined on it, nowhere otherwise (as {@link sendMedia} sends nothing);
+   * with the relay's clock offset, which the early pings still refine.
+   */
+  private routeMic(): void {
+    const open = this.state === 'joined' && this.connection.state === 'open';
+    this.mediaWorker?.routeMic(open ? this.connection.transport : null, this.connection.clock.offsetMs);
+  }
+
   /** A video frame of ours was not sent: that layer starts again from a keyframe, and the sender hears of it. */
   private videoNotSent(frame: MediaFrameInit): void {
     // Only that layer's receivers lost their reference.
@@ -1196,6 +1230,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   private lost(): void {
     if (this.state === 'joined') this.state = 'reconnecting';
+    this.routeMic();
   }
 
   /**
@@ -1208,6 +1243,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     if (this.state !== 'reconnecting') return;
     const { resumed } = welcome;
     this.state = 'joined';
+    this.routeMic();
     this.admin = welcome.admin ?? false;
     this.locked = welcome.locked ?? false;
     const roster = new Map(welcome.roster.map((p) => [p.id ?? '', p]));
@@ -1257,6 +1293,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
    */
   private transportChanged(transport: 'websocket' | 'webtransport', previous: 'websocket' | 'webtransport'): void {
     if (this.state !== 'joined') return;
+    this.routeMic();
     this.subscriptions.resend();
     this.local.requestKeyframe();
     for (const participant of this.participants.values()) {
@@ -1274,6 +1311,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   }
 
   private shutdown(): void {
+    clearInterval(this.micRouteTimer);
     this.stats.stop();
     this.subscriptions.close();
     this.chat.close();

@@ -83,14 +83,9 @@ export class TransportHost {
       case 'release':
         this.opening.get(request.id)?.release();
         break;
-      case 'send': {
-        const transport = this.open.get(request.id);
-        if (transport && !transport.send(request.bytes, request.priority) && transport.state === 'open')
-          this.post({ t: 'dropped', id: request.id, bytes: request.bytes, priority: request.priority }, [
-            request.bytes.buffer as ArrayBuffer,
-          ]);
+      case 'send':
+        this.send(request.id, request.bytes, request.priority);
         break;
-      }
       case 'close': {
         const pending = this.opening.get(request.id);
         if (pending) pending.cancelled = true;
@@ -103,6 +98,19 @@ export class TransportHost {
         break;
       }
     }
+  }
+
+  /**
+   * Sends on connection `id`, for the page or for the worker itself (its
+   * microphone). False when it was not sent: no such connection (closed, or not
+   * open yet), or dropped as congested (the page hears of that).
+   */
+  send(id: number, bytes: Uint8Array, priority: SendPriority): boolean {
+    const transport = this.open.get(id);
+    if (!transport) return false;
+    if (transport.send(bytes, priority)) return true;
+    if (transport.state === 'open') this.post({ t: 'dropped', id, bytes, priority }, [bytes.buffer as ArrayBuffer]);
+    return false;
   }
 
   /** Closes every connection (the page is going away), and gives up on those being opened. */

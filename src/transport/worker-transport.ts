@@ -115,6 +115,12 @@ export class TransportClient {
     for (const transport of open) transport.closed({ code: 1006, reason: '', local: false });
   }
 
+  /** The worker's id of `transport`, one of ours still open; null for any other. */
+  idOf(transport: Transport): number | null {
+    for (const [id, open] of this.transports) if (open === transport) return id;
+    return null;
+  }
+
   /** @internal */
   send(id: number, bytes: Uint8Array, priority: SendPriority): void {
     // Transfer only a buffer the message owns entirely; copy a view of a larger one.
