@@ -18,9 +18,9 @@
  * in the same process: before and after in one run. The README of the section
  * names the commit.
  *
- *     npx tsx bench/busy-call.ts [--seconds 15] [--warmup 6] [--baseline-dist /tmp/vc-before/dist] [--baseline-label …] [--codecs vp9,h264] [--fake-camera]
+ *     npx tsx bench/busy-call.ts [--seconds 15] [--warmup 6] [--baseline-dist /tmp/vc-before/dist] [--baseline-label …] [--codecs vp9,h264] [--fake-camera] [--record-arrivals out.json]
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import {
@@ -34,6 +34,7 @@ import {
   type BenchBrowser,
 } from './chromium.js';
 import { cpuShare, type CpuShare } from './machine.js';
+import { arrivalsOf } from './jitter-buffer-replay.js';
 import { collectTimeline, pathBreakdown, startTimelines, type PathBreakdown } from './path-breakdown.js';
 import { barcodeReaderScript, syntheticCameraScript, type ReadBarcode } from './synthetic-camera.js';
 
@@ -53,6 +54,8 @@ export interface BusyCallOptions {
    * to produce (as a real camera is), but it carries no barcode, so no glass-to-glass.
    */
   fakeCamera?: boolean;
+  /** Writes Grace's arrivals of Ada's voice (of the last call run) here, as a trace for `bench/jitter-buffer-replay.ts`. */
+  recordArrivals?: string;
   onRow?: (row: BusyCallRow) => void;
 }
 
@@ -266,6 +269,11 @@ async function oneCall(
     // The product's own per-frame timeline, per direction. Each page stamps its wall clock; the two
     // browsers' clocks differ by offA − offB (printed), which only the transport stage spans.
     const [ta, tb] = [await collectTimeline(a), await collectTimeline(b)];
+    if (options.recordArrivals) {
+      const trace = arrivalsOf(tb.records);
+      writeFileSync(options.recordArrivals, JSON.stringify(trace));
+      console.log(`${trace.length} audio arrivals (Grace hears Ada) → ${options.recordArrivals}`);
+    }
     const idOf = (page: Page) =>
       page.evaluate(() => document.querySelector('videocall-room')?.participants[0]?.id ?? '');
     const [aSeesId, bSeesId] = [await idOf(a), await idOf(b)];
@@ -463,6 +471,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     baselineLabel: argument('--baseline-label'),
     codecs: argument('--codecs')?.split(','),
     fakeCamera: process.argv.includes('--fake-camera'),
+    recordArrivals: argument('--record-arrivals'),
     onRow: (r) => console.log(describeBusyCallRow(r)),
   });
   console.log(result.markdown);

@@ -5,7 +5,9 @@
  * receiver page's hand-over of each decoded packet to its playout worklet in a
  * real two-page call (`[performance.now() ms, media timestamp in samples,
  * samples]`), recorded with `npx tsx bench/jitter-buffer-replay.ts --record
- * <out.json> [--size 640x360]`. Replaying them is deterministic, so policies
+ * <out.json> [--size 640x360]` (a quiet call), or from the two-page call of two
+ * browsers on this machine with `npx tsx bench/busy-call.ts --record-arrivals
+ * <out.json>` (Grace's arrivals of Ada's voice). Replaying them is deterministic, so policies
  * compare on exactly the same arrivals whatever the machine is doing now.
  *
  * The audio played is speech-like (1.2 s of tone, 0.4 s of silence): the buffer
@@ -15,7 +17,9 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_FRAME_MS } from '../src/codec/audio-encode.js';
 import { AudioJitterBuffer, type JitterBufferOptions } from '../src/playout/audio-jitter-buffer.js';
+import type { TimelineRecord } from '../src/call/frame-timeline.js';
 import { percentile } from './chromium.js';
 
 const RATE = 48000;
@@ -127,6 +131,18 @@ export function describeReplayRow(r: ReplayRow): string {
   );
 }
 
+/** A receiver's timeline records as a trace: its hand-over of each remote audio packet to playout. */
+export function arrivalsOf(records: readonly TimelineRecord[]): ArrivalTrace {
+  const audio = records.filter((r) => r.kind === 'audio' && r.participant !== '' && r.marks.decoded !== undefined);
+  audio.sort((a, b) => a.marks.decoded! - b.marks.decoded!);
+  // Packets of the element's default length; the trace keeps samples at 48 kHz, as the worklet counts them.
+  return audio.map((r) => [
+    Math.round(r.marks.decoded! * 100) / 100,
+    Math.round((r.timestamp * RATE) / 1e6),
+    (RATE * DEFAULT_FRAME_MS) / 1000,
+  ]);
+}
+
 /**
  * Records a trace from a real two-page call: the receiver's hand-over of each
  * decoded packet to playout, as its frame timeline marks it (`decoded`, on the page's
@@ -142,14 +158,7 @@ async function record(out: string, width: number, height: number): Promise<void>
     mic: true,
     frames: 900,
     onTimelines: (_sender, records) => {
-      const audio = records.filter((r) => r.kind === 'audio' && r.participant !== '' && r.marks.decoded !== undefined);
-      audio.sort((a, b) => a.marks.decoded! - b.marks.decoded!);
-      // 20 ms packets; the trace keeps samples at 48 kHz, as the worklet counts them.
-      arrivals = audio.map((r) => [
-        Math.round(r.marks.decoded! * 100) / 100,
-        Math.round((r.timestamp * RATE) / 1e6),
-        (RATE * 20) / 1000,
-      ]);
+      arrivals = arrivalsOf(records);
     },
   });
   console.log(describeGlassToGlass(result));
