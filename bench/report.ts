@@ -370,7 +370,7 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
       `Reading at animation frames adds 0–17 ms (half a 60 Hz frame on average), and a 30 fps source can wait up to 33 ms to be captured, as a camera's frame does. ` +
       `Video is held for lip sync until the audio captured with it plays, so with the microphone on the g2g figures follow the audio path (the product audio column): ` +
       `10 ms Opus packets (their first sample waits 10 ms to be encoded), the jitter buffer (its 20 ms floor, plus up to 8 ms before it catches up), and the output's own 10.7 ms; ` +
-      `the network is read and the audio decoded in the media worker, so the receiving page's main thread is not on that path. That path is what holds these rows above the video goals. ` +
+      `the network is read and the audio decoded in the media worker, and without E2EE the sender's microphone is read, encoded and sent there too, so neither page's main thread is on that path. That path is what holds these rows above the video goals. ` +
       `Without audio to wait for (\`npx tsx bench/glass-to-glass.ts --transport webtransport --size 640x360\`, mic off) the video path alone measured p50 28.8 / p95 43.9 ms at 360p and 70.7 / 116.5 ms with a 720p camera (sent at 360p: the encoder stepped down) on 2026-12-02.`,
   ].join('\n');
 }
@@ -750,13 +750,14 @@ function jitterSection(record: BenchRecord): string {
     ),
     '',
     `**How it is measured.** Each fixture (bench/fixtures/audio-arrivals-*.json) is a real two-page call on this machine, recorded at the receiver's hand-over of each decoded packet to its playout worklet ` +
-      `(\`npx tsx bench/jitter-buffer-replay.ts --record out.json\`); "busy" and "loaded" were recorded while other sessions ran tests, with the network read and audio decoded on the page's main thread; "worker-quiet" and "worker-loaded" (2026-12-04) with both in the media worker, quiet and beside a relay fan-out bench. ` +
+      `(\`npx tsx bench/jitter-buffer-replay.ts --record out.json\`); "busy" and "loaded" were recorded while other sessions ran tests, with the network read and audio decoded on the page's main thread; "worker-quiet" and "worker-loaded" (2026-12-04) with both in the media worker, quiet and beside a relay fan-out bench (20 ms packets); "worker-mic-quiet" (10 ms packets, the sender's microphone also read, encoded and sent in its media worker) and "busy-call-worker-mic" (the same, in the two-page call of two browsers with the synthetic camera, \`npx tsx bench/busy-call.ts --record-arrivals out.json\`, 30 s). ` +
       `Replaying the arrivals through \`AudioJitterBuffer\` pulls 128-sample quanta as the worklet does, with speech-like audio (1.2 s of tone, 0.4 s of silence), so every policy meets exactly the same arrivals. ` +
       `"max (before)" is the first target (the worst delay of the last 4 s plus a margin, shrinking 20 ms/s); the default covers the 95th percentile, shrinks 40 ms/s, and catches up once the delay is 8 ms over its target (15 ms before the media worker).`,
     '',
     `**What limits it.** The arrivals themselves. Read on a page's main thread (the first three traces), on two cores shared by two pages, a relay and the bench, they stall for 50–600 ms at times, and every packet behind a stall arrives late at once: ` +
       `a target that covers the stalls holds all audio back for seconds; one that covers 95 % conceals the stall and catches up afterwards, and a tighter catch-up costs concealment there. ` +
-      `Read and decoded in the media worker (the worker traces) the page's stalls no longer reach them: the 8 ms slack takes 6–8 ms off the delay for 0.02–0.1 % more concealment, and what is left is mostly the 20 ms floor and the sender's own capture jitter.`,
+      `Read and decoded in the media worker (the worker traces) the page's stalls no longer reach them: the 8 ms slack takes 6–8 ms off the delay for 0.02–0.1 % more concealment, and what is left in a quiet call is mostly the 20 ms floor (the quiet trace's transit spread is 11.8 ms at p95: the floor hardly binds, so lowering it gains 3 ms). ` +
+      `In the two-page call, with both the microphone and the playout off the main threads, the spread is 65 ms at p95 and 121 ms at p99, and most of it is between the sender's \`send\` and the receiver's worker reading it (the two-page call's breakdown, below: audio sent → received 45–61 ms at p95, against 17–19 ms for capture → encoded): the network service, the relay and the workers wait for two cores that both browsers keep busy. Covering 90 % there would take 30 ms off the delay for 1.5 % more concealment and twice the underruns.`,
   ].join('\n');
 }
 
