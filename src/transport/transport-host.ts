@@ -36,10 +36,21 @@ export type TransportHostReport =
   | { t: 'failed'; id: number; code: TransportErrorCode; message: string }
   /** `consumed`: the worker already used it; `at`: when it read it (see {@link Transport.onmessage}). */
   | { t: 'message'; id: number; bytes: Uint8Array; consumed: boolean; at: number }
+  /** Envelopes the worker used, in the order read, told together (see {@link CONSUMED_BATCH_MS}). */
+  | { t: 'consumed'; id: number; messages: { bytes: Uint8Array; at: number }[] }
   | { t: 'closed'; id: number; info: TransportClose }
   | { t: 'dropped'; id: number; bytes: Uint8Array; priority: SendPriority }
   /** The remembered descriptions changed: the page's `localStorage` entry to write. */
   | { t: 'remember'; value: string };
+
+/**
+ * Envelopes the worker used itself (the others' microphones, 100 a second each
+ * with 10 ms packets) wait at most this long to be told to the page together:
+ * the page only keeps count of them, and one message task instead of five
+ * leaves a busy page (joining, decoding video) more time. An envelope the page
+ * must handle sends the ones waiting first, so the order is kept.
+ */
+export const CONSUMED_BATCH_MS = 50;
 
 /** Every message type the host takes, so a worker that hosts more can route. */
 const REQUESTS: ReadonlySet<string> = new Set(['connect', 'release', 'send', 'close']);
@@ -56,10 +67,14 @@ export class TransportHost {
   /** Connections being opened: their release (for `held`), and whether the page gave up on them. */
   private readonly opening = new Map<number, { release(): void; cancelled: boolean }>();
   private remembered: string | null = null;
+  /** Per connection: consumed envelopes not yet told to the page. */
+  private readonly waiting = new Map<number, { messages: { bytes: Uint8Array; at: number }[]; timer: unknown }>();
 
   constructor(
     private readonly post: PostReport,
     private readonly consume: (bytes: Uint8Array) => boolean = () => false,
+    /** How connections are opened (tests give their own). */
+    private readonly opener: typeof connectTransport = connectTransport,
   ) {
     useWebTransportInfoStorage({
       getItem: () => this.remembered,
@@ -91,6 +106,7 @@ export class TransportHost {
         if (pending) pending.cancelled = true;
         const transport = this.open.get(request.id);
         this.open.delete(request.id);
+        this.flush(request.id);
         if (transport) {
           transport.onclose = null;
           transport.close(request.code, request.reason);
@@ -113,6 +129,29 @@ export class TransportHost {
     return false;
   }
 
+  /** Keeps a consumed envelope to tell the page with others (see {@link CONSUMED_BATCH_MS}). */
+  private hold(id: number, bytes: Uint8Array, at: number): void {
+    let batch = this.waiting.get(id);
+    if (!batch) {
+      batch = { messages: [], timer: setTimeout(() => this.flush(id), CONSUMED_BATCH_MS) };
+      this.waiting.set(id, batch);
+    }
+    batch.messages.push({ bytes, at });
+  }
+
+  /** Tells the page the consumed envelopes waiting on connection `id`, if any. */
+  private flush(id: number): void {
+    const batch = this.waiting.get(id);
+    if (!batch) return;
+    this.waiting.delete(id);
+    clearTimeout(batch.timer as ReturnType<typeof setTimeout>);
+    const { messages } = batch;
+    this.post(
+      { t: 'consumed', id, messages },
+      messages.map((m) => m.bytes.buffer as ArrayBuffer),
+    );
+  }
+
   /** Closes every connection (the page is going away), and gives up on those being opened. */
   closeAll(): void {
     for (const pending of this.opening.values()) pending.cancelled = true;
@@ -128,7 +167,7 @@ export class TransportHost {
     this.opening.set(id, pending);
     let transport: Transport;
     try {
-      transport = await connectTransport(request.server, {
+      transport = await this.opener(request.server, {
         transport: request.choice,
         timeoutMs: request.timeoutMs,
         ...(request.fallbackAfterMs !== undefined ? { fallbackAfterMs: request.fallbackAfterMs } : {}),
@@ -148,10 +187,13 @@ export class TransportHost {
       const consumed = this.consume(bytes);
       // Transfer only a buffer the envelope owns: a read may hold several envelopes in one.
       const own = ownBuffer(bytes);
+      if (consumed) return this.hold(id, own, at);
+      this.flush(id);
       this.post({ t: 'message', id, bytes: own, consumed, at }, [own.buffer as ArrayBuffer]);
     };
     transport.onclose = (info) => {
       this.open.delete(id);
+      this.flush(id);
       this.post({ t: 'closed', id, info });
     };
     this.post({ t: 'open', id, kind: transport.kind });

@@ -87,6 +87,11 @@ export class TransportClient {
       case 'message':
         this.transports.get(r.id)?.received(r.bytes, r.consumed, r.at);
         return true;
+      case 'consumed': {
+        const transport = this.transports.get(r.id);
+        for (const m of r.messages) transport?.received(m.bytes, true, m.at);
+        return true;
+      }
       case 'dropped':
         this.transports.get(r.id)?.dropped(r.bytes, r.priority);
         return true;
