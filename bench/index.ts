@@ -27,6 +27,7 @@ import { codeVersion, loadAverage, machineInfo, waitForQuiet, type MachineInfo }
 import { describeFanout, fanoutWarnings, medians, runRelayFanout } from './relay-fanout.js';
 import { describeIdleMemory, runIdleMemory } from './idle-memory.js';
 import { describeSimulcastRow, runSimulcastEncode, simulcastVerdict } from './simulcast-encode.js';
+import { runListenerCost } from './listener-cost.js';
 import { renderReport, type BenchRecord, type RelayRecordResult, type StoredResults } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -247,6 +248,14 @@ const BENCHMARKS: Benchmark[] = [
     needsBundle: true,
     timeoutSeconds: 400,
     run: optional('cli-stream-cpu.ts', 'runCliStreamCpu', (fn) => fn({})),
+  },
+  {
+    name: 'listener',
+    title: 'What hearing others costs the listening page',
+    standalone: 'npm run build && npx tsx bench/listener-cost.ts',
+    needsBundle: true,
+    timeoutSeconds: 300,
+    run: () => runListenerCost(),
   },
   {
     name: 'flood',
