@@ -6,7 +6,7 @@
  * `AudioEncodePipeline` is.
  */
 import { transferableAudio } from '../capture/audio-data.js';
-import type { AudioEncodeStats } from '../codec/audio-encode.js';
+import { emptyAudioEncodeStats, type AudioEncodeStats } from '../codec/audio-encode.js';
 import { MediaPipelineError } from '../codec/media-pipeline-error.js';
 import type { MicEncoder, MicEncoderEvents } from './local-media.js';
 import type { MicPacketSent, MicSendReport, MicSendRequest } from './mic-send-host.js';
@@ -19,14 +19,7 @@ export interface MicChannel {
 /** The microphone encoded and sent in the media worker. */
 export class WorkerMic implements MicEncoder {
   readonly offThread = true;
-  private counters: AudioEncodeStats = {
-    packets: 0,
-    bytes: 0,
-    droppedMuted: 0,
-    lastLevel: 127,
-    sampleRate: 0,
-    restarts: 0,
-  };
+  private counters: AudioEncodeStats = emptyAudioEncodeStats();
   private isMuted = false;
   private stopped = false;
   /** Counts `start()`s: an earlier one still opening its audio gives it up. */

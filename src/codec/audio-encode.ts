@@ -36,6 +36,11 @@ export interface AudioEncodeStats {
   restarts: number;
 }
 
+/** Counters before any audio: nothing sent, the level at 127 (silence). */
+export function emptyAudioEncodeStats(): AudioEncodeStats {
+  return { packets: 0, bytes: 0, droppedMuted: 0, lastLevel: 127, sampleRate: 0, restarts: 0 };
+}
+
 /**
  * Packet duration by default: 10 ms, 10 ms less packetization than Opus's usual
  * 20 ms for a little more overhead. With 20 ms frames read on busy main threads
@@ -92,14 +97,7 @@ export class AudioEncodePipeline {
   private runSamples = 0;
   /** Frames handed to the encoder (exact timestamp, level), matched to its output by timestamp. */
   private readonly inFlight: { timestamp: number; level: number; captureTime: number }[] = [];
-  private readonly counters: AudioEncodeStats = {
-    packets: 0,
-    bytes: 0,
-    droppedMuted: 0,
-    lastLevel: 127,
-    sampleRate: 0,
-    restarts: 0,
-  };
+  private readonly counters = emptyAudioEncodeStats();
 
   constructor(options: AudioEncodeOptions) {
     this.options = options;
