@@ -145,9 +145,10 @@ export interface RoomOptions {
   /**
    * Run the transport in the media worker, the dedicated worker that decodes
    * the others' microphones (default true): their voices then go from the
-   * network to the speaker without waiting for a busy page. Where workers cannot
-   * run (a Content-Security-Policy without `blob:` in `worker-src`), everything
-   * runs on the page.
+   * network to the speaker without waiting for a busy page, and (without E2EE)
+   * ours from the microphone to the network. Where workers cannot run (a
+   * Content-Security-Policy without `blob:` in `worker-src`), everything runs
+   * on the page.
    */
   transportInWorker?: boolean;
 }
@@ -215,7 +216,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
   /** True once sending started: the encoders are known, so the codec can be chosen. */
   private mediaKnown = false;
   private crypto: MediaCrypto | null = null;
-  /** The worker decoding audio and (with `transportInWorker`) holding the transport, from `join()` on; null: none. */
+  /** The worker decoding audio and (with `transportInWorker`) holding the transport and sending the microphone, from `join()` on; null: none. */
   private mediaWorker: MediaWorker | null = null;
   /** Keeps the worker's microphone up to date with the relay's clock offset while joined. */
   private micRouteTimer: ReturnType<typeof setInterval> | undefined;
