@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { findPackageRoot } from '../../server/paths.js';
+import { STATS_WINDOW_MS } from '../../src/call/call-stats.js';
 import {
   health,
   startClusterRelay,
@@ -221,9 +222,21 @@ describe.skipIf(!hasNatsServer())('an element moving to another relay when its r
       return again && again.samples.some((v, i) => Math.abs(v - snapshot.samples[i]!) > 6) ? true : undefined;
     });
     // Past the grace period the relays would have reported it gone, had the resume not taken.
-    const waitMore = GRACE_MS + 1500 - (Date.now() - startedAt);
+    const waitMore = Math.max(
+      GRACE_MS + 1500 - (Date.now() - startedAt),
+      STATS_WINDOW_MS + 200 - (Date.now() - (startedAt + wallMs)),
+    );
     if (waitMore > 0) await new Promise((resolve) => setTimeout(resolve, waitMore));
     expect(await presence(observer, name)).toEqual(before);
+    // Its voice goes on too: its microphone (sent from its media worker without E2EE) follows it to
+    // the new connection. The stats window now lies wholly after the move.
+    const heard = await observer.evaluate(
+      async (id) =>
+        (await document.querySelector('videocall-room')!.getStats()).participants.find((p) => p.id === id)?.audio
+          ?.bitrateKbps ?? 0,
+      mover.sessionId,
+    );
+    expect(heard, `${name}'s audio bitrate at the observer after the move`).toBeGreaterThan(0);
     expect(
       (await observer.evaluate(() => document.querySelector('videocall-room')!.participants)).map((p) => p.id),
     ).toContain(mover.sessionId);
