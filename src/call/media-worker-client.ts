@@ -93,7 +93,6 @@ export class MediaWorker {
       },
       sent,
     );
-    this.mic?.stop();
     this.mic = mic;
     return mic;
   }

@@ -83,13 +83,14 @@ export class MicSendHost {
 
   /** Stops encoding (the call ends). */
   stop(): void {
+    // The last packets' report goes first, with this pipeline's counters.
+    this.flush();
     this.pipeline?.stop();
     this.pipeline = null;
-    this.flush();
   }
 
   private start(request: Extract<MicSendRequest, { t: 'mic-start' }>): void {
-    this.pipeline?.stop();
+    this.stop();
     const pipeline: AudioEncodePipeline = new AudioEncodePipeline({
       ...(request.frameMs ? { frameMs: request.frameMs } : {}),
       onEncoded: (media) => this.sendPacket(media),

@@ -75,19 +75,21 @@ export class WorkerMic implements MicEncoder {
 
   stop(): void {
     if (this.stopped) return;
-    this.stopped = true;
     this.channel.post({ t: 'mic-stop' });
-    this.releaseSource?.();
-    this.releaseSource = null;
+    this.end();
   }
 
   /** The worker stopped: the owner encodes on the page from now on. */
   lost(): void {
     if (this.stopped) return;
+    this.end();
+    this.events.lost();
+  }
+
+  private end(): void {
     this.stopped = true;
     this.releaseSource?.();
     this.releaseSource = null;
-    this.events.lost();
   }
 
   /** A report from the worker's microphone. */
