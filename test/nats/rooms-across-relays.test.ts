@@ -64,6 +64,17 @@ describe.skipIf(!hasNatsServer())('one room across three relays on a three-node 
   it("keeps the order of one sender's frames across relays", async () => {
     const a = await join(0, 'order', 'a');
     const b = await join(2, 'order', 'b');
+    // b's relay's interest in the room reaches a's NATS server asynchronously (see above): until
+    // it has, a's frames go nowhere. A probe, sent again until it arrives, says it has.
+    for (let i = 0; i < 20; i++) {
+      a.sendMedia('probe', { sequence: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (b.inbox.some((e) => e.body === 'media' && payloadText(e) === 'probe')) break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300)); // probes still on their way
+    const probes = b.inbox.filter((e) => e.body === 'media' && payloadText(e) === 'probe');
+    expect(probes.length).toBeGreaterThan(0);
+    for (const probe of probes) b.inbox.splice(b.inbox.indexOf(probe), 1);
     for (let i = 0; i < 100; i++) a.sendMedia(`seq-${i}`, { sequence: i });
     for (let i = 0; i < 100; i++) expect(payloadText(await b.next('media'))).toBe(`seq-${i}`);
   });
