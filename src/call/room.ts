@@ -16,6 +16,7 @@ import {
   mediaKindToWire,
   receivedAt,
   videoCodecFromWire,
+  wasConsumed,
 } from './media-frame-wire.js';
 import { isValidRoomName } from '../protocol/limits.js';
 import { mediaState } from '../protocol/media-state.js';
@@ -1095,16 +1096,11 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     const timeline = this.timeline;
     const kind = frame.kind === TrackKind.AUDIO ? 'audio' : 'video';
     participant.received[kind].frame(frame.payload?.length ?? 0, frame.layer ?? 0, frame.sequence ?? undefined);
-    timeline?.mark(
-      participant.id,
-      kind,
-      frame.timestamp ?? 0,
-      'received',
-      timeline && receivedAt(frame, wallClockMs()),
-      frame.layer ?? 0,
-    );
+    const readAt = timeline ? receivedAt(frame, wallClockMs()) : undefined;
+    timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'received', readAt, frame.layer ?? 0);
     if (!this.crypto) {
-      timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'decrypted');
+      // The media worker handed a consumed frame to its decoder when it read it, not when the page heard of it.
+      timeline?.mark(participant.id, kind, frame.timestamp ?? 0, 'decrypted', wasConsumed(frame) ? readAt : undefined);
       return this.remote.receive(participant, frame);
     }
     this.crypto.decrypt(participant.id, frame).then(

@@ -17,6 +17,8 @@ interface Blocked {
   /** Ada's audio packets handed to Bob's playout while his main thread was blocked (after its first 50 ms), and in all. */
   during: number;
   total: number;
+  /** Of those, how many the timeline also marks as ready for the decoder in that time (the worker's own reading time). */
+  readyDuring: number;
   blockedMs: number;
 }
 
@@ -45,10 +47,10 @@ async function blockWhileListening(page: Page, room: string, transportInWorker: 
       const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       await bob.join();
       const timeline = bob.startTimeline();
+      const audio = () => timeline.list().filter((r) => r.participant !== '' && r.kind === 'audio');
       const decodedAt = () =>
-        timeline
-          .list()
-          .filter((r) => r.participant !== '' && r.kind === 'audio' && r.marks.decoded !== undefined)
+        audio()
+          .filter((r) => r.marks.decoded !== undefined)
           .map((r) => r.marks.decoded!);
       for (let i = 0; i < 100 && decodedAt().length < 10; i++) await sleep(100);
       const from = performance.timeOrigin + performance.now();
@@ -64,6 +66,9 @@ async function blockWhileListening(page: Page, room: string, transportInWorker: 
         kind: transport?.kind ?? '',
         during: at.filter((t) => t > from + 50 && t < to).length,
         total: at.length,
+        readyDuring: audio().filter(
+          (r) => r.marks.decrypted !== undefined && r.marks.decrypted > from + 50 && r.marks.decrypted < to,
+        ).length,
         blockedMs: to - from,
       };
       bob.leave();
@@ -143,6 +148,8 @@ describe('the media worker', () => {
     expect(inWorker.offThread).toBe(true);
     // 10 ms packets for 550 ms: about 55; the worker's own scheduling and the relay take a few.
     expect(inWorker.during).toBeGreaterThanOrEqual(25);
+    // The page learns of them after the block, but marks them ready when the worker read them.
+    expect(inWorker.readyDuring).toBeGreaterThanOrEqual(inWorker.during - 5);
 
     const onPage = await blockWhileListening(bob, `${room}`, false);
     console.log('[media worker] transport on the page:', onPage);
@@ -150,6 +157,7 @@ describe('the media worker', () => {
     expect(onPage.kind).toBe(inWorker.kind);
     expect(onPage.total).toBeGreaterThan(10);
     expect(onPage.during).toBe(0);
+    expect(onPage.readyDuring).toBe(0);
 
     await bob.close();
     await ada.close();
