@@ -36,7 +36,7 @@ import {
 import { cpuShare, type CpuShare } from './machine.js';
 import { arrivalsOf } from './jitter-buffer-replay.js';
 import { collectTimeline, pathBreakdown, startTimelines, type PathBreakdown } from './path-breakdown.js';
-import { barcodeReaderScript, syntheticCameraScript, type ReadBarcode } from './synthetic-camera.js';
+import { barcodeReaderScript, syntheticCameraScript, type ReadTile } from './synthetic-camera.js';
 
 export interface BusyCallOptions {
   /** Seconds measured. Default 15. */
@@ -54,6 +54,13 @@ export interface BusyCallOptions {
    * to produce (as a real camera is), but it carries no barcode, so no glass-to-glass.
    */
   fakeCamera?: boolean;
+  /**
+   * The synthetic camera painted on each page's main thread every frame (the
+   * source before it was prerendered in a worker): for comparing the two sources.
+   */
+  paintedCamera?: boolean;
+  /** Also runs this build with the camera painted on the page ({@link paintedCamera}), as a row of its own. */
+  paintedCameraRow?: boolean;
   /** Writes Grace's arrivals of Ada's voice (of the last call run) here, as a trace for `bench/jitter-buffer-replay.ts`. */
   recordArrivals?: string;
   onRow?: (row: BusyCallRow) => void;
@@ -147,21 +154,21 @@ function readRemoteTile(page: Page, seconds: number, read: boolean): Promise<Pag
     ({ seconds, read }) =>
       new Promise<PageReading>((resolve) => {
         const el = document.querySelector('videocall-room');
-        const readBarcode = (globalThis as unknown as { vcReadBarcode: ReadBarcode }).vcReadBarcode;
+        const readTile = (globalThis as unknown as { vcReadTile: ReadTile }).vcReadTile;
         const decoded = (): number => el?.participants[0]?.framesDecoded ?? 0;
         const samples: number[] = [];
         let unreadable = 0;
         let last = -1;
         const decodedBefore = decoded();
         const started = performance.now();
-        const step = (): void => {
+        const step = async (): Promise<void> => {
           const tile = el?.shadowRoot?.querySelector<HTMLCanvasElement | HTMLVideoElement>(
             '[part~="tile-remote"] [part~="video"]',
           );
           const width = !read ? 0 : tile instanceof HTMLVideoElement ? tile.videoWidth : (tile?.width ?? 0);
           const height = tile instanceof HTMLVideoElement ? tile.videoHeight : (tile?.height ?? 0);
           if (tile && width > 0 && height > 0) {
-            const picture = readBarcode(tile, width, height);
+            const picture = await readTile(tile, width, height);
             if (!picture) unreadable++;
             else if (picture.painted !== last) {
               last = picture.painted;
@@ -181,10 +188,10 @@ function readRemoteTile(page: Page, seconds: number, read: boolean): Promise<Pag
               codec: String(room?.videoCodec ?? '?'),
               transport: String(room?.transportKind ?? '?'),
             });
-          } else requestAnimationFrame(step);
+          } else requestAnimationFrame(() => void step());
         };
         // Nothing to read (no barcode): no animation-frame loop either, which would cost the page what a person's does not.
-        if (read) requestAnimationFrame(step);
+        if (read) requestAnimationFrame(() => void step());
         else setTimeout(step, seconds * 1000);
       }),
     { seconds, read },
@@ -210,7 +217,8 @@ async function oneCall(
     const room = `busy-${Date.now().toString(36)}`;
     const camera = options.fakeCamera
       ? cameraSizeScript(1280, 720)
-      : syntheticCameraScript({ width: 1280, height: 720, barcode: true }) + `\n;${barcodeReaderScript()}`;
+      : syntheticCameraScript({ width: 1280, height: 720, barcode: true, prerendered: !options.paintedCamera }) +
+        `\n;${barcodeReaderScript()}`;
     const pages: Page[] = [];
     for (const name of ['Ada', 'Grace']) {
       const browser = await launchBenchChromium();
@@ -298,6 +306,9 @@ export function describeBusyCallRow(r: BusyCallRow): string {
   );
 }
 
+/** The row of this build with the synthetic camera painted on each page's main thread. */
+const PAINTED_LABEL = 'this build, camera painted on the page';
+
 /**
  * Each other call against "this build" at its defaults, mean of both directions:
  * a baseline build as this build ÷ it, a codec as it ÷ the default.
@@ -311,9 +322,12 @@ function ratioLines(rows: BusyCallRow[]): string[] {
   for (const build of new Set(rows.map((r) => r.build))) {
     if (build === 'this build' || defaults.length === 0) continue;
     const other = rows.filter((r) => r.build === build);
-    const [num, den, label] = build.startsWith('this build')
-      ? [other, defaults, `${build.replace('this build, ', '')} ÷ the default codec`]
-      : [defaults, other, `this build ÷ ${build}`];
+    const [num, den, label] =
+      build === PAINTED_LABEL
+        ? [other, defaults, 'the camera painted on the page ÷ prerendered in a worker']
+        : build.startsWith('this build')
+          ? [other, defaults, `${build.replace('this build, ', '')} ÷ the default codec`]
+          : [defaults, other, `this build ÷ ${build}`];
     const g2g =
       mean(num, 'g2gP50Ms') > 0
         ? `, g2g p50 ${x(mean(num, 'g2gP50Ms'), mean(den, 'g2gP50Ms'))}, p95 ${x(mean(num, 'g2gP95Ms'), mean(den, 'g2gP95Ms'))}`
@@ -367,12 +381,15 @@ export async function runBusyCall(options: BusyCallOptions = {}): Promise<BusyCa
   const cpuByKindOf: Record<string, Record<string, number>> = {};
   const breakdown: Record<string, Record<string, PathBreakdown>> = {};
   const clockSkewMs: Record<string, number> = {};
-  const builds: [string, string | undefined, string | undefined][] = [];
-  if (options.baselineDist) builds.push([options.baselineLabel ?? 'baseline', options.baselineDist, undefined]);
-  builds.push(['this build', undefined, undefined]);
-  for (const codec of options.codecs ?? []) builds.push([`this build, codec="${codec}"`, undefined, codec]);
-  for (const [label, dist, codec] of builds) {
-    const call = await oneCall(label, dist, codec, options);
+  const builds: [string, string | undefined, string | undefined, boolean][] = [];
+  const painted = options.paintedCamera ?? false;
+  if (options.baselineDist)
+    builds.push([options.baselineLabel ?? 'baseline', options.baselineDist, undefined, painted]);
+  builds.push(['this build', undefined, undefined, painted]);
+  for (const codec of options.codecs ?? []) builds.push([`this build, codec="${codec}"`, undefined, codec, painted]);
+  if (options.paintedCameraRow && !painted) builds.push([PAINTED_LABEL, undefined, undefined, true]);
+  for (const [label, dist, codec, paintedCamera] of builds) {
+    const call = await oneCall(label, dist, codec, { ...options, paintedCamera });
     rows.push(...call.rows);
     cpu[label] = call.cpu;
     cpuByKindOf[label] = call.byKind;
@@ -415,7 +432,7 @@ export function breakdownMarkdown(result: Pick<BusyCallResult, 'breakdown' | 'cl
 export async function runBusyCallSection(
   onRow?: (row: BusyCallRow) => void,
 ): Promise<{ markdown: string; synthetic: BusyCallResult; fake: BusyCallResult }> {
-  const synthetic = await runBusyCall({ codecs: ['vp9'], onRow });
+  const synthetic = await runBusyCall({ codecs: ['vp9'], paintedCameraRow: true, onRow });
   const fake = await runBusyCall({ codecs: ['vp9'], fakeCamera: true, onRow });
   return { markdown: sectionMarkdown(synthetic, fake), synthetic, fake };
 }
@@ -435,25 +452,36 @@ export function sectionMarkdown(synthetic: BusyCallResult, fake: BusyCallResult)
       'browsers are), on this 2-core machine with the relay; only `room` and `name` are given, so camera (1280×720), microphone ' +
       '(Chromium\'s fake one), transport and codec are the element\'s defaults; the rows with `codec="vp9"` set that attribute ' +
       "on both pages. After the call has run 6 s (the adaptation settles), each page reads the other's tile for 15 s: decoded fps " +
-      "is the element's own `framesDecoded` count; with the synthetic camera each page also decodes the barcode on every " +
-      "animation frame (glass-to-glass: painted on one page's clock, read on the other's, both brought to the system clock). " +
+      "is the element's own `framesDecoded` count. The synthetic camera (bench/synthetic-camera.ts) is camera-like content " +
+      'painted once in a worker and played from there at 30 fps into a track generator, each frame stamped with its time code ' +
+      "as it goes out: like a camera's, its frames cost the page next to nothing. Each page reads the barcode from the other's " +
+      "tile on every animation frame, from the current frame's own bytes (`VideoFrame.copyTo` of the band; glass-to-glass: " +
+      "stamped on one page's clock, read on the other's, both brought to the system clock). " +
       '"sent" is what the sender\'s adaptation settled on (`sendQuality`). The issue this answers measured 6–12 fps each way and ' +
       'a median 0.5–0.75 s glass-to-glass at the time it was filed (before the adaptation). Alone: `npx tsx bench/busy-call.ts` ' +
-      '(`--fake-camera`, `--codecs vp9,av1`, `--baseline-dist <dist of another build>`).',
+      '(`--fake-camera`, `--painted-camera`, `--codecs vp9,av1`, `--baseline-dist <dist of another build>`).',
     '',
-    '**What limits it.** "Where it goes" splits the CPU of both browsers by process. With the fake camera (the case closest to ' +
-      "a person's) the largest consumer is the GPU process. Headless Chromium on this machine has no GPU: " +
-      'its GPU process composites through SwiftShader (`--use-angle=swiftshader-webgl`), and every new video frame on the page ' +
-      "(our own 1280×720 self-view at 30 fps as well as the other's tile) is copied into fresh shared memory and composited in " +
-      'software: `perf` on that process shows most of its time in page faults and `memmove`. With both pages that leaves the ' +
-      'renderers too little CPU: the adaptation then steps the encoders ' +
-      "down to the ladder's bottom (180p at 10–30 fps) and still each side decodes under 20 fps, whatever the codec. With the self-view removed " +
-      '(an experiment, not the product) the GPU process used about half as much. A browser with a GPU composites these frames ' +
-      "for next to nothing, so this overload is mostly the headless setup's. The product's share of it is the self-view: " +
-      'while the encoder is limited by CPU it now shows the camera at most 360p and 15 fps (src/capture/self-view-track.ts), ' +
-      'which took the GPU process from 106–119 % to 99–105 % of a core and the frames each side decoded from 12.6 to 17.2 ' +
-      'a second on average over 5 runs against the build before (`--fake-camera --baseline-dist`). The synthetic camera rows ' +
-      'are lower still: each page also paints its camera-like canvas and reads the barcode on its main thread.',
+    "**The bench's own load.** Until 2026-12-04 the synthetic camera was painted on each page's main thread every frame " +
+      '(a 1280×720 software canvas: the "camera painted on the page" row, same pictures) and the tile was read by drawing it ' +
+      'into a canvas on every animation frame. Together they cost the two renderers about 25–30 % of a core more than a ' +
+      "person's page spends and put the painting on the same main thread as the product's video: those runs measured 19–20 fps " +
+      "and g2g p95 200–260 ms each way, figures of the bench more than of the product. Reading the frame's bytes instead of " +
+      'drawing it took the renderers from 95 to 64–70 % of a core in the same call.',
+    '',
+    '**What limits it.** Video is held for lip sync until the voice captured with it plays ("decoded → shown"), so ' +
+      "glass-to-glass follows the audio path: the microphone's 10 ms packets, transit, the jitter buffer and the output's own " +
+      'latency. That last one is what Chromium reports for its output (`baseLatency + outputLatency`): this machine has no ' +
+      'sound device, and one browser of the two sometimes reports 40 ms where the other reports 10.7, which puts that ' +
+      'direction 30 ms higher. The rest is the shared CPU: the relay, both network services and both browsers run on 2 cores; ' +
+      "when one of them stalls, audio arrives late, the receiver's jitter buffer grows to cover it and shrinks again at 40 ms a " +
+      'second, and video waits with it. The GPU process is the largest single consumer after the renderers: headless ' +
+      'Chromium here composites in software (SwiftShader), copying every new video frame, the self-view as well as the ' +
+      "other's tile; a browser with a GPU does that for next to nothing. While the encoder is limited by CPU the self-view " +
+      'shows the camera at most 360p and 15 fps (src/capture/self-view-track.ts). How often a stall shows: over 6 runs of ' +
+      'this build at its defaults on 2026-12-04, 11 of 12 directions held g2g p95 at 68–134 ms and every one decoded 29–30 ' +
+      "fps; in the one over 150 ms (183) both jitter buffers sat at 107–134 ms at p95 while the timeline's audio transit " +
+      "stayed under 6 ms, so the late audio came from the audio stack's own threads (capture or playout) rather than the " +
+      'network path; that run followed the latency bench straight away.',
   ].join('\n');
 }
 
@@ -471,6 +499,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     baselineLabel: argument('--baseline-label'),
     codecs: argument('--codecs')?.split(','),
     fakeCamera: process.argv.includes('--fake-camera'),
+    paintedCamera: process.argv.includes('--painted-camera'),
     recordArrivals: argument('--record-arrivals'),
     onRow: (r) => console.log(describeBusyCallRow(r)),
   });

@@ -19,7 +19,7 @@ import type { Page } from 'playwright-core';
 import { clockOffset, launchBenchChromium, percentile, poll, sleep, startBenchSite } from './chromium.js';
 import type { TimelineRecord } from '../src/call/frame-timeline.js';
 import { cpuShare } from './machine.js';
-import { barcodeReaderScript, syntheticCameraScript, type ReadBarcode } from './synthetic-camera.js';
+import { barcodeReaderScript, syntheticCameraScript, type ReadTile } from './synthetic-camera.js';
 import {
   collectTimeline,
   describeBreakdown,
@@ -113,6 +113,8 @@ export interface GlassToGlassResult {
   /** Receiver clock − sender clock (`timeOrigin + now` against `Date.now()` in each page), ms: ~0 means the clock is shared. */
   clockSkewMs: number;
   e2ee: boolean;
+  /** Whether the sender's microphone was on (video then waits for its audio: lip sync). Absent in older records: on. */
+  mic?: boolean;
   /** What the sender's encoder settled on (it steps down when it cannot keep up). */
   sendQuality?: { height: number; framerate: number; limitedBy: string | null } | null;
   /** The product's own delay estimates, over the same window. */
@@ -234,13 +236,13 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       (frames) =>
         new Promise<{ samples: number[]; unreadable: number; seconds: number }>((resolve) => {
           const el = document.querySelector('videocall-room');
-          const readBarcode = (globalThis as unknown as { vcReadBarcode: ReadBarcode }).vcReadBarcode;
+          const readTile = (globalThis as unknown as { vcReadTile: ReadTile }).vcReadTile;
           const samples: number[] = [];
           let unreadable = 0;
           let last = -1;
           const started = performance.now();
           const deadline = started + (frames / 10) * 1000; // even at 10 fps
-          const step = (): void => {
+          const step = async (): Promise<void> => {
             // The remote tile: a <video> fed by a track generator (Chromium), or a <canvas>.
             const tile = el?.shadowRoot?.querySelector<HTMLCanvasElement | HTMLVideoElement>(
               '[part~="tile-remote"] [part~="video"]',
@@ -248,7 +250,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
             const width = tile instanceof HTMLVideoElement ? tile.videoWidth : (tile?.width ?? 0);
             const height = tile instanceof HTMLVideoElement ? tile.videoHeight : (tile?.height ?? 0);
             if (tile && width > 0 && height > 0) {
-              const read = readBarcode(tile, width, height);
+              const read = await readTile(tile, width, height);
               if (!read) unreadable++;
               else if (read.painted !== last) {
                 last = read.painted;
@@ -257,9 +259,9 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
             }
             if (samples.length >= frames || performance.now() > deadline)
               resolve({ samples, unreadable, seconds: (performance.now() - started) / 1000 });
-            else requestAnimationFrame(step);
+            else requestAnimationFrame(() => void step());
           };
-          requestAnimationFrame(step);
+          requestAnimationFrame(() => void step());
         }),
       frames,
     );
@@ -324,6 +326,7 @@ export async function runGlassToGlass(options: GlassToGlassOptions = {}): Promis
       unreadable: read.unreadable,
       clockSkewMs: receiverOffset - senderOffset,
       e2ee: !!options.e2ee,
+      mic: !!options.mic,
       sendQuality,
       estimates: withGetStats(estimatesOf(estimateSamples), getStatsSamples),
       breakdown,

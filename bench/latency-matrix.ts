@@ -3,7 +3,9 @@
  * by the receiver's page) on both transports, at 360p and 720p, with and
  * without E2EE, the sender's microphone on; each row also gives the product's
  * own estimates (video and audio delay from the capture times in the frames, and
- * their offset: lip sync) and what the sender's encoder settled on.
+ * their offset: lip sync) and what the sender's encoder settled on. Two more rows
+ * (WebTransport, no E2EE) have the microphone off: the video path alone, with no
+ * audio for lip sync to wait for.
  *
  *     npx tsx bench/latency-matrix.ts [--frames 300]
  */
@@ -41,6 +43,21 @@ export async function runLatencyMatrix(options: LatencyMatrixOptions = {}): Prom
           failures.push(`${transport} ${width}×${height}${e2ee ? ' e2ee' : ''}: ${String(error)}`);
         }
       }
+  for (const [width, height] of SIZES) {
+    try {
+      const row = await runGlassToGlass({
+        transport: 'webtransport',
+        width,
+        height,
+        mic: false,
+        frames: options.frames,
+      });
+      rows.push(row);
+      options.onRow?.(row);
+    } catch (error) {
+      failures.push(`webtransport ${width}×${height} mic off: ${String(error)}`);
+    }
+  }
   return { rows, failures };
 }
 

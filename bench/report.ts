@@ -322,6 +322,7 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
         'transport',
         'camera',
         'E2EE',
+        'mic',
         'codec',
         'sent',
         'g2g p50 ms',
@@ -338,6 +339,7 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
         r.transport ?? '?',
         `${r.width}×${r.height}`,
         r.e2ee ? 'on' : 'off',
+        r.mic === false ? 'off' : 'on',
         r.codec.toUpperCase(),
         r.sendQuality
           ? `${r.sendQuality.height}p${r.sendQuality.framerate}${r.sendQuality.limitedBy ? ` (${r.sendQuality.limitedBy})` : ''}`
@@ -358,11 +360,11 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
     ...breakdownTable(rows),
     '![Histogram of glass-to-glass latency with p50 and p95](bench/results/glass-to-glass.svg)',
     '',
-    `**How it is measured.** Two pages of one headless Chromium, both the demo page served by the relay (the element exactly as a site embeds it), the sender with its microphone on. ` +
+    `**How it is measured.** Two pages of one headless Chromium, both the demo page served by the relay (the element exactly as a site embeds it), the sender with its microphone on (but in the rows marked mic off). ` +
       `Its microphone is a Web Audio track playing a 40 ms tone burst every 500 ms (bench/synthetic-microphone.ts); a detector worklet tapped onto everything the receiver plays reports each burst's onset, and both ends map audio-clock time to the shared page clock with \`getOutputTimestamp()\` (mouth-to-ear column: measured, not estimated). ` +
       `The sender's camera is a \`canvas.captureStream(30)\` track (bench/synthetic-camera.ts, put in place of \`getUserMedia\`'s video by \`page.addInitScript\`): camera-like content (a panning texture, a moving subject, sensor noise) ` +
       `with a barcode across the top quarter carrying \`performance.timeOrigin + performance.now()\` at paint time (32 bits of ms, then the same bits inverted as a check). ` +
-      `The receiver reads its remote tile (\`[part~="video"]\` in the element's shadow root: a \`<video>\` fed by a track generator) on every animation frame, decodes the barcode, and records now − painted time once per new picture (g2g columns). ` +
+      `The receiver reads its remote tile (\`[part~="video"]\` in the element's shadow root: a \`<video>\` fed by a track generator) on every animation frame, decodes the barcode from the current frame's own bytes (\`VideoFrame.copyTo\` of the band, no canvas), and records now − painted time once per new picture (g2g columns). ` +
       `The product columns are the receiver element's own \`participants[0].videoDelayMs\` and \`audioDelayMs\`, sampled every 100 ms: estimates from the capture time each frame carries (on the relay's clock, matched through Ping/Pong), not an independent measurement; the A/V offset is their difference (> 0: the face after the voice). ` +
       `"sent" is what the sender's encoder settled on (it steps down when it cannot keep up).`,
     '',
@@ -371,7 +373,7 @@ function latencySection(record: BenchRecord, charts: Record<string, string>): st
       `Video is held for lip sync until the audio captured with it plays, so with the microphone on the g2g figures follow the audio path (the product audio column): ` +
       `10 ms Opus packets (their first sample waits 10 ms to be encoded), the jitter buffer (its 20 ms floor, plus up to 8 ms before it catches up), and the output's own 10.7 ms; ` +
       `the network is read and the audio decoded in the media worker, and without E2EE the sender's microphone is read, encoded and sent there too, so neither page's main thread is on that path. That path is what holds these rows above the video goals. ` +
-      `Without audio to wait for (\`npx tsx bench/glass-to-glass.ts --transport webtransport --size 640x360\`, mic off) the video path alone measured p50 28.8 / p95 43.9 ms at 360p and 70.7 / 116.5 ms with a 720p camera (sent at 360p: the encoder stepped down) on 2026-12-02.`,
+      `The rows with the microphone off are the video path alone (nothing to wait for): these are the figures to hold against the video goals (360p p50 ≤ 30 / p95 ≤ 50 ms, 720p ≤ 40 / 70 ms). With a voice, the face is shown with it, never before.`,
   ].join('\n');
 }
 
@@ -697,7 +699,7 @@ function breakdownTable(rows: GlassToGlassResult[]): string[] {
   const withBreakdown = rows.filter((r) => r.breakdown);
   if (!withBreakdown.length) return [];
   const label = (r: GlassToGlassResult) =>
-    `${r.transport === 'webtransport' ? 'WT' : r.transport === 'websocket' ? 'WS' : (r.transport ?? '?')} ${r.height}p${r.e2ee ? ' E2EE' : ''}`;
+    `${r.transport === 'webtransport' ? 'WT' : r.transport === 'websocket' ? 'WS' : (r.transport ?? '?')} ${r.height}p${r.e2ee ? ' E2EE' : ''}${r.mic === false ? ' no mic' : ''}`;
   const stages: [string, string][] = [];
   for (const r of withBreakdown)
     for (const kind of ['video', 'audio'] as const)
@@ -861,7 +863,7 @@ function headline(results: StoredResults): string {
         .filter((r) => !r.e2ee)
         .map(
           (r) =>
-            `${r.transport ?? ''} ${r.height}p: p50 **${n1(r.p50Ms)} ms**, p95 **${n1(r.p95Ms)} ms** (${r.codec.toUpperCase()})`,
+            `${r.transport ?? ''} ${r.height}p${r.mic === false ? ' video alone (mic off)' : ''}: p50 **${n1(r.p50Ms)} ms**, p95 **${n1(r.p95Ms)} ms** (${r.codec.toUpperCase()})`,
         )
         .join('; ');
     },
