@@ -2,6 +2,7 @@
  * Microphone (or a shared tab's audio) → mono 10 or 20 ms frames → `AudioEncoder`
  * (Opus) → {@link EncodedMedia} with an RFC 6464 audio level per packet.
  */
+import { CaptureClock } from '../capture/capture-clock.js';
 import { readEach } from '../capture/read-each.js';
 import { audioLevel } from './audio-level.js';
 import { toMono } from './audio-samples.js';
@@ -89,6 +90,8 @@ export class AudioEncodePipeline {
   private frameTimestamp = 0;
   /** Where (µs) the audio read so far ends; a new input far from it is a discontinuity. */
   private expectedNext = -Infinity;
+  /** Maps the microphone's timestamps to when it captured them, so a backlog in reading it shows. */
+  private readonly captureClock = new CaptureClock();
   /**
    * Timestamps within a continuous run count samples from the run's first input,
    * so consecutive packets are exactly a frame apart (the jitter buffer relies on it).
@@ -179,6 +182,7 @@ export class AudioEncodePipeline {
       this.runSamples = 0;
     }
     this.expectedNext = data.timestamp + (mono.length / rate) * 1e6;
+    this.captureClock.read(this.expectedNext, wallClockMs());
 
     let offset = 0;
     while (offset < mono.length) {
@@ -201,8 +205,8 @@ export class AudioEncodePipeline {
 
   private encodeFrame(encoder: AudioEncoder, frame: Float32Array<ArrayBuffer>, timestamp: number, rate: number): void {
     if (encoder.encodeQueueSize > MAX_ENCODE_QUEUE) return;
-    // The frame is complete when its last sample arrives: its first was captured a frame's length before.
-    this.inFlight.push({ timestamp, level: audioLevel(frame), captureTime: wallClockMs() - this.frameMs });
+    const captureTime = this.captureClock.wallClockOf(timestamp) ?? wallClockMs() - this.frameMs;
+    this.inFlight.push({ timestamp, level: audioLevel(frame), captureTime });
     if (this.inFlight.length > 50) this.inFlight.shift();
     const data = new AudioData({
       format: 'f32-planar',

@@ -58,7 +58,7 @@ export class LayerEncoder {
   /** A keyframe is in the encoder: frames after it wait for it, so their encode times say nothing of the load. */
   keyframePending = false;
   /** Per frame in the encoder, by timestamp: when it went in, with which settings. */
-  private readonly pending = new Map<number, { at: number; settings: LayerSettings }>();
+  private readonly pending = new Map<number, { at: number; capturedAt?: number; settings: LayerSettings }>();
   private readonly counters = { framesIn: 0, framesEncoded: 0, keyframes: 0, bytes: 0 };
 
   constructor(
@@ -112,8 +112,9 @@ export class LayerEncoder {
    * Encodes `frame` (the caller keeps and closes it): a keyframe when forced,
    * when `intervalMs` passed since the last one, or when one was requested at
    * least `minGapMs` after the last. Returns whether it was a keyframe.
+   * `capturedAt`: when the camera captured it (wall clock, ms), if known.
    */
-  encode(frame: VideoFrame, now: number, intervalMs: number, minGapMs: number): boolean {
+  encode(frame: VideoFrame, now: number, intervalMs: number, minGapMs: number, capturedAt?: number): boolean {
     const encoder = this.encoder;
     if (!encoder || !this.settings) return false;
     const keyFrame =
@@ -127,7 +128,7 @@ export class LayerEncoder {
     }
     if (keyFrame) this.keyframePending = true;
     this.counters.framesIn++;
-    this.pending.set(frame.timestamp, { at: now, settings: this.settings });
+    this.pending.set(frame.timestamp, { at: now, capturedAt, settings: this.settings });
     encoder.encode(frame, { keyFrame });
     return keyFrame;
   }
@@ -187,8 +188,8 @@ export class LayerEncoder {
       height: decoderConfig?.codedHeight ?? settings.height,
       temporalLayer,
       referenceDistance,
-      // Read from the camera just before encode(): the capture time, to within a frame's wait in the track.
-      captureTime: pending ? performance.timeOrigin + pending.at : undefined,
+      // The camera's own time for the frame where known, else when it was read, just before encode().
+      captureTime: pending ? (pending.capturedAt ?? performance.timeOrigin + pending.at) : undefined,
     };
     this.sequence = nextSequence(this.sequence);
     this.callbacks.output(this, media, pending ? performance.now() - pending.at : undefined);

@@ -1,6 +1,7 @@
 /**
  * Camera track → `VideoEncoder`s (realtime; one per simulcast layer) → {@link EncodedMedia}.
  */
+import { CaptureClock } from '../capture/capture-clock.js';
 import { CaptureSizer, type CaptureSize } from '../capture/capture-sizer.js';
 import { readEach } from '../capture/read-each.js';
 import { videoFrames } from '../capture/video-frames.js';
@@ -23,6 +24,7 @@ import {
   type SendStep,
 } from './send-adaptation.js';
 import { simulcastLayerSizes, type LayerSize } from './simulcast-layers.js';
+import { wallClockMs } from '../shared/clock.js';
 import { encodeSize, videoBitrate } from './video-bitrate.js';
 
 /** One layer as a publisher announces it (`MediaState.video_layers`). */
@@ -173,6 +175,8 @@ export class VideoEncodePipeline {
   /** The announced layers, as a key: a change is announced again. */
   private layersKey = '';
   /** Per camera frame in the encoders, by timestamp: layers still to come out and the longest encode time so far. */
+  /** Maps the camera's frame timestamps to when it captured them, so a backlog in reading it shows. */
+  private readonly captureClock = new CaptureClock();
   private readonly frameCosts = new Map<number, { remaining: number; ms: number; keyframe: boolean }>();
   private readonly counters: Omit<VideoEncodeStats, 'layers'>;
   /** The adaptation for the current source; rebuilt when the source size or rate changes. */
@@ -333,6 +337,8 @@ export class VideoEncodePipeline {
   private handle(frame: VideoFrame): void {
     this.counters.framesRead++;
     if (this.stopped) return;
+    // Every frame read, sent or not, teaches the clock how soon frames can be read.
+    this.captureClock.read(frame.timestamp, wallClockMs());
     if (this.isPaused) {
       this.counters.droppedPaused++;
       return;
@@ -374,7 +380,8 @@ export class VideoEncodePipeline {
     this.frameCosts.set(frame.timestamp, { remaining: active.length, ms: 0, keyframe: behindKeyframe });
     // Entries for frames an encoder dropped would otherwise pile up.
     if (this.frameCosts.size > 30) this.frameCosts.delete(this.frameCosts.keys().next().value!);
-    for (const layer of active) layer.encode(frame, now, interval, minGap);
+    const capturedAt = this.captureClock.wallClockOf(frame.timestamp);
+    for (const layer of active) layer.encode(frame, now, interval, minGap, capturedAt);
   }
 
   /**

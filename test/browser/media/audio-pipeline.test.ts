@@ -58,6 +58,48 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     expect(kbps).to.be.lessThan(45);
   });
 
+  it('stamps packets with when the microphone captured them, also when they were read late in a burst', async () => {
+    // 10 ms chunks on the source's clock: 30 read as they come, then 20 held back for 200 ms and read at once.
+    const rate = 48000;
+    const originUs = 5_000_000_000;
+    const readAt: number[] = [];
+    let i = 0;
+    const stream = new ReadableStream<AudioData>({
+      async pull(controller) {
+        if (i === 50) return sleep(10_000); // no more, but not ended: an ended track stops the pipeline
+        if (i < 30 || i === 50 - 20) await sleep(i === 30 ? 200 : 10);
+        const samples = new Float32Array(rate / 100).map((_, k) => 0.2 * Math.sin((2 * Math.PI * 440 * k) / rate));
+        controller.enqueue(
+          new AudioData({
+            format: 'f32-planar',
+            sampleRate: rate,
+            numberOfFrames: samples.length,
+            numberOfChannels: 1,
+            timestamp: originUs + i * 10_000,
+            data: samples,
+          }),
+        );
+        readAt.push(performance.timeOrigin + performance.now());
+        i++;
+      },
+    });
+    const packets: EncodedMedia[] = [];
+    const encoder = new AudioEncodePipeline({ onEncoded: (m) => packets.push(m) });
+    cleanups.push(() => encoder.stop());
+    encoder.start(stream);
+    await waitFor(() => i === 50, 5000);
+    await sleep(200);
+    const chunk = (p: EncodedMedia): number => Math.round((p.timestamp - originUs) / 10_000);
+    const first = packets.find((p) => chunk(p) === 5)!;
+    // The encoder may drop some of a burst (it does not queue); those it sends from the burst:
+    const burst = packets.filter((p) => chunk(p) >= 30);
+    expect(burst.length).to.be.greaterThan(2);
+    // On the source's clock: 10 ms a chunk, whatever the reads did.
+    for (const p of packets) expect(p.captureTime! - first.captureTime!).to.be.closeTo((chunk(p) - 5) * 10, 3);
+    // Stamped at the read, the burst's chunks would have been within a few ms of each other, ~200 ms late.
+    expect(readAt[49]! - readAt[30]!).to.be.lessThan(20);
+  });
+
   it('encodes 20 ms Opus packets with levels that follow the sound', async () => {
     const { packets, kbps } = await encodesAtCadence(20, 50, 20_000);
     expect(packets.every((p) => p.kind === 'audio' && p.codec === 'opus' && p.keyframe)).to.equal(true);

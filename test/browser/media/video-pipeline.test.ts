@@ -118,6 +118,24 @@ describe('video pipeline (fake camera → WebCodecs → canvas)', () => {
     });
   }
 
+  it("stamps frames with the camera's own time, also a frame read late behind a blocked main thread", async () => {
+    const call = loopback('vp8', { maxWidth: 320, maxHeight: 180 });
+    cleanups.push(() => call.stop());
+    call.encoder.start(camera);
+    await waitFor(() => call.sent.length >= 15, 5000);
+    const blockedUntil = performance.now() + 300;
+    while (performance.now() < blockedUntil) {
+      // busy: the camera's frames wait in the track meanwhile
+    }
+    const before = call.sent.length;
+    await waitFor(() => call.sent.length >= before + 10, 5000);
+    const first = call.sent[0]!;
+    // Capture times keep the camera's spacing (its timestamps), whatever the reads did; stamped
+    // at the read, the first frame after the block would be up to a frame interval late.
+    for (const media of call.sent)
+      expect(media.captureTime! - first.captureTime!).to.be.closeTo((media.timestamp - first.timestamp) / 1000, 3);
+  });
+
   it('scales a capture down to the largest size asked for', async () => {
     const call = loopback('vp8', { maxWidth: 640, maxHeight: 640 });
     cleanups.push(() => call.stop());
