@@ -21,6 +21,11 @@ export class ParticipantEvent extends Event {
   constructor(
     type: 'participant-joined' | 'participant-updated',
     readonly participant: RemoteParticipant,
+    /**
+     * Only their played audio level (`audioLevel`, `screenAudioLevel`) changed:
+     * up to ten times a second per talker, for meters; nothing else about them did.
+     */
+    readonly levelOnly = false,
   ) {
     super(type);
   }

@@ -339,7 +339,7 @@ export class Room extends TypedEventTarget<RoomEventMap> {
     this.remote = new RemoteMedia({
       playAudio: this.options.playAudio,
       requestKeyframe: (participant, layer) => this.requestKeyframeFrom(participant.id, layer),
-      onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant)),
+      onLevel: (participant) => this.emit(new ParticipantEvent('participant-updated', participant, true)),
       onPlayoutState: () => this.emit(new LocalMediaEvent()),
       relayClockOffsetMs: () => this.connection.clock.offsetMs,
       timeline: () => this.timeline,

@@ -1,7 +1,7 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { asVideoCallError, VideoCallError } from '../call/errors.js';
-import type { ParticipantInfo } from '../call/remote-participant.js';
+import type { ParticipantInfo, RemoteParticipant } from '../call/remote-participant.js';
 import { VideoSubscriptionController } from './video-subscription-controller.js';
 import { Room, type JoinTimes, type RoomState, type TransportChoice } from '../call/room.js';
 import type { VideoCodecName } from '../codec/codec-support.js';
@@ -30,7 +30,7 @@ import { handButton } from './hand.js';
 import { peopleButton, peopleButtonStyles } from './people-button.js';
 import { PeopleController } from './people-controller.js';
 import type { SendOptions } from '../call/chat.js';
-import { localTile } from './tiles.js';
+import { isSpeaking, localTile } from './tiles.js';
 import { forwardLargeRoomEvents } from './large-room-events.js';
 import './large-room-strings.js';
 import { largeRoomStyles } from './large-room-styles.js';
@@ -238,6 +238,8 @@ export class VideocallRoomElement extends LitElement {
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Errors already fired as `vc-error`, so a fatal one is not fired twice. */
   private readonly reported = new WeakSet<VideoCallError>();
+  /** Whether each remote participant was speaking at their last level change (see {@link speakingChanged}). */
+  private readonly speaking = new WeakMap<RemoteParticipant, boolean>();
 
   private readonly chat = new ChatController(this);
   /** `<videocall-chat-panel>`, fetched the first time the chat opens. */
@@ -640,9 +642,16 @@ export class VideocallRoomElement extends LitElement {
       'reconnected',
       live(() => (this.roomState = 'joined')),
     );
+    room.addEventListener(
+      'participant-updated',
+      live((e) => {
+        // Levels change ten times a second per talker; what the element draws of them is who speaks.
+        if (e.levelOnly && !this.speakingChanged(e.participant)) return;
+        this.requestUpdate();
+      }),
+    );
     for (const type of [
       'participant-joined',
-      'participant-updated',
       'participant-left',
       'local-media',
       'hand',
@@ -686,6 +695,14 @@ export class VideocallRoomElement extends LitElement {
       room,
       live((e) => this.dispatchEvent(e)),
     );
+  }
+
+  /** Whether `p`'s level change flips them between speaking and not, as tiles and the People panel show it. */
+  private speakingChanged(p: RemoteParticipant): boolean {
+    const now = isSpeaking(p);
+    if (this.speaking.get(p) === now) return false;
+    this.speaking.set(p, now);
+    return true;
   }
 
   private report(error: VideoCallError): void {
