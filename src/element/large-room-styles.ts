@@ -3,8 +3,9 @@ import { css } from 'lit';
 /** The look of screen shares, the speaker layout, the active speaker and the pager. */
 export const largeRoomStyles = css`
   /* The active speaker: a thicker ring and a sign in the name bar (not colour alone). */
-  [part~='tile'][part~='active-speaker'] {
+  [part~='tile'][part~='active-speaker']::after {
     box-shadow: inset 0 0 0 4px var(--vc-speaking);
+    opacity: 1;
   }
   [part~='speaking-indicator'] {
     color: var(--vc-speaking);

@@ -109,11 +109,22 @@ export const styles = css`
     overflow: hidden;
     border-radius: var(--vc-radius);
     background: var(--vc-tile-background);
-    box-shadow: inset 0 0 0 0 var(--vc-speaking);
-    transition: box-shadow 120ms ease-out;
   }
-  [part~='tile'].speaking {
+  /* The speaking ring: over the video (an inset shadow on the tile itself is painted under it), and
+     faded by opacity, which the compositor animates without repainting the tile on every frame. */
+  [part~='tile']::after {
+    content: '';
+    position: absolute;
+    inset: 0;
+    z-index: 1;
+    border-radius: inherit;
     box-shadow: inset 0 0 0 3px var(--vc-speaking);
+    opacity: 0;
+    transition: opacity 120ms ease-out;
+    pointer-events: none;
+  }
+  [part~='tile'].speaking::after {
+    opacity: 1;
   }
   [part~='video'] {
     position: absolute;
