@@ -128,6 +128,7 @@ export class AudioEncodePipeline {
     const reader = input.getReader();
     this.reader = reader;
     this.resetFrame();
+    this.captureClock.reset(); // another microphone may keep another clock
     void this.run(reader);
   }
 

@@ -225,6 +225,7 @@ export class VideoEncodePipeline {
     this.sizer = undefined;
     this.native = null;
     this.track = track;
+    this.captureClock.reset(); // another camera may keep another clock
     const reader = videoFrames(track, { forceFallback: this.options.forceFallback ?? false }).getReader();
     this.reader = reader;
     for (const layer of this.layers) layer.startOver();
