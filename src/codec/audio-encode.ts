@@ -35,11 +35,13 @@ export interface AudioEncodeStats {
   /** Sample rate of the microphone (0 before the first audio). */
   sampleRate: number;
   restarts: number;
+  /** Times the microphone's timestamps jumped (a gap, or another timeline): a new run of packets began. */
+  discontinuities: number;
 }
 
 /** Counters before any audio: nothing sent, the level at 127 (silence). */
 export function emptyAudioEncodeStats(): AudioEncodeStats {
-  return { packets: 0, bytes: 0, droppedMuted: 0, lastLevel: 127, sampleRate: 0, restarts: 0 };
+  return { packets: 0, bytes: 0, droppedMuted: 0, lastLevel: 127, sampleRate: 0, restarts: 0, discontinuities: 0 };
 }
 
 /**
@@ -178,7 +180,12 @@ export class AudioEncodePipeline {
     const mono = toMono(data);
     const frameLength = (rate * this.frameMs) / 1000;
     if (Math.abs(data.timestamp - this.expectedNext) > DISCONTINUITY_US) {
-      if (this.expectedNext !== -Infinity) this.restartRun();
+      if (this.expectedNext !== -Infinity) {
+        this.restartRun();
+        this.counters.discontinuities++;
+      }
+      // The source's timeline moved: what it says of when it captured has to be learnt again.
+      this.captureClock.reset();
       this.runStart = data.timestamp;
       this.runSamples = 0;
     }

@@ -100,6 +100,49 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     expect(readAt[49]! - readAt[30]!).to.be.lessThan(20);
   });
 
+  it('learns the capture times again when the microphone’s timestamps jump', async () => {
+    // 10 ms chunks read as they come; from chunk 30 the timestamps restart 300 ms back (another timeline).
+    const rate = 48000;
+    const readAt: number[] = [];
+    let i = 0;
+    const stream = new ReadableStream<AudioData>({
+      async pull(controller) {
+        if (i === 60) return sleep(10_000);
+        await sleep(10);
+        const samples = new Float32Array(rate / 100).map((_, k) => 0.2 * Math.sin((2 * Math.PI * 440 * k) / rate));
+        const timestamp = 9_000_000_000 + (i < 30 ? i : i - 30) * 10_000;
+        controller.enqueue(
+          new AudioData({
+            format: 'f32-planar',
+            sampleRate: rate,
+            numberOfFrames: samples.length,
+            numberOfChannels: 1,
+            timestamp,
+            data: samples,
+          }),
+        );
+        readAt.push(performance.timeOrigin + performance.now());
+        i++;
+      },
+    });
+    const packets: EncodedMedia[] = [];
+    const encoder = new AudioEncodePipeline({ onEncoded: (m) => packets.push(m) });
+    cleanups.push(() => encoder.stop());
+    encoder.start(stream);
+    await waitFor(() => i === 60, 5000);
+    await sleep(200);
+    expect(encoder.stats.discontinuities).to.equal(1);
+    const jump = packets.findIndex((p, k) => k > 0 && p.timestamp < packets[k - 1]!.timestamp);
+    expect(jump).to.be.greaterThan(0);
+    const after = packets.slice(jump + 5);
+    expect(after.length).to.be.greaterThan(10);
+    // Each was read about 10 ms after its first sample: dated by the old mapping, it would be 300 ms older.
+    for (const p of after) {
+      const chunk = 30 + Math.round((p.timestamp - 9_000_000_000) / 10_000);
+      expect(readAt[chunk]! - p.captureTime!).to.be.within(0, 40);
+    }
+  });
+
   it('encodes 20 ms Opus packets with levels that follow the sound', async () => {
     const { packets, kbps } = await encodesAtCadence(20, 50, 20_000);
     expect(packets.every((p) => p.kind === 'audio' && p.codec === 'opus' && p.keyframe)).to.equal(true);
