@@ -20,6 +20,7 @@ const JUMP_MS = 1000;
 export class CaptureClock {
   /** Increasing waits, each the least since it was read: the front is the window's least. */
   private readonly minima: { at: number; waitMs: number }[] = [];
+  private lastEndUs = -Infinity;
 
   /**
    * Notes a chunk read at `readAt` (wall clock, ms) whose last sample is at
@@ -28,7 +29,9 @@ export class CaptureClock {
   read(endUs: number, readAt: number): void {
     const waitMs = readAt - endUs / 1000;
     const least = this.minima[0];
-    if (least && Math.abs(waitMs - least.waitMs) > JUMP_MS) this.minima.length = 0;
+    // Time going back is another timeline; so is a wait far from the least (a jump either way).
+    if (endUs < this.lastEndUs || (least && Math.abs(waitMs - least.waitMs) > JUMP_MS)) this.minima.length = 0;
+    this.lastEndUs = endUs;
     while (this.minima.length && this.minima[this.minima.length - 1]!.waitMs >= waitMs) this.minima.pop();
     this.minima.push({ at: readAt, waitMs });
     while (this.minima[0]!.at < readAt - WINDOW_MS) this.minima.shift();
@@ -43,5 +46,6 @@ export class CaptureClock {
   /** Forgets the mapping (the source's clock starts over). */
   reset(): void {
     this.minima.length = 0;
+    this.lastEndUs = -Infinity;
   }
 }

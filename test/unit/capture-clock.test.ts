@@ -43,6 +43,14 @@ describe('CaptureClock', () => {
     expect(c2.wallClockOf(0)).toBeUndefined();
   });
 
+  it('starts over when the source’s time goes back, however little', () => {
+    const clock = new CaptureClock();
+    for (const c of chunks(50, 0, () => 1)) clock.read(c.endUs, c.readAt);
+    // The timeline restarts 300 ms back (under the 1 s a jump takes): read at 511 ms, its chunk ends at 200 ms.
+    clock.read(200_000, 511);
+    expect(clock.wallClockOf(190_000)).toBeCloseTo(501, 6);
+  });
+
   it('never maps a chunk after the time it was read', () => {
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 300 }), { minLength: 1, maxLength: 300 }), (waits) => {
