@@ -477,11 +477,12 @@ export function sectionMarkdown(synthetic: BusyCallResult, fake: BusyCallResult)
       'second, and video waits with it. The GPU process is the largest single consumer after the renderers: headless ' +
       'Chromium here composites in software (SwiftShader), copying every new video frame, the self-view as well as the ' +
       "other's tile; a browser with a GPU does that for next to nothing. While the encoder is limited by CPU the self-view " +
-      'shows the camera at most 360p and 15 fps (src/capture/self-view-track.ts). How often a stall shows: over 6 runs of ' +
-      'this build at its defaults on 2026-12-04, 11 of 12 directions held g2g p95 at 68–134 ms and every one decoded 29–30 ' +
-      "fps; in the one over 150 ms (183) both jitter buffers sat at 107–134 ms at p95 while the timeline's audio transit " +
-      "stayed under 6 ms, so the late audio came from the audio stack's own threads (capture or playout) rather than the " +
-      'network path; that run followed the latency bench straight away.',
+      'shows the camera at most 360p and 15 fps (src/capture/self-view-track.ts). How often a stall shows: over 12 runs of ' +
+      'this build at its defaults on 2026-12-04 (the bench as it is now), 22 of 24 directions held g2g p95 at 53–135 ms and ' +
+      'every one decoded 29–30 fps. The two over 150 ms (178 and 183) both ran straight after the latency bench, one with ' +
+      "a capture-time bug since fixed; in the other, both jitter buffers sat at 107–134 ms at p95 while the timeline's " +
+      "audio transit stayed under 6 ms, so the late audio came from the audio stack's own threads (capture or playout) " +
+      'rather than the network path.',
   ].join('\n');
 }
 
