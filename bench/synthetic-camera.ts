@@ -34,65 +34,52 @@ export interface SyntheticCameraOptions {
   prerendered?: boolean;
 }
 
-/** The init script's source; `width`×`height` is the camera's size. */
-export function syntheticCameraScript(options: SyntheticCameraOptions): string {
-  if (options.prerendered) return prerenderedCameraScript(options);
-  const config = JSON.stringify({ ...options, ...BARCODE });
-  return `(() => {
-  const config = ${config};
-  const md = navigator.mediaDevices;
-  const original = md.getUserMedia.bind(md);
-  let track = null;
-  function start() {
-    const { width: W, height: H } = config;
-    const canvas = document.createElement('canvas');
-    canvas.width = W;
-    canvas.height = H;
-    const ctx = canvas.getContext('2d', { alpha: false });
-    // Background: colored blobs on a canvas twice the size, panned slowly.
-    const texture = document.createElement('canvas');
-    texture.width = 2 * W;
-    texture.height = 2 * H;
-    const t = texture.getContext('2d');
-    let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    t.fillStyle = '#556';
-    t.fillRect(0, 0, texture.width, texture.height);
-    for (let i = 0; i < 900; i++) {
-      const x = random() * texture.width, y = random() * texture.height, r = (0.01 + random() * 0.08) * W;
-      const g = t.createRadialGradient(x, y, 0, x, y, r);
-      const c = 'rgba(' + Math.floor(random() * 255) + ',' + Math.floor(random() * 255) + ',' + Math.floor(random() * 255);
-      g.addColorStop(0, c + ',0.9)');
-      g.addColorStop(1, c + ',0)');
-      t.fillStyle = g;
-      t.fillRect(x - r, y - r, 2 * r, 2 * r);
+/**
+ * The camera-like scene both cameras paint, as script source: `cameraScene(W,
+ * H, newCanvas)` builds its texture and noise layers (the same every time: a
+ * seeded random) and returns `paint(ctx, seconds, frame)`, which draws the
+ * picture at that time: a textured background that pans, a head and shoulders
+ * that sway, and one of six sensor-noise layers blended over it.
+ */
+const CAMERA_SCENE = `
+function cameraScene(W, H, newCanvas) {
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  // Background: colored blobs on a canvas twice the size, panned slowly.
+  const texture = newCanvas(2 * W, 2 * H);
+  const t = texture.getContext('2d');
+  t.fillStyle = '#556';
+  t.fillRect(0, 0, texture.width, texture.height);
+  for (let i = 0; i < 900; i++) {
+    const x = random() * texture.width, y = random() * texture.height, r = (0.01 + random() * 0.08) * W;
+    const g = t.createRadialGradient(x, y, 0, x, y, r);
+    const c = 'rgba(' + Math.floor(random() * 255) + ',' + Math.floor(random() * 255) + ',' + Math.floor(random() * 255);
+    g.addColorStop(0, c + ',0.9)');
+    g.addColorStop(1, c + ',0)');
+    t.fillStyle = g;
+    t.fillRect(x - r, y - r, 2 * r, 2 * r);
+  }
+  for (let i = 0; i < 400; i++) {
+    t.fillStyle = random() < 0.5 ? 'rgba(0,0,0,0.35)' : 'rgba(255,255,255,0.35)';
+    t.fillRect(random() * texture.width, random() * texture.height, 1 + random() * W * 0.01, 1 + random() * H * 0.1);
+  }
+  // Sensor noise: a few pre-made noise layers, one blended over each frame.
+  const noise = [];
+  for (let n = 0; n < 6; n++) {
+    const layer = newCanvas(W, H);
+    const l = layer.getContext('2d');
+    const image = l.createImageData(W, H);
+    const d = image.data;
+    for (let i = 0; i < d.length; i += 4) {
+      const v = random() * 255;
+      d[i] = d[i + 1] = d[i + 2] = v;
+      d[i + 3] = 255;
     }
-    for (let i = 0; i < 400; i++) {
-      t.fillStyle = random() < 0.5 ? 'rgba(0,0,0,0.35)' : 'rgba(255,255,255,0.35)';
-      t.fillRect(random() * texture.width, random() * texture.height, 1 + random() * W * 0.01, 1 + random() * H * 0.1);
-    }
-    // Sensor noise: a few pre-made noise layers, one blended over each frame.
-    const noise = [];
-    for (let n = 0; n < 6; n++) {
-      const layer = document.createElement('canvas');
-      layer.width = W;
-      layer.height = H;
-      const l = layer.getContext('2d');
-      const image = l.createImageData(W, H);
-      const d = image.data;
-      for (let i = 0; i < d.length; i += 4) {
-        const v = random() * 255;
-        d[i] = d[i + 1] = d[i + 2] = v;
-        d[i + 3] = 255;
-      }
-      l.putImageData(image, 0, 0);
-      noise.push(layer);
-    }
-    let frame = 0;
-    const band = config.barcode ? Math.round(H * config.bandFraction) : 0;
-    function paint() {
-      const now = performance.timeOrigin + performance.now();
-      const s = now / 1000;
+    l.putImageData(image, 0, 0);
+    noise.push(layer);
+  }
+  return {
+    paint(ctx, s, frame) {
       ctx.globalAlpha = 1;
       ctx.drawImage(texture, (0.5 + 0.45 * Math.sin(s * 0.4)) * W, (0.5 + 0.45 * Math.cos(s * 0.3)) * H, W, H, 0, 0, W, H);
       // The subject: a head and shoulders that sway.
@@ -106,8 +93,34 @@ export function syntheticCameraScript(options: SyntheticCameraOptions): string {
       ctx.ellipse(cx, H * 1.05, W * 0.22, H * 0.3, 0, 0, 2 * Math.PI);
       ctx.fill();
       ctx.globalAlpha = 0.07;
-      ctx.drawImage(noise[frame++ % noise.length], 0, 0);
+      ctx.drawImage(noise[frame % noise.length], 0, 0);
       ctx.globalAlpha = 1;
+    },
+  };
+}`;
+
+/** The init script's source; `width`×`height` is the camera's size. */
+export function syntheticCameraScript(options: SyntheticCameraOptions): string {
+  if (options.prerendered) return prerenderedCameraScript(options);
+  const config = JSON.stringify({ ...options, ...BARCODE });
+  return `(() => {
+  const config = ${config};
+  ${CAMERA_SCENE}
+  const md = navigator.mediaDevices;
+  const original = md.getUserMedia.bind(md);
+  let track = null;
+  function start() {
+    const { width: W, height: H } = config;
+    const canvas = document.createElement('canvas');
+    canvas.width = W;
+    canvas.height = H;
+    const ctx = canvas.getContext('2d', { alpha: false });
+    const scene = cameraScene(W, H, (w, h) => Object.assign(document.createElement('canvas'), { width: w, height: h }));
+    let frame = 0;
+    const band = config.barcode ? Math.round(H * config.bandFraction) : 0;
+    function paint() {
+      const now = performance.timeOrigin + performance.now();
+      scene.paint(ctx, now / 1000, frame++);
       if (band > 0) {
         const value = Math.round(now) >>> 0;
         const cw = W / config.columns, ch = band / config.rows;
@@ -151,58 +164,14 @@ function prerenderedCameraScript(options: SyntheticCameraOptions): string {
   const worker = `
 const config = ${config};
 const { width: W, height: H } = config;
-let seed = 12345;
-const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+${CAMERA_SCENE}
 function scene() {
   const canvas = new OffscreenCanvas(W, H);
   const ctx = canvas.getContext('2d', { alpha: false, willReadFrequently: true });
-  const texture = new OffscreenCanvas(2 * W, 2 * H);
-  const t = texture.getContext('2d');
-  t.fillStyle = '#556';
-  t.fillRect(0, 0, texture.width, texture.height);
-  for (let i = 0; i < 900; i++) {
-    const x = random() * texture.width, y = random() * texture.height, r = (0.01 + random() * 0.08) * W;
-    const g = t.createRadialGradient(x, y, 0, x, y, r);
-    const c = 'rgba(' + Math.floor(random() * 255) + ',' + Math.floor(random() * 255) + ',' + Math.floor(random() * 255);
-    g.addColorStop(0, c + ',0.9)');
-    g.addColorStop(1, c + ',0)');
-    t.fillStyle = g;
-    t.fillRect(x - r, y - r, 2 * r, 2 * r);
-  }
-  for (let i = 0; i < 400; i++) {
-    t.fillStyle = random() < 0.5 ? 'rgba(0,0,0,0.35)' : 'rgba(255,255,255,0.35)';
-    t.fillRect(random() * texture.width, random() * texture.height, 1 + random() * W * 0.01, 1 + random() * H * 0.1);
-  }
-  const noise = [];
-  for (let n = 0; n < 6; n++) {
-    const layer = new OffscreenCanvas(W, H);
-    const l = layer.getContext('2d');
-    const image = l.createImageData(W, H);
-    const d = image.data;
-    for (let i = 0; i < d.length; i += 4) {
-      const v = random() * 255;
-      d[i] = d[i + 1] = d[i + 2] = v;
-      d[i + 3] = 255;
-    }
-    l.putImageData(image, 0, 0);
-    noise.push(layer);
-  }
+  const painter = cameraScene(W, H, (w, h) => new OffscreenCanvas(w, h));
   const pictures = [];
   for (let frame = 0; frame < config.pictures; frame++) {
-    const s = frame / 30;
-    ctx.globalAlpha = 1;
-    ctx.drawImage(texture, (0.5 + 0.45 * Math.sin(s * 0.4)) * W, (0.5 + 0.45 * Math.cos(s * 0.3)) * H, W, H, 0, 0, W, H);
-    const cx = W * (0.5 + 0.12 * Math.sin(s * 1.3)), cy = H * (0.62 + 0.04 * Math.sin(s * 2.1));
-    ctx.fillStyle = '#c99';
-    ctx.beginPath();
-    ctx.ellipse(cx, cy, W * 0.09, H * 0.2, 0.2 * Math.sin(s), 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.fillStyle = '#335';
-    ctx.beginPath();
-    ctx.ellipse(cx, H * 1.05, W * 0.22, H * 0.3, 0, 0, 2 * Math.PI);
-    ctx.fill();
-    ctx.globalAlpha = 0.07;
-    ctx.drawImage(noise[frame % noise.length], 0, 0);
+    painter.paint(ctx, frame / 30, frame);
     pictures.push(toI420(ctx.getImageData(0, 0, W, H).data));
   }
   return pictures;

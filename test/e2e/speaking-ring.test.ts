@@ -5,10 +5,9 @@
  * again once it no longer does. (The ring used to be an inset shadow on the
  * tile, which the video covered: only tiles without video showed it.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import { relayAndChromium, waitFor } from './browser.js';
 import { lookOf } from './screen-look.js';
 
 const RING = 'rgb(255, 0, 0)';
@@ -24,24 +23,13 @@ function ringed(page: Page): Promise<boolean> {
 }
 
 describe('the speaking ring', () => {
-  let relay: Relay;
-  let chromium: TestBrowser;
-
-  beforeAll(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
-    chromium = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await chromium?.close();
-    await relay?.close();
-  });
+  const env = relayAndChromium();
 
   it('is painted over the talker’s video, and goes when they stop', async () => {
     const room = `ring-${Date.now().toString(36)}`;
-    const ada = await chromium.newPage(`${relay.url}/?room=${room}&name=Ada&mic=off&camera=off`);
+    const ada = await env.chromium.newPage(`${env.relay.url}/?room=${room}&name=Ada&mic=off&camera=off`);
     // Bob's fake microphone beeps: the relay picks him as the active speaker.
-    const bob = await chromium.newPage(`${relay.url}/?room=${room}&name=Bob`);
+    const bob = await env.chromium.newPage(`${env.relay.url}/?room=${room}&name=Bob`);
     await ada.evaluate(
       (ring) => document.querySelector('videocall-room')!.style.setProperty('--vc-speaking', ring),
       RING,

@@ -58,27 +58,23 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     expect(kbps).to.be.lessThan(45);
   });
 
-  it('stamps packets with when the microphone captured them, also when they were read late in a burst', async () => {
-    // 10 ms chunks on the source's clock: 30 read as they come, then 20 held back for 200 ms and read at once.
+  /**
+   * Encodes `count` 10 ms chunks of a 440 Hz tone, the i-th stamped `timestampUs(i)` and handed over after
+   * `delayMs(i)`; then the stream stays open (an ended track would stop the pipeline). Returns the packets,
+   * when each chunk was read, and the encoder.
+   */
+  async function encodeChunks(count: number, timestampUs: (i: number) => number, delayMs: (i: number) => number) {
     const rate = 48000;
-    const originUs = 5_000_000_000;
     const readAt: number[] = [];
     let i = 0;
     const stream = new ReadableStream<AudioData>({
       async pull(controller) {
-        if (i === 50) return sleep(10_000); // no more, but not ended: an ended track stops the pipeline
-        if (i < 30 || i === 50 - 20) await sleep(i === 30 ? 200 : 10);
+        if (i === count) return sleep(10_000);
+        const wait = delayMs(i);
+        if (wait > 0) await sleep(wait);
         const samples = new Float32Array(rate / 100).map((_, k) => 0.2 * Math.sin((2 * Math.PI * 440 * k) / rate));
-        controller.enqueue(
-          new AudioData({
-            format: 'f32-planar',
-            sampleRate: rate,
-            numberOfFrames: samples.length,
-            numberOfChannels: 1,
-            timestamp: originUs + i * 10_000,
-            data: samples,
-          }),
-        );
+        const data = { format: 'f32-planar' as const, sampleRate: rate, numberOfChannels: 1, data: samples };
+        controller.enqueue(new AudioData({ ...data, numberOfFrames: samples.length, timestamp: timestampUs(i) }));
         readAt.push(performance.timeOrigin + performance.now());
         i++;
       },
@@ -87,8 +83,19 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     const encoder = new AudioEncodePipeline({ onEncoded: (m) => packets.push(m) });
     cleanups.push(() => encoder.stop());
     encoder.start(stream);
-    await waitFor(() => i === 50, 5000);
+    await waitFor(() => i === count, 5000);
     await sleep(200);
+    return { packets, readAt, encoder };
+  }
+
+  it('stamps packets with when the microphone captured them, also when they were read late in a burst', async () => {
+    // 10 ms chunks on the source's clock: 30 read as they come, then 20 held back for 200 ms and read at once.
+    const originUs = 5_000_000_000;
+    const { packets, readAt } = await encodeChunks(
+      50,
+      (i) => originUs + i * 10_000,
+      (i) => (i < 30 ? 10 : i === 30 ? 200 : 0),
+    );
     const chunk = (p: EncodedMedia): number => Math.round((p.timestamp - originUs) / 10_000);
     const first = packets.find((p) => chunk(p) === 5)!;
     // The encoder may drop some of a burst (it does not queue); those it sends from the burst:
@@ -102,35 +109,12 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
 
   it('learns the capture times again when the microphone’s timestamps jump', async () => {
     // 10 ms chunks read as they come; from chunk 30 the timestamps restart 300 ms back (another timeline).
-    const rate = 48000;
-    const readAt: number[] = [];
-    let i = 0;
-    const stream = new ReadableStream<AudioData>({
-      async pull(controller) {
-        if (i === 60) return sleep(10_000);
-        await sleep(10);
-        const samples = new Float32Array(rate / 100).map((_, k) => 0.2 * Math.sin((2 * Math.PI * 440 * k) / rate));
-        const timestamp = 9_000_000_000 + (i < 30 ? i : i - 30) * 10_000;
-        controller.enqueue(
-          new AudioData({
-            format: 'f32-planar',
-            sampleRate: rate,
-            numberOfFrames: samples.length,
-            numberOfChannels: 1,
-            timestamp,
-            data: samples,
-          }),
-        );
-        readAt.push(performance.timeOrigin + performance.now());
-        i++;
-      },
-    });
-    const packets: EncodedMedia[] = [];
-    const encoder = new AudioEncodePipeline({ onEncoded: (m) => packets.push(m) });
-    cleanups.push(() => encoder.stop());
-    encoder.start(stream);
-    await waitFor(() => i === 60, 5000);
-    await sleep(200);
+    const originUs = 9_000_000_000;
+    const { packets, readAt, encoder } = await encodeChunks(
+      60,
+      (i) => originUs + (i < 30 ? i : i - 30) * 10_000,
+      () => 10,
+    );
     expect(encoder.stats.discontinuities).to.equal(1);
     const jump = packets.findIndex((p, k) => k > 0 && p.timestamp < packets[k - 1]!.timestamp);
     expect(jump).to.be.greaterThan(0);
@@ -138,7 +122,7 @@ describe('audio pipeline (fake mic → Opus → jitter buffer → AudioWorklet)'
     expect(after.length).to.be.greaterThan(10);
     // Each was read about 10 ms after its first sample: dated by the old mapping, it would be 300 ms older.
     for (const p of after) {
-      const chunk = 30 + Math.round((p.timestamp - 9_000_000_000) / 10_000);
+      const chunk = 30 + Math.round((p.timestamp - originUs) / 10_000);
       expect(readAt[chunk]! - p.captureTime!).to.be.within(0, 40);
     }
   });
