@@ -68,6 +68,13 @@ export interface RelayOptions {
   demoDir?: string;
   /** Directory holding the built `videocall-room.js`. Default `<repo>/dist`. */
   distDir?: string;
+  /**
+   * Compress the bundle (Brotli and gzip) as soon as the relay listens, so the first
+   * page load gets it compressed without waiting ~0.5 s for it. Either way every
+   * compressible file is compressed once, on its first request. Default false
+   * (tests start many relays); `npm start` and the `videocall-relay` command turn it on.
+   */
+  precompressBundle?: boolean;
   /** The bus between relay nodes. Default a new in-process `LocalBus` (closed with the relay). */
   bus?: Bus;
   /**
@@ -248,6 +255,7 @@ export function resolveOptions(options: RelayOptions = {}): ResolvedRelayOptions
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     demoDir: options.demoDir ?? join(root, 'demo'),
     distDir: options.distDir ?? join(root, 'dist'),
+    precompressBundle: options.precompressBundle ?? false,
     natsServers,
     // An unconnected NatsBus: `startRelay` connects it.
     bus:

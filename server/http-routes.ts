@@ -20,7 +20,8 @@ import { createLogger } from './log.js';
 import { serveMetrics, type MetricsAccess } from './metrics-endpoint.js';
 import type { MetricsGauges } from './metrics.js';
 import { bundleRequest } from './bundle-files.js';
-import { resolveUnder, serveFile } from './static-files.js';
+import type { CompressedFiles } from './compressed-files.js';
+import { addVary, resolveUnder, serveFile } from './static-files.js';
 import type { WebTransportStatus } from './wt-server.js';
 
 const log = createLogger('http');
@@ -55,6 +56,8 @@ export interface RouteDeps {
   /** `/metrics`: every family in Prometheus text format (prom-client); undefined when served on `METRICS_PORT` instead. */
   metrics: MetricsAccess | undefined;
   shuttingDown(): boolean;
+  /** Compressed copies of the bundle and demo files, for clients that accept them. */
+  compressed: CompressedFiles;
   /** WebTransport's status, and the document clients connect by (undefined when not running). */
   webTransport(): { status: WebTransportStatus; info: WebTransportInfo | undefined };
 }
@@ -137,7 +140,10 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   }
   if (bundle) {
     const { distDir } = ctx.options;
-    const served = await serveFile(req, res, distDir, join(distDir, bundle.file), bundle.cacheControl);
+    const served = await serveFile(req, res, distDir, join(distDir, bundle.file), {
+      cacheControl: bundle.cacheControl,
+      compressed: deps.compressed,
+    });
     if (served === 'not-found') {
       res.setHeader('Cache-Control', 'no-store');
       text(res, 503, `The client bundle ${path} is not built: run \`npm run build\`, then reload.\n`);
@@ -148,7 +154,7 @@ async function route(deps: RouteDeps, req: IncomingMessage, res: ServerResponse)
   const { demoDir } = ctx.options;
   // `/` is demo/index.html; `?room=&name=` are read by the page itself.
   const file = path === '/' ? join(demoDir, 'index.html') : resolveUnder(demoDir, path);
-  if (file && (await serveFile(req, res, demoDir, file)) === 'served') return;
+  if (file && (await serveFile(req, res, demoDir, file, { compressed: deps.compressed })) === 'served') return;
   text(res, 404, path === '/' ? 'The demo page (demo/index.html) is missing.\n' : 'Not Found\n');
 }
 
@@ -167,7 +173,7 @@ function cors(ctx: RelayContext, req: IncomingMessage, res: ServerResponse): boo
     return false;
   }
   res.setHeader('Access-Control-Allow-Origin', allowed);
-  res.setHeader('Vary', 'Origin');
+  addVary(res, 'Origin');
   return true;
 }
 

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
 
   let relay;
   try {
-    relay = await startRelay({ ...env.options, version });
+    relay = await startRelay({ precompressBundle: true, ...env.options, version });
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e instanceof ConfigError) die(e.message);

@@ -7,6 +7,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   CloseCode,
   ErrorCode,
@@ -21,7 +22,9 @@ import { NatsBus } from './bus/nats-bus.js';
 import { ClusterNode } from './cluster-node.js';
 import { resolveOptions, type RelayOptions } from './config.js';
 import type { RelayContext } from './context.js';
+import { CompressedFiles } from './compressed-files.js';
 import { createRequestHandler } from './http-routes.js';
+import { contentTypeOf } from './static-files.js';
 import { startMetricsServer, type MetricsAccess, type MetricsServer } from './metrics-endpoint.js';
 import { createLogger } from './log.js';
 import { Metrics, type MetricsGauges } from './metrics.js';
@@ -96,6 +99,12 @@ export interface RelayWebTransportEndpoint {
  * await relay.close();
  * ```
  */
+/**
+ * Compressed copies are the same for every relay in a process (keyed by file and
+ * version), so relays started side by side (tests, tools) make each copy once.
+ */
+const compressedFiles = new CompressedFiles();
+
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
   const opts = resolveOptions(options);
   // Before anything starts: an unusable key is a configuration error.
@@ -238,6 +247,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     gauges,
     metrics: opts.metricsPort === undefined ? metricsAccess : undefined,
     shuttingDown: () => closing !== undefined,
+    compressed: compressedFiles,
     webTransport: () => ({ status: wt.status, info: wt.info() }),
   });
   // Slow headers (slowloris) are cut after headersTimeoutMs; Node checks every connectionsCheckingInterval.
@@ -289,6 +299,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
     throw err;
   }
   server.on('error', (err) => log.error('server error', { err }));
+  if (opts.precompressBundle) {
+    const bundle = ['videocall-room.js', 'videocall-room.iife.js'].map((f) => join(opts.distDir, f));
+    void compressedFiles.warm(bundle, contentTypeOf);
+  }
 
   const address = server.address() as AddressInfo;
   httpPort = address.port;

@@ -1,12 +1,14 @@
 /**
  * Serving files from a directory: safe path resolution (no way out of the
  * directory, no dotfiles), content types, validators (ETag / Last-Modified)
- * so browsers revalidate cheaply, and HEAD.
+ * so browsers revalidate cheaply, compression when the client accepts it,
+ * and HEAD.
  */
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
+import { type CompressedFiles, isCompressible, preferredEncoding } from './compressed-files.js';
 import { createLogger } from './log.js';
 
 const log = createLogger('static');
@@ -59,7 +61,41 @@ export function resolveUnder(root: string, urlPath: string): string | null {
   return file === base || file.startsWith(base + sep) ? file : null;
 }
 
+/** Adds `field` to the response's Vary, keeping what CORS put there (`Origin`). */
+export function addVary(res: ServerResponse, field: string): void {
+  const current = res.getHeader('Vary');
+  const fields = (Array.isArray(current) ? current.join(',') : String(current ?? ''))
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
+  if (!fields.some((f) => f.toLowerCase() === field.toLowerCase() || f === '*')) fields.push(field);
+  res.setHeader('Vary', fields.join(', '));
+}
+
+/**
+ * Whether `req`'s preconditions say its copy is current (RFC 9110 §13.1.2–3):
+ * If-None-Match by weak comparison (a list, or `*`), else If-Modified-Since.
+ * A request's `Cache-Control: no-cache` is for caches on the way, not for us.
+ */
+export function notModified(req: IncomingMessage, etag: string, lastModified: Date): boolean {
+  const noneMatch = req.headers['if-none-match'];
+  if (noneMatch !== undefined) {
+    const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+    return noneMatch.trim() === '*' || noneMatch.split(',').some((tag) => opaque(tag) === opaque(etag));
+  }
+  const since = Date.parse(req.headers['if-modified-since'] ?? '');
+  // HTTP dates have whole seconds.
+  return Number.isFinite(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since;
+}
+
 export type ServeResult = 'served' | 'not-found';
+
+export interface ServeOptions {
+  /** Default `no-cache`: revalidate every time (cheap, with the ETag). */
+  cacheControl?: string;
+  /** Where compressed copies come from; without it, files go out as they are. */
+  compressed?: CompressedFiles;
+}
 
 /**
  * Sends `file` (an absolute path from {@link resolveUnder} or a fixed one) or
@@ -71,40 +107,59 @@ export async function serveFile(
   res: ServerResponse,
   root: string,
   file: string,
-  cacheControl = 'no-cache',
+  options: ServeOptions = {},
 ): Promise<ServeResult> {
   let real: string;
   let size: number;
   let mtime: Date;
+  let mtimeMs: number;
   try {
     const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]);
     if (realFile !== realRoot && !realFile.startsWith(realRoot + sep)) return 'not-found';
     const info = await stat(realFile);
     if (!info.isFile()) {
       // A directory serves its index.html, as `/` serves demo/index.html.
-      if (info.isDirectory()) return serveFile(req, res, root, join(file, 'index.html'), cacheControl);
+      if (info.isDirectory()) return serveFile(req, res, root, join(file, 'index.html'), options);
       return 'not-found';
     }
     real = realFile;
     size = info.size;
     mtime = info.mtime;
+    mtimeMs = info.mtimeMs;
   } catch {
     return 'not-found';
   }
 
-  const etag = `W/"${size.toString(16)}-${Math.floor(mtime.getTime()).toString(16)}"`;
-  res.setHeader('Content-Type', contentTypeOf(real));
-  res.setHeader('Cache-Control', cacheControl);
-  res.setHeader('ETag', etag);
+  const contentType = contentTypeOf(real);
+  const { compressed } = options;
+  // Caches must keep one copy per encoding of anything we might compress, even when this client takes none.
+  const varies = compressed !== undefined && isCompressible(contentType);
+  const encoding = compressed?.worthCompressing(size, contentType) ? preferredEncoding(req) : null;
+  const validator = `${size.toString(16)}-${Math.floor(mtime.getTime()).toString(16)}`;
+  // Each encoding is its own representation with its own validator (RFC 9110 §8.8.3).
+  const etagFor = (sent: string | null) => `W/"${validator}${sent ? `-${sent}` : ''}"`;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Cache-Control', options.cacheControl ?? 'no-cache');
   res.setHeader('Last-Modified', mtime.toUTCString());
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (req.headers['if-none-match'] === etag) {
+  if (varies) addVary(res, 'Accept-Encoding');
+  res.setHeader('ETag', etagFor(encoding));
+  if (notModified(req, etagFor(encoding), mtime)) {
     res.statusCode = 304;
     res.end();
     return 'served';
   }
-  res.setHeader('Content-Length', size);
+  const body = encoding && compressed ? await compressed.get({ path: real, size, mtimeMs }, encoding) : null;
   res.statusCode = 200;
+  if (body && encoding) {
+    res.setHeader('Content-Encoding', encoding);
+    res.setHeader('Content-Length', body.length);
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return 'served';
+  }
+  // No copy to be had (the file changed while read): what is sent is the file as it is.
+  res.setHeader('ETag', etagFor(null));
+  res.setHeader('Content-Length', size);
   if (req.method === 'HEAD') {
     res.end();
     return 'served';
