@@ -17,7 +17,7 @@
 import { decode } from '@jridgewell/sourcemap-codec';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { constants, gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const distArg = process.argv.indexOf('--dist');
 const DIST =
@@ -32,6 +32,8 @@ export interface FileSize {
   file: string;
   minifiedBytes: number;
   gzipBytes: number;
+  /** Brotli at quality 11: what the relay sends browsers that accept it (server/compressed-files.ts). */
+  brotliBytes?: number;
 }
 
 /** What one area (or one source module) weighs in a file. */
@@ -65,10 +67,23 @@ export interface BundleSizeResult {
 }
 
 const gzip = (bytes: Buffer | string): number => gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }).length;
+const brotli = (bytes: Buffer): number =>
+  brotliCompressSync(bytes, {
+    params: {
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_QUALITY]: 11,
+      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+    },
+  }).length;
 
 function sizeOf(path: string): FileSize {
   const code = readFileSync(path);
-  return { file: `dist/${path.slice(DIST.length)}`, minifiedBytes: code.length, gzipBytes: gzip(code) };
+  return {
+    file: `dist/${path.slice(DIST.length)}`,
+    minifiedBytes: code.length,
+    gzipBytes: gzip(code),
+    brotliBytes: brotli(code),
+  };
 }
 
 /** The area a source (a path in the source map, relative to dist/) belongs to. */
@@ -174,11 +189,12 @@ export function describeBundleSize(r: BundleSizeResult): string {
 /** The files, then each composition, as aligned text tables. */
 export function describeComposition(r: BundleSizeResult, modules = 15): string {
   const out: string[] = [];
-  const row = (name: string, min: number, gz: number, total?: number): string =>
+  const row = (name: string, min: number, gz: number, total?: number, br?: number): string =>
     `  ${name.padEnd(58)} ${kB(min).padStart(9)} ${kB(gz).padStart(9)}` +
-    (total ? `${((gz / total) * 100).toFixed(0).padStart(5)} %` : '');
-  out.push(`  ${'file'.padEnd(58)} ${'minified'.padStart(9)} ${'min+gzip'.padStart(9)}`);
-  for (const f of r.files) out.push(row(f.file, f.minifiedBytes, f.gzipBytes));
+    (total ? `${((gz / total) * 100).toFixed(0).padStart(5)} %` : '') +
+    (br ? ` ${kB(br).padStart(9)}` : '');
+  out.push(`  ${'file'.padEnd(58)} ${'minified'.padStart(9)} ${'min+gzip'.padStart(9)} ${'brotli'.padStart(9)}`);
+  for (const f of r.files) out.push(row(f.file, f.minifiedBytes, f.gzipBytes, undefined, f.brotliBytes));
   const chunkGzip = r.files.filter((f) => f.file.startsWith('dist/chunks/')).reduce((a, f) => a + f.gzipBytes, 0);
   out.push(`  module and all its chunks: ${kB(r.gzipBytes + chunkGzip)} min+gzip`);
   for (const c of r.compositions) {

@@ -70,6 +70,36 @@ export interface JoinTimeResult {
   othersCpuPercent: number;
   /** p50 of each step of the first frame's path, from `vc-joined` through {@link FIRST_FRAME_STAGES}. */
   firstFrameSteps: { from: string; to: FirstFrameStage; p50Ms: number; joins: number }[];
+  /** The scripts the first joining page fetched from the relay up to its first remote frame and audio. */
+  fetched?: FetchedScripts;
+}
+
+/** Scripts one page fetched, as Resource Timing saw them. */
+export interface FetchedScripts {
+  files: { path: string; encodedBytes: number; decodedBytes: number }[];
+  /** Bytes on the wire (as the relay encoded them: Brotli for Chromium) and once decoded. */
+  encodedBytes: number;
+  decodedBytes: number;
+}
+
+/** The `.js` files `page` fetched from its own origin. Encoded sizes count even when a revalidation (304) served them from the cache. */
+async function fetchedScripts(page: Page): Promise<FetchedScripts> {
+  const files = await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .map((e) => e as PerformanceResourceTiming)
+      .filter((e) => e.name.startsWith(location.origin) && new URL(e.name).pathname.endsWith('.js'))
+      .map((e) => ({
+        path: new URL(e.name).pathname,
+        encodedBytes: e.encodedBodySize,
+        decodedBytes: e.decodedBodySize,
+      })),
+  );
+  return {
+    files,
+    encodedBytes: files.reduce((a, f) => a + f.encodedBytes, 0),
+    decodedBytes: files.reduce((a, f) => a + f.decodedBytes, 0),
+  };
 }
 
 /** The joining page, served by the relay as `join.html`. */
@@ -117,6 +147,7 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
   const joins: JoinMarks[] = [];
   let failed = 0;
   let cpu: CpuShare | undefined;
+  let fetched: FetchedScripts | undefined;
   try {
     const room = `join-${Date.now().toString(36)}`;
     const publisher = await browser.newPage(
@@ -139,6 +170,7 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
       );
       if (marks) joins.push({ ...marks, firstFrameAt: await firstFramePath(page, publisher, marks) });
       else failed++;
+      fetched ??= marks ? await fetchedScripts(page) : undefined;
       await page.close();
       // The publisher's encoder spaces requested keyframes by 500 ms: don't measure that.
       await sleep(700);
@@ -188,6 +220,7 @@ export async function runJoinTime(options: JoinTimeOptions = {}): Promise<JoinTi
       sorted((m) => m.connected),
       0.5,
     ),
+    ...(fetched ? { fetched } : {}),
   };
 }
 
@@ -240,7 +273,11 @@ export function describeJoinTime(r: JoinTimeResult): string {
     `${r.failed ? ` (${r.failed} failed)` : ''}; → first remote audio p50 ${r.firstAudioP50Ms.toFixed(0)} ms, max ${r.firstAudioMaxMs.toFixed(0)} ms; connected → vc-joined p50 ${r.joinedP50Ms.toFixed(0)} ms, ` +
     `vc-joined → first frame p50 ${r.firstFrameAfterJoinedP50Ms.toFixed(0)} ms; page load → element connected p50 ${r.loadP50Ms.toFixed(0)} ms; ` +
     `other processes ${r.othersCpuPercent.toFixed(0)} % of a core; first frame, p50 of each step: ` +
-    r.firstFrameSteps.map((s) => `${s.from} → ${s.to} ${s.p50Ms.toFixed(0)} ms`).join(', ')
+    r.firstFrameSteps.map((s) => `${s.from} → ${s.to} ${s.p50Ms.toFixed(0)} ms`).join(', ') +
+    (r.fetched
+      ? `; the first join fetched ${r.fetched.files.map((f) => f.path).join(', ')}: ` +
+        `${(r.fetched.encodedBytes / 1000).toFixed(1)} kB on the wire, ${(r.fetched.decodedBytes / 1000).toFixed(1)} kB decoded`
+      : '')
   );
 }
 

@@ -418,6 +418,20 @@ function joinSection(record: BenchRecord): string {
           '',
         ]
       : []),
+    ...(r.fetched
+      ? [
+          `What the first joining page fetched from the relay to show the remote camera and play its sound (Resource Timing; on the wire as the relay sends it to Chromium, Brotli; the media worker and audio worklets are inside the module):`,
+          '',
+          table(
+            ['script', 'on the wire', 'decoded'],
+            [
+              ...r.fetched.files.map((f) => [`\`${f.path}\``, kB(f.encodedBytes), kB(f.decodedBytes)]),
+              ['**all**', `**${kB(r.fetched.encodedBytes)}**`, kB(r.fetched.decodedBytes)],
+            ],
+          ),
+          '',
+        ]
+      : []),
     'Each join (ms after the joining page started loading):',
     '',
     table(
@@ -543,16 +557,18 @@ function bundleSection(record: BenchRecord): string {
     runLine(record),
     '',
     table(
-      ['file', 'minified', 'min + gzip (level 9)', 'built'],
+      ['file', 'minified', 'min + gzip (level 9)', 'Brotli (as the relay sends it)', 'built'],
       (r.files ?? [r]).map((f, i) => [
         i === 0 ? `\`${f.file}\` (served as \`/videocall-room.js\`)` : `\`${f.file}\``,
         i === 0 ? `**${kB(f.minifiedBytes)}**` : kB(f.minifiedBytes),
         i === 0 ? `**${kB(f.gzipBytes)}**` : kB(f.gzipBytes),
+        'brotliBytes' in f && f.brotliBytes !== undefined ? kB(f.brotliBytes) : '–',
         i === 0 ? when(r.builtAt) : '',
       ]),
     ),
     '',
-    'The module is what a plain call loads; `dist/chunks/` are fetched on demand (E2EE, panels); the `.iife.js` is the classic-script build with everything inlined; `room.js` the headless call. Built by `npm run build` (rollup + terser); kB = 1000 bytes.',
+    'The module is what a plain call loads; `dist/chunks/` are fetched on demand (E2EE, panels); the `.iife.js` is the classic-script build with everything inlined; `room.js` the headless call. Built by `npm run build` (rollup + terser); kB = 1000 bytes. ' +
+      'The relay sends these files compressed (server/compressed-files.ts): Brotli at quality 11 to browsers that accept it (every current one does), gzip to clients that take only gzip, each copy made once per build. The budgets and the goal are in min + gzip; the join section shows what a joining page actually fetched.',
   ];
   for (const c of r.compositions ?? []) {
     const total = r.files?.find((f) => f.file === c.file)?.gzipBytes ?? 0;
