@@ -1,5 +1,5 @@
-import { asTransportError, TransportError } from './errors.js';
-import { invalidRelayAddress, relayWebSocketUrl } from './relay-url.js';
+import { asTransportError, invalidRelayAddress, TransportError } from './errors.js';
+import { relayWebSocketUrl } from './relay-url.js';
 import type { Transport } from './transport.js';
 import { WebSocketTransport } from './websocket.js';
 import { WebTransportTransport } from './webtransport.js';

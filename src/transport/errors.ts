@@ -17,6 +17,13 @@ export class TransportError extends CodedError<TransportErrorCode> {
   override readonly name = 'TransportError';
 }
 
+/** The fatal error for a `server` value that is not a relay URL (what the URL helpers in relay-url.ts throw). */
+export function invalidRelayAddress(server: string, cause: unknown): TransportError {
+  return new TransportError('relay-unreachable', `Invalid relay address ${JSON.stringify(server)}: ${String(cause)}`, {
+    cause,
+  });
+}
+
 /** `error` as a {@link TransportError}: itself when it is one, else `relay-unreachable` keeping it as the cause. */
 export function asTransportError(error: unknown): TransportError {
   return error instanceof TransportError

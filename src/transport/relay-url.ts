@@ -1,12 +1,4 @@
 import { WEBSOCKET_PATH, WEBTRANSPORT_INFO_PATH } from '../protocol/endpoints.js';
-import { TransportError } from './errors.js';
-
-/** The fatal error for a `server` value that is not a relay URL (what the URL helpers below threw). */
-export function invalidRelayAddress(server: string, cause: unknown): TransportError {
-  return new TransportError('relay-unreachable', `Invalid relay address ${JSON.stringify(server)}: ${String(cause)}`, {
-    cause,
-  });
-}
 
 /**
  * The relay's WebSocket endpoint for a `server` attribute value. The attribute

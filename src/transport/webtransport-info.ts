@@ -7,6 +7,7 @@
  */
 import { WEBTRANSPORT_PATH, type WebTransportInfo } from '../protocol/endpoints.js';
 import { TransportError } from './errors.js';
+import { WEBTRANSPORT_INFO_STORAGE_KEY } from './webtransport-info-key.js';
 import { untilAborted } from '../shared/until-aborted.js';
 
 /** Relays remembered; the least recently saved is forgotten first. */
@@ -32,8 +33,7 @@ export function useWebTransportInfoStorage(store: WebTransportInfoStorage): void
   storage = store;
 }
 
-/** The one `localStorage` entry for all relays (per site, as storage is). */
-export const WEBTRANSPORT_INFO_STORAGE_KEY = 'videocall-room:webtransport-info';
+export { WEBTRANSPORT_INFO_STORAGE_KEY };
 const STORAGE_KEY = WEBTRANSPORT_INFO_STORAGE_KEY;
 
 interface Remembered {

@@ -1,5 +1,6 @@
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
-import { invalidRelayAddress, relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
+import { relayWebTransportInfoUrl, relayWebTransportUrl } from './relay-url.js';
+import { invalidRelayAddress } from './errors.js';
 import {
   FRAMED_STREAM_MARKER,
   FrameTooLargeError,

@@ -6,11 +6,10 @@
  * page) while the page is busy rendering.
  */
 import type { ConnectTransportOptions } from './connect.js';
-import { TransportError } from './errors.js';
-import { invalidRelayAddress } from './relay-url.js';
+import { invalidRelayAddress, TransportError } from './errors.js';
 import type { TransportHostReport, TransportHostRequest } from './transport-host.js';
 import type { SendPriority, Transport, TransportClose, TransportState } from './transport.js';
-import { WEBTRANSPORT_INFO_STORAGE_KEY } from './webtransport-info.js';
+import { WEBTRANSPORT_INFO_STORAGE_KEY } from './webtransport-info-key.js';
 import { ownBuffer } from '../shared/bytes.js';
 
 /** Where requests go: the worker. */
