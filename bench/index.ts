@@ -28,6 +28,7 @@ import { describeFanout, fanoutWarnings, medians, runRelayFanout } from './relay
 import { describeIdleMemory, runIdleMemory } from './idle-memory.js';
 import { describeSimulcastRow, runSimulcastEncode, simulcastVerdict } from './simulcast-encode.js';
 import { runListenerCost } from './listener-cost.js';
+import { describePlainCallCode, runPlainCallCode } from './plain-call-code.js';
 import { renderReport, type BenchRecord, type RelayRecordResult, type StoredResults } from './report.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -214,6 +215,18 @@ const BENCHMARKS: Benchmark[] = [
       const result = runBundleSize();
       console.log(`  ${describeBundleSize(result)}`);
       console.log(describeComposition(result));
+      return result;
+    },
+  },
+  {
+    name: 'plain-call-code',
+    title: 'Code a plain call runs',
+    standalone: 'npm run build && npx tsx bench/plain-call-code.ts [--modules N]',
+    needsBundle: true,
+    timeoutSeconds: 120,
+    async run() {
+      const result = await runPlainCallCode();
+      console.log(describePlainCallCode(result));
       return result;
     },
   },
