@@ -65,10 +65,24 @@ const browser = {
 };
 
 // `videocall-room/room`: the headless call without the element, for pages with their own UI.
+// Split as the element's module is (E2EE, the main-thread transports, stats, noble's SHA-256
+// where WebCrypto is missing come on demand), into chunks of its own: the element's chunks
+// import from videocall-room.js, which would define the element.
 const headless = {
   input: 'src/headless.ts',
-  output: { file: 'dist/room.js', format: 'es', inlineDynamicImports: true, sourcemap: true, plugins: [minified()] },
-  plugins: browserPlugins(),
+  preserveEntrySignatures: 'allow-extension',
+  output: {
+    dir: 'dist',
+    entryFileNames: 'room.js',
+    chunkFileNames: 'room-chunks/[name]-[hash].js',
+    format: 'es',
+    sourcemap: true,
+    plugins: [minified()],
+  },
+  plugins: [
+    { name: 'clean-room-chunks', buildStart: () => rmSync('dist/room-chunks', { recursive: true, force: true }) },
+    ...browserPlugins(),
+  ],
 };
 
 const external = [

@@ -157,9 +157,9 @@ export function compositionOf(path: string, modules = 25): Composition {
   };
 }
 
-/** The module's on-demand chunks. */
-function chunks(): string[] {
-  const dir = `${DIST}chunks/`;
+/** The module's on-demand chunks (`room-chunks`: the headless build's). */
+function chunks(name = 'chunks'): string[] {
+  const dir = `${DIST}${name}/`;
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => name.endsWith('.js'))
@@ -169,7 +169,9 @@ function chunks(): string[] {
 
 export function runBundleSize(options: { modules?: number } = {}): BundleSizeResult {
   const module = sizeOf(BUNDLE_PATH);
-  const others = [...chunks(), `${DIST}videocall-room.iife.js`, `${DIST}room.js`].filter((p) => existsSync(p));
+  const others = [...chunks(), `${DIST}videocall-room.iife.js`, `${DIST}room.js`, ...chunks('room-chunks')].filter(
+    (p) => existsSync(p),
+  );
   return {
     ...module,
     builtAt: statSync(BUNDLE_PATH).mtime.toISOString(),

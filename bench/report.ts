@@ -568,7 +568,7 @@ function bundleSection(record: BenchRecord): string {
       ]),
     ),
     '',
-    'The module is what a plain call loads; `dist/chunks/` are fetched on demand (E2EE, panels); the `.iife.js` is the classic-script build with everything inlined; `room.js` the headless call. Built by `npm run build` (rollup + terser); kB = 1000 bytes. ' +
+    'The module is what a plain call loads; `dist/chunks/` are fetched on demand (E2EE, panels); the `.iife.js` is the classic-script build with everything inlined; `room.js` the headless call (`videocall-room/room`), with chunks of its own in `dist/room-chunks/`. Built by `npm run build` (rollup + terser); kB = 1000 bytes. ' +
       'The relay sends these files compressed (server/compressed-files.ts): Brotli at quality 11 to browsers that accept it (every current one does), gzip to clients that take only gzip, each copy made once per build. The budgets and the goal are in min + gzip; the join section shows what a joining page actually fetched.',
   ];
   for (const c of r.compositions ?? []) {

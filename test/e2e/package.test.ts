@@ -3,12 +3,13 @@
 // the OS temp directory (extracted, its declared dependencies linked: no network), a
 // TypeScript file type-checked against it, and the element loaded from it in Chromium.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { launchChromium, waitFor, type TestBrowser } from './browser.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,6 +83,13 @@ describe('the npm package', () => {
       'bin/videocall-token.mjs',
     ]) {
       expect(packed, file).toContain(file);
+    }
+    // What each build fetches on demand: the element's chunks, and the headless Room's own.
+    for (const dir of ['dist/chunks/', 'dist/room-chunks/']) {
+      expect(
+        packed.filter((f) => f.startsWith(`${dir}media-crypto-`) && f.endsWith('.js')),
+        dir,
+      ).toHaveLength(1);
     }
     const foreign = packed.filter((f) => /^(src|server|test|bench|scripts|proto|cli|node_modules|\.ci)\//.test(f));
     expect(foreign).toEqual([]);
@@ -212,6 +220,10 @@ void relay.then((r) => r.close());
   };
 </script>`,
       );
+      // The headless build as a page's own bundler would leave it: room.js and its chunks, side by side.
+      writeFileSync(join(page, 'headless.html'), HEADLESS_PAGE);
+      cpSync(join(installed, 'dist', 'room.js'), join(page, 'room.js'));
+      cpSync(join(installed, 'dist', 'room-chunks'), join(page, 'room-chunks'), { recursive: true });
       const { startRelay } = (await import(pathToFileURL(join(installed, 'dist', 'relay.js')).href)) as {
         startRelay(o: object): Promise<{ url: string; close(): Promise<void> }>;
       };
@@ -256,5 +268,63 @@ void relay.then((r) => r.close());
       expect(element!.attributes!.map((a) => a.name).sort()).toEqual([...loaded.attributes].sort());
       expect(element!.events!.map((e) => e.name)).toEqual(expect.arrayContaining(['vc-joined', 'vc-error', 'vc-left']));
     });
+
+    it('runs the headless Room from it: a plain call fetches no chunk, an encrypted one its E2EE chunk, and each side decrypts the other’s camera', async () => {
+      const chunksOf = (page: Page) =>
+        page.evaluate(() =>
+          performance
+            .getEntriesByType('resource')
+            .map((e) => new URL(e.name).pathname)
+            .filter((p) => p.startsWith('/room-chunks/')),
+        );
+      const plain = await chromium.newPage(`${relay.url}/headless.html?room=headless-plain&name=Ada`);
+      await waitFor('the plain Room to join', () => plain.evaluate(() => (window as unknown as Headless).joined));
+      expect(await plain.evaluate(() => (window as unknown as Headless).joined)).toEqual({ encryption: 'off' });
+      expect(await chunksOf(plain)).toEqual([]);
+      await plain.close();
+
+      const pages = [];
+      for (const name of ['Ada', 'Grace'])
+        pages.push(await chromium.newPage(`${relay.url}/headless.html?room=headless-e2ee&name=${name}&passphrase=tea`));
+      for (const page of pages) {
+        await waitFor('the encrypted Room to join', () => page.evaluate(() => (window as unknown as Headless).joined));
+        expect(await page.evaluate(() => (window as unknown as Headless).joined)).toEqual({ encryption: 'passphrase' });
+        // The other's camera, decrypted and decoded here.
+        await waitFor(
+          'the other camera decoded',
+          () => page.evaluate(() => ((window as unknown as Headless).remoteFrames() > 0 ? true : undefined)),
+          30_000,
+        );
+        const fetched = await chunksOf(page);
+        expect(fetched.filter((p) => /^\/room-chunks\/media-crypto-[\w-]+\.js$/.test(p))).toHaveLength(1);
+        // Nothing of the element's build: its chunks import videocall-room.js, which defines the element.
+        expect(await page.evaluate(() => customElements.get('videocall-room'))).toBeUndefined();
+      }
+    });
   });
 });
+
+/** What headless.html exposes. */
+interface Headless {
+  joined?: { encryption: string };
+  remoteFrames(): number;
+}
+
+/** A page drawing its own UI: the headless Room from `room.js`; a passphrase in the query encrypts. */
+const HEADLESS_PAGE = `<!doctype html><meta charset="utf-8"><title>headless</title>
+<script type="module">
+  import { Room } from '/room.js';
+  const q = new URLSearchParams(location.search);
+  const passphrase = q.get('passphrase') ?? undefined;
+  const room = new Room({
+    server: location.origin,
+    room: q.get('room'),
+    name: q.get('name'),
+    mic: false,
+    e2ee: passphrase !== undefined,
+    passphrase,
+  });
+  window.remoteFrames = () => Math.max(0, ...[...room.participants.values()].map((p) => p.framesDecoded));
+  await room.join();
+  window.joined = { encryption: room.encryption };
+</script>`;

@@ -31,7 +31,12 @@ const everything = (): string[] => [...filesOf('dist/videocall-room.js'), ...fil
 describe('bundle size budget (min+gzip)', () => {
   it('covers every browser file the build writes', () => {
     const budgeted = new Set(budgets.flatMap(([pattern]) => (pattern === 'total' ? [] : filesOf(pattern))));
-    const built = [...everything(), ...filesOf('dist/videocall-room.iife.js'), ...filesOf('dist/room.js')];
+    const built = [
+      ...everything(),
+      ...filesOf('dist/videocall-room.iife.js'),
+      ...filesOf('dist/room.js'),
+      ...filesOf('dist/room-chunks/*.js'),
+    ];
     expect(built.length, 'nothing is built: run `npm run build` first').toBeGreaterThan(2);
     expect(built.filter((file) => !budgeted.has(file))).toEqual([]);
   });
