@@ -8,6 +8,7 @@ import { builtinModules } from 'node:module';
 import { readFileSync, rmSync } from 'node:fs';
 import { integrity } from './scripts/rollup-integrity.mjs';
 import { workletInline } from './scripts/rollup-worklet-inline.mjs';
+import { minifyCssTemplates } from './scripts/rollup-minify-css.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 // esbuild only strips types (in milliseconds, not tens of seconds); `npm test` type-checks with tsc.
@@ -23,6 +24,8 @@ const browserPlugins = () => [
   workletInline(),
   resolve({ browser: true, exportConditions: ['browser', 'production'] }),
   commonjs(),
+  // Before the TypeScript transform: it reads the source's css`…` templates.
+  minifyCssTemplates(),
   ts(),
 ];
 const minified = () => terser({ format: { comments: false } });
