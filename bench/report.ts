@@ -965,7 +965,11 @@ function headline(results: StoredResults): string {
   );
   add('bundle', 'Bundle `/videocall-room.js`', (rec) => {
     const r = rec.result as BundleSizeResult;
-    return `**${kB(r.minifiedBytes)}** minified, **${kB(r.gzipBytes)}** min+gzip`;
+    const brotli = r.files?.[0]?.brotliBytes;
+    return (
+      `**${kB(r.minifiedBytes)}** minified, **${kB(r.gzipBytes)}** min+gzip` +
+      (brotli === undefined ? '' : `, ${kB(brotli)} as the relay sends it (Brotli)`)
+    );
   });
   if (rows.length)
     lines.push(table(['figure', 'value', 'load average before (1 min)', 'other processes during, % of a core'], rows));
