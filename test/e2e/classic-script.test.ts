@@ -1,14 +1,14 @@
 // The classic-script build (dist/videocall-room.iife.js) as a CMS embed uses it: pages
 // with no module script at all, served by the relay beside the module; and a page that
 // loads two copies of the bundle, as two embeds on one page do.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { launchChromium, readRemoteTiles, waitFor, type TestBrowser } from './browser.js';
+import type { Relay } from '../../server/relay.js';
+import { readRemoteTiles, waitFor, type TestBrowser } from './browser.js';
+import { startPageSite, type PageSite } from './page-site.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -37,27 +37,23 @@ const TWO_COPIES_PAGE = `<!doctype html><meta charset="utf-8"><title>two copies<
 </script>`;
 
 describe('the classic-script build', () => {
-  let dir: string;
+  let site: PageSite;
   let relay: Relay;
   let chromium: TestBrowser;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vc-classic-'));
-    writeFileSync(join(dir, 'classic.html'), CLASSIC_PAGE);
-    writeFileSync(join(dir, 'two-copies.html'), TWO_COPIES_PAGE);
     // Another version of the same bundle, as an older embed elsewhere on the page would be.
     const iife = readFileSync(join(ROOT, 'dist', 'videocall-room.iife.js'), 'utf8');
     const literal = JSON.stringify(VERSION);
     expect(iife.split(literal).length - 1, 'the version literal, once').toBe(1);
-    writeFileSync(join(dir, 'other-version.iife.js'), iife.replace(literal, JSON.stringify(OTHER_VERSION)));
-    relay = await startRelay({ host: '127.0.0.1', port: 0, demoDir: dir });
-    chromium = await launchChromium();
+    site = await startPageSite('classic', {
+      'classic.html': CLASSIC_PAGE,
+      'two-copies.html': TWO_COPIES_PAGE,
+      'other-version.iife.js': iife.replace(literal, JSON.stringify(OTHER_VERSION)),
+    });
+    ({ relay, chromium } = site);
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await relay?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => site?.close());
 
   it('defines the element and joins a call from a page with no module script', async () => {
     const room = 'classic-embed';

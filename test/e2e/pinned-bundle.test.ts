@@ -2,13 +2,12 @@
 // Integrity. The relay sends it compressed (Brotli to Chromium); the browser checks the
 // hash on what it decoded, so the pinned module and classic script load, and a wrong
 // hash is refused.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type Relay } from '../../server/relay.js';
-import { launchChromium, waitFor, type TestBrowser } from './browser.js';
+import { waitFor } from './browser.js';
+import { startPageSite, type PageSite } from './page-site.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -31,32 +30,22 @@ interface Loaded {
 }
 
 describe('the bundle pinned with Subresource Integrity', () => {
-  let dir: string;
-  let relay: Relay;
-  let chromium: TestBrowser;
+  let site: PageSite;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vc-pinned-'));
     const versioned = `/v${VERSION}`;
     const script = (file: string, integrity: string, module: boolean) =>
       `<script ${module ? 'type="module" ' : ''}src="${versioned}/${file}" integrity="${integrity}" crossorigin="anonymous" onerror="window.loadErrors++"></script>`;
-    writeFileSync(join(dir, 'module.html'), page(script('videocall-room.js', HASHES['videocall-room.js']!, true)));
-    writeFileSync(
-      join(dir, 'classic.html'),
-      page(script('videocall-room.iife.js', HASHES['videocall-room.iife.js']!, false)),
-    );
-    writeFileSync(join(dir, 'wrong.html'), page(script('videocall-room.js', WRONG, true)));
-    relay = await startRelay({ host: '127.0.0.1', port: 0, demoDir: dir });
-    chromium = await launchChromium();
+    site = await startPageSite('pinned', {
+      'module.html': page(script('videocall-room.js', HASHES['videocall-room.js']!, true)),
+      'classic.html': page(script('videocall-room.iife.js', HASHES['videocall-room.iife.js']!, false)),
+      'wrong.html': page(script('videocall-room.js', WRONG, true)),
+    });
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await relay?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => site?.close());
 
   async function open(name: string, file: string): Promise<Loaded> {
-    const tab = await chromium.newPage(`${relay.url}/${name}`);
+    const tab = await site.chromium.newPage(`${site.relay.url}/${name}`);
     try {
       await tab.waitForLoadState('load');
       return await tab.evaluate((path) => {
@@ -91,7 +80,7 @@ describe('the bundle pinned with Subresource Integrity', () => {
   });
 
   it('refuses a bundle whose hash does not match', async () => {
-    const tab = await chromium.newPage(`${relay.url}/wrong.html`);
+    const tab = await site.chromium.newPage(`${site.relay.url}/wrong.html`);
     try {
       await waitFor('the script’s error event', () =>
         tab.evaluate(() => (window as unknown as { loadErrors: number }).loadErrors === 1 || undefined),
