@@ -104,32 +104,44 @@ export function areaOf(source: string): string {
 }
 
 /**
- * Minified text per source, read off the file's source map: each mapping
- * segment owns the generated text up to the next segment.
+ * Each byte's source (its path in the source map, leading `../` dropped; undefined:
+ * unmapped), read off the map: each mapping segment owns the generated text up to
+ * the next one. Text before a line's first segment (and a line without any, inside
+ * a multi-line template literal say) continues the segment before it.
  */
+export function sourcePerByte(code: string, mapText: string): (string | undefined)[] {
+  const map = JSON.parse(mapText) as { sources: string[]; mappings: string };
+  const out: (string | undefined)[] = [];
+  const lines = code.split('\n');
+  let current: string | undefined;
+  decode(map.mappings).forEach((segments, i) => {
+    const line = lines[i] ?? '';
+    // The line's bytes and its newline (none after the last line).
+    const length = line.length + (i + 1 < lines.length ? 1 : 0);
+    for (let col = 0, j = -1; col < length; col++) {
+      while (j + 1 < segments.length && segments[j + 1]![0] <= col) {
+        const segment = segments[++j]!;
+        current = segment.length > 1 ? map.sources[segment[1]!]!.replace(/^(\.\.\/)+/, '') : undefined;
+      }
+      out.push(current);
+    }
+  });
+  return out;
+}
+
+/** Minified text per source, by {@link sourcePerByte}. */
 function textPerSource(path: string): Map<string, string> {
   const code = readFileSync(path, 'utf8');
-  const map = JSON.parse(readFileSync(`${path}.map`, 'utf8')) as { sources: string[]; mappings: string };
-  const lines = code.split('\n');
+  const sources = sourcePerByte(code, readFileSync(`${path}.map`, 'utf8'));
   const out = new Map<string, string[]>();
-  const add = (source: string, text: string): void => {
-    if (!text) return;
-    const list = out.get(source) ?? [];
-    list.push(text);
-    out.set(source, list);
-  };
-  // Text before a line's first segment (and a line without any, inside a multi-line
-  // template literal say) continues the segment before it.
-  let current = '(unmapped)';
-  decode(map.mappings).forEach((segments, i) => {
-    const line = `${lines[i] ?? ''}${i + 1 < lines.length ? '\n' : ''}`;
-    add(current, line.slice(0, segments[0]?.[0] ?? line.length));
-    segments.forEach((segment, j) => {
-      const end = j + 1 < segments.length ? segments[j + 1]![0] : line.length;
-      current = segment.length > 1 ? map.sources[segment[1]!]! : '(unmapped)';
-      add(current, line.slice(segment[0], end));
-    });
-  });
+  for (let start = 0, i = 1; i <= sources.length; i++) {
+    if (i < sources.length && sources[i] === sources[start]) continue;
+    const source = sources[start] ?? '(unmapped)';
+    const parts = out.get(source) ?? [];
+    parts.push(code.slice(start, i));
+    out.set(source, parts);
+    start = i;
+  }
   return new Map([...out].map(([source, parts]) => [source, parts.join('')]));
 }
 

@@ -12,11 +12,10 @@
  *
  *     npm run build && npx tsx bench/plain-call-code.ts [--modules N]
  */
-import { decode } from '@jridgewell/sourcemap-codec';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { areaOf } from './bundle-size.js';
+import { areaOf, sourcePerByte } from './bundle-size.js';
 import { launchBenchChromium, poll, sleep, startBenchSite } from './chromium.js';
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -73,29 +72,6 @@ function ranMask(length: number, ranges: CoverageRange[]): Uint8Array {
   const ordered = [...ranges].sort((a, b) => b.endOffset - b.startOffset - (a.endOffset - a.startOffset));
   for (const r of ordered) ran.fill(r.count > 0 ? 1 : 0, r.startOffset, Math.min(r.endOffset, length));
   return ran;
-}
-
-/** Each byte's source module, from the source map (`undefined`: unmapped). */
-function sourcePerByte(code: string, mapText: string): (string | undefined)[] {
-  const map = JSON.parse(mapText) as { sources: string[]; mappings: string };
-  const out: (string | undefined)[] = new Array<string | undefined>(code.length);
-  const lines = code.split('\n');
-  let offset = 0;
-  let current: string | undefined;
-  decode(map.mappings).forEach((segments, i) => {
-    const line = lines[i] ?? '';
-    const starts = segments.map((s) => s[0]);
-    for (let col = 0, j = -1; col <= line.length; col++) {
-      while (j + 1 < starts.length && starts[j + 1]! <= col) {
-        j++;
-        const segment = segments[j]!;
-        current = segment.length > 1 ? map.sources[segment[1]!]!.replace(/^(\.\.\/)+/, '') : undefined;
-      }
-      out[offset + col] = current;
-    }
-    offset += line.length + 1;
-  });
-  return out;
 }
 
 function bySource(

@@ -4,7 +4,7 @@
  * so browsers revalidate cheaply, compression when the client accepts it,
  * and HEAD.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
@@ -110,26 +110,22 @@ export async function serveFile(
   options: ServeOptions = {},
 ): Promise<ServeResult> {
   let real: string;
-  let size: number;
-  let mtime: Date;
-  let mtimeMs: number;
+  let info: Stats;
   try {
     const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]);
     if (realFile !== realRoot && !realFile.startsWith(realRoot + sep)) return 'not-found';
-    const info = await stat(realFile);
+    info = await stat(realFile);
     if (!info.isFile()) {
       // A directory serves its index.html, as `/` serves demo/index.html.
       if (info.isDirectory()) return serveFile(req, res, root, join(file, 'index.html'), options);
       return 'not-found';
     }
     real = realFile;
-    size = info.size;
-    mtime = info.mtime;
-    mtimeMs = info.mtimeMs;
   } catch {
     return 'not-found';
   }
 
+  const { size, mtime, mtimeMs } = info;
   const contentType = contentTypeOf(real);
   const { compressed } = options;
   // Caches must keep one copy per encoding of anything we might compress, even when this client takes none.

@@ -174,9 +174,9 @@ export class VideoEncodePipeline {
   private demand: Set<number> | null = null;
   /** The announced layers, as a key: a change is announced again. */
   private layersKey = '';
-  /** Per camera frame in the encoders, by timestamp: layers still to come out and the longest encode time so far. */
   /** Maps the camera's frame timestamps to when it captured them, so a backlog in reading it shows. */
   private readonly captureClock = new CaptureClock();
+  /** Per camera frame in the encoders, by timestamp: layers still to come out and the longest encode time so far. */
   private readonly frameCosts = new Map<number, { remaining: number; ms: number; keyframe: boolean }>();
   private readonly counters: Omit<VideoEncodeStats, 'layers'>;
   /** The adaptation for the current source; rebuilt when the source size or rate changes. */
